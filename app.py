@@ -1,0 +1,68 @@
+"""Backplan: plan backwards from the number you must hit.
+
+Entry point: ``streamlit run app.py``.  Sets every page's session state once,
+keeps page inputs alive across page switches, and draws the shared sidebar.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import streamlit as st
+
+from planner.funnel import DEFAULT_STAGES, DEFAULT_WON_STAGE, default_period
+
+#: Session-state keys with this prefix hold page inputs that must survive a page switch.
+KEPT_PREFIXES = ("plan.",)
+
+#: Typical days from each default stage to the next, so a new user sees a "start by" date.
+EXAMPLE_LAGS = (7, 14, 21)
+
+st.set_page_config(page_title="Backplan", page_icon=":material/flag:", layout="wide")
+
+
+def _plan_defaults(today: date) -> dict[str, object]:
+    """The example every new user opens on: $385,000 at $3,850 a deal, 2 : 1 at every step."""
+    start, end = default_period(today)
+    defaults: dict[str, object] = {
+        "plan.currency": "USD",
+        "plan.target": 385_000,
+        "plan.target_slider": 385_000,
+        "plan.deal_size": 3_850,
+        "plan.deal_size_slider": 3_850,
+        "plan.start": start,
+        "plan.end": end,
+        "plan.holiday_weeks": [],
+        "plan.coverage": 3.0,
+        "plan.won_stage": DEFAULT_WON_STAGE,
+        "plan.stage_ids": list(range(len(DEFAULT_STAGES))),
+        "plan.next_stage_id": len(DEFAULT_STAGES),
+    }
+    for sid, (stage, lag) in enumerate(zip(DEFAULT_STAGES, EXAMPLE_LAGS, strict=True)):
+        defaults[f"plan.stage.{sid}.name"] = stage.name
+        defaults[f"plan.stage.{sid}.ratio"] = stage.ratio
+        defaults[f"plan.stage.{sid}.lag"] = lag
+    return defaults
+
+
+for key, value in _plan_defaults(date.today()).items():
+    st.session_state.setdefault(key, value)
+
+# Streamlit forgets a widget's value when its page is not drawn; writing each kept
+# key back to itself marks it as the app's own state, so inputs survive a page switch.
+for key in list(st.session_state.keys()):
+    if isinstance(key, str) and key.startswith(KEPT_PREFIXES):
+        st.session_state[key] = st.session_state[key]
+
+page = st.navigation(
+    [
+        st.Page("pages/plan.py", title="Plan", icon=":material/flag:", default=True),
+        st.Page("pages/guide.py", title="How it works", icon=":material/menu_book:"),
+    ]
+)
+
+with st.sidebar:
+    st.markdown("### Backplan")
+    st.caption("Plan backwards from the number you must hit: target → deals → funnel → weekly activity.")
+
+page.run()

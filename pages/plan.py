@@ -1,0 +1,360 @@
+"""Plan: from a revenue target back to the weekly activity it takes."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import streamlit as st
+
+from planner.charts import coverage_chart, funnel_chart, levers_chart, what_if_heatmap
+from planner.funnel import (
+    FunnelPlan,
+    PlanInputError,
+    PlanInputs,
+    Stage,
+    build_plan,
+    levers,
+    weekly_activity_table,
+    what_if_grid,
+)
+from planner.units import CURRENCIES, money, ratio_label
+
+TARGET_RANGE = (10_000, 5_000_000, 5_000)
+DEAL_SIZE_RANGE = (100, 200_000, 50)
+
+state = st.session_state
+
+
+# --------------------------------------------------------------------------- callbacks
+
+
+def _copy(source: str, dest: str, bounds: tuple[int, int, int] | None = None) -> None:
+    """Keep a slider and its number input showing the same value."""
+    value = state[source]
+    if bounds is not None:
+        low, high, step = bounds
+        value = min(max(round((value or 0) / step) * step, low), high)
+    state[dest] = value
+
+
+def _add_stage() -> None:
+    sid = state["plan.next_stage_id"]
+    state["plan.next_stage_id"] = sid + 1
+    state[f"plan.stage.{sid}.name"] = f"New stage {sid + 1}"
+    state[f"plan.stage.{sid}.ratio"] = 2.0
+    state[f"plan.stage.{sid}.lag"] = 0
+    state["plan.stage_ids"] = [sid, *state["plan.stage_ids"]]
+
+
+def _remove_stage(sid: int) -> None:
+    state["plan.stage_ids"] = [s for s in state["plan.stage_ids"] if s != sid]
+
+
+def _move_stage(sid: int, step: int) -> None:
+    ids = list(state["plan.stage_ids"])
+    at = ids.index(sid)
+    to = min(max(at + step, 0), len(ids) - 1)
+    ids.insert(to, ids.pop(at))
+    state["plan.stage_ids"] = ids
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def _mondays(start: date, end: date) -> list[date]:
+    if end < start:
+        return []
+    first = start - timedelta(days=start.weekday())
+    return [first + timedelta(weeks=n) for n in range((end - first).days // 7 + 1)]
+
+
+def _target_inputs(currency: str) -> None:
+    symbol = CURRENCIES[currency].strip()
+    st.number_input(
+        f"Revenue target ({symbol})",
+        key="plan.target",
+        min_value=0,
+        step=5_000,
+        on_change=_copy,
+        args=("plan.target", "plan.target_slider", TARGET_RANGE),
+        help="What you must book in the period: your quota.",
+    )
+    st.slider(
+        "Drag to change the revenue target",
+        *TARGET_RANGE,
+        key="plan.target_slider",
+        label_visibility="collapsed",
+        on_change=_copy,
+        args=("plan.target_slider", "plan.target"),
+        format="localized",
+    )
+    st.number_input(
+        f"Average deal size ({symbol})",
+        key="plan.deal_size",
+        min_value=0,
+        step=50,
+        on_change=_copy,
+        args=("plan.deal_size", "plan.deal_size_slider", DEAL_SIZE_RANGE),
+        help="The typical value of a won deal. Calibrate it from last year's CRM export.",
+    )
+    st.slider(
+        "Drag to change the average deal size",
+        *DEAL_SIZE_RANGE,
+        key="plan.deal_size_slider",
+        label_visibility="collapsed",
+        on_change=_copy,
+        args=("plan.deal_size_slider", "plan.deal_size"),
+        format="localized",
+    )
+
+
+def _stage_inputs() -> None:
+    ids = state["plan.stage_ids"]
+    widths = [3.4, 1.7, 1.5, 0.6, 0.6]
+    header = st.columns(widths, vertical_alignment="bottom")
+    header[0].markdown("**Stage**")
+    header[1].markdown(
+        "**Ratio**",
+        help="How many of this stage it takes to get one of the next: 2 means 2 : 1, a 50% conversion rate.",
+    )
+    header[2].markdown("**Lag, days**", help="Typical days from this stage to the next.")
+    for pos, sid in enumerate(ids):
+        name_col, ratio_col, lag_col, up, remove = st.columns(widths, vertical_alignment="top")
+        name = name_col.text_input(
+            f"Stage {pos + 1} name", key=f"plan.stage.{sid}.name", label_visibility="collapsed", max_chars=60
+        )
+        ratio = ratio_col.number_input(
+            f"{name or f'Stage {pos + 1}'} ratio",
+            key=f"plan.stage.{sid}.ratio",
+            min_value=0.0,
+            step=0.1,
+            format="%.2f",
+            label_visibility="collapsed",
+        )
+        ratio_col.caption(ratio_label(ratio) if ratio and ratio > 0 else "enter 1 or more")
+        lag_col.number_input(
+            f"{name or f'Stage {pos + 1}'} lag in days",
+            key=f"plan.stage.{sid}.lag",
+            min_value=0,
+            max_value=730,
+            step=1,
+            label_visibility="collapsed",
+        )
+        up.button(
+            ":material/arrow_upward:",
+            key=f"btn.stage_up.{sid}",
+            help="Move this stage up",
+            type="tertiary",
+            on_click=_move_stage,
+            args=(sid, -1),
+            disabled=pos == 0,
+        )
+        remove.button(
+            ":material/close:",
+            key=f"btn.stage_remove.{sid}",
+            help="Remove this stage",
+            type="tertiary",
+            on_click=_remove_stage,
+            args=(sid,),
+            disabled=len(ids) == 1,
+        )
+    won_col, _ = st.columns([widths[0], sum(widths[1:])])
+    won_col.text_input("Won stage name", key="plan.won_stage", label_visibility="collapsed", max_chars=60)
+    st.button("Add a stage at the top", icon=":material/add:", key="btn.stage_add", on_click=_add_stage)
+
+
+def _period_inputs() -> None:
+    start_col, end_col = st.columns(2)
+    start_col.date_input("Period start", key="plan.start", format="YYYY-MM-DD")
+    end_col.date_input("Period end", key="plan.end", format="YYYY-MM-DD")
+    weeks = _mondays(state["plan.start"], state["plan.end"])
+    # Weeks picked for an older period would not be options any more.
+    state["plan.holiday_weeks"] = [w for w in state["plan.holiday_weeks"] if w in weeks]
+    st.multiselect(
+        "Holiday weeks (not worked)",
+        weeks,
+        key="plan.holiday_weeks",
+        format_func=lambda d: f"Week of {d:%d %b %Y}",
+        placeholder="None — every week is worked",
+    )
+    st.slider(
+        "Pipeline coverage",
+        1.0,
+        6.0,
+        key="plan.coverage",
+        step=0.5,
+        format="%.1f×",
+        help="Open pipeline you need for each dollar you must book. 3× is the usual rule of thumb.",
+    )
+
+
+def _inputs_from_state() -> PlanInputs:
+    stages = tuple(
+        Stage(
+            name=state[f"plan.stage.{sid}.name"] or "",
+            ratio=float(state[f"plan.stage.{sid}.ratio"] or 0),
+            lag_days=int(state[f"plan.stage.{sid}.lag"] or 0),
+        )
+        for sid in state["plan.stage_ids"]
+    )
+    return PlanInputs(
+        target=float(state["plan.target"] or 0),
+        deal_size=float(state["plan.deal_size"] or 0),
+        period_start=state["plan.start"],
+        period_end=state["plan.end"],
+        stages=stages,
+        won_stage=state["plan.won_stage"] or "",
+        holiday_weeks=tuple(state["plan.holiday_weeks"]),
+        coverage_ratio=float(state["plan.coverage"]),
+    )
+
+
+# --------------------------------------------------------------------------- outputs
+
+
+def _when(day: date, today: date) -> str:
+    days = (day - today).days
+    if days == 0:
+        return "today"
+    return f"in {days} days" if days > 0 else f"{-days} days ago"
+
+
+def _metrics(plan: FunnelPlan, currency: str) -> None:
+    top = plan.top_of_funnel
+    meetings = plan.stage("Meetings") or plan.stages[min(1, len(plan.stages) - 1)]
+    today = date.today()
+    cards = st.columns(4)
+    cards[0].metric(
+        "Deals needed",
+        f"{plan.deals_needed:,}",
+        border=True,
+        help=f"{money(plan.inputs.target, currency)} ÷ {money(plan.inputs.deal_size, currency)}"
+        f" = {plan.deals_exact:,.2f}, rounded up",
+    )
+    cards[1].metric(
+        f"{top.name} / week",
+        f"{top.per_week:,.1f}",
+        border=True,
+        help=f"{top.total:,} over {plan.working_weeks:,.1f} working weeks ({top.per_day:,.1f} a day)",
+    )
+    cards[2].metric(
+        f"{meetings.name} / week",
+        f"{meetings.per_week:,.1f}",
+        border=True,
+        help=f"{meetings.total:,} over {plan.working_weeks:,.1f} working weeks",
+    )
+    cards[3].metric(
+        "Start prospecting by",
+        f"{plan.start_by:%d %b %Y}",
+        _when(plan.start_by, today),
+        delta_color="inverse" if plan.start_by < today else "off",
+        delta_arrow="off",
+        border=True,
+        help=f"{top.days_before_close} days of lags before the first deal of the period closes",
+    )
+    if plan.start_by < today:
+        st.info(
+            f"The lags put the first deals' prospecting before today ({plan.start_by:%d %b %Y}). "
+            "The weekly table front-loads it in the weeks marked *before the period*: catch up now, "
+            "or start the period later.",
+            icon=":material/schedule:",
+        )
+
+
+def _weekly_table(plan: FunnelPlan) -> None:
+    st.subheader("Weekly activity")
+    st.caption(
+        "Whole activities per week, each stage shifted earlier by its lag so deals land in the period. "
+        "Each column adds up to the stage total."
+    )
+    table = weekly_activity_table(plan)
+    st.dataframe(
+        table,
+        hide_index=True,
+        height=320,
+        column_config={"Week starting": st.column_config.DateColumn(format="YYYY-MM-DD")},
+    )
+    st.download_button(
+        "Download weekly activity (CSV)",
+        table.to_csv(index=False, date_format="%Y-%m-%d"),
+        file_name="backplan-weekly-activity.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        on_click="ignore",
+    )
+
+
+def _stage_table(plan: FunnelPlan) -> None:
+    rows = [
+        {
+            "Stage": s.name,
+            "Ratio to next (conversion)": ratio_label(s.ratio) if s.ratio else "—",
+            "Total": s.total,
+            "Per week": round(s.per_week, 1),
+            "Per day": round(s.per_day, 1),
+            "Days before close": s.days_before_close,
+        }
+        for s in plan.stages
+    ]
+    st.dataframe(rows, hide_index=True)
+
+
+def _levers(inputs: PlanInputs, currency: str) -> None:
+    st.subheader("Levers")
+    ranked = levers(inputs)
+    st.plotly_chart(levers_chart(ranked), config={"displayModeBar": False})
+    best = ranked[0]
+    if best.kind == "deal_size":
+        change = f"{money(best.before, currency)} → {money(best.after, currency)}"
+    elif best.kind == "ratio":
+        change = f"{best.before:g} : 1 → {best.after:.2f} : 1"
+    else:
+        change = f"{best.before:,.1f} → {best.after:,.1f} a week"
+    st.caption(
+        f"Cheapest on paper: **{best.label}** ({change}) reaches the target "
+        f"{best.weeks_saved:,.1f} weeks sooner. Every lever multiplies, so +10% anywhere saves "
+        "about 9% — pick the one that is easiest for you to move."
+    )
+
+
+st.title("Plan backwards from your target")
+st.caption("Target → deals → funnel → weekly activity. Change any input and the plan follows.")
+
+metrics_area = st.container()
+left, right = st.columns([0.42, 0.58], gap="large")
+with left:
+    with st.container(border=True):
+        st.selectbox("Currency", list(CURRENCIES), key="plan.currency")
+        _target_inputs(state["plan.currency"])
+    with st.container(border=True):
+        _period_inputs()
+with right, st.container(border=True):
+    st.markdown("**Funnel, top down**")
+    _stage_inputs()
+
+currency = state["plan.currency"]
+inputs = _inputs_from_state()
+try:
+    plan = build_plan(inputs)
+except PlanInputError as error:
+    metrics_area.error(
+        "**Fix these to see your plan:**\n\n" + "\n".join(f"- {p.message}" for p in error.problems),
+        icon=":material/error:",
+    )
+    st.stop()
+
+with metrics_area:
+    _metrics(plan, currency)
+with right:
+    st.plotly_chart(funnel_chart(plan), config={"displayModeBar": False})
+_stage_table(plan)
+_weekly_table(plan)
+coverage_col, levers_col = st.columns(2, gap="large")
+with coverage_col:
+    st.subheader("Pipeline coverage")
+    st.plotly_chart(coverage_chart(plan, currency), config={"displayModeBar": False})
+with levers_col:
+    _levers(inputs, currency)
+st.subheader("What if")
+st.caption("Weekly top-of-funnel activity for other deal sizes and overall win rates; the cross is your plan.")
+st.plotly_chart(what_if_heatmap(what_if_grid(inputs), currency), config={"displayModeBar": False})
