@@ -40,6 +40,7 @@ __all__ = [
     "DEFAULT_STAGES",
     "DEFAULT_WON_STAGE",
     "LEVER_STEP",
+    "MAX_ACTIVITY",
     "FunnelPlan",
     "Lever",
     "MonthCoverage",
@@ -259,10 +260,19 @@ def overall_win_rate(stages: tuple[Stage, ...]) -> float:
     return 1.0 / math.prod(s.ratio for s in stages)
 
 
+#: Beyond this many top-of-funnel activities a plan is an input mistake (a $1 deal size),
+#: and float arithmetic could no longer round whole activities reliably.
+MAX_ACTIVITY = 1e9
+
+
+def _ceil_all(x: np.ndarray) -> np.ndarray:
+    # A tolerance far above float noise and far below one activity stops
+    # 1.1 / 0.1 = 11.000000000000002 from asking a rep for a twelfth deal.
+    return np.ceil(x - np.maximum(1e-9, 1e-12 * np.abs(x)))
+
+
 def _ceil(x: float) -> int:
-    # Rounding to 9 places first stops float noise (1.1 / 0.1 = 11.000000000000002)
-    # from asking a rep for one more deal than the arithmetic says.
-    return math.ceil(round(x, 9))
+    return math.ceil(x - max(1e-9, 1e-12 * abs(x)))
 
 
 def deals_needed(target: float, deal_size: float) -> int:
@@ -371,6 +381,16 @@ def validate(inputs: PlanInputs) -> list[Problem]:
         if not isinstance(stage.lag_days, int) or stage.lag_days < 0:
             problems.append(Problem(f"stages[{index}].lag_days", f"The lag after {label} must be 0 days or more."))
 
+    if not problems:
+        top = stage_totals(inputs.target / inputs.deal_size, inputs.stages)[0]
+        if top > MAX_ACTIVITY:
+            problems.append(
+                Problem(
+                    "target",
+                    f"This plan needs {top:,.0f} {names[0]} — more than a billion. "
+                    "Check the target, the average deal size and the ratios.",
+                )
+            )
     if inputs.coverage_ratio is None or not math.isfinite(inputs.coverage_ratio) or inputs.coverage_ratio < 1:
         problems.append(
             Problem("coverage_ratio", "Pipeline coverage must be at least 1× — 3× is the usual rule of thumb.")
@@ -408,14 +428,15 @@ def _spread(
     Cumulative rounding (ceil of the running total) keeps every row summing to
     its total and rounds activity earlier rather than later.
     """
-    share = 1.0 / work_days.size
     offsets = (work_days - first_monday).astype(np.int64)
     week_index = (offsets[None, :] - shifts[:, None]) // _WEEK
     rows = np.arange(totals.size)[:, None]
     flat = (rows * n_weeks + week_index).ravel()
     counts = np.bincount(flat, minlength=totals.size * n_weeks).reshape(totals.size, n_weeks)
-    exact = counts * share * totals[:, None]
-    running = np.ceil(np.round(np.cumsum(exact, axis=1), 6))
+    # Share of the working days done by the end of each week: whole-day counts keep
+    # it exact, and it is exactly 1.0 in the last week, so each row ends on its total.
+    done = np.cumsum(counts, axis=1) / work_days.size
+    running = _ceil_all(totals[:, None] * done)
     return np.diff(running, axis=1, prepend=0).astype(np.int64)
 
 
@@ -456,7 +477,7 @@ def build_plan(inputs: PlanInputs) -> FunnelPlan:
     whole_deals = _ceil(deals_exact)
 
     exact = stage_totals(deals_exact, inputs.stages)
-    whole = np.array([_ceil(x) for x in stage_totals(whole_deals, inputs.stages)], dtype=np.int64)
+    whole = _ceil_all(stage_totals(whole_deals, inputs.stages)).astype(np.int64)
     lags = [s.lag_days for s in inputs.stages] + [0]
     days_before_close = np.cumsum(lags[::-1])[::-1].astype(np.int64)
 
@@ -571,8 +592,9 @@ def what_if_grid(
 
     ``top_per_week = ceil(target / deal size) / win rate / working weeks``
 
-    Without explicit axes the grid spans half to twice today's deal size and
-    half to twice today's overall win rate (capped at 100%), in ``steps`` steps.
+    Without explicit axes the grid runs from 50% below to 50% above today's
+    deal size and today's overall win rate (capped at 100%) in ``steps`` steps;
+    an odd ``steps`` puts today's plan on the middle row and column.
 
     >>> from datetime import date
     >>> inputs = PlanInputs(target=385_000, deal_size=3_850,
@@ -584,13 +606,16 @@ def what_if_grid(
     _checked(inputs)
     weeks = _working_day_array(inputs).size / _DAYS_PER_WORKING_WEEK
     rate = overall_win_rate(inputs.stages)
+    factors = np.linspace(0.5, 1.5, steps)
+    if steps % 2:
+        factors[steps // 2] = 1.0  # exactly today's plan, not 0.9999999999999999 of it
     if deal_sizes is None:
-        deal_sizes = inputs.deal_size * np.linspace(0.5, 2.0, steps)
+        deal_sizes = inputs.deal_size * factors
     if win_rates is None:
-        win_rates = np.unique(np.minimum(rate * np.linspace(0.5, 2.0, steps), 1.0))
+        win_rates = np.unique(np.minimum(rate * factors, 1.0))
     deal_sizes = np.asarray(deal_sizes, dtype=float)
     win_rates = np.asarray(win_rates, dtype=float)
-    deals = np.ceil(np.round(inputs.target / deal_sizes, 9))
+    deals = _ceil_all(inputs.target / deal_sizes)
     top = deals[None, :] / win_rates[:, None] / weeks
     return WhatIfGrid(deal_sizes, win_rates, top, float(inputs.deal_size), rate)
 
