@@ -6,6 +6,7 @@ keeps page inputs alive across page switches, and draws the shared sidebar.
 
 from __future__ import annotations
 
+import sys
 from datetime import date
 
 import streamlit as st
@@ -18,7 +19,8 @@ KEPT_PREFIXES = ("plan.",)
 #: Typical days from each default stage to the next, so a new user sees a "start by" date.
 EXAMPLE_LAGS = (7, 14, 21)
 
-st.set_page_config(page_title="Backplan", page_icon=":material/flag:", layout="wide")
+#: Set on ``__main__`` (a fresh module every script run) once main() has started this run.
+_ENTERED = "_backplan_entered"
 
 
 def _plan_defaults(today: date) -> dict[str, object]:
@@ -45,24 +47,43 @@ def _plan_defaults(today: date) -> dict[str, object]:
     return defaults
 
 
-for key, value in _plan_defaults(date.today()).items():
-    st.session_state.setdefault(key, value)
+def main() -> None:
+    """One script run: state defaults, kept inputs, navigation, shared sidebar, the page."""
+    setattr(sys.modules["__main__"], _ENTERED, True)
+    st.set_page_config(page_title="Backplan", page_icon=":material/flag:", layout="wide")
+    for key, value in _plan_defaults(date.today()).items():
+        st.session_state.setdefault(key, value)
 
-# Streamlit forgets a widget's value when its page is not drawn; writing each kept
-# key back to itself marks it as the app's own state, so inputs survive a page switch.
-for key in list(st.session_state.keys()):
-    if isinstance(key, str) and key.startswith(KEPT_PREFIXES):
-        st.session_state[key] = st.session_state[key]
+    # Streamlit forgets a widget's value when its page is not drawn; writing each kept
+    # key back to itself marks it as the app's own state, so inputs survive a page switch.
+    for key in list(st.session_state.keys()):
+        if isinstance(key, str) and key.startswith(KEPT_PREFIXES):
+            st.session_state[key] = st.session_state[key]
 
-page = st.navigation(
-    [
-        st.Page("pages/plan.py", title="Plan", icon=":material/flag:", default=True),
-        st.Page("pages/guide.py", title="How it works", icon=":material/menu_book:"),
-    ]
-)
+    page = st.navigation(
+        [
+            st.Page("pages/plan.py", title="Plan", icon=":material/flag:", default=True),
+            st.Page("pages/guide.py", title="How it works", icon=":material/menu_book:"),
+        ]
+    )
+    with st.sidebar:
+        st.markdown("### Backplan")
+        st.caption("Plan backwards from the number you must hit: target → deals → funnel → weekly activity.")
+    page.run()
 
-with st.sidebar:
-    st.markdown("### Backplan")
-    st.caption("Plan backwards from the number you must hit: target → deals → funnel → weekly activity.")
 
-page.run()
+def enter_from_page() -> None:
+    """First call of every page: make sure the run went through main().
+
+    Until some session has run ``st.navigation``, Streamlit treats a folder named
+    ``pages/`` as an old-style multipage app and runs a deep-linked page on its
+    own, without this file. Then this runs main(), which serves the same page
+    the new way, and stops the stray run.
+    """
+    if not getattr(sys.modules["__main__"], _ENTERED, False):
+        main()
+        st.stop()
+
+
+if __name__ == "__main__":
+    main()

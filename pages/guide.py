@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+import app
+
+app.enter_from_page()
+
 st.title("How Backplan works")
 st.markdown(
     """

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import streamlit as st
 
+import app
 from planner.charts import coverage_chart, funnel_chart, levers_chart, what_if_heatmap
 from planner.funnel import (
     FunnelPlan,
@@ -18,6 +19,8 @@ from planner.funnel import (
     what_if_grid,
 )
 from planner.units import CURRENCIES, money, ratio_label
+
+app.enter_from_page()
 
 TARGET_RANGE = (10_000, 5_000_000, 5_000)
 DEAL_SIZE_RANGE = (100, 200_000, 50)
