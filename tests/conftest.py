@@ -1,0 +1,25 @@
+"""Shared fixtures: the app under AppTest, started through app.py like a real session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def app() -> AppTest:
+    """A fresh session of the whole app, on its default page, after the first run."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def metric(at: AppTest, label: str) -> str:
+    """The value shown on the metric card called ``label``."""
+    found = {m.label: m.value for m in at.metric}
+    assert label in found, f"no metric {label!r}; the page shows {sorted(found)}"
+    return found[label]

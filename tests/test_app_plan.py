@@ -1,0 +1,109 @@
+"""The Plan page under AppTest: what a rep sees change when they move the inputs."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import metric
+
+
+def test_opens_on_the_example_plan(app: AppTest) -> None:
+    assert app.title[0].value == "Plan backwards from your target"
+    assert metric(app, "Deals needed") == "100"
+    assert float(metric(app, "Connection requests / week")) > 0
+    assert len(app.get("plotly_chart")) == 4  # funnel, coverage, levers, what-if
+    assert not app.error
+    stage_table = app.dataframe[0].value
+    assert stage_table["Total"].tolist() == [800, 400, 200, 100]
+
+
+def test_moving_the_target_slider_changes_the_deals_metric(app: AppTest) -> None:
+    app.slider(key="plan.target_slider").set_value(770_000).run()
+    assert metric(app, "Deals needed") == "200"
+    assert app.number_input(key="plan.target").value == 770_000
+
+
+def test_typing_a_target_moves_the_slider_to_the_nearest_step(app: AppTest) -> None:
+    app.number_input(key="plan.target").set_value(501_234).run()
+    assert metric(app, "Deals needed") == "131"  # 501,234 / 3,850 = 130.2
+    assert app.slider(key="plan.target_slider").value == 500_000
+
+
+def test_deal_size_slider_and_input_agree(app: AppTest) -> None:
+    app.slider(key="plan.deal_size_slider").set_value(7_700).run()
+    assert app.number_input(key="plan.deal_size").value == 7_700
+    assert metric(app, "Deals needed") == "50"
+
+
+def test_a_zero_deal_size_shows_an_error_not_an_exception(app: AppTest) -> None:
+    app.number_input(key="plan.deal_size").set_value(0).run()
+    assert not app.exception
+    assert "average deal size must be more than 0" in app.error[0].value
+    assert not app.metric  # no half-drawn plan under the error
+
+
+def test_an_end_date_before_the_start_names_both_dates(app: AppTest) -> None:
+    start = app.date_input(key="plan.start").value
+    app.date_input(key="plan.end").set_value(start - timedelta(days=1)).run()
+    assert not app.exception
+    assert "before it starts" in app.error[0].value
+    assert f"{start:%d %b %Y}" in app.error[0].value
+
+
+def test_a_ratio_below_one_is_explained(app: AppTest) -> None:
+    app.number_input(key="plan.stage.1.ratio").set_value(0.5).run()
+    assert "Meetings → Qualified prospects is 0.5 : 1" in app.error[0].value
+
+
+def test_each_ratio_is_shown_as_a_ratio_and_a_conversion_rate(app: AppTest) -> None:
+    app.number_input(key="plan.stage.0.ratio").set_value(4.0).run()
+    captions = [c.value for c in app.caption]
+    assert "4 : 1 · 25%" in captions
+    assert "2 : 1 · 50%" in captions
+    assert metric(app, "Deals needed") == "100"
+    assert app.dataframe[0].value["Total"].tolist() == [1600, 400, 200, 100]
+
+
+def test_stages_can_be_renamed_added_moved_and_removed(app: AppTest) -> None:
+    app.text_input(key="plan.stage.0.name").set_value("Cold calls").run()
+    assert "Cold calls / week" in [m.label for m in app.metric]
+
+    app.button(key="btn.stage_add").click().run()
+    new_name = app.text_input(key="plan.stage.3.name").value
+    assert new_name == "New stage 4"
+    assert app.dataframe[0].value["Stage"].tolist()[0] == new_name
+    assert app.dataframe[0].value["Total"].tolist() == [1600, 800, 400, 200, 100]
+
+    app.button(key="btn.stage_up.0").click().run()  # Cold calls back to the top
+    assert app.dataframe[0].value["Stage"].tolist()[:2] == ["Cold calls", new_name]
+
+    app.button(key="btn.stage_remove.3").click().run()
+    assert app.dataframe[0].value["Stage"].tolist() == ["Cold calls", "Meetings", "Qualified prospects", "Deals won"]
+    assert not app.exception
+
+
+def test_the_last_stage_above_won_deals_cannot_be_removed(app: AppTest) -> None:
+    for sid in (0, 1):
+        app.button(key=f"btn.stage_remove.{sid}").click().run()
+    assert app.button(key="btn.stage_remove.2").disabled
+    assert app.dataframe[0].value["Total"].tolist() == [200, 100]
+
+
+def test_holiday_weeks_raise_the_weekly_activity(app: AppTest) -> None:
+    before = float(metric(app, "Connection requests / week"))
+    weeks = app.multiselect(key="plan.holiday_weeks").options
+    app.multiselect(key="plan.holiday_weeks").set_value([weeks[5], weeks[6]]).run()
+    assert float(metric(app, "Connection requests / week")) > before
+
+
+def test_coverage_slider_changes_the_pipeline_needed(app: AppTest) -> None:
+    app.slider(key="plan.coverage").set_value(4.0).run()
+    assert not app.exception
+    assert app.slider(key="plan.coverage").value == 4.0
+
+
+def test_the_currency_is_used_in_the_labels(app: AppTest) -> None:
+    app.selectbox(key="plan.currency").set_value("GBP").run()
+    assert app.number_input(key="plan.target").label == "Revenue target (£)"
