@@ -84,7 +84,9 @@ def _target_inputs(currency: str) -> None:
     )
     st.slider(
         "Drag to change the revenue target",
-        *TARGET_RANGE,
+        min_value=TARGET_RANGE[0],
+        max_value=TARGET_RANGE[1],
+        step=TARGET_RANGE[2],
         key="plan.target_slider",
         label_visibility="collapsed",
         on_change=_copy,
@@ -102,7 +104,9 @@ def _target_inputs(currency: str) -> None:
     )
     st.slider(
         "Drag to change the average deal size",
-        *DEAL_SIZE_RANGE,
+        min_value=DEAL_SIZE_RANGE[0],
+        max_value=DEAL_SIZE_RANGE[1],
+        step=DEAL_SIZE_RANGE[2],
         key="plan.deal_size_slider",
         label_visibility="collapsed",
         on_change=_copy,
