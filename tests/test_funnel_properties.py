@@ -43,6 +43,7 @@ def totals(inputs: PlanInputs) -> list[int]:
 @given(plans(), st.floats(min_value=1, max_value=10))
 def test_a_larger_target_never_needs_less_activity(inputs: PlanInputs, factor: float) -> None:
     bigger = replace(inputs, target=inputs.target * factor)
+    assume(not validate(bigger))  # past a billion activities the plan is refused, not computed
     assert all(b >= a for a, b in zip(totals(inputs), totals(bigger), strict=True))
 
 
