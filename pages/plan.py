@@ -71,47 +71,35 @@ def _mondays(start: date, end: date) -> list[date]:
     return [first + timedelta(weeks=n) for n in range((end - first).days // 7 + 1)]
 
 
+def _amount_input(label: str, key: str, bounds: tuple[int, int, int], help: str) -> None:
+    """An exact number input with a slider under it for dragging; each follows the other."""
+    low, high, step = bounds
+    st.number_input(
+        label, key=key, min_value=0, step=step, help=help, on_change=_copy, args=(key, f"{key}_slider", bounds)
+    )
+    st.slider(
+        f"Drag to change the {label.split(' (')[0].lower()}",
+        min_value=low,
+        max_value=high,
+        step=step,
+        key=f"{key}_slider",
+        label_visibility="collapsed",
+        format="localized",
+        on_change=_copy,
+        args=(f"{key}_slider", key),
+    )
+
+
 def _target_inputs(currency: str) -> None:
     symbol = CURRENCIES[currency].strip()
-    st.number_input(
-        f"Revenue target ({symbol})",
-        key="plan.target",
-        min_value=0,
-        step=5_000,
-        on_change=_copy,
-        args=("plan.target", "plan.target_slider", TARGET_RANGE),
-        help="What you must book in the period: your quota.",
+    _amount_input(
+        f"Revenue target ({symbol})", "plan.target", TARGET_RANGE, "What you must book in the period: your quota."
     )
-    st.slider(
-        "Drag to change the revenue target",
-        min_value=TARGET_RANGE[0],
-        max_value=TARGET_RANGE[1],
-        step=TARGET_RANGE[2],
-        key="plan.target_slider",
-        label_visibility="collapsed",
-        on_change=_copy,
-        args=("plan.target_slider", "plan.target"),
-        format="localized",
-    )
-    st.number_input(
+    _amount_input(
         f"Average deal size ({symbol})",
-        key="plan.deal_size",
-        min_value=0,
-        step=50,
-        on_change=_copy,
-        args=("plan.deal_size", "plan.deal_size_slider", DEAL_SIZE_RANGE),
-        help="The typical value of a won deal. Calibrate it from last year's CRM export.",
-    )
-    st.slider(
-        "Drag to change the average deal size",
-        min_value=DEAL_SIZE_RANGE[0],
-        max_value=DEAL_SIZE_RANGE[1],
-        step=DEAL_SIZE_RANGE[2],
-        key="plan.deal_size_slider",
-        label_visibility="collapsed",
-        on_change=_copy,
-        args=("plan.deal_size_slider", "plan.deal_size"),
-        format="localized",
+        "plan.deal_size",
+        DEAL_SIZE_RANGE,
+        "The typical value of a won deal. Calibrate it from last year's CRM export.",
     )
 
 
