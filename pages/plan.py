@@ -126,7 +126,7 @@ def _stage_inputs() -> None:
             format="%.2f",
             label_visibility="collapsed",
         )
-        ratio_col.caption(ratio_label(ratio) if ratio and ratio > 0 else "enter 1 or more")
+        ratio_col.caption(ratio_label(ratio) if ratio and ratio >= 1 else "enter 1 or more")
         lag_col.number_input(
             f"{name or f'Stage {pos + 1}'} lag in days",
             key=f"plan.stage.{sid}.lag",

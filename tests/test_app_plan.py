@@ -55,6 +55,7 @@ def test_an_end_date_before_the_start_names_both_dates(app: AppTest) -> None:
 def test_a_ratio_below_one_is_explained(app: AppTest) -> None:
     app.number_input(key="plan.stage.1.ratio").set_value(0.5).run()
     assert "Meetings → Qualified prospects is 0.5 : 1" in app.error[0].value
+    assert "enter 1 or more" in [c.value for c in app.caption]  # not "200%" under the field
 
 
 def test_each_ratio_is_shown_as_a_ratio_and_a_conversion_rate(app: AppTest) -> None:
