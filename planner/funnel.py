@@ -60,6 +60,7 @@ __all__ = [
     "validate",
     "weekly_activity_table",
     "what_if_grid",
+    "whole_counts",
 ]
 
 #: How much each lever is pulled in :func:`levers`: +10%.
@@ -265,7 +266,12 @@ def overall_win_rate(stages: tuple[Stage, ...]) -> float:
 MAX_ACTIVITY = 1e9
 
 
-def _ceil_all(x: np.ndarray) -> np.ndarray:
+def whole_counts(x: np.ndarray) -> np.ndarray:
+    """Exact activity counts rounded up to whole ones, ignoring float noise.
+
+    >>> whole_counts(np.array([2.0000000000000004, 2.1])).tolist()
+    [2.0, 3.0]
+    """
     # A tolerance far above float noise and far below one activity stops
     # 1.1 / 0.1 = 11.000000000000002 from asking a rep for a twelfth deal.
     return np.ceil(x - np.maximum(1e-9, 1e-12 * np.abs(x)))
@@ -436,7 +442,7 @@ def _spread(
     # Share of the working days done by the end of each week: whole-day counts keep
     # it exact, and it is exactly 1.0 in the last week, so each row ends on its total.
     done = np.cumsum(counts, axis=1) / work_days.size
-    running = _ceil_all(totals[:, None] * done)
+    running = whole_counts(totals[:, None] * done)
     return np.diff(running, axis=1, prepend=0).astype(np.int64)
 
 
@@ -477,7 +483,7 @@ def build_plan(inputs: PlanInputs) -> FunnelPlan:
     whole_deals = _ceil(deals_exact)
 
     exact = stage_totals(deals_exact, inputs.stages)
-    whole = _ceil_all(stage_totals(whole_deals, inputs.stages)).astype(np.int64)
+    whole = whole_counts(stage_totals(whole_deals, inputs.stages)).astype(np.int64)
     lags = [s.lag_days for s in inputs.stages] + [0]
     days_before_close = np.cumsum(lags[::-1])[::-1].astype(np.int64)
 
@@ -615,7 +621,7 @@ def what_if_grid(
         win_rates = np.unique(np.minimum(rate * factors, 1.0))
     deal_sizes = np.asarray(deal_sizes, dtype=float)
     win_rates = np.asarray(win_rates, dtype=float)
-    deals = _ceil_all(inputs.target / deal_sizes)
+    deals = whole_counts(inputs.target / deal_sizes)
     top = deals[None, :] / win_rates[:, None] / weeks
     return WhatIfGrid(deal_sizes, win_rates, top, float(inputs.deal_size), rate)
 

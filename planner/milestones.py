@@ -1,0 +1,444 @@
+"""Milestones set backwards from the target date, pace against them, and the recovery plan.
+
+Checkpoints are counted back from the end of the period, one per cadence step
+(a week, or a month), so "with 1 week to go" is always seven days before the
+target date.  Each checkpoint closes a bucket of the period; a milestone shape
+weights the buckets::
+
+    cumulative_i = target * sum(weight_0 .. weight_i) / sum(weights)
+
+    linear         weight = working days in the bucket
+    front-loaded   weight = working days * (n - i)   (the first bucket carries most)
+    back-loaded    weight = working days * (i + 1)   (the hockey stick)
+    historical     weight = the seasonality share of the bucket
+    custom         cumulative values entered backwards, "with k to go: amount"
+
+Example -- the £50,000 month from the literature, entered backwards:
+
+>>> from datetime import date
+>>> steps = build_milestones(50_000, date(2026, 12, 1), date(2026, 12, 28), shape="custom",
+...                          custom_to_go=[42_000, 30_000, 20_000])
+>>> [(m.due.isoformat(), m.cumulative) for m in steps]
+[('2026-12-07', 20000.0), ('2026-12-14', 30000.0), ('2026-12-21', 42000.0), ('2026-12-28', 50000.0)]
+"""
+
+from __future__ import annotations
+
+import calendar
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+
+from planner.funnel import FunnelPlan, Problem, deals_needed, stage_totals, whole_counts
+
+__all__ = [
+    "CADENCES",
+    "SHAPES",
+    "Milestone",
+    "MilestoneError",
+    "Pace",
+    "Recovery",
+    "RecoveryStage",
+    "build_milestones",
+    "checkpoint_dates",
+    "choose_cadence",
+    "pace",
+    "recovery_plan",
+    "validate_milestones",
+]
+
+SHAPES = ("linear", "front-loaded", "back-loaded", "historical", "custom")
+CADENCES = ("weekly", "monthly")
+_DAYS_PER_WORKING_WEEK = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Milestone:
+    """Revenue that must be booked, in total, by ``due``."""
+
+    due: date
+    cumulative: float
+
+
+class MilestoneError(ValueError):
+    """Milestones that cannot be built or do not hold; ``problems`` says which and why."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__(" ".join(p.message for p in problems))
+
+
+# --------------------------------------------------------------------------- calendar
+
+
+def _working_days(start: date, end: date) -> int:
+    """Monday-to-Friday days from ``start`` to ``end``, both included."""
+    if end < start:
+        return 0
+    return int(np.busday_count(start, end + timedelta(days=1)))
+
+
+def _months_back(day: date, months: int) -> date:
+    month_index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(month_index, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(day.day, last))
+
+
+def choose_cadence(start: date, end: date) -> str:
+    """Weekly for a month or a quarter, monthly for anything longer.
+
+    >>> choose_cadence(date(2026, 10, 1), date(2026, 12, 31)), choose_cadence(date(2027, 1, 1), date(2027, 12, 31))
+    ('weekly', 'monthly')
+    """
+    return "weekly" if (end - start).days < 14 * 7 else "monthly"
+
+
+def checkpoint_dates(start: date, end: date, cadence: str = "auto") -> list[date]:
+    """Checkpoint dates counted back from ``end``, returned in calendar order.
+
+    >>> [d.isoformat() for d in checkpoint_dates(date(2026, 12, 1), date(2026, 12, 31), "weekly")]
+    ['2026-12-03', '2026-12-10', '2026-12-17', '2026-12-24', '2026-12-31']
+    """
+    if cadence == "auto":
+        cadence = choose_cadence(start, end)
+    if cadence not in CADENCES:
+        raise ValueError(f"cadence must be one of {', '.join(CADENCES)} or auto, not {cadence!r}")
+    found: list[date] = []
+    step = 0
+    while True:
+        due = end - timedelta(weeks=step) if cadence == "weekly" else _months_back(end, step)
+        if due < start:
+            break
+        found.append(due)
+        step += 1
+    return found[::-1]
+
+
+# --------------------------------------------------------------------------- milestones
+
+
+def _monthly_shares_by_bucket(month_shares: np.ndarray, start: date, dues: list[date]) -> np.ndarray:
+    """Spread 12 calendar-month shares over the buckets ending on ``dues``.
+
+    Each working day carries its month's share divided by that month's working
+    days, so a bucket holding half of March's working days gets half of March.
+    """
+    days = np.arange(np.datetime64(start, "D"), np.datetime64(dues[-1], "D") + 1)
+    days = days[np.is_busday(days)]
+    months = days.astype("datetime64[M]")
+    first_of_month = months.astype("datetime64[D]")
+    month_working_days = np.busday_count(first_of_month, (months + 1).astype("datetime64[D]"))
+    per_day = month_shares[months.astype(np.int64) % 12] / month_working_days
+    bucket = np.searchsorted(np.array(dues, dtype="datetime64[D]"), days)
+    return np.bincount(bucket, weights=per_day, minlength=len(dues))
+
+
+def _bucket_weights(
+    start: date, dues: list[date], shape: str, shares: Sequence[float] | None
+) -> tuple[np.ndarray, list[Problem]]:
+    bounds = [start, *(d + timedelta(days=1) for d in dues[:-1])]
+    days = np.array([_working_days(b, d) for b, d in zip(bounds, dues, strict=True)], dtype=float)
+    if days.sum() == 0:  # a period of weekends only: share by calendar day instead
+        days = np.array([(d - b).days + 1 for b, d in zip(bounds, dues, strict=True)], dtype=float)
+    n = len(dues)
+    if shape == "linear":
+        return days, []
+    if shape == "front-loaded":
+        return days * np.arange(n, 0, -1), []
+    if shape == "back-loaded":
+        return days * np.arange(1, n + 1), []
+    # historical
+    values = np.asarray(shares if shares is not None else [], dtype=float)
+    if values.size == 12:
+        values = _monthly_shares_by_bucket(values, start, dues)
+    elif values.size != n:
+        return days, [
+            Problem(
+                "shares",
+                f"The historical shape needs one share per checkpoint ({n}) or one per calendar month (12), "
+                f"got {values.size}. Calibrate from last year's export, or pick another shape.",
+            )
+        ]
+    if not np.isfinite(values).all() or (values < 0).any() or values.sum() <= 0:
+        return days, [Problem("shares", "Historical shares must be zero or more and not all zero.")]
+    return values, []
+
+
+def build_milestones(
+    target: float,
+    start: date,
+    end: date,
+    cadence: str = "auto",
+    shape: str = "linear",
+    shares: Sequence[float] | None = None,
+    custom_to_go: Sequence[float] | Mapping[int, float] | None = None,
+) -> list[Milestone]:
+    """Cumulative checkpoints from ``start`` to ``end``, the last one equal to ``target``.
+
+    ``custom_to_go[k - 1]`` (or ``custom_to_go[k]`` for a mapping) is the amount
+    that must be booked with ``k`` cadence steps to go.  Raises
+    :class:`MilestoneError` for inputs or custom values that do not hold.
+
+    >>> from datetime import date
+    >>> front = build_milestones(50_000, date(2026, 12, 1), date(2026, 12, 28), shape="front-loaded")
+    >>> round(front[0].cumulative / 50_000, 2)
+    0.4
+    """
+    problems: list[Problem] = []
+    if not math.isfinite(target) or target <= 0:
+        problems.append(Problem("target", "The target must be more than 0."))
+    if end < start:
+        problems.append(Problem("period_end", "The period ends before it starts — pick an end date after the start."))
+    if shape not in SHAPES:
+        problems.append(Problem("shape", f"Unknown milestone shape {shape!r}: pick one of {', '.join(SHAPES)}."))
+    if problems:
+        raise MilestoneError(problems)
+    dues = checkpoint_dates(start, end, cadence)
+    if shape == "custom":
+        steps = _custom(target, dues, custom_to_go, cadence if cadence != "auto" else choose_cadence(start, end))
+    else:
+        weights, problems = _bucket_weights(start, dues, shape, shares)
+        if problems:
+            raise MilestoneError(problems)
+        cumulative = target * np.cumsum(weights) / weights.sum()
+        cumulative[-1] = target  # exactly, whatever the float sum says
+        steps = [Milestone(d, float(c)) for d, c in zip(dues, cumulative, strict=True)]
+    problems = validate_milestones(steps, target, start, end)
+    if problems:
+        raise MilestoneError(problems)
+    return steps
+
+
+def _custom(
+    target: float, dues: list[date], to_go: Sequence[float] | Mapping[int, float] | None, cadence: str
+) -> list[Milestone]:
+    unit = "week" if cadence == "weekly" else "month"
+    values = dict(to_go) if isinstance(to_go, Mapping) else dict(enumerate(to_go or [], start=1))
+    missing = [k for k in range(1, len(dues)) if k not in values]
+    if missing:
+        listed = ", ".join(str(k) for k in missing)
+        raise MilestoneError([Problem("custom", f"Enter the amount to have booked with {listed} {unit}(s) to go.")])
+    extra = [k for k in values if not 0 <= k < len(dues)]
+    if extra:
+        raise MilestoneError(
+            [
+                Problem(
+                    "custom",
+                    f"The period has only {len(dues)} {unit}ly checkpoints, so “{max(extra)} {unit}s to go” "
+                    "falls before it starts.",
+                )
+            ]
+        )
+    values.setdefault(0, target)
+    return [Milestone(due, float(values[len(dues) - 1 - i])) for i, due in enumerate(dues)]
+
+
+def _to_go(index: int, count: int, cadence_unit: str) -> str:
+    k = count - 1 - index
+    return "the target date" if k == 0 else f"{k} {cadence_unit}{'s' if k > 1 else ''} to go"
+
+
+def validate_milestones(steps: Sequence[Milestone], target: float, start: date, end: date) -> list[Problem]:
+    """What is wrong with a list of checkpoints, each problem naming the checkpoint.
+
+    >>> from datetime import date
+    >>> bad = [Milestone(date(2026, 12, 14), 30_000), Milestone(date(2026, 12, 21), 25_000),
+    ...        Milestone(date(2026, 12, 28), 50_000)]
+    >>> print(validate_milestones(bad, 50_000, date(2026, 12, 1), date(2026, 12, 28))[0].message)
+    The checkpoint on 21 Dec 2026 (25,000) is below the one before it (30,000 on 14 Dec 2026): milestones never go down.
+    """
+    problems: list[Problem] = []
+    if not steps:
+        return [Problem("milestones", "There are no checkpoints: the period is too short for its cadence.")]
+    for i, step in enumerate(steps):
+        field = f"milestones[{i}]"
+        if not math.isfinite(step.cumulative) or step.cumulative < 0:
+            problems.append(Problem(field, f"The checkpoint on {step.due:%d %b %Y} needs an amount of 0 or more."))
+        if not start <= step.due <= end:
+            problems.append(
+                Problem(
+                    field,
+                    f"The checkpoint on {step.due:%d %b %Y} falls outside the period "
+                    f"({start:%d %b %Y} to {end:%d %b %Y}).",
+                )
+            )
+        if i and step.cumulative < steps[i - 1].cumulative:
+            before = steps[i - 1]
+            problems.append(
+                Problem(
+                    field,
+                    f"The checkpoint on {step.due:%d %b %Y} ({step.cumulative:,.0f}) is below the one before it "
+                    f"({before.cumulative:,.0f} on {before.due:%d %b %Y}): milestones never go down.",
+                )
+            )
+        if i and step.due <= steps[i - 1].due:
+            problems.append(Problem(field, f"Two checkpoints fall on or out of order at {step.due:%d %b %Y}."))
+    last = steps[-1]
+    if not math.isclose(last.cumulative, target, rel_tol=1e-9, abs_tol=0.005):
+        problems.append(
+            Problem(
+                f"milestones[{len(steps) - 1}]",
+                f"The last checkpoint ({last.cumulative:,.0f} on {last.due:%d %b %Y}) must equal the target "
+                f"({target:,.0f}).",
+            )
+        )
+    return problems
+
+
+# --------------------------------------------------------------------------- pace
+
+
+@dataclass(frozen=True, slots=True)
+class Pace:
+    """Where a plan stands on ``as_of`` against its milestones.
+
+    ``gap_to_milestone`` is booked minus the latest milestone due by ``as_of``
+    (negative: behind).  ``run_rate_projection`` extends the booking rate per
+    working day so far to the whole period.  ``required_per_week`` is what the
+    rest of the target needs per working week from ``as_of`` on.
+    """
+
+    as_of: date
+    target: float
+    booked: float
+    attainment: float
+    latest_milestone: Milestone | None
+    gap_to_milestone: float
+    run_rate_projection: float
+    remaining: float
+    working_weeks_left: float
+    required_per_week: float
+    planned_per_week: float
+
+    @property
+    def behind(self) -> bool:
+        return self.gap_to_milestone < 0
+
+
+def pace(
+    target: float,
+    start: date,
+    end: date,
+    steps: Sequence[Milestone],
+    weekly_revenue: Mapping[date, float],
+    as_of: date,
+) -> Pace:
+    """Attainment, gap, projection and required pace from weekly revenue booked.
+
+    ``weekly_revenue`` maps each week's Monday to revenue booked that week;
+    weeks starting after ``as_of`` are ignored.
+
+    >>> from datetime import date
+    >>> steps = build_milestones(50_000, date(2026, 12, 1), date(2026, 12, 28), "weekly")
+    >>> p = pace(50_000, date(2026, 12, 1), date(2026, 12, 28), steps,
+    ...          {date(2026, 11, 30): 9_000, date(2026, 12, 7): 6_000}, as_of=date(2026, 12, 14))
+    >>> p.booked, round(p.attainment, 2), round(p.gap_to_milestone)
+    (15000.0, 0.3, -10000)
+    """
+    booked = float(sum(v for week, v in weekly_revenue.items() if week <= as_of and math.isfinite(v)))
+    due = [m for m in steps if m.due <= as_of]
+    latest = due[-1] if due else None
+    gap = booked - (latest.cumulative if latest else 0.0)
+    total_days = _working_days(start, end)
+    elapsed = _working_days(start, min(as_of, end))
+    left_days = _working_days(max(as_of + timedelta(days=1), start), end)
+    projection = booked * total_days / elapsed if elapsed else 0.0
+    remaining = max(target - booked, 0.0)
+    weeks_left = left_days / _DAYS_PER_WORKING_WEEK
+    required = remaining / weeks_left if weeks_left else (math.inf if remaining else 0.0)
+    planned = target / (total_days / _DAYS_PER_WORKING_WEEK) if total_days else math.inf
+    return Pace(
+        as_of=as_of,
+        target=float(target),
+        booked=booked,
+        attainment=booked / target if target else 0.0,
+        latest_milestone=latest,
+        gap_to_milestone=gap,
+        run_rate_projection=projection,
+        remaining=remaining,
+        working_weeks_left=weeks_left,
+        required_per_week=required,
+        planned_per_week=planned,
+    )
+
+
+# --------------------------------------------------------------------------- recovery
+
+
+@dataclass(frozen=True, slots=True)
+class RecoveryStage:
+    """One stage of the recovery plan.
+
+    ``weeks_available`` is the working time left in which this stage's activity
+    can still turn into a deal before the period ends (its lags subtracted).
+    """
+
+    name: str
+    needed: int
+    weeks_available: float
+    per_week_needed: float
+    planned_per_week: float
+    in_time: bool
+
+    @property
+    def extra_per_week(self) -> float:
+        return max(self.per_week_needed - self.planned_per_week, 0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Recovery:
+    """The rest of the target pushed back through the plan's funnel.
+
+    ``cycle_too_long`` means new top-of-funnel activity cannot close before
+    the period ends; the gap must then come from pipeline that already exists,
+    ``pipeline_needed`` of it (coverage ratio x what is left).
+    """
+
+    remaining: float
+    deals_needed: int
+    stages: tuple[RecoveryStage, ...]
+    cycle_too_long: bool
+    pipeline_needed: float
+
+
+def recovery_plan(plan: FunnelPlan, progress: Pace) -> Recovery:
+    """What must happen per week from ``progress.as_of`` to book what is left.
+
+    Each stage's activity must happen ``days_before_close`` before the period
+    ends, so it has fewer weeks than the deals themselves; a stage with no
+    working time left is flagged ``in_time=False``.
+
+    >>> from datetime import date
+    >>> from planner.funnel import PlanInputs, Stage, build_plan
+    >>> plan = build_plan(PlanInputs(50_000, 5_000, date(2026, 12, 1), date(2026, 12, 28),
+    ...                              stages=(Stage("Meetings", 2, 7),)))
+    >>> steps = build_milestones(50_000, date(2026, 12, 1), date(2026, 12, 28))
+    >>> behind = pace(50_000, date(2026, 12, 1), date(2026, 12, 28), steps, {date(2026, 11, 30): 5_000},
+    ...               as_of=date(2026, 12, 7))
+    >>> r = recovery_plan(plan, behind)
+    >>> r.deals_needed, [(s.name, s.needed, s.in_time) for s in r.stages]
+    (9, [('Meetings', 18, True), ('Deals won', 9, True)])
+    """
+    inputs = plan.inputs
+    remaining = progress.remaining
+    deals = deals_needed(remaining, inputs.deal_size) if remaining > 0 else 0
+    totals = whole_counts(stage_totals(deals, inputs.stages)).astype(int)
+    first_day = max(progress.as_of + timedelta(days=1), inputs.period_start)
+    stages = []
+    for stage, needed in zip(plan.stages, totals, strict=True):
+        last_day = inputs.period_end - timedelta(days=stage.days_before_close)
+        weeks = _working_days(first_day, last_day) / _DAYS_PER_WORKING_WEEK
+        in_time = weeks > 0
+        per_week = needed / weeks if in_time else math.inf if needed else 0.0
+        stages.append(RecoveryStage(stage.name, int(needed), weeks, per_week, stage.per_week, in_time or not needed))
+    return Recovery(
+        remaining=remaining,
+        deals_needed=deals,
+        stages=tuple(stages),
+        cycle_too_long=not stages[0].in_time,
+        pipeline_needed=inputs.coverage_ratio * remaining,
+    )

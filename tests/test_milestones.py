@@ -1,0 +1,275 @@
+"""Backward milestones, pace and the recovery plan."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from planner.funnel import PlanInputs, Stage, build_plan
+from planner.milestones import (
+    SHAPES,
+    Milestone,
+    MilestoneError,
+    build_milestones,
+    checkpoint_dates,
+    choose_cadence,
+    pace,
+    recovery_plan,
+    validate_milestones,
+)
+
+DECEMBER = (date(2026, 12, 1), date(2026, 12, 28))  # four weeks, target date a Monday
+
+
+def amounts(steps: list[Milestone]) -> list[float]:
+    return [round(m.cumulative, 2) for m in steps]
+
+
+# --------------------------------------------------------------------------- checkpoints
+
+
+def test_the_fifty_thousand_month_entered_backwards() -> None:
+    steps = build_milestones(50_000, *DECEMBER, shape="custom", custom_to_go=[42_000, 30_000, 20_000])
+    assert amounts(steps) == [20_000, 30_000, 42_000, 50_000]
+    assert [m.due for m in steps] == [date(2026, 12, 7), date(2026, 12, 14), date(2026, 12, 21), date(2026, 12, 28)]
+
+
+def test_custom_values_can_be_given_by_weeks_to_go() -> None:
+    steps = build_milestones(50_000, *DECEMBER, shape="custom", custom_to_go={3: 20_000, 1: 42_000, 2: 30_000})
+    assert amounts(steps) == [20_000, 30_000, 42_000, 50_000]
+
+
+def test_front_loaded_gives_the_first_week_more_than_a_quarter() -> None:
+    steps = build_milestones(50_000, *DECEMBER, shape="front-loaded")
+    assert steps[0].cumulative / 50_000 > 0.25
+    assert amounts(steps) == [20_000, 35_000, 45_000, 50_000]
+
+
+def test_back_loaded_is_the_hockey_stick() -> None:
+    steps = build_milestones(50_000, *DECEMBER, shape="back-loaded")
+    assert amounts(steps) == [5_000, 15_000, 30_000, 50_000]
+
+
+def test_linear_follows_working_days() -> None:
+    steps = build_milestones(50_000, *DECEMBER, shape="linear")
+    assert amounts(steps) == [12_500, 25_000, 37_500, 50_000]
+
+
+def test_historical_takes_one_share_per_checkpoint() -> None:
+    steps = build_milestones(100, *DECEMBER, shape="historical", shares=[1, 1, 1, 7])
+    assert amounts(steps) == [10, 20, 30, 100]
+
+
+def test_historical_takes_twelve_calendar_month_shares() -> None:
+    shares = [1.0] * 12
+    shares[11] = 3.0  # December sells three times an ordinary month
+    steps = build_milestones(140_000, date(2027, 1, 1), date(2027, 12, 31), shape="historical", shares=shares)
+    assert len(steps) == 12
+    assert steps[0].cumulative == pytest.approx(10_000)
+    assert steps[-1].cumulative - steps[-2].cumulative == pytest.approx(30_000)
+
+
+def test_historical_with_the_wrong_number_of_shares_says_what_it_needs() -> None:
+    with pytest.raises(MilestoneError, match=r"one share per checkpoint \(4\) or one per calendar month \(12\), got 3"):
+        build_milestones(50_000, *DECEMBER, shape="historical", shares=[1, 2, 3])
+
+
+def test_cadence_is_weekly_for_a_quarter_and_monthly_for_a_year() -> None:
+    assert choose_cadence(date(2026, 10, 1), date(2026, 12, 31)) == "weekly"
+    assert choose_cadence(date(2027, 1, 1), date(2027, 12, 31)) == "monthly"
+    year = checkpoint_dates(date(2027, 1, 1), date(2027, 12, 31))
+    assert year[0] == date(2027, 1, 31) and year[1] == date(2027, 2, 28) and year[-1] == date(2027, 12, 31)
+
+
+def test_checkpoints_count_back_from_the_target_date() -> None:
+    dues = checkpoint_dates(date(2026, 12, 1), date(2026, 12, 31), "weekly")
+    assert dues[-1] == date(2026, 12, 31)
+    assert all((b - a).days == 7 for a, b in itertools.pairwise(dues))
+    assert dues[0] == date(2026, 12, 3)  # the first bucket is the short one
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def test_a_decreasing_custom_checkpoint_is_named() -> None:
+    with pytest.raises(MilestoneError) as raised:
+        build_milestones(50_000, *DECEMBER, shape="custom", custom_to_go=[42_000, 45_000, 20_000])
+    [problem] = raised.value.problems
+    assert problem.field == "milestones[2]"
+    assert "21 Dec 2026 (42,000) is below the one before it (45,000 on 14 Dec 2026)" in problem.message
+
+
+def test_a_missing_custom_checkpoint_is_asked_for() -> None:
+    with pytest.raises(MilestoneError, match="with 2 week"):
+        build_milestones(50_000, *DECEMBER, shape="custom", custom_to_go={1: 42_000, 3: 20_000})
+
+
+def test_a_custom_checkpoint_before_the_period_is_refused() -> None:
+    with pytest.raises(MilestoneError, match="falls before it starts"):
+        build_milestones(50_000, *DECEMBER, shape="custom", custom_to_go=[42_000, 30_000, 20_000, 10_000])
+
+
+def test_validation_catches_a_last_checkpoint_off_target_and_one_outside_the_period() -> None:
+    steps = [Milestone(date(2026, 11, 20), 10_000), Milestone(date(2026, 12, 28), 45_000)]
+    problems = validate_milestones(steps, 50_000, *DECEMBER)
+    messages = " ".join(p.message for p in problems)
+    assert "falls outside the period" in messages
+    assert "must equal the target (50,000)" in messages
+
+
+def test_unknown_shape_and_bad_target_are_refused() -> None:
+    with pytest.raises(MilestoneError, match="Unknown milestone shape"):
+        build_milestones(50_000, *DECEMBER, shape="zigzag")
+    with pytest.raises(MilestoneError, match="target must be more than 0"):
+        build_milestones(0, *DECEMBER)
+
+
+# --------------------------------------------------------------------------- pace
+
+
+def test_pace_behind_the_milestone() -> None:
+    steps = build_milestones(50_000, *DECEMBER)
+    progress = pace(50_000, *DECEMBER, steps, {date(2026, 11, 30): 9_000, date(2026, 12, 7): 6_000}, date(2026, 12, 14))
+    assert progress.booked == 15_000
+    assert progress.attainment == pytest.approx(0.3)
+    assert progress.latest_milestone == steps[1]
+    assert progress.gap_to_milestone == pytest.approx(-10_000)
+    assert progress.behind
+    # 10 of 20 working days gone: 15,000 a fortnight projects to 30,000.
+    assert progress.run_rate_projection == pytest.approx(15_000 * 20 / 10)
+    assert progress.remaining == 35_000
+    assert progress.working_weeks_left == pytest.approx(2)
+    assert progress.required_per_week == pytest.approx(17_500)
+    assert progress.planned_per_week == pytest.approx(12_500)
+
+
+def test_pace_ignores_weeks_after_today_and_counts_an_overshoot() -> None:
+    steps = build_milestones(50_000, *DECEMBER)
+    weeks = {date(2026, 11, 30): 30_000, date(2026, 12, 21): 99_999}
+    progress = pace(50_000, *DECEMBER, steps, weeks, date(2026, 12, 8))
+    assert progress.booked == 30_000
+    assert progress.gap_to_milestone == pytest.approx(17_500)
+    assert not progress.behind
+
+
+def test_pace_before_the_first_checkpoint_has_no_milestone_yet() -> None:
+    steps = build_milestones(50_000, *DECEMBER)
+    progress = pace(50_000, *DECEMBER, steps, {}, date(2026, 12, 2))
+    assert progress.latest_milestone is None and progress.gap_to_milestone == 0
+
+
+def test_pace_after_the_period_needs_nothing_more_when_the_target_is_met() -> None:
+    steps = build_milestones(50_000, *DECEMBER)
+    progress = pace(50_000, *DECEMBER, steps, {date(2026, 12, 7): 60_000}, date(2027, 1, 5))
+    assert progress.remaining == 0 and progress.required_per_week == 0
+    missed = pace(50_000, *DECEMBER, steps, {date(2026, 12, 7): 10_000}, date(2027, 1, 5))
+    assert math.isinf(missed.required_per_week)
+
+
+# --------------------------------------------------------------------------- recovery
+
+
+def plan_with_lags(lags: tuple[int, int, int]) -> PlanInputs:
+    stages = tuple(
+        Stage(name, 2, lag)
+        for name, lag in zip(("Connection requests", "Meetings", "Qualified prospects"), lags, strict=True)
+    )
+    return PlanInputs(50_000, 2_500, date(2026, 10, 1), date(2026, 12, 31), stages=stages)
+
+
+def test_recovery_pushes_what_is_left_back_through_the_funnel() -> None:
+    inputs = plan_with_lags((0, 0, 0))
+    plan = build_plan(inputs)
+    steps = build_milestones(50_000, inputs.period_start, inputs.period_end)
+    progress = pace(
+        50_000, inputs.period_start, inputs.period_end, steps, {date(2026, 10, 5): 10_000}, date(2026, 11, 1)
+    )
+    recovery = recovery_plan(plan, progress)
+    assert recovery.remaining == 40_000 and recovery.deals_needed == 16
+    assert [s.needed for s in recovery.stages] == [128, 64, 32, 16]
+    assert not recovery.cycle_too_long
+    top = recovery.stages[0]
+    assert top.per_week_needed == pytest.approx(128 / top.weeks_available)
+    assert top.extra_per_week == pytest.approx(top.per_week_needed - plan.top_of_funnel.per_week)
+    assert recovery.pipeline_needed == pytest.approx(3 * 40_000)
+
+
+def test_lags_leave_the_top_of_the_funnel_less_time() -> None:
+    inputs = plan_with_lags((7, 14, 21))
+    plan = build_plan(inputs)
+    steps = build_milestones(50_000, inputs.period_start, inputs.period_end)
+    progress = pace(50_000, inputs.period_start, inputs.period_end, steps, {}, date(2026, 11, 1))
+    weeks = [s.weeks_available for s in recovery_plan(plan, progress).stages]
+    assert weeks == sorted(weeks)  # the top stage has the least time
+    assert weeks[-1] - weeks[0] == pytest.approx(42 / 7 * 5 / 5, abs=0.6)
+
+
+def test_when_the_cycle_is_longer_than_the_time_left_it_says_so() -> None:
+    inputs = plan_with_lags((7, 14, 21))
+    plan = build_plan(inputs)
+    steps = build_milestones(50_000, inputs.period_start, inputs.period_end)
+    progress = pace(
+        50_000, inputs.period_start, inputs.period_end, steps, {date(2026, 10, 5): 20_000}, date(2026, 12, 10)
+    )
+    recovery = recovery_plan(plan, progress)
+    assert recovery.cycle_too_long
+    by_name = {s.name: s for s in recovery.stages}
+    assert not by_name["Connection requests"].in_time
+    assert by_name["Deals won"].in_time
+    assert recovery.pipeline_needed == pytest.approx(3 * 30_000)
+
+
+# --------------------------------------------------------------------------- properties
+
+periods = st.tuples(st.dates(date(2026, 1, 1), date(2028, 12, 31)), st.integers(0, 400)).map(
+    lambda p: (p[0], p[0] + timedelta(days=p[1]))
+)
+
+
+@given(
+    st.floats(min_value=1, max_value=1e9),
+    periods,
+    st.sampled_from([s for s in SHAPES if s != "custom"]),
+    st.sampled_from(["auto", "weekly", "monthly"]),
+    st.data(),
+)
+def test_every_shape_is_monotone_and_ends_on_the_target(
+    target: float, period: tuple[date, date], shape: str, cadence: str, data: st.DataObject
+) -> None:
+    start, end = period
+    count = len(checkpoint_dates(start, end, cadence))
+    shares = data.draw(st.lists(st.floats(min_value=0.01, max_value=10), min_size=count, max_size=count))
+    steps = build_milestones(target, start, end, cadence, shape, shares=shares)
+    values = [m.cumulative for m in steps]
+    assert all(b >= a for a, b in itertools.pairwise(values))
+    assert values[-1] == target
+    assert steps[-1].due == end
+    assert all(start <= m.due <= end for m in steps)
+
+
+@given(
+    st.floats(min_value=1_000, max_value=1e7),
+    st.integers(1, 60),
+    st.floats(min_value=0, max_value=0.999),
+)
+def test_when_behind_the_required_pace_is_never_below_the_linear_one(
+    target: float, weeks_gone: int, share_booked: float
+) -> None:
+    start, end = date(2027, 1, 4), date(2027, 12, 31)  # 52 working weeks
+    as_of = start + timedelta(weeks=weeks_gone) - timedelta(days=3)  # a Friday
+    steps = build_milestones(target, start, end, "weekly", "linear")
+    linear_to_date = target * weeks_gone / 52
+    booked = linear_to_date * share_booked
+    assume(as_of < end)
+    progress = pace(target, start, end, steps, {start: booked}, as_of)
+    assert progress.required_per_week >= progress.planned_per_week * (1 - 1e-9)
+    plan = build_plan(PlanInputs(target, target / 40, start, end))
+    for stage in recovery_plan(plan, progress).stages:
+        # Whole numbers can only round up, so never below the exact linear need per week.
+        linear_need = stage.planned_per_week * progress.remaining / target * 52 / progress.working_weeks_left
+        assert stage.per_week_needed >= linear_need * (1 - 1e-9) - 1e-9
