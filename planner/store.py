@@ -26,6 +26,7 @@ from pathlib import Path
 
 import duckdb
 
+from planner.demo import DemoTeam
 from planner.funnel import PlanInputs, Stage
 from planner.milestones import Milestone, build_milestones
 
@@ -48,6 +49,7 @@ __all__ = [
     "is_empty",
     "list_plans",
     "list_reps",
+    "load_team",
     "migrate",
     "save_actuals",
     "save_plan",
@@ -508,3 +510,37 @@ def get_actuals(con: duckdb.DuckDBPyConnection, plan_id: int) -> list[WeekActual
         [plan_id],
     )
     return [WeekActual(week, float(revenue), int(deals), json.loads(counts)) for week, revenue, deals, counts in rows]
+
+
+# --------------------------------------------------------------------------- a whole team at once
+
+
+def load_team(con: duckdb.DuckDBPyConnection, team: DemoTeam) -> list[int]:
+    """Write a team's reps, plans, milestones and actuals in one transaction; return the plan ids.
+
+    Only into an empty database: demo data never mixes with a team's own.
+    """
+    if not is_empty(con):
+        raise StoreError("The database already holds reps or plans; demo data only loads into an empty one.")
+    plan_ids = []
+    with transaction(con) as cur:
+        rep_ids = {}
+        for rep in team.reps:
+            row = cur.execute(
+                "INSERT INTO reps (name, team, role) VALUES (?, ?, ?) RETURNING id", [rep.name, rep.team, rep.role]
+            ).fetchone()
+            assert row is not None
+            rep_ids[rep.name] = int(row[0])
+        for plan in team.plans:
+            plan_id = _write_plan(
+                cur, rep_ids[plan.rep], plan.name, plan.inputs, "USD", plan.milestone_shape, "auto", (), None
+            )
+            cur.executemany(
+                "INSERT INTO actuals (plan_id, week_start, revenue, deals_won, stage_counts) VALUES (?, ?, ?, ?, ?)",
+                [
+                    [plan_id, w.week_start, w.revenue, w.deals_won, json.dumps(w.stage_counts, sort_keys=True)]
+                    for w in plan.weeks
+                ],
+            )
+            plan_ids.append(plan_id)
+    return plan_ids

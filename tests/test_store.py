@@ -206,3 +206,25 @@ def test_the_database_path_comes_from_backplan_db(monkeypatch: pytest.MonkeyPatc
     assert store.default_path() == tmp_path / "team.duckdb"
     monkeypatch.delenv("BACKPLAN_DB")
     assert store.default_path().parts[-2:] == ("data", "backplan.duckdb")
+
+
+# --------------------------------------------------------------------------- demo data
+
+
+def test_demo_data_fills_an_empty_database_in_one_go(con: duckdb.DuckDBPyConnection) -> None:
+    from planner.demo import demo_team
+
+    plan_ids = store.load_team(con, demo_team(date(2026, 11, 22)))
+    assert len(plan_ids) == 4
+    assert {r.role for r in store.list_reps(con)} == {"rep", "manager"}
+    first = store.get_actuals(con, plan_ids[0])
+    assert len(first) == 8 and first[0].week_start == date(2026, 9, 28)
+    assert store.get_milestones(con, plan_ids[0])[-1].cumulative == 180_000
+    with pytest.raises(store.StoreError, match="only loads into an empty one"):
+        store.load_team(con, demo_team(date(2026, 11, 22)))
+
+
+def test_demo_data_is_the_same_every_time() -> None:
+    from planner.demo import demo_team
+
+    assert demo_team(date(2026, 11, 22)) == demo_team(date(2026, 11, 22))
