@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
 
 from planner.funnel import FunnelPlan, Lever, WhatIfGrid
+from planner.milestones import MilestoneCheck, Pace
 from planner.units import CURRENCIES
 
-__all__ = ["PALETTE", "coverage_chart", "funnel_chart", "levers_chart", "what_if_heatmap"]
+__all__ = ["PALETTE", "burnup_chart", "coverage_chart", "funnel_chart", "levers_chart", "what_if_heatmap"]
 
 #: Brand colours, darkest first; the theme in .streamlit/config.toml uses PALETTE[0].
 PALETTE = ("#1f4e79", "#2e75b6", "#5b9bd5", "#9dc3e6", "#c9dcef", "#e3edf7")
 _AMBER = "#d9822b"
+_GREEN = "#2e7d32"
+_RED = "#c62828"
+_GREY = "#9e9e9e"
 _FONT = {"family": "Source Sans Pro, sans-serif", "size": 14}
 
 
@@ -153,5 +158,119 @@ def what_if_heatmap(grid: WhatIfGrid, currency: str = "USD") -> go.Figure:
             "title": {"text": "What if: top-of-funnel activity a week"},
             "xaxis": {"title": {"text": "Average deal size"}, "tickprefix": symbol, "tickformat": ",.0f"},
             "yaxis": {"title": {"text": "Overall win rate (top of funnel → won)"}, "ticksuffix": "%"},
+        },
+    )
+
+
+def burnup_chart(
+    period_start: date,
+    period_end: date,
+    checks: Sequence[MilestoneCheck],
+    booked: Sequence[tuple[date, float]],
+    progress: Pace,
+    currency: str = "USD",
+) -> go.Figure:
+    """Target, milestone steps, cumulative actuals, run-rate projection and required pace.
+
+    Milestone markers are green when hit, red when missed and grey while upcoming.
+    """
+    symbol = CURRENCIES.get(currency, "")
+    money_hover = f"{symbol}%{{y:,.0f}}"
+    steps_x = [period_start] + [c.milestone.due for c in checks]
+    steps_y = [0.0] + [c.milestone.cumulative for c in checks]
+    colours = {"hit": _GREEN, "missed": _RED, "upcoming": _GREY}
+    today = min(max(progress.as_of, period_start), period_end)
+    traces: list[dict[str, Any]] = [
+        {
+            "type": "scatter",
+            "x": [period_start, period_end],
+            "y": [progress.target, progress.target],
+            "mode": "lines",
+            "name": "Target",
+            "line": {"color": PALETTE[0], "width": 1.5, "dash": "dash"},
+            "hovertemplate": f"Target {money_hover}<extra></extra>",
+        },
+        {
+            "type": "scatter",
+            "x": steps_x,
+            "y": steps_y,
+            "mode": "lines",
+            "line": {"shape": "hv", "color": PALETTE[3], "width": 2},
+            "name": "Milestones",
+            "hoverinfo": "skip",
+        },
+        {
+            "type": "scatter",
+            "x": [c.milestone.due for c in checks],
+            "y": [c.milestone.cumulative for c in checks],
+            "mode": "markers",
+            "name": "Milestone: hit / missed / upcoming",
+            "marker": {
+                "size": 11,
+                "color": [colours[c.status] for c in checks],
+                "symbol": ["circle" if c.status != "upcoming" else "circle-open" for c in checks],
+                "line": {"width": 2, "color": [colours[c.status] for c in checks]},
+            },
+            "customdata": [[c.status, c.booked] for c in checks],
+            "hovertemplate": (
+                f"%{{x|%d %b}}: milestone {money_hover}, %{{customdata[0]}}"
+                f" (booked {symbol}%{{customdata[1]:,.0f}})<extra></extra>"
+            ),
+        },
+        {
+            "type": "scatter",
+            "x": [d for d, _ in booked],
+            "y": [v for _, v in booked],
+            "mode": "lines+markers",
+            "name": "Booked",
+            "line": {"color": _AMBER, "width": 3},
+            "marker": {"size": 6},
+            "hovertemplate": f"%{{x|%d %b}}: booked {money_hover}<extra></extra>",
+        },
+    ]
+    if progress.as_of < period_end:
+        traces += [
+            {
+                "type": "scatter",
+                "x": [today, period_end],
+                "y": [progress.booked, progress.run_rate_projection],
+                "mode": "lines",
+                "name": "Run-rate projection",
+                "line": {"color": _AMBER, "width": 2, "dash": "dot"},
+                "hovertemplate": f"%{{x|%d %b}}: {money_hover} at today's rate<extra></extra>",
+            },
+            {
+                "type": "scatter",
+                "x": [today, period_end],
+                "y": [progress.booked, progress.target],
+                "mode": "lines",
+                "name": "Required pace",
+                "line": {"color": _RED if progress.behind else _GREEN, "width": 2, "dash": "dashdot"},
+                "hovertemplate": f"%{{x|%d %b}}: {money_hover} needed<extra></extra>",
+            },
+        ]
+    top = max([progress.target, progress.run_rate_projection, *steps_y, *(v for _, v in booked)]) * 1.08
+    return _figure(
+        traces,
+        {
+            "height": 420,
+            "title": {"text": "Burn-up: booked against milestones"},
+            "legend": {"orientation": "h", "y": -0.15},
+            "xaxis": {"range": [period_start, period_end + timedelta(days=2)], "gridcolor": "#eee"},
+            "yaxis": {"tickprefix": symbol, "tickformat": ",.0f", "range": [0, top], "gridcolor": "#eee"},
+            "shapes": [
+                {
+                    "type": "line",
+                    "x0": today,
+                    "x1": today,
+                    "y0": 0,
+                    "y1": 1,
+                    "yref": "paper",
+                    "line": {"color": _GREY, "width": 1, "dash": "dot"},
+                }
+            ],
+            "annotations": [
+                {"x": today, "y": 1, "yref": "paper", "text": "today", "showarrow": False, "yanchor": "bottom"}
+            ],
         },
     )

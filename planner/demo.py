@@ -20,6 +20,7 @@ from datetime import date, timedelta
 import numpy as np
 
 from planner.funnel import PlanInputs, Stage, build_plan
+from planner.milestones import WeekActual
 
 __all__ = ["DemoPlan", "DemoRep", "DemoTeam", "demo_team", "quarter_of"]
 
@@ -35,20 +36,12 @@ class DemoRep:
 
 
 @dataclass(frozen=True, slots=True)
-class DemoWeek:
-    week_start: date
-    revenue: float
-    deals_won: int
-    stage_counts: dict[str, int]
-
-
-@dataclass(frozen=True, slots=True)
 class DemoPlan:
     rep: str
     name: str
     inputs: PlanInputs
     milestone_shape: str
-    weeks: tuple[DemoWeek, ...]
+    weeks: tuple[WeekActual, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +93,6 @@ def demo_team(today: date, seed: int = SEED) -> DemoTeam:
                 stage.name: int(rng.poisson(max(plan.weekly[row, column] * form**0.5, 0.1)))
                 for row, stage in enumerate(plan.stages[:-1])
             }
-            weeks.append(DemoWeek(week_start, revenue, deals, counts))
+            weeks.append(WeekActual(week_start, revenue, deals, counts))
         plans.append(DemoPlan(name, label, inputs, shape, tuple(weeks)))
     return DemoTeam(tuple(reps), tuple(plans))

@@ -27,7 +27,7 @@ from __future__ import annotations
 import calendar
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import numpy as np
@@ -38,11 +38,15 @@ __all__ = [
     "CADENCES",
     "SHAPES",
     "Milestone",
+    "MilestoneCheck",
     "MilestoneError",
     "Pace",
     "Recovery",
     "RecoveryStage",
+    "WeekActual",
+    "booked_by",
     "build_milestones",
+    "check_milestones",
     "checkpoint_dates",
     "choose_cadence",
     "pace",
@@ -53,6 +57,16 @@ __all__ = [
 SHAPES = ("linear", "front-loaded", "back-loaded", "historical", "custom")
 CADENCES = ("weekly", "monthly")
 _DAYS_PER_WORKING_WEEK = 5
+
+
+@dataclass(frozen=True, slots=True)
+class WeekActual:
+    """What happened in the week starting on Monday ``week_start``."""
+
+    week_start: date
+    revenue: float = 0.0
+    deals_won: int = 0
+    stage_counts: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -442,3 +456,51 @@ def recovery_plan(plan: FunnelPlan, progress: Pace) -> Recovery:
         cycle_too_long=not stages[0].in_time,
         pipeline_needed=inputs.coverage_ratio * remaining,
     )
+
+
+# --------------------------------------------------------------------------- burn-up
+
+
+@dataclass(frozen=True, slots=True)
+class MilestoneCheck:
+    """A checkpoint judged on ``as_of``: "hit", "missed" or "upcoming"."""
+
+    milestone: Milestone
+    booked: float
+    status: str
+
+
+def booked_by(weekly_revenue: Mapping[date, float], period_start: date, period_end: date) -> list[tuple[date, float]]:
+    """Cumulative revenue at the end of each recorded week, starting from 0 on ``period_start``.
+
+    A week's revenue counts on its Sunday (or the period end, if sooner).
+
+    >>> booked_by({date(2026, 12, 7): 5.0, date(2026, 11, 30): 2.0}, date(2026, 12, 1), date(2026, 12, 28))
+    [(datetime.date(2026, 12, 1), 0.0), (datetime.date(2026, 12, 6), 2.0), (datetime.date(2026, 12, 13), 7.0)]
+    """
+    points = [(period_start, 0.0)]
+    total = 0.0
+    for week in sorted(weekly_revenue):
+        total += float(weekly_revenue[week])
+        points.append((min(week + timedelta(days=6), period_end), total))
+    return points
+
+
+def check_milestones(
+    steps: Sequence[Milestone], weekly_revenue: Mapping[date, float], as_of: date
+) -> list[MilestoneCheck]:
+    """Each checkpoint due by ``as_of`` hit or missed by what was booked in weeks starting by its date.
+
+    >>> steps = [Milestone(date(2026, 12, 7), 10.0), Milestone(date(2026, 12, 14), 20.0)]
+    >>> [c.status for c in check_milestones(steps, {date(2026, 11, 30): 12.0}, date(2026, 12, 10))]
+    ['hit', 'upcoming']
+    """
+    checks = []
+    for step in steps:
+        booked = float(sum(v for week, v in weekly_revenue.items() if week <= step.due))
+        if step.due > as_of:
+            status = "upcoming"
+        else:
+            status = "hit" if booked >= step.cumulative - 0.005 else "missed"
+        checks.append(MilestoneCheck(step, booked, status))
+    return checks

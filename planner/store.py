@@ -20,7 +20,7 @@ import json
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
@@ -28,7 +28,7 @@ import duckdb
 
 from planner.demo import DemoTeam
 from planner.funnel import PlanInputs, Stage
-from planner.milestones import Milestone, build_milestones
+from planner.milestones import Milestone, WeekActual, build_milestones
 
 __all__ = [
     "LATEST_VERSION",
@@ -166,16 +166,6 @@ class PlanSummary:
     period_start: date
     period_end: date
     updated_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class WeekActual:
-    """What happened in the week starting on Monday ``week_start``."""
-
-    week_start: date
-    revenue: float = 0.0
-    deals_won: int = 0
-    stage_counts: dict[str, int] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- connection
@@ -485,21 +475,24 @@ def get_milestones(con: duckdb.DuckDBPyConnection, plan_id: int) -> list[Milesto
 # --------------------------------------------------------------------------- actuals
 
 
+def _write_actuals(cur: duckdb.DuckDBPyConnection, plan_id: int, weeks: Sequence[WeekActual]) -> None:
+    cur.executemany(
+        "INSERT INTO actuals (plan_id, week_start, revenue, deals_won, stage_counts) VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT (plan_id, week_start) DO UPDATE SET revenue = excluded.revenue,"
+        " deals_won = excluded.deals_won, stage_counts = excluded.stage_counts, updated_at = now()",
+        [
+            [plan_id, w.week_start, float(w.revenue), int(w.deals_won), json.dumps(w.stage_counts, sort_keys=True)]
+            for w in weeks
+        ],
+    )
+
+
 def save_actuals(con: duckdb.DuckDBPyConnection, plan_id: int, weeks: Sequence[WeekActual]) -> None:
     """Write each week's actuals for a plan, replacing what the week had, in one transaction."""
-    rows = [
-        [plan_id, w.week_start, float(w.revenue), int(w.deals_won), json.dumps(w.stage_counts, sort_keys=True)]
-        for w in weeks
-    ]
-    if not rows:
+    if not weeks:
         return
     with transaction(con) as cur:
-        cur.executemany(
-            "INSERT INTO actuals (plan_id, week_start, revenue, deals_won, stage_counts) VALUES (?, ?, ?, ?, ?)"
-            " ON CONFLICT (plan_id, week_start) DO UPDATE SET revenue = excluded.revenue,"
-            " deals_won = excluded.deals_won, stage_counts = excluded.stage_counts, updated_at = now()",
-            rows,
-        )
+        _write_actuals(cur, plan_id, weeks)
 
 
 def get_actuals(con: duckdb.DuckDBPyConnection, plan_id: int) -> list[WeekActual]:
@@ -535,12 +528,7 @@ def load_team(con: duckdb.DuckDBPyConnection, team: DemoTeam) -> list[int]:
             plan_id = _write_plan(
                 cur, rep_ids[plan.rep], plan.name, plan.inputs, "USD", plan.milestone_shape, "auto", (), None
             )
-            cur.executemany(
-                "INSERT INTO actuals (plan_id, week_start, revenue, deals_won, stage_counts) VALUES (?, ?, ?, ?, ?)",
-                [
-                    [plan_id, w.week_start, w.revenue, w.deals_won, json.dumps(w.stage_counts, sort_keys=True)]
-                    for w in plan.weeks
-                ],
-            )
+            if plan.weeks:
+                _write_actuals(cur, plan_id, plan.weeks)
             plan_ids.append(plan_id)
     return plan_ids
