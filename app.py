@@ -9,12 +9,14 @@ from __future__ import annotations
 import sys
 from datetime import date
 
+import duckdb
 import streamlit as st
 
+from planner import store
 from planner.funnel import DEFAULT_STAGES, DEFAULT_WON_STAGE, default_period
 
 #: Session-state keys with this prefix hold page inputs that must survive a page switch.
-KEPT_PREFIXES = ("plan.",)
+KEPT_PREFIXES = ("plan.", "track.")
 
 #: Typical days from each default stage to the next, so a new user sees a "start by" date.
 EXAMPLE_LAGS = (7, 14, 21)
@@ -23,7 +25,7 @@ EXAMPLE_LAGS = (7, 14, 21)
 _ENTERED = "_backplan_entered"
 
 
-def _plan_defaults(today: date) -> dict[str, object]:
+def plan_defaults(today: date) -> dict[str, object]:
     """The example every new user opens on: $385,000 at $3,850 a deal, 2 : 1 at every step."""
     start, end = default_period(today)
     defaults: dict[str, object] = {
@@ -39,6 +41,15 @@ def _plan_defaults(today: date) -> dict[str, object]:
         "plan.won_stage": DEFAULT_WON_STAGE,
         "plan.stage_ids": list(range(len(DEFAULT_STAGES))),
         "plan.next_stage_id": len(DEFAULT_STAGES),
+        "plan.milestone_shape": "linear",
+        "plan.cadence": "auto",
+        "plan.milestone_custom": "",
+        "plan.loaded_id": None,
+        "plan.name": "",
+        "plan.rep": None,
+        "plan.new_rep": "",
+        "plan.confirm_delete": False,
+        "track.as_of": today,
     }
     for sid, (stage, lag) in enumerate(zip(DEFAULT_STAGES, EXAMPLE_LAGS, strict=True)):
         defaults[f"plan.stage.{sid}.name"] = stage.name
@@ -47,11 +58,32 @@ def _plan_defaults(today: date) -> dict[str, object]:
     return defaults
 
 
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _connection(path: str) -> duckdb.DuckDBPyConnection:
+    return store.connect(path)
+
+
+def db() -> duckdb.DuckDBPyConnection:
+    """This process's one connection to the database; a page that cannot have it says why and stops."""
+    path = store.default_path()
+    try:
+        return _connection(str(path))
+    except (store.StoreError, duckdb.Error, OSError) as error:
+        st.error(
+            f"Backplan could not open its database at `{path}`: {error}\n\n"
+            "If another Backplan or the command line has it open for writing, close that and reload. "
+            "Set BACKPLAN_DB to use another file.",
+            icon=":material/database:",
+        )
+        st.stop()
+        raise  # st.stop() raises; this keeps type checkers honest
+
+
 def main() -> None:
     """One script run: state defaults, kept inputs, navigation, shared sidebar, the page."""
     setattr(sys.modules["__main__"], _ENTERED, True)
     st.set_page_config(page_title="Backplan", page_icon=":material/flag:", layout="wide")
-    for key, value in _plan_defaults(date.today()).items():
+    for key, value in plan_defaults(date.today()).items():
         st.session_state.setdefault(key, value)
 
     # Streamlit forgets a widget's value when its page is not drawn; writing each kept
@@ -63,6 +95,7 @@ def main() -> None:
     page = st.navigation(
         [
             st.Page("pages/plan.py", title="Plan", icon=":material/flag:", default=True),
+            st.Page("pages/track.py", title="Track", icon=":material/monitoring:"),
             st.Page("pages/guide.py", title="How it works", icon=":material/menu_book:"),
         ]
     )

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import streamlit as st
 
 import app
+from planner import store
 from planner.charts import coverage_chart, funnel_chart, levers_chart, what_if_heatmap
 from planner.funnel import (
     FunnelPlan,
@@ -15,9 +16,12 @@ from planner.funnel import (
     Stage,
     build_plan,
     levers,
+    validate,
     weekly_activity_table,
     what_if_grid,
 )
+from planner.imports import parse_amount
+from planner.milestones import SHAPES, MilestoneError
 from planner.units import CURRENCIES, money, ratio_label
 
 app.enter_from_page()
@@ -172,6 +176,28 @@ def _period_inputs() -> None:
         format_func=lambda d: f"Week of {d:%d %b %Y}",
         placeholder="None — every week is worked",
     )
+    shape_col, cadence_col = st.columns(2)
+    shape_col.selectbox(
+        "Milestones",
+        [s for s in SHAPES if s != "historical"],
+        key="plan.milestone_shape",
+        format_func=str.capitalize,
+        help="How the target is spread over the checkpoints counted back from the end date.",
+    )
+    cadence_col.selectbox(
+        "Checkpoints",
+        ["auto", "weekly", "monthly"],
+        key="plan.cadence",
+        format_func=lambda c: "Weekly for a quarter, else monthly" if c == "auto" else c.capitalize(),
+    )
+    if state["plan.milestone_shape"] == "custom":
+        st.text_input(
+            "Booked with 1, 2, 3 … steps to go",
+            key="plan.milestone_custom",
+            placeholder="42000, 30000, 20000",
+            help="Amounts that must be booked with one checkpoint to go, two to go, and so on, "
+            "working back from the target date.",
+        )
     st.slider(
         "Pipeline coverage",
         1.0,
@@ -202,6 +228,167 @@ def _inputs_from_state() -> PlanInputs:
         holiday_weeks=tuple(state["plan.holiday_weeks"]),
         coverage_ratio=float(state["plan.coverage"]),
     )
+
+
+# --------------------------------------------------------------------------- saved plans
+
+
+def _custom_amounts() -> list[float]:
+    """The custom checkpoints typed as "42000, 30000, 20000"; raises ValueError naming a bad one."""
+    text = state["plan.milestone_custom"].strip() if state["plan.milestone_shape"] == "custom" else ""
+    amounts = []
+    for position, part in enumerate(filter(None, (p.strip() for p in text.replace(";", ",").split(","))), 1):
+        value = parse_amount(part)
+        if value is None or value < 0:
+            raise ValueError(f"Checkpoint {position} to go (“{part}”) is not an amount of 0 or more.")
+        amounts.append(value)
+    return amounts
+
+
+def _fill_state(saved: store.SavedPlan) -> None:
+    """Put a saved plan into every input of the page, exactly as it was saved."""
+    inputs = saved.inputs
+    first_id = state["plan.next_stage_id"]
+    ids = list(range(first_id, first_id + len(inputs.stages)))
+    for sid, stage in zip(ids, inputs.stages, strict=True):
+        state[f"plan.stage.{sid}.name"] = stage.name
+        state[f"plan.stage.{sid}.ratio"] = float(stage.ratio)
+        state[f"plan.stage.{sid}.lag"] = int(stage.lag_days)
+    state["plan.stage_ids"] = ids
+    state["plan.next_stage_id"] = first_id + len(ids)
+    for key, value, bounds in (
+        ("plan.target", inputs.target, TARGET_RANGE),
+        ("plan.deal_size", inputs.deal_size, DEAL_SIZE_RANGE),
+    ):
+        state[key] = round(value)
+        _copy(key, f"{key}_slider", bounds)
+    state["plan.currency"] = saved.currency
+    state["plan.start"], state["plan.end"] = inputs.period_start, inputs.period_end
+    state["plan.holiday_weeks"] = list(inputs.holiday_weeks)
+    state["plan.coverage"] = min(max(round(inputs.coverage_ratio * 2) / 2, 1.0), 6.0)
+    state["plan.won_stage"] = inputs.won_stage
+    state["plan.milestone_shape"] = saved.milestone_shape if saved.milestone_shape in SHAPES else "linear"
+    state["plan.cadence"] = saved.cadence
+    state["plan.milestone_custom"] = ", ".join(f"{v:g}" for v in saved.milestone_custom)
+    state["plan.loaded_id"], state["plan.name"], state["plan.rep"] = saved.id, saved.name, saved.rep_id
+    state["plan.confirm_delete"] = False
+    state.pop("plan.save_error", None)
+
+
+def _open(plan_id: int | None) -> None:
+    saved = store.get_plan(app.db(), plan_id) if plan_id is not None else None
+    if saved is None:
+        state["plan.save_error"] = "That plan no longer exists — it may have been deleted in another window."
+        return
+    _fill_state(saved)
+    st.toast(f"Opened “{saved.name}”.", icon=":material/folder_open:")
+
+
+def _save(as_new: bool) -> None:
+    state.pop("plan.save_error", None)
+    inputs = _inputs_from_state()
+    problems = validate(inputs)
+    if problems:
+        state["plan.save_error"] = "Fix the plan first: " + problems[0].message
+        return
+    rep = state["plan.rep"] if state["plan.rep"] is not None else state["plan.new_rep"]
+    try:
+        plan_id = store.save_plan(
+            app.db(), rep, state["plan.name"], inputs,
+            currency=state["plan.currency"], milestone_shape=state["plan.milestone_shape"],
+            cadence=state["plan.cadence"], milestone_custom=_custom_amounts(),
+            plan_id=None if as_new else state["plan.loaded_id"],
+        )  # fmt: skip
+    except (store.StoreError, MilestoneError, ValueError) as error:
+        state["plan.save_error"] = str(error)
+        return
+    _fill_state(store.get_plan(app.db(), plan_id))  # the page now shows what the database holds
+    st.toast(f"Saved “{state['plan.name']}”.", icon=":material/check:")
+
+
+def _duplicate() -> None:
+    try:
+        copy_id = store.duplicate_plan(app.db(), state["plan.loaded_id"], f"{state['plan.name']} (copy)")
+    except store.StoreError as error:
+        state["plan.save_error"] = str(error)
+        return
+    _open(copy_id)
+
+
+def _delete() -> None:
+    name = state["plan.name"]
+    store.delete_plan(app.db(), state["plan.loaded_id"])
+    state["plan.loaded_id"] = None
+    state["plan.confirm_delete"] = False
+    st.toast(f"Deleted “{name}”.", icon=":material/delete:")
+
+
+def _new_plan() -> None:
+    for key, value in app.plan_defaults(date.today()).items():
+        state[key] = value
+
+
+def _saved_plans() -> None:
+    con = app.db()
+    plans = store.list_plans(con)
+    reps = {r.id: r.name for r in store.list_reps(con)}
+    st.subheader("Saved plans")
+    if plans:
+        labels = {p.id: f"{p.rep_name} · {p.name}" for p in plans}
+        picked = st.selectbox(
+            "Open a saved plan",
+            list(labels),
+            format_func=labels.get,
+            index=None,
+            placeholder="Choose a plan",
+            key="plan.pick",
+        )
+        st.button(
+            "Open",
+            key="btn.plan_open",
+            on_click=_open,
+            args=(picked,),
+            disabled=picked is None,
+            icon=":material/folder_open:",
+        )
+    else:
+        st.caption("No saved plans yet. Save this one, or load the demo team on the Track page.")
+    loaded = state["plan.loaded_id"]
+    st.divider()
+    st.caption(f"Editing saved plan “{state['plan.name']}”" if loaded else "This plan is not saved yet.")
+    if state["plan.rep"] not in reps:
+        state["plan.rep"] = None
+    st.selectbox(
+        "Rep",
+        list(reps),
+        key="plan.rep",
+        format_func=reps.get,
+        index=None,
+        placeholder="New rep…" if reps else "Type a new rep below",
+    )
+    if state["plan.rep"] is None:
+        st.text_input("New rep's name", key="plan.new_rep", max_chars=80)
+    st.text_input("Plan name", key="plan.name", placeholder="Q1 2027", max_chars=80)
+    save, save_new = st.columns(2)
+    save.button("Save plan", key="btn.plan_save", on_click=_save, args=(False,), type="primary", icon=":material/save:")
+    save_new.button("Save as new", key="btn.plan_save_new", on_click=_save, args=(True,), disabled=loaded is None)
+    if state.get("plan.save_error"):
+        st.error(state["plan.save_error"], icon=":material/error:")
+    if loaded:
+        dup, new = st.columns(2)
+        dup.button("Duplicate", key="btn.plan_duplicate", on_click=_duplicate, icon=":material/content_copy:")
+        new.button("New plan", key="btn.plan_new", on_click=_new_plan, icon=":material/add:")
+        st.button(
+            "Delete…",
+            key="btn.plan_delete",
+            icon=":material/delete:",
+            on_click=lambda: state.update({"plan.confirm_delete": True}),
+        )
+        if state["plan.confirm_delete"]:
+            st.warning(f"Delete “{state['plan.name']}” with its milestones and actuals? This cannot be undone.")
+            yes, no = st.columns(2)
+            yes.button("Yes, delete", key="btn.plan_delete_yes", on_click=_delete, type="primary")
+            no.button("Cancel", key="btn.plan_delete_no", on_click=lambda: state.update({"plan.confirm_delete": False}))
 
 
 # --------------------------------------------------------------------------- outputs
@@ -311,6 +498,9 @@ def _levers(inputs: PlanInputs, currency: str) -> None:
         "about 9% — pick the one that is easiest for you to move."
     )
 
+
+with st.sidebar:
+    _saved_plans()
 
 st.title("Plan backwards from your target")
 st.caption("Target → deals → funnel → weekly activity. Change any input and the plan follows.")

@@ -52,7 +52,7 @@ class DemoTeam:
 
 # name, target, deal size, milestone shape, how well they sell against plan
 _REPS = (
-    ("Ana Lima", 180_000, 6_000, "linear", 1.18),
+    ("Ana Lima", 180_000, 6_000, "linear", 1.12),
     ("Ben Carter", 150_000, 7_500, "back-loaded", 1.0),
     ("Chloe Nguyen", 160_000, 5_000, "linear", 0.72),
     ("Dev Patel", 140_000, 8_000, "front-loaded", 0.5),

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import numpy as np
+import pandas as pd
 
 from planner.funnel import FunnelPlan, Problem, deals_needed, stage_totals, whole_counts
 
@@ -44,6 +45,7 @@ __all__ = [
     "Recovery",
     "RecoveryStage",
     "WeekActual",
+    "actuals_table",
     "booked_by",
     "build_milestones",
     "check_milestones",
@@ -52,6 +54,7 @@ __all__ = [
     "pace",
     "recovery_plan",
     "validate_milestones",
+    "week_from_row",
 ]
 
 SHAPES = ("linear", "front-loaded", "back-loaded", "historical", "custom")
@@ -116,6 +119,8 @@ def checkpoint_dates(start: date, end: date, cadence: str = "auto") -> list[date
 
     >>> [d.isoformat() for d in checkpoint_dates(date(2026, 12, 1), date(2026, 12, 31), "weekly")]
     ['2026-12-03', '2026-12-10', '2026-12-17', '2026-12-24', '2026-12-31']
+    >>> checkpoint_dates(date(2026, 10, 1), date(2026, 12, 31), "weekly")[0]  # not 1 Oct: one working day
+    datetime.date(2026, 10, 8)
     """
     if cadence == "auto":
         cadence = choose_cadence(start, end)
@@ -129,7 +134,13 @@ def checkpoint_dates(start: date, end: date, cadence: str = "auto") -> list[date
             break
         found.append(due)
         step += 1
-    return found[::-1]
+    found.reverse()
+    # A stub of a first bucket (a quarter starting on a Thursday) would be a milestone
+    # due after a day or two; it folds into the next one.
+    full_step = _DAYS_PER_WORKING_WEEK if cadence == "weekly" else 21
+    if len(found) > 1 and _working_days(start, found[0]) < full_step / 2:
+        found.pop(0)
+    return found
 
 
 # --------------------------------------------------------------------------- milestones
@@ -470,17 +481,20 @@ class MilestoneCheck:
     status: str
 
 
-def booked_by(weekly_revenue: Mapping[date, float], period_start: date, period_end: date) -> list[tuple[date, float]]:
+def booked_by(
+    weekly_revenue: Mapping[date, float], period_start: date, period_end: date, as_of: date | None = None
+) -> list[tuple[date, float]]:
     """Cumulative revenue at the end of each recorded week, starting from 0 on ``period_start``.
 
-    A week's revenue counts on its Sunday (or the period end, if sooner).
+    A week's revenue counts on its Sunday (or the period end, if sooner);
+    weeks starting after ``as_of`` are left out.
 
     >>> booked_by({date(2026, 12, 7): 5.0, date(2026, 11, 30): 2.0}, date(2026, 12, 1), date(2026, 12, 28))
     [(datetime.date(2026, 12, 1), 0.0), (datetime.date(2026, 12, 6), 2.0), (datetime.date(2026, 12, 13), 7.0)]
     """
     points = [(period_start, 0.0)]
     total = 0.0
-    for week in sorted(weekly_revenue):
+    for week in sorted(w for w in weekly_revenue if as_of is None or w <= as_of):
         total += float(weekly_revenue[week])
         points.append((min(week + timedelta(days=6), period_end), total))
     return points
@@ -504,3 +518,60 @@ def check_milestones(
             status = "hit" if booked >= step.cumulative - 0.005 else "missed"
         checks.append(MilestoneCheck(step, booked, status))
     return checks
+
+
+# --------------------------------------------------------------------------- the actuals table
+
+WEEK_COLUMN = "Week starting"
+REVENUE_COLUMN = "Revenue"
+
+
+def actuals_table(plan: FunnelPlan, weeks: Sequence[WeekActual]) -> pd.DataFrame:
+    """One row per week of the plan's period, ready to edit: zeros where nothing is recorded.
+
+    Columns: ``Week starting``, ``Revenue``, the won stage (deals won), then one
+    count column per stage from the top of the funnel down.
+
+    >>> from planner.funnel import PlanInputs, build_plan
+    >>> plan = build_plan(PlanInputs(50_000, 5_000, date(2026, 12, 1), date(2026, 12, 28)))
+    >>> table = actuals_table(plan, [WeekActual(date(2026, 12, 7), 9_000, 2, {"Meetings": 11})])
+    >>> [float(v) for v in table.iloc[1].tolist()[1:]]
+    [9000.0, 2.0, 0.0, 11.0, 0.0]
+    >>> list(table.columns)
+    ['Week starting', 'Revenue', 'Deals won', 'Connection requests', 'Meetings', 'Qualified prospects']
+    """
+    recorded = {w.week_start: w for w in weeks}
+    stage_names = [s.name for s in plan.stages[:-1]]
+    rows = []
+    for week in plan.week_starts[plan.week_in_period].astype("datetime64[D]").tolist():
+        actual = recorded.get(week, WeekActual(week))
+        rows.append(
+            [week, float(actual.revenue), int(actual.deals_won)]
+            + [int(actual.stage_counts.get(name, 0)) for name in stage_names]
+        )
+    columns = [WEEK_COLUMN, REVENUE_COLUMN, plan.inputs.won_stage, *stage_names]
+    table = pd.DataFrame(rows, columns=columns)
+    table[WEEK_COLUMN] = pd.to_datetime(table[WEEK_COLUMN]).dt.date
+    return table
+
+
+def week_from_row(row: Mapping[str, object], won_stage: str, stage_names: Sequence[str]) -> WeekActual:
+    """A table row back into a week; an emptied cell counts as 0.
+
+    >>> week_from_row({"Week starting": date(2026, 12, 7), "Revenue": None, "Won": 2, "Calls": 30}, "Won", ["Calls"])
+    WeekActual(week_start=datetime.date(2026, 12, 7), revenue=0.0, deals_won=2, stage_counts={'Calls': 30})
+    """
+
+    def number(value: object) -> float:
+        try:
+            result = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return 0.0
+        return result if math.isfinite(result) and result > 0 else 0.0
+
+    return WeekActual(
+        week_start=row[WEEK_COLUMN],  # type: ignore[arg-type]
+        revenue=number(row.get(REVENUE_COLUMN)),
+        deals_won=int(number(row.get(won_stage))),
+        stage_counts={name: int(number(row.get(name))) for name in stage_names},
+    )

@@ -259,6 +259,14 @@ def _query(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] = 
 # --------------------------------------------------------------------------- reps
 
 
+def _insert_rep(cur: duckdb.DuckDBPyConnection, name: str, team: str, role: str) -> int:
+    row = cur.execute(
+        "INSERT INTO reps (name, team, role) VALUES (?, ?, ?) RETURNING id", [name, team, role]
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
 def add_rep(con: duckdb.DuckDBPyConnection, name: str, team: str = "", role: str = "rep") -> int:
     """Add a rep and return their id."""
     name = name.strip()
@@ -268,13 +276,9 @@ def add_rep(con: duckdb.DuckDBPyConnection, name: str, team: str = "", role: str
         raise StoreError(f"Role must be one of {', '.join(ROLES)}.")
     try:
         with transaction(con) as cur:
-            row = cur.execute(
-                "INSERT INTO reps (name, team, role) VALUES (?, ?, ?) RETURNING id", [name, team.strip(), role]
-            ).fetchone()
+            return _insert_rep(cur, name, team.strip(), role)
     except duckdb.ConstraintException:
         raise StoreError(f"There is already a rep called “{name}”.") from None
-    assert row is not None
-    return int(row[0])
 
 
 def list_reps(con: duckdb.DuckDBPyConnection) -> list[Rep]:
@@ -358,7 +362,7 @@ def _write_plan(
 
 def save_plan(
     con: duckdb.DuckDBPyConnection,
-    rep_id: int,
+    rep: int | str,
     name: str,
     inputs: PlanInputs,
     *,
@@ -370,17 +374,25 @@ def save_plan(
 ) -> int:
     """Insert a plan (or replace plan ``plan_id``) and its milestones in one transaction; return its id.
 
-    Raises :class:`planner.milestones.MilestoneError` for milestones that do not
-    hold and :class:`StoreError` for a name the rep already uses.
+    ``rep`` is a rep's id, or the name of a new rep to add in the same
+    transaction.  Raises :class:`planner.milestones.MilestoneError` for
+    milestones that do not hold and :class:`StoreError` for a name in use.
     """
     name = name.strip()
     if not name:
         raise StoreError("Give the plan a name, such as “Q1 2027”.")
+    if isinstance(rep, str) and not rep.strip():
+        raise StoreError("Pick a rep, or type the name of a new one.")
     try:
         with transaction(con) as cur:
-            return _write_plan(cur, rep_id, name, inputs, currency, milestone_shape, cadence, milestone_custom, plan_id)
+            if isinstance(rep, str):
+                new_rep = rep.strip()
+                if cur.execute("SELECT 1 FROM reps WHERE name = ?", [new_rep]).fetchone():
+                    raise StoreError(f"There is already a rep called “{new_rep}” — pick them from the list.")
+                rep = _insert_rep(cur, new_rep, "", "rep")
+            return _write_plan(cur, rep, name, inputs, currency, milestone_shape, cadence, milestone_custom, plan_id)
     except duckdb.ConstraintException as error:
-        # (rep_id, name) is the only unique key a caller can hit.
+        # (rep_id, name) is the only unique key left for a caller to hit.
         raise StoreError(f"This rep already has a plan called “{name}” — pick another name.") from error
 
 
@@ -519,11 +531,7 @@ def load_team(con: duckdb.DuckDBPyConnection, team: DemoTeam) -> list[int]:
     with transaction(con) as cur:
         rep_ids = {}
         for rep in team.reps:
-            row = cur.execute(
-                "INSERT INTO reps (name, team, role) VALUES (?, ?, ?) RETURNING id", [rep.name, rep.team, rep.role]
-            ).fetchone()
-            assert row is not None
-            rep_ids[rep.name] = int(row[0])
+            rep_ids[rep.name] = _insert_rep(cur, rep.name, rep.team, rep.role)
         for plan in team.plans:
             plan_id = _write_plan(
                 cur, rep_ids[plan.rep], plan.name, plan.inputs, "USD", plan.milestone_shape, "auto", (), None

@@ -10,8 +10,16 @@ from streamlit.testing.v1 import AppTest
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own empty database file; nothing touches data/."""
+    path = tmp_path / "backplan.duckdb"
+    monkeypatch.setenv("BACKPLAN_DB", str(path))
+    return path
+
+
 @pytest.fixture
-def app() -> AppTest:
+def app(database: Path) -> AppTest:
     """A fresh session of the whole app, on its default page, after the first run."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
     assert not at.exception, at.exception

@@ -228,3 +228,17 @@ def test_demo_data_is_the_same_every_time() -> None:
     from planner.demo import demo_team
 
     assert demo_team(date(2026, 11, 22)) == demo_team(date(2026, 11, 22))
+
+
+def test_a_plan_for_a_new_rep_adds_both_or_neither(con: duckdb.DuckDBPyConnection) -> None:
+    plan_id = store.save_plan(con, "Lena Ortiz", "Q4", INPUTS)
+    assert [r.name for r in store.list_reps(con)] == ["Lena Ortiz"]
+    assert store.get_plan(con, plan_id).rep_id == store.list_reps(con)[0].id
+    december = PlanInputs(50_000, 5_000, date(2026, 12, 1), date(2026, 12, 28))
+    with pytest.raises(MilestoneError):
+        store.save_plan(
+            con, "Max Roy", "Bad", december, milestone_shape="custom", milestone_custom=[42_000, 45_000, 20_000]
+        )
+    assert [r.name for r in store.list_reps(con)] == ["Lena Ortiz"]  # no rep without the plan
+    with pytest.raises(store.StoreError, match="already a rep called “Lena Ortiz”"):
+        store.save_plan(con, "Lena Ortiz", "Q1", INPUTS)
