@@ -13,6 +13,7 @@ from dataclasses import asdict
 from datetime import date
 from typing import Any, NoReturn
 
+from planner import store
 from planner.funnel import (
     DEFAULT_STAGES,
     DEFAULT_WON_STAGE,
@@ -24,6 +25,7 @@ from planner.funnel import (
     default_period,
     levers,
 )
+from planner.milestones import CADENCES, SHAPES, MilestoneError, build_milestones, pace, recovery_plan
 from planner.units import ratio_label
 
 __all__ = ["main", "plan_to_dict"]
@@ -90,6 +92,49 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--coverage", type=float, default=3.0, help="pipeline coverage ratio (default 3)")
     plan.add_argument("--json", action="store_true", help="print the plan as JSON")
     plan.set_defaults(handler=_plan_command, subparser=plan)
+
+    steps = commands.add_parser(
+        "milestones",
+        help="cumulative checkpoints counted back from the target date",
+        description="Cumulative checkpoints counted back from the target date, in the shape you choose.",
+        epilog="example: backplan milestones --target 50000 --start 2026-12-01 --end 2026-12-28 "
+        "--shape custom --custom 42000,30000,20000 --json",
+    )
+    steps.add_argument("--target", type=float, required=True, help="revenue to book by the end date")
+    steps.add_argument("--start", type=_iso_date, required=True, help="period start, YYYY-MM-DD")
+    steps.add_argument("--end", type=_iso_date, required=True, help="target date, YYYY-MM-DD")
+    steps.add_argument("--shape", choices=SHAPES, default="linear", help="how the target is spread (default linear)")
+    steps.add_argument(
+        "--cadence",
+        choices=("auto", *CADENCES),
+        default="auto",
+        help="weekly or monthly checkpoints (default: weekly for a quarter, else monthly)",
+    )
+    steps.add_argument(
+        "--custom",
+        type=_list(float, "amounts"),
+        help="for --shape custom: amounts booked with 1, 2, 3 ... checkpoints to go",
+    )
+    steps.add_argument(
+        "--shares",
+        type=_list(float, "numbers"),
+        help="for --shape historical: one share per checkpoint, or 12 calendar-month shares",
+    )
+    steps.add_argument("--json", action="store_true", help="print the checkpoints as JSON")
+    steps.set_defaults(handler=_milestones_command, subparser=steps)
+
+    track = commands.add_parser(
+        "track",
+        help="attainment, gap, projection and required pace of a saved plan",
+        description="Where a saved plan stands: attainment, gap to the latest milestone, run-rate projection, "
+        "the weekly pace now required and the recovery plan, read from the database.",
+        epilog="example: backplan track --plan 1 --json",
+    )
+    track.add_argument("--plan", type=int, required=True, help="the saved plan's id")
+    track.add_argument("--as-of", type=_iso_date, help="the day to judge it on, YYYY-MM-DD (default today)")
+    track.add_argument("--db", help="database file (default: BACKPLAN_DB, else data/backplan.duckdb)")
+    track.add_argument("--json", action="store_true", help="print the figures as JSON")
+    track.set_defaults(handler=_track_command, subparser=track)
     return parser
 
 
@@ -182,6 +227,102 @@ def _plan_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
         print()
     else:
         _print_plan(plan)
+    return 0
+
+
+def _milestones_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    try:
+        checkpoints = build_milestones(
+            args.target, args.start, args.end, args.cadence, args.shape, shares=args.shares, custom_to_go=args.custom
+        )
+    except MilestoneError as error:
+        parser.error(str(error))
+    rows = [{"date": m.due.isoformat(), "cumulative": m.cumulative} for m in checkpoints]
+    if args.json:
+        out = {"target": args.target, "period_start": args.start.isoformat(), "period_end": args.end.isoformat(),
+               "shape": args.shape, "cadence": args.cadence, "milestones": rows}  # fmt: skip
+        json.dump(out, sys.stdout, indent=2)
+        print()
+    else:
+        for row in rows:
+            print(f"{row['date']}  {row['cumulative']:>14,.0f}")
+    return 0
+
+
+def _track_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    try:
+        con = store.connect(args.db, read_only=True)
+    except store.StoreError as error:
+        parser.exit(1, f"{parser.prog}: error: {error}\n")
+    except Exception as error:
+        parser.exit(
+            1,
+            f"{parser.prog}: error: could not open the database ({str(error).splitlines()[0]}); "
+            "if the app has it open for writing, use the app or try again when it is closed\n",
+        )
+    try:
+        saved = store.get_plan(con, args.plan)
+        if saved is None:
+            parser.exit(1, f"{parser.prog}: error: there is no plan {args.plan}\n")
+        steps = store.get_milestones(con, args.plan)
+        weeks = store.get_actuals(con, args.plan)
+    finally:
+        con.close()
+    inputs = saved.inputs
+    as_of = args.as_of or date.today()
+    progress = pace(inputs.target, inputs.period_start, inputs.period_end, steps,
+                    {w.week_start: w.revenue for w in weeks}, as_of)  # fmt: skip
+    recovery = recovery_plan(build_plan(inputs), progress)
+    latest = progress.latest_milestone
+
+    def finite(value: float) -> float | None:
+        return value if value != float("inf") else None
+
+    report = {
+        "plan": {"id": saved.id, "name": saved.name, "rep_id": saved.rep_id},
+        "as_of": as_of.isoformat(),
+        "target": progress.target,
+        "booked": progress.booked,
+        "attainment": progress.attainment,
+        "latest_milestone": {"date": latest.due.isoformat(), "cumulative": latest.cumulative} if latest else None,
+        "gap": progress.gap_to_milestone,
+        "behind": progress.behind,
+        "run_rate_projection": progress.run_rate_projection,
+        "remaining": progress.remaining,
+        "working_weeks_left": progress.working_weeks_left,
+        "required_per_week": finite(progress.required_per_week),
+        "planned_per_week": finite(progress.planned_per_week),
+        "recovery": {
+            "deals_needed": recovery.deals_needed,
+            "cycle_too_long": recovery.cycle_too_long,
+            "pipeline_needed": recovery.pipeline_needed,
+            "stages": [
+                {
+                    "name": s.name,
+                    "needed": s.needed,
+                    "weeks_available": s.weeks_available,
+                    "per_week_needed": finite(s.per_week_needed),
+                    "planned_per_week": s.planned_per_week,
+                    "extra_per_week": finite(s.extra_per_week),
+                    "in_time": s.in_time,
+                }
+                for s in recovery.stages
+            ],
+        },
+    }
+    if args.json:
+        json.dump(report, sys.stdout, indent=2)
+        print()
+    else:
+        state = "behind" if progress.behind else "ahead of"
+        print(f"{saved.name}: {progress.booked:,.0f} of {progress.target:,.0f} booked ({progress.attainment:.0%})")
+        if latest:
+            print(f"{abs(progress.gap_to_milestone):,.0f} {state} the milestone of {latest.cumulative:,.0f} "
+                  f"due {latest.due}")  # fmt: skip
+        print(
+            f"run-rate projection {progress.run_rate_projection:,.0f}; "
+            f"{progress.required_per_week:,.0f} a week needed over {progress.working_weeks_left:.1f} weeks"
+        )
     return 0
 
 

@@ -53,8 +53,8 @@ class DemoTeam:
 # name, target, deal size, milestone shape, how well they sell against plan
 _REPS = (
     ("Ana Lima", 180_000, 6_000, "linear", 1.12),
-    ("Ben Carter", 150_000, 7_500, "back-loaded", 1.0),
-    ("Chloe Nguyen", 160_000, 5_000, "linear", 0.72),
+    ("Ben Carter", 150_000, 7_500, "back-loaded", 0.6),
+    ("Chloe Nguyen", 160_000, 5_000, "linear", 0.8),
     ("Dev Patel", 140_000, 8_000, "front-loaded", 0.5),
 )
 _STAGES = (Stage("Connection requests", 3.0, 5), Stage("Meetings", 2.5, 10), Stage("Qualified prospects", 2.0, 21))
@@ -86,9 +86,9 @@ def demo_team(today: date, seed: int = SEED) -> DemoTeam:
         for column, week_start in enumerate(plan.week_starts.astype("datetime64[D]").tolist()):
             if week_start + timedelta(days=5) > today or not plan.week_in_period[column]:
                 continue  # only weeks whose working days are over, inside the period
-            planned_deals = plan.weekly[-1, column]
-            deals = int(rng.poisson(max(planned_deals * form, 0.1)))
-            revenue = float(np.round(deal_size * rng.lognormal(0, 0.25, deals).sum(), -2)) if deals else 0.0
+            planned_revenue = target * plan.week_working_days[column] / plan.working_days
+            revenue = float(np.round(planned_revenue * form * rng.lognormal(0, 0.25), -2))
+            deals = int(np.rint(revenue / (deal_size * rng.lognormal(0, 0.15))))
             counts = {
                 stage.name: int(rng.poisson(max(plan.weekly[row, column] * form**0.5, 0.1)))
                 for row, stage in enumerate(plan.stages[:-1])

@@ -179,9 +179,21 @@ def default_path() -> Path:
     return Path(__file__).resolve().parent.parent / "data" / "backplan.duckdb"
 
 
-def connect(path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
-    """Open (creating if need be) the database at ``path`` and bring its schema up to date."""
+def connect(path: str | Path | None = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open (creating if need be) the database at ``path`` and bring its schema up to date.
+
+    ``read_only`` opens an existing file without changing it, for reports; it
+    must already be at this Backplan's schema.
+    """
     target = Path(path) if path is not None else default_path()
+    if read_only:
+        if not target.exists():
+            raise StoreError(f"There is no database at {target} yet — start the app once, or set BACKPLAN_DB.")
+        con = duckdb.connect(str(target), read_only=True)
+        if schema_version(con) != LATEST_VERSION:
+            con.close()
+            raise StoreError(f"The database at {target} needs upgrading — open it in the app once first.")
+        return con
     target.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(target))
     migrate(con)

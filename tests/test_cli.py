@@ -133,3 +133,66 @@ def test_help_documents_every_command(capsys: pytest.CaptureFixture[str]) -> Non
         "--json",
     ):
         assert option in plan_help
+
+
+# --------------------------------------------------------------------------- milestones and track
+
+
+def test_milestones_json_for_a_linear_month(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["milestones", "--target", "50000", "--start", "2026-12-01", "--end", "2026-12-28", "--shape", "linear"]
+    assert main([*args, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["milestones"] == [
+        {"date": "2026-12-07", "cumulative": 12500.0},
+        {"date": "2026-12-14", "cumulative": 25000.0},
+        {"date": "2026-12-21", "cumulative": 37500.0},
+        {"date": "2026-12-28", "cumulative": 50000.0},
+    ]
+
+
+def test_milestones_custom_entered_backwards(capsys: pytest.CaptureFixture[str]) -> None:
+    period = ["--start", "2026-12-01", "--end", "2026-12-28"]
+    assert main(["milestones", "--target", "50000", *period, "--shape", "custom", "--custom", "42000,30000,20000",
+                 "--json"]) == 0  # fmt: skip
+    assert [m["cumulative"] for m in json.loads(capsys.readouterr().out)["milestones"]] == [20000, 30000, 42000, 50000]
+
+
+def test_milestones_that_go_down_exit_2_naming_the_checkpoint(capsys: pytest.CaptureFixture[str]) -> None:
+    period = ["--start", "2026-12-01", "--end", "2026-12-28"]
+    with pytest.raises(SystemExit) as exited:
+        main(["milestones", "--target", "50000", *period, "--shape", "custom", "--custom", "42000,45000,20000"])
+    assert exited.value.code == 2
+    assert "21 Dec 2026 (42,000) is below the one before it" in capsys.readouterr().err
+
+
+def test_track_reads_the_plan_from_the_database(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    from datetime import date
+
+    from planner import store
+    from planner.demo import demo_team
+
+    db = tmp_path / "team.duckdb"
+    con = store.connect(db)
+    plan_ids = store.load_team(con, demo_team(date(2026, 11, 22)))
+    con.close()
+    assert main(["track", "--plan", str(plan_ids[3]), "--db", str(db), "--as-of", "2026-11-22", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["plan"]["name"] == "Q4 2026"
+    assert report["target"] == 140_000
+    assert 0 < report["attainment"] < 0.5 and report["behind"] and report["gap"] < 0
+    assert report["latest_milestone"]["date"] == "2026-11-19"
+    assert report["required_per_week"] > report["planned_per_week"]
+    assert [s["name"] for s in report["recovery"]["stages"]][-1] == "Deals won"
+
+
+def test_track_explains_a_missing_plan_or_database(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["track", "--plan", "1", "--db", str(tmp_path / "none.duckdb")])
+    assert exited.value.code == 1
+    assert "There is no database at" in capsys.readouterr().err
+    from planner import store
+
+    store.connect(tmp_path / "empty.duckdb").close()
+    with pytest.raises(SystemExit):
+        main(["track", "--plan", "7", "--db", str(tmp_path / "empty.duckdb")])
+    assert "there is no plan 7" in capsys.readouterr().err
