@@ -67,22 +67,21 @@ if not plans:
     _empty_state()
     st.stop()
 
-reps = {p.rep_id: p.rep_name for p in plans}
+reps = sorted({p.rep_name for p in plans})
 pick_rep, pick_plan, pick_date = st.columns([1, 1, 0.6])
 if state.get("track.rep") not in reps:
-    state["track.rep"] = next(iter(reps))
-rep_id = pick_rep.selectbox("Rep", list(reps), key="track.rep", format_func=reps.get)
-rep_plans = {p.id: p for p in plans if p.rep_id == rep_id}
+    state["track.rep"] = reps[0]
+rep_name = pick_rep.selectbox("Rep", reps, key="track.rep")
+rep_plans = {p.name: p for p in plans if p.rep_name == rep_name}  # names are unique per rep
 if state.get("track.plan") not in rep_plans:
     state["track.plan"] = next(iter(rep_plans))
-plan_id = pick_plan.selectbox(
+plan_name = pick_plan.selectbox(
     "Plan",
     list(rep_plans),
     key="track.plan",
-    format_func=lambda pid: (
-        f"{rep_plans[pid].name} ({rep_plans[pid].period_start:%d %b} to {rep_plans[pid].period_end:%d %b %Y})"
-    ),
+    format_func=lambda name: f"{name} ({rep_plans[name].period_start:%d %b} to {rep_plans[name].period_end:%d %b %Y})",
 )
+plan_id = rep_plans[plan_name].id
 as_of = pick_date.date_input("As of", key="track.as_of", format="YYYY-MM-DD")
 
 saved = store.get_plan(con, plan_id)

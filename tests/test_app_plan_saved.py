@@ -1,0 +1,86 @@
+"""Saving, reopening, duplicating and deleting plans from the Plan page."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+from planner import store
+from tests.conftest import metric
+
+
+def save_new(app: AppTest, rep: str, name: str) -> AppTest:
+    app.text_input(key="plan.new_rep").set_value(rep)
+    app.text_input(key="plan.name").set_value(name)
+    return app.button(key="btn.plan_save").click().run()
+
+
+def test_a_saved_plan_reopens_exactly_as_saved(app: AppTest, database) -> None:
+    app.number_input(key="plan.target").set_value(770_000).run()
+    app.text_input(key="plan.stage.0.name").set_value("Cold calls").run()
+    app.selectbox(key="plan.currency").set_value("EUR").run()
+    app.selectbox(key="plan.milestone_shape").set_value("back-loaded").run()
+    save_new(app, "Zoe Park", "FY 2027")
+    assert not app.exception
+    assert not [e for e in app.error]
+    saved_id = app.session_state["plan.loaded_id"]
+    assert saved_id is not None
+
+    app.button(key="btn.plan_new").click().run()  # a fresh default plan
+    assert app.number_input(key="plan.target").value == 385_000
+    app.selectbox(key="plan.pick").set_value(saved_id).run()
+    app.button(key="btn.plan_open").click().run()
+    assert app.number_input(key="plan.target").value == 770_000
+    assert app.selectbox(key="plan.currency").value == "EUR"
+    assert app.selectbox(key="plan.milestone_shape").value == "back-loaded"
+    assert "Cold calls / week" in [m.label for m in app.metric]
+    assert metric(app, "Deals needed") == "200"
+
+    con = store.connect(database)
+    assert [p.name for p in store.list_plans(con)] == ["FY 2027"]
+    con.close()
+
+
+def test_saving_without_a_name_says_what_is_missing_and_writes_nothing(app: AppTest, database) -> None:
+    save_new(app, "Zoe Park", "")
+    assert "Give the plan a name" in app.error[0].value
+    con = store.connect(database)
+    assert store.is_empty(con)
+    con.close()
+
+
+def test_a_plan_that_does_not_validate_is_not_saved(app: AppTest, database) -> None:
+    app.number_input(key="plan.deal_size").set_value(0).run()
+    save_new(app, "Zoe Park", "Broken")
+    assert any("Fix the plan first" in e.value for e in app.error)
+    con = store.connect(database)
+    assert store.is_empty(con)
+    con.close()
+
+
+def test_custom_milestones_are_checked_before_anything_is_saved(app: AppTest, database) -> None:
+    app.selectbox(key="plan.milestone_shape").set_value("custom").run()
+    app.selectbox(key="plan.cadence").set_value("monthly").run()
+    app.text_input(key="plan.milestone_custom").set_value("350000, 300000").run()
+    save_new(app, "Zoe Park", "Custom")
+    # Twelve monthly checkpoints: the amounts with 3 to 11 months to go are still missing.
+    assert any("with 3, 4, 5, 6, 7, 8, 9, 10, 11 month(s) to go" in e.value for e in app.error)
+    app.text_input(key="plan.milestone_custom").set_value(
+        "350000, 360000, 250000, 220000, 190000, 160000, 130000, 100000, 70000, 40000, 10000"
+    ).run()
+    app.button(key="btn.plan_save").click().run()
+    assert any("is below the one before it" in e.value and "milestones never go down" in e.value for e in app.error)
+    con = store.connect(database)
+    assert store.list_plans(con) == [] and store.list_reps(con) == []
+    con.close()
+
+
+def test_duplicate_then_delete(app: AppTest, database) -> None:
+    save_new(app, "Zoe Park", "Q1")
+    app.button(key="btn.plan_duplicate").click().run()
+    assert app.text_input(key="plan.name").value == "Q1 (copy)"
+    app.button(key="btn.plan_delete").click().run()
+    assert "cannot be undone" in app.warning[-1].value
+    app.button(key="btn.plan_delete_yes").click().run()
+    con = store.connect(database)
+    assert [p.name for p in store.list_plans(con)] == ["Q1"]
+    con.close()
