@@ -17,9 +17,11 @@ from planner.funnel import DEFAULT_STAGES, DEFAULT_WON_STAGE, default_period
 
 #: Session-state keys with this prefix hold page inputs that must survive a page switch.
 KEPT_PREFIXES = ("plan.", "track.")
+KEPT_COPY = "kept."
+LAST_PAGE = "app.last_page"
 
 #: Typical days from each default stage to the next, so a new user sees a "start by" date.
-EXAMPLE_LAGS = (7, 14, 21)
+EXAMPLE_LAGS = (3, 7, 14)
 
 #: Set on ``__main__`` (a fresh module every script run) once main() has started this run.
 _ENTERED = "_backplan_entered"
@@ -27,7 +29,7 @@ _ENTERED = "_backplan_entered"
 
 def plan_defaults(today: date) -> dict[str, object]:
     """The example every new user opens on: $385,000 at $3,850 a deal, 2 : 1 at every step."""
-    start, end = default_period(today)
+    start, end = default_period(today, lead_days=sum(EXAMPLE_LAGS))
     defaults: dict[str, object] = {
         "plan.currency": "USD",
         "plan.target": 385_000,
@@ -58,7 +60,7 @@ def plan_defaults(today: date) -> dict[str, object]:
     return defaults
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
+@st.cache_resource(show_spinner=False, max_entries=4, on_release=lambda con: con.close())
 def _connection(path: str) -> duckdb.DuckDBPyConnection:
     return store.connect(path)
 
@@ -86,12 +88,6 @@ def main() -> None:
     for key, value in plan_defaults(date.today()).items():
         st.session_state.setdefault(key, value)
 
-    # Streamlit forgets a widget's value when its page is not drawn; writing each kept
-    # key back to itself marks it as the app's own state, so inputs survive a page switch.
-    for key in list(st.session_state.keys()):
-        if isinstance(key, str) and key.startswith(KEPT_PREFIXES):
-            st.session_state[key] = st.session_state[key]
-
     page = st.navigation(
         [
             st.Page("pages/plan.py", title="Plan", icon=":material/flag:", default=True),
@@ -99,10 +95,38 @@ def main() -> None:
             st.Page("pages/guide.py", title="How it works", icon=":material/menu_book:"),
         ]
     )
+    if st.session_state.get(LAST_PAGE) != page.url_path:
+        _restore_kept_inputs()
+        st.session_state[LAST_PAGE] = page.url_path
     with st.sidebar:
         st.markdown("### Backplan")
         st.caption("Plan backwards from the number you must hit: target → deals → funnel → weekly activity.")
-    page.run()
+    try:
+        page.run()
+    finally:  # st.stop() on a page ends the run through here too
+        _keep_inputs()
+
+
+def _keep_inputs() -> None:
+    """Copy every page input aside at the end of a run."""
+    state = st.session_state
+    for key in [k for k in state if isinstance(k, str) and k.startswith(KEPT_PREFIXES)]:
+        state[KEPT_COPY + key] = state[key]
+
+
+def _restore_kept_inputs() -> None:
+    """On arriving at a page, give its inputs back the values they had.
+
+    Streamlit forgets a widget's value once a run does not draw it, and a widget
+    mounted afresh in the browser shows its default unless the app sets its
+    value. So on a page change every kept input is set from its copy. Only
+    then: setting a live widget on every run would push the server's value over
+    what the user is typing or dragging at that moment. A kept key is cleared
+    by setting it to None, never by popping it, or its copy would come back.
+    """
+    state = st.session_state
+    for kept in [k for k in state if isinstance(k, str) and k.startswith(KEPT_COPY)]:
+        state[kept.removeprefix(KEPT_COPY)] = state[kept]
 
 
 def enter_from_page() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date, timedelta
 
 import streamlit as st
@@ -35,12 +36,36 @@ state = st.session_state
 # --------------------------------------------------------------------------- callbacks
 
 
+#: How long after Backplan moves a widget for the user an old value from it is the browser catching up.
+ECHO_WINDOW_S = 5.0
+
+
 def _copy(source: str, dest: str, bounds: tuple[int, int, int] | None = None) -> None:
-    """Keep a slider and its number input showing the same value."""
+    """Keep a slider and its number input showing the same value.
+
+    When one moves the other, a rerun the browser asks for before it has drawn
+    that move sends the other's old value back, which would undo the user's
+    move (rapid arrow keys on the slider did). A widget that comes back, within
+    a few seconds, with a value it showed before Backplan moved it is that echo:
+    it is put back instead of copied across.
+    """
+    now = time.monotonic()
     value = state[source]
+    moved_at, moved_to, shown_before = state.get(f"sync.{source}", (0.0, None, ()))
+    if now - moved_at < ECHO_WINDOW_S:
+        if value == moved_to:
+            return  # the value Backplan just gave it: the user has not touched it
+        if value in shown_before:
+            state[source] = moved_to
+            return
     if bounds is not None:
         low, high, step = bounds
         value = min(max(round((value or 0) / step) * step, low), high)
+    if state[dest] == value:
+        return  # writing it anyway would reset a control the user may be moving right now
+    dest_moved_at, _, dest_shown = state.get(f"sync.{dest}", (0.0, None, ()))
+    recent = dest_shown[-7:] if now - dest_moved_at < ECHO_WINDOW_S else ()
+    state[f"sync.{dest}"] = (now, value, (*recent, state[dest]))
     state[dest] = value
 
 
@@ -272,7 +297,7 @@ def _fill_state(saved: store.SavedPlan) -> None:
     state["plan.milestone_custom"] = ", ".join(f"{v:g}" for v in saved.milestone_custom)
     state["plan.loaded_id"], state["plan.name"], state["plan.rep"] = saved.id, saved.name, saved.rep_id
     state["plan.confirm_delete"] = False
-    state.pop("plan.save_error", None)
+    state["plan.save_error"] = None
 
 
 def _open(plan_id: int | None) -> None:
@@ -285,7 +310,7 @@ def _open(plan_id: int | None) -> None:
 
 
 def _save(as_new: bool) -> None:
-    state.pop("plan.save_error", None)
+    state["plan.save_error"] = None
     inputs = _inputs_from_state()
     problems = validate(inputs)
     if problems:
@@ -478,7 +503,7 @@ def _stage_table(plan: FunnelPlan) -> None:
         }
         for s in plan.stages
     ]
-    st.dataframe(rows, hide_index=True)
+    st.dataframe(rows, hide_index=True, column_config={"Total": st.column_config.NumberColumn(format="localized")})
 
 
 def _levers(inputs: PlanInputs, currency: str) -> None:

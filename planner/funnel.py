@@ -305,13 +305,19 @@ def stage_totals(deals: float, stages: tuple[Stage, ...]) -> np.ndarray:
     return deals * np.cumprod(ratios[::-1])[::-1]
 
 
-def default_period(today: date) -> tuple[date, date]:
-    """The next twelve full months: from the first of next month.
+def default_period(today: date, lead_days: int = 0) -> tuple[date, date]:
+    """Twelve full months from the first of the month after ``today + lead_days``.
+
+    ``lead_days`` leaves room for the funnel's lags, so a new plan's start-by
+    date is not already past.
 
     >>> default_period(date(2026, 11, 22))
     (datetime.date(2026, 12, 1), datetime.date(2027, 11, 30))
+    >>> default_period(date(2026, 11, 22), lead_days=24)
+    (datetime.date(2027, 1, 1), datetime.date(2027, 12, 31))
     """
-    start = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
+    ready = today + timedelta(days=lead_days)
+    start = (ready.replace(day=1) + timedelta(days=32)).replace(day=1)
     end = start.replace(year=start.year + 1) - timedelta(days=1)
     return start, end
 

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(autouse=True)
-def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """Every test gets its own empty database file; nothing touches data/."""
     path = tmp_path / "backplan.duckdb"
     monkeypatch.setenv("BACKPLAN_DB", str(path))
-    return path
+    yield path
+    st.cache_resource.clear()  # closes the app's connection to this test's file
 
 
 @pytest.fixture

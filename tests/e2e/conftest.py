@@ -1,0 +1,307 @@
+"""Browser end-to-end tests: the real app in a real (headless) Chromium.
+
+The app runs as ``streamlit run app.py`` on a free port for the whole session,
+and each test gets a fresh browser context, so a fresh Streamlit session with
+the default plan.  Playwright drives Debian's ``/usr/bin/chromium`` (or
+``$BACKPLAN_CHROMIUM``); Playwright's own browser download is never used and a
+missing browser fails the run, it is not skipped.
+
+Waiting: Streamlit reruns the page after every committed input.  Tests never
+sleep; they assert what they expect with Playwright's auto-retrying
+``expect(...)`` (see :data:`RERUN_TIMEOUT_MS`), and use :func:`wait_for_app_idle`
+only once the new value is on screen, to let the rest of that run finish.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO_ROOT / "test-artifacts"
+
+#: How long one Streamlit rerun may take to show its result.
+RERUN_TIMEOUT_MS = 10_000
+#: How long the first page load may take (cold imports, first plot).
+LOAD_TIMEOUT_MS = 30_000
+SERVER_START_TIMEOUT_S = 60.0
+VIEWPORT = {"width": 1400, "height": 1000}
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Also declared in pyproject.toml; registered here so tests/e2e runs on its own too.
+    config.addinivalue_line("markers", "browser: drives the running app in headless Chromium")
+    # Every expect(...) waits as long as one rerun may take (Playwright's default is 5 s).
+    expect.set_options(timeout=RERUN_TIMEOUT_MS)
+
+
+# --------------------------------------------------------------------------- the app server
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _tail(path: Path, limit: int = 4_000) -> str:
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return "<no output>"
+    return text[-limit:] or "<empty>"
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of ``streamlit run app.py`` served on a free local port."""
+    workdir = tmp_path_factory.mktemp("backplan-e2e")
+    port = _free_port()
+    env = {**os.environ, "BACKPLAN_DB": str(workdir / "backplan.duckdb")}
+    stdout_path, stderr_path = workdir / "streamlit.stdout", workdir / "streamlit.stderr"
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        # Files under planner/ may be edited while the suite runs: never hot-reload them mid-test.
+        "--server.fileWatcherType",
+        "none",
+    ]
+    # Output goes to files, not pipes: a full pipe buffer would block the server.
+    with stdout_path.open("wb") as out, stderr_path.open("wb") as err:
+        proc = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=out, stderr=err)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_healthy(proc, f"{base_url}/_stcore/health", stderr_path)
+        yield base_url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+def _wait_until_healthy(proc: subprocess.Popen[bytes], health_url: str, stderr_path: Path) -> None:
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    last_error: object = None
+    while True:
+        code = proc.poll()
+        if code is not None:
+            pytest.fail(
+                f"`streamlit run app.py` exited with code {code} before answering {health_url}.\n"
+                f"stderr:\n{_tail(stderr_path)}",
+                pytrace=False,
+            )
+        try:
+            with urllib.request.urlopen(health_url, timeout=2) as response:
+                if response.read().decode().strip() == "ok":
+                    return
+        except (urllib.error.URLError, OSError) as error:
+            last_error = error
+        if time.monotonic() > deadline:
+            pytest.fail(
+                f"The app did not answer 'ok' at {health_url} within {SERVER_START_TIMEOUT_S:.0f} s "
+                f"(last error: {last_error}).\nstderr:\n{_tail(stderr_path)}",
+                pytrace=False,
+            )
+        time.sleep(0.2)
+
+
+# --------------------------------------------------------------------------- the browser
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Headless Debian Chromium driven by Playwright's sync API."""
+    executable = os.environ.get("BACKPLAN_CHROMIUM", "/usr/bin/chromium")
+    if not (os.path.isfile(executable) and os.access(executable, os.X_OK)):
+        pytest.fail(
+            f"Chromium not found at {executable!r}. The browser tests need a Chromium binary: "
+            "install Debian's `chromium` package or point BACKPLAN_CHROMIUM at one. "
+            "(`playwright install` is not used by this project.)",
+            pytrace=False,
+        )
+    playwright = sync_playwright().start()
+    try:
+        try:
+            launched = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        except PlaywrightError as error:
+            pytest.fail(f"Chromium at {executable!r} did not start: {error}", pytrace=False)
+        yield launched
+        launched.close()
+    finally:
+        playwright.stop()
+
+
+@pytest.fixture
+def page(browser: Browser, app_server: str) -> Iterator[Page]:
+    """A fresh Streamlit session on the Plan page, rendered and idle."""
+    context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
+    context.set_default_timeout(RERUN_TIMEOUT_MS)
+    try:
+        tab = context.new_page()
+        tab.goto(app_server)
+        # Either the plan or a crash: a crash fails at once with Streamlit's traceback.
+        rendered = tab.get_by_test_id("stMetric").first
+        crashed = tab.get_by_test_id("stException").first
+        expect(rendered.or_(crashed)).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+        if crashed.is_visible():
+            pytest.fail(f"The app raised on its first load:\n{crashed.inner_text()}", pytrace=False)
+        wait_for_app_idle(tab, timeout=LOAD_TIMEOUT_MS)
+        yield tab
+    finally:
+        context.close()
+
+
+# --------------------------------------------------------------------------- helpers for the tests
+
+
+def wait_for_app_idle(page: Page, timeout: float = RERUN_TIMEOUT_MS) -> None:
+    """Wait until the connected app has no script run in progress.
+
+    Call it only *after* the result of an interaction is on screen (checked
+    with ``expect``): right after a click, the rerun may not have started yet.
+    """
+    app = page.get_by_test_id("stApp")
+    expect(app).to_have_attribute("data-test-connection-state", "CONNECTED", timeout=timeout)
+    expect(app).to_have_attribute("data-test-script-state", "notRunning", timeout=timeout)
+
+
+class Backplan:
+    """Locators and actions on the running app, in the words the page uses.
+
+    Reached through the ``ui`` fixture.  The helpers live here rather than in
+    an importable module because ``from conftest import ...`` would be
+    ambiguous next to tests/conftest.py (whose ``app`` fixture is an AppTest).
+    """
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+
+    # ---- waiting and acting
+
+    def wait_for_idle(self, timeout: float = RERUN_TIMEOUT_MS) -> None:
+        wait_for_app_idle(self.page, timeout)
+
+    @staticmethod
+    def commit(field: Locator, value: str) -> None:
+        """Type ``value`` into a number or text input and press Enter, as a user commits it."""
+        field.fill(value)
+        field.press("Enter")
+
+    # ---- locators
+
+    def metric_value(self, label: str) -> Locator:
+        """The big number of the metric card whose label is exactly ``label``."""
+        card = self.page.get_by_test_id("stMetric").filter(
+            has=self.page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True)
+        )
+        return card.get_by_test_id("stMetricValue")
+
+    def number_input(self, label: str) -> Locator:
+        """The number field labelled ``label`` (``get_by_label`` would also match its "Help for ..." button)."""
+        return self.page.get_by_role("spinbutton", name=label, exact=True)
+
+    def slider_after(self, label: str) -> Locator:
+        """The ``[role=slider]`` of the unlabelled slider drawn right under the number input ``label``."""
+        field = self.page.get_by_test_id("stNumberInput").filter(has=self.number_input(label))
+        return field.locator(
+            "xpath=ancestor::*[@data-testid='stElementContainer'][1]"
+            "/following-sibling::*[@data-testid='stElementContainer'][1]"
+        ).get_by_role("slider")
+
+    def stage_name(self, position: int) -> Locator:
+        """The name field of the stage at ``position`` (1 = top of the funnel)."""
+        return self.page.get_by_role("textbox", name=f"Stage {position} name", exact=True)
+
+    def stage_names(self) -> Locator:
+        """Every stage's name field, top stage first (not the won stage, nor other text inputs)."""
+        return self.page.get_by_role("textbox", name=re.compile(r"^Stage \d+ name$"))
+
+    def remove_stage_buttons(self) -> Locator:
+        """Every stage's "Remove this stage" button, top stage first.
+
+        The help text is a hover tooltip, not an accessible name, so the buttons
+        are found by their widget key (``btn.stage_remove.<id>`` becomes the
+        class ``st-key-btn-stage_remove-<id>``).  Each key container holds a
+        second, hidden copy of the button; ``get_by_role`` skips it.
+        """
+        return self.page.locator("[class*='st-key-btn-stage_remove-']").get_by_role("button")
+
+    def charts(self) -> Locator:
+        return self.page.get_by_test_id("stPlotlyChart")
+
+    def chart(self, title: str) -> Locator:
+        """The Plotly chart whose text contains ``title``."""
+        return self.charts().filter(has_text=title)
+
+    def funnel_chart(self) -> Locator:
+        """The funnel chart; its title reads "N deals, walked back through the funnel"."""
+        return self.chart("walked back through the funnel")
+
+    def funnel_values(self) -> Locator:
+        """The numbers printed on the funnel bars, top stage first (Plotly ``text.bartext``)."""
+        return self.funnel_chart().locator("text.bartext")
+
+    def funnel_stage_names(self) -> Locator:
+        """The stage names on the funnel's y axis (Plotly draws them bottom-up)."""
+        return self.funnel_chart().locator("g.ytick text")
+
+    def sidebar_link(self, title: str) -> Locator:
+        return self.page.get_by_test_id("stSidebarNav").get_by_role("link", name=title, exact=True)
+
+    # ---- artefacts
+
+    def screenshot(self, name: str) -> Path:
+        """Save the whole page (not just the viewport) to ``test-artifacts/<name>``.
+
+        Streamlit scrolls inside its main container, so Playwright's
+        ``full_page`` only shows the viewport: the window is made as tall as
+        the content for the shot.  The width is kept, so charts keep their layout.
+        """
+        ARTIFACTS.mkdir(exist_ok=True)
+        self.wait_for_idle()
+        height = self.page.get_by_test_id("stMain").evaluate("main => main.scrollHeight")
+        self.page.set_viewport_size({"width": VIEWPORT["width"], "height": max(VIEWPORT["height"], int(height))})
+        try:
+            path = ARTIFACTS / name
+            self.page.screenshot(path=path, animations="disabled")
+            return path
+        finally:
+            self.page.set_viewport_size(VIEWPORT)
+
+
+@pytest.fixture
+def ui(page: Page) -> Backplan:
+    """The ``page`` fixture wrapped in :class:`Backplan` helpers."""
+    return Backplan(page)

@@ -1,0 +1,174 @@
+"""The Plan page, as a user sees it in the browser.
+
+Every test starts from a fresh session with the example plan: $385,000 at
+$3,850 a deal = 100 deals, 2 : 1 at every step = 800 connection requests.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+DEFAULT_FUNNEL = ["800", "400", "200", "100"]
+#: The revenue target slider moves in steps of $5,000.
+TARGET_STEP = 5_000
+
+
+def test_default_plan_on_first_load(ui) -> None:
+    expect(ui.metric_value("Deals needed")).to_have_text("100")
+    expect(ui.funnel_chart()).to_be_visible()
+    expect(ui.funnel_values()).to_have_text(DEFAULT_FUNNEL)
+    expect(ui.funnel_stage_names()).to_have_text(
+        ["Deals won", "Qualified prospects", "Meetings", "Connection requests"]
+    )
+    expect(ui.number_input("Revenue target ($)")).to_have_value("385000")
+    expect(ui.number_input("Average deal size ($)")).to_have_value("3850")
+    ui.screenshot("plan-default.png")
+
+
+def test_changing_the_target_replans_the_funnel(ui) -> None:
+    ui.commit(ui.number_input("Revenue target ($)"), "770000")
+
+    expect(ui.metric_value("Deals needed")).to_have_text("200")
+    expect(ui.funnel_values()).to_have_text(["1,600", "800", "400", "200"])
+    expect(ui.funnel_chart()).to_contain_text("200 deals, walked back through the funnel")
+    # The slider under the field follows it.
+    expect(ui.slider_after("Revenue target ($)")).to_have_value("770000")
+    ui.screenshot("plan-target-changed.png")
+
+
+def test_sliders_and_number_inputs_stay_in_sync(ui) -> None:
+    deal_size = ui.number_input("Average deal size ($)")
+    deal_size_slider = ui.slider_after("Average deal size ($)")
+    expect(deal_size_slider).to_have_value("3850")
+
+    ui.commit(deal_size, "7700")
+    expect(ui.metric_value("Deals needed")).to_have_text("50")
+    expect(deal_size_slider).to_have_value("7700")
+    expect(deal_size_slider).to_have_attribute("aria-valuetext", "7,700")
+
+    # Now the other way round: the keyboard moves the target slider, the field follows.
+    target = ui.number_input("Revenue target ($)")
+    target_slider = ui.slider_after("Revenue target ($)")
+    expect(target_slider).to_have_value("385000")
+    expect(target_slider).to_have_attribute("step", str(TARGET_STEP))
+    ui.wait_for_idle()
+    target_slider.focus()
+    expected = 385_000
+    for _ in range(3):
+        # One key per rerun, like a user reading the plan between presses: keys pressed
+        # faster than the app reruns can be lost (a race between the two-way callbacks).
+        target_slider.press("ArrowRight")
+        expected += TARGET_STEP
+        expect(target).to_have_value(str(expected))
+        ui.wait_for_idle()
+
+    assert expected == 400_000
+    expect(target_slider).to_have_value("400000")
+    expect(target_slider).to_have_attribute("aria-valuetext", "400,000")
+    expect(ui.metric_value("Deals needed")).to_have_text(f"{math.ceil(400_000 / 7_700):,}")  # 52
+
+
+@pytest.mark.parametrize("attempt", range(5))
+def test_rapid_arrow_keys_on_the_target_slider_are_all_counted(ui, attempt: int) -> None:
+    # Five presses far faster than a rerun: every one must count, and the field,
+    # the slider and the plan must agree once the app settles.
+    target = ui.number_input("Revenue target ($)")
+    target_slider = ui.slider_after("Revenue target ($)")
+    ui.wait_for_idle()
+    target_slider.focus()
+    for _ in range(5):
+        target_slider.press("ArrowRight")
+    expected = 385_000 + 5 * TARGET_STEP
+    expect(target_slider).to_have_value(str(expected))
+    expect(target).to_have_value(str(expected))
+    ui.wait_for_idle()
+    expect(target).to_have_value(str(expected))
+    expect(target_slider).to_have_value(str(expected))
+    expect(ui.metric_value("Deals needed")).to_have_text(f"{math.ceil(expected / 3_850):,}")
+
+
+def test_zero_deal_size_shows_an_error_not_an_exception(ui) -> None:
+    deal_size = ui.number_input("Average deal size ($)")
+    ui.commit(deal_size, "0")
+
+    error = ui.page.get_by_test_id("stAlertContentError")
+    expect(error).to_be_visible()
+    expect(error).to_contain_text(re.compile(r"average deal size must be more than 0", re.IGNORECASE))
+    ui.wait_for_idle()
+    expect(ui.page.get_by_test_id("stException")).to_have_count(0)
+
+    # Fixing the input brings the plan back.
+    ui.commit(deal_size, "3850")
+    expect(ui.metric_value("Deals needed")).to_have_text("100")
+    expect(error).to_have_count(0)
+    expect(ui.funnel_values()).to_have_text(DEFAULT_FUNNEL)
+
+
+def test_stages_can_be_renamed_added_and_removed(ui) -> None:
+    top = ui.stage_name(1)
+    expect(top).to_have_value("Connection requests")
+    ui.commit(top, "Cold calls")
+    expect(ui.funnel_stage_names()).to_contain_text(["Cold calls"])
+    expect(ui.funnel_stage_names()).not_to_contain_text(["Connection requests"])
+    expect(ui.metric_value("Cold calls / week")).to_be_visible()
+
+    ui.page.get_by_role("button", name="Add a stage at the top").click()
+    expect(ui.stage_names()).to_have_count(4)
+    expect(ui.stage_name(1)).to_have_value(re.compile(r"^New stage \d+$"))
+    new_name = ui.stage_name(1).input_value()
+    expect(ui.stage_name(2)).to_have_value("Cold calls")
+    expect(ui.funnel_values()).to_have_text(["1,600", "800", "400", "200", "100"])
+    expect(ui.funnel_stage_names()).to_contain_text([new_name])
+    expect(ui.metric_value("Deals needed")).to_have_text("100")
+
+    ui.remove_stage_buttons().first.click()
+    expect(ui.stage_names()).to_have_count(3)
+    expect(ui.stage_name(1)).to_have_value("Cold calls")
+    expect(ui.funnel_values()).to_have_text(DEFAULT_FUNNEL)
+    expect(ui.funnel_stage_names()).not_to_contain_text([new_name])
+    expect(ui.metric_value("Deals needed")).to_have_text("100")
+
+
+def test_weekly_activity_csv_download(ui) -> None:
+    button = ui.page.get_by_test_id("stDownloadButton").get_by_role("button", name="Download weekly activity (CSV)")
+    with ui.page.expect_download() as download_info:
+        button.click()
+    download = download_info.value
+    assert download.suggested_filename == "backplan-weekly-activity.csv"
+
+    text = Path(download.path()).read_text(encoding="utf-8-sig")
+    rows = list(csv.DictReader(text.splitlines()))
+    header = list(rows[0].keys())
+    assert "Week starting" in header
+    assert "Connection requests" in header
+    assert rows, "the CSV has no weeks"
+    assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", row["Week starting"]) for row in rows)
+    assert sum(int(row["Connection requests"]) for row in rows) == 800
+    assert sum(int(row["Deals won"]) for row in rows) == 100
+
+
+def test_all_four_charts_and_the_levers_are_rendered(ui) -> None:
+    charts = ui.charts()
+    expect(charts).to_have_count(4)
+    for index in range(4):
+        chart = charts.nth(index)
+        chart.scroll_into_view_if_needed()
+        expect(chart.locator("svg.main-svg").first).to_be_visible()
+        # A drawn trace, not just an empty plot area.
+        expect(chart.locator("g.trace").first).to_be_attached()
+
+    expect(ui.chart("Open pipeline needed on the 1st of each month")).to_have_count(1)
+    expect(ui.chart("What if: top-of-funnel activity a week")).to_have_count(1)
+    levers = ui.chart("Levers: +10% on each, ranked")
+    expect(levers).to_have_count(1)
+    lever_names = levers.locator("g.ytick text")
+    expect(lever_names).to_contain_text(["Weekly activity"])
+    expect(lever_names).to_contain_text(["Average deal size"])
