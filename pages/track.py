@@ -152,7 +152,7 @@ st.subheader("Weekly actuals")
 st.caption("Type this week's numbers in; each change is saved as you make it.")
 stage_names = [s.name for s in plan.stages[:-1]]
 table_key, editor_key = f"track.table.{plan_id}", f"editor.actuals.{plan_id}"
-if table_key not in state:
+if state.get(table_key) is None:
     state[table_key] = actuals_table(plan, weeks)
 counts = {
     name: st.column_config.NumberColumn(name, min_value=0, step=1, format="%d")
@@ -221,8 +221,8 @@ def _import(plan_id: int, upload_key: str) -> None:
     except Exception as error:
         st.toast(f"Nothing was imported: {error}", icon=":material/error:")
         return
-    state.pop(f"track.table.{plan_id}", None)  # rebuild the editor from the database
-    state.pop("track.pending_import", None)
+    state[f"track.table.{plan_id}"] = None  # rebuild the editor from the database
+    state["track.pending_import"] = None
     st.toast(f"Imported {len(pending)} weeks.", icon=":material/check:")
 
 

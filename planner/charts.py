@@ -229,7 +229,7 @@ def burnup_chart(
         },
     ]
     if progress.as_of < period_end:
-        traces += [
+        traces.append(
             {
                 "type": "scatter",
                 "x": [today, period_end],
@@ -238,7 +238,10 @@ def burnup_chart(
                 "name": "Run-rate projection",
                 "line": {"color": _AMBER, "width": 2, "dash": "dot"},
                 "hovertemplate": f"%{{x|%d %b}}: {money_hover} at today's rate<extra></extra>",
-            },
+            }
+        )
+    if progress.as_of < period_end and progress.remaining > 0:  # nothing is required once the target is met
+        traces.append(
             {
                 "type": "scatter",
                 "x": [today, period_end],
@@ -247,8 +250,8 @@ def burnup_chart(
                 "name": "Required pace",
                 "line": {"color": _RED if progress.behind else _GREEN, "width": 2, "dash": "dashdot"},
                 "hovertemplate": f"%{{x|%d %b}}: {money_hover} needed<extra></extra>",
-            },
-        ]
+            }
+        )
     top = max([progress.target, progress.run_rate_projection, *steps_y, *(v for _, v in booked)]) * 1.08
     return _figure(
         traces,
