@@ -566,5 +566,5 @@ with coverage_col:
 with levers_col:
     _levers(inputs, currency)
 st.subheader("What if")
-st.caption("Weekly top-of-funnel activity for other deal sizes and overall win rates; the cross is your plan.")
+st.caption("Weekly top-of-funnel activity for other deal sizes and overall win rates; the outlined cell is your plan.")
 st.plotly_chart(what_if_heatmap(what_if_grid(inputs), currency), config={"displayModeBar": False})

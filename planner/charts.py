@@ -124,7 +124,7 @@ def levers_chart(ranked: Sequence[Lever]) -> go.Figure:
 def what_if_heatmap(grid: WhatIfGrid, currency: str = "USD") -> go.Figure:
     """Weekly top-of-funnel activity for every deal size x overall win rate.
 
-    The plan as it stands is marked with a cross.
+    The plan as it stands is outlined, its own number left readable.
     """
     symbol = CURRENCIES.get(currency, "")
     z = np.round(grid.top_per_week, 1)
@@ -133,7 +133,9 @@ def what_if_heatmap(grid: WhatIfGrid, currency: str = "USD") -> go.Figure:
         "x": grid.deal_sizes,
         "y": grid.win_rates * 100,
         "z": z,
-        "colorscale": "Blues",
+        # Light to dark: more activity needed reads as heavier. A named scale would follow
+        # the Streamlit theme, which runs the other way.
+        "colorscale": [[0.0, PALETTE[-1]], [0.5, PALETTE[2]], [1.0, PALETTE[0]]],
         "colorbar": {"title": {"text": "per week"}},
         "hovertemplate": (
             f"Deal size {symbol}%{{x:,.0f}}<br>Win rate %{{y:.1f}}%<br>%{{z:,.1f}} top-of-funnel a week<extra></extra>"
@@ -146,7 +148,7 @@ def what_if_heatmap(grid: WhatIfGrid, currency: str = "USD") -> go.Figure:
         "x": [grid.current_deal_size],
         "y": [grid.current_win_rate * 100],
         "mode": "markers",
-        "marker": {"symbol": "x", "size": 14, "color": _AMBER, "line": {"width": 2, "color": "white"}},
+        "marker": {"symbol": "square-open", "size": 34, "color": _AMBER, "line": {"width": 3, "color": _AMBER}},
         "name": "Your plan",
         "hovertemplate": "Your plan<extra></extra>",
         "showlegend": False,
