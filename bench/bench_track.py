@@ -35,10 +35,14 @@ def planner_figures() -> None:
     weeks = {START + timedelta(weeks=n): 21_000.0 for n in range(30)}
     as_of = START + timedelta(weeks=30) - timedelta(days=3)
     plan = build_plan(INPUTS)
-    report("build_milestones, 52 weekly checkpoints", time_calls(lambda: build_milestones(
-        INPUTS.target, START, END, "weekly", "back-loaded"), 500))  # fmt: skip
-    report("pace, 52-week plan, 30 weeks of actuals", time_calls(lambda: pace(
-        INPUTS.target, START, END, steps, weeks, as_of), 2000))  # fmt: skip
+    report(
+        "build_milestones, 52 weekly checkpoints",
+        time_calls(lambda: build_milestones(INPUTS.target, START, END, "weekly", "back-loaded"), 500),
+    )
+    report(
+        "pace, 52-week plan, 30 weeks of actuals",
+        time_calls(lambda: pace(INPUTS.target, START, END, steps, weeks, as_of), 2000),
+    )
     progress = pace(INPUTS.target, START, END, steps, weeks, as_of)
     report("recovery_plan, 4 stages", time_calls(lambda: recovery_plan(plan, progress), 2000))
 

@@ -319,11 +319,16 @@ def _save(as_new: bool) -> None:
     rep = state["plan.rep"] if state["plan.rep"] is not None else state["plan.new_rep"]
     try:
         plan_id = store.save_plan(
-            app.db(), rep, state["plan.name"], inputs,
-            currency=state["plan.currency"], milestone_shape=state["plan.milestone_shape"],
-            cadence=state["plan.cadence"], milestone_custom=_custom_amounts(),
+            app.db(),
+            rep,
+            state["plan.name"],
+            inputs,
+            currency=state["plan.currency"],
+            milestone_shape=state["plan.milestone_shape"],
+            cadence=state["plan.cadence"],
+            milestone_custom=_custom_amounts(),
             plan_id=None if as_new else state["plan.loaded_id"],
-        )  # fmt: skip
+        )
     except (store.StoreError, MilestoneError, ValueError) as error:
         state["plan.save_error"] = str(error)
         return

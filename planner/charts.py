@@ -230,30 +230,34 @@ def burnup_chart(
             "hovertemplate": f"%{{x|%d %b}}: booked {money_hover}<extra></extra>",
         },
     ]
+
+    def from_today(name: str, end_value: float, line: dict[str, Any], hover: str) -> dict[str, Any]:
+        return {
+            "type": "scatter",
+            "x": [today, period_end],
+            "y": [progress.booked, end_value],
+            "mode": "lines",
+            "name": name,
+            "line": line,
+            "hovertemplate": f"%{{x|%d %b}}: {money_hover} {hover}<extra></extra>",
+        }
+
     if progress.as_of < period_end:
         traces.append(
-            {
-                "type": "scatter",
-                "x": [today, period_end],
-                "y": [progress.booked, progress.run_rate_projection],
-                "mode": "lines",
-                "name": "Run-rate projection",
-                "line": {"color": _AMBER, "width": 2, "dash": "dot"},
-                "hovertemplate": f"%{{x|%d %b}}: {money_hover} at today's rate<extra></extra>",
-            }
+            from_today(
+                "Run-rate projection",
+                progress.run_rate_projection,
+                {"color": _AMBER, "width": 2, "dash": "dot"},
+                "at today's rate",
+            )
         )
-    if progress.as_of < period_end and progress.remaining > 0:  # nothing is required once the target is met
-        traces.append(
-            {
-                "type": "scatter",
-                "x": [today, period_end],
-                "y": [progress.booked, progress.target],
-                "mode": "lines",
-                "name": "Required pace",
-                "line": {"color": _RED if progress.behind else _GREEN, "width": 2, "dash": "dashdot"},
-                "hovertemplate": f"%{{x|%d %b}}: {money_hover} needed<extra></extra>",
-            }
-        )
+        if progress.remaining > 0:  # nothing is required once the target is met
+            pace_colour = _RED if progress.behind else _GREEN
+            traces.append(
+                from_today(
+                    "Required pace", progress.target, {"color": pace_colour, "width": 2, "dash": "dashdot"}, "needed"
+                )
+            )
     top = max([progress.target, progress.run_rate_projection, *steps_y, *(v for _, v in booked)]) * 1.08
     return _figure(
         traces,

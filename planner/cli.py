@@ -239,8 +239,14 @@ def _milestones_command(args: argparse.Namespace, parser: argparse.ArgumentParse
         parser.error(str(error))
     rows = [{"date": m.due.isoformat(), "cumulative": m.cumulative} for m in checkpoints]
     if args.json:
-        out = {"target": args.target, "period_start": args.start.isoformat(), "period_end": args.end.isoformat(),
-               "shape": args.shape, "cadence": args.cadence, "milestones": rows}  # fmt: skip
+        out = {
+            "target": args.target,
+            "period_start": args.start.isoformat(),
+            "period_end": args.end.isoformat(),
+            "shape": args.shape,
+            "cadence": args.cadence,
+            "milestones": rows,
+        }
         json.dump(out, sys.stdout, indent=2)
         print()
     else:
@@ -270,8 +276,9 @@ def _track_command(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
         con.close()
     inputs = saved.inputs
     as_of = args.as_of or date.today()
-    progress = pace(inputs.target, inputs.period_start, inputs.period_end, steps,
-                    {w.week_start: w.revenue for w in weeks}, as_of)  # fmt: skip
+    progress = pace(
+        inputs.target, inputs.period_start, inputs.period_end, steps, {w.week_start: w.revenue for w in weeks}, as_of
+    )
     recovery = recovery_plan(build_plan(inputs), progress)
     latest = progress.latest_milestone
 
@@ -317,8 +324,10 @@ def _track_command(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
         state = "behind" if progress.behind else "ahead of"
         print(f"{saved.name}: {progress.booked:,.0f} of {progress.target:,.0f} booked ({progress.attainment:.0%})")
         if latest:
-            print(f"{abs(progress.gap_to_milestone):,.0f} {state} the milestone of {latest.cumulative:,.0f} "
-                  f"due {latest.due}")  # fmt: skip
+            print(
+                f"{abs(progress.gap_to_milestone):,.0f} {state} the milestone of {latest.cumulative:,.0f} "
+                f"due {latest.due}"
+            )
         print(
             f"run-rate projection {progress.run_rate_projection:,.0f}; "
             f"{progress.required_per_week:,.0f} a week needed over {progress.working_weeks_left:.1f} weeks"

@@ -34,17 +34,25 @@ def test_plan_json_with_stages_lags_period_and_coverage(capsys: pytest.CaptureFi
     status = main(
         [
             "plan",
-            "--target", "50000",
-            "--deal-size", "5000",
-            "--ratios", "4,2.5",
-            "--stages", "Calls,Meetings,Won",
-            "--lags", "7,14",
-            "--start", "2027-03-01",
-            "--end", "2027-03-28",
-            "--coverage", "4",
+            "--target",
+            "50000",
+            "--deal-size",
+            "5000",
+            "--ratios",
+            "4,2.5",
+            "--stages",
+            "Calls,Meetings,Won",
+            "--lags",
+            "7,14",
+            "--start",
+            "2027-03-01",
+            "--end",
+            "2027-03-28",
+            "--coverage",
+            "4",
             "--json",
         ]
-    )  # fmt: skip
+    )
     assert status == 0
     plan = json.loads(capsys.readouterr().out)
     assert [(s["name"], s["total"], s["lag_days"]) for s in plan["stages"]] == [
@@ -152,8 +160,12 @@ def test_milestones_json_for_a_linear_month(capsys: pytest.CaptureFixture[str]) 
 
 def test_milestones_custom_entered_backwards(capsys: pytest.CaptureFixture[str]) -> None:
     period = ["--start", "2026-12-01", "--end", "2026-12-28"]
-    assert main(["milestones", "--target", "50000", *period, "--shape", "custom", "--custom", "42000,30000,20000",
-                 "--json"]) == 0  # fmt: skip
+    assert (
+        main(
+            ["milestones", "--target", "50000", *period, "--shape", "custom", "--custom", "42000,30000,20000", "--json"]
+        )
+        == 0
+    )
     assert [m["cumulative"] for m in json.loads(capsys.readouterr().out)["milestones"]] == [20000, 30000, 42000, 50000]
 
 

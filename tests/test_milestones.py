@@ -10,11 +10,12 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from planner.funnel import PlanInputs, Stage, build_plan
+from planner.funnel import FunnelPlan, PlanInputs, Stage, build_plan
 from planner.milestones import (
     SHAPES,
     Milestone,
     MilestoneError,
+    Pace,
     build_milestones,
     checkpoint_dates,
     choose_cadence,
@@ -182,13 +183,14 @@ def plan_with_lags(lags: tuple[int, int, int]) -> PlanInputs:
     return PlanInputs(50_000, 2_500, date(2026, 10, 1), date(2026, 12, 31), stages=stages)
 
 
+def standing(inputs: PlanInputs, weeks: dict[date, float], as_of: date) -> tuple[FunnelPlan, Pace]:
+    """The plan and where it stands on ``as_of`` against linear milestones."""
+    steps = build_milestones(inputs.target, inputs.period_start, inputs.period_end)
+    return build_plan(inputs), pace(inputs.target, inputs.period_start, inputs.period_end, steps, weeks, as_of)
+
+
 def test_recovery_pushes_what_is_left_back_through_the_funnel() -> None:
-    inputs = plan_with_lags((0, 0, 0))
-    plan = build_plan(inputs)
-    steps = build_milestones(50_000, inputs.period_start, inputs.period_end)
-    progress = pace(
-        50_000, inputs.period_start, inputs.period_end, steps, {date(2026, 10, 5): 10_000}, date(2026, 11, 1)
-    )
+    plan, progress = standing(plan_with_lags((0, 0, 0)), {date(2026, 10, 5): 10_000}, date(2026, 11, 1))
     recovery = recovery_plan(plan, progress)
     assert recovery.remaining == 40_000 and recovery.deals_needed == 16
     assert [s.needed for s in recovery.stages] == [128, 64, 32, 16]
@@ -200,22 +202,14 @@ def test_recovery_pushes_what_is_left_back_through_the_funnel() -> None:
 
 
 def test_lags_leave_the_top_of_the_funnel_less_time() -> None:
-    inputs = plan_with_lags((7, 14, 21))
-    plan = build_plan(inputs)
-    steps = build_milestones(50_000, inputs.period_start, inputs.period_end)
-    progress = pace(50_000, inputs.period_start, inputs.period_end, steps, {}, date(2026, 11, 1))
+    plan, progress = standing(plan_with_lags((7, 14, 21)), {}, date(2026, 11, 1))
     weeks = [s.weeks_available for s in recovery_plan(plan, progress).stages]
     assert weeks == sorted(weeks)  # the top stage has the least time
     assert weeks[-1] - weeks[0] == pytest.approx(42 / 7 * 5 / 5, abs=0.6)
 
 
 def test_when_the_cycle_is_longer_than_the_time_left_it_says_so() -> None:
-    inputs = plan_with_lags((7, 14, 21))
-    plan = build_plan(inputs)
-    steps = build_milestones(50_000, inputs.period_start, inputs.period_end)
-    progress = pace(
-        50_000, inputs.period_start, inputs.period_end, steps, {date(2026, 10, 5): 20_000}, date(2026, 12, 10)
-    )
+    plan, progress = standing(plan_with_lags((7, 14, 21)), {date(2026, 10, 5): 20_000}, date(2026, 12, 10))
     recovery = recovery_plan(plan, progress)
     assert recovery.cycle_too_long
     by_name = {s.name: s for s in recovery.stages}
