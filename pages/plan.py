@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import date, timedelta
+from datetime import date
 
 import streamlit as st
 
@@ -17,11 +17,12 @@ from planner.funnel import (
     Stage,
     build_plan,
     levers,
+    period_weeks,
     validate,
     weekly_activity_table,
     what_if_grid,
 )
-from planner.imports import parse_amount
+from planner.imports import parse_amount_list
 from planner.milestones import SHAPES, MilestoneError
 from planner.units import CURRENCIES, money, ratio_label
 
@@ -91,13 +92,6 @@ def _move_stage(sid: int, step: int) -> None:
 
 
 # --------------------------------------------------------------------------- inputs
-
-
-def _mondays(start: date, end: date) -> list[date]:
-    if end < start:
-        return []
-    first = start - timedelta(days=start.weekday())
-    return [first + timedelta(weeks=n) for n in range((end - first).days // 7 + 1)]
 
 
 def _amount_input(label: str, key: str, bounds: tuple[int, int, int], help: str) -> None:
@@ -191,7 +185,7 @@ def _period_inputs() -> None:
     start_col, end_col = st.columns(2)
     start_col.date_input("Period start", key="plan.start", format="YYYY-MM-DD")
     end_col.date_input("Period end", key="plan.end", format="YYYY-MM-DD")
-    weeks = _mondays(state["plan.start"], state["plan.end"])
+    weeks = period_weeks(state["plan.start"], state["plan.end"])
     # Weeks picked for an older period would not be options any more.
     state["plan.holiday_weeks"] = [w for w in state["plan.holiday_weeks"] if w in weeks]
     st.multiselect(
@@ -219,7 +213,7 @@ def _period_inputs() -> None:
         st.text_input(
             "Booked with 1, 2, 3 … steps to go",
             key="plan.milestone_custom",
-            placeholder="42000, 30000, 20000",
+            placeholder="42,000; 30,000; 20,000",
             help="Amounts that must be booked with one checkpoint to go, two to go, and so on, "
             "working back from the target date.",
         )
@@ -259,15 +253,8 @@ def _inputs_from_state() -> PlanInputs:
 
 
 def _custom_amounts() -> list[float]:
-    """The custom checkpoints typed as "42000, 30000, 20000"; raises ValueError naming a bad one."""
-    text = state["plan.milestone_custom"].strip() if state["plan.milestone_shape"] == "custom" else ""
-    amounts = []
-    for position, part in enumerate(filter(None, (p.strip() for p in text.replace(";", ",").split(","))), 1):
-        value = parse_amount(part)
-        if value is None or value < 0:
-            raise ValueError(f"Checkpoint {position} to go (“{part}”) is not an amount of 0 or more.")
-        amounts.append(value)
-    return amounts
+    """The custom checkpoints as typed; ValueError names a bad one."""
+    return parse_amount_list(state["plan.milestone_custom"]) if state["plan.milestone_shape"] == "custom" else []
 
 
 def _fill_state(saved: store.SavedPlan) -> None:

@@ -56,6 +56,7 @@ __all__ = [
     "default_period",
     "levers",
     "overall_win_rate",
+    "period_weeks",
     "stage_totals",
     "validate",
     "weekly_activity_table",
@@ -324,6 +325,18 @@ def default_period(today: date, lead_days: int = 0) -> tuple[date, date]:
 
 def _monday(d: date) -> date:
     return d - timedelta(days=d.weekday())
+
+
+def period_weeks(start: date, end: date) -> list[date]:
+    """The Monday of every week that touches the period (none if it ends before it starts).
+
+    >>> period_weeks(date(2026, 12, 31), date(2027, 1, 11))
+    [datetime.date(2026, 12, 28), datetime.date(2027, 1, 4), datetime.date(2027, 1, 11)]
+    """
+    if end < start:
+        return []
+    first = _monday(start)
+    return [first + timedelta(weeks=n) for n in range((end - first).days // 7 + 1)]
 
 
 def _holidays(inputs: PlanInputs) -> np.ndarray:

@@ -27,6 +27,7 @@ __all__ = [
     "RowProblem",
     "decode_text",
     "parse_amount",
+    "parse_amount_list",
     "parse_count",
     "parse_day",
     "read_actuals_csv",
@@ -107,6 +108,38 @@ def parse_amount(text: str) -> float | None:
     if not math.isfinite(value):
         return None
     return -value if negative else value
+
+
+def parse_amount_list(text: str) -> list[float]:
+    """Amounts typed in one line, as "42,000; 30,000", "42000, 30000" or "42000,30000".
+
+    Amounts are separated by ";", a new line, or a comma and a space; bare
+    commas separate only when they cannot be thousands separators. Raises
+    ValueError naming the piece that is not an amount of 0 or more.
+
+    >>> parse_amount_list("42,000, 30,000; 20,000"), parse_amount_list("42000,30000"), parse_amount_list("")
+    ([42000.0, 30000.0, 20000.0], [42000.0, 30000.0], [])
+    >>> parse_amount_list("42,000,30,000")
+    Traceback (most recent call last):
+    ...
+    ValueError: “42,000,30,000” could be one amount or several: separate amounts with “; ” or “, ”.
+    """
+    text = text.strip()
+    if not text:
+        return []
+    parts = [p.strip() for p in re.split(r"[;\n]|,\s+", text) if p.strip()]
+    if len(parts) == 1 and "," in text and not re.fullmatch(r"[^\d]*\d{1,3}(,\d{3})+(\.\d+)?[^\d]*", text):
+        pieces = text.split(",")
+        if any(re.fullmatch(r"\d{3}", p.strip()) for p in pieces[1:]):
+            raise ValueError(f"“{text}” could be one amount or several: separate amounts with “; ” or “, ”.")
+        parts = [p.strip() for p in pieces if p.strip()]
+    amounts = []
+    for position, part in enumerate(parts, 1):
+        value = parse_amount(part)
+        if value is None or value < 0:
+            raise ValueError(f"Amount {position} (“{part}”) is not an amount of 0 or more.")
+        amounts.append(value)
+    return amounts
 
 
 def parse_count(text: str) -> int | None:

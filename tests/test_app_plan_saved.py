@@ -84,3 +84,21 @@ def test_duplicate_then_delete(app: AppTest, database) -> None:
     con = store.connect(database)
     assert [p.name for p in store.list_plans(con)] == ["Q1"]
     con.close()
+
+
+def test_the_fifty_thousand_month_entered_backwards_is_saved_with_its_checkpoints(app: AppTest, database) -> None:
+    from datetime import date
+
+    app.selectbox(key="plan.currency").set_value("GBP").run()
+    app.number_input(key="plan.target").set_value(50_000).run()
+    app.date_input(key="plan.start").set_value(date(2026, 12, 1)).run()
+    app.date_input(key="plan.end").set_value(date(2026, 12, 28)).run()
+    app.selectbox(key="plan.milestone_shape").set_value("custom").run()
+    app.selectbox(key="plan.cadence").set_value("weekly").run()
+    app.text_input(key="plan.milestone_custom").set_value("42,000, 30,000, 20,000").run()
+    save_new(app, "Priya Shah", "December")
+    assert not app.error, [e.value for e in app.error]
+    con = store.connect(database)
+    [plan] = store.list_plans(con)
+    assert [m.cumulative for m in store.get_milestones(con, plan.id)] == [20_000, 30_000, 42_000, 50_000]
+    con.close()
