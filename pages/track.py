@@ -179,6 +179,12 @@ st.subheader("Recovery plan")
 recovery = recovery_plan(plan, progress)
 if progress.remaining <= 0:
     st.success("The target is booked. Anything more is upside.", icon=":material/celebration:")
+elif as_of >= saved.inputs.period_end:
+    st.info(
+        f"The period ended on {saved.inputs.period_end:%d %b %Y} with {money(progress.booked, currency)} booked, "
+        f"{money(progress.remaining, currency)} short of the target. Carry the lessons into the next plan.",
+        icon=":material/flag:",
+    )
 else:
     if recovery.cycle_too_long:
         st.warning(

@@ -68,3 +68,14 @@ def test_as_of_changes_what_is_booked(app: AppTest, database) -> None:
     start, _, _ = quarter_of(date.today())
     app.date_input(key="track.as_of").set_value(start).run()
     assert metric(app, "Of target") in ("0%", before) or metric(app, "Booked") != before
+
+
+def test_a_period_that_has_ended_says_how_it_finished(app: AppTest, database) -> None:
+    load_demo(database)
+    open_track(app)
+    _, end, _ = quarter_of(date.today())
+    app.date_input(key="track.as_of").set_value(end + timedelta(days=30)).run()
+    assert not app.exception
+    finished = " ".join(i.value for i in app.info) + " ".join(s.value for s in app.success)
+    assert f"The period ended on {end:%d %b %Y}" in finished or "The target is booked" in finished
+    assert not any("cannot close before" in w.value for w in app.warning)
