@@ -18,7 +18,7 @@ from planner.milestones import (
     actuals_table,
     booked_by,
     check_milestones,
-    pace,
+    plan_pace,
     recovery_plan,
     week_from_row,
 )
@@ -92,7 +92,7 @@ plan = build_plan(saved.inputs)
 steps = store.get_milestones(con, plan_id)
 weeks = store.get_actuals(con, plan_id)
 revenue = {w.week_start: w.revenue for w in weeks}
-progress = pace(saved.inputs.target, saved.inputs.period_start, saved.inputs.period_end, steps, revenue, as_of)
+progress = plan_pace(saved.inputs, steps, revenue, as_of)
 currency = saved.currency
 
 # --------------------------------------------------------------------------- metric cards

@@ -25,7 +25,7 @@ from planner.funnel import (
     default_period,
     levers,
 )
-from planner.milestones import CADENCES, SHAPES, MilestoneError, build_milestones, pace, recovery_plan
+from planner.milestones import CADENCES, SHAPES, MilestoneError, build_milestones, plan_pace, recovery_plan
 from planner.units import ratio_label
 
 __all__ = ["main", "plan_to_dict"]
@@ -276,9 +276,7 @@ def _track_command(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
         con.close()
     inputs = saved.inputs
     as_of = args.as_of or date.today()
-    progress = pace(
-        inputs.target, inputs.period_start, inputs.period_end, steps, {w.week_start: w.revenue for w in weeks}, as_of
-    )
+    progress = plan_pace(inputs, steps, {w.week_start: w.revenue for w in weeks}, as_of)
     recovery = recovery_plan(build_plan(inputs), progress)
     latest = progress.latest_milestone
 

@@ -30,6 +30,7 @@ Example -- the plan from the literature we build on:
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
@@ -37,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "DAYS_PER_WORKING_WEEK",
     "DEFAULT_STAGES",
     "DEFAULT_WON_STAGE",
     "LEVER_STEP",
@@ -62,13 +64,15 @@ __all__ = [
     "weekly_activity_table",
     "what_if_grid",
     "whole_counts",
+    "working_days",
 ]
 
 #: How much each lever is pulled in :func:`levers`: +10%.
 LEVER_STEP = 0.10
 
 _WEEK = 7
-_DAYS_PER_WORKING_WEEK = 5
+#: A working week, Monday to Friday; the unit of every "per week" figure.
+DAYS_PER_WORKING_WEEK = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +195,7 @@ class FunnelPlan:
     @property
     def working_weeks(self) -> float:
         """Working days / 5: a holiday week or a part week counts for less."""
-        return self.working_days / _DAYS_PER_WORKING_WEEK
+        return self.working_days / DAYS_PER_WORKING_WEEK
 
     @property
     def top_of_funnel(self) -> StagePlan:
@@ -339,13 +343,13 @@ def period_weeks(start: date, end: date) -> list[date]:
     return [first + timedelta(weeks=n) for n in range((end - first).days // 7 + 1)]
 
 
-def _holidays(inputs: PlanInputs) -> np.ndarray:
+def _holiday_days(holiday_weeks: Sequence[date]) -> np.ndarray:
     """Every weekday of every holiday week, for numpy's business-day functions."""
-    mondays = sorted({_monday(d) for d in inputs.holiday_weeks})
+    mondays = sorted({_monday(d) for d in holiday_weeks})
     if not mondays:
         return np.array([], dtype="datetime64[D]")
     base = np.array(mondays, dtype="datetime64[D]")
-    return (base[:, None] + np.arange(_DAYS_PER_WORKING_WEEK)).ravel()
+    return (base[:, None] + np.arange(DAYS_PER_WORKING_WEEK)).ravel()
 
 
 def _working_day_array(inputs: PlanInputs) -> np.ndarray:
@@ -353,7 +357,21 @@ def _working_day_array(inputs: PlanInputs) -> np.ndarray:
         np.datetime64(inputs.period_start, "D"),
         np.datetime64(inputs.period_end, "D") + 1,
     )
-    return days[np.is_busday(days, holidays=_holidays(inputs))]
+    return days[np.is_busday(days, holidays=_holiday_days(inputs.holiday_weeks))]
+
+
+def working_days(start: date, end: date, holiday_weeks: Sequence[date] = ()) -> int:
+    """Monday-to-Friday days from ``start`` to ``end`` (both included), less the holiday weeks.
+
+    The one calendar every plan, milestone and pace figure is counted on.
+
+    >>> start, end = date(2026, 12, 14), date(2027, 1, 1)
+    >>> working_days(start, end), working_days(start, end, holiday_weeks=[date(2026, 12, 24)])
+    (15, 10)
+    """
+    if end < start:
+        return 0
+    return int(np.busday_count(start, end + timedelta(days=1), holidays=_holiday_days(holiday_weeks)))
 
 
 # --------------------------------------------------------------------------- validation
@@ -530,7 +548,7 @@ def build_plan(inputs: PlanInputs) -> FunnelPlan:
             days_before_close=int(days_before_close[k]),
             exact=float(exact[k]),
             total=int(whole[k]),
-            per_week=float(per_day[k] * _DAYS_PER_WORKING_WEEK),
+            per_week=float(per_day[k] * DAYS_PER_WORKING_WEEK),
             per_day=float(per_day[k]),
         )
         for k in range(len(names))
@@ -576,7 +594,7 @@ def levers(inputs: PlanInputs) -> list[Lever]:
     [('Weekly activity', 800, 0.091), ('Average deal size', 728, 0.09)]
     """
     _checked(inputs)
-    weeks = _working_day_array(inputs).size / _DAYS_PER_WORKING_WEEK
+    weeks = _working_day_array(inputs).size / DAYS_PER_WORKING_WEEK
     top_today = _top_total(inputs)
     pace = top_today / weeks
     step = 1.0 + LEVER_STEP
@@ -629,7 +647,7 @@ def what_if_grid(
     15.38
     """
     _checked(inputs)
-    weeks = _working_day_array(inputs).size / _DAYS_PER_WORKING_WEEK
+    weeks = _working_day_array(inputs).size / DAYS_PER_WORKING_WEEK
     rate = overall_win_rate(inputs.stages)
     factors = np.linspace(0.5, 1.5, steps)
     if steps % 2:

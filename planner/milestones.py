@@ -33,7 +33,16 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from planner.funnel import FunnelPlan, Problem, deals_needed, stage_totals, whole_counts
+from planner.funnel import (
+    DAYS_PER_WORKING_WEEK,
+    FunnelPlan,
+    PlanInputs,
+    Problem,
+    deals_needed,
+    stage_totals,
+    whole_counts,
+    working_days,
+)
 
 __all__ = [
     "CADENCES",
@@ -52,6 +61,7 @@ __all__ = [
     "checkpoint_dates",
     "choose_cadence",
     "pace",
+    "plan_pace",
     "recovery_plan",
     "validate_milestones",
     "week_from_row",
@@ -59,7 +69,6 @@ __all__ = [
 
 SHAPES = ("linear", "front-loaded", "back-loaded", "historical", "custom")
 CADENCES = ("weekly", "monthly")
-_DAYS_PER_WORKING_WEEK = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,13 +98,6 @@ class MilestoneError(ValueError):
 
 
 # --------------------------------------------------------------------------- calendar
-
-
-def _working_days(start: date, end: date) -> int:
-    """Monday-to-Friday days from ``start`` to ``end``, both included."""
-    if end < start:
-        return 0
-    return int(np.busday_count(start, end + timedelta(days=1)))
 
 
 def _months_back(day: date, months: int) -> date:
@@ -137,8 +139,8 @@ def checkpoint_dates(start: date, end: date, cadence: str = "auto") -> list[date
     found.reverse()
     # A stub of a first bucket (a quarter starting on a Thursday) would be a milestone
     # due after a day or two; it folds into the next one.
-    full_step = _DAYS_PER_WORKING_WEEK if cadence == "weekly" else 21
-    if len(found) > 1 and _working_days(start, found[0]) < full_step / 2:
+    full_step = DAYS_PER_WORKING_WEEK if cadence == "weekly" else 21
+    if len(found) > 1 and working_days(start, found[0]) < full_step / 2:
         found.pop(0)
     return found
 
@@ -146,27 +148,32 @@ def checkpoint_dates(start: date, end: date, cadence: str = "auto") -> list[date
 # --------------------------------------------------------------------------- milestones
 
 
-def _monthly_shares_by_bucket(month_shares: np.ndarray, start: date, dues: list[date]) -> np.ndarray:
+def _monthly_shares_by_bucket(
+    month_shares: np.ndarray, start: date, dues: list[date], holiday_weeks: Sequence[date]
+) -> np.ndarray:
     """Spread 12 calendar-month shares over the buckets ending on ``dues``.
 
-    Each working day carries its month's share divided by that month's working
-    days, so a bucket holding half of March's working days gets half of March.
+    A bucket holding half of March's working days gets half of March's share.
     """
-    days = np.arange(np.datetime64(start, "D"), np.datetime64(dues[-1], "D") + 1)
-    days = days[np.is_busday(days)]
-    months = days.astype("datetime64[M]")
-    first_of_month = months.astype("datetime64[D]")
-    month_working_days = np.busday_count(first_of_month, (months + 1).astype("datetime64[D]"))
-    per_day = month_shares[months.astype(np.int64) % 12] / month_working_days
-    bucket = np.searchsorted(np.array(dues, dtype="datetime64[D]"), days)
-    return np.bincount(bucket, weights=per_day, minlength=len(dues))
+    weights = np.zeros(len(dues))
+    bounds = [start, *(d + timedelta(days=1) for d in dues[:-1])]
+    for i, (first, last) in enumerate(zip(bounds, dues, strict=True)):
+        month_start = first.replace(day=1)
+        while month_start <= last:
+            month_end = _months_back(month_start, -1) - timedelta(days=1)
+            in_month = working_days(month_start, month_end, holiday_weeks)
+            in_bucket = working_days(max(first, month_start), min(last, month_end), holiday_weeks)
+            if in_month:
+                weights[i] += month_shares[month_start.month - 1] * in_bucket / in_month
+            month_start = month_end + timedelta(days=1)
+    return weights
 
 
 def _bucket_weights(
-    start: date, dues: list[date], shape: str, shares: Sequence[float] | None
+    start: date, dues: list[date], shape: str, shares: Sequence[float] | None, holiday_weeks: Sequence[date]
 ) -> tuple[np.ndarray, list[Problem]]:
     bounds = [start, *(d + timedelta(days=1) for d in dues[:-1])]
-    days = np.array([_working_days(b, d) for b, d in zip(bounds, dues, strict=True)], dtype=float)
+    days = np.array([working_days(b, d, holiday_weeks) for b, d in zip(bounds, dues, strict=True)], dtype=float)
     if days.sum() == 0:  # a period of weekends only: share by calendar day instead
         days = np.array([(d - b).days + 1 for b, d in zip(bounds, dues, strict=True)], dtype=float)
     n = len(dues)
@@ -179,7 +186,7 @@ def _bucket_weights(
     # historical
     values = np.asarray(shares if shares is not None else [], dtype=float)
     if values.size == 12:
-        values = _monthly_shares_by_bucket(values, start, dues)
+        values = _monthly_shares_by_bucket(values, start, dues, holiday_weeks)
     elif values.size != n:
         return days, [
             Problem(
@@ -201,11 +208,13 @@ def build_milestones(
     shape: str = "linear",
     shares: Sequence[float] | None = None,
     custom_to_go: Sequence[float] | Mapping[int, float] | None = None,
+    holiday_weeks: Sequence[date] = (),
 ) -> list[Milestone]:
     """Cumulative checkpoints from ``start`` to ``end``, the last one equal to ``target``.
 
     ``custom_to_go[k - 1]`` (or ``custom_to_go[k]`` for a mapping) is the amount
-    that must be booked with ``k`` cadence steps to go.  Raises
+    that must be booked with ``k`` cadence steps to go.  Holiday weeks carry no
+    share of the target, as in the plan itself.  Raises
     :class:`MilestoneError` for inputs or custom values that do not hold.
 
     >>> from datetime import date
@@ -226,7 +235,7 @@ def build_milestones(
     if shape == "custom":
         steps = _custom(target, dues, custom_to_go, cadence if cadence != "auto" else choose_cadence(start, end))
     else:
-        weights, problems = _bucket_weights(start, dues, shape, shares)
+        weights, problems = _bucket_weights(start, dues, shape, shares, holiday_weeks)
         if problems:
             raise MilestoneError(problems)
         cumulative = target * np.cumsum(weights) / weights.sum()
@@ -351,6 +360,7 @@ def pace(
     steps: Sequence[Milestone],
     weekly_revenue: Mapping[date, float],
     as_of: date,
+    holiday_weeks: Sequence[date] = (),
 ) -> Pace:
     """Attainment, gap, projection and required pace from weekly revenue booked.
 
@@ -368,14 +378,14 @@ def pace(
     due = [m for m in steps if m.due <= as_of]
     latest = due[-1] if due else None
     gap = booked - (latest.cumulative if latest else 0.0)
-    total_days = _working_days(start, end)
-    elapsed = _working_days(start, min(as_of, end))
-    left_days = _working_days(max(as_of + timedelta(days=1), start), end)
+    total_days = working_days(start, end, holiday_weeks)
+    elapsed = working_days(start, min(as_of, end), holiday_weeks)
+    left_days = working_days(max(as_of + timedelta(days=1), start), end, holiday_weeks)
     projection = booked * total_days / elapsed if elapsed else 0.0
     remaining = max(target - booked, 0.0)
-    weeks_left = left_days / _DAYS_PER_WORKING_WEEK
+    weeks_left = left_days / DAYS_PER_WORKING_WEEK
     required = remaining / weeks_left if weeks_left else (math.inf if remaining else 0.0)
-    planned = target / (total_days / _DAYS_PER_WORKING_WEEK) if total_days else math.inf
+    planned = target / (total_days / DAYS_PER_WORKING_WEEK) if total_days else math.inf
     return Pace(
         as_of=as_of,
         target=float(target),
@@ -388,6 +398,15 @@ def pace(
         working_weeks_left=weeks_left,
         required_per_week=required,
         planned_per_week=planned,
+    )
+
+
+def plan_pace(
+    inputs: PlanInputs, steps: Sequence[Milestone], weekly_revenue: Mapping[date, float], as_of: date
+) -> Pace:
+    """:func:`pace` for a plan: its target, period and holiday weeks."""
+    return pace(
+        inputs.target, inputs.period_start, inputs.period_end, steps, weekly_revenue, as_of, inputs.holiday_weeks
     )
 
 
@@ -456,7 +475,7 @@ def recovery_plan(plan: FunnelPlan, progress: Pace) -> Recovery:
     stages = []
     for stage, needed in zip(plan.stages, totals, strict=True):
         last_day = inputs.period_end - timedelta(days=stage.days_before_close)
-        weeks = _working_days(first_day, last_day) / _DAYS_PER_WORKING_WEEK
+        weeks = working_days(first_day, last_day, inputs.holiday_weeks) / DAYS_PER_WORKING_WEEK
         in_time = weeks > 0
         per_week = needed / weeks if in_time else math.inf if needed else 0.0
         stages.append(RecoveryStage(stage.name, int(needed), weeks, per_week, stage.per_week, in_time or not needed))

@@ -313,7 +313,13 @@ def _funnel_json(inputs: PlanInputs) -> str:
 
 def _plan_milestones(inputs: PlanInputs, shape: str, cadence: str, custom: Sequence[float]) -> list[Milestone]:
     return build_milestones(
-        inputs.target, inputs.period_start, inputs.period_end, cadence, shape, custom_to_go=list(custom) or None
+        inputs.target,
+        inputs.period_start,
+        inputs.period_end,
+        cadence,
+        shape,
+        custom_to_go=list(custom) or None,
+        holiday_weeks=inputs.holiday_weeks,
     )
 
 

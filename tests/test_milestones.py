@@ -20,6 +20,7 @@ from planner.milestones import (
     checkpoint_dates,
     choose_cadence,
     pace,
+    plan_pace,
     recovery_plan,
     validate_milestones,
 )
@@ -267,3 +268,31 @@ def test_when_behind_the_required_pace_is_never_below_the_linear_one(
         # Whole numbers can only round up, so never below the exact linear need per week.
         linear_need = stage.planned_per_week * progress.remaining / target * 52 / progress.working_weeks_left
         assert stage.per_week_needed >= linear_need * (1 - 1e-9) - 1e-9
+
+
+# --------------------------------------------------------------------------- one calendar with the plan
+
+
+def test_holiday_weeks_count_the_same_on_track_as_on_the_plan() -> None:
+    # The last two weeks of the quarter are off: nothing is due in them and nothing is expected.
+    holidays = (date(2026, 12, 21), date(2026, 12, 28))
+    inputs = PlanInputs(130_000, 5_000, date(2026, 10, 1), date(2026, 12, 31), holiday_weeks=holidays)
+    plan = build_plan(inputs)
+    steps = build_milestones(inputs.target, inputs.period_start, inputs.period_end, "weekly", holiday_weeks=holidays)
+    # 18 December, a Friday, is the last working day: both checkpoints after it hold the target.
+    assert [round(m.cumulative) for m in steps[-2:]] == [130_000, 130_000]
+    assert steps[-3].cumulative < 130_000
+    progress = plan_pace(inputs, steps, {}, date(2026, 12, 11))  # a Friday
+    assert progress.planned_per_week == pytest.approx(inputs.target / plan.working_weeks)
+    assert progress.working_weeks_left == pytest.approx(1.0)  # 14 to 18 December
+    assert recovery_plan(plan, progress).stages[-1].weeks_available == pytest.approx(1.0)
+
+
+def test_twelve_month_shares_skip_a_month_that_is_all_holiday() -> None:
+    august = tuple(date(2027, 8, d) for d in (2, 9, 16, 23, 30))
+    steps = build_milestones(
+        120_000, date(2027, 1, 1), date(2027, 12, 31), shape="historical", shares=[1.0] * 12, holiday_weeks=august
+    )
+    by_month = {m.due.month: m.cumulative for m in steps}
+    assert by_month[8] == by_month[7]  # nothing more is due by the end of August
+    assert by_month[12] == 120_000
