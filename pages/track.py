@@ -218,7 +218,7 @@ else:
 # --------------------------------------------------------------------------- import
 
 
-def _import(plan_id: int, upload_key: str) -> None:
+def _import(plan_id: int) -> None:
     pending = state.get("track.pending_import")
     if not pending:
         return
@@ -254,6 +254,6 @@ with st.expander("Import actuals from a CSV", icon=":material/upload_file:"):
             key="btn.import_actuals",
             disabled=not result.weeks,
             on_click=_import,
-            args=(plan_id, upload_key),
+            args=(plan_id,),
             type="primary",
         )

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import duckdb
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
+
+from planner import store
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,3 +38,13 @@ def metric(at: AppTest, label: str) -> str:
     found = {m.label: m.value for m in at.metric}
     assert label in found, f"no metric {label!r}; the page shows {sorted(found)}"
     return found[label]
+
+
+@contextmanager
+def open_store(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The test's database, opened beside the app's own connection, closed afterwards."""
+    con = store.connect(path)
+    try:
+        yield con
+    finally:
+        con.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from streamlit.testing.v1 import AppTest
 
 from planner import store
-from tests.conftest import metric
+from tests.conftest import metric, open_store
 
 
 def save_new(app: AppTest, rep: str, name: str) -> AppTest:
@@ -35,26 +35,23 @@ def test_a_saved_plan_reopens_exactly_as_saved(app: AppTest, database) -> None:
     assert "Cold calls / week" in [m.label for m in app.metric]
     assert metric(app, "Deals needed") == "200"
 
-    con = store.connect(database)
-    assert [p.name for p in store.list_plans(con)] == ["FY 2027"]
-    con.close()
+    with open_store(database) as con:
+        assert [p.name for p in store.list_plans(con)] == ["FY 2027"]
 
 
 def test_saving_without_a_name_says_what_is_missing_and_writes_nothing(app: AppTest, database) -> None:
     save_new(app, "Zoe Park", "")
     assert "Give the plan a name" in app.error[0].value
-    con = store.connect(database)
-    assert store.is_empty(con)
-    con.close()
+    with open_store(database) as con:
+        assert store.is_empty(con)
 
 
 def test_a_plan_that_does_not_validate_is_not_saved(app: AppTest, database) -> None:
     app.number_input(key="plan.deal_size").set_value(0).run()
     save_new(app, "Zoe Park", "Broken")
     assert any("Fix the plan first" in e.value for e in app.error)
-    con = store.connect(database)
-    assert store.is_empty(con)
-    con.close()
+    with open_store(database) as con:
+        assert store.is_empty(con)
 
 
 def test_custom_milestones_are_checked_before_anything_is_saved(app: AppTest, database) -> None:
@@ -69,9 +66,8 @@ def test_custom_milestones_are_checked_before_anything_is_saved(app: AppTest, da
     ).run()
     app.button(key="btn.plan_save").click().run()
     assert any("is below the one before it" in e.value and "milestones never go down" in e.value for e in app.error)
-    con = store.connect(database)
-    assert store.list_plans(con) == [] and store.list_reps(con) == []
-    con.close()
+    with open_store(database) as con:
+        assert store.list_plans(con) == [] and store.list_reps(con) == []
 
 
 def test_duplicate_then_delete(app: AppTest, database) -> None:
@@ -81,9 +77,8 @@ def test_duplicate_then_delete(app: AppTest, database) -> None:
     app.button(key="btn.plan_delete").click().run()
     assert "cannot be undone" in app.warning[-1].value
     app.button(key="btn.plan_delete_yes").click().run()
-    con = store.connect(database)
-    assert [p.name for p in store.list_plans(con)] == ["Q1"]
-    con.close()
+    with open_store(database) as con:
+        assert [p.name for p in store.list_plans(con)] == ["Q1"]
 
 
 def test_the_fifty_thousand_month_entered_backwards_is_saved_with_its_checkpoints(app: AppTest, database) -> None:
@@ -98,7 +93,6 @@ def test_the_fifty_thousand_month_entered_backwards_is_saved_with_its_checkpoint
     app.text_input(key="plan.milestone_custom").set_value("42,000, 30,000, 20,000").run()
     save_new(app, "Priya Shah", "December")
     assert not app.error, [e.value for e in app.error]
-    con = store.connect(database)
-    [plan] = store.list_plans(con)
-    assert [m.cumulative for m in store.get_milestones(con, plan.id)] == [20_000, 30_000, 42_000, 50_000]
-    con.close()
+    with open_store(database) as con:
+        [plan] = store.list_plans(con)
+        assert [m.cumulative for m in store.get_milestones(con, plan.id)] == [20_000, 30_000, 42_000, 50_000]

@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from planner import store
 from planner.demo import demo_team, quarter_of
-from tests.conftest import metric
+from tests.conftest import metric, open_store
 
 
 def open_track(app: AppTest) -> AppTest:
@@ -28,11 +28,8 @@ def test_an_empty_database_offers_demo_data(app: AppTest) -> None:
 
 
 def load_demo(database) -> list[int]:
-    con = store.connect(database)
-    try:
+    with open_store(database) as con:
         return store.load_team(con, demo_team(date.today()))
-    finally:
-        con.close()
 
 
 def test_a_rep_far_behind_sees_how_far_and_what_it_now_takes(app: AppTest, database) -> None:
