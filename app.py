@@ -52,12 +52,28 @@ def plan_defaults(today: date) -> dict[str, object]:
         "plan.new_rep": "",
         "plan.confirm_delete": False,
         "track.as_of": today,
+        # The calibration profile applied, and the chance of hitting the target the plan is built for.
+        "plan.profile_id": None,
+        "plan.confidence": "expected",
     }
     for sid, (stage, lag) in enumerate(zip(DEFAULT_STAGES, EXAMPLE_LAGS, strict=True)):
         defaults[f"plan.stage.{sid}.name"] = stage.name
         defaults[f"plan.stage.{sid}.ratio"] = stage.ratio
         defaults[f"plan.stage.{sid}.lag"] = lag
     return defaults
+
+
+def page_defaults() -> dict[str, object]:
+    """Starting state of the pages other than Plan (the Plan's own resets with "New plan")."""
+    return {
+        # Calibrate: the uploaded export lives here, not in the uploader, so it survives a page switch.
+        "calibrate.source": None,
+        "calibrate.sheet": None,
+        "calibrate.preset": None,
+        "calibrate.saved_id": None,
+        "calibrate.save_error": None,
+        "calibrate.confirm_delete": None,
+    }
 
 
 @st.cache_resource(show_spinner=False, max_entries=4, on_release=lambda con: con.close())
@@ -85,13 +101,14 @@ def main() -> None:
     """One script run: state defaults, kept inputs, navigation, shared sidebar, the page."""
     setattr(sys.modules["__main__"], _ENTERED, True)
     st.set_page_config(page_title="Backplan", page_icon=":material/flag:", layout="wide")
-    for key, value in plan_defaults(date.today()).items():
+    for key, value in (plan_defaults(date.today()) | page_defaults()).items():
         st.session_state.setdefault(key, value)
 
     page = st.navigation(
         [
             st.Page("pages/plan.py", title="Plan", icon=":material/flag:", default=True),
             st.Page("pages/track.py", title="Track", icon=":material/monitoring:"),
+            st.Page("pages/calibrate.py", title="Calibrate", icon=":material/tune:"),
             st.Page("pages/guide.py", title="How it works", icon=":material/menu_book:"),
         ]
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
@@ -13,7 +14,17 @@ from planner.funnel import FunnelPlan, Lever, WhatIfGrid
 from planner.milestones import MilestoneCheck, Pace
 from planner.units import CURRENCIES
 
-__all__ = ["PALETTE", "burnup_chart", "coverage_chart", "funnel_chart", "levers_chart", "what_if_heatmap"]
+__all__ = [
+    "PALETTE",
+    "burnup_chart",
+    "conversion_chart",
+    "coverage_chart",
+    "funnel_chart",
+    "histogram_chart",
+    "levers_chart",
+    "seasonality_chart",
+    "what_if_heatmap",
+]
 
 #: Brand colours, darkest first; the theme in .streamlit/config.toml uses PALETTE[0].
 PALETTE = ("#1f4e79", "#2e75b6", "#5b9bd5", "#9dc3e6", "#c9dcef", "#e3edf7")
@@ -281,5 +292,109 @@ def burnup_chart(
             "annotations": [
                 {"x": today, "y": 1, "yref": "paper", "text": "today", "showarrow": False, "yanchor": "bottom"}
             ],
+        },
+    )
+
+
+# --------------------------------------------------------------------------- calibration
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def conversion_chart(conversions: Sequence[Any]) -> go.Figure:
+    """Stage-to-stage conversion with its 95% interval; a thin sample shows as a long whisker.
+
+    ``conversions`` are :class:`planner.calibrate.StageConversion` (anything with from_stage,
+    to_stage, rate, low, high, reached, advanced).
+    """
+    labels = [f"{c.from_stage} → {c.to_stage}" for c in conversions]
+    rates = [(c.rate or 0) * 100 for c in conversions]
+    trace = {
+        "type": "bar",
+        "x": rates,
+        "y": labels,
+        "orientation": "h",
+        "marker": {"color": PALETTE[1]},
+        "error_x": {
+            "type": "data",
+            "symmetric": False,
+            "array": [max(c.high * 100 - r, 0) for c, r in zip(conversions, rates, strict=True)],
+            "arrayminus": [max(r - c.low * 100, 0) for c, r in zip(conversions, rates, strict=True)],
+            "color": "#1c2733",
+            "thickness": 1.5,
+        },
+        "text": [f"{r:.0f}% of {c.reached:,}" for c, r in zip(conversions, rates, strict=True)],
+        "textposition": "inside",
+        "customdata": [[c.advanced, c.reached, c.low * 100, c.high * 100] for c in conversions],
+        "hovertemplate": "%{y}: %{x:.1f}% (%{customdata[0]:,} of %{customdata[1]:,}),"
+        " 95% interval %{customdata[2]:.0f}–%{customdata[3]:.0f}%<extra></extra>",
+    }
+    return _figure(
+        [trace],
+        {
+            "height": max(240, 56 * len(labels) + 90),
+            "title": {"text": "Stage conversion, with 95% intervals"},
+            "xaxis": {"range": [0, 100], "ticksuffix": "%", "gridcolor": "#eee"},
+            "yaxis": {"autorange": "reversed"},
+        },
+    )
+
+
+def histogram_chart(
+    bins: tuple[Sequence[float], Sequence[int]], title: str, x_title: str, prefix: str = "", suffix: str = ""
+) -> go.Figure:
+    """Pre-binned counts (edges, counts) as bars: the deal size or sales-cycle distribution."""
+    edges, counts = list(bins[0]), list(bins[1])
+    centres = [(a + b) / 2 for a, b in itertools.pairwise(edges)]
+    widths = [b - a for a, b in itertools.pairwise(edges)]
+    trace = {
+        "type": "bar",
+        "x": centres,
+        "y": counts,
+        "width": widths,
+        "marker": {"color": PALETTE[2], "line": {"color": "white", "width": 1}},
+        "customdata": [[a, b] for a, b in itertools.pairwise(edges)],
+        "hovertemplate": f"{prefix}%{{customdata[0]:,.0f}}{suffix} to {prefix}%{{customdata[1]:,.0f}}{suffix}:"
+        " %{y:,} won deals<extra></extra>",
+    }
+    return _figure(
+        [trace],
+        {
+            "height": 300,
+            "title": {"text": title},
+            "bargap": 0,
+            "xaxis": {"title": {"text": x_title}, "tickprefix": prefix, "ticksuffix": suffix, "tickformat": ",.0f"},
+            "yaxis": {"title": {"text": "Won deals"}, "gridcolor": "#eee"},
+        },
+    )
+
+
+def seasonality_chart(shares: Sequence[float]) -> go.Figure:
+    """Share of won amount by calendar month: the "historical" milestone shape."""
+    values = [s * 100 for s in shares]
+    even = 100 / 12
+    trace = {
+        "type": "bar",
+        "x": list(_MONTHS[: len(values)]),
+        "y": values,
+        "marker": {"color": [PALETTE[0] if v >= even else PALETTE[3] for v in values]},
+        "hovertemplate": "%{x}: %{y:.1f}% of the year's won amount<extra></extra>",
+    }
+    even_line = {
+        "type": "scatter",
+        "x": list(_MONTHS[: len(values)]),
+        "y": [even] * len(values),
+        "mode": "lines",
+        "name": "An even year",
+        "line": {"color": _GREY, "dash": "dot"},
+        "hoverinfo": "skip",
+    }
+    return _figure(
+        [trace, even_line],
+        {
+            "height": 300,
+            "title": {"text": "Seasonality: share of won amount by month"},
+            "showlegend": False,
+            "yaxis": {"ticksuffix": "%", "gridcolor": "#eee"},
         },
     )

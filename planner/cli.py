@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any, NoReturn
 
 from planner import store
+from planner.calibrate import CalibrationError, calibrate_export, summary_dict
 from planner.funnel import (
     DEFAULT_STAGES,
     DEFAULT_WON_STAGE,
@@ -25,6 +26,7 @@ from planner.funnel import (
     default_period,
     levers,
 )
+from planner.imports import DATE_ORDERS, PRESET_NAMES, ImportFailure
 from planner.milestones import CADENCES, SHAPES, MilestoneError, build_milestones, plan_pace, recovery_plan
 from planner.units import ratio_label
 
@@ -135,6 +137,20 @@ def _parser() -> argparse.ArgumentParser:
     track.add_argument("--db", help="database file (default: BACKPLAN_DB, else data/backplan.duckdb)")
     track.add_argument("--json", action="store_true", help="print the figures as JSON")
     track.set_defaults(handler=_track_command, subparser=track)
+
+    calibrate = commands.add_parser(
+        "calibrate",
+        help="ratios from a CRM export (CSV or .xlsx)",
+        description="Read last year's deals and print win rates, deal size, cycle and stage conversion.",
+    )
+    calibrate.add_argument("file", help="the export: CSV (any delimiter) or .xlsx")
+    calibrate.add_argument("--preset", choices=PRESET_NAMES, help="the export's layout (default: recognised)")
+    calibrate.add_argument("--sheet", help="the .xlsx sheet to read (default: the first)")
+    calibrate.add_argument(
+        "--date-order", choices=DATE_ORDERS, type=str.upper, help="for dates like 03/04/2025: month or day first"
+    )
+    calibrate.add_argument("--json", action="store_true", help="print JSON")
+    calibrate.set_defaults(handler=_calibrate_command, subparser=calibrate)
     return parser
 
 
@@ -330,6 +346,48 @@ def _track_command(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
             f"run-rate projection {progress.run_rate_projection:,.0f}; "
             f"{progress.required_per_week:,.0f} a week needed over {progress.working_weeks_left:.1f} weeks"
         )
+    return 0
+
+
+def _calibrate_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    try:
+        with open(args.file, "rb") as handle:
+            data = handle.read()
+        deals, result = calibrate_export(
+            data, args.file, preset=args.preset, sheet=args.sheet, date_order=args.date_order
+        )
+    except OSError as error:
+        print(f"backplan calibrate: cannot read {args.file}: {error.strerror or error}", file=sys.stderr)
+        return 1
+    except (ImportFailure, CalibrationError) as error:
+        print(f"backplan calibrate: {args.file}: {error}", file=sys.stderr)
+        return 1
+    report = summary_dict(result)
+    report["preset"] = deals.preset
+    report["problems"] = deals.problems.head(50).to_dict("records")
+    if args.json:
+        json.dump(report, sys.stdout, indent=2, default=str)
+        print()
+        return 0
+    o = result.overall
+
+    def pct(value: float | None) -> str:
+        return "—" if value is None else f"{value:.1%}"
+
+    def num(value: float | None) -> str:
+        return "—" if value is None else f"{value:,.0f}"
+
+    print(f"{report['rows']:,} rows read, {report['bad_rows']:,} left out")
+    print(f"{o.won:,} won, {o.lost:,} lost, {o.open:,} open")
+    print(f"win rate {pct(o.win_rate)} by count, {pct(o.win_rate_value)} by value")
+    print(f"deal size {num(o.avg_deal_size)} average, {num(o.median_deal_size)} median")
+    print(f"sales cycle {num(o.cycle_median_days)} days median")
+    for c in o.conversions:
+        print(f"  {c.from_stage} → {c.to_stage}: {pct(c.rate)} of {c.reached:,} (95% {c.low:.0%}–{c.high:.0%})")
+    coverage = o.suggested_coverage
+    print(f"suggested coverage {'—' if coverage is None else f'{coverage:.1f}×'}")
+    for note in result.notes:
+        print(f"note: {note}")
     return 0
 
 

@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
+import pandas as pd
 
 from planner.funnel import PlanInputs, Stage, build_plan
 from planner.milestones import WeekActual
 
-__all__ = ["DemoPlan", "DemoRep", "DemoTeam", "demo_team", "quarter_of"]
+__all__ = ["DEMO_PIPELINE", "DemoPlan", "DemoRep", "DemoTeam", "demo_crm_export", "demo_team", "quarter_of"]
 
 SEED = 2026
 TEAM = "Mid-Market East"
@@ -96,3 +97,88 @@ def demo_team(today: date, seed: int = SEED) -> DemoTeam:
             weeks.append(WeekActual(week_start, revenue, deals, counts))
         plans.append(DemoPlan(name, label, inputs, shape, tuple(weeks)))
     return DemoTeam(tuple(reps), tuple(plans))
+
+
+# --------------------------------------------------------------------------- a year of CRM deals
+
+#: The demo CRM's pipeline: (stage, chance of reaching the next stage, mean days spent in the stage).
+DEMO_PIPELINE = (
+    ("Appointment Scheduled", 0.55, 6.0),
+    ("Qualified To Buy", 0.60, 12.0),
+    ("Presentation Scheduled", 0.50, 10.0),
+    ("Contract Sent", 0.70, 9.0),
+)
+_DEMO_WON, _DEMO_LOST = "Closed Won", "Closed Lost"
+_DEMO_OWNERS = ("Ana Lima", "Ben Carter", "Chloe Nguyen", "Dev Patel", "Eve Okafor", "Farid Haddad")
+_DEMO_SKILL = (1.10, 1.0, 0.92, 0.85, 1.05, 0.97)
+#: Share of deals created in each month: a slow summer and a busy autumn.
+_DEMO_MONTHS = (0.07, 0.08, 0.09, 0.09, 0.09, 0.07, 0.05, 0.06, 0.10, 0.10, 0.11, 0.09)
+
+
+def demo_crm_export(deals: int = 2_000, year: int = 2025, seed: int = SEED) -> pd.DataFrame:
+    """A year of deals as HubSpot exports them, with "Date entered …" columns; same seed, same file.
+
+    Vectorised, so a 1,000,000-deal export for the benchmarks takes seconds. Lost deals
+    often carry no amount, as in real exports; deals created in the last weeks are still open.
+
+    >>> export = demo_crm_export(50)
+    >>> export.columns[:4].tolist(), len(export)
+    (['Record ID', 'Deal Name', 'Deal Stage', 'Amount'], 50)
+    """
+    rng = np.random.default_rng(seed)
+    owner = rng.integers(0, len(_DEMO_OWNERS), deals)
+    month = rng.choice(12, size=deals, p=np.asarray(_DEMO_MONTHS) / sum(_DEMO_MONTHS))
+    day = rng.integers(0, 28, deals)
+    created = np.datetime64(f"{year}-01-01", "D") + (
+        np.asarray([0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334])[month] + day
+    ).astype("timedelta64[D]")
+    skill = np.asarray(_DEMO_SKILL)[owner]
+    stages = len(DEMO_PIPELINE)
+    furthest = np.zeros(deals, dtype=np.int64)
+    alive = np.ones(deals, dtype=bool)
+    entered = np.empty((deals, stages + 1), dtype="datetime64[D]")
+    entered[:, 0] = created
+    clock = created.copy()
+    for i, (_, chance, days) in enumerate(DEMO_PIPELINE):
+        clock = clock + np.ceil(rng.exponential(days, deals)).astype("timedelta64[D]")
+        advance = alive & (rng.random(deals) < np.minimum(chance * skill, 0.95))
+        furthest = np.where(advance, i + 1, furthest)
+        entered[:, i + 1] = clock
+        alive = advance
+    won = furthest == stages
+    closed = clock.copy()
+    end_of_year = np.datetime64(f"{year}-12-31", "D")
+    still_open = (closed > end_of_year) & (furthest > 0)
+    closed = np.where(still_open, np.datetime64("NaT"), closed)
+    won &= ~still_open
+    amount = np.round(rng.lognormal(np.log(11_000), 0.6, deals) * np.where(owner % 2 == 0, 1.15, 0.9), -1)
+    stage_names = [name for name, _, _ in DEMO_PIPELINE] + [_DEMO_WON]
+    stage = np.where(won, _DEMO_WON, np.where(still_open, np.asarray(stage_names)[furthest], _DEMO_LOST))
+    amount_text = np.where(
+        (stage == _DEMO_LOST) & (rng.random(deals) < 0.3), "", np.char.mod("%.2f", amount).astype(object)
+    )
+    ids = np.arange(1, deals + 1) + 30_000_000
+    company = np.char.add("Company ", (rng.zipf(1.6, deals) % 400 + 1).astype(str))
+
+    def stamp(days: np.ndarray, hour: np.ndarray) -> np.ndarray:
+        text = np.datetime_as_string(days, unit="D").astype(object)
+        return np.where(np.isnat(days), "", text + " " + np.char.mod("%02d:15", hour).astype(object))
+
+    hour = rng.integers(8, 18, deals)
+    frame = pd.DataFrame(
+        {
+            "Record ID": ids,
+            "Deal Name": np.char.add("Deal ", ids.astype(str)),
+            "Deal Stage": stage,
+            "Amount": amount_text,
+            "Create Date": stamp(created, hour),
+            "Close Date": stamp(closed, hour),
+            "Deal owner": np.asarray(_DEMO_OWNERS)[owner],
+            "Associated Company": company,
+        }
+    )
+    reached_cols = np.arange(stages + 1)[None, :] <= np.where(won, stages, furthest)[:, None]
+    for i, name in enumerate(stage_names):
+        days = np.where(reached_cols[:, i], entered[:, i], np.datetime64("NaT"))
+        frame[f'Date entered "{name} (Sales Pipeline)"'] = stamp(days, hour)
+    return frame

@@ -16,21 +16,44 @@ import csv
 import io
 import math
 import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+import numpy as np
+import pandas as pd
+
 from planner.milestones import WeekActual
 
 __all__ = [
+    "DATE_ORDERS",
+    "DEAL_FIELDS",
+    "OUTCOMES",
+    "PRESETS",
+    "PRESET_NAMES",
     "ActualsImport",
+    "DealImport",
+    "ImportFailure",
+    "Mapping",
+    "Preset",
+    "RawTable",
     "RowProblem",
+    "date_order_needed",
     "decode_text",
+    "detect_mapping",
+    "guess_outcome",
+    "guess_stage_order",
     "parse_amount",
     "parse_amount_list",
+    "parse_amounts",
     "parse_count",
+    "parse_dates",
     "parse_day",
+    "parse_flags",
     "read_actuals_csv",
+    "read_deals",
+    "read_table",
 ]
 
 #: A pasted spreadsheet of weekly actuals is small; anything larger is the wrong file.
@@ -298,3 +321,757 @@ def read_actuals_csv(data: bytes, stage_names: Sequence[str], period_start: date
                 weeks[monday] = WeekActual(monday, float(revenue or 0.0), deals, counts)
         problems.extend(row_problems)
     return ActualsImport(tuple(sorted(weeks.values(), key=lambda w: w.week_start)), tuple(problems), ignored)
+
+
+# =========================================================================== CRM deal exports
+#
+# A CRM export is read in three steps, each of which the Calibrate page shows:
+#   read_table      bytes → every cell as text, with the layout it found (delimiter, encoding, sheet)
+#   detect_mapping  header row → which column holds which field, from a preset or common spellings
+#   read_deals      text cells + mapping + stage → outcome map → typed deals, and a problem per bad cell
+# Everything after read_table works on whole columns at once: a 1,000,000-row export has no Python loop per row.
+
+#: What a column can hold, in the order the mapping screen lists them.
+DEAL_FIELDS: dict[str, str] = {
+    "deal_id": "Deal ID",
+    "stage": "Stage",
+    "amount": "Amount",
+    "created": "Created date",
+    "closed": "Close date",
+    "owner": "Owner",
+    "account": "Account",
+    "status": "Status (open / won / lost)",
+    "is_won": "Is won (true / false)",
+    "is_closed": "Is closed (true / false)",
+    "won_time": "Won date",
+    "lost_time": "Lost date",
+}
+OUTCOMES = ("won", "lost", "open")
+DATE_ORDERS = ("MDY", "DMY")
+
+#: Largest export accepted; the page's upload limit (.streamlit/config.toml) is the same.
+MAX_EXPORT_BYTES = 200 * 1024 * 1024
+#: Problems listed one by one; past this the report says how many more there were.
+MAX_LISTED_PROBLEMS = 10_000
+
+
+class ImportFailure(ValueError):
+    """The file cannot be read at all; the message is one line a user can act on."""
+
+
+@dataclass(frozen=True, slots=True)
+class Preset:
+    """A known export layout: how to recognise its header and which column is which field."""
+
+    name: str
+    label: str
+    #: every one of these (normalised) headers must be present
+    signature: tuple[str, ...]
+    #: field → candidate headers, most specific first
+    columns: dict[str, tuple[str, ...]]
+
+
+def _norm(header: str) -> str:
+    """A header as presets spell it: no quotes or "Deal - " prefix, case and punctuation folded."""
+    text = str(header).strip().strip("\"'").casefold()
+    text = re.sub(r"^deal\s*-\s*", "", text)
+    text = re.sub(r"[\s_.\-/]+", " ", text)
+    return text.strip()
+
+
+_GENERIC_COLUMNS: dict[str, tuple[str, ...]] = {
+    "deal_id": ("deal id", "opportunity id", "record id", "id", "opportunity name", "deal name", "name"),
+    "stage": ("stage", "deal stage", "stagename", "stage name", "status"),
+    "amount": ("amount", "value", "close value", "deal value", "revenue", "opportunity amount"),
+    "created": ("created", "create date", "created date", "createddate", "engage date", "add time", "created at"),
+    "closed": ("close date", "closed date", "closedate", "close", "closed at", "closed"),
+    "owner": ("owner", "deal owner", "opportunity owner", "sales agent", "rep", "sales rep", "owner name", "ownerid"),
+    "account": ("account", "account name", "company", "organization", "organisation", "org name", "accountid"),
+    "won_time": ("won time", "won date"),
+    "lost_time": ("lost time", "lost date"),
+}
+
+PRESETS: tuple[Preset, ...] = (
+    Preset(
+        "salesforce_history",
+        "Salesforce stage history (OpportunityHistory)",
+        ("opportunityid", "stagename"),
+        {
+            "deal_id": ("opportunityid",),
+            "stage": ("stagename",),
+            "amount": ("amount",),
+            "created": ("createddate",),
+            "closed": ("closedate",),
+            "owner": ("createdbyid", "owner"),
+        },
+    ),
+    Preset(
+        "salesforce",
+        "Salesforce opportunities (API names)",
+        ("stagename", "amount", "closedate"),
+        {
+            "deal_id": ("id",),
+            "stage": ("stagename",),
+            "amount": ("amount",),
+            "created": ("createddate",),
+            "closed": ("closedate",),
+            "owner": ("owner name", "ownerid"),
+            "account": ("account name", "accountid"),
+            "is_won": ("iswon",),
+            "is_closed": ("isclosed",),
+        },
+    ),
+    Preset(
+        "salesforce_report",
+        "Salesforce opportunity report",
+        ("stage", "amount", "close date"),
+        {
+            "deal_id": ("opportunity id", "opportunity name"),
+            "stage": ("stage",),
+            "amount": ("amount",),
+            "created": ("created date",),
+            "closed": ("close date",),
+            "owner": ("opportunity owner", "owner"),
+            "account": ("account name",),
+            "is_won": ("won",),
+            "is_closed": ("closed",),
+        },
+    ),
+    Preset(
+        "hubspot",
+        "HubSpot deals",
+        ("deal stage", "amount"),
+        {
+            "deal_id": ("record id", "deal id", "deal name"),
+            "stage": ("deal stage",),
+            "amount": ("amount",),
+            "created": ("create date",),
+            "closed": ("close date",),
+            "owner": ("deal owner",),
+            "account": ("associated company", "company name", "associated company name"),
+        },
+    ),
+    Preset(
+        "pipedrive",
+        "Pipedrive deals",
+        ("status", "value", "stage"),
+        {
+            "deal_id": ("id", "title"),
+            "stage": ("stage",),
+            "amount": ("value",),
+            "created": ("add time", "deal created"),
+            "closed": ("close time", "expected close date"),
+            "owner": ("owner", "owner name", "user id"),
+            "account": ("organization", "org name", "organization name"),
+            "status": ("status",),
+            "won_time": ("won time",),
+            "lost_time": ("lost time",),
+        },
+    ),
+    Preset("generic", "Generic CSV (matched by common column names)", (), _GENERIC_COLUMNS),
+)
+PRESET_NAMES = tuple(p.name for p in PRESETS)
+
+#: A column named like this holds the date a deal entered a stage (HubSpot: `Date entered "Stage (Pipeline)"`).
+_ENTERED = re.compile(r"^\s*date entered\s+[\"'“]?(?P<stage>.+?)[\"'”]?\s*$", re.IGNORECASE)
+
+
+def _entered_stage(header: str) -> str | None:
+    match = _ENTERED.match(header)
+    if not match:
+        return None
+    stage = match.group("stage").strip()
+    return re.sub(r"\s*\([^()]*\)\s*$", "", stage) or stage  # drop HubSpot's "(Sales Pipeline)"
+
+
+@dataclass(frozen=True, slots=True)
+class RawTable:
+    """An export as read: every cell as text, and where each data row was in the file."""
+
+    frame: pd.DataFrame
+    #: spreadsheet row number of each frame row (the header is row 1)
+    row_numbers: np.ndarray
+    source: str
+    layout: str
+    sheets: tuple[str, ...] = ()
+    sheet: str | None = None
+    problems: tuple[RowProblem, ...] = ()
+
+    @property
+    def columns(self) -> list[str]:
+        return [str(c) for c in self.frame.columns]
+
+
+@dataclass(frozen=True, slots=True)
+class Mapping:
+    """Which column holds each field, and which columns record the date a deal entered each stage."""
+
+    preset: str
+    fields: dict[str, str]
+    #: stage name (as in the stage column) → its "Date entered …" column
+    entered: dict[str, str] = field(default_factory=dict)
+
+    def missing(self) -> list[str]:
+        """Fields a calibration cannot do without, in the user's words."""
+        needed = []
+        if "stage" not in self.fields and "status" not in self.fields and "is_won" not in self.fields:
+            needed.append(DEAL_FIELDS["stage"])
+        if "amount" not in self.fields:
+            needed.append(DEAL_FIELDS["amount"])
+        return needed
+
+
+def _sniff_delimiter(text: str) -> str:
+    lines = [line for line in text[:65_536].splitlines()[:50] if line.strip()]
+    if not lines:
+        return ","
+    try:
+        return csv.Sniffer().sniff("\n".join(lines[:20]), delimiters=",;\t|").delimiter
+    except csv.Error:
+        # The sniffer gives up on ragged files: take the candidate the header uses most.
+        counts = {d: lines[0].count(d) for d in ",;\t|"}
+        best = max(counts, key=counts.__getitem__)
+        return best if counts[best] else ","
+
+
+def _read_xlsx(data: bytes, sheet: str | None) -> tuple[list[list[str]], tuple[str, ...], str]:
+    import openpyxl  # imported here: only Excel uploads pay for it
+
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many types for a damaged file
+        raise ImportFailure(
+            f"This .xlsx file could not be opened ({type(error).__name__}): save it again from Excel."
+        ) from None
+    try:
+        names = tuple(book.sheetnames)
+        if not names:
+            raise ImportFailure("The workbook has no sheets.")
+        chosen = sheet if sheet in names else names[0]
+        rows = []
+        for values in book[chosen].iter_rows(values_only=True):
+            rows.append(
+                ["" if v is None else v.isoformat() if isinstance(v, datetime | date) else str(v) for v in values]
+            )
+        return rows, names, chosen
+    finally:
+        book.close()
+
+
+def _frame_from_rows(rows: list[list[str]]) -> tuple[pd.DataFrame, np.ndarray]:
+    numbered = [(i, r) for i, r in enumerate(rows, start=1) if any(str(c).strip() for c in r)]
+    if not numbered:
+        raise ImportFailure("The file is empty.")
+    _header_row, header = numbered[0]
+    width = max(len(r) for _, r in numbered)
+    header = [str(h).strip() for h in header] + [""] * (width - len(header))
+    body = [r + [""] * (width - len(r)) for _, r in numbered[1:]]
+    frame = pd.DataFrame(body, columns=_unique_headers(header), dtype=object).astype("str")
+    return frame, np.array([i for i, _ in numbered[1:]], dtype=np.int64)
+
+
+def _unique_headers(header: Sequence[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for position, name in enumerate(header, start=1):
+        name = str(name).strip() or f"Column {position}"
+        if name in seen:
+            seen[name] += 1
+            name = f"{name} ({seen[name]})"
+        else:
+            seen[name] = 1
+        out.append(name)
+    return out
+
+
+def read_table(data: bytes, filename: str = "export.csv", sheet: str | None = None) -> RawTable:
+    """Every cell of a CSV or .xlsx export as text; :class:`ImportFailure` when the file cannot be read.
+
+    CSV: any of , ; tab | as delimiter, UTF-8 with or without a byte-order mark, else Latin-1.
+    Excel: the first sheet, or ``sheet``. Lines with more cells than the header are reported
+    and left out; blank lines are skipped but keep the row numbers a spreadsheet shows.
+
+    >>> table = read_table(b"Stage;Amount\\nClosed Won;1.234,50\\n\\nClosed Lost;\\n", "deals.csv")
+    >>> table.columns, table.frame["Amount"].tolist(), table.row_numbers.tolist(), table.layout
+    (['Stage', 'Amount'], ['1.234,50', ''], [2, 4], 'CSV, “;”-separated, UTF-8')
+    """
+    if len(data) > MAX_EXPORT_BYTES:
+        raise ImportFailure(
+            f"The file is {len(data) / 2**20:,.0f} MB; the limit is {MAX_EXPORT_BYTES / 2**20:,.0f} MB. "
+            "Export fewer columns or one year at a time."
+        )
+    if not data.strip():
+        raise ImportFailure("The file is empty.")
+    if data[:4] == b"PK\x03\x04" or filename.lower().endswith((".xlsx", ".xlsm")):
+        rows, sheets, chosen = _read_xlsx(data, sheet)
+        frame, numbers = _frame_from_rows(rows)
+        return RawTable(frame, numbers, filename, f"Excel, sheet “{chosen}”", sheets, chosen)
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        raise ImportFailure("This is an old Excel .xls file: save it as .xlsx or CSV and upload that.")
+    head = data[:65_536]
+    if b"\x00" in head or sum(b < 9 or 13 < b < 32 for b in head) > len(head) // 100 + 1:
+        raise ImportFailure("This is not a text file: export the report as CSV or .xlsx and upload that.")
+    try:
+        text, encoding = data.decode("utf-8-sig"), "UTF-8"
+    except UnicodeDecodeError:
+        text, encoding = data.decode("latin-1"), "Latin-1"
+    text = text.replace("\x00", "")
+    delimiter = _sniff_delimiter(text)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            frame = pd.read_csv(
+                io.StringIO(text),
+                sep=delimiter,
+                dtype=str,
+                keep_default_na=False,
+                na_filter=False,
+                skip_blank_lines=False,
+                on_bad_lines="warn",
+                engine="c",
+                header=None,
+                quotechar='"',
+            )
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, csv.Error) as error:
+            raise ImportFailure(f"The file could not be read as CSV: {str(error).strip().splitlines()[0]}") from None
+    skipped = sorted(int(m.group(1)) for w in caught for m in re.finditer(r"[Ss]kipping line (\d+)", str(w.message)))
+    frame = frame.fillna("").astype("str")
+    numbers = np.arange(1, len(frame) + 1, dtype=np.int64)
+    for line in skipped:  # each skipped line pushes every later row down one
+        numbers[numbers >= line] += 1
+    filled = (frame.apply(lambda col: col.str.strip() != "")).any(axis=1).to_numpy()
+    frame, numbers = frame[filled], numbers[filled]
+    if frame.empty:
+        raise ImportFailure("The file is empty.")
+    header = _unique_headers(frame.iloc[0].tolist())
+    body = frame.iloc[1:].reset_index(drop=True)
+    body.columns = header
+    problems = tuple(
+        RowProblem(line, "", f"This line has more cells than the header's {len(header)}; it was left out.")
+        for line in skipped[:MAX_LISTED_PROBLEMS]
+    )
+    name = {",": "“,”", ";": "“;”", "\t": "tab", "|": "“|”"}[delimiter]
+    return RawTable(body, numbers[1:], filename, f"CSV, {name}-separated, {encoding}", problems=problems)
+
+
+def detect_mapping(columns: Sequence[str], preset: str | None = None) -> Mapping:
+    """Which column is which field: the named preset, else the first whose header signature fits.
+
+    >>> detect_mapping(["Id", "StageName", "Amount", "CloseDate", "CreatedDate", "IsWon"]).fields["is_won"]
+    'IsWon'
+    >>> m = detect_mapping(["Deal Name", "Deal Stage", "Amount", 'Date entered "Won (Sales Pipeline)"'])
+    >>> m.preset, m.entered
+    ('hubspot', {'Won': 'Date entered "Won (Sales Pipeline)"'})
+    """
+    normalised = {_norm(c): c for c in reversed(list(columns))}  # first spelling wins
+    if preset is not None and preset not in PRESET_NAMES:
+        raise ImportFailure(f"There is no preset “{preset}”; pick one of {', '.join(PRESET_NAMES)}.")
+    chosen = next(p for p in PRESETS if (p.name == preset if preset else all(s in normalised for s in p.signature)))
+    fields: dict[str, str] = {}
+    taken: set[str] = set()
+    for name in DEAL_FIELDS:
+        candidates = chosen.columns.get(name, ()) + (_GENERIC_COLUMNS.get(name, ()) if chosen.name != "generic" else ())
+        for candidate in candidates:
+            column = normalised.get(candidate)
+            if column is not None and column not in taken:
+                fields[name] = column
+                taken.add(column)
+                break
+    entered = {}
+    for column in columns:
+        stage = _entered_stage(str(column))
+        if stage:
+            entered[stage] = str(column)
+    return Mapping(chosen.name, fields, entered)
+
+
+# --------------------------------------------------------------------------- typed columns
+
+
+_BOOL_TRUE = {"true", "1", "yes", "y", "t", "won", "closed"}
+_BOOL_FALSE = {"false", "0", "no", "n", "f", ""}
+
+
+def parse_amounts(cells: pd.Series) -> pd.Series:
+    """:func:`parse_amount` over a whole column: float, NaN for blanks and for text that is no amount.
+
+    >>> parse_amounts(pd.Series(["$1,234.50", "1.234,50 €", "12,500", "(300)", "", "abc", "7"])).tolist()
+    [1234.5, 1234.5, 12500.0, -300.0, nan, nan, 7.0]
+    """
+    text = cells.astype("str").str.strip()
+    values = pd.to_numeric(text, errors="coerce").astype("float64")
+    todo = values.isna() & (text != "")
+    if not todo.any():
+        return values
+    s = text[todo].str.replace(r"[^\d,.\-()]", "", regex=True)
+    negative = s.str.startswith("(") & s.str.endswith(")")
+    s = s.str.strip("()")
+    last_comma, last_dot = s.str.rfind(","), s.str.rfind(".")
+    commas, dots = s.str.count(","), s.str.count(r"\.")
+    both = (commas > 0) & (dots > 0)
+    comma_decimal = both & (last_comma > last_dot)
+    dot_decimal = both & ~comma_decimal
+    after_comma = s.str.len() - last_comma - 1
+    comma_only = (commas > 0) & (dots == 0)
+    comma_groups = comma_only & ((commas > 1) | (after_comma == 3))
+    comma_point = comma_only & ~comma_groups
+    out = s.copy()
+    out[comma_decimal] = s[comma_decimal].str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    out[dot_decimal | comma_groups] = s[dot_decimal | comma_groups].str.replace(",", "", regex=False)
+    out[comma_point] = s[comma_point].str.replace(",", ".", regex=False)
+    many_dots = (commas == 0) & (dots > 1)
+    out[many_dots] = s[many_dots].str.replace(".", "", regex=False)
+    parsed = pd.to_numeric(out, errors="coerce").astype("float64")
+    parsed[negative] = -parsed[negative]
+    parsed[~np.isfinite(parsed)] = np.nan
+    values[todo] = parsed
+    return values
+
+
+_ISO = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}")
+_SLASHED = (
+    r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})"  # the date
+    r"(?:[ T,]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[AaPp]\.?[Mm]\.?)?)?$"  # an optional time, dropped
+)
+
+
+def date_order_needed(*columns: pd.Series) -> str | None:
+    """ "MDY" or "DMY" when the slashed dates in these columns settle it, "ambiguous" when none does, None if ISO.
+
+    >>> date_order_needed(pd.Series(["12/25/2026"])), date_order_needed(pd.Series(["25/12/2026", "03/04/2026"]))
+    ('MDY', 'DMY')
+    >>> date_order_needed(pd.Series(["03/04/2026"])), date_order_needed(pd.Series(["2026-03-04"]))
+    ('ambiguous', None)
+    """
+    firsts, seconds = [], []
+    for column in columns:
+        parts = column.astype("str").str.strip().str.extract(_SLASHED)
+        parts = parts.dropna()
+        if not parts.empty:
+            firsts.append(pd.to_numeric(parts[0]))
+            seconds.append(pd.to_numeric(parts[1]))
+    if not firsts:
+        return None
+    first, second = pd.concat(firsts), pd.concat(seconds)
+    if (first > 12).any() and not (second > 12).any():
+        return "DMY"
+    if (second > 12).any() and not (first > 12).any():
+        return "MDY"
+    return "ambiguous"
+
+
+def parse_dates(cells: pd.Series, order: str = "MDY") -> pd.Series:
+    """Dates from ISO dates or datetimes ("2024-01-22T16:14:25.000+0000"), or slashed in ``order``
+    ("2/23/26 4:05 PM"); NaT for blanks and for anything else. Times are dropped: a deal closes on a day.
+
+    >>> parse_dates(pd.Series(["2024-01-22T16:14:25.000+0000", "2/23/26 4:05 PM", "31/12/2025", ""])).tolist()
+    [Timestamp('2024-01-22 00:00:00'), Timestamp('2026-02-23 00:00:00'), NaT, NaT]
+    """
+    text = cells.astype("str").str.strip()
+    result = pd.Series(pd.NaT, index=text.index, dtype="datetime64[s]")
+    iso = text.str.match(_ISO)
+    if iso.any():
+        result[iso] = pd.to_datetime(text[iso].str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
+    rest = ~iso & (text != "")
+    if rest.any():
+        parts = text[rest].str.extract(_SLASHED).dropna()
+        if not parts.empty:
+            first, second, year = (pd.to_numeric(parts[i]) for i in range(3))
+            year = year.where(year >= 100, year + 2000)
+            month, day = (first, second) if order == "MDY" else (second, first)
+            result[parts.index] = pd.to_datetime(
+                pd.DataFrame({"year": year, "month": month, "day": day}), errors="coerce"
+            )
+    return result
+
+
+def parse_flags(cells: pd.Series) -> pd.Series:
+    """True / False / NA from "true", "1", "yes" … as CRMs write booleans."""
+    text = cells.astype("str").str.strip().str.casefold()
+    out = pd.Series(pd.NA, index=text.index, dtype="boolean")
+    out[text.isin(_BOOL_TRUE)] = True
+    out[text.isin(_BOOL_FALSE) & (text != "")] = False
+    return out
+
+
+# --------------------------------------------------------------------------- stages and outcomes
+
+
+#: Stage orders of the CRMs' default pipelines, used to put a file's stages in order.
+KNOWN_STAGE_ORDERS: tuple[tuple[str, ...], ...] = (
+    ("prospecting", "qualification", "needs analysis", "value proposition", "id. decision makers",
+     "perception analysis", "proposal/price quote", "negotiation/review", "closed won"),  # Salesforce
+    ("appointmentscheduled", "qualifiedtobuy", "presentationscheduled", "decisionmakerboughtin",
+     "contractsent", "closedwon"),  # HubSpot internal names
+    ("appointment scheduled", "qualified to buy", "presentation scheduled", "decision maker bought-in",
+     "contract sent", "closed won"),  # HubSpot labels
+    ("lead in", "contact made", "demo scheduled", "proposal made", "negotiations started", "won"),  # Pipedrive
+    ("prospecting", "engaging", "won"),
+)  # fmt: skip
+
+
+def guess_outcome(stage: str) -> str:
+    """won / lost / open from a stage's name, as CRMs usually spell them.
+
+    >>> [guess_outcome(s) for s in ["Closed Won", "closedwon", "Won", "Closed Lost", "Lost", "Negotiation"]]
+    ['won', 'won', 'won', 'lost', 'lost', 'open']
+    """
+    folded = re.sub(r"[^a-z]", "", stage.casefold())
+    if re.search(r"lost|dead|disqualified|unqualified|cancel|rejected|churn", folded):
+        return "lost"
+    if re.search(r"won|closedwon|booked|signed|purchased", folded) and "wonder" not in folded:
+        return "won"
+    return "open"
+
+
+def guess_stage_order(stages: Sequence[str]) -> list[str]:
+    """Open and won stages in funnel order (won last); lost stages are not in the funnel.
+
+    Known pipelines give the order; unknown stages keep the order they were listed in.
+
+    >>> guess_stage_order(["Closed Won", "Negotiation/Review", "Prospecting", "Closed Lost"])
+    ['Prospecting', 'Negotiation/Review', 'Closed Won']
+    """
+    funnel = [s for s in stages if guess_outcome(s) != "lost"]
+
+    def rank(position_and_stage: tuple[int, str]) -> tuple[bool, float]:
+        position, stage = position_and_stage
+        folded = stage.strip().casefold()
+        known = next((order.index(folded) / len(order) for order in KNOWN_STAGE_ORDERS if folded in order), None)
+        return guess_outcome(stage) == "won", known if known is not None else position / max(len(funnel), 1)
+
+    return [s for _, s in sorted(enumerate(funnel), key=rank)]
+
+
+@dataclass(frozen=True, slots=True)
+class DealImport:
+    """Deals read from an export, ready to calibrate, with every problem found on the way.
+
+    ``deals`` has one row per deal: ``row`` (its spreadsheet row), ``deal_id``, ``owner``,
+    ``account``, ``stage``, ``outcome`` (won / lost / open), ``amount`` (NaN when blank),
+    ``created``, ``closed`` (NaT when blank), ``furthest`` (index in ``stage_order`` of the
+    furthest stage reached) and, with stage history, ``entered_<i>`` per funnel stage.
+    """
+
+    deals: pd.DataFrame
+    problems: pd.DataFrame
+    rows_read: int
+    stage_order: tuple[str, ...]
+    has_history: bool
+    notes: tuple[str, ...]
+    preset: str = "generic"
+
+    @property
+    def rows_bad(self) -> int:
+        return self.rows_read - len(self.deals)
+
+
+def _problems_frame(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    parts = [p for p in parts if not p.empty]
+    if not parts:
+        return pd.DataFrame({"row": pd.Series(dtype="int64"), "column": pd.Series(dtype="str"),
+                             "reason": pd.Series(dtype="str")})  # fmt: skip
+    return pd.concat(parts, ignore_index=True).sort_values(["row", "column"], kind="stable", ignore_index=True)
+
+
+def _quoted(cells: pd.Series) -> pd.Series:
+    return "“" + cells.astype("str").str.slice(0, 40) + "”"
+
+
+def _history_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Salesforce OpportunityHistory has a row per stage change: fold it to a row per deal.
+
+    The deal's stage, amount and close date are those of its latest change; it was created at
+    its first; the first change into each stage is when it entered that stage.
+    """
+    frame = frame.sort_values(["deal_id", "created", "row"], kind="stable")
+    latest = frame.groupby("deal_id", sort=False).tail(1).set_index("deal_id")
+    first = frame.groupby("deal_id", sort=False)["created"].min()
+    latest["created"] = first
+    entered = frame.groupby(["deal_id", "stage"], sort=False)["created"].min().unstack()
+    latest = latest.join(entered.add_prefix("__entered__"))
+    return latest.reset_index()
+
+
+def read_deals(
+    table: RawTable,
+    mapping: Mapping,
+    outcome_map: dict[str, str] | None = None,
+    stage_order: Sequence[str] | None = None,
+    date_order: str = "MDY",
+) -> DealImport:
+    """Typed deals from an export's text cells; every bad cell becomes a problem and its row is left out.
+
+    ``outcome_map`` says which stages are won, lost or open (missing stages are guessed
+    from their names); ``stage_order`` lists the funnel's stages, won last (guessed when
+    None). A status or is-won / is-closed column, when mapped, decides the outcome instead.
+
+    >>> raw = read_table(b"Stage,Amount,Created,Closed\\nClosed Won,100,2025-01-01,2025-01-31\\n"
+    ...                  b"Closed Lost,-5,2025-01-01,2025-01-02\\nProposal,x,2025-02-01,\\n")
+    >>> result = read_deals(raw, detect_mapping(raw.columns))
+    >>> result.deals[["stage", "outcome", "amount"]].values.tolist()
+    [['Closed Won', 'won', 100.0]]
+    >>> result.problems.values.tolist()
+    [[3, 'Amount', '“-5” is negative: amounts must be 0 or more.'], [4, 'Amount', '“x” is not an amount.']]
+    """
+    missing = mapping.missing()
+    if missing:
+        found = ", ".join(f"“{c}”" for c in table.columns) or "none"
+        raise ImportFailure(f"Missing {' and '.join(missing)} column; the columns found: {found}.")
+    if date_order not in DATE_ORDERS:
+        raise ImportFailure(f"Date order must be one of {', '.join(DATE_ORDERS)}.")
+    raw = table.frame
+    cols = mapping.fields
+    problems: list[pd.DataFrame] = []
+    bad = pd.Series(False, index=raw.index)
+    notes: list[str] = []
+
+    def flag(mask: pd.Series, column: str, reasons: pd.Series | str) -> None:
+        nonlocal bad
+        mask = mask.fillna(False).astype(bool)
+        if not mask.any():
+            return
+        bad = bad | mask
+        reason = reasons[mask] if isinstance(reasons, pd.Series) else reasons
+        problems.append(pd.DataFrame({"row": table.row_numbers[mask.to_numpy()], "column": column, "reason": reason}))
+
+    def text(name: str) -> pd.Series:
+        return raw[cols[name]].astype("str").str.strip() if name in cols else pd.Series("", index=raw.index)
+
+    deals = pd.DataFrame({"row": table.row_numbers}, index=raw.index)
+    deals["deal_id"] = (
+        text("deal_id")
+        if "deal_id" in cols
+        else pd.Series(table.row_numbers, index=raw.index).map(lambda n: f"row {n}")
+    )
+    deals["owner"] = text("owner")
+    deals["account"] = text("account")
+    deals["stage"] = text("stage")
+
+    amount_text = text("amount")
+    amounts = parse_amounts(amount_text)
+    flag(amounts.isna() & (amount_text != ""), cols["amount"], _quoted(amount_text) + " is not an amount.")
+    flag(amounts < 0, cols["amount"], _quoted(amount_text) + " is negative: amounts must be 0 or more.")
+    deals["amount"] = amounts
+
+    for name in ("created", "closed", "won_time", "lost_time"):
+        cells = text(name)
+        parsed = parse_dates(cells, date_order)
+        if name in cols:
+            flag(
+                parsed.isna() & (cells != ""),
+                cols[name],
+                _quoted(cells)
+                + f" is not a date: use YYYY-MM-DD or {'MM/DD/YYYY' if date_order == 'MDY' else 'DD/MM/YYYY'}.",
+            )
+        deals[name] = parsed
+    for stage, column in mapping.entered.items():
+        cells = raw[column].astype("str").str.strip()
+        parsed = parse_dates(cells, date_order)
+        flag(parsed.isna() & (cells != ""), column, _quoted(cells) + " is not a date.")
+        deals[f"__entered__{stage}"] = parsed
+
+    if mapping.preset == "salesforce_history" and "deal_id" in cols:
+        deals = deals[~bad]
+        bad = pd.Series(False, index=deals.index)
+        deals = _history_rows(deals)
+        bad = pd.Series(False, index=deals.index)
+
+    # Outcome: an explicit status wins over flags, flags over the stage's name.
+    stages_seen = [s for s in pd.unique(deals["stage"]) if s]
+    outcome_map = {s: (outcome_map or {}).get(s) or guess_outcome(s) for s in stages_seen}
+    outcome = deals["stage"].map(outcome_map)
+    if "status" in cols:
+        status = text("status").loc[deals.index].str.casefold() if mapping.preset != "salesforce_history" else None
+        if status is not None:
+            known = status.isin(OUTCOMES)
+            flag(~known & (status != ""), cols["status"], _quoted(status) + " is not open, won or lost.")
+            outcome = status.where(known & (status != ""), outcome)
+    if "is_won" in cols and mapping.preset != "salesforce_history":
+        won_flag = parse_flags(text("is_won"))
+        closed_flag = parse_flags(text("is_closed")) if "is_closed" in cols else None
+        outcome = outcome.where(~won_flag.fillna(False).astype(bool), "won")
+        if closed_flag is not None:
+            lost = closed_flag.fillna(False).astype(bool) & ~won_flag.fillna(False).astype(bool)
+            still_open = ~closed_flag.fillna(True).astype(bool)
+            outcome = outcome.where(~lost, "lost").where(~still_open, "open")
+    no_outcome = outcome.isna()
+    flag(no_outcome & (deals["stage"] == ""), cols.get("stage") or cols.get("status") or "", "The stage is empty.")
+    deals["outcome"] = outcome.fillna("open")
+
+    if "won_time" in cols or "lost_time" in cols:
+        deals["closed"] = deals["closed"].where(
+            deals["closed"].notna(),
+            deals["won_time"].where(deals["outcome"] == "won", deals["lost_time"].where(deals["outcome"] == "lost")),
+        )
+    closes_early = deals["closed"].notna() & deals["created"].notna() & (deals["closed"] < deals["created"])
+    flag(
+        closes_early,
+        cols.get("closed", cols.get("won_time", "")),
+        "Closes on "
+        + deals["closed"].dt.strftime("%Y-%m-%d").fillna("")
+        + ", before it was created on "
+        + deals["created"].dt.strftime("%Y-%m-%d").fillna("")
+        + ".",
+    )
+    if "deal_id" in cols and mapping.preset != "salesforce_history":
+        first_row = deals.groupby("deal_id")["row"].transform("min")
+        repeated = deals.duplicated("deal_id", keep="first") & (deals["deal_id"] != "")
+        flag(
+            repeated,
+            cols["deal_id"],
+            "Deal ID "
+            + _quoted(deals["deal_id"])
+            + " already appeared in row "
+            + first_row.astype("str")
+            + "; only the first is used.",
+        )
+
+    good = deals[~bad].copy()
+    # Stages deals passed through (OpportunityHistory rows) belong in the funnel too, not only current ones.
+    passed = [c.removeprefix("__entered__") for c in good.columns if c.startswith("__entered__")]
+    order = (
+        list(stage_order)
+        if stage_order
+        else guess_stage_order(
+            [s for s in passed if s] + [s for s in pd.unique(good["stage"]) if s] + list(mapping.entered)
+        )
+    )
+    order = list(dict.fromkeys(order))
+    if not stage_order and order and outcome_map.get(order[-1], guess_outcome(order[-1])) != "won":
+        # Pipedrive keeps a won deal in its last pipeline stage (the status says won): the funnel
+        # still ends in a won stage, or open deals in the last stage would count as won.
+        order.append("Won")
+    position = {s: i for i, s in enumerate(order)}
+    won_stage_index = len(order) - 1
+    furthest = good["stage"].map(position).astype("float64")
+    entered_cols = [f"__entered__{s}" for s in order if f"__entered__{s}" in good]
+    has_history = bool(entered_cols)
+    for i, stage in enumerate(order):
+        column = f"__entered__{stage}"
+        if column in good:
+            furthest = np.fmax(furthest, np.where(good[column].notna(), i, np.nan))
+    furthest = furthest.where(good["outcome"] != "won", won_stage_index)
+    unknown = furthest.isna()
+    if unknown.any():
+        lost_unknown = int((unknown & (good["outcome"] == "lost")).sum())
+        if lost_unknown:
+            notes.append(
+                f"{lost_unknown:,} lost deals do not say how far they got"
+                + (" (no stage history)" if not has_history else "")
+                + f"; they count as lost at the first stage, “{order[0] if order else '—'}”."
+            )
+    good["furthest"] = furthest.fillna(0).astype("int64") if order else 0
+    for i, stage in enumerate(order):
+        column = f"__entered__{stage}"
+        good[f"entered_{i}"] = (
+            good[column] if column in good else pd.Series(pd.NaT, index=good.index, dtype="datetime64[s]")
+        )
+    good = good[["row", "deal_id", "owner", "account", "stage", "outcome", "amount", "created", "closed", "furthest",
+                 *[f"entered_{i}" for i in range(len(order))]]].reset_index(drop=True)  # fmt: skip
+    rows_read = len(raw) if mapping.preset != "salesforce_history" else len(deals)
+    unread = [{"row": p.row, "column": p.column, "reason": p.reason} for p in table.problems]
+    listed = _problems_frame([*problems, pd.DataFrame(unread)])
+    return DealImport(
+        good, listed, rows_read + len(table.problems), tuple(order), has_history, tuple(notes), mapping.preset
+    )

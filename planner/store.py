@@ -25,6 +25,8 @@ from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
+import numpy as np
+import pandas as pd
 
 from planner.demo import DemoTeam
 from planner.funnel import PlanInputs, Stage
@@ -32,6 +34,14 @@ from planner.milestones import Milestone, WeekActual, build_milestones
 
 __all__ = [
     "LATEST_VERSION",
+    "DealTables",
+    "ProfileSummary",
+    "deal_tables",
+    "delete_profile",
+    "get_profile",
+    "list_profiles",
+    "profile_month_shares",
+    "save_profile",
     "MIGRATIONS",
     "PlanSummary",
     "Rep",
@@ -118,6 +128,46 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         """
         ALTER TABLE plans ADD COLUMN cadence VARCHAR NOT NULL DEFAULT 'auto';
         ALTER TABLE plans ADD COLUMN milestone_custom VARCHAR NOT NULL DEFAULT '[]';  -- JSON: amounts, k to go
+        """,
+    ),
+    (
+        3,
+        "calibration profiles, their deals, and pipeline snapshots",
+        """
+        CREATE SEQUENCE profiles_id START 1;
+        CREATE TABLE profiles (
+            id INTEGER PRIMARY KEY DEFAULT nextval('profiles_id'),
+            name VARCHAR NOT NULL UNIQUE,
+            source_file VARCHAR NOT NULL,
+            result VARCHAR NOT NULL,            -- JSON: the calibration result (planner.calibrate)
+            rows_read INTEGER NOT NULL,
+            rows_used INTEGER NOT NULL,
+            rows_bad INTEGER NOT NULL,
+            created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+        );
+        CREATE TABLE deals (
+            profile_id INTEGER NOT NULL,
+            deal_id VARCHAR NOT NULL,
+            owner VARCHAR NOT NULL DEFAULT '',
+            account VARCHAR NOT NULL DEFAULT '',
+            stage VARCHAR NOT NULL DEFAULT '',
+            outcome VARCHAR NOT NULL CHECK (outcome IN ('won', 'lost', 'open')),
+            amount DOUBLE,
+            created DATE,
+            closed DATE,
+            PRIMARY KEY (profile_id, deal_id)
+        );
+        CREATE TABLE pipeline_snapshots (
+            snapshot_date DATE NOT NULL,
+            team VARCHAR NOT NULL DEFAULT '',
+            deal_id VARCHAR NOT NULL,
+            owner VARCHAR NOT NULL DEFAULT '',
+            account VARCHAR NOT NULL DEFAULT '',
+            stage VARCHAR NOT NULL DEFAULT '',
+            amount DOUBLE,
+            close_date DATE,
+            PRIMARY KEY (snapshot_date, team, deal_id)
+        );
         """,
     ),
 )
@@ -311,16 +361,30 @@ def _funnel_json(inputs: PlanInputs) -> str:
     return json.dumps([{"name": s.name, "ratio": s.ratio, "lag_days": s.lag_days} for s in inputs.stages])
 
 
-def _plan_milestones(inputs: PlanInputs, shape: str, cadence: str, custom: Sequence[float]) -> list[Milestone]:
+def _plan_milestones(
+    inputs: PlanInputs, shape: str, cadence: str, custom: Sequence[float], shares: Sequence[float] | None = None
+) -> list[Milestone]:
     return build_milestones(
         inputs.target,
         inputs.period_start,
         inputs.period_end,
         cadence,
         shape,
+        shares=shares,
         custom_to_go=list(custom) or None,
         holiday_weeks=inputs.holiday_weeks,
     )
+
+
+def _profile_shares(cur: duckdb.DuckDBPyConnection, profile_id: int | None) -> list[float]:
+    row = cur.execute("SELECT result FROM profiles WHERE id = ?", [profile_id]).fetchone() if profile_id else None
+    shares = json.loads(row[0]).get("seasonality") if row else None
+    if not shares:
+        raise StoreError(
+            "The historical milestone shape follows a calibration profile's seasonality: "
+            "apply a profile with won deals first, or pick another shape."
+        )
+    return [float(v) for v in shares]
 
 
 def _write_plan(
@@ -333,7 +397,9 @@ def _write_plan(
     cadence: str,
     custom: Sequence[float],
     plan_id: int | None,
+    profile_id: int | None = None,
 ) -> int:
+    shares = _profile_shares(cur, profile_id) if shape == "historical" else None
     values = [
         rep_id,
         name,
@@ -349,12 +415,13 @@ def _write_plan(
         json.dumps([d.isoformat() for d in inputs.holiday_weeks]),
         cadence,
         json.dumps(list(custom)),
+        profile_id,
     ]
     if plan_id is None:
         row = cur.execute(
             "INSERT INTO plans (rep_id, name, target, currency, period_start, period_end, avg_deal_size,"
-            " coverage_ratio, milestone_shape, funnel, won_stage, holiday_weeks, cadence, milestone_custom)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            " coverage_ratio, milestone_shape, funnel, won_stage, holiday_weeks, cadence, milestone_custom,"
+            " profile_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             values,
         ).fetchone()
         assert row is not None
@@ -363,14 +430,14 @@ def _write_plan(
         updated = cur.execute(
             "UPDATE plans SET rep_id = ?, name = ?, target = ?, currency = ?, period_start = ?, period_end = ?,"
             " avg_deal_size = ?, coverage_ratio = ?, milestone_shape = ?, funnel = ?, won_stage = ?,"
-            " holiday_weeks = ?, cadence = ?, milestone_custom = ?, updated_at = now()"
+            " holiday_weeks = ?, cadence = ?, milestone_custom = ?, profile_id = ?, updated_at = now()"
             " WHERE id = ? RETURNING id",
             [*values, plan_id],
         ).fetchall()
         if not updated:
             raise StoreError(f"Plan {plan_id} no longer exists — it may have been deleted.")
         cur.execute("DELETE FROM milestones WHERE plan_id = ?", [plan_id])
-    steps = _plan_milestones(inputs, shape, cadence, custom)
+    steps = _plan_milestones(inputs, shape, cadence, custom, shares)
     cur.executemany(
         "INSERT INTO milestones (plan_id, due_date, cumulative_target) VALUES (?, ?, ?)",
         [[plan_id, m.due, m.cumulative] for m in steps],
@@ -389,6 +456,7 @@ def save_plan(
     cadence: str = "auto",
     milestone_custom: Sequence[float] = (),
     plan_id: int | None = None,
+    profile_id: int | None = None,
 ) -> int:
     """Insert a plan (or replace plan ``plan_id``) and its milestones in one transaction; return its id.
 
@@ -408,7 +476,9 @@ def save_plan(
                 if cur.execute("SELECT 1 FROM reps WHERE name = ?", [new_rep]).fetchone():
                     raise StoreError(f"There is already a rep called “{new_rep}” — pick them from the list.")
                 rep = _insert_rep(cur, new_rep, "", "rep")
-            return _write_plan(cur, rep, name, inputs, currency, milestone_shape, cadence, milestone_custom, plan_id)
+            return _write_plan(
+                cur, rep, name, inputs, currency, milestone_shape, cadence, milestone_custom, plan_id, profile_id
+            )
     except duckdb.ConstraintException as error:
         # (rep_id, name) is the only unique key left for a caller to hit.
         raise StoreError(f"This rep already has a plan called “{name}” — pick another name.") from error
@@ -483,6 +553,7 @@ def duplicate_plan(con: duckdb.DuckDBPyConnection, plan_id: int, new_name: str) 
         milestone_shape=plan.milestone_shape,
         cadence=plan.cadence,
         milestone_custom=plan.milestone_custom,
+        profile_id=plan.profile_id,
     )
 
 
@@ -533,6 +604,203 @@ def get_actuals(con: duckdb.DuckDBPyConnection, plan_id: int) -> list[WeekActual
         [plan_id],
     )
     return [WeekActual(week, float(revenue), int(deals), json.loads(counts)) for week, revenue, deals, counts in rows]
+
+
+# --------------------------------------------------------------------------- calibration
+
+
+@dataclass(frozen=True, slots=True)
+class DealTables:
+    """What calibration needs from a deal list, aggregated by DuckDB.
+
+    ``summary``: one row for the team (``is_team``) and one per owner: deal counts by
+    outcome, won and lost amounts, deal size and sales-cycle quantiles.
+    ``reached``: deals by owner and furthest stage index, with how many are still open there.
+    ``lags``: median days from entering stage i to entering stage i+1, and the deals behind it.
+    ``months`` / ``quarter_weeks``: won amount by calendar month and by week of the quarter.
+    ``won_amounts`` / ``cycle_days``: the raw values, for the distribution charts.
+    """
+
+    summary: pd.DataFrame
+    reached: pd.DataFrame
+    lags: pd.DataFrame
+    months: pd.DataFrame
+    quarter_weeks: pd.DataFrame
+    won_amounts: np.ndarray
+    cycle_days: np.ndarray
+
+
+def deal_tables(deals: pd.DataFrame, stage_count: int) -> DealTables:
+    """Aggregate a deal list (the shape :func:`planner.imports.read_deals` returns) in an in-memory DuckDB.
+
+    Works on the frame in place through DuckDB's pandas scan: nothing is copied row by row.
+    """
+    con = duckdb.connect(":memory:", config={"threads": 2})
+    try:
+        con.register("deals", deals)
+        summary = con.execute(
+            """
+            SELECT grouping(owner) = 1 AS is_team, coalesce(owner, '') AS owner,
+                count(*) AS deals,
+                count(*) FILTER (WHERE outcome = 'won') AS won,
+                count(*) FILTER (WHERE outcome = 'lost') AS lost,
+                count(*) FILTER (WHERE outcome = 'open') AS open,
+                coalesce(sum(amount) FILTER (WHERE outcome = 'won'), 0) AS won_amount,
+                count(amount) FILTER (WHERE outcome = 'won') AS won_with_amount,
+                coalesce(sum(amount) FILTER (WHERE outcome = 'lost' AND amount > 0), 0) AS lost_amount,
+                count(*) FILTER (WHERE outcome = 'lost' AND amount > 0) AS lost_with_amount,
+                avg(amount) FILTER (WHERE outcome = 'won') AS avg_won,
+                median(amount) FILTER (WHERE outcome = 'won') AS median_won,
+                stddev_samp(amount) FILTER (WHERE outcome = 'won') AS sd_won,
+                quantile_cont(date_diff('day', created, closed), [0.25, 0.5, 0.75])
+                    FILTER (WHERE outcome = 'won' AND created IS NOT NULL AND closed IS NOT NULL) AS cycle,
+                count(*) FILTER (WHERE outcome = 'won' AND created IS NOT NULL AND closed IS NOT NULL) AS cycle_deals
+            FROM deals
+            GROUP BY GROUPING SETS ((), (owner))
+            ORDER BY is_team DESC, owner
+            """
+        ).df()
+        reached = con.execute(
+            """
+            SELECT grouping(owner) = 1 AS is_team, coalesce(owner, '') AS owner, furthest,
+                count(*) AS deals, count(*) FILTER (WHERE outcome = 'open') AS open
+            FROM deals
+            GROUP BY GROUPING SETS ((furthest), (owner, furthest))
+            ORDER BY is_team DESC, owner, furthest
+            """
+        ).df()
+        lag_rows = []
+        for i in range(stage_count - 1):
+            # Column names are built from integers, never from the file: nothing a user typed reaches the SQL.
+            frm, to = f"entered_{i}", f"entered_{i + 1}"
+            if frm not in deals.columns or to not in deals.columns:
+                continue
+            row = con.execute(
+                f"SELECT median(date_diff('day', {frm}, {to})), count(*) FROM deals"
+                f" WHERE {frm} IS NOT NULL AND {to} IS NOT NULL AND {to} >= {frm}"
+            ).fetchone()
+            lag_rows.append({"stage": i, "median_days": row[0] if row else None, "deals": row[1] if row else 0})
+        lags = pd.DataFrame(lag_rows, columns=["stage", "median_days", "deals"])
+        months = con.execute(
+            "SELECT month(closed) AS month, sum(amount) AS amount FROM deals"
+            " WHERE outcome = 'won' AND closed IS NOT NULL AND amount > 0 GROUP BY 1 ORDER BY 1"
+        ).df()
+        quarter_weeks = con.execute(
+            "SELECT least(date_diff('day', date_trunc('quarter', closed), closed) // 7 + 1, 13) AS week,"
+            " sum(amount) AS amount FROM deals"
+            " WHERE outcome = 'won' AND closed IS NOT NULL AND amount > 0 GROUP BY 1 ORDER BY 1"
+        ).df()
+        won_amounts = con.execute(
+            "SELECT amount FROM deals WHERE outcome = 'won' AND amount IS NOT NULL"
+        ).fetchnumpy()["amount"]
+        cycle_days = con.execute(
+            "SELECT date_diff('day', created, closed) AS days FROM deals"
+            " WHERE outcome = 'won' AND created IS NOT NULL AND closed IS NOT NULL"
+        ).fetchnumpy()["days"]
+    finally:
+        con.close()
+    return DealTables(
+        summary, reached, lags, months, quarter_weeks, np.asarray(won_amounts, float), np.asarray(cycle_days, float)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileSummary:
+    """One line of the saved-profiles list."""
+
+    id: int
+    name: str
+    source_file: str
+    rows_read: int
+    rows_used: int
+    rows_bad: int
+    created_at: datetime
+
+
+_DEAL_COLUMNS = ("deal_id", "owner", "account", "stage", "outcome", "amount", "created", "closed")
+
+
+def save_profile(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    source_file: str,
+    result: dict,
+    deals: pd.DataFrame,
+    *,
+    rows_read: int,
+    rows_bad: int,
+) -> int:
+    """Store a calibration result and the deals behind it, all or nothing; return the profile's id.
+
+    ``result`` is the calibration as plain JSON-able data (``Calibration.to_dict()``).
+    """
+    name = name.strip()
+    if not name:
+        raise StoreError("Give the profile a name, such as “2026 deals”.")
+    frame = deals.loc[:, list(_DEAL_COLUMNS)].copy()
+    frame["created"] = pd.to_datetime(frame["created"]).dt.date
+    frame["closed"] = pd.to_datetime(frame["closed"]).dt.date
+    try:
+        with transaction(con) as cur:
+            row = cur.execute(
+                "INSERT INTO profiles (name, source_file, result, rows_read, rows_used, rows_bad)"
+                " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                [name, source_file, json.dumps(result), rows_read, len(frame), rows_bad],
+            ).fetchone()
+            assert row is not None
+            profile_id = int(row[0])
+            cur.register("new_deals", frame)
+            cur.execute(
+                "INSERT INTO deals (profile_id, deal_id, owner, account, stage, outcome, amount, created, closed)"
+                " SELECT ?, deal_id, owner, account, stage, outcome, amount, created, closed FROM new_deals",
+                [profile_id],
+            )
+            cur.unregister("new_deals")
+            return profile_id
+    except duckdb.ConstraintException as error:
+        if "profiles" in str(error) or "name" in str(error):
+            raise StoreError(f"There is already a profile called “{name}” — pick another name.") from error
+        raise StoreError(f"The deals could not be stored: {error}") from error
+
+
+def list_profiles(con: duckdb.DuckDBPyConnection) -> list[ProfileSummary]:
+    """Saved calibration profiles, newest first."""
+    rows = _query(
+        con,
+        "SELECT id, name, source_file, rows_read, rows_used, rows_bad, created_at FROM profiles"
+        " ORDER BY created_at DESC, id DESC",
+    )
+    return [ProfileSummary(*row) for row in rows]
+
+
+def get_profile(con: duckdb.DuckDBPyConnection, profile_id: int) -> tuple[ProfileSummary, dict] | None:
+    """A saved profile's summary and its calibration result (as stored), or None."""
+    rows = _query(
+        con,
+        "SELECT id, name, source_file, rows_read, rows_used, rows_bad, created_at, result FROM profiles WHERE id = ?",
+        [profile_id],
+    )
+    if not rows:
+        return None
+    *summary, result = rows[0]
+    return ProfileSummary(*summary), json.loads(result)
+
+
+def profile_month_shares(con: duckdb.DuckDBPyConnection, profile_id: int | None) -> list[float] | None:
+    """The profile's seasonality (12 calendar-month shares of won amount), or None."""
+    if profile_id is None:
+        return None
+    found = get_profile(con, profile_id)
+    shares = found[1].get("seasonality") if found else None
+    return [float(v) for v in shares] if shares else None
+
+
+def delete_profile(con: duckdb.DuckDBPyConnection, profile_id: int) -> None:
+    """Delete a profile and its deals; plans that used it keep their numbers and forget the link."""
+    with transaction(con) as cur:
+        cur.execute("UPDATE plans SET profile_id = NULL WHERE profile_id = ?", [profile_id])
+        cur.execute("DELETE FROM deals WHERE profile_id = ?", [profile_id])
+        cur.execute("DELETE FROM profiles WHERE id = ?", [profile_id])
 
 
 # --------------------------------------------------------------------------- a whole team at once

@@ -1,0 +1,598 @@
+"""Calibration: last year's deals in, the ratios every plan should start from out.
+
+Definitions (one meaning each, everywhere; see DESIGN.md)::
+
+    win rate (count)     = won / (won + lost)
+    win rate (value)     = won amount / (won amount + lost amount)
+    average deal size    = mean amount of won deals       (the median is shown beside it)
+    sales cycle          = median days from created to close, won deals (with quartiles)
+    conversion i → i+1   = deals that reached i+1 / deals that reached i,
+                           among deals no longer open at stage i
+    suggested coverage   = 1 / win rate (value)
+    seasonality          = share of won amount by calendar month
+
+Conversion intervals are 95% Wilson score intervals: a 2 : 1 ratio learned from 30
+deals is far less certain than one from 3,000, and the interval says by how much.
+DuckDB does the counting (:func:`planner.store.deal_tables`); this module turns counts
+into figures, handles the edge cases in one place, and says what it assumed.
+
+Example -- six deals through a three-stage funnel:
+
+>>> import pandas as pd
+>>> deals = pd.DataFrame({
+...     "owner": ["Ana"] * 6, "outcome": ["won", "won", "lost", "lost", "lost", "open"],
+...     "amount": [100.0, 300.0, 50.0, 50.0, 100.0, 80.0], "furthest": [2, 2, 1, 0, 0, 1],
+...     "created": pd.to_datetime(["2025-01-01"] * 6),
+...     "closed": pd.to_datetime(["2025-01-11", "2025-01-31"] + [None] * 4)})
+>>> result = calibrate(deals, ("Meeting", "Proposal", "Won"))
+>>> result.overall.win_rate, result.overall.win_rate_value, result.overall.avg_deal_size
+(0.4, 0.6666666666666666, 200.0)
+>>> [(c.from_stage, c.reached, c.advanced) for c in result.overall.conversions]
+[('Meeting', 6, 4), ('Proposal', 3, 2)]
+>>> result.overall.suggested_coverage, result.overall.cycle_median_days
+(1.5, 20.0)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from planner import store
+from planner.funnel import PlanInputs, Stage, deals_needed, stage_totals
+from planner.imports import (
+    DealImport,
+    ImportFailure,
+    Mapping,
+    date_order_needed,
+    detect_mapping,
+    read_deals,
+    read_table,
+)
+
+__all__ = [
+    "CONFIDENCE_LEVELS",
+    "Calibration",
+    "CalibrationError",
+    "Confidence",
+    "ConfidenceLevel",
+    "Figures",
+    "PlanSettings",
+    "StageConversion",
+    "calibrate",
+    "calibrate_export",
+    "confidence",
+    "plan_confidence",
+    "plan_settings",
+    "summary_dict",
+    "wilson_interval",
+]
+
+#: The chances of hitting the target a plan can be built for, besides the expected case.
+CONFIDENCE_LEVELS = (0.5, 0.8, 0.9)
+#: Ratio used for a stage the history says nothing about.
+FALLBACK_RATIO = 2.0
+_Z95 = 1.959963984540054
+
+
+class CalibrationError(ValueError):
+    """The deals cannot support what was asked; the message says what is missing."""
+
+
+def wilson_interval(advanced: int, reached: int, z: float = _Z95) -> tuple[float, float]:
+    """95% Wilson score interval for a conversion rate of ``advanced`` out of ``reached``.
+
+        centre = (p + z²/2n) / (1 + z²/n),  half = z·√(p(1-p)/n + z²/4n²) / (1 + z²/n)
+
+    >>> [round(v, 3) for v in wilson_interval(15, 30)], [round(v, 3) for v in wilson_interval(1500, 3000)]
+    ([0.332, 0.668], [0.482, 0.518])
+    >>> wilson_interval(0, 0)
+    (0.0, 1.0)
+    """
+    if reached <= 0:
+        return 0.0, 1.0
+    p = advanced / reached
+    denominator = 1 + z * z / reached
+    centre = (p + z * z / (2 * reached)) / denominator
+    half = z * math.sqrt(p * (1 - p) / reached + z * z / (4 * reached * reached)) / denominator
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+@dataclass(frozen=True, slots=True)
+class StageConversion:
+    """How many deals that reached ``from_stage`` (and are no longer open there) went on to ``to_stage``."""
+
+    from_stage: str
+    to_stage: str
+    reached: int
+    advanced: int
+    rate: float | None
+    low: float
+    high: float
+
+    @property
+    def ratio(self) -> float | None:
+        """N of this stage per 1 of the next: the Plan page's ratio."""
+        return 1 / self.rate if self.rate else None
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """Every calibrated figure, for the whole file (``owner`` None) or one owner."""
+
+    owner: str | None
+    deals: int
+    won: int
+    lost: int
+    open: int
+    win_rate: float | None
+    win_rate_value: float | None
+    avg_deal_size: float | None
+    median_deal_size: float | None
+    deal_size_sd: float | None
+    won_with_amount: int
+    cycle_median_days: float | None
+    cycle_q1_days: float | None
+    cycle_q3_days: float | None
+    cycle_deals: int
+    suggested_coverage: float | None
+    conversions: tuple[StageConversion, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    """A calibration result: what a profile stores and a plan starts from."""
+
+    overall: Figures
+    by_owner: tuple[Figures, ...]
+    stage_order: tuple[str, ...]
+    #: median days from each funnel stage to the next (None where unknown)
+    lag_days: tuple[float | None, ...]
+    lag_source: str  # "stage history", "sales cycle" or "none"
+    #: share of won amount by calendar month, January first; empty with no dated won deals
+    seasonality: tuple[float, ...]
+    quarter_weeks: tuple[float, ...]
+    #: histogram of won deal sizes (edges, counts) and of won deals' cycle days
+    deal_size_bins: tuple[tuple[float, ...], tuple[int, ...]]
+    cycle_bins: tuple[tuple[float, ...], tuple[int, ...]]
+    notes: tuple[str, ...] = ()
+    rows_read: int = 0
+    rows_bad: int = 0
+    has_history: bool = False
+
+    def to_dict(self) -> dict:
+        """Plain JSON-able data, as a profile stores it."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Calibration:
+        def figures(d: dict) -> Figures:
+            conversions = tuple(StageConversion(**c) for c in d["conversions"])
+            return Figures(**{**d, "conversions": conversions})
+
+        return cls(
+            overall=figures(data["overall"]),
+            by_owner=tuple(figures(d) for d in data["by_owner"]),
+            stage_order=tuple(data["stage_order"]),
+            lag_days=tuple(data["lag_days"]),
+            lag_source=data["lag_source"],
+            seasonality=tuple(data["seasonality"]),
+            quarter_weeks=tuple(data["quarter_weeks"]),
+            deal_size_bins=(tuple(data["deal_size_bins"][0]), tuple(data["deal_size_bins"][1])),
+            cycle_bins=(tuple(data["cycle_bins"][0]), tuple(data["cycle_bins"][1])),
+            notes=tuple(data.get("notes", ())),
+            rows_read=int(data.get("rows_read", 0)),
+            rows_bad=int(data.get("rows_bad", 0)),
+            has_history=bool(data.get("has_history", False)),
+        )
+
+
+def _number(value: object) -> float | None:
+    if value is None or value is pd.NA:
+        return None
+    number = float(value)  # type: ignore[arg-type]
+    return number if math.isfinite(number) else None
+
+
+def _conversions(reached: pd.DataFrame, order: Sequence[str]) -> tuple[StageConversion, ...]:
+    """Stage conversions from deal counts by furthest stage (and open there)."""
+    counts = np.zeros(len(order), dtype=np.int64)
+    open_at = np.zeros(len(order), dtype=np.int64)
+    for furthest, deals, still_open in reached[["furthest", "deals", "open"]].itertuples(index=False):
+        if 0 <= furthest < len(order):
+            counts[int(furthest)] += int(deals)
+            open_at[int(furthest)] += int(still_open)
+    at_or_beyond = counts[::-1].cumsum()[::-1]
+    out = []
+    for i in range(len(order) - 1):
+        decided = int(at_or_beyond[i] - open_at[i])
+        advanced = int(at_or_beyond[i + 1])
+        rate = advanced / decided if decided else None
+        low, high = wilson_interval(advanced, decided)
+        out.append(StageConversion(order[i], order[i + 1], decided, advanced, rate, low, high))
+    return tuple(out)
+
+
+def _figures(row: pd.Series, reached: pd.DataFrame, order: Sequence[str], notes: list[str] | None) -> Figures:
+    """One summary row into figures; ``notes`` (the team's) collects what had to be assumed."""
+    won, lost, opened = int(row["won"]), int(row["lost"]), int(row["open"])
+    avg = _number(row["avg_won"])
+    won_amount = float(row["won_amount"])
+    missing_won = won - int(row["won_with_amount"])
+    if missing_won and avg is not None:
+        won_amount += missing_won * avg
+        if notes is not None:
+            notes.append(
+                f"{missing_won:,} won deals have no amount: they count in the win rate, not in the deal size, "
+                "and as an average deal in the value win rate."
+            )
+    win_rate = won / (won + lost) if won + lost else None
+    lost_amount = float(row["lost_amount"])
+    lost_with_amount = int(row["lost_with_amount"])
+    if lost == 0:
+        value_rate = 1.0 if won_amount > 0 else None
+    elif avg is None:
+        value_rate = 0.0 if won == 0 else None
+    elif lost_with_amount == lost:
+        value_rate = won_amount / (won_amount + lost_amount) if won_amount + lost_amount else None
+    elif lost_with_amount >= lost / 2:
+        # A few lost deals lost their amount: they were probably like the other lost deals.
+        estimate = lost_amount + (lost - lost_with_amount) * (lost_amount / lost_with_amount)
+        value_rate = won_amount / (won_amount + estimate)
+        if notes is not None:
+            notes.append(
+                f"{lost - lost_with_amount:,} of {lost:,} lost deals have no amount; they count at the average "
+                f"of the lost deals that have one ({lost_amount / lost_with_amount:,.0f}) in the value win rate."
+            )
+    else:
+        # Most lost deals carry no amount (a common CRM habit): assume they were average won-sized deals,
+        # so the value win rate equals the count win rate instead of a flattering near-100%.
+        value_rate = won_amount / (won_amount + lost * avg)
+        if notes is not None:
+            notes.append(
+                f"{lost - lost_with_amount:,} of {lost:,} lost deals have no amount, so lost deals are assumed to "
+                f"be the size of an average won deal ({avg:,.0f}); the value win rate then follows the count "
+                "win rate. Export lost deals with their amounts for a true value win rate."
+            )
+    cycle = row["cycle"]
+    has_cycle = isinstance(cycle, list | tuple | np.ndarray) and len(cycle) == 3
+    q1, median, q3 = (_number(v) for v in cycle) if has_cycle else (None, None, None)
+    return Figures(
+        owner=None if bool(row["is_team"]) else str(row["owner"]),
+        deals=int(row["deals"]),
+        won=won,
+        lost=lost,
+        open=opened,
+        win_rate=win_rate,
+        win_rate_value=value_rate,
+        avg_deal_size=avg,
+        median_deal_size=_number(row["median_won"]),
+        deal_size_sd=_number(row["sd_won"]),
+        won_with_amount=int(row["won_with_amount"]),
+        cycle_median_days=median,
+        cycle_q1_days=q1,
+        cycle_q3_days=q3,
+        cycle_deals=int(row["cycle_deals"]),
+        suggested_coverage=1 / value_rate if value_rate else None,
+        conversions=_conversions(reached, order),
+    )
+
+
+def _shares(table: pd.DataFrame, key: str, size: int) -> tuple[float, ...]:
+    values = np.zeros(size)
+    for k, amount in table[[key, "amount"]].itertuples(index=False):
+        values[int(k) - 1] += float(amount)
+    total = values.sum()
+    return tuple(float(v) for v in values / total) if total > 0 else ()
+
+
+def _histogram(values: np.ndarray, bins: int = 30) -> tuple[tuple[float, ...], tuple[int, ...]]:
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return (), ()
+    # The top 1% of deal sizes would stretch the axis until the rest is one bar; they land in the last bin.
+    high = float(np.quantile(values, 0.99)) if values.size > 100 else float(values.max())
+    low = float(values.min())
+    if high <= low:
+        high = low + 1
+    counts, edges = np.histogram(np.clip(values, low, high), bins=bins, range=(low, high))
+    return tuple(float(e) for e in edges), tuple(int(c) for c in counts)
+
+
+def calibrate(
+    deals: pd.DataFrame, stage_order: Sequence[str], *, rows_read: int | None = None, notes: Sequence[str] = ()
+) -> Calibration:
+    """Every calibrated figure from a deal list, overall and per owner.
+
+    ``deals`` needs ``owner``, ``outcome`` (won / lost / open), ``amount``, ``created``,
+    ``closed``, ``furthest`` (index into ``stage_order``, won stage last) and, with stage
+    history, ``entered_<i>`` dates. Figures that cannot be computed are None, and
+    :attr:`Calibration.notes` says why.
+    """
+    order = tuple(stage_order)
+    if len(order) < 2:
+        raise CalibrationError(
+            "Calibration needs at least two funnel stages (for example an open stage and the won stage); "
+            f"the file has {len(order)}. Check the stage column and the stage → outcome map."
+        )
+    frame = deals
+    for column, default in (("owner", ""), ("created", pd.NaT), ("closed", pd.NaT), ("furthest", 0)):
+        if column not in frame.columns:
+            frame = frame.assign(**{column: default})
+    if frame.empty:
+        raise CalibrationError("No deals to calibrate from: every row had a problem, or the file has none.")
+    tables = store.deal_tables(frame, len(order))
+    all_notes = list(notes)
+    team_row = tables.summary[tables.summary["is_team"]].iloc[0]
+    team_reached = tables.reached[tables.reached["is_team"]]
+    overall = _figures(team_row, team_reached, order, all_notes)
+    by_owner = tuple(
+        _figures(
+            row, tables.reached[~tables.reached["is_team"] & (tables.reached["owner"] == row["owner"])], order, None
+        )
+        for _, row in tables.summary[~tables.summary["is_team"]].iterrows()
+    )
+    if overall.won == 0:
+        all_notes.append(
+            "There are no won deals, so deal size, sales cycle, seasonality and suggested coverage cannot be "
+            "computed, and the win rate is 0. Check the stage → outcome map: is a won stage marked won?"
+        )
+    elif overall.won + overall.lost == 0:
+        all_notes.append("No deal is closed yet: win rates need won or lost deals.")
+
+    lag_days: list[float | None] = [None] * (len(order) - 1)
+    lag_source = "none"
+    with_history = tables.lags.dropna(subset=["median_days"])
+    if not with_history.empty:
+        for stage, median_days in with_history[["stage", "median_days"]].itertuples(index=False):
+            lag_days[int(stage)] = float(median_days)
+        lag_source = "stage history"
+    elif overall.cycle_median_days is not None:
+        lag_days = [overall.cycle_median_days / (len(order) - 1)] * (len(order) - 1)
+        lag_source = "sales cycle"
+        all_notes.append(
+            f"The file has no stage dates, so the median sales cycle ({overall.cycle_median_days:,.0f} days) is "
+            "split evenly between the stages as lags."
+        )
+    return Calibration(
+        overall=overall,
+        by_owner=by_owner,
+        stage_order=order,
+        lag_days=tuple(lag_days),
+        lag_source=lag_source,
+        seasonality=_shares(tables.months, "month", 12),
+        quarter_weeks=_shares(tables.quarter_weeks, "week", 13),
+        deal_size_bins=_histogram(tables.won_amounts),
+        cycle_bins=_histogram(tables.cycle_days),
+        notes=tuple(all_notes),
+        rows_read=rows_read if rows_read is not None else len(frame),
+        rows_bad=(rows_read - len(frame)) if rows_read is not None else 0,
+        has_history=any(c.startswith("entered_") and frame[c].notna().any() for c in frame.columns),
+    )
+
+
+def calibrate_export(
+    data: bytes,
+    filename: str,
+    *,
+    preset: str | None = None,
+    sheet: str | None = None,
+    date_order: str | None = None,
+    mapping: Mapping | None = None,
+    outcome_map: dict[str, str] | None = None,
+    stage_order: Sequence[str] | None = None,
+) -> tuple[DealImport, Calibration]:
+    """A CRM export's bytes to its deals and calibration, in one call (the command line's path).
+
+    Raises :class:`planner.imports.ImportFailure` when the file cannot be read or its dates
+    could be day-first or month-first and ``date_order`` does not say which, and
+    :class:`CalibrationError` when the deals cannot be calibrated.
+    """
+    table = read_table(data, filename, sheet)
+    mapping = mapping or detect_mapping(table.columns, preset)
+    if date_order is None:
+        date_columns = [table.frame[c] for k, c in mapping.fields.items() if k in ("created", "closed")]
+        found = date_order_needed(*date_columns)
+        if found == "ambiguous":
+            raise ImportFailure(
+                "Dates such as 03/04 could be day/month or month/day: say which with MDY or DMY (--date-order)."
+            )
+        date_order = found or "MDY"
+    deals = read_deals(table, mapping, outcome_map, stage_order, date_order)
+    result = calibrate(deals.deals, deals.stage_order, rows_read=deals.rows_read, notes=deals.notes)
+    return deals, result
+
+
+def summary_dict(result: Calibration) -> dict:
+    """The headline figures, as the command line prints them."""
+    o = result.overall
+    return {
+        "rows": result.rows_read,
+        "bad_rows": result.rows_bad,
+        "won": o.won,
+        "lost": o.lost,
+        "open": o.open,
+        "win_rate": o.win_rate,
+        "win_rate_value": o.win_rate_value,
+        "avg_deal_size": o.avg_deal_size,
+        "median_deal_size": o.median_deal_size,
+        "median_cycle_days": o.cycle_median_days,
+        "cycle_quartiles_days": [o.cycle_q1_days, o.cycle_q3_days],
+        "stage_conversion": [
+            {
+                "from": c.from_stage,
+                "to": c.to_stage,
+                "reached": c.reached,
+                "advanced": c.advanced,
+                "rate": c.rate,
+                "low": c.low,
+                "high": c.high,
+            }
+            for c in o.conversions
+        ],
+        "suggested_coverage": o.suggested_coverage,
+        "lag_days": list(result.lag_days),
+        "seasonality": list(result.seasonality),
+        "by_owner": [
+            {
+                "owner": f.owner,
+                "deals": f.deals,
+                "won": f.won,
+                "lost": f.lost,
+                "win_rate": f.win_rate,
+                "avg_deal_size": f.avg_deal_size,
+                "median_cycle_days": f.cycle_median_days,
+            }
+            for f in result.by_owner
+        ],
+        "notes": list(result.notes),
+    }
+
+
+# --------------------------------------------------------------------------- into a plan
+
+
+@dataclass(frozen=True, slots=True)
+class PlanSettings:
+    """What applying a profile puts on the Plan page."""
+
+    deal_size: float
+    stages: tuple[Stage, ...]
+    won_stage: str
+    coverage_ratio: float | None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def plan_settings(result: Calibration) -> PlanSettings:
+    """Deal size, funnel (ratio = 1 / conversion, lag = median days to the next stage), won stage, coverage.
+
+    >>> import pandas as pd
+    >>> deals = pd.DataFrame({"outcome": ["won", "lost", "lost", "lost"], "amount": [500.0, None, None, None],
+    ...                       "furthest": [1, 0, 0, 0]})
+    >>> settings = plan_settings(calibrate(deals, ("Demo", "Won")))
+    >>> settings.deal_size, [(s.name, s.ratio) for s in settings.stages], settings.won_stage
+    (500.0, [('Demo', 4.0)], 'Won')
+    """
+    figures = result.overall
+    if figures.avg_deal_size is None or figures.won == 0:
+        raise CalibrationError("This profile has no won deals with an amount, so it cannot set a deal size.")
+    notes = []
+    stages = []
+    for conversion, lag in zip(figures.conversions, result.lag_days, strict=True):
+        ratio = conversion.ratio
+        if ratio is None:
+            ratio = FALLBACK_RATIO
+            notes.append(
+                f"No deal that reached “{conversion.from_stage}” went on to “{conversion.to_stage}”: "
+                f"its ratio is set to {FALLBACK_RATIO:g} : 1 — check it."
+            )
+        stages.append(Stage(conversion.from_stage, round(ratio, 2), round(lag) if lag is not None else 0))
+    return PlanSettings(
+        deal_size=round(figures.avg_deal_size, 2),
+        stages=tuple(stages),
+        won_stage=result.stage_order[-1],
+        coverage_ratio=figures.suggested_coverage,
+        notes=tuple(notes),
+    )
+
+
+# --------------------------------------------------------------------------- confidence
+
+
+@dataclass(frozen=True, slots=True)
+class ConfidenceLevel:
+    """Top-of-funnel activity that hits the target with probability ``level``."""
+
+    level: float
+    top_of_funnel: int
+    multiplier: float
+
+
+@dataclass(frozen=True, slots=True)
+class Confidence:
+    expected_top: int
+    levels: tuple[ConfidenceLevel, ...]
+    chance_plan_hits: float
+    simulations: int
+
+
+def confidence(
+    target: float,
+    rates: Sequence[float],
+    sample_sizes: Sequence[int],
+    deal_size: float,
+    deal_size_sd: float,
+    deal_size_deals: int,
+    planned_top: int,
+    *,
+    levels: Sequence[float] = CONFIDENCE_LEVELS,
+    simulations: int = 20_000,
+    seed: int = 20_261_122,
+) -> Confidence:
+    """How much top-of-funnel activity each chance of hitting ``target`` needs, and the chance ``planned_top`` hits.
+
+    Each simulated year draws every conversion rate from what ``sample_sizes`` deals
+    could have shown (Beta(k + ½, n − k + ½), k = rate · n) and the average deal size
+    from its standard error (sd / √deals); then each top-of-funnel activity becomes a
+    sale with probability q = ∏ rates, so the activity needed for D sales is D plus a
+    negative-binomial number of misses, and a plan's sales are Binomial(planned, q).
+    Vectorised numpy, fixed seed: the same inputs always give the same answer.
+
+    >>> c = confidence(385_000, [0.5, 0.5, 0.5], [3000, 3000, 3000], 3850, 1000, 3000, planned_top=800)
+    >>> c.expected_top, [lv.top_of_funnel for lv in c.levels], round(c.chance_plan_hits, 1)
+    (800, [802, 871, 908], 0.5)
+    """
+    rates_arr = np.asarray(rates, dtype=float)
+    sizes = np.asarray(sample_sizes, dtype=float)
+    if rates_arr.size == 0 or rates_arr.size != sizes.size:
+        raise CalibrationError("Confidence needs one sample size per conversion rate.")
+    if np.any((rates_arr <= 0) | (rates_arr > 1)) or deal_size <= 0 or target <= 0:
+        raise CalibrationError("Confidence needs conversion rates above 0%, a deal size and a target above 0.")
+    rng = np.random.default_rng(seed)
+    n = np.maximum(sizes, 1.0)
+    k = rates_arr * n
+    drawn_rates = rng.beta(k + 0.5, n - k + 0.5, size=(simulations, rates_arr.size))
+    q = np.clip(drawn_rates.prod(axis=1), 1e-9, 1.0)
+    sd = max(float(deal_size_sd or 0.0), 0.0)
+    mean_size = deal_size + rng.standard_normal(simulations) * sd / math.sqrt(max(deal_size_deals, 1))
+    mean_size = np.maximum(mean_size, deal_size * 0.05)
+    deals_needed = np.ceil(target / mean_size)
+    top_needed = deals_needed + rng.negative_binomial(deals_needed, q)
+    expected_top = math.ceil(math.ceil(target / deal_size) / float(rates_arr.prod()) - 1e-9)
+    out_levels = []
+    for level in levels:
+        top = math.ceil(np.quantile(top_needed, level))
+        out_levels.append(ConfidenceLevel(level, top, top / expected_top))
+    wins = rng.binomial(max(int(planned_top), 0), q)
+    revenue = wins * mean_size + np.sqrt(wins) * sd * rng.standard_normal(simulations)
+    return Confidence(expected_top, tuple(out_levels), float(np.mean(revenue >= target)), simulations)
+
+
+def plan_confidence(
+    result: Calibration, inputs: PlanInputs, *, levels: Sequence[float] = CONFIDENCE_LEVELS
+) -> Confidence:
+    """:func:`confidence` for a plan: its own ratios and deal size, with the profile's sample sizes.
+
+    Stage k of the plan takes the sample size of the profile's stage k (the last one's when the
+    plan has more stages than the profile), so a rep who edits a ratio keeps the profile's certainty.
+    """
+    conversions = result.overall.conversions
+    if not conversions or result.overall.won == 0:
+        raise CalibrationError("This profile has no won deals, so it cannot say how sure a plan is.")
+    rates = [1 / s.ratio for s in inputs.stages]
+    sizes = [conversions[min(i, len(conversions) - 1)].reached for i in range(len(rates))]
+    planned_top = int(stage_totals(deals_needed(inputs.target, inputs.deal_size), inputs.stages)[0])
+    return confidence(
+        inputs.target,
+        rates,
+        sizes,
+        inputs.deal_size,
+        result.overall.deal_size_sd or 0.0,
+        result.overall.won_with_amount,
+        planned_top,
+        levels=levels,
+    )
