@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import date
 
 import streamlit as st
 
 import app
 from planner import store
+from planner.calibrate import Calibration, CalibrationError, Confidence, plan_confidence, plan_settings
 from planner.charts import coverage_chart, funnel_chart, levers_chart, what_if_heatmap
 from planner.funnel import (
     FunnelPlan,
@@ -29,6 +31,9 @@ from planner.units import CURRENCIES, money, ratio_label
 app.enter_from_page()
 
 TARGET_RANGE = (10_000, 5_000_000, 5_000)
+COVERAGE_RANGE = (1.0, 12.0)
+#: "Plan for" choices: the expected case, or a chance of hitting the target.
+CONFIDENCE_CHOICES = {"expected": "Expected case", "0.5": "50% chance", "0.8": "80% chance", "0.9": "90% chance"}
 DEAL_SIZE_RANGE = (100, 200_000, 50)
 
 state = st.session_state
@@ -196,12 +201,16 @@ def _period_inputs() -> None:
         placeholder="None — every week is worked",
     )
     shape_col, cadence_col = st.columns(2)
+    shapes = [s for s in SHAPES if s != "historical" or state["plan.profile_id"] is not None]
+    if state["plan.milestone_shape"] not in shapes:
+        state["plan.milestone_shape"] = "linear"
     shape_col.selectbox(
         "Milestones",
-        [s for s in SHAPES if s != "historical"],
+        shapes,
         key="plan.milestone_shape",
-        format_func=str.capitalize,
-        help="How the target is spread over the checkpoints counted back from the end date.",
+        format_func=lambda s: "Historical (the profile's seasonality)" if s == "historical" else s.capitalize(),
+        help="How the target is spread over the checkpoints counted back from the end date. "
+        "Historical follows the applied calibration profile's month-by-month won amounts.",
     )
     cadence_col.selectbox(
         "Checkpoints",
@@ -219,8 +228,7 @@ def _period_inputs() -> None:
         )
     st.slider(
         "Pipeline coverage",
-        1.0,
-        6.0,
+        *COVERAGE_RANGE,
         key="plan.coverage",
         step=0.5,
         format="%.1f×",
@@ -246,6 +254,111 @@ def _inputs_from_state() -> PlanInputs:
         won_stage=state["plan.won_stage"] or "",
         holiday_weeks=tuple(state["plan.holiday_weeks"]),
         coverage_ratio=float(state["plan.coverage"]),
+    )
+
+
+def _coverage_step(coverage: float) -> float:
+    low, high = COVERAGE_RANGE
+    return min(max(round(coverage * 2) / 2, low), high)
+
+
+# --------------------------------------------------------------------------- calibration profiles
+
+
+def _profile(profile_id: int | None) -> tuple[store.ProfileSummary, Calibration] | None:
+    found = store.get_profile(app.db(), profile_id) if profile_id is not None else None
+    return (found[0], Calibration.from_dict(found[1])) if found else None
+
+
+def _apply_profile(profile_id: int | None) -> None:
+    """Put a profile's deal size, funnel, lags and coverage into the plan's inputs."""
+    found = _profile(profile_id)
+    if found is None:
+        state["plan.profile_error"] = "Pick a saved profile first (make one on the Calibrate page)."
+        return
+    summary, result = found
+    try:
+        settings = plan_settings(result)
+    except CalibrationError as error:
+        state["plan.profile_error"] = str(error)
+        return
+    first_id = state["plan.next_stage_id"]
+    ids = list(range(first_id, first_id + len(settings.stages)))
+    for sid, stage in zip(ids, settings.stages, strict=True):
+        state[f"plan.stage.{sid}.name"] = stage.name
+        state[f"plan.stage.{sid}.ratio"] = float(stage.ratio)
+        state[f"plan.stage.{sid}.lag"] = min(int(stage.lag_days), 730)
+    state["plan.stage_ids"] = ids
+    state["plan.next_stage_id"] = first_id + len(ids)
+    state["plan.won_stage"] = settings.won_stage[:60]
+    state["plan.deal_size"] = round(settings.deal_size)
+    _copy("plan.deal_size", "plan.deal_size_slider", DEAL_SIZE_RANGE)
+    if settings.coverage_ratio is not None:
+        state["plan.coverage"] = _coverage_step(settings.coverage_ratio)
+    state["plan.profile_id"] = summary.id
+    state["plan.profile_error"] = None
+    state["plan.profile_notes"] = list(settings.notes)
+    st.toast(f"Applied profile “{summary.name}”.", icon=":material/tune:")
+
+
+def _clear_profile() -> None:
+    state["plan.profile_id"] = None
+    state["plan.confidence"] = "expected"
+    state["plan.profile_notes"] = []
+
+
+def _profile_inputs() -> Calibration | None:
+    """The profile picker; returns the applied profile's calibration."""
+    profiles = store.list_profiles(app.db())
+    applied = _profile(state["plan.profile_id"])
+    if applied is None and state["plan.profile_id"] is not None:
+        state["plan.profile_id"] = None  # deleted on the Calibrate page
+    labels = {p.id: f"{p.name} ({p.rows_used:,} deals)" for p in profiles}
+    if not profiles:
+        st.caption(
+            "**Calibration profile:** none saved yet. Calibrate from last year's CRM export to start from "
+            "your team's real ratios."
+        )
+        st.page_link("pages/calibrate.py", label="Calibrate from a CRM export", icon=":material/tune:")
+        return None
+    pick_col, apply_col = st.columns([3, 1], vertical_alignment="bottom")
+    picked = pick_col.selectbox(
+        "Calibration profile",
+        list(labels),
+        format_func=labels.get,
+        index=list(labels).index(state["plan.profile_id"]) if state["plan.profile_id"] in labels else None,
+        placeholder="Choose a profile",
+        key="plan.profile_pick",
+        help="Applying a profile sets the deal size, the funnel's stages, ratios and lags, and the coverage "
+        "from last year's deals.",
+    )
+    apply_col.button("Apply", key="btn.profile_apply", on_click=_apply_profile, args=(picked,), disabled=picked is None)
+    if state.get("plan.profile_error"):
+        st.error(state["plan.profile_error"], icon=":material/error:")
+    if applied is None:
+        return None
+    summary, result = applied
+    st.caption(
+        f"Started from **{summary.name.replace('*', '')}**: {result.overall.won:,} won deals, "
+        f"win rate {result.overall.win_rate or 0:.0%}. Edit anything; the profile's sample sizes still say how "
+        "sure the plan is."
+    )
+    for note in state.get("plan.profile_notes") or []:
+        st.warning(note, icon=":material/warning:")
+    st.button("Stop using the profile", key="btn.profile_clear", on_click=_clear_profile, type="tertiary")
+    return result
+
+
+def _confidence_inputs(result: Calibration | None) -> None:
+    st.radio(
+        "Plan for",
+        list(CONFIDENCE_CHOICES),
+        key="plan.confidence",
+        format_func=CONFIDENCE_CHOICES.get,
+        horizontal=True,
+        disabled=result is None,
+        help="With a profile applied, plan the activity that hits the target with this chance, allowing for "
+        "how few deals last year's ratios were learned from.",
     )
 
 
@@ -277,12 +390,14 @@ def _fill_state(saved: store.SavedPlan) -> None:
     state["plan.currency"] = saved.currency
     state["plan.start"], state["plan.end"] = inputs.period_start, inputs.period_end
     state["plan.holiday_weeks"] = list(inputs.holiday_weeks)
-    state["plan.coverage"] = min(max(round(inputs.coverage_ratio * 2) / 2, 1.0), 6.0)
+    state["plan.coverage"] = _coverage_step(inputs.coverage_ratio)
+    state["plan.profile_id"] = saved.profile_id
     state["plan.won_stage"] = inputs.won_stage
     state["plan.milestone_shape"] = saved.milestone_shape if saved.milestone_shape in SHAPES else "linear"
     state["plan.cadence"] = saved.cadence
     state["plan.milestone_custom"] = ", ".join(f"{v:g}" for v in saved.milestone_custom)
     state["plan.loaded_id"], state["plan.name"], state["plan.rep"] = saved.id, saved.name, saved.rep_id
+    state["plan.confidence"] = "expected"
     state["plan.confirm_delete"] = False
     state["plan.save_error"] = None
 
@@ -315,6 +430,7 @@ def _save(as_new: bool) -> None:
             cadence=state["plan.cadence"],
             milestone_custom=_custom_amounts(),
             plan_id=None if as_new else state["plan.loaded_id"],
+            profile_id=state["plan.profile_id"],
         )
     except (store.StoreError, MilestoneError, ValueError) as error:
         state["plan.save_error"] = str(error)
@@ -516,6 +632,50 @@ def _levers(inputs: PlanInputs, currency: str) -> None:
     )
 
 
+def _certainty(result: Calibration | None, inputs: PlanInputs) -> Confidence | None:
+    if result is None or validate(inputs):
+        return None
+    try:
+        return plan_confidence(result, inputs)
+    except CalibrationError:
+        return None
+
+
+def _certainty_table(certainty: Confidence, inputs: PlanInputs, currency: str) -> None:
+    chosen = state["plan.confidence"]
+    top_name = inputs.stages[0].name
+    rows = [{"Plan for": "Expected case", f"{top_name}": certainty.expected_top, "× expected": 1.0}]
+    rows += [
+        {"Plan for": f"{lv.level:.0%} chance", f"{top_name}": lv.top_of_funnel, "× expected": lv.multiplier}
+        for lv in certainty.levels
+    ]
+    chance = certainty.chance_plan_hits
+    with st.container(border=True):
+        text, table = st.columns([0.45, 0.55], vertical_alignment="center")
+        text.metric(
+            "Chance the expected plan hits the target",
+            f"{chance:.0%}",
+            border=False,
+            help=f"{certainty.simulations:,} simulated years with ratios drawn from what the profile's sample "
+            "sizes allow (fixed seed: the same plan always gives the same answer).",
+        )
+        if chosen != "expected":
+            level = next(lv for lv in certainty.levels if f"{lv.level:g}" == chosen)
+            text.caption(
+                f"Planning for **{level.level:.0%} confidence** in {money(inputs.target, currency)}: the activity "
+                f"below is what an expected {money(inputs.target * level.multiplier, currency)} takes "
+                f"(×{level.multiplier:.2f})."
+            )
+        table.dataframe(
+            rows,
+            hide_index=True,
+            column_config={
+                top_name: st.column_config.NumberColumn(f"{top_name} needed", format="localized"),
+                "× expected": st.column_config.NumberColumn(format="×%.2f"),
+            },
+        )
+
+
 with st.sidebar:
     _saved_plans()
 
@@ -525,6 +685,9 @@ st.caption("Target → deals → funnel → weekly activity. Change any input an
 metrics_area = st.container()
 left, right = st.columns([0.42, 0.58], gap="large")
 with left:
+    with st.container(border=True):
+        profile = _profile_inputs()
+        _confidence_inputs(profile)
     with st.container(border=True):
         st.selectbox("Currency", list(CURRENCIES), key="plan.currency")
         _target_inputs(state["plan.currency"])
@@ -538,6 +701,10 @@ currency = state["plan.currency"]
 inputs = _inputs_from_state()
 try:
     plan = build_plan(inputs)
+    certainty = _certainty(profile, inputs)
+    if certainty is not None and state["plan.confidence"] != "expected":
+        level = next(lv for lv in certainty.levels if f"{lv.level:g}" == state["plan.confidence"])
+        plan = build_plan(replace(inputs, target=inputs.target * level.multiplier))
 except PlanInputError as error:
     metrics_area.error(
         "**Fix these to see your plan:**\n\n" + "\n".join(f"- {p.message}" for p in error.problems),
@@ -547,6 +714,8 @@ except PlanInputError as error:
 
 with metrics_area:
     _metrics(plan, currency)
+    if certainty is not None:
+        _certainty_table(certainty, inputs, currency)
 with right:
     st.plotly_chart(funnel_chart(plan), config={"displayModeBar": False})
 _stage_table(plan)

@@ -74,6 +74,8 @@ __all__ = [
 
 #: The chances of hitting the target a plan can be built for, besides the expected case.
 CONFIDENCE_LEVELS = (0.5, 0.8, 0.9)
+#: The one funnel stage of a file that only says won or lost.
+ONE_STEP_STAGE = "Opportunities"
 #: Ratio used for a stage the history says nothing about.
 FALLBACK_RATIO = 2.0
 _Z95 = 1.959963984540054
@@ -314,10 +316,12 @@ def calibrate(
     :attr:`Calibration.notes` says why.
     """
     order = tuple(stage_order)
-    if len(order) < 2:
+    if deals.empty:  # before the stage check: a file with no deals also has no stages, and that is the news
+        raise CalibrationError("No deals to calibrate from: every row had a problem, or the file has none.")
+    if not order:
         raise CalibrationError(
-            "Calibration needs at least two funnel stages (for example an open stage and the won stage); "
-            f"the file has {len(order)}. Check the stage column and the stage → outcome map."
+            "Calibration needs the funnel's stages, ending in the won stage: check the stage column and the "
+            "stage → outcome map."
         )
     frame = deals
     for column, default in (("owner", ""), ("created", pd.NaT), ("closed", pd.NaT), ("furthest", 0)):
@@ -351,7 +355,7 @@ def calibrate(
         for stage, median_days in with_history[["stage", "median_days"]].itertuples(index=False):
             lag_days[int(stage)] = float(median_days)
         lag_source = "stage history"
-    elif overall.cycle_median_days is not None:
+    elif overall.cycle_median_days is not None and len(order) > 1:
         lag_days = [overall.cycle_median_days / (len(order) - 1)] * (len(order) - 1)
         lag_source = "sales cycle"
         all_notes.append(
@@ -491,6 +495,11 @@ def plan_settings(result: Calibration) -> PlanSettings:
                 f"its ratio is set to {FALLBACK_RATIO:g} : 1 — check it."
             )
         stages.append(Stage(conversion.from_stage, round(ratio, 2), round(lag) if lag is not None else 0))
+    if not stages and figures.win_rate:
+        # Only won and lost in the file: the whole funnel is one step, opportunities to wins.
+        cycle = round(figures.cycle_median_days) if figures.cycle_median_days is not None else 0
+        stages.append(Stage(ONE_STEP_STAGE, round(1 / figures.win_rate, 2), cycle))
+        notes.append(f"The file has no stages between open and won: the funnel is one step, {ONE_STEP_STAGE} → won.")
     return PlanSettings(
         deal_size=round(figures.avg_deal_size, 2),
         stages=tuple(stages),
@@ -580,11 +589,12 @@ def plan_confidence(
     Stage k of the plan takes the sample size of the profile's stage k (the last one's when the
     plan has more stages than the profile), so a rep who edits a ratio keeps the profile's certainty.
     """
-    conversions = result.overall.conversions
-    if not conversions or result.overall.won == 0:
+    figures = result.overall
+    if figures.won == 0:
         raise CalibrationError("This profile has no won deals, so it cannot say how sure a plan is.")
+    samples = [c.reached for c in figures.conversions] or [figures.won + figures.lost]
     rates = [1 / s.ratio for s in inputs.stages]
-    sizes = [conversions[min(i, len(conversions) - 1)].reached for i in range(len(rates))]
+    sizes = [samples[min(i, len(samples) - 1)] for i in range(len(rates))]
     planned_top = int(stage_totals(deals_needed(inputs.target, inputs.deal_size), inputs.stages)[0])
     return confidence(
         inputs.target,

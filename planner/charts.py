@@ -325,6 +325,7 @@ def conversion_chart(conversions: Sequence[Any]) -> go.Figure:
         },
         "text": [f"{r:.0f}% of {c.reached:,}" for c, r in zip(conversions, rates, strict=True)],
         "textposition": "inside",
+        "insidetextanchor": "start",
         "customdata": [[c.advanced, c.reached, c.low * 100, c.high * 100] for c in conversions],
         "hovertemplate": "%{y}: %{x:.1f}% (%{customdata[0]:,} of %{customdata[1]:,}),"
         " 95% interval %{customdata[2]:.0f}–%{customdata[3]:.0f}%<extra></extra>",

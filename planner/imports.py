@@ -1038,7 +1038,7 @@ def read_deals(
         )
     )
     order = list(dict.fromkeys(order))
-    if not stage_order and order and outcome_map.get(order[-1], guess_outcome(order[-1])) != "won":
+    if not order or outcome_map.get(order[-1], guess_outcome(order[-1])) != "won":
         # Pipedrive keeps a won deal in its last pipeline stage (the status says won): the funnel
         # still ends in a won stage, or open deals in the last stage would count as won.
         order.append("Won")

@@ -1,0 +1,123 @@
+"""The Calibrate page under AppTest: from an export to figures, problems and a saved profile."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from planner import store
+from tests.conftest import metric, open_store
+
+
+@pytest.fixture
+def calibrate_page(app: AppTest) -> AppTest:
+    app.switch_page("pages/calibrate.py").run()
+    assert not app.exception, app.exception
+    return app
+
+
+def give_file(at: AppTest, name: str, data: bytes) -> AppTest:
+    """What the uploader's callback stores, as if the user had uploaded ``data``."""
+    at.session_state["calibrate.source"] = {"name": name, "data": data, "digest": hashlib.sha256(data).hexdigest()}
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_before_a_file_the_page_says_what_an_export_needs(calibrate_page: AppTest) -> None:
+    assert "stage" in calibrate_page.info[0].value and "amount" in calibrate_page.info[0].value
+    assert not calibrate_page.metric
+
+
+def test_the_sample_export_gives_its_figures_and_saves_as_a_profile(calibrate_page: AppTest, database) -> None:
+    at = calibrate_page.button(key="btn.calibrate_sample").click().run()
+    assert not at.exception
+    assert metric(at, "Rows read") == "1,500"
+    assert metric(at, "Rows left out") == "0"
+    assert metric(at, "Win rate") == "11.1%"
+    assert metric(at, "Average deal size") == "14,595"
+    assert metric(at, "Sales cycle") == "36 days"
+    assert metric(at, "Suggested coverage") == "8.4×"
+    assert at.selectbox(key="calibrate.preset").value == "hubspot"
+    # 380 lost deals carry no amount: the page says what it assumed for them.
+    assert any("lost deals have no amount" in i.value for i in at.info)
+    assert len(at.get("plotly_chart")) == 4  # conversion, seasonality, deal sizes, cycle
+
+    at.text_input(key="calibrate.profile_name").set_value("FY2025 deals").run()
+    at.button(key="btn.calibrate_save").click().run()
+    assert "Saved." in at.success[-1].value
+    with open_store(database) as con:
+        profiles = store.list_profiles(con)
+        assert [(p.name, p.source_file, p.rows_used) for p in profiles] == [
+            ("FY2025 deals", "sample_crm_export.csv", 1_500)
+        ]
+    assert "**FY2025 deals**" in [m.value for m in at.markdown]  # listed under Saved profiles
+
+
+def test_a_second_profile_with_the_same_name_is_refused(calibrate_page: AppTest, database) -> None:
+    at = calibrate_page.button(key="btn.calibrate_sample").click().run()
+    at.text_input(key="calibrate.profile_name").set_value("FY2025").run()
+    at.button(key="btn.calibrate_save").click().run()
+    at.button(key="btn.calibrate_save").click().run()
+    assert "already a profile called “FY2025”" in at.error[0].value
+    with open_store(database) as con:
+        assert len(store.list_profiles(con)) == 1
+
+
+def test_missing_columns_are_named_with_the_columns_found(calibrate_page: AppTest) -> None:
+    at = give_file(calibrate_page, "deals.csv", b"Name,Owner\nAcme,Ana\n")
+    error = at.error[0].value
+    assert "Stage and Amount" in error
+    assert "Name" in error and "Owner" in error
+
+
+def test_a_binary_file_is_refused_in_words(calibrate_page: AppTest) -> None:
+    at = give_file(calibrate_page, "deals.csv", bytes(range(256)) * 20)
+    assert "not a text file" in at.error[0].value
+    assert not at.metric
+
+
+def test_bad_rows_are_listed_and_the_good_rows_still_count(calibrate_page: AppTest) -> None:
+    export = (
+        b"Deal,Stage,Amount,Created,Closed\n"
+        b"1,Closed Won,1000,2025-01-01,2025-01-31\n"
+        b"2,Closed Won,abc,2025-01-01,2025-01-31\n"
+        b"3,Closed Lost,500,2025-02-10,2025-02-01\n"
+        b"4,Closed Lost,-50,2025-01-01,2025-01-31\n"
+        b"5,Closed Lost,800,2025-01-01,2025-03-01\n"
+    )
+    at = give_file(calibrate_page, "deals.csv", export)
+    assert metric(at, "Rows read") == "5"
+    assert metric(at, "Deals used") == "2"
+    assert metric(at, "Rows left out") == "3"
+    problems = next(d.value for d in at.dataframe if "Problem" in d.value.columns)
+    assert problems["Row"].tolist() == [3, 4, 5]
+    assert "“abc” is not an amount" in problems["Problem"].iloc[0]
+    assert "before it was created" in problems["Problem"].iloc[1]
+    assert "negative" in problems["Problem"].iloc[2]
+    assert metric(at, "Win rate") == "50.0%"
+
+
+def test_ambiguous_dates_ask_which_order(calibrate_page: AppTest) -> None:
+    export = b"Stage,Amount,Created,Closed\nWon,100,01/02/2025,01/03/2025\nLost,100,01/02/2025,05/06/2025\n"
+    at = give_file(calibrate_page, "deals.csv", export)
+    assert at.radio(key="calibrate.date_order").value == "MDY"
+    assert metric(at, "Sales cycle") == "1 day"  # 2 Jan → 3 Jan
+    at.radio(key="calibrate.date_order").set_value("DMY").run()
+    assert metric(at, "Sales cycle") == "28 days"  # 1 Feb → 1 Mar
+
+
+def test_no_won_deals_explains_what_cannot_be_computed(calibrate_page: AppTest) -> None:
+    at = give_file(calibrate_page, "deals.csv", b"Stage,Amount\nProposal,100\nClosed Lost,50\n")
+    assert metric(at, "Win rate") == "0.0%"
+    assert metric(at, "Average deal size") == "—"
+    assert any("no won deals" in i.value for i in at.info)
+    assert at.button(key="btn.calibrate_save").disabled
+
+
+def test_stage_outcomes_are_guessed_from_their_names(calibrate_page: AppTest) -> None:
+    at = give_file(calibrate_page, "deals.csv", b"Stage,Amount\nSigned,100\nNegotiation,50\nDead,10\n")
+    # "Signed" reads as won and "Dead" as lost from their names.
+    assert metric(at, "Win rate") == "50.0%"

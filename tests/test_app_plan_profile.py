@@ -1,0 +1,103 @@
+"""Applying a calibration profile on the Plan page, and planning for a chance of hitting the target."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from planner import store
+from planner.calibrate import calibrate_export
+from planner.milestones import build_milestones
+from tests.conftest import ROOT, metric, open_store
+
+SAMPLE = ROOT / "data" / "sample_crm_export.csv"
+
+
+def save_sample_profile(database: Path, name: str = "FY2025") -> int:
+    deals, result = calibrate_export(SAMPLE.read_bytes(), SAMPLE.name)
+    with open_store(database) as con:
+        return store.save_profile(
+            con, name, SAMPLE.name, result.to_dict(), deals.deals, rows_read=deals.rows_read, rows_bad=deals.rows_bad
+        )
+
+
+@pytest.fixture
+def with_profile(database: Path) -> tuple[AppTest, int]:
+    profile_id = save_sample_profile(database)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
+    assert not at.exception, at.exception
+    return at, profile_id
+
+
+def apply(at: AppTest, profile_id: int) -> AppTest:
+    at.selectbox(key="plan.profile_pick").set_value(profile_id).run()
+    at.button(key="btn.profile_apply").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_without_profiles_the_plan_points_to_calibrate(app: AppTest) -> None:
+    assert any("none saved yet" in c.value for c in app.caption)
+    assert app.radio(key="plan.confidence").disabled
+
+
+def test_applying_a_profile_sets_deal_size_funnel_lags_and_coverage(with_profile) -> None:
+    at, profile_id = with_profile
+    apply(at, profile_id)
+    assert at.number_input(key="plan.deal_size").value == 14_595  # the sample's average won deal
+    names = [at.session_state[f"plan.stage.{sid}.name"] for sid in at.session_state["plan.stage_ids"]]
+    assert names == ["Appointment Scheduled", "Qualified To Buy", "Presentation Scheduled", "Contract Sent"]
+    ratios = [at.session_state[f"plan.stage.{sid}.ratio"] for sid in at.session_state["plan.stage_ids"]]
+    assert ratios == [1.94, 1.63, 1.83, 1.39]  # 1 ÷ each stage's conversion
+    lags = [at.session_state[f"plan.stage.{sid}.lag"] for sid in at.session_state["plan.stage_ids"]]
+    assert all(lag > 0 for lag in lags)
+    assert at.text_input(key="plan.won_stage").value == "Closed Won"
+    assert at.slider(key="plan.coverage").value == 8.5  # 1 ÷ 11.9% value win rate, to the slider's step
+    assert "Historical" in " ".join(at.selectbox(key="plan.milestone_shape").options)
+    # $385,000 ÷ $14,595 → 27 deals
+    assert metric(at, "Deals needed") == "27"
+
+
+def test_planning_for_80_percent_needs_more_activity_than_expected(with_profile) -> None:
+    at, profile_id = with_profile
+    apply(at, profile_id)
+    expected_deals = int(metric(at, "Deals needed"))
+    chance = metric(at, "Chance the expected plan hits the target")
+    assert 40 <= int(chance.rstrip("%")) <= 60  # the expected case is a coin toss
+    at.radio(key="plan.confidence").set_value("0.8").run()
+    assert int(metric(at, "Deals needed")) > expected_deals
+    table = next(d.value for d in at.dataframe if "Plan for" in d.value.columns)
+    tops = table.iloc[:, 1].tolist()
+    assert table["Plan for"].tolist() == ["Expected case", "50% chance", "80% chance", "90% chance"]
+    assert tops[1] <= tops[2] <= tops[3]
+    assert any("80% confidence" in c.value for c in at.caption)
+
+
+def test_a_plan_saved_with_the_historical_shape_follows_the_profile(with_profile, database: Path) -> None:
+    at, profile_id = with_profile
+    apply(at, profile_id)
+    at.selectbox(key="plan.milestone_shape").set_value("historical").run()
+    at.text_input(key="plan.new_rep").set_value("Ana Lima")
+    at.text_input(key="plan.name").set_value("FY2027")
+    at.button(key="btn.plan_save").click().run()
+    assert not at.error, [e.value for e in at.error]
+    with open_store(database) as con:
+        plan = store.get_plan(con, at.session_state["plan.loaded_id"])
+        assert plan.profile_id == profile_id and plan.milestone_shape == "historical"
+        shares = store.profile_month_shares(con, profile_id)
+        stored = store.get_milestones(con, plan.id)
+    i = plan.inputs
+    expected = build_milestones(
+        i.target, i.period_start, i.period_end, plan.cadence, "historical", shares=shares, holiday_weeks=i.holiday_weeks
+    )
+    assert [round(m.cumulative) for m in stored] == [round(m.cumulative) for m in expected]
+
+
+def test_stop_using_the_profile_turns_confidence_off(with_profile) -> None:
+    at, profile_id = with_profile
+    apply(at, profile_id)
+    at.button(key="btn.profile_clear").click().run()
+    assert at.radio(key="plan.confidence").disabled
+    assert "Chance the expected plan hits the target" not in [m.label for m in at.metric]
