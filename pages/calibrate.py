@@ -28,6 +28,7 @@ from planner.imports import (
     read_deals,
     read_table,
 )
+from planner.units import markdown_text
 
 app.enter_from_page()
 
@@ -132,6 +133,12 @@ def _mapping_inputs(table: RawTable) -> Mapping:
             "stage conversion and lags come from them."
         )
     return Mapping(detected.preset, fields, detected.entered)
+
+
+def _new_sheet() -> None:
+    """Another sheet has other columns: recognise its format afresh."""
+    state["calibrate.preset"] = None
+    _reset_mapping()
 
 
 def _reset_mapping() -> None:
@@ -409,9 +416,9 @@ def _saved_profiles() -> None:
     for p in profiles:
         with st.container(border=True):
             text, action = st.columns([5, 1], vertical_alignment="center")
-            text.markdown(f"**{_escape(p.name)}**")
+            text.markdown(f"**{markdown_text(p.name)}**")
             text.caption(
-                f"from {_escape(p.source_file)} · {p.rows_used:,} deals used of {p.rows_read:,} rows "
+                f"from {markdown_text(p.source_file)} · {p.rows_used:,} deals used of {p.rows_read:,} rows "
                 f"({p.rows_bad:,} left out) · saved {p.created_at:%d %b %Y %H:%M}"
             )
             if state.get("calibrate.confirm_delete") == p.id:
@@ -424,11 +431,6 @@ def _saved_profiles() -> None:
                     key=f"btn.profile_delete.{p.id}",
                     on_click=lambda pid=p.id: state.update({"calibrate.confirm_delete": pid}),
                 )
-
-
-def _escape(text: str) -> str:
-    """User text inside Markdown shows as typed: no links, emphasis or HTML."""
-    return "".join("\\" + c if c in "\\`*_{}[]()<>#+-.!|~$" else c for c in text)
 
 
 # --------------------------------------------------------------------------- the page
@@ -466,7 +468,14 @@ except ImportFailure as error:
 st.subheader(f"{source['name']}")
 st.caption(f"{table.layout} · {len(table.frame):,} rows · {len(table.columns):,} columns")
 if len(table.sheets) > 1:
-    st.selectbox("Sheet", list(table.sheets), key="calibrate.sheet", index=table.sheets.index(table.sheet))
+    st.selectbox(
+        "Sheet",
+        list(table.sheets),
+        key="calibrate.sheet",
+        index=table.sheets.index(table.sheet),
+        on_change=_new_sheet,
+        help="The first sheet is read unless you pick another.",
+    )
 with st.expander("Preview: the first 20 rows", expanded=False):
     st.dataframe(table.frame.head(20), hide_index=True, width="stretch")
 
@@ -477,7 +486,7 @@ if missing:
     progress.empty()
     st.error(
         f"Pick the **{' and '.join(missing)}** column above: calibration cannot go on without it. "
-        f"The columns found: {', '.join(_escape(c) for c in table.columns)}.",
+        f"The columns found: {', '.join(markdown_text(c) for c in table.columns)}.",
         icon=":material/error:",
     )
     st.stop()

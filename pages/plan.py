@@ -26,7 +26,7 @@ from planner.funnel import (
 )
 from planner.imports import parse_amount_list
 from planner.milestones import SHAPES, MilestoneError
-from planner.units import CURRENCIES, money, ratio_label
+from planner.units import CURRENCIES, markdown_text, money, ratio_label
 
 app.enter_from_page()
 
@@ -339,7 +339,7 @@ def _profile_inputs() -> Calibration | None:
         return None
     summary, result = applied
     st.caption(
-        f"Started from **{summary.name.replace('*', '')}**: {result.overall.won:,} won deals, "
+        f"Started from **{markdown_text(summary.name)}**: {result.overall.won:,} won deals, "
         f"win rate {result.overall.win_rate or 0:.0%}. Edit anything; the profile's sample sizes still say how "
         "sure the plan is."
     )
@@ -534,13 +534,13 @@ def _when(day: date, today: date) -> str:
     return f"in {days} days" if days > 0 else f"{-days} days ago"
 
 
-def _metrics(plan: FunnelPlan, currency: str) -> None:
+def _metrics(plan: FunnelPlan, currency: str, deals_label: str = "Deals needed") -> None:
     top = plan.top_of_funnel
     meetings = plan.stage("Meetings") or plan.stages[min(1, len(plan.stages) - 1)]
     today = date.today()
     cards = st.columns(4)
     cards[0].metric(
-        "Deals needed",
+        deals_label,
         f"{plan.deals_needed:,}",
         border=True,
         help=f"{money(plan.inputs.target, currency)} ÷ {money(plan.inputs.deal_size, currency)}"
@@ -713,7 +713,9 @@ except PlanInputError as error:
     st.stop()
 
 with metrics_area:
-    _metrics(plan, currency)
+    chosen = state["plan.confidence"]
+    sure = certainty is not None and chosen != "expected"
+    _metrics(plan, currency, f"Deals to plan for ({float(chosen):.0%} sure)" if sure else "Deals needed")
     if certainty is not None:
         _certainty_table(certainty, inputs, currency)
 with right:

@@ -101,7 +101,8 @@ def wilson_interval(advanced: int, reached: int, z: float = _Z95) -> tuple[float
     denominator = 1 + z * z / reached
     centre = (p + z * z / (2 * reached)) / denominator
     half = z * math.sqrt(p * (1 - p) / reached + z * z / (4 * reached * reached)) / denominator
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # min / max: rounding must not leave the observed rate outside its own interval (0 of 975 gave 4e-19).
+    return max(0.0, min(p, centre - half)), min(1.0, max(p, centre + half))
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["CURRENCIES", "money", "ratio_label"]
+__all__ = ["CURRENCIES", "markdown_text", "money", "ratio_label"]
 
 #: Currency code -> symbol, in the order the plan offers them.
 CURRENCIES: dict[str, str] = {"USD": "$", "EUR": "€", "GBP": "£", "CHF": "CHF ", "AUD": "A$", "CAD": "C$"}
@@ -34,3 +34,15 @@ def ratio_label(ratio: float) -> str:
     '3.5 : 1 · 29%'
     """
     return f"{ratio:g} : 1 · {100 / ratio:.0f}%"
+
+
+_MARKDOWN_SPECIAL = set("\\`*_{}[]()<>#+-.!|~$:")
+
+
+def markdown_text(text: str) -> str:
+    r"""Text a user typed, escaped to show as typed inside Markdown: no links, emphasis, HTML or maths.
+
+    >>> print(markdown_text("**Q1** <b>[x](http://e.vil)</b>"))
+    \*\*Q1\*\* \<b\>\[x\]\(http\://e\.vil\)\</b\>
+    """
+    return "".join("\\" + c if c in _MARKDOWN_SPECIAL else c for c in text)

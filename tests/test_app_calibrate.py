@@ -53,7 +53,7 @@ def test_the_sample_export_gives_its_figures_and_saves_as_a_profile(calibrate_pa
         assert [(p.name, p.source_file, p.rows_used) for p in profiles] == [
             ("FY2025 deals", "sample_crm_export.csv", 1_500)
         ]
-    assert "**FY2025 deals**" in [m.value for m in at.markdown]  # listed under Saved profiles
+    assert "**FY2025 deals**" in [m.value for m in at.markdown]  # listed under Saved profiles, escaped
 
 
 def test_a_second_profile_with_the_same_name_is_refused(calibrate_page: AppTest, database) -> None:

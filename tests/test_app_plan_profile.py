@@ -67,7 +67,7 @@ def test_planning_for_80_percent_needs_more_activity_than_expected(with_profile)
     chance = metric(at, "Chance the expected plan hits the target")
     assert 40 <= int(chance.rstrip("%")) <= 60  # the expected case is a coin toss
     at.radio(key="plan.confidence").set_value("0.8").run()
-    assert int(metric(at, "Deals needed")) > expected_deals
+    assert int(metric(at, "Deals to plan for (80% sure)")) > expected_deals
     table = next(d.value for d in at.dataframe if "Plan for" in d.value.columns)
     tops = table.iloc[:, 1].tolist()
     assert table["Plan for"].tolist() == ["Expected case", "50% chance", "80% chance", "90% chance"]
