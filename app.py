@@ -66,6 +66,12 @@ def plan_defaults(today: date) -> dict[str, object]:
 def page_defaults() -> dict[str, object]:
     """Starting state of the pages other than Plan (the Plan's own resets with "New plan")."""
     return {
+        # Accounts: kept outside widget keys, so they outlive a page switch (see pages/accounts.py).
+        "accounts.selected": None,
+        "accounts.fy_start_month": 1,
+        "accounts.stale_days": 30,
+        "accounts.fiscal_year": None,
+        "accounts.confirm_delete_goal": None,
         # Calibrate: the uploaded export lives here, not in the uploader, so it survives a page switch.
         "calibrate.source": None,
         "calibrate.sheet": None,
@@ -109,6 +115,7 @@ def main() -> None:
             st.Page("pages/plan.py", title="Plan", icon=":material/flag:", default=True),
             st.Page("pages/track.py", title="Track", icon=":material/monitoring:"),
             st.Page("pages/calibrate.py", title="Calibrate", icon=":material/tune:"),
+            st.Page("pages/accounts.py", title="Accounts", icon=":material/handshake:"),
             st.Page("pages/guide.py", title="How it works", icon=":material/menu_book:"),
         ]
     )

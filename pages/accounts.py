@@ -1,0 +1,932 @@
+"""Accounts: living account plans — the customer's view, goals → SMART objectives → actions, the cycle.
+
+Everything users type is shown as text: in Markdown it goes through
+``escape_markdown``, elsewhere into dataframes, option labels or plain fields.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from datetime import date, timedelta
+
+import pandas as pd
+import streamlit as st
+
+import app
+from planner import store
+from planner.accounts import (
+    ACTION_STATUSES,
+    CYCLE_STEPS,
+    GOAL_CATEGORIES,
+    RISK_TOLERANCES,
+    SMART_WORDS,
+    Account,
+    AccountPlan,
+    Action,
+    CycleStep,
+    Objective,
+    Review,
+    accountability,
+    check_smart,
+    default_cycle,
+    fiscal_year_bounds,
+    fiscal_year_of,
+    is_overdue,
+    open_items,
+    plan_markdown,
+    revenue_total,
+    review_status,
+    rollup,
+)
+from planner.accounts import escape_markdown as md
+from planner.units import money
+
+app.enter_from_page()
+
+state = st.session_state
+today = date.today()
+NO_OBJECTIVE = 0  # the action form's "serves no objective" choice
+
+
+# --------------------------------------------------------------------------- small helpers
+
+
+def _flash(kind: str, text: str) -> None:
+    """A message for the next run to show at the top of the page."""
+    state["accounts.flash"] = (kind, text)
+
+
+def _remember(widget_key: str, kept_key: str) -> None:
+    """Copy a widget's value to a plain key: Streamlit forgets widget keys when another page runs."""
+    state[kept_key] = state[widget_key]
+
+
+def _bring_back(widget_key: str, kept_key: str, options: list) -> None:
+    """Before drawing a widget: give it back its kept value (the first option if that is gone)."""
+    if state.get(kept_key) not in options:
+        state[kept_key] = options[0]
+    if state.get(widget_key) not in options:
+        state[widget_key] = state[kept_key]
+
+
+def _number(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.10g}"
+
+
+def _period() -> tuple[date, date]:
+    """The fiscal year a new account's plan covers: the one today is in."""
+    start_month = state["accounts.fy_start_month"]
+    return fiscal_year_bounds(fiscal_year_of(today, start_month), start_month)
+
+
+def _select_account(account_id: int) -> None:
+    state["accounts.selected"] = account_id
+    state["accounts.pick.account"] = account_id
+
+
+# --------------------------------------------------------------------------- callbacks
+
+
+def _add_account() -> None:
+    start, end = _period()
+    try:
+        account_id = store.add_account(
+            app.db(),
+            state["accounts.new.name"],
+            start,
+            end,
+            owner=state["accounts.new.owner"],
+            segment=state["accounts.new.segment"],
+        )
+    except store.StoreError as error:
+        _flash("error", str(error))
+        return
+    _flash("success", f"Added {state['accounts.new.name'].strip()}.")
+    for field in ("name", "owner", "segment"):
+        state[f"accounts.new.{field}"] = ""
+    _select_account(account_id)
+
+
+def _import_accounts(choices: dict[str, store.CrmAccount]) -> None:
+    picked = [choices[name] for name in state["accounts.import_pick"] if name in choices]
+    start, end = _period()
+    try:
+        ids = store.add_accounts(app.db(), picked, start, end)
+    except store.StoreError as error:
+        _flash("error", f"Nothing was imported: {error}")
+        return
+    _flash("success", f"Imported {len(ids)} account{'s' if len(ids) != 1 else ''} from the CRM export.")
+    if ids:
+        _select_account(ids[0])
+
+
+def _save_view(account: Account) -> None:
+    key = f"accounts.view.{account.id}."
+    priorities = tuple(line.strip() for line in state[key + "priorities"].splitlines() if line.strip())
+    updated = Account(
+        id=account.id,
+        name=state[key + "name"],
+        period_start=state[key + "start"],
+        period_end=state[key + "end"],
+        owner=state[key + "owner"],
+        segment=state[key + "segment"],
+        aims=state[key + "aims"],
+        priorities=priorities,
+        timeframes=state[key + "timeframes"],
+        risk_tolerance=state[key + "risk"] or "medium",
+        notes=state[key + "notes"],
+    )
+    try:
+        store.update_account(app.db(), updated)
+    except store.StoreError as error:
+        _flash("error", str(error))
+    else:
+        _flash("success", "Saved the account and the customer's view.")
+
+
+def _add_goal(account_id: int) -> None:
+    try:
+        goal_id = store.add_goal(
+            app.db(), account_id, state["accounts.new_goal.category"], state["accounts.new_goal.title"]
+        )
+    except store.StoreError as error:
+        _flash("error", str(error))
+        return
+    state["accounts.new_goal.title"] = ""
+    state["accounts.new_objective.goal"] = goal_id  # the next objective most likely serves it
+
+
+def _ask_delete_goal(goal_id: int, has_objectives: bool) -> None:
+    if has_objectives:
+        state["accounts.confirm_delete_goal"] = goal_id
+    else:
+        _delete_goal(goal_id)
+
+
+def _delete_goal(goal_id: int) -> None:
+    state["accounts.confirm_delete_goal"] = None
+    try:
+        store.delete_goal(app.db(), goal_id)
+    except Exception as error:
+        _flash("error", f"Nothing was deleted: {error}")
+    else:
+        _flash("success", "Deleted the goal with its objectives and their actions.")
+
+
+def _objective_from_form(prefix: str, objective_id: int, goal_id: int) -> Objective:
+    return Objective(
+        id=objective_id,
+        goal_id=goal_id,
+        statement=state[prefix + "statement"],
+        metric=state[prefix + "metric"],
+        target_value=state[prefix + "target"],
+        current_value=state[prefix + "current"],
+        rationale=state[prefix + "rationale"],
+        due=state[prefix + "due"],
+        revenue=state[prefix + "revenue"],
+    )
+
+
+def _reset_new_objective(due: date) -> None:
+    for field in ("statement", "metric", "rationale"):
+        state[f"accounts.new_objective.{field}"] = ""
+    state["accounts.new_objective.target"] = None
+    state["accounts.new_objective.current"] = None
+    state["accounts.new_objective.due"] = due
+    state["accounts.new_objective.revenue"] = False
+
+
+def _add_objective(due: date) -> None:
+    prefix = "accounts.new_objective."
+    goal_id = state[prefix + "goal"]
+    if goal_id is None:
+        _flash("error", "Add a goal first: every objective serves one.")
+        return
+    try:
+        objective_id = store.add_objective(app.db(), _objective_from_form(prefix, 0, goal_id))
+    except store.StoreError as error:
+        _flash("error", str(error))
+        return
+    _reset_new_objective(due)
+    state["accounts.new_action.objective"] = objective_id
+
+
+def _save_objective(objective: Objective) -> None:
+    prefix = f"accounts.objective.{objective.id}."
+    try:
+        store.update_objective(app.db(), _objective_from_form(prefix, objective.id, objective.goal_id))
+    except store.StoreError as error:
+        _flash("error", str(error))
+    else:
+        _flash("success", "Saved the objective.")
+
+
+def _delete_objective(objective_id: int) -> None:
+    store.delete_objective(app.db(), objective_id)
+    _flash("success", "Deleted the objective and its actions.")
+
+
+def _reset_new_action() -> None:
+    state["accounts.new_action.description"] = ""
+    state["accounts.new_action.owner"] = ""
+    state["accounts.new_action.due"] = today + timedelta(days=14)
+    state["accounts.new_action.status"] = ACTION_STATUSES[0]
+
+
+def _add_action(account_id: int) -> None:
+    prefix = "accounts.new_action."
+    objective = state[prefix + "objective"]
+    action = Action(
+        id=0,
+        account_id=account_id,
+        description=state[prefix + "description"],
+        objective_id=None if objective in (None, NO_OBJECTIVE) else objective,
+        owner=state[prefix + "owner"],
+        due=state[prefix + "due"],
+        status=state[prefix + "status"],
+    )
+    try:
+        store.add_action(app.db(), action)
+    except store.StoreError as error:
+        _flash("error", str(error))
+        return
+    _reset_new_action()
+
+
+def _toggle_action(action_id: int, key: str) -> None:
+    try:
+        store.set_action_status(app.db(), action_id, "done" if state[key] else "to do")
+    except store.StoreError as error:
+        _flash("error", str(error))
+
+
+def _set_up_cycle(account_id: int, fiscal_year: int, owner: str) -> None:
+    steps = default_cycle(fiscal_year, state["accounts.fy_start_month"], owner)
+    store.save_cycle(app.db(), account_id, fiscal_year, steps)
+
+
+def _save_cycle_edits(account_id: int, fiscal_year: int, steps: list[CycleStep], editor_key: str) -> None:
+    changed = []
+    for row, edits in state[editor_key]["edited_rows"].items():
+        step = steps[int(row)]
+        due = edits.get("Due", step.due)
+        if due is None:
+            _flash("error", f"“{step.name}” needs a due date; that change was not saved.")
+            continue
+        changed.append(CycleStep(step.step, edits.get("Owner", step.owner) or "", due, edits.get("Done", step.done_on)))
+    try:
+        store.save_cycle(app.db(), account_id, fiscal_year, changed)
+    except Exception as error:
+        _flash("error", f"Could not save that change: {error}")
+
+
+def _add_review(account_id: int) -> None:
+    prefix = "accounts.review."
+    review = Review(
+        id=0,
+        account_id=account_id,
+        reviewed_on=state[prefix + "date"] or today,
+        reviewer=state[prefix + "who"],
+        what_changed=state[prefix + "what"],
+        notes=state[prefix + "notes"],
+    )
+    try:
+        store.add_review(app.db(), review)
+    except store.StoreError as error:
+        _flash("error", str(error))
+        return
+    for field in ("who", "what", "notes"):
+        state[prefix + field] = ""
+    state[prefix + "date"] = today
+    _flash("success", "Review logged.")
+
+
+# --------------------------------------------------------------------------- the page
+
+st.title("Account plans")
+st.caption(
+    "A living plan per account: the customer's view, goals → SMART objectives → actions, the planning cycle "
+    "and who owes what. Built top down, executed bottom up, reviewed as the relationship evolves."
+)
+# Always one slot, message or not: an element appearing above the tabs would re-create them on the first tab.
+flash, flash_slot = state.pop("accounts.flash", None), st.empty()
+if flash:
+    kind, text = flash
+    if kind == "success":
+        flash_slot.success(md(text), icon=":material/check:")
+    else:
+        flash_slot.error(md(text), icon=":material/error:")
+
+con = app.db()
+
+with st.expander("Settings", icon=":material/settings:"):
+    months = list(range(1, 13))
+    left, right = st.columns(2)
+    _bring_back("accounts.pick.fy_start_month", "accounts.fy_start_month", months)
+    left.selectbox(
+        "Fiscal year starts in",
+        months,
+        key="accounts.pick.fy_start_month",
+        format_func=lambda m: calendar.month_name[m],
+        on_change=_remember,
+        args=("accounts.pick.fy_start_month", "accounts.fy_start_month"),
+        help="A fiscal year is named by the calendar year it ends in.",
+    )
+    if "accounts.pick.stale_days" not in state:
+        state["accounts.pick.stale_days"] = state["accounts.stale_days"]
+    right.number_input(
+        "Flag plans not reviewed for more than (days)",
+        min_value=1,
+        max_value=365,
+        step=1,
+        key="accounts.pick.stale_days",
+        on_change=_remember,
+        args=("accounts.pick.stale_days", "accounts.stale_days"),
+    )
+start_month: int = state["accounts.fy_start_month"]
+stale_days: int = state["accounts.stale_days"]
+
+plans = store.list_account_plans(con)
+statuses = {
+    p.account.id: review_status(
+        (r.reviewed_on for r in p.reviews), today, created=p.account.created_on, stale_days=stale_days
+    )
+    for p in plans
+}
+
+# --------------------------------------------------------------------------- the accounts list
+
+st.subheader("Accounts")
+if not plans:
+    st.info("No accounts yet. Add one below, or import the accounts named in a CRM export.", icon=":material/info:")
+else:
+    stale, stale_slot = [p.account.name for p in plans if statuses[p.account.id].stale], st.empty()
+    if stale:
+        stale_slot.warning(
+            f"{len(stale)} plan{'s' if len(stale) != 1 else ''} not reviewed for more than {stale_days} days.",
+            icon=":material/history:",
+        )
+    st.dataframe(
+        [
+            {
+                "Account": p.account.name,
+                "Owner": p.account.owner,
+                "Segment": p.account.segment,
+                "Progress": rollup(p.goals, p.objectives, p.actions).progress,
+                "Last reviewed": statuses[p.account.id].label,
+                "Stale": "stale" if statuses[p.account.id].stale else "",
+            }
+            for p in plans
+        ],
+        hide_index=True,
+        column_config={"Progress": st.column_config.ProgressColumn("Progress", format="percent")},
+        key="accounts.list",
+    )
+
+add_col, import_col = st.columns(2)
+with add_col.expander("Add an account", icon=":material/add_business:", expanded=not plans):
+    for field in ("name", "owner", "segment"):
+        state.setdefault(f"accounts.new.{field}", "")
+    with st.form("accounts.form.new_account", border=False):
+        st.text_input("Account name", key="accounts.new.name")
+        st.text_input("Owner", key="accounts.new.owner", help="The rep who owns the account, as named on their plan")
+        st.text_input("Segment", key="accounts.new.segment", placeholder="Enterprise, Mid-Market…")
+        period_start, period_end = _period()
+        st.caption(f"The plan covers the fiscal year {period_start:%d %b %Y} to {period_end:%d %b %Y}.")
+        st.form_submit_button("Add account", on_click=_add_account, type="primary", key="accounts.btn.add_account")
+
+with import_col.expander("Import accounts from CRM deals", icon=":material/cloud_download:"):
+    crm = store.crm_accounts(con)
+    if not crm:
+        st.info(
+            "No CRM export imported yet — upload one on Calibrate; the accounts its deals name can then be "
+            "imported here.",
+            icon=":material/info:",
+        )
+    else:
+        have = {p.account.name.casefold() for p in plans}
+        fresh = {c.name: c for c in crm if c.name.casefold() not in have}
+        if not fresh:
+            st.caption(f"All {len(crm)} accounts in the CRM export are here already.")
+        else:
+            state.setdefault("accounts.import_pick", list(fresh))
+            st.multiselect(
+                "Accounts to import",
+                list(fresh),
+                key="accounts.import_pick",
+                format_func=lambda n: f"{n} ({fresh[n].owner or 'no owner'}, {fresh[n].deals} deals)",
+            )
+            count = len([n for n in state["accounts.import_pick"] if n in fresh])
+            st.button(
+                f"Import {count} account{'s' if count != 1 else ''}",
+                key="accounts.btn.import",
+                disabled=not count,
+                on_click=_import_accounts,
+                args=(fresh,),
+            )
+
+if not plans:
+    st.stop()
+
+# --------------------------------------------------------------------------- one account's plan
+
+by_id = {p.account.id: p for p in plans}
+ids = list(by_id)
+_bring_back("accounts.pick.account", "accounts.selected", ids)
+st.divider()
+st.selectbox(
+    "Account",
+    ids,
+    key="accounts.pick.account",
+    format_func=lambda i: by_id[i].account.name,
+    on_change=_remember,
+    args=("accounts.pick.account", "accounts.selected"),
+)
+plan: AccountPlan = by_id[state["accounts.pick.account"]]
+account = plan.account
+status = statuses[account.id]
+progress = rollup(plan.goals, plan.objectives, plan.actions)
+deals = store.account_deals(con, account.name)
+open_pipeline = deals.open_amount if deals.snapshot_date is not None else None
+won_history = deals.won_amount if deals.has_deals else None
+owner_target = store.owner_plan(con, account.owner, account.period_start, account.period_end) if account.owner else None
+currency = owner_target.currency if owner_target else "USD"
+checks = {
+    o.id: check_smart(
+        o,
+        account.period_start,
+        account.period_end,
+        open_pipeline=open_pipeline,
+        won_history=won_history,
+        currency=currency,
+    )
+    for o in plan.objectives
+}
+
+current_fy = fiscal_year_of(today, start_month)
+years = list(range(current_fy - 1, current_fy + 3))
+if state["accounts.fiscal_year"] is None:
+    state["accounts.fiscal_year"] = current_fy
+_bring_back("accounts.pick.fiscal_year", "accounts.fiscal_year", years)
+fiscal_year: int = state["accounts.pick.fiscal_year"]
+cycle = store.get_cycle(con, account.id, fiscal_year)
+
+head, export = st.columns([3, 1], vertical_alignment="bottom")
+head.subheader(md(account.name))
+head.caption(
+    f"Owner: {md(account.owner) or '—'} · Segment: {md(account.segment) or '—'} · "
+    f"Plan period {account.period_start:%d %b %Y} to {account.period_end:%d %b %Y} · {status.label}"
+)
+slug = re.sub(r"[^A-Za-z0-9]+", "-", account.name).strip("-").lower() or "account"
+export.download_button(
+    "Export as Markdown",
+    plan_markdown(
+        plan,
+        today,
+        cycle=cycle,
+        fiscal_year=fiscal_year,
+        open_pipeline=open_pipeline,
+        won_history=won_history,
+        stale_days=stale_days,
+        currency=currency,
+    ),
+    file_name=f"account-plan-{slug}.md",
+    mime="text/markdown",
+    icon=":material/download:",
+    key="accounts.btn.export",
+    help="Goals, objectives with their SMART status, actions, the customer's view, the cycle and reviews",
+)
+stale_slot = st.empty()
+if status.stale:
+    stale_slot.warning(
+        f"{status.label}: this plan has not been reviewed for more than {stale_days} days. Review it with the "
+        "account team and log what changed.",
+        icon=":material/history:",
+    )
+
+cards = st.columns(4)
+cards[0].metric("Plan progress", f"{progress.progress:.0%}", border=True, help="Actions → objectives → goals → plan")
+cards[1].metric("Actions done", f"{progress.done} of {progress.total}", border=True)
+cards[2].metric("Revenue objectives", money(revenue_total(plan.objectives), currency), border=True)
+cards[3].metric(
+    "Open pipeline",
+    money(open_pipeline, currency) if open_pipeline is not None else "—",
+    border=True,
+    help="This account's opportunities in the latest pipeline snapshot",
+)
+
+tab_plan, tab_view, tab_cycle, tab_reviews, tab_people = st.tabs(
+    ["Goals and actions", "Customer's view", "Planning cycle", "Review log", "Accountability"],
+    key="accounts.tab",
+    on_change="rerun",  # a tracked tab stays open when what is drawn above it changes
+)
+
+# --------------------------------------------------------------------------- goals, objectives, actions
+
+
+def _action_box(action: Action) -> None:
+    key = f"accounts.done.{action.id}"
+    state[key] = action.done  # the database decides; the box only asks for a change
+    details = [md(action.owner), f"due {action.due:%d %b %Y}" if action.due else "", ""]
+    if action.status == "in progress":
+        details.append("in progress")
+    label = md(action.description) + (f" — {', '.join(d for d in details if d)}" if any(details) else "")
+    if is_overdue(action.due, action.done, today):
+        label += " :red[**overdue**]"
+    st.checkbox(label, key=key, on_change=_toggle_action, args=(action.id, key))
+
+
+def _badges(check) -> str:
+    return " ".join(f":{'green' if check.meets(letter) else 'red'}-badge[{letter}]" for letter in SMART_WORDS)
+
+
+def _objective_editor(objective: Objective) -> None:
+    prefix = f"accounts.objective.{objective.id}."
+    if prefix + "statement" not in state:
+        state[prefix + "statement"] = objective.statement
+        state[prefix + "metric"] = objective.metric
+        state[prefix + "target"] = objective.target_value
+        state[prefix + "current"] = objective.current_value
+        state[prefix + "rationale"] = objective.rationale
+        state[prefix + "due"] = objective.due
+        state[prefix + "revenue"] = objective.revenue
+    with st.expander("Edit this objective", icon=":material/edit:"):
+        with st.form(f"accounts.form.objective.{objective.id}", border=False):
+            _objective_fields(prefix)
+            st.form_submit_button("Save objective", on_click=_save_objective, args=(objective,))
+        st.button(
+            "Delete this objective",
+            key=f"accounts.btn.delete_objective.{objective.id}",
+            on_click=_delete_objective,
+            args=(objective.id,),
+            help="Deletes its actions too",
+        )
+
+
+def _objective_fields(prefix: str) -> None:
+    st.text_input("Objective", key=prefix + "statement", help="Specific: what will be achieved")
+    metric, target, current = st.columns([1.6, 1.2, 1.2])
+    metric.text_input("Metric", key=prefix + "metric", help="Measurable: what you count")
+    target.number_input("Target value", key=prefix + "target", value=None, step=1.0, format="%g")
+    current.number_input("Current value", key=prefix + "current", value=None, step=1.0, format="%g")
+    st.text_input("Why it is attainable and realistic", key=prefix + "rationale")
+    due, revenue = st.columns(2)
+    due.date_input("Due", key=prefix + "due", value=None, format="YYYY-MM-DD", help="Time-bound: inside the period")
+    revenue.checkbox("Revenue objective", key=prefix + "revenue", help="Its target counts toward the revenue total")
+
+
+with tab_plan:
+    st.progress(
+        progress.progress,
+        text=f"Plan: {progress.progress:.0%} — {progress.done} of {progress.total} actions done across "
+        f"{len(progress.goals)} goal{'s' if len(progress.goals) != 1 else ''}",
+    )
+    revenue = revenue_total(plan.objectives)
+    if not account.owner:
+        st.caption("Give the account an owner to weigh its revenue objectives against their plan target.")
+    elif owner_target is None:
+        st.caption(
+            f"Revenue objectives add up to {money(revenue, currency)}. {md(account.owner)} has no saved plan "
+            "covering this period — save one on Plan to compare."
+        )
+    else:
+        share = revenue / owner_target.target if owner_target.target else 0.0
+        st.caption(
+            f"Revenue objectives add up to {money(revenue, currency)}: {share:.0%} of {md(account.owner)}'s plan "
+            f"target of {money(owner_target.target, currency)} ({md(owner_target.name)})."
+        )
+    if not plan.goals:
+        st.info(
+            "No goals yet. Every plan needs goals in three categories: relationship management, a roadmap to "
+            "revenue and customer success. Add one below.",
+            icon=":material/flag:",
+        )
+    for goal_row in progress.goals:
+        goal = goal_row.goal
+        with st.container(border=True, key=f"accounts.goal.{goal.id}"):
+            title, delete = st.columns([5, 1], vertical_alignment="center")
+            title.markdown(f":blue-badge[{goal.category.capitalize()}] **{md(goal.title)}**")
+            delete.button(
+                "Delete goal",
+                key=f"accounts.btn.delete_goal.{goal.id}",
+                icon=":material/delete:",
+                on_click=_ask_delete_goal,
+                args=(goal.id, bool(goal_row.objectives)),
+            )
+            if state["accounts.confirm_delete_goal"] == goal.id:
+                n_actions = goal_row.total
+                st.warning(
+                    f"Delete this goal with its {len(goal_row.objectives)} objective(s) and {n_actions} action(s)? "
+                    "This cannot be undone.",
+                    icon=":material/warning:",
+                )
+                yes, no = st.columns(2)
+                yes.button(
+                    "Yes, delete them all",
+                    key=f"accounts.btn.delete_goal_yes.{goal.id}",
+                    on_click=_delete_goal,
+                    args=(goal.id,),
+                    type="primary",
+                )
+                no.button(
+                    "Cancel",
+                    key=f"accounts.btn.delete_goal_no.{goal.id}",
+                    on_click=lambda: state.update({"accounts.confirm_delete_goal": None}),
+                )
+            st.progress(
+                goal_row.progress,
+                text=f"Goal: {goal_row.progress:.0%} — {goal_row.done} of {goal_row.total} actions done",
+            )
+            if not goal_row.objectives:
+                st.caption("No objectives yet: add one below.")
+            for row in goal_row.objectives:
+                objective = row.objective
+                check = checks[objective.id]
+                st.markdown(
+                    f"{_badges(check)} **{md(objective.statement) or '(no statement)'}**"
+                    + (" :violet-badge[revenue]" if objective.revenue else "")
+                )
+                facts = [
+                    f"Measure: {md(objective.metric) or '—'}, now {_number(objective.current_value)} of "
+                    f"{_number(objective.target_value)}",
+                    f"due {objective.due:%d %b %Y}" if objective.due else "no due date",
+                ]
+                st.caption(" · ".join(facts))
+                if check.gaps:
+                    st.caption(
+                        "  \n".join(
+                            f"Missing **{g.letter}** ({SMART_WORDS[g.letter]}): {md(g.reason)}" for g in check.gaps
+                        )
+                    )
+                st.progress(row.progress, text=f"Objective: {row.done} of {row.total} actions done")
+                if not row.actions:
+                    st.caption("No actions yet: an objective nobody acts on makes no progress.")
+                for action in row.actions:
+                    _action_box(action)
+                _objective_editor(objective)
+    if progress.busywork:
+        st.warning(
+            f"{len(progress.busywork)} action(s) serve no objective. Activity that serves no objective is busywork: "
+            "tie it to one or drop it.",
+            icon=":material/report:",
+        )
+        for action in progress.busywork:
+            _action_box(action)
+
+    st.subheader("Add to the plan")
+    goal_col, objective_col, action_col = st.columns([1, 1.6, 1.2])
+    with goal_col.form("accounts.form.new_goal"):
+        st.markdown("**A goal**")
+        state.setdefault("accounts.new_goal.category", GOAL_CATEGORIES[0])
+        state.setdefault("accounts.new_goal.title", "")
+        st.selectbox("Category", GOAL_CATEGORIES, key="accounts.new_goal.category", format_func=str.capitalize)
+        st.text_input("Goal", key="accounts.new_goal.title", placeholder="Become their standard for analytics")
+        st.form_submit_button("Add goal", on_click=_add_goal, args=(account.id,), key="accounts.btn.add_goal")
+
+    goal_titles = {g.id: f"{g.category.capitalize()}: {g.title}" for g in plan.goals}
+    with objective_col.form("accounts.form.new_objective"):
+        st.markdown("**An objective**")
+        prefix = "accounts.new_objective."
+        if prefix + "statement" not in state:
+            _reset_new_objective(account.period_end)
+        if state.get(prefix + "goal") not in goal_titles:
+            state[prefix + "goal"] = next(iter(goal_titles), None)
+        st.selectbox("For the goal", list(goal_titles), key=prefix + "goal", format_func=goal_titles.get)
+        _objective_fields(prefix)
+        st.form_submit_button(
+            "Add objective",
+            on_click=_add_objective,
+            args=(account.period_end,),
+            disabled=not plan.goals,
+            key="accounts.btn.add_objective",
+        )
+
+    objective_titles = {NO_OBJECTIVE: "(none: busywork)", **{o.id: o.statement for o in plan.objectives}}
+    with action_col.form("accounts.form.new_action"):
+        st.markdown("**An action**")
+        prefix = "accounts.new_action."
+        if prefix + "description" not in state:
+            _reset_new_action()
+        if state.get(prefix + "objective") not in objective_titles:
+            state[prefix + "objective"] = plan.objectives[0].id if plan.objectives else NO_OBJECTIVE
+        st.selectbox(
+            "For the objective", list(objective_titles), key=prefix + "objective", format_func=objective_titles.get
+        )
+        st.text_input("Action", key=prefix + "description", placeholder="Map the buying group")
+        owner, due = st.columns(2)
+        owner.text_input("Owner", key=prefix + "owner")
+        due.date_input("Due", key=prefix + "due", format="YYYY-MM-DD")
+        st.selectbox("Status", ACTION_STATUSES, key=prefix + "status", format_func=str.capitalize)
+        st.form_submit_button("Add action", on_click=_add_action, args=(account.id,), key="accounts.btn.add_action")
+
+    st.subheader("Open opportunities")
+    if deals.snapshot_date is None:
+        st.info(
+            "No pipeline snapshot yet — upload one on Team review to list this account's open opportunities here.",
+            icon=":material/info:",
+        )
+    elif not deals.open_deals:
+        st.caption(f"The latest pipeline snapshot ({deals.snapshot_date:%d %b %Y}) has no opportunities for it.")
+    else:
+        st.caption(
+            f"From the latest pipeline snapshot ({deals.snapshot_date:%d %b %Y}): {len(deals.open_deals)} "
+            f"opportunities, {money(deals.open_amount, currency)} in all."
+        )
+        st.dataframe(
+            [
+                {"Deal": d.deal_id, "Owner": d.owner, "Stage": d.stage, "Amount": d.amount, "Close date": d.close_date}
+                for d in deals.open_deals
+            ],
+            hide_index=True,
+            column_config={"Amount": st.column_config.NumberColumn(format="localized")},
+        )
+    if not deals.has_deals:
+        st.caption("No CRM export imported yet — import one on Calibrate to weigh revenue objectives against history.")
+    else:
+        st.caption(
+            f"Won from this account so far: {deals.won_count} deal{'s' if deals.won_count != 1 else ''}, "
+            f"{money(deals.won_amount, currency)}."
+        )
+
+# --------------------------------------------------------------------------- the customer's view
+
+with tab_view:
+    prefix = f"accounts.view.{account.id}."
+    if prefix + "name" not in state:
+        state[prefix + "name"] = account.name
+        state[prefix + "owner"] = account.owner
+        state[prefix + "segment"] = account.segment
+        state[prefix + "start"] = account.period_start
+        state[prefix + "end"] = account.period_end
+        state[prefix + "aims"] = account.aims
+        state[prefix + "priorities"] = "\n".join(account.priorities)
+        state[prefix + "timeframes"] = account.timeframes
+        state[prefix + "risk"] = account.risk_tolerance
+        state[prefix + "notes"] = account.notes
+    with st.form(f"accounts.form.view.{account.id}", border=False):
+        name, owner, segment = st.columns(3)
+        name.text_input("Account name", key=prefix + "name")
+        owner.text_input("Owner", key=prefix + "owner")
+        segment.text_input("Segment", key=prefix + "segment")
+        start, end = st.columns(2)
+        start.date_input("Plan period from", key=prefix + "start", format="YYYY-MM-DD")
+        end.date_input("to", key=prefix + "end", format="YYYY-MM-DD")
+        st.text_area("What they are trying to accomplish", key=prefix + "aims", help="In the customer's words")
+        st.text_area("Their priorities, most important first (one a line)", key=prefix + "priorities")
+        st.text_input("Their timeframes", key=prefix + "timeframes", placeholder="Board decision in March…")
+        st.radio("Their risk tolerance", RISK_TOLERANCES, key=prefix + "risk", horizontal=True)
+        st.text_area("Notes", key=prefix + "notes")
+        st.form_submit_button("Save the customer's view", on_click=_save_view, args=(account,), type="primary")
+    if account.priorities:
+        st.caption("Priorities as saved, ranked:")
+        st.dataframe(
+            [{"Rank": rank, "Priority": p} for rank, p in enumerate(account.priorities, start=1)], hide_index=True
+        )
+
+# --------------------------------------------------------------------------- the planning cycle
+
+with tab_cycle:
+    first, last = fiscal_year_bounds(fiscal_year, start_month)
+    st.selectbox(
+        "Fiscal year",
+        years,
+        key="accounts.pick.fiscal_year",
+        format_func=lambda y: (
+            f"FY{y} ({fiscal_year_bounds(y, start_month)[0]:%b %Y} to {fiscal_year_bounds(y, start_month)[1]:%b %Y})"
+        ),
+        on_change=_remember,
+        args=("accounts.pick.fiscal_year", "accounts.fiscal_year"),
+    )
+    if not cycle:
+        proposed = default_cycle(fiscal_year, start_month, account.owner)
+        st.info(
+            f"No planning cycle set up for FY{fiscal_year} yet. The default schedule runs through the fiscal "
+            "year's third quarter, each step owned by the account owner until you change it:",
+            icon=":material/event:",
+        )
+        st.dataframe(
+            [{"Step": s.name, "Owner": s.owner, "Due": s.due} for s in proposed],
+            hide_index=True,
+            column_config={"Due": st.column_config.DateColumn(format="YYYY-MM-DD")},
+        )
+        st.button(
+            f"Set up the FY{fiscal_year} cycle",
+            key="accounts.btn.set_up_cycle",
+            on_click=_set_up_cycle,
+            args=(account.id, fiscal_year, account.owner),
+            type="primary",
+        )
+    else:
+        late = [s for s in cycle if is_overdue(s.due, s.done_on is not None, today)]
+        if late:
+            st.error(
+                f"{len(late)} step{'s' if len(late) != 1 else ''} overdue: "
+                + "; ".join(f"{s.name} (due {s.due:%d %b %Y}, {md(s.owner) or 'no owner'})" for s in late),
+                icon=":material/alarm:",
+            )
+        else:
+            st.caption("No step is overdue. Type an owner or a date to change it; set the done date when it is done.")
+        editor_key = f"accounts.cycle_editor.{account.id}.{fiscal_year}"
+        table = pd.DataFrame(
+            [
+                {
+                    "Step": s.name,
+                    "Owner": s.owner,
+                    "Due": s.due,
+                    "Done": s.done_on,
+                    "Status": "done" if s.done_on else ("⚠ overdue" if is_overdue(s.due, False, today) else "open"),
+                }
+                for s in cycle
+            ]
+        )
+        st.data_editor(
+            table,
+            key=editor_key,
+            on_change=_save_cycle_edits,
+            args=(account.id, fiscal_year, cycle, editor_key),
+            hide_index=True,
+            num_rows="fixed",
+            disabled=["Step", "Status"],
+            column_config={
+                "Due": st.column_config.DateColumn("Due", format="YYYY-MM-DD", required=True),
+                "Done": st.column_config.DateColumn("Done", format="YYYY-MM-DD"),
+            },
+        )
+        st.caption(f"The five steps: {' → '.join(CYCLE_STEPS)}.")
+
+# --------------------------------------------------------------------------- reviews
+
+with tab_reviews:
+    st.markdown(f"**{status.label}**" + (" — :red[stale]" if status.stale else ""))
+    prefix = "accounts.review."
+    if prefix + "who" not in state:
+        state[prefix + "date"] = today
+        for field in ("who", "what", "notes"):
+            state[prefix + field] = ""
+    with st.form("accounts.form.review"):
+        when, who = st.columns(2)
+        when.date_input("Reviewed on", key=prefix + "date", format="YYYY-MM-DD")
+        who.text_input("Who reviewed it", key=prefix + "who")
+        st.text_input("What changed", key=prefix + "what")
+        st.text_area("Notes", key=prefix + "notes")
+        st.form_submit_button("Add review", on_click=_add_review, args=(account.id,), key="accounts.btn.add_review")
+    if plan.reviews:
+        st.dataframe(
+            [
+                {"Date": r.reviewed_on, "Who": r.reviewer, "What changed": r.what_changed, "Notes": r.notes}
+                for r in plan.reviews
+            ],
+            hide_index=True,
+            column_config={"Date": st.column_config.DateColumn(format="YYYY-MM-DD")},
+        )
+    else:
+        st.caption("No reviews logged yet.")
+
+# --------------------------------------------------------------------------- accountability
+
+with tab_people:
+    names = {p.account.id: p.account.name for p in plans}
+    items = open_items(
+        ((names[account_id], step) for account_id, _, step in store.list_cycle_steps(con) if account_id in names),
+        ((names[p.account.id], a) for p in plans for a in p.actions),
+        today,
+    )
+    if not items:
+        st.success("Nobody owes anything: every planning step and action is done.", icon=":material/task_alt:")
+    else:
+        st.caption("Open planning-cycle steps and actions across every account, per person.")
+        st.dataframe(
+            [
+                {
+                    "Person": load.person,
+                    "Open steps": load.open_steps,
+                    "Overdue steps": load.overdue_steps,
+                    "Open actions": load.open_actions,
+                    "Overdue actions": load.overdue_actions,
+                }
+                for load in accountability(items)
+            ],
+            hide_index=True,
+            key="accounts.accountability",
+        )
+        detail = pd.DataFrame(
+            [
+                {
+                    "Person": i.person,
+                    "Account": i.account,
+                    "What": i.what,
+                    "Kind": i.kind,
+                    "Due": i.due,
+                    "Overdue": "overdue" if i.overdue else "",
+                }
+                for i in items
+            ]
+        )
+        st.dataframe(
+            detail.style.apply(
+                lambda row: ["background-color: #fde2e1" if row["Overdue"] else "" for _ in row], axis=1
+            ),
+            hide_index=True,
+            column_config={"Due": st.column_config.DateColumn(format="YYYY-MM-DD")},
+        )

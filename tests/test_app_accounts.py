@@ -1,0 +1,243 @@
+"""The Accounts page under AppTest: accounts, goals → SMART objectives → actions, the cycle, reviews."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from streamlit.testing.v1 import AppTest
+
+from planner import store
+from planner.accounts import Action, Objective, Review, default_cycle, fiscal_year_of
+from tests.conftest import metric, open_store
+
+TODAY = date.today()
+
+
+def open_accounts(app: AppTest) -> AppTest:
+    app.switch_page("pages/accounts.py").run()
+    assert not app.exception, app.exception
+    return app
+
+
+def texts(app: AppTest) -> str:
+    """Everything the page says in Markdown, captions and alerts, as one string."""
+    parts = [m.value for m in app.markdown] + [c.value for c in app.caption]
+    parts += [e.value for kind in ("info", "warning", "error", "success") for e in getattr(app, kind)]
+    return "\n".join(parts)
+
+
+def add_account(app: AppTest, name: str, owner: str = "Ana Lima") -> None:
+    app.text_input(key="accounts.new.name").input(name)
+    app.text_input(key="accounts.new.owner").input(owner)
+    app.button(key="accounts.btn.add_account").click().run()
+    assert not app.exception, app.exception
+
+
+def seed(database, *, reviewed_days_ago: int | None = None) -> int:
+    """An account with one goal, one objective and two actions, written straight to the store."""
+    start, end = date(TODAY.year, 1, 1), date(TODAY.year, 12, 31)
+    with open_store(database) as con:
+        account = store.add_account(con, "Acme", start, end, owner="Ana Lima")
+        goal = store.add_goal(con, account, "roadmap to revenue", "Expand into the data team")
+        objective = store.add_objective(con, Objective(0, goal, "Win the data team"))
+        store.add_action(con, Action(0, account, "Map the buying group", objective, "Ana Lima", TODAY - timedelta(3)))
+        store.add_action(con, Action(0, account, "Run the pilot", objective, "Ben"))
+        if reviewed_days_ago is not None:
+            store.add_review(con, Review(0, account, TODAY - timedelta(reviewed_days_ago), "Dana", "Targets"))
+    return account
+
+
+def test_an_empty_database_says_how_to_start(app: AppTest) -> None:
+    open_accounts(app)
+    said = texts(app)
+    assert "No accounts yet" in said
+    assert "No CRM export imported yet — upload one on Calibrate" in said
+
+
+def test_building_a_plan_by_hand_rolls_progress_up(app: AppTest) -> None:
+    open_accounts(app)
+    add_account(app, "Globex")
+    assert "Added Globex." in texts(app)
+    assert app.selectbox(key="accounts.pick.account").value is not None
+    assert metric(app, "Plan progress") == "0%"
+
+    app.selectbox(key="accounts.new_goal.category").select("roadmap to revenue")
+    app.text_input(key="accounts.new_goal.title").input("Expand into the data team")
+    app.button(key="accounts.btn.add_goal").click().run()
+    app.text_input(key="accounts.new_objective.statement").input("Win the data team")
+    app.button(key="accounts.btn.add_objective").click().run()
+    for action in ("Map the buying group", "Run the pilot"):
+        app.text_input(key="accounts.new_action.description").input(action)
+        app.button(key="accounts.btn.add_action").click().run()
+    assert not app.exception, app.exception
+    assert metric(app, "Actions done") == "0 of 2"
+    boxes = {box.label.split(" — ")[0]: box for box in app.checkbox if box.key.startswith("accounts.done.")}
+    assert list(boxes) == ["Map the buying group", "Run the pilot"]
+
+    boxes["Map the buying group"].check().run()
+    assert metric(app, "Actions done") == "1 of 2"
+    assert metric(app, "Plan progress") == "50%"
+    assert app.checkbox(key=boxes["Map the buying group"].key).value is True
+
+
+def test_an_objective_shows_the_smart_letters_it_misses_and_why(app: AppTest, database) -> None:
+    seed(database)
+    open_accounts(app)
+    said = texts(app)
+    assert ":green-badge[S] :red-badge[M] :red-badge[A] :red-badge[R] :red-badge[T]" in said
+    assert "Missing **M** (measurable): Needs a metric, a target value and the current value." in said
+    assert "Missing **T** (time-bound): No due date." in said
+
+
+def test_editing_an_objective_fixes_its_smart_letters(app: AppTest, database) -> None:
+    seed(database)
+    open_accounts(app)
+    prefix = "accounts.objective.1."
+    app.text_input(key=prefix + "metric").input("seats")
+    app.number_input(key=prefix + "target").set_value(500)
+    app.number_input(key=prefix + "current").set_value(120)
+    app.text_input(key=prefix + "rationale").input("The pilot team asked for it")
+    app.date_input(key=prefix + "due").set_value(date(TODAY.year, 11, 30))
+    app.button(key="FormSubmitter:accounts.form.objective.1-Save objective").click().run()
+    assert not app.exception, app.exception
+    said = texts(app)
+    assert "Saved the objective." in said
+    assert ":green-badge[S] :green-badge[M] :green-badge[A] :green-badge[R] :green-badge[T]" in said
+    assert "Missing" not in said
+
+
+def test_an_action_with_no_objective_is_flagged_as_busywork(app: AppTest, database) -> None:
+    account = seed(database)
+    with open_store(database) as con:
+        store.add_action(con, Action(0, account, "Golf day"))
+    open_accounts(app)
+    assert "1 action(s) serve no objective" in texts(app)
+    assert any(box.label.startswith("Golf day") for box in app.checkbox)
+
+
+def test_an_overdue_action_is_marked(app: AppTest, database) -> None:
+    seed(database)
+    open_accounts(app)
+    overdue = [box.label for box in app.checkbox if "overdue" in box.label]
+    assert len(overdue) == 1 and overdue[0].startswith("Map the buying group")
+
+
+def test_deleting_a_goal_with_objectives_asks_first_then_removes_them_all(app: AppTest, database) -> None:
+    account = seed(database)
+    open_accounts(app)
+    app.button(key="accounts.btn.delete_goal.1").click().run()
+    assert "Delete this goal with its 1 objective(s) and 2 action(s)?" in texts(app)
+    app.button(key="accounts.btn.delete_goal_no.1").click().run()
+    assert "Delete this goal" not in texts(app)
+    with open_store(database) as con:
+        assert len(store.get_account_plan(con, account).goals) == 1
+
+    app.button(key="accounts.btn.delete_goal.1").click().run()
+    app.button(key="accounts.btn.delete_goal_yes.1").click().run()
+    assert not app.exception, app.exception
+    assert "Deleted the goal with its objectives and their actions." in texts(app)
+    assert "No goals yet" in texts(app)
+    with open_store(database) as con:
+        plan = store.get_account_plan(con, account)
+        assert (plan.goals, plan.objectives, plan.actions) == ((), (), ())
+
+
+def test_a_plan_not_reviewed_for_over_30_days_is_flagged_and_a_review_clears_it(app: AppTest, database) -> None:
+    seed(database, reviewed_days_ago=45)
+    open_accounts(app)
+    listing = app.dataframe[0].value
+    assert listing["Last reviewed"].tolist() == ["Last reviewed 45 days ago"]
+    assert listing["Stale"].tolist() == ["stale"]
+    assert "1 plan not reviewed for more than 30 days." in texts(app)
+
+    app.text_input(key="accounts.review.who").input("Dana")
+    app.text_input(key="accounts.review.what").input("New CIO; goals re-ranked")
+    app.button(key="accounts.btn.add_review").click().run()
+    assert not app.exception, app.exception
+    assert "Review logged." in texts(app)
+    assert app.dataframe[0].value["Stale"].tolist() == [""]
+    assert "**Reviewed today**" in texts(app)
+
+
+def test_the_stale_threshold_is_configurable(app: AppTest, database) -> None:
+    seed(database, reviewed_days_ago=10)
+    open_accounts(app)
+    assert app.dataframe[0].value["Stale"].tolist() == [""]
+    app.number_input(key="accounts.pick.stale_days").set_value(7).run()
+    assert app.dataframe[0].value["Stale"].tolist() == ["stale"]
+
+
+def test_the_planning_cycle_is_set_up_with_the_default_schedule_and_shows_overdue_steps(app: AppTest, database) -> None:
+    account = seed(database)
+    open_accounts(app)
+    year = fiscal_year_of(TODAY)
+    assert f"No planning cycle set up for FY{year} yet" in texts(app)
+    app.button(key="accounts.btn.set_up_cycle").click().run()
+    assert not app.exception, app.exception
+    with open_store(database) as con:
+        assert store.get_cycle(con, account, year) == list(default_cycle(year, 1, "Ana Lima"))
+    late = [s for s in default_cycle(year) if s.due < TODAY]
+    if late:
+        assert f"{len(late)} step{'s' if len(late) != 1 else ''} overdue" in texts(app)
+    else:
+        assert "No step is overdue." in texts(app)
+
+
+def test_accountability_lists_each_persons_open_and_overdue_work(app: AppTest, database) -> None:
+    seed(database)
+    open_accounts(app)
+    people = next(df.value for df in app.dataframe if "Person" in df.value.columns and "Open steps" in df.value)
+    rows = people.set_index("Person")
+    assert rows.loc["Ana Lima", "Open actions"] == 1 and rows.loc["Ana Lima", "Overdue actions"] == 1
+    assert rows.loc["Ben", "Open actions"] == 1 and rows.loc["Ben", "Overdue actions"] == 0
+
+
+def test_the_customers_view_is_saved_and_typed_markup_stays_text(app: AppTest, database) -> None:
+    account = seed(database)
+    open_accounts(app)
+    prefix = f"accounts.view.{account}."
+    app.text_area(key=prefix + "aims").input("Halve month-end reporting")
+    app.text_area(key=prefix + "priorities").input("Speed\nCost\n<b>Security</b>")
+    app.radio(key=prefix + "risk").set_value("low")
+    app.text_input(key=prefix + "name").input("Acme **bold** <script>alert(1)</script>")
+    app.button(key=f"FormSubmitter:accounts.form.view.{account}-Save the customer's view").click().run()
+    assert not app.exception, app.exception
+    assert "Saved the account and the customer's view." in texts(app)
+    with open_store(database) as con:
+        saved = store.get_account_plan(con, account).account
+    assert (saved.aims, saved.priorities, saved.risk_tolerance) == (
+        "Halve month-end reporting",
+        ("Speed", "Cost", "<b>Security</b>"),
+        "low",
+    )
+    assert app.subheader[1].value == "Acme \\*\\*bold\\*\\* \\<script\\>alert\\(1\\)\\</script\\>"
+    assert app.dataframe[0].value["Account"].tolist() == ["Acme **bold** <script>alert(1)</script>"]
+
+
+def test_crm_accounts_are_imported_and_missing_pipeline_is_said_plainly(app: AppTest, database) -> None:
+    with open_store(database) as con:
+        con.execute(
+            "INSERT INTO deals (profile_id, deal_id, owner, account, stage, outcome, amount) VALUES"
+            " (1, 'd1', 'Ana Lima', 'Initech', 'Won', 'won', 50000), (1, 'd2', 'Ben', 'Hooli', 'Lost', 'lost', 9000)"
+        )
+    open_accounts(app)
+    assert app.multiselect(key="accounts.import_pick").value == ["Hooli", "Initech"]
+    app.button(key="accounts.btn.import").click().run()
+    assert not app.exception, app.exception
+    assert "Imported 2 accounts from the CRM export." in texts(app)
+    assert app.dataframe[0].value["Owner"].tolist() == ["Ben", "Ana Lima"]
+    app.selectbox(key="accounts.pick.account").select("Initech").run()
+    said = texts(app)
+    assert "No pipeline snapshot yet — upload one on Team review" in said
+    assert "Won from this account so far: 1 deal, $50,000." in said
+
+
+def test_the_chosen_account_survives_a_page_switch(app: AppTest, database) -> None:
+    seed(database)
+    with open_store(database) as con:
+        store.add_account(con, "Zeta", date(TODAY.year, 1, 1), date(TODAY.year, 12, 31))
+    open_accounts(app)
+    app.selectbox(key="accounts.pick.account").select("Zeta").run()
+    app.switch_page("pages/plan.py").run()
+    open_accounts(app)
+    assert app.subheader[1].value == "Zeta"  # the plan shown is Zeta's
