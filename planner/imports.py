@@ -17,12 +17,14 @@ import io
 import math
 import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from planner.milestones import WeekActual
 
@@ -600,7 +602,7 @@ def read_table(data: bytes, filename: str = "export.csv", sheet: str | None = No
             f"The file is {len(data) / 2**20:,.0f} MB; the limit is {MAX_EXPORT_BYTES / 2**20:,.0f} MB. "
             "Export fewer columns or one year at a time."
         )
-    if not data.strip():
+    if not data[:65_536].strip() and not data.strip():  # the prefix settles it without copying a big file
         raise ImportFailure("The file is empty.")
     if data[:4] == b"PK\x03\x04" or filename.lower().endswith((".xlsx", ".xlsm")):
         rows, sheets, chosen = _read_xlsx(data, sheet)
@@ -617,7 +619,62 @@ def read_table(data: bytes, filename: str = "export.csv", sheet: str | None = No
         text, encoding = data.decode("latin-1"), "Latin-1"
     text = text.replace("\x00", "")
     delimiter = _sniff_delimiter(text)
-    with warnings.catch_warnings(record=True) as caught:
+    frame = _read_csv_fast(text, delimiter)
+    caught: list[warnings.WarningMessage] = []
+    if frame is None:
+        frame = _read_csv_checked(text, delimiter, caught)
+    skipped = sorted(int(m.group(1)) for w in caught for m in re.finditer(r"[Ss]kipping line (\d+)", str(w.message)))
+    frame = frame.fillna("").astype("str")
+    numbers = np.arange(1, len(frame) + 1, dtype=np.int64)
+    for line in skipped:  # each skipped line pushes every later row down one
+        numbers[numbers >= line] += 1
+    filled = np.zeros(len(frame), dtype=bool)
+    for column in frame.columns:  # a row's first non-blank cell settles it, usually in the first column
+        todo = ~filled
+        if not todo.any():
+            break
+        filled[todo] = (frame.loc[todo, column].str.strip() != "").to_numpy()
+    if not filled.all():
+        frame, numbers = frame[filled], numbers[filled]
+    if frame.empty:
+        raise ImportFailure("The file is empty.")
+    header = _unique_headers(frame.iloc[0].tolist())
+    body = frame.iloc[1:].reset_index(drop=True)
+    body.columns = header
+    problems = tuple(
+        RowProblem(line, "", f"This line has more cells than the header's {len(header)}; it was left out.")
+        for line in skipped[:MAX_LISTED_PROBLEMS]
+    )
+    name = {",": "“,”", ";": "“;”", "\t": "tab", "|": "“|”"}[delimiter]
+    return RawTable(body, numbers[1:], filename, f"CSV, {name}-separated, {encoding}", problems=problems)
+
+
+def _read_csv_fast(text: str, delimiter: str) -> pd.DataFrame | None:
+    """Arrow's multi-threaded CSV reader, for the common clean file; None when the file needs the careful path.
+
+    Arrow skips blank lines (so row numbers would drift) and stops at the first ragged row
+    (where the careful reader reports each one): such files go the careful way.
+    """
+    if re.search(r"\n[ \t\r]*\n", text):
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return pd.read_csv(
+                io.BytesIO(text.encode("utf-8")),
+                sep=delimiter,
+                dtype=str,
+                keep_default_na=False,
+                engine="pyarrow",
+                header=None,
+            )
+    except Exception:  # any refusal just means: read it the careful way
+        return None
+
+
+def _read_csv_checked(text: str, delimiter: str, caught: list[warnings.WarningMessage]) -> pd.DataFrame:
+    """pandas' C reader: keeps blank lines for the row count and reports every line with too many cells."""
+    with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
         try:
             frame = pd.read_csv(
@@ -634,24 +691,8 @@ def read_table(data: bytes, filename: str = "export.csv", sheet: str | None = No
             )
         except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, csv.Error) as error:
             raise ImportFailure(f"The file could not be read as CSV: {str(error).strip().splitlines()[0]}") from None
-    skipped = sorted(int(m.group(1)) for w in caught for m in re.finditer(r"[Ss]kipping line (\d+)", str(w.message)))
-    frame = frame.fillna("").astype("str")
-    numbers = np.arange(1, len(frame) + 1, dtype=np.int64)
-    for line in skipped:  # each skipped line pushes every later row down one
-        numbers[numbers >= line] += 1
-    filled = (frame.apply(lambda col: col.str.strip() != "")).any(axis=1).to_numpy()
-    frame, numbers = frame[filled], numbers[filled]
-    if frame.empty:
-        raise ImportFailure("The file is empty.")
-    header = _unique_headers(frame.iloc[0].tolist())
-    body = frame.iloc[1:].reset_index(drop=True)
-    body.columns = header
-    problems = tuple(
-        RowProblem(line, "", f"This line has more cells than the header's {len(header)}; it was left out.")
-        for line in skipped[:MAX_LISTED_PROBLEMS]
-    )
-    name = {",": "“,”", ";": "“;”", "\t": "tab", "|": "“|”"}[delimiter]
-    return RawTable(body, numbers[1:], filename, f"CSV, {name}-separated, {encoding}", problems=problems)
+    caught.extend(seen)
+    return frame
 
 
 def detect_mapping(columns: Sequence[str], preset: str | None = None) -> Mapping:
@@ -745,8 +786,9 @@ def date_order_needed(*columns: pd.Series) -> str | None:
     """
     firsts, seconds = [], []
     for column in columns:
-        parts = column.astype("str").str.strip().str.extract(_SLASHED)
-        parts = parts.dropna()
+        text = column.astype("str").str.strip()
+        text = text[(text != "") & ~text.str.match(_ISO)]  # ISO dates settle nothing; skip them before the regex
+        parts = text.str.extract(_SLASHED).dropna()
         if not parts.empty:
             firsts.append(pd.to_numeric(parts[0]))
             seconds.append(pd.to_numeric(parts[1]))
@@ -760,6 +802,20 @@ def date_order_needed(*columns: pd.Series) -> str | None:
     return "ambiguous"
 
 
+def _iso_days(text: pd.Series) -> pd.Series | None:
+    """Every "YYYY-MM-DD…" cell as a day, in one pass of Arrow's compute kernels (NaT elsewhere).
+
+    The common case of a large export; None when the cells are not Arrow strings, so the caller
+    takes the general path.
+    """
+    try:
+        cells = pa.array(text, type=pa.string())
+        days = pc.strptime(pc.utf8_slice_codeunits(cells, 0, 10), format="%Y-%m-%d", unit="s", error_is_null=True)
+    except (pa.ArrowException, TypeError, ValueError):
+        return None
+    return pd.Series(days.to_numpy(zero_copy_only=False), index=text.index, dtype="datetime64[s]")
+
+
 def parse_dates(cells: pd.Series, order: str = "MDY") -> pd.Series:
     """Dates from ISO dates or datetimes ("2024-01-22T16:14:25.000+0000"), or slashed in ``order``
     ("2/23/26 4:05 PM"); NaT for blanks and for anything else. Times are dropped: a deal closes on a day.
@@ -768,10 +824,14 @@ def parse_dates(cells: pd.Series, order: str = "MDY") -> pd.Series:
     [Timestamp('2024-01-22 00:00:00'), Timestamp('2026-02-23 00:00:00'), NaT, NaT]
     """
     text = cells.astype("str").str.strip()
-    result = pd.Series(pd.NaT, index=text.index, dtype="datetime64[s]")
-    iso = text.str.match(_ISO)
-    if iso.any():
-        result[iso] = pd.to_datetime(text[iso].str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
+    result = _iso_days(text)
+    if result is None:
+        result = pd.Series(pd.NaT, index=text.index, dtype="datetime64[s]")
+        iso = text.str.match(_ISO)
+        if iso.any():
+            result[iso] = pd.to_datetime(text[iso].str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
+    else:
+        iso = result.notna()
     rest = ~iso & (text != "")
     if rest.any():
         parts = text[rest].str.extract(_SLASHED).dropna()
@@ -926,32 +986,32 @@ def read_deals(
     bad = pd.Series(False, index=raw.index)
     notes: list[str] = []
 
-    def flag(mask: pd.Series, column: str, reasons: pd.Series | str) -> None:
+    def flag(mask: pd.Series, column: str, reasons: Callable[[pd.Series], pd.Series] | str) -> None:
+        """``reasons(mask)`` words the flagged rows only: a clean million-row file builds no messages."""
         nonlocal bad
         mask = mask.fillna(False).astype(bool)
         if not mask.any():
             return
         bad = bad | mask
-        reason = reasons[mask] if isinstance(reasons, pd.Series) else reasons
+        reason = reasons(mask) if callable(reasons) else reasons
         problems.append(pd.DataFrame({"row": table.row_numbers[mask.to_numpy()], "column": column, "reason": reason}))
 
     def text(name: str) -> pd.Series:
         return raw[cols[name]].astype("str").str.strip() if name in cols else pd.Series("", index=raw.index)
 
     deals = pd.DataFrame({"row": table.row_numbers}, index=raw.index)
-    deals["deal_id"] = (
-        text("deal_id")
-        if "deal_id" in cols
-        else pd.Series(table.row_numbers, index=raw.index).map(lambda n: f"row {n}")
-    )
+    by_row = "row " + pd.Series(table.row_numbers, index=raw.index).astype("str")
+    deals["deal_id"] = text("deal_id") if "deal_id" in cols else by_row
+    # A blank ID is no ID: such deals stay apart (a profile stores one row per deal ID).
+    deals["deal_id"] = deals["deal_id"].where(deals["deal_id"] != "", by_row)
     deals["owner"] = text("owner")
     deals["account"] = text("account")
     deals["stage"] = text("stage")
 
     amount_text = text("amount")
     amounts = parse_amounts(amount_text)
-    flag(amounts.isna() & (amount_text != ""), cols["amount"], _quoted(amount_text) + " is not an amount.")
-    flag(amounts < 0, cols["amount"], _quoted(amount_text) + " is negative: amounts must be 0 or more.")
+    flag(amounts.isna() & (amount_text != ""), cols["amount"], lambda m: _quoted(amount_text[m]) + " is not an amount.")
+    flag(amounts < 0, cols["amount"], lambda m: _quoted(amount_text[m]) + " is negative: amounts must be 0 or more.")
     deals["amount"] = amounts
 
     for name in ("created", "closed", "won_time", "lost_time"):
@@ -961,14 +1021,16 @@ def read_deals(
             flag(
                 parsed.isna() & (cells != ""),
                 cols[name],
-                _quoted(cells)
-                + f" is not a date: use YYYY-MM-DD or {'MM/DD/YYYY' if date_order == 'MDY' else 'DD/MM/YYYY'}.",
+                lambda m, cells=cells: (
+                    _quoted(cells[m])
+                    + f" is not a date: use YYYY-MM-DD or {'MM/DD/YYYY' if date_order == 'MDY' else 'DD/MM/YYYY'}."
+                ),
             )
         deals[name] = parsed
     for stage, column in mapping.entered.items():
         cells = raw[column].astype("str").str.strip()
         parsed = parse_dates(cells, date_order)
-        flag(parsed.isna() & (cells != ""), column, _quoted(cells) + " is not a date.")
+        flag(parsed.isna() & (cells != ""), column, lambda m, cells=cells: _quoted(cells[m]) + " is not a date.")
         deals[f"__entered__{stage}"] = parsed
 
     if mapping.preset == "salesforce_history" and "deal_id" in cols:
@@ -980,12 +1042,13 @@ def read_deals(
     # Outcome: an explicit status wins over flags, flags over the stage's name.
     stages_seen = [s for s in pd.unique(deals["stage"]) if s]
     outcome_map = {s: (outcome_map or {}).get(s) or guess_outcome(s) for s in stages_seen}
-    outcome = deals["stage"].map(outcome_map)
+    # object, not float: with no stage named at all the map gives NaN floats, which "won" / "open" cannot fill.
+    outcome = deals["stage"].map(outcome_map).astype("object")
     if "status" in cols:
         status = text("status").loc[deals.index].str.casefold() if mapping.preset != "salesforce_history" else None
         if status is not None:
             known = status.isin(OUTCOMES)
-            flag(~known & (status != ""), cols["status"], _quoted(status) + " is not open, won or lost.")
+            flag(~known & (status != ""), cols["status"], lambda m: _quoted(status[m]) + " is not open, won or lost.")
             outcome = status.where(known & (status != ""), outcome)
     if "is_won" in cols and mapping.preset != "salesforce_history":
         won_flag = parse_flags(text("is_won"))
@@ -997,7 +1060,7 @@ def read_deals(
             outcome = outcome.where(~lost, "lost").where(~still_open, "open")
     no_outcome = outcome.isna()
     flag(no_outcome & (deals["stage"] == ""), cols.get("stage") or cols.get("status") or "", "The stage is empty.")
-    deals["outcome"] = outcome.fillna("open")
+    deals["outcome"] = outcome.fillna("open").astype("str")
 
     if "won_time" in cols or "lost_time" in cols:
         deals["closed"] = deals["closed"].where(
@@ -1008,23 +1071,26 @@ def read_deals(
     flag(
         closes_early,
         cols.get("closed", cols.get("won_time", "")),
-        "Closes on "
-        + deals["closed"].dt.strftime("%Y-%m-%d").fillna("")
-        + ", before it was created on "
-        + deals["created"].dt.strftime("%Y-%m-%d").fillna("")
-        + ".",
+        lambda m: (
+            "Closes on "
+            + deals["closed"][m].dt.strftime("%Y-%m-%d").fillna("")
+            + ", before it was created on "
+            + deals["created"][m].dt.strftime("%Y-%m-%d").fillna("")
+            + "."
+        ),
     )
     if "deal_id" in cols and mapping.preset != "salesforce_history":
-        first_row = deals.groupby("deal_id")["row"].transform("min")
         repeated = deals.duplicated("deal_id", keep="first") & (deals["deal_id"] != "")
         flag(
             repeated,
             cols["deal_id"],
-            "Deal ID "
-            + _quoted(deals["deal_id"])
-            + " already appeared in row "
-            + first_row.astype("str")
-            + "; only the first is used.",
+            lambda m: (
+                "Deal ID "
+                + _quoted(deals["deal_id"][m])
+                + " already appeared in row "
+                + deals["deal_id"][m].map(deals.drop_duplicates("deal_id").set_index("deal_id")["row"]).astype("str")
+                + "; only the first is used."
+            ),
         )
 
     good = deals[~bad].copy()
