@@ -13,6 +13,7 @@ import duckdb
 import streamlit as st
 
 from planner import store
+from planner.demo import demo_team
 from planner.funnel import DEFAULT_STAGES, DEFAULT_WON_STAGE, default_period
 
 #: Session-state keys with this prefix hold page inputs that must survive a page switch.
@@ -79,6 +80,13 @@ def page_defaults() -> dict[str, object]:
         "calibrate.saved_id": None,
         "calibrate.save_error": None,
         "calibrate.confirm_delete": None,
+        # Team review: the team on screen, the day it is judged on, and the two snapshots compared.
+        "team.name": None,
+        "team.as_of": date.today(),
+        "team.from_snapshot": None,
+        "team.to_snapshot": None,
+        "team.snapshot_date": date.today(),
+        "team.open_track": None,
     }
 
 
@@ -103,6 +111,16 @@ def db() -> duckdb.DuckDBPyConnection:
         raise  # st.stop() raises; this keeps type checkers honest
 
 
+def load_demo() -> None:
+    """Button callback: fill an empty database with the demo team, its plans, actuals and pipeline snapshots."""
+    try:
+        store.load_team(db(), demo_team(date.today()))
+    except store.StoreError as error:
+        st.toast(str(error), icon=":material/error:")
+    else:
+        st.toast("Demo team loaded: four reps part-way through this quarter.", icon=":material/check:")
+
+
 def main() -> None:
     """One script run: state defaults, kept inputs, navigation, shared sidebar, the page."""
     setattr(sys.modules["__main__"], _ENTERED, True)
@@ -114,6 +132,7 @@ def main() -> None:
         [
             st.Page("pages/plan.py", title="Plan", icon=":material/flag:", default=True),
             st.Page("pages/track.py", title="Track", icon=":material/monitoring:"),
+            st.Page("pages/team.py", title="Team review", icon=":material/groups:"),
             st.Page("pages/calibrate.py", title="Calibrate", icon=":material/tune:"),
             st.Page("pages/accounts.py", title="Accounts", icon=":material/handshake:"),
             st.Page("pages/guide.py", title="How it works", icon=":material/menu_book:"),

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import streamlit as st
 
 import app
 from planner import store
 from planner.charts import burnup_chart
-from planner.demo import demo_team
 from planner.funnel import build_plan
 from planner.imports import read_actuals_csv
 from planner.milestones import (
@@ -27,15 +24,6 @@ from planner.units import money
 app.enter_from_page()
 
 state = st.session_state
-
-
-def _load_demo() -> None:
-    try:
-        store.load_team(app.db(), demo_team(date.today()))
-    except store.StoreError as error:
-        st.toast(str(error), icon=":material/error:")
-    else:
-        st.toast("Demo team loaded: four reps part-way through this quarter.", icon=":material/check:")
 
 
 def _save_edits(plan_id: int, table_key: str, editor_key: str, won_stage: str, stage_names: list[str]) -> None:
@@ -57,7 +45,9 @@ def _empty_state() -> None:
         "There are no saved plans yet. Save one on the **Plan** page, or load a demo team to see tracking at work.",
         icon=":material/info:",
     )
-    st.button("Load demo data", icon=":material/group_add:", key="btn.load_demo", on_click=_load_demo, type="primary")
+    st.button(
+        "Load demo data", icon=":material/group_add:", key="btn.load_demo", on_click=app.load_demo, type="primary"
+    )
 
 
 st.title("Track actuals against the plan")

@@ -23,6 +23,8 @@ __all__ = [
     "histogram_chart",
     "levers_chart",
     "seasonality_chart",
+    "team_burnup_chart",
+    "waterfall_chart",
     "what_if_heatmap",
 ]
 
@@ -397,5 +399,104 @@ def seasonality_chart(shares: Sequence[float]) -> go.Figure:
             "title": {"text": "Seasonality: share of won amount by month"},
             "showlegend": False,
             "yaxis": {"ticksuffix": "%", "gridcolor": "#eee"},
+        },
+    )
+
+
+# --------------------------------------------------------------------------- team review
+
+
+def waterfall_chart(
+    start_total: float, causes: Sequence[tuple[str, float]], end_total: float, start_label: str, end_label: str,
+    currency: str = "USD",
+) -> go.Figure:  # fmt: skip
+    """Last week's pipeline total to this week's, by cause: new, pulled in, amounts, slipped, won, lost, dropped."""
+    symbol = CURRENCIES.get(currency, "")
+    labels = [start_label, *[name.capitalize() for name, _ in causes], end_label]
+    values = [start_total, *[value for _, value in causes], end_total]
+    trace = {
+        "type": "waterfall",
+        "x": labels,
+        "y": values,
+        "measure": ["absolute", *["relative"] * len(causes), "total"],
+        "text": [
+            f"{'+' if v >= 0 else '-'}{symbol}{abs(v):,.0f}" if 0 < i < len(values) - 1 else f"{symbol}{v:,.0f}"
+            for i, v in enumerate(values)
+        ],
+        "textposition": "outside",
+        "increasing": {"marker": {"color": _GREEN}},
+        "decreasing": {"marker": {"color": _RED}},
+        "totals": {"marker": {"color": PALETTE[1]}},
+        "connector": {"line": {"color": "#c0c0c0", "width": 1}},
+        "hovertemplate": f"%{{x}}: {symbol}%{{y:,.0f}}<extra></extra>",
+    }
+    return _figure(
+        [trace],
+        {
+            "height": 380,
+            "title": {"text": "What moved the pipeline closing in the period"},
+            "showlegend": False,
+            "yaxis": {"tickprefix": symbol, "tickformat": ",.0f", "gridcolor": "#eee"},
+        },
+    )
+
+
+def team_burnup_chart(
+    booked: Any, milestones: Any, target: float, reps: Sequence[str], period: tuple[date, date], currency: str = "USD"
+) -> go.Figure:
+    """The team's cumulative booked against its summed milestones and target, with the chosen reps' lines.
+
+    ``booked`` has columns week, rep, booked (the team as rep "Team"); ``milestones`` due, cumulative.
+    """
+    symbol = CURRENCIES.get(currency, "")
+    traces: list[dict[str, Any]] = [
+        {
+            "type": "scatter",
+            "x": list(period),
+            "y": [target, target],
+            "mode": "lines",
+            "name": "Team target",
+            "line": {"color": PALETTE[0], "width": 1.5, "dash": "dash"},
+            "hovertemplate": f"Team target {symbol}%{{y:,.0f}}<extra></extra>",
+        },
+        {
+            "type": "scatter",
+            "x": [period[0], *list(milestones["due"])],
+            "y": [0.0, *list(milestones["cumulative"])],
+            "mode": "lines+markers",
+            "line": {"shape": "hv", "color": _GREY, "width": 1.5},
+            "name": "Team milestones",
+            "hovertemplate": f"Milestone %{{x|%d %b}}: {symbol}%{{y:,.0f}}<extra></extra>",
+        },
+    ]
+    colours = [PALETTE[1], _AMBER, PALETTE[2], "#7e57c2", "#26a69a", "#8d6e63"]
+    for i, rep in enumerate(["Team", *[r for r in reps if r != "Team"]]):
+        rows = booked[booked["rep"] == rep]
+        if rows.empty:
+            continue
+        # Booked by the end of each week: plotted on the week's Friday.
+        x = [w + timedelta(days=4) for w in rows["week"]]
+        traces.append(
+            {
+                "type": "scatter",
+                "x": [period[0], *x],
+                "y": [0.0, *list(rows["booked"])],
+                "mode": "lines+markers",
+                "name": rep,
+                "line": {
+                    "color": _GREEN if rep == "Team" else colours[(i - 1) % len(colours)],
+                    "width": 3 if rep == "Team" else 1.5,
+                },
+                "hovertemplate": f"{rep}, %{{x|%d %b}}: {symbol}%{{y:,.0f}} booked<extra></extra>",
+            }
+        )
+    return _figure(
+        traces,
+        {
+            "height": 400,
+            "title": {"text": "Team burn-up: booked against milestones"},
+            "legend": {"orientation": "h", "y": -0.15},
+            "yaxis": {"tickprefix": symbol, "tickformat": ",.0f", "gridcolor": "#eee"},
+            "xaxis": {"range": [period[0], period[1] + timedelta(days=1)]},
         },
     )

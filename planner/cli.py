@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import date
 from typing import Any, NoReturn
+
+import duckdb
 
 from planner import store
 from planner.calibrate import CalibrationError, calibrate_export, summary_dict
@@ -28,6 +31,7 @@ from planner.funnel import (
 )
 from planner.imports import DATE_ORDERS, PRESET_NAMES, ImportFailure
 from planner.milestones import CADENCES, SHAPES, MilestoneError, build_milestones, plan_pace, recovery_plan
+from planner.team import STATUS_RULE, RepReview, team_review
 from planner.units import ratio_label
 
 __all__ = ["main", "plan_to_dict"]
@@ -138,6 +142,19 @@ def _parser() -> argparse.ArgumentParser:
     track.add_argument("--json", action="store_true", help="print the figures as JSON")
     track.set_defaults(handler=_track_command, subparser=track)
 
+    review = commands.add_parser(
+        "review",
+        help="the manager's weekly review of a team, from the database",
+        description="One row per rep (target, booked, milestone to date, attainment, pipeline, coverage, "
+        "projections, status) and the team's totals, worst first.",
+        epilog="example: backplan review --team 'Mid-Market East' --json",
+    )
+    review.add_argument("--team", required=True, help="the team's name, as on the Team review page")
+    review.add_argument("--as-of", type=_iso_date, help="the day to judge it on, YYYY-MM-DD (default today)")
+    review.add_argument("--db", help="database file (default: BACKPLAN_DB, else data/backplan.duckdb)")
+    review.add_argument("--json", action="store_true", help="print the review as JSON")
+    review.set_defaults(handler=_review_command, subparser=review)
+
     calibrate = commands.add_parser(
         "calibrate",
         help="ratios from a CRM export (CSV or .xlsx)",
@@ -151,6 +168,28 @@ def _parser() -> argparse.ArgumentParser:
     )
     calibrate.add_argument("--json", action="store_true", help="print JSON")
     calibrate.set_defaults(handler=_calibrate_command, subparser=calibrate)
+
+    backup = commands.add_parser(
+        "backup",
+        help="copy the whole database into a new folder (DuckDB EXPORT DATABASE)",
+        description="Copy every plan, actual, profile and account plan into FOLDER, which must be new or empty: "
+        "SQL scripts and one Parquet file per table. Restore it with `backplan restore`.",
+        epilog="example: backplan backup backups/$(date +%%F)",
+    )
+    backup.add_argument("folder", help="where to write the backup (a new or empty folder)")
+    backup.add_argument("--db", help="database file (default: BACKPLAN_DB, else data/backplan.duckdb)")
+    backup.set_defaults(handler=_backup_command, subparser=backup)
+
+    restore = commands.add_parser(
+        "restore",
+        help="build a new database file from a backup folder",
+        description="Build a new database file from a `backplan backup` folder; an existing file is never "
+        "overwritten. Point BACKPLAN_DB at the new file and restart the app.",
+        epilog="example: backplan restore backups/2026-11-22 --to data/restored.duckdb",
+    )
+    restore.add_argument("folder", help="the backup folder")
+    restore.add_argument("--to", required=True, metavar="PATH", help="the new database file to create")
+    restore.set_defaults(handler=_restore_command, subparser=restore)
     return parser
 
 
@@ -271,9 +310,10 @@ def _milestones_command(args: argparse.Namespace, parser: argparse.ArgumentParse
     return 0
 
 
-def _track_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+def _open_read_only(args: argparse.Namespace, parser: argparse.ArgumentParser) -> duckdb.DuckDBPyConnection:
+    """The database for reading, or exit 1 with one line that says why not."""
     try:
-        con = store.connect(args.db, read_only=True)
+        return store.connect(args.db, read_only=True)
     except store.StoreError as error:
         parser.exit(1, f"{parser.prog}: error: {error}\n")
     except Exception as error:
@@ -282,6 +322,63 @@ def _track_command(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
             f"{parser.prog}: error: could not open the database ({str(error).splitlines()[0]}); "
             "if the app has it open for writing, use the app or try again when it is closed\n",
         )
+
+
+def _review_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    as_of = args.as_of or date.today()
+    con = _open_read_only(args, parser)
+    try:
+        teams = [name for name, _ in store.list_teams(con)]
+        if args.team not in teams:
+            known = ", ".join(teams) or "none yet"
+            parser.exit(1, f"{parser.prog}: error: there is no team {args.team!r}; teams: {known}\n")
+        reps = store.review_inputs(con, args.team, as_of)
+        snapshot_date = store.latest_snapshot_date(con, args.team, as_of)
+        pipeline = store.get_snapshot(con, args.team, snapshot_date) if snapshot_date else None
+    finally:
+        con.close()
+    review = team_review(reps, as_of, pipeline)
+
+    def row(r: RepReview) -> dict[str, Any]:
+        return {
+            "rep": r.rep,
+            "plan": r.plan_name,
+            "status": r.status,
+            "target": r.target,
+            "booked": r.booked,
+            "milestone_to_date": r.milestone,
+            "attainment": r.attainment,
+            "ahead_behind": r.gap,
+            "pipeline_in_period": r.pipeline,
+            "coverage_of_remaining": None if math.isinf(r.coverage) else r.coverage,
+            "required_coverage": r.required_coverage,
+            "run_rate_projection": r.run_rate_projection,
+            "weighted_projection": r.weighted_projection,
+        }
+
+    report = {
+        "team": args.team,
+        "as_of": as_of.isoformat(),
+        "pipeline_snapshot": snapshot_date.isoformat() if snapshot_date else None,
+        "status_rule": STATUS_RULE.replace("**", ""),
+        "totals": row(review.totals),
+        "rows": [row(r) for r in review.rows],
+    }
+    if args.json:
+        json.dump(report, sys.stdout, indent=2)
+        print()
+        return 0
+    print(f"{args.team} on {as_of}: {review.totals.booked:,.0f} of {review.totals.target:,.0f} booked")
+    for r in review.rows:
+        print(
+            f"  {r.status:<9} {r.rep}: {r.attainment:.0%}, {r.gap:+,.0f} against the milestone, coverage "
+            f"{'—' if math.isinf(r.coverage) else f'{r.coverage:.1f}×'} of {r.required_coverage:g}× needed"
+        )
+    return 0
+
+
+def _track_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    con = _open_read_only(args, parser)
     try:
         saved = store.get_plan(con, args.plan)
         if saved is None:
@@ -388,6 +485,34 @@ def _calibrate_command(args: argparse.Namespace, parser: argparse.ArgumentParser
     print(f"suggested coverage {'—' if coverage is None else f'{coverage:.1f}×'}")
     for note in result.notes:
         print(f"note: {note}")
+    return 0
+
+
+def _backup_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    try:
+        con = store.connect(args.db)
+    except store.StoreError as error:
+        parser.exit(1, f"{parser.prog}: error: {error}\n")
+    try:
+        folder = store.backup(con, args.folder)
+    except store.StoreError as error:
+        parser.exit(1, f"{parser.prog}: error: {error}\n")
+    except (OSError, duckdb.Error) as error:
+        parser.exit(1, f"{parser.prog}: error: could not write the backup: {str(error).splitlines()[0]}\n")
+    finally:
+        con.close()
+    print(f"backed up {args.db or store.default_path()} to {folder}")
+    return 0
+
+
+def _restore_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    try:
+        target = store.restore(args.folder, args.to)
+    except store.StoreError as error:
+        parser.exit(1, f"{parser.prog}: error: {error}\n")
+    except (OSError, duckdb.Error) as error:
+        parser.exit(1, f"{parser.prog}: error: could not restore: {str(error).splitlines()[0]}\n")
+    print(f"restored {args.folder} into {target}; set BACKPLAN_DB={target} and restart the app to use it")
     return 0
 
 

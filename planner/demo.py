@@ -14,7 +14,7 @@ there to see.  The same ``today`` and seed always give the same team.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import numpy as np
@@ -23,7 +23,16 @@ import pandas as pd
 from planner.funnel import PlanInputs, Stage, build_plan
 from planner.milestones import WeekActual
 
-__all__ = ["DEMO_PIPELINE", "DemoPlan", "DemoRep", "DemoTeam", "demo_crm_export", "demo_team", "quarter_of"]
+__all__ = [
+    "DEMO_PIPELINE",
+    "DemoPlan",
+    "DemoRep",
+    "DemoTeam",
+    "demo_crm_export",
+    "demo_snapshots",
+    "demo_team",
+    "quarter_of",
+]
 
 SEED = 2026
 TEAM = "Mid-Market East"
@@ -49,6 +58,9 @@ class DemoPlan:
 class DemoTeam:
     reps: tuple[DemoRep, ...]
     plans: tuple[DemoPlan, ...]
+    team: str = TEAM
+    #: weekly pipeline snapshots, oldest first: (Monday, deals); frames do not compare with ==
+    snapshots: tuple[tuple[date, pd.DataFrame], ...] = field(default=(), compare=False)
 
 
 # name, target, deal size, milestone shape, how well they sell against plan
@@ -96,7 +108,93 @@ def demo_team(today: date, seed: int = SEED) -> DemoTeam:
             }
             weeks.append(WeekActual(week_start, revenue, deals, counts))
         plans.append(DemoPlan(name, label, inputs, shape, tuple(weeks)))
-    return DemoTeam(tuple(reps), tuple(plans))
+    return DemoTeam(tuple(reps), tuple(plans), TEAM, demo_snapshots(today, seed))
+
+
+#: Ana keeps a fat pipeline, so the review shows one rep on track in every way.
+_PIPELINE_SCALE = {"Ana Lima": 3.0}
+
+
+def demo_snapshots(today: date, seed: int = SEED, weeks: int = 4) -> tuple[tuple[date, pd.DataFrame], ...]:
+    """The demo team's open pipeline on the last ``weeks`` Mondays, moving the way pipelines do.
+
+    Each week deals advance or fall back a stage, close dates slip or are pulled in, amounts change,
+    some deals are won, lost or drop out, and new ones arrive; one deal per rep slips every week.
+
+    >>> snaps = demo_snapshots(date(2026, 11, 22))
+    >>> [d.isoformat() for d, _ in snaps], len(snaps[0][1])
+    (['2026-10-26', '2026-11-02', '2026-11-09', '2026-11-16'], 48)
+    """
+    rng = np.random.default_rng(seed + 1)
+    end = quarter_of(today)[1]
+    monday = today - timedelta(days=today.weekday())
+    dates = [monday - timedelta(weeks=k) for k in range(weeks - 1, -1, -1)]
+    stages = [name for name, _, _ in DEMO_PIPELINE]
+    deals: dict[str, dict] = {}
+    counter = 0
+
+    def new_deal(owner: str, chronic: bool = False) -> None:
+        nonlocal counter
+        counter += 1
+        close = dates[0] + timedelta(days=int(rng.integers(7, 80)))
+        deals[f"D-{counter:04d}"] = {
+            "owner": owner,
+            "account": f"Company {int(rng.integers(1, 60))}",
+            "stage": stages[int(rng.integers(0, len(stages)))],
+            "outcome": "open",
+            "amount": float(np.round(rng.lognormal(np.log(9_000 * _PIPELINE_SCALE.get(owner, 1.0)), 0.5), -2)),
+            "close_date": close if not chronic else end - timedelta(days=10),
+            "chronic": chronic,
+        }
+
+    for name, *_ in _REPS:
+        new_deal(name, chronic=True)
+        for _ in range(11):
+            new_deal(name)
+    snapshots = []
+    for week, day in enumerate(dates):
+        if week:
+            for deal in deals.values():
+                if deal["outcome"] != "open":
+                    continue
+                roll = rng.random()
+                stage = stages.index(deal["stage"]) if deal["stage"] in stages else 0
+                if deal["chronic"]:
+                    deal["close_date"] += timedelta(days=int(rng.integers(14, 35)))
+                elif roll < 0.07 and stage >= 2:
+                    deal.update(outcome="won", stage=_DEMO_WON, close_date=day - timedelta(days=2))
+                elif roll < 0.12:
+                    deal.update(outcome="lost", stage=_DEMO_LOST)
+                elif roll < 0.14:
+                    deal["outcome"] = "gone"  # dropped out of the export
+                else:
+                    if rng.random() < 0.3 and stage < len(stages) - 1:
+                        deal["stage"] = stages[stage + 1]
+                    elif rng.random() < 0.05 and stage > 0:
+                        deal["stage"] = stages[stage - 1]
+                    move = rng.random()
+                    if move < 0.15:
+                        deal["close_date"] += timedelta(days=int(rng.integers(14, 40)))
+                    elif move < 0.2:
+                        deal["close_date"] -= timedelta(days=int(rng.integers(5, 15)))
+                    if rng.random() < 0.1:
+                        deal["amount"] = float(np.round(deal["amount"] * rng.uniform(0.7, 1.3), -2))
+            for name, *_ in _REPS:
+                for _ in range(2):
+                    new_deal(name)
+        rows = [
+            {"deal_id": deal_id, **{k: v for k, v in deal.items() if k != "chronic"}}
+            for deal_id, deal in deals.items()
+            if deal["outcome"] != "gone"
+        ]
+        frame = pd.DataFrame(rows)
+        frame["close_date"] = pd.to_datetime(frame["close_date"])
+        snapshots.append((day, frame))
+        # Closed deals show once, the week they closed; after that they are no longer in the export.
+        for deal in deals.values():
+            if deal["outcome"] in ("won", "lost"):
+                deal["outcome"] = "gone"
+    return tuple(snapshots)
 
 
 # --------------------------------------------------------------------------- a year of CRM deals

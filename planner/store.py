@@ -16,13 +16,19 @@ True
 
 from __future__ import annotations
 
+import functools
 import json
 import os
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+import random
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 import duckdb
 import numpy as np
@@ -44,11 +50,11 @@ from planner.accounts import (
 from planner.demo import DemoTeam
 from planner.funnel import PlanInputs, Stage
 from planner.milestones import Milestone, WeekActual, build_milestones
+from planner.team import ReviewInput
 
 __all__ = [
     "LATEST_VERSION",
     "MIGRATIONS",
-    # account plans
     "AccountDeals",
     "CrmAccount",
     "DealTables",
@@ -57,6 +63,7 @@ __all__ = [
     "ProfileSummary",
     "Rep",
     "SavedPlan",
+    "SnapshotSummary",
     "StoreError",
     "WeekActual",
     "account_deals",
@@ -67,6 +74,7 @@ __all__ = [
     "add_objective",
     "add_rep",
     "add_review",
+    "backup",
     "connect",
     "crm_accounts",
     "deal_tables",
@@ -84,26 +92,37 @@ __all__ = [
     "get_milestones",
     "get_plan",
     "get_profile",
+    "get_snapshot",
     "is_empty",
+    "latest_snapshot_date",
     "list_account_plans",
     "list_accounts",
     "list_cycle_steps",
     "list_plans",
     "list_profiles",
     "list_reps",
+    "list_snapshots",
+    "list_teams",
     "load_team",
     "migrate",
     "owner_plan",
     "profile_month_shares",
+    "restore",
+    "retry_conflicts",
+    "review_inputs",
     "save_actuals",
     "save_cycle",
     "save_plan",
     "save_profile",
+    "save_snapshot",
     "schema_version",
     "set_action_status",
+    "slip_counts",
+    "team_plans",
     "transaction",
     "update_account",
     "update_objective",
+    "update_rep",
 ]
 
 ROLES = ("rep", "manager", "ops")
@@ -280,6 +299,13 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         );
         """,
     ),
+    (
+        5,
+        "won / lost / open on pipeline snapshots, so a week-over-week diff sees wins and losses",
+        """
+        ALTER TABLE pipeline_snapshots ADD COLUMN outcome VARCHAR NOT NULL DEFAULT 'open';
+        """,
+    ),
 )
 LATEST_VERSION = MIGRATIONS[-1][0]
 
@@ -349,31 +375,113 @@ def connect(path: str | Path | None = None, *, read_only: bool = False) -> duckd
     if read_only:
         if not target.exists():
             raise StoreError(f"There is no database at {target} yet — start the app once, or set BACKPLAN_DB.")
-        con = duckdb.connect(str(target), read_only=True)
+        con = _open(target, read_only=True)
         if schema_version(con) != LATEST_VERSION:
             con.close()
             raise StoreError(f"The database at {target} needs upgrading — open it in the app once first.")
         return con
     target.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(target))
+    con = _open(target, read_only=False)
     migrate(con)
     return con
 
 
+_LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
+
+
+def _open(target: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """``duckdb.connect``, with the file lock another process holds told in one line a user can act on.
+
+    DuckDB lets one process at a time open a file for writing and then no
+    other process may open it at all, not even to read.
+    """
+    try:
+        return duckdb.connect(str(target), read_only=read_only)
+    except duckdb.IOException as error:
+        if "Could not set lock" not in str(error):
+            raise
+        held = _LOCK_HOLDER.search(str(error))
+        who = f"process {held['pid']} ({Path(held['program']).name})" if held else "another process"
+        raise StoreError(
+            f"The database {target} is in use by {who} — most likely the Backplan app, which keeps it open. "
+            "Use the app, or stop it and run this again."
+        ) from None
+
+
 @contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A cursor inside one transaction: committed on success, rolled back on any error."""
+    """A cursor inside one transaction: committed on success, rolled back on any error.
+
+    Two sessions writing the same rows at once make DuckDB refuse one of the
+    transactions; the public writes below are wrapped in :func:`retry_conflicts`,
+    which runs the refused one again.
+    """
     cur = con.cursor()
     cur.execute("BEGIN TRANSACTION")
     try:
         yield cur
     except BaseException:
-        cur.execute("ROLLBACK")
+        # DuckDB may already have ended the failed transaction; the original error is the one to see.
+        with suppress(duckdb.Error):
+            cur.execute("ROLLBACK")
         raise
     else:
         cur.execute("COMMIT")
     finally:
         cur.close()
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+#: A write refused for a conflict runs again up to this many times in all, after a short random pause.
+CONFLICT_ATTEMPTS = 12
+_CONFLICT_PAUSE_S = (0.002, 0.25)  # first pause at most, longest pause
+#: Held while a refused write runs again; reentrant, for a retried write that calls another.
+_RETRY_TURNS = threading.RLock()
+
+
+def _is_conflict(error: duckdb.Error) -> bool:
+    """True when ``error`` says another transaction got in the way, not that the write itself is wrong."""
+    text = str(error)
+    if isinstance(error, duckdb.TransactionException):
+        return "onflict" in text or "Failed to commit" in text
+    # An upsert racing another session's uncommitted insert of the same key (ON CONFLICT cannot see it yet).
+    return isinstance(error, duckdb.ConstraintException) and "Duplicate key" in text
+
+
+def retry_conflicts(write: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Run ``write`` again when DuckDB refuses its transaction because a concurrent one changed the same rows.
+
+    DuckDB's transactions are optimistic: of two sessions updating one row at
+    once, the later one fails with "Conflict on update" (or, for two inserts of
+    one key, at commit). The failed transaction left nothing behind, so it is
+    simply run again, after a random pause that doubles each time, and the
+    user never sees the conflict. The runs again take turns (one lock per
+    process), so writers that collided once do not keep colliding with each
+    other. The last writer wins per row; every other write still lands. Any
+    other error is raised at once.
+    """
+
+    @functools.wraps(write)
+    def retried(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return write(*args, **kwargs)
+        except (duckdb.TransactionException, duckdb.ConstraintException) as error:
+            if not _is_conflict(error):
+                raise
+        first, longest = _CONFLICT_PAUSE_S
+        with _RETRY_TURNS:
+            for attempt in range(2, CONFLICT_ATTEMPTS + 1):
+                time.sleep(random.uniform(0, min(longest, first * 2**attempt)))
+                try:
+                    return write(*args, **kwargs)
+                except (duckdb.TransactionException, duckdb.ConstraintException) as error:
+                    if attempt == CONFLICT_ATTEMPTS or not _is_conflict(error):
+                        raise
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+    return retried
 
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
@@ -439,6 +547,7 @@ def _insert_rep(cur: duckdb.DuckDBPyConnection, name: str, team: str, role: str)
     return int(row[0])
 
 
+@retry_conflicts
 def add_rep(con: duckdb.DuckDBPyConnection, name: str, team: str = "", role: str = "rep") -> int:
     """Add a rep and return their id."""
     name = name.strip()
@@ -451,6 +560,18 @@ def add_rep(con: duckdb.DuckDBPyConnection, name: str, team: str = "", role: str
             return _insert_rep(cur, name, team.strip(), role)
     except duckdb.ConstraintException:
         raise StoreError(f"There is already a rep called “{name}”.") from None
+
+
+def update_rep(con: duckdb.DuckDBPyConnection, rep_id: int, team: str, role: str) -> None:
+    """Move a rep to a team and give them a role (rep, manager or ops)."""
+    if role not in ROLES:
+        raise StoreError(f"Role must be one of {', '.join(ROLES)}.")
+    with transaction(con) as cur:
+        updated = cur.execute(
+            "UPDATE reps SET team = ?, role = ? WHERE id = ? RETURNING id", [team.strip(), role, rep_id]
+        ).fetchall()
+        if not updated:
+            raise StoreError(f"Rep {rep_id} no longer exists.")
 
 
 def list_reps(con: duckdb.DuckDBPyConnection) -> list[Rep]:
@@ -555,6 +676,7 @@ def _write_plan(
     return plan_id
 
 
+@retry_conflicts
 def save_plan(
     con: duckdb.DuckDBPyConnection,
     rep: int | str,
@@ -667,6 +789,7 @@ def duplicate_plan(con: duckdb.DuckDBPyConnection, plan_id: int, new_name: str) 
     )
 
 
+@retry_conflicts
 def delete_plan(con: duckdb.DuckDBPyConnection, plan_id: int) -> None:
     """Delete a plan with its milestones and actuals, all or nothing."""
     with transaction(con) as cur:
@@ -698,6 +821,7 @@ def _write_actuals(cur: duckdb.DuckDBPyConnection, plan_id: int, weeks: Sequence
     )
 
 
+@retry_conflicts
 def save_actuals(con: duckdb.DuckDBPyConnection, plan_id: int, weeks: Sequence[WeekActual]) -> None:
     """Write each week's actuals for a plan, replacing what the week had, in one transaction."""
     if not weeks:
@@ -830,6 +954,7 @@ class ProfileSummary:
 _DEAL_COLUMNS = ("deal_id", "owner", "account", "stage", "outcome", "amount", "created", "closed")
 
 
+@retry_conflicts
 def save_profile(
     con: duckdb.DuckDBPyConnection,
     name: str,
@@ -905,6 +1030,7 @@ def profile_month_shares(con: duckdb.DuckDBPyConnection, profile_id: int | None)
     return [float(v) for v in shares] if shares else None
 
 
+@retry_conflicts
 def delete_profile(con: duckdb.DuckDBPyConnection, profile_id: int) -> None:
     """Delete a profile and its deals; plans that used it keep their numbers and forget the link."""
     with transaction(con) as cur:
@@ -913,9 +1039,149 @@ def delete_profile(con: duckdb.DuckDBPyConnection, profile_id: int) -> None:
         cur.execute("DELETE FROM profiles WHERE id = ?", [profile_id])
 
 
+# --------------------------------------------------------------------------- pipeline snapshots
+
+_SNAPSHOT_COLUMNS = ("deal_id", "owner", "account", "stage", "outcome", "amount", "close_date")
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotSummary:
+    """One stored snapshot of a team's pipeline."""
+
+    snapshot_date: date
+    team: str
+    deals: int
+    open_amount: float
+
+
+def _write_snapshot(cur: duckdb.DuckDBPyConnection, team: str, snapshot_date: date, deals: pd.DataFrame) -> None:
+    frame = deals.loc[:, list(_SNAPSHOT_COLUMNS)].drop_duplicates("deal_id").copy()
+    frame["close_date"] = pd.to_datetime(frame["close_date"]).dt.date
+    cur.execute("DELETE FROM pipeline_snapshots WHERE snapshot_date = ? AND team = ?", [snapshot_date, team])
+    cur.register("new_snapshot", frame)
+    cur.execute(
+        "INSERT INTO pipeline_snapshots (snapshot_date, team, deal_id, owner, account, stage, outcome, amount,"
+        " close_date) SELECT ?, ?, deal_id, owner, account, stage, outcome, amount, close_date FROM new_snapshot",
+        [snapshot_date, team],
+    )
+    cur.unregister("new_snapshot")
+
+
+def save_snapshot(con: duckdb.DuckDBPyConnection, team: str, snapshot_date: date, deals: pd.DataFrame) -> int:
+    """Store a team's pipeline as of ``snapshot_date`` (replacing that day's), in one transaction.
+
+    ``deals`` has deal_id, owner, account, stage, outcome, amount and close_date; a deal ID
+    that appears twice is stored once. Returns the number of deals stored.
+    """
+    if deals.empty:
+        raise StoreError("The snapshot has no deals: upload an export of the open pipeline.")
+    with transaction(con) as cur:
+        _write_snapshot(cur, team, snapshot_date, deals)
+    return int(deals["deal_id"].nunique())
+
+
+def list_snapshots(con: duckdb.DuckDBPyConnection, team: str | None = None) -> list[SnapshotSummary]:
+    """Stored snapshots, newest first; one team's when ``team`` is given."""
+    rows = _query(
+        con,
+        "SELECT snapshot_date, team, count(*), coalesce(sum(amount) FILTER (WHERE outcome = 'open'), 0)"
+        " FROM pipeline_snapshots WHERE ? IS NULL OR team = ?"
+        " GROUP BY snapshot_date, team ORDER BY snapshot_date DESC, team",
+        [team, team],
+    )
+    return [SnapshotSummary(d, t, int(n), float(amount)) for d, t, n, amount in rows]
+
+
+def get_snapshot(con: duckdb.DuckDBPyConnection, team: str, snapshot_date: date) -> pd.DataFrame:
+    """Every deal of one snapshot (columns as :func:`save_snapshot` takes them)."""
+    cur = con.cursor()
+    try:
+        return cur.execute(
+            f"SELECT {', '.join(_SNAPSHOT_COLUMNS)} FROM pipeline_snapshots"
+            " WHERE team = ? AND snapshot_date = ? ORDER BY deal_id",
+            [team, snapshot_date],
+        ).df()
+    finally:
+        cur.close()
+
+
+def slip_counts(con: duckdb.DuckDBPyConnection, team: str, upto: date) -> dict[str, int]:
+    """How many times each deal's close date was pushed later between consecutive snapshots up to ``upto``."""
+    rows = _query(
+        con,
+        "WITH s AS (SELECT deal_id, close_date,"
+        "  lag(close_date) OVER (PARTITION BY deal_id ORDER BY snapshot_date) AS before,"
+        "  lag(outcome) OVER (PARTITION BY deal_id ORDER BY snapshot_date) AS was"
+        "  FROM pipeline_snapshots WHERE team = ? AND snapshot_date <= ?)"
+        " SELECT deal_id, count(*) FROM s WHERE was = 'open' AND close_date > before GROUP BY deal_id",
+        [team, upto],
+    )
+    return {deal_id: int(n) for deal_id, n in rows}
+
+
+def list_teams(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    """Every team with a rep or a snapshot, and its manager's name ("" when it has none)."""
+    rows = _query(
+        con,
+        "SELECT t.team, coalesce(max(r.name) FILTER (WHERE r.role = 'manager'), '') FROM"
+        " (SELECT team FROM reps WHERE team <> '' UNION SELECT team FROM pipeline_snapshots) t"
+        " LEFT JOIN reps r ON r.team = t.team GROUP BY t.team ORDER BY t.team",
+    )
+    return [(team, manager) for team, manager in rows]
+
+
+def team_plans(con: duckdb.DuckDBPyConnection, team: str, as_of: date) -> list[tuple[Rep, SavedPlan]]:
+    """Each rep of ``team`` (not managers) with the plan whose period holds ``as_of`` (else their latest)."""
+    rows = _query(
+        con,
+        "SELECT r.id, r.name, r.team, r.role, p.id FROM reps r JOIN plans p ON p.rep_id = r.id"
+        " WHERE r.team = ? AND r.role = 'rep'"
+        " QUALIFY row_number() OVER (PARTITION BY r.id"
+        "   ORDER BY (p.period_start <= ? AND ? <= p.period_end) DESC, p.period_start DESC, p.id DESC) = 1"
+        " ORDER BY r.name",
+        [team, as_of, as_of],
+    )
+    out = []
+    for rep_id, name, rep_team, role, plan_id in rows:
+        plan = get_plan(con, plan_id)
+        if plan is not None:
+            out.append((Rep(rep_id, name, rep_team, role), plan))
+    return out
+
+
+def review_inputs(con: duckdb.DuckDBPyConnection, team: str, as_of: date) -> list[ReviewInput]:
+    """Each rep's plan, milestones, weekly revenue and stage counts, as the team review needs them."""
+    out = []
+    for rep, plan in team_plans(con, team, as_of):
+        weeks = get_actuals(con, plan.id)
+        out.append(
+            ReviewInput(
+                rep=rep.name,
+                plan_id=plan.id,
+                plan_name=plan.name,
+                inputs=plan.inputs,
+                milestones=tuple(get_milestones(con, plan.id)),
+                weekly_revenue={w.week_start: w.revenue for w in weeks},
+                weekly_counts={w.week_start: dict(w.stage_counts) for w in weeks},
+            )
+        )
+    return out
+
+
+def latest_snapshot_date(con: duckdb.DuckDBPyConnection, team: str, upto: date | None = None) -> date | None:
+    """The team's newest snapshot on or before ``upto`` (any date when None)."""
+    row = _query(
+        con,
+        "SELECT max(snapshot_date) FROM pipeline_snapshots WHERE team = ? AND (? IS NULL OR snapshot_date <= ?)",
+        [team, upto, upto],
+    )
+    return row[0][0] if row else None
+
+
 # --------------------------------------------------------------------------- a whole team at once
 
 
+@retry_conflicts
 def load_team(con: duckdb.DuckDBPyConnection, team: DemoTeam) -> list[int]:
     """Write a team's reps, plans, milestones and actuals in one transaction; return the plan ids.
 
@@ -935,6 +1201,8 @@ def load_team(con: duckdb.DuckDBPyConnection, team: DemoTeam) -> list[int]:
             if plan.weeks:
                 _write_actuals(cur, plan_id, plan.weeks)
             plan_ids.append(plan_id)
+        for snapshot_date, deals in team.snapshots:
+            _write_snapshot(cur, team.team, snapshot_date, deals)
     return plan_ids
 
 
@@ -1030,6 +1298,7 @@ def _insert_account(cur: duckdb.DuckDBPyConnection, name: str, owner: str, segme
     return int(row[0])
 
 
+@retry_conflicts
 def add_account(
     con: duckdb.DuckDBPyConnection,
     name: str,
@@ -1045,6 +1314,7 @@ def add_account(
         return _insert_account(cur, name, owner, segment, period_start, period_end)
 
 
+@retry_conflicts
 def add_accounts(
     con: duckdb.DuckDBPyConnection, accounts: Sequence[CrmAccount], period_start: date, period_end: date
 ) -> list[int]:
@@ -1059,6 +1329,7 @@ def add_accounts(
     return ids
 
 
+@retry_conflicts
 def update_account(con: duckdb.DuckDBPyConnection, account: Account) -> None:
     """Save an account's details and the customer's view."""
     name = _check_account_fields(account.name, account.period_start, account.period_end)
@@ -1093,6 +1364,7 @@ def update_account(con: duckdb.DuckDBPyConnection, account: Account) -> None:
             raise StoreError("That account no longer exists — it may have been deleted.")
 
 
+@retry_conflicts
 def delete_account(con: duckdb.DuckDBPyConnection, account_id: int) -> None:
     """Delete an account with its whole plan, all or nothing."""
     with transaction(con) as cur:
@@ -1148,6 +1420,7 @@ def get_account_plan(con: duckdb.DuckDBPyConnection, account_id: int) -> Account
     return plans[0] if plans else None
 
 
+@retry_conflicts
 def add_goal(con: duckdb.DuckDBPyConnection, account_id: int, category: str, title: str) -> int:
     """Add a goal to an account's plan; return its id."""
     if category not in GOAL_CATEGORIES:
@@ -1165,6 +1438,7 @@ def add_goal(con: duckdb.DuckDBPyConnection, account_id: int, category: str, tit
     return int(row[0])
 
 
+@retry_conflicts
 def delete_goal(con: duckdb.DuckDBPyConnection, goal_id: int) -> None:
     """Delete a goal with its objectives and their actions, all or nothing."""
     with transaction(con) as cur:
@@ -1188,6 +1462,7 @@ def _objective_values(objective: Objective) -> list[object]:
     ]
 
 
+@retry_conflicts
 def add_objective(con: duckdb.DuckDBPyConnection, objective: Objective) -> int:
     """Add an objective under its goal (its ``id`` is ignored); return the new id."""
     if not objective.statement.strip():
@@ -1204,6 +1479,7 @@ def add_objective(con: duckdb.DuckDBPyConnection, objective: Objective) -> int:
     return int(row[0])
 
 
+@retry_conflicts
 def update_objective(con: duckdb.DuckDBPyConnection, objective: Objective) -> None:
     """Save an objective's fields."""
     if not objective.statement.strip():
@@ -1218,6 +1494,7 @@ def update_objective(con: duckdb.DuckDBPyConnection, objective: Objective) -> No
             raise StoreError("That objective no longer exists — it may have been deleted.")
 
 
+@retry_conflicts
 def delete_objective(con: duckdb.DuckDBPyConnection, objective_id: int) -> None:
     """Delete an objective with its actions, all or nothing."""
     with transaction(con) as cur:
@@ -1225,6 +1502,7 @@ def delete_objective(con: duckdb.DuckDBPyConnection, objective_id: int) -> None:
         cur.execute("DELETE FROM objectives WHERE id = ?", [objective_id])
 
 
+@retry_conflicts
 def add_action(con: duckdb.DuckDBPyConnection, action: Action) -> int:
     """Add an action to an account (under an objective, or none); its ``id`` is ignored. Return the new id."""
     if not action.description.strip():
@@ -1256,6 +1534,7 @@ def add_action(con: duckdb.DuckDBPyConnection, action: Action) -> int:
     return int(row[0])
 
 
+@retry_conflicts
 def set_action_status(con: duckdb.DuckDBPyConnection, action_id: int, status: str) -> None:
     """Mark an action "to do", "in progress" or "done"."""
     if status not in ACTION_STATUSES:
@@ -1265,12 +1544,14 @@ def set_action_status(con: duckdb.DuckDBPyConnection, action_id: int, status: st
             raise StoreError("That action no longer exists — it may have been deleted.")
 
 
+@retry_conflicts
 def delete_action(con: duckdb.DuckDBPyConnection, action_id: int) -> None:
     """Delete one action."""
     with transaction(con) as cur:
         cur.execute("DELETE FROM actions WHERE id = ?", [action_id])
 
 
+@retry_conflicts
 def save_cycle(con: duckdb.DuckDBPyConnection, account_id: int, fiscal_year: int, steps: Sequence[CycleStep]) -> None:
     """Write an account's planning-cycle steps for a fiscal year, replacing those steps, in one transaction."""
     for step in steps:
@@ -1306,6 +1587,7 @@ def list_cycle_steps(con: duckdb.DuckDBPyConnection) -> list[tuple[int, int, Cyc
     return [(account_id, year, CycleStep(*rest)) for account_id, year, *rest in rows]
 
 
+@retry_conflicts
 def add_review(con: duckdb.DuckDBPyConnection, review: Review) -> int:
     """Log a review of an account's plan (its ``id`` is ignored); return the new id."""
     if not review.reviewer.strip():
@@ -1346,7 +1628,8 @@ def account_deals(con: duckdb.DuckDBPyConnection, account_name: str) -> AccountD
     open_rows = _query(
         con,
         "SELECT deal_id, owner, stage, amount, close_date FROM pipeline_snapshots"
-        " WHERE snapshot_date = ? AND lower(trim(account)) = lower(trim(?)) ORDER BY close_date NULLS LAST, deal_id",
+        " WHERE snapshot_date = ? AND outcome = 'open' AND lower(trim(account)) = lower(trim(?))"
+        " ORDER BY close_date NULLS LAST, deal_id",
         [latest, account_name],
     )
     has_deals = bool(_query(con, "SELECT count(*) FROM deals")[0][0])
@@ -1378,3 +1661,68 @@ def owner_plan(con: duckdb.DuckDBPyConnection, owner: str, period_start: date, p
         [owner, period_end, period_start],
     )
     return PlanSummary(*rows[0]) if rows else None
+
+
+# --------------------------------------------------------------------------- backup and restore
+
+#: What DuckDB's EXPORT DATABASE writes beside one Parquet file per table.
+BACKUP_FILES = ("schema.sql", "load.sql")
+
+
+def _sql_path(path: Path) -> str:
+    """An absolute path as a SQL string literal: EXPORT and IMPORT DATABASE take no ``?`` parameters."""
+    text = str(path.expanduser().resolve())
+    if any(c in text for c in "\x00\n\r"):
+        raise StoreError(f"{text!r} cannot be used as a backup folder: pick a plain folder name.")
+    return "'" + text.replace("'", "''") + "'"
+
+
+def backup(con: duckdb.DuckDBPyConnection, folder: str | Path) -> Path:
+    """Write the whole database to ``folder`` (new, or empty) with DuckDB's ``EXPORT DATABASE``; return it.
+
+    The copy is one consistent snapshot (a single transaction), taken while
+    sessions go on working: the schema and load scripts plus one Parquet file
+    per table, sequences included. :func:`restore` reads it back.
+    """
+    target = Path(folder).expanduser()
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise StoreError(f"{target} is not an empty folder — back up into a new one, such as one named by the date.")
+    quoted = _sql_path(target)
+    target.mkdir(parents=True, exist_ok=True)
+    cur = con.cursor()
+    try:
+        cur.execute(f"EXPORT DATABASE {quoted} (FORMAT parquet)")
+    finally:
+        cur.close()
+    return target
+
+
+def restore(folder: str | Path, new_db_path: str | Path) -> Path:
+    """Build a new database file at ``new_db_path`` from a :func:`backup` folder; return its path.
+
+    Never overwrites: the file must not exist yet (point ``BACKPLAN_DB`` at it
+    afterwards). A backup from an older Backplan is brought up to date. Run
+    only on backups you made: the folder's SQL scripts are executed as they are.
+    """
+    source = Path(folder).expanduser()
+    missing = [name for name in BACKUP_FILES if not (source / name).is_file()]
+    if missing:
+        raise StoreError(f"{source} is not a Backplan backup: it has no {missing[0]}.")
+    target = Path(new_db_path).expanduser()
+    if target.exists():
+        raise StoreError(f"{target} already exists — restore into a new file, then point BACKPLAN_DB at it.")
+    quoted = _sql_path(source)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    con = _open(target, read_only=False)
+    try:
+        con.execute(f"IMPORT DATABASE {quoted}")
+        if schema_version(con) == 0:
+            raise StoreError(f"{source} is a DuckDB export, but not of a Backplan database.")
+        migrate(con)
+    except BaseException:
+        con.close()
+        for leftover in (target, target.with_name(target.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+        raise
+    con.close()
+    return target

@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
+import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from planner.charts import coverage_chart, funnel_chart, levers_chart, what_if_heatmap
+from planner.calibrate import calibrate_export
+from planner.charts import (
+    conversion_chart,
+    coverage_chart,
+    funnel_chart,
+    histogram_chart,
+    levers_chart,
+    seasonality_chart,
+    team_burnup_chart,
+    waterfall_chart,
+    what_if_heatmap,
+)
 from planner.funnel import PlanInputs, build_plan, levers, what_if_grid
 
 INPUTS = PlanInputs(target=385_000, deal_size=3_850, period_start=date(2027, 1, 4), period_end=date(2027, 12, 31))
@@ -17,6 +30,21 @@ FIGURES = {
     "coverage": coverage_chart(PLAN, "EUR"),
     "levers": levers_chart(levers(INPUTS)),
     "what_if": what_if_heatmap(what_if_grid(INPUTS), "GBP"),
+}
+_SAMPLE = (Path(__file__).resolve().parent.parent / "data" / "sample_crm_export.csv").read_bytes()
+CALIBRATION = calibrate_export(_SAMPLE, "sample.csv")[1]
+FIGURES |= {
+    "conversion": conversion_chart(CALIBRATION.overall.conversions),
+    "deal_sizes": histogram_chart(CALIBRATION.deal_size_bins, "Won deal sizes", "Deal size"),
+    "seasonality": seasonality_chart(CALIBRATION.seasonality),
+    "waterfall": waterfall_chart(1_000.0, [("new", 200.0), ("lost", -300.0)], 900.0, "9 Nov", "16 Nov"),
+    "team_burnup": team_burnup_chart(
+        pd.DataFrame({"week": [date(2027, 1, 4)] * 2, "rep": ["Team", "Ana"], "booked": [5_000.0, 2_000.0]}),
+        pd.DataFrame({"due": [date(2027, 1, 31)], "cumulative": [20_000.0]}),
+        60_000,
+        ["Ana"],
+        (date(2027, 1, 4), date(2027, 3, 31)),
+    ),
 }
 
 
@@ -49,3 +77,18 @@ def test_what_if_marks_the_current_plan() -> None:
     assert heatmap.z.shape == (11, 11)
     assert list(marker.x) == [3_850]
     assert list(marker.y) == pytest.approx([12.5])
+
+
+def test_conversion_chart_whiskers_are_the_95_percent_intervals() -> None:
+    trace = FIGURES["conversion"].data[0]
+    first = CALIBRATION.overall.conversions[0]
+    assert trace.x[0] == pytest.approx(first.rate * 100)
+    assert trace.x[0] - trace.error_x.arrayminus[0] == pytest.approx(first.low * 100)
+    assert trace.x[0] + trace.error_x.array[0] == pytest.approx(first.high * 100)
+
+
+def test_waterfall_runs_from_last_weeks_total_through_each_cause_to_this_weeks() -> None:
+    trace = FIGURES["waterfall"].data[0]
+    assert list(trace.x) == ["9 Nov", "New", "Lost", "16 Nov"]
+    assert list(trace.measure) == ["absolute", "relative", "relative", "total"]
+    assert list(trace.text) == ["$1,000", "+$200", "-$300", "$900"]

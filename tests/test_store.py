@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 
 from planner import store
@@ -227,7 +228,11 @@ def test_demo_data_fills_an_empty_database_in_one_go(con: duckdb.DuckDBPyConnect
 def test_demo_data_is_the_same_every_time() -> None:
     from planner.demo import demo_team
 
-    assert demo_team(date(2026, 11, 22)) == demo_team(date(2026, 11, 22))
+    first, second = demo_team(date(2026, 11, 22)), demo_team(date(2026, 11, 22))
+    assert first == second
+    assert [d for d, _ in first.snapshots] == [d for d, _ in second.snapshots]
+    for (_, a), (_, b) in zip(first.snapshots, second.snapshots, strict=True):
+        pd.testing.assert_frame_equal(a, b)
 
 
 def test_a_plan_for_a_new_rep_adds_both_or_neither(con: duckdb.DuckDBPyConnection) -> None:

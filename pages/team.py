@@ -1,0 +1,426 @@
+"""Team review: the manager's Monday pipeline review on one screen."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+import app
+from planner import store
+from planner.charts import team_burnup_chart, waterfall_chart
+from planner.exports import csv_bytes, xlsx_bytes
+from planner.imports import ImportFailure, date_order_needed, detect_mapping, read_deals, read_table
+from planner.team import (
+    STATUS_RULE,
+    STATUSES,
+    TeamReview,
+    activity_check,
+    review_table,
+    snapshot_diff,
+    team_burnup,
+    team_review,
+)
+from planner.units import money
+
+app.enter_from_page()
+
+state = st.session_state
+#: Status → (Markdown colour, cell background) for the review.
+STATUS_COLOURS = {"off track": ("red", "#fde2e1"), "at risk": ("orange", "#fdebd3"), "on track": ("green", "#dff3e3")}
+MONEY_COLUMNS = (
+    "Target",
+    "Booked",
+    "Milestone to date",
+    "Ahead (+) / behind (-)",
+    "Pipeline in period",
+    "Run-rate projection",
+    "Pipeline-weighted projection",
+)
+
+
+# --------------------------------------------------------------------------- callbacks
+
+
+def _open_track() -> None:
+    """A rep's row was clicked: open their plan on Track (done by the next run, which may switch pages)."""
+    rows = state["team.review_table"]["selection"]["rows"]
+    if rows and rows[0] > 0:  # row 0 is the team's totals
+        state["team.open_track"] = int(rows[0]) - 1
+
+
+def _save_snapshot(team: str, deals: pd.DataFrame, name: str) -> None:
+    snapshot_date = state["team.snapshot_date"]
+    try:
+        count = store.save_snapshot(app.db(), team, snapshot_date, deals)
+    except store.StoreError as error:
+        st.toast(str(error), icon=":material/error:")
+        return
+    state["team.to_snapshot"] = snapshot_date
+    state["team.from_snapshot"] = None
+    state["team.snapshot_upload_done"] = f"{name}: {count:,} deals stored as the pipeline of {snapshot_date:%d %b %Y}."
+
+
+def _member_frame() -> pd.DataFrame:
+    reps = store.list_reps(app.db())
+    return pd.DataFrame(
+        {
+            "id": pd.Series([r.id for r in reps], dtype="int64"),
+            "Name": pd.Series([r.name for r in reps], dtype="str"),
+            "Team": pd.Series([r.team for r in reps], dtype="str"),
+            "Role": pd.Series([r.role for r in reps], dtype="str"),
+        }
+    )
+
+
+def _apply_member_edits() -> None:
+    """Write the members editor's changed rows (team, role), read from its key, to the database."""
+    edits = state["team.members_editor"]["edited_rows"]
+    members = _member_frame()  # what the editor was drawn from: the database has not changed since
+    for row, changes in edits.items():
+        rep = members.iloc[int(row)]
+        team = changes.get("Team", rep["Team"]) or ""
+        role = changes.get("Role", rep["Role"]) or "rep"
+        try:
+            store.update_rep(app.db(), int(rep["id"]), str(team), str(role))
+        except store.StoreError as error:
+            st.toast(str(error), icon=":material/error:")
+
+
+# --------------------------------------------------------------------------- sections
+
+
+def _members() -> None:
+    with st.expander("Teams and roles", icon=":material/badge:"):
+        st.caption(
+            "Put each rep in a team (type its name) and mark its manager. The review shows one team at a time; "
+            "managers are listed with their team, not reviewed as reps."
+        )
+        st.data_editor(
+            _member_frame(),
+            key="team.members_editor",
+            on_change=_apply_member_edits,
+            hide_index=True,
+            width="stretch",
+            disabled=["id", "Name"],
+            column_config={
+                "id": None,
+                "Team": st.column_config.TextColumn(max_chars=80),
+                "Role": st.column_config.SelectboxColumn(options=list(store.ROLES), required=True),
+            },
+        )
+
+
+def _totals(review: TeamReview, currency: str) -> None:
+    t = review.totals
+    cards = st.columns(4)
+    cards[0].metric(
+        "Booked",
+        money(t.booked, currency),
+        f"{t.attainment:.0%} of {money(t.target, currency)}",
+        delta_color="off",
+        delta_arrow="off",
+        border=True,
+    )
+    cards[1].metric(
+        "Against milestones to date",
+        money(t.gap, currency),
+        "ahead" if t.gap >= 0 else "behind",
+        delta_color="normal" if t.gap >= 0 else "inverse",
+        delta_arrow="off",
+        border=True,
+        help=f"Booked minus the milestones due by {review.as_of:%d %b %Y} ({money(t.milestone, currency)})",
+    )
+    cards[2].metric(
+        "Coverage of what is left",
+        "—" if math.isinf(t.coverage) else f"{t.coverage:.1f}×",
+        f"{t.required_coverage:.1f}× needed",
+        delta_color="off",
+        delta_arrow="off",
+        border=True,
+        help=f"Open pipeline closing in the period ({money(t.pipeline, currency)}) ÷ what is left to book "
+        f"({money(t.remaining, currency)})",
+    )
+    cards[3].metric(
+        "Pipeline-weighted projection",
+        money(t.weighted_projection, currency),
+        f"run rate {money(t.run_rate_projection, currency)}",
+        delta_color="off",
+        delta_arrow="off",
+        border=True,
+        help="Booked + pipeline ÷ required coverage (the plan's coverage ratio is 1 ÷ its win rate)",
+    )
+    counts = {s: sum(r.status == s for r in review.rows) for s in STATUSES}
+    st.caption(" · ".join(f":{STATUS_COLOURS[s][0]}[**{s}**]: {counts[s]}" for s in STATUSES))
+
+
+def _review_table(review: TeamReview, currency: str, team: str) -> pd.DataFrame:
+    table = review_table(review)
+    shown = table.style.map(lambda status: f"background-color: {STATUS_COLOURS[status][1]}", subset=["Status"])
+    st.dataframe(
+        shown,
+        key="team.review_table",
+        on_select=_open_track,
+        selection_mode="single-row",
+        hide_index=True,
+        width="stretch",
+        column_config={
+            **{c: st.column_config.NumberColumn(format="localized") for c in MONEY_COLUMNS},
+            "Attainment %": st.column_config.NumberColumn(format="%.1f%%"),
+            "Coverage of what is left": st.column_config.NumberColumn(format="%.2f×"),
+            "Required coverage": st.column_config.NumberColumn(format="%.1f×"),
+        },
+    )
+    st.caption(f"Worst first; the first row is the team. Click a rep's row to open their plan on Track. {STATUS_RULE}")
+    stem = f"backplan-review-{team}-{review.as_of:%Y-%m-%d}".replace(" ", "-").lower()
+    csv_col, xlsx_col, _ = st.columns([1, 1, 3])
+    csv_col.download_button(
+        "Review as CSV",
+        csv_bytes(table),
+        file_name=f"{stem}.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        on_click="ignore",
+    )
+    xlsx_col.download_button(
+        "Review as Excel",
+        xlsx_bytes({"Review": table}),
+        file_name=f"{stem}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        icon=":material/download:",
+        on_click="ignore",
+    )
+    return table
+
+
+def _burnup(review: TeamReview, team_inputs: list, currency: str) -> None:
+    booked, milestones = team_burnup(team_inputs, review.as_of)
+    reps = [r.rep for r in team_inputs]
+    chosen = st.multiselect("Reps on the chart", reps, default=reps, key="team.burnup_reps")
+    start = min(r.inputs.period_start for r in team_inputs)
+    end = max(r.inputs.period_end for r in team_inputs)
+    st.plotly_chart(
+        team_burnup_chart(booked, milestones, review.totals.target, chosen, (start, end), currency),
+        config={"displayModeBar": False},
+    )
+
+
+def _activity(team_inputs: list, as_of: date) -> None:
+    week, table = activity_check(team_inputs, as_of)
+    st.subheader("Activity this week")
+    if week is None:
+        st.caption("No weekly activity recorded yet: reps record it on the Track page.")
+        return
+    st.caption(f"Week of {week:%d %b %Y}: activity recorded on Track against what each rep's plan needs a week.")
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "% of need": st.column_config.ProgressColumn(format="%d%%", min_value=0, max_value=150),
+        },
+    )
+
+
+def _snapshot_upload(team: str) -> None:
+    with st.expander("Upload this week's pipeline", icon=":material/upload_file:"):
+        st.caption(
+            "An export of the team's open deals (Salesforce, HubSpot, Pipedrive or any CSV / .xlsx with a deal ID, "
+            "owner, stage, amount and close date). Each upload is kept as a dated snapshot."
+        )
+        upload = st.file_uploader("Pipeline export", type=["csv", "txt", "tsv", "xlsx"], key="team.snapshot_upload")
+        st.date_input("Snapshot date", key="team.snapshot_date", format="YYYY-MM-DD")
+        if state.get("team.snapshot_upload_done"):
+            st.success(state["team.snapshot_upload_done"], icon=":material/check:")
+        if upload is None:
+            return
+        try:
+            table = read_table(upload.getvalue(), upload.name)
+            mapping = detect_mapping(table.columns)
+            if "deal_id" not in mapping.fields or "closed" not in mapping.fields:
+                needed = [n for n, f in (("Deal ID", "deal_id"), ("Close date", "closed")) if f not in mapping.fields]
+                raise ImportFailure(
+                    f"A snapshot needs a {' and a '.join(needed)} column to follow deals week to week; the columns "
+                    f"found: {', '.join(table.columns)}."
+                )
+            dates = [table.frame[mapping.fields[f]] for f in ("created", "closed") if f in mapping.fields]
+            order = date_order_needed(*dates)
+            if order == "ambiguous":
+                order = st.radio(
+                    "Dates like 03/04/2025 are written",
+                    ["MDY", "DMY"],
+                    key="team.date_order",
+                    horizontal=True,
+                    format_func={"MDY": "Month first", "DMY": "Day first"}.get,
+                )
+            deals = read_deals(table, mapping, date_order=order or "MDY")
+        except ImportFailure as error:
+            st.error(f"**{upload.name}** could not be used. {error}", icon=":material/error:")
+            return
+        snapshot = deals.deals.rename(columns={"closed": "close_date"})
+        st.write(
+            f"{len(snapshot):,} deals read ({(snapshot['outcome'] == 'open').sum():,} open), "
+            f"{deals.rows_bad:,} rows left out."
+        )
+        if not deals.problems.empty:
+            st.dataframe(deals.problems.head(200), hide_index=True, height=160)
+        st.button(
+            "Save snapshot",
+            key="btn.snapshot_save",
+            type="primary",
+            on_click=_save_snapshot,
+            args=(team, snapshot, upload.name),
+            disabled=snapshot.empty,
+        )
+
+
+def _changes(team: str, period_end: date, currency: str) -> None:
+    st.header("What changed in the pipeline")
+    snapshots = store.list_snapshots(app.db(), team)
+    _snapshot_upload(team)
+    if len(snapshots) < 2:
+        st.info(
+            "Two pipeline snapshots are needed to see what changed: upload one each week.",
+            icon=":material/compare_arrows:",
+        )
+        return
+    dates = [s.snapshot_date for s in snapshots]  # newest first
+    if state["team.to_snapshot"] not in dates:
+        state["team.to_snapshot"] = dates[0]
+    later = [d for d in dates if d < state["team.to_snapshot"]] or dates[1:]
+    if state["team.from_snapshot"] not in later:
+        state["team.from_snapshot"] = later[0]
+    from_col, to_col = st.columns(2)
+    from_col.selectbox("From snapshot", later, key="team.from_snapshot", format_func=lambda d: f"{d:%a %d %b %Y}")
+    to_col.selectbox("To snapshot", dates, key="team.to_snapshot", format_func=lambda d: f"{d:%a %d %b %Y}")
+    older_date, newer_date = state["team.from_snapshot"], state["team.to_snapshot"]
+    con = app.db()
+    diff = snapshot_diff(
+        store.get_snapshot(con, team, older_date), store.get_snapshot(con, team, newer_date), period_end
+    )
+    st.plotly_chart(
+        waterfall_chart(
+            diff.start_total,
+            diff.waterfall,
+            diff.end_total,
+            f"{older_date:%d %b}",
+            f"{newer_date:%d %b}",
+            currency,
+        ),
+        config={"displayModeBar": False},
+    )
+    st.caption(
+        f"Open pipeline closing by {period_end:%d %b %Y}. "
+        + " · ".join(f"{name}: {n}" for name, n in diff.counts.items() if n)
+    )
+    slips = store.slip_counts(con, team, newer_date)
+    slipped = diff.changes[diff.changes["categories"].str.contains("slipped")].copy()
+    slipped["Times slipped before"] = [max(slips.get(d, 1) - 1, 0) for d in slipped["deal_id"]]
+    slipped = slipped.sort_values(["Times slipped before", "amount_after"], ascending=[False, False])
+    slipped_table = pd.DataFrame(
+        {
+            "Deal": slipped["deal_id"],
+            "Owner": slipped["owner"],
+            "Account": slipped["account"],
+            "Stage": slipped["stage_after"],
+            "Amount": slipped["amount_after"],
+            "Close date was": slipped["close_before"],
+            "Close date now": slipped["close_after"],
+            "Out of the period": slipped["categories"].str.contains("out of period"),
+            "Times slipped before": slipped["Times slipped before"],
+        }
+    )
+    st.subheader(f"Slipped deals ({len(slipped_table)})")
+    st.caption("Deals re-forecast again and again are the ones to ask about: most slipped first.")
+    st.dataframe(
+        slipped_table,
+        hide_index=True,
+        width="stretch",
+        column_config={"Amount": st.column_config.NumberColumn(format="localized")},
+    )
+    stem = f"backplan-slipped-{team}-{newer_date:%Y-%m-%d}".replace(" ", "-").lower()
+    csv_col, xlsx_col, _ = st.columns([1, 1, 3])
+    csv_col.download_button(
+        "Slipped deals as CSV",
+        csv_bytes(slipped_table),
+        file_name=f"{stem}.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        on_click="ignore",
+    )
+    xlsx_col.download_button(
+        "Slipped deals as Excel",
+        xlsx_bytes({"Slipped deals": slipped_table}),
+        file_name=f"{stem}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        icon=":material/download:",
+        on_click="ignore",
+    )
+    with st.expander(f"Every change, deal by deal ({len(diff.changes)})"):
+        st.dataframe(diff.changes, hide_index=True, width="stretch")
+
+
+# --------------------------------------------------------------------------- the page
+
+
+st.title("Team review")
+con = app.db()
+teams = store.list_teams(con)
+if not teams:
+    st.info(
+        "No teams yet. Reps get a team when they are added; load the demo team to see a review at work.",
+        icon=":material/info:",
+    )
+    if store.is_empty(con):
+        st.button("Load demo data", icon=":material/group_add:", key="btn.team_load_demo", on_click=app.load_demo)
+    _members()
+    st.stop()
+
+managers = dict(teams)
+if state["team.name"] not in managers:
+    state["team.name"] = teams[0][0]
+team_col, date_col = st.columns([2, 1])
+team = team_col.selectbox(
+    "Team",
+    list(managers),
+    key="team.name",
+    format_func=lambda t: f"{t} — managed by {managers[t]}" if managers[t] else t,
+)
+as_of = date_col.date_input("As of", key="team.as_of", format="YYYY-MM-DD")
+
+team_inputs = store.review_inputs(con, team, as_of)
+snapshot_date = store.latest_snapshot_date(con, team, as_of)
+pipeline = store.get_snapshot(con, team, snapshot_date) if snapshot_date else None
+if team_inputs:
+    review = team_review(team_inputs, as_of, pipeline)
+    opened = state.get("team.open_track")
+    if opened is not None and opened < len(review.rows):
+        state["team.open_track"] = None
+        row = review.rows[opened]
+        # Set the Track page's pickers, and their kept copies, which app.py restores on a page change.
+        for key, value in (("track.rep", row.rep), ("track.plan", row.plan_name), ("track.as_of", as_of)):
+            state[key] = value
+            state[app.KEPT_COPY + key] = value
+        st.switch_page("pages/track.py")
+    currency = store.get_plan(con, review.rows[0].plan_id).currency if review.rows else "USD"
+    st.caption(
+        f"{len(review.rows)} reps · pipeline from the snapshot of {snapshot_date:%d %b %Y}"
+        if snapshot_date
+        else f"{len(review.rows)} reps · no pipeline snapshot yet: upload one below to see coverage"
+    )
+    _totals(review, currency)
+    _review_table(review, currency, team)
+    _burnup(review, team_inputs, currency)
+    _activity(team_inputs, as_of)
+    period_end = max(r.inputs.period_end for r in team_inputs)
+else:
+    st.info(
+        f"No rep in {team} has a saved plan yet: save one on the Plan page with the rep in this team.",
+        icon=":material/info:",
+    )
+    currency, period_end = "USD", as_of
+_changes(team, period_end, currency)
+st.divider()
+_members()

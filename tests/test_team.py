@@ -1,0 +1,291 @@
+"""The team review's math: snapshot diffs, the status rule at its boundaries, rollups, and their storage."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from planner import store
+from planner.demo import demo_team
+from planner.funnel import PlanInputs, Stage
+from planner.milestones import Milestone
+from planner.team import (
+    CHANGE_CATEGORIES,
+    ReviewInput,
+    activity_check,
+    rep_status,
+    review_table,
+    snapshot_diff,
+    team_burnup,
+    team_review,
+)
+
+STAGES = ["Demo", "Proposal", "Contract", "Won"]
+PERIOD_END = date(2026, 12, 31)
+
+
+def snapshot(*deals: tuple) -> pd.DataFrame:
+    """(deal_id, stage, outcome, amount, close date) rows as a snapshot frame."""
+    return pd.DataFrame(
+        {
+            "deal_id": [d[0] for d in deals],
+            "owner": "Ana",
+            "account": "Acme",
+            "stage": [d[1] for d in deals],
+            "outcome": [d[2] for d in deals],
+            "amount": [float(d[3]) for d in deals],
+            "close_date": pd.to_datetime([d[4] for d in deals]),
+        }
+    )
+
+
+# Last week: nine open deals closing in the period.
+LAST_WEEK = snapshot(
+    ("steady", "Demo", "open", 100, "2026-12-10"),
+    ("advances", "Demo", "open", 200, "2026-12-10"),
+    ("falls-back", "Contract", "open", 300, "2026-12-10"),
+    ("slips", "Proposal", "open", 400, "2026-12-01"),
+    ("slips-out", "Proposal", "open", 500, "2026-12-20"),
+    ("grows", "Demo", "open", 600, "2026-12-10"),
+    ("shrinks", "Demo", "open", 700, "2026-12-10"),
+    ("wins", "Contract", "open", 800, "2026-12-10"),
+    ("loses", "Proposal", "open", 900, "2026-12-10"),
+    ("vanishes", "Demo", "open", 1000, "2026-12-10"),
+    ("pulled", "Demo", "open", 1100, "2027-02-01"),  # outside the period last week
+)
+THIS_WEEK = snapshot(
+    ("steady", "Demo", "open", 100, "2026-12-10"),
+    ("advances", "Proposal", "open", 200, "2026-12-10"),
+    ("falls-back", "Proposal", "open", 300, "2026-12-10"),
+    ("slips", "Proposal", "open", 400, "2026-12-15"),
+    ("slips-out", "Proposal", "open", 500, "2027-01-20"),
+    ("grows", "Demo", "open", 650, "2026-12-10"),
+    ("shrinks", "Demo", "open", 600, "2026-12-10"),
+    ("wins", "Won", "won", 800, "2026-12-08"),
+    ("loses", "Lost", "lost", 900, "2026-12-08"),
+    ("pulled", "Demo", "open", 1100, "2026-12-20"),
+    ("brand-new", "Demo", "open", 1200, "2026-12-20"),
+)
+
+
+def test_every_change_category_is_recognised_deal_by_deal() -> None:
+    diff = snapshot_diff(LAST_WEEK, THIS_WEEK, PERIOD_END, STAGES)
+    categories = dict(zip(diff.changes["deal_id"], diff.changes["categories"], strict=True))
+    assert categories == {
+        "advances": "advanced",
+        "falls-back": "moved back",
+        "slips": "slipped",
+        "slips-out": "slipped, slipped out of period",
+        "grows": "amount up",
+        "shrinks": "amount down",
+        "wins": "won",
+        "loses": "lost",
+        "vanishes": "dropped out",
+        "pulled": "pulled in",
+        "brand-new": "new",
+    }
+    assert "steady" not in categories
+    assert set(diff.counts) == set(CHANGE_CATEGORIES)
+    assert diff.counts == {c: 2 if c == "slipped" else 1 for c in CHANGE_CATEGORIES}  # slipping out is slipping too
+
+
+def test_the_waterfall_walks_exactly_from_last_weeks_total_to_this_weeks() -> None:
+    diff = snapshot_diff(LAST_WEEK, THIS_WEEK, PERIOD_END, STAGES)
+    # Last week in the period: 100+200+300+400+500+600+700+800+900+1000 = 5,500 (the 1,100 closes in February).
+    assert diff.start_total == 5_500
+    # This week: 100+200+300+400+650+600+1,100+1,200 = 4,550.
+    assert diff.end_total == 4_550
+    assert dict(diff.waterfall) == {
+        "new": 1_200,
+        "pulled in": 1_100,
+        "amount up": 50,
+        "amount down": -100,
+        "slipped out of period": -500,
+        "won": -800,
+        "lost": -900,
+        "dropped out": -1_000,
+    }
+    assert diff.start_total + sum(v for _, v in diff.waterfall) == diff.end_total
+
+
+def test_without_a_period_every_open_deal_counts_and_nothing_slips_out() -> None:
+    diff = snapshot_diff(LAST_WEEK, THIS_WEEK, None, STAGES)
+    assert diff.start_total == 6_600
+    assert dict(diff.waterfall)["slipped out of period"] == 0
+    assert dict(diff.waterfall)["pulled in"] == 0  # "pulled" was already counted
+
+
+deal_rows = st.lists(
+    st.tuples(
+        st.sampled_from([f"D{i}" for i in range(12)]),
+        st.sampled_from(["Demo", "Proposal", "Contract", "Won", "Lost"]),
+        st.sampled_from(["open", "open", "won", "lost"]),
+        st.integers(0, 5_000),
+        st.dates(date(2026, 10, 1), date(2027, 3, 31)).map(lambda d: d.isoformat()),
+    ),
+    max_size=12,
+    unique_by=lambda row: row[0],
+)
+
+
+@settings(max_examples=120, deadline=None)
+@given(deal_rows, deal_rows, st.one_of(st.none(), st.just(PERIOD_END)))
+def test_the_waterfall_always_adds_up(older: list, newer: list, period_end: date | None) -> None:
+    before = snapshot(*older) if older else LAST_WEEK.head(0)
+    after = snapshot(*newer) if newer else LAST_WEEK.head(0)
+    diff = snapshot_diff(before, after, period_end, STAGES)
+    assert diff.start_total + sum(v for _, v in diff.waterfall) == pytest.approx(diff.end_total)
+    assert (diff.changes["change"] != 0).sum() <= len(diff.changes)
+
+
+# --------------------------------------------------------------------------- the status rule
+
+
+@pytest.mark.parametrize(
+    ("booked", "coverage", "weighted", "status"),
+    [
+        (48_000, 3.0, 90_000, "on track"),  # exactly at the milestone, exactly the coverage needed
+        (48_000, 2.99, 90_000, "at risk"),  # at the milestone, pipeline a hair too thin
+        (47_999, 9.0, 90_000, "at risk"),  # a dollar behind: not on track, not 10% behind
+        (43_200, 0.1, 90_000, "at risk"),  # exactly 10% behind is not "more than 10%"
+        (43_199, 0.1, 99_999, "off track"),  # more than 10% behind and projected short
+        (43_199, 0.1, 100_000, "at risk"),  # more than 10% behind, but the pipeline carries it to target
+    ],
+)
+def test_status_rule_at_its_boundaries(booked: float, coverage: float, weighted: float, status: str) -> None:
+    assert rep_status(booked, 48_000, coverage, 3.0, weighted, 100_000) == status
+
+
+# --------------------------------------------------------------------------- the review
+
+
+def review_input(rep: str, weekly: dict[date, float], target: float = 100_000, coverage: float = 3.0) -> ReviewInput:
+    start, end = date(2026, 10, 5), date(2026, 12, 27)
+    inputs = PlanInputs(target, 5_000, start, end, stages=(Stage("Meetings", 2.0, 0),), coverage_ratio=coverage)
+    milestones = (Milestone(date(2026, 11, 1), 40_000), Milestone(date(2026, 11, 29), 70_000), Milestone(end, target))
+    counts = {w: {"Meetings": 5} for w in weekly}
+    return ReviewInput(rep, hash(rep) % 1000, "Q4", inputs, milestones, weekly, counts)
+
+
+AS_OF = date(2026, 11, 16)
+WEEKS = [date(2026, 10, 5) + timedelta(weeks=k) for k in range(6)]
+
+
+def test_review_rows_are_worst_first_with_team_totals() -> None:
+    reps = [
+        review_input("Ahead", dict.fromkeys(WEEKS, 9_000.0)),  # 54,000 booked against 40,000
+        review_input("Behind", dict.fromkeys(WEEKS, 3_000.0)),  # 18,000 against 40,000
+        review_input("Close", dict.fromkeys(WEEKS, 6_500.0)),  # 39,000: 2.5% behind
+    ]
+    pipeline = pd.DataFrame(
+        {
+            "owner": ["Ahead", "Behind", "Close", "Close"],
+            "amount": [150_000.0, 10_000.0, 100_000.0, 999_999.0],
+            "close_date": pd.to_datetime(["2026-12-01", "2026-12-01", "2026-12-01", "2027-03-01"]),
+            "outcome": ["open", "open", "open", "open"],
+        }
+    )
+    review = team_review(reps, AS_OF, pipeline)
+    assert [(r.rep, r.status) for r in review.rows] == [
+        ("Behind", "off track"),
+        ("Close", "at risk"),
+        ("Ahead", "on track"),
+    ]
+    ahead = review.rows[2]
+    assert ahead.booked == 54_000 and ahead.milestone == 40_000 and ahead.gap == 14_000
+    assert ahead.pipeline == 150_000  # closing in the period
+    assert ahead.coverage == pytest.approx(150_000 / 46_000)
+    assert ahead.weighted_projection == pytest.approx(54_000 + 150_000 / 3)
+    close = review.rows[1]
+    assert close.pipeline == 100_000  # the March deal closes after the period
+    assert review.totals.target == 300_000 and review.totals.booked == 111_000
+    assert review.totals.pipeline == 260_000
+    table = review_table(review)
+    assert table["Rep"].tolist() == ["Team", "Behind", "Close", "Ahead"]
+    assert table.loc[0, "Attainment %"] == 37.0
+
+
+def test_a_rep_with_no_snapshot_has_no_pipeline_and_is_not_on_track() -> None:
+    review = team_review([review_input("Ana", dict.fromkeys(WEEKS, 9_000.0))], AS_OF, None)
+    assert review.rows[0].pipeline == 0
+    assert review.rows[0].status == "at risk"
+
+
+def test_activity_check_compares_this_weeks_counts_with_the_plans_weekly_need() -> None:
+    rep = review_input("Ana", dict.fromkeys(WEEKS, 9_000.0))
+    week, table = activity_check([rep], AS_OF)
+    assert week == WEEKS[-1]  # nothing recorded for the week of the 16th yet: the latest week counts
+    row = table.iloc[0]
+    assert row["Stage"] == "Meetings" and row["Done this week"] == 5
+    assert row["% of need"] == pytest.approx(100 * 5 / row["Needed a week"], abs=2)  # need shown to one decimal
+
+
+def test_team_burnup_sums_reps_cumulative_booked_and_milestones() -> None:
+    reps = [review_input("A", dict.fromkeys(WEEKS, 1_000.0)), review_input("B", dict.fromkeys(WEEKS, 2_000.0))]
+    booked, milestones = team_burnup(reps, AS_OF)
+    team = booked[booked["rep"] == "Team"]
+    assert team["booked"].tolist() == [3_000.0 * k for k in range(1, 7)]
+    assert milestones["cumulative"].tolist() == [80_000, 140_000, 200_000]
+
+
+# --------------------------------------------------------------------------- storage
+
+
+@pytest.fixture
+def con(tmp_path: Path):
+    connection = store.connect(tmp_path / "team.duckdb")
+    yield connection
+    connection.close()
+
+
+def test_snapshots_round_trip_and_count_repeat_slippers(con) -> None:
+    store.save_snapshot(con, "East", date(2026, 11, 2), LAST_WEEK)
+    store.save_snapshot(con, "East", date(2026, 11, 9), THIS_WEEK)
+    later = THIS_WEEK.copy()
+    later.loc[later["deal_id"] == "slips", "close_date"] = pd.Timestamp("2026-12-30")
+    store.save_snapshot(con, "East", date(2026, 11, 16), later)
+    assert [s.snapshot_date for s in store.list_snapshots(con, "East")] == [
+        date(2026, 11, 16),
+        date(2026, 11, 9),
+        date(2026, 11, 2),
+    ]
+    back = store.get_snapshot(con, "East", date(2026, 11, 9))
+    assert sorted(back["deal_id"]) == sorted(THIS_WEEK["deal_id"])
+    slips = store.slip_counts(con, "East", date(2026, 11, 16))
+    assert slips["slips"] == 2 and slips["slips-out"] == 1
+    assert store.slip_counts(con, "East", date(2026, 11, 9))["slips"] == 1
+
+
+def test_saving_a_snapshot_again_replaces_that_days(con) -> None:
+    store.save_snapshot(con, "East", date(2026, 11, 2), LAST_WEEK)
+    store.save_snapshot(con, "East", date(2026, 11, 2), THIS_WEEK.head(3))
+    assert len(store.get_snapshot(con, "East", date(2026, 11, 2))) == 3
+
+
+def test_an_empty_snapshot_is_refused_and_stores_nothing(con) -> None:
+    with pytest.raises(store.StoreError, match="no deals"):
+        store.save_snapshot(con, "East", date(2026, 11, 2), LAST_WEEK.head(0))
+    assert store.list_snapshots(con) == []
+
+
+def test_demo_team_loads_reps_plans_and_weekly_snapshots(con) -> None:
+    store.load_team(con, demo_team(date(2026, 11, 22)))
+    assert store.list_teams(con) == [("Mid-Market East", "Maya Brooks")]
+    assert len(store.list_snapshots(con, "Mid-Market East")) == 4
+    inputs = store.review_inputs(con, "Mid-Market East", date(2026, 11, 22))
+    assert [r.rep for r in inputs] == ["Ana Lima", "Ben Carter", "Chloe Nguyen", "Dev Patel"]  # not the manager
+    review = team_review(inputs, date(2026, 11, 22), store.get_snapshot(con, "Mid-Market East", date(2026, 11, 16)))
+    assert {r.status for r in review.rows} == {"on track", "at risk", "off track"}
+
+
+def test_a_rep_moves_team_and_becomes_a_manager(con) -> None:
+    rep = store.add_rep(con, "Zoe Park")
+    store.update_rep(con, rep, "West", "manager")
+    assert store.list_teams(con) == [("West", "Zoe Park")]
+    with pytest.raises(store.StoreError, match="Role must be"):
+        store.update_rep(con, rep, "West", "boss")
