@@ -317,7 +317,8 @@ class SnapshotDiff:
 
 
 def _stage_rank(stages: Sequence[str]) -> dict[str, int]:
-    order = guess_stage_order([s for s in stages if s and guess_outcome(s) != "lost"])
+    names = [s for s in dict.fromkeys(stages) if isinstance(s, str) and s]
+    order = guess_stage_order([s for s in names if guess_outcome(s) != "lost"])
     return {s: i for i, s in enumerate(order)}
 
 
@@ -364,7 +365,7 @@ def snapshot_diff(
     open_a = (both["outcome_before"] == "open").fillna(False).astype(bool)
     open_b = (both["outcome_after"] == "open").fillna(False).astype(bool)
 
-    rank = _stage_rank(list(stage_order) if stage_order else [*a["stage"], *b["stage"]])
+    rank = _stage_rank(list(stage_order) if stage_order else pd.unique(pd.concat([a["stage"], b["stage"]])).tolist())
     stage_a = both["stage_before"].map(rank)
     stage_b = both["stage_after"].map(rank)
     flags = {

@@ -1,0 +1,80 @@
+"""The Team review in Chromium: demo data, the review, two snapshots compared, exports, a rep opened on Track.
+
+The browser session shares one database; the demo team is loaded by whichever test needs it first.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+import openpyxl
+import pytest
+from playwright.sync_api import Page, expect
+
+from planner.demo import demo_snapshots
+
+pytestmark = pytest.mark.browser
+
+ROW_HEIGHT = 35  # Streamlit's dataframe: header and rows are 35 px tall
+
+
+def open_review(page: Page, ui) -> None:
+    ui.sidebar_link("Team review").click()
+    expect(page.get_by_role("heading", name="Team review")).to_be_visible()
+    load = page.get_by_role("button", name="Load demo data")
+    metrics = ui.metric_value("Booked")
+    expect(load.or_(metrics)).to_be_visible()
+    if load.is_visible():
+        load.click()
+    expect(metrics).to_be_visible()
+    ui.wait_for_idle()
+
+
+def test_review_compares_two_snapshots_and_exports_the_table(page: Page, ui) -> None:
+    open_review(page, ui)
+    review = page.get_by_test_id("stDataFrame").filter(has_text="Pipeline in period")
+    expect(review).to_be_visible()
+    expect(ui.chart("Team burn-up")).to_be_visible()
+    waterfall = ui.chart("What moved the pipeline")
+    expect(waterfall).to_be_visible()
+    for cause in ("New", "Slipped out of period", "Lost", "Dropped out"):
+        expect(waterfall.get_by_text(cause, exact=True)).to_be_visible()
+    expect(page.get_by_role("heading", name="Slipped deals")).to_be_visible()
+
+    # Compare the first snapshot with the latest instead of last week's.
+    oldest = demo_snapshots(date.today())[0][0]
+    frm = page.get_by_role("combobox", name="From snapshot")
+    frm.scroll_into_view_if_needed()
+    frm.click()
+    page.get_by_role("option", name=f"{oldest:%a %d %b %Y}").click()
+    expect(frm).to_have_value(f"{oldest:%a %d %b %Y}")
+    ui.wait_for_idle()
+    expect(waterfall.locator("g.xtick text").first).to_have_text(f"{oldest:%d %b}")
+    ui.screenshot("team-review.png")
+
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Review as CSV").click()
+    rows = list(csv.DictReader(io.StringIO(download.value.path().read_text(encoding="utf-8-sig"))))
+    assert rows[0]["Rep"] == "Team"
+    assert {r["Rep"] for r in rows[1:]} == {"Ana Lima", "Ben Carter", "Chloe Nguyen", "Dev Patel"}
+    assert {r["Status"] for r in rows[1:]} == {"on track", "at risk", "off track"}
+
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Slipped deals as Excel").click()
+    sheet = openpyxl.load_workbook(io.BytesIO(download.value.path().read_bytes())).active
+    header = [c.value for c in sheet[1]]
+    assert header[:2] == ["Deal", "Owner"] and "Times slipped before" in header
+    assert sheet.max_row > 1
+
+
+def test_clicking_a_rep_opens_their_track_view(page: Page, ui) -> None:
+    open_review(page, ui)
+    review = page.get_by_test_id("stDataFrame").filter(has_text="Pipeline in period")
+    expect(review).to_be_visible()
+    first_rep = review.get_by_test_id("glide-cell-1-1").inner_text()
+    # Row 1 (under the team's totals) is the rep worst off; the checkbox at its left edge selects it.
+    review.click(position={"x": 16, "y": ROW_HEIGHT * 2 + ROW_HEIGHT / 2})
+    expect(page.get_by_role("heading", name="Track actuals against the plan")).to_be_visible()
+    expect(page.get_by_role("combobox", name="Rep")).to_have_value(first_rep)
