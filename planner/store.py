@@ -562,6 +562,7 @@ def add_rep(con: duckdb.DuckDBPyConnection, name: str, team: str = "", role: str
         raise StoreError(f"There is already a rep called “{name}”.") from None
 
 
+@retry_conflicts
 def update_rep(con: duckdb.DuckDBPyConnection, rep_id: int, team: str, role: str) -> None:
     """Move a rep to a team and give them a role (rep, manager or ops)."""
     if role not in ROLES:
@@ -1067,6 +1068,7 @@ def _write_snapshot(cur: duckdb.DuckDBPyConnection, team: str, snapshot_date: da
     cur.unregister("new_snapshot")
 
 
+@retry_conflicts
 def save_snapshot(con: duckdb.DuckDBPyConnection, team: str, snapshot_date: date, deals: pd.DataFrame) -> int:
     """Store a team's pipeline as of ``snapshot_date`` (replacing that day's), in one transaction.
 
