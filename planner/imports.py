@@ -196,7 +196,7 @@ def parse_day(text: str) -> tuple[date | None, str]:
         pass
     match = re.fullmatch(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})", text)
     if not match:
-        return None, f"“{text}” is not a date — write it as YYYY-MM-DD"
+        return None, f"“{text[:40]}” is not a date — write it as YYYY-MM-DD"
     first, second, year = (int(g) for g in match.groups())
     year += 2000 if year < 100 else 0
     readings = []
@@ -214,6 +214,17 @@ def parse_day(text: str) -> tuple[date | None, str]:
             f"could be {day_first.day} {day_first:%B} or {month_first.day} {month_first:%B} — write it as YYYY-MM-DD",
         )
     return readings[0], ""
+
+
+def column_list(names: Sequence[str], shown: int = 20) -> str:
+    """Column names for a message: quoted, each cut to 40 characters, the first ``shown`` and how many more.
+
+    >>> column_list(["Week", "x" * 50, *map(str, range(30))], shown=4)
+    '“Week”, “xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…”, “0”, “1” and 28 more'
+    """
+    quoted = [f"“{n[:39]}…”" if len(n) > 40 else f"“{n}”" for n in map(str, names[:shown])]
+    more = f" and {len(names) - shown:,} more" if len(names) > shown else ""
+    return ", ".join(quoted) + more if quoted else "none"
 
 
 def _find(header: list[str], names: Sequence[str]) -> int | None:
@@ -250,7 +261,7 @@ def read_actuals_csv(data: bytes, stage_names: Sequence[str], period_start: date
     week_col, revenue_col = _find(header, _WEEK_NAMES), _find(header, _REVENUE_NAMES)
     missing = [name for name, col in (("week", week_col), ("revenue", revenue_col)) if col is None]
     if missing:
-        found = ", ".join(f"“{h}”" for h in header) or "none"
+        found = column_list(header)
         return ActualsImport(
             (),
             (
@@ -382,16 +393,20 @@ def _norm(header: str) -> str:
 
 
 _GENERIC_COLUMNS: dict[str, tuple[str, ...]] = {
-    "deal_id": ("deal id", "opportunity id", "record id", "id", "opportunity name", "deal name", "name"),
-    "stage": ("stage", "deal stage", "stagename", "stage name", "status"),
-    "amount": ("amount", "value", "close value", "deal value", "revenue", "opportunity amount"),
-    "created": ("created", "create date", "created date", "createddate", "engage date", "add time", "created at"),
-    "closed": ("close date", "closed date", "closedate", "close", "closed at", "closed"),
-    "owner": ("owner", "deal owner", "opportunity owner", "sales agent", "rep", "sales rep", "owner name", "ownerid"),
-    "account": ("account", "account name", "company", "organization", "organisation", "org name", "accountid"),
+    "deal_id": ("deal id", "opportunity id", "record id", "id", "opportunity", "opportunity name", "deal name", "deal",
+                "name"),
+    "stage": ("stage", "deal stage", "stagename", "stage name", "phase", "status"),
+    "amount": ("amount", "value", "close value", "deal value", "revenue", "opportunity amount", "deal amount"),
+    "created": ("created", "create date", "created date", "createddate", "created on", "engage date", "add time",
+                "created at", "opened", "open date", "opened on"),
+    "closed": ("close date", "closed date", "closedate", "closed on", "close", "closed at", "closed"),
+    "owner": ("owner", "deal owner", "opportunity owner", "sales agent", "salesperson", "sales person", "rep",
+              "sales rep", "account executive", "owner name", "ownerid"),
+    "account": ("account", "account name", "company", "customer", "organization", "organisation", "org name",
+                "accountid"),
     "won_time": ("won time", "won date"),
     "lost_time": ("lost time", "lost date"),
-}
+}  # fmt: skip
 
 PRESETS: tuple[Preset, ...] = (
     Preset(
@@ -892,7 +907,7 @@ def guess_stage_order(stages: Sequence[str]) -> list[str]:
     >>> guess_stage_order(["Closed Won", "Negotiation/Review", "Prospecting", "Closed Lost"])
     ['Prospecting', 'Negotiation/Review', 'Closed Won']
     """
-    funnel = [s for s in stages if guess_outcome(s) != "lost"]
+    funnel = [s for s in dict.fromkeys(stages) if guess_outcome(s) != "lost"]
 
     def rank(position_and_stage: tuple[int, str]) -> tuple[bool, float]:
         position, stage = position_and_stage
@@ -976,7 +991,7 @@ def read_deals(
     """
     missing = mapping.missing()
     if missing:
-        found = ", ".join(f"“{c}”" for c in table.columns) or "none"
+        found = column_list(table.columns)
         raise ImportFailure(f"Missing {' and '.join(missing)} column; the columns found: {found}.")
     if date_order not in DATE_ORDERS:
         raise ImportFailure(f"Date order must be one of {', '.join(DATE_ORDERS)}.")
