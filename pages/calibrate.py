@@ -13,6 +13,7 @@ import app
 from planner import store
 from planner.calibrate import Calibration, CalibrationError, calibrate
 from planner.charts import conversion_chart, histogram_chart, seasonality_chart
+from planner.exports import csv_bytes
 from planner.imports import (
     DEAL_FIELDS,
     OUTCOMES,
@@ -238,22 +239,12 @@ def _report(deals: DealImport) -> None:
     st.dataframe(shown, hide_index=True, height=240, width="stretch")
     st.download_button(
         "Download the problem report (CSV)",
-        _spreadsheet_safe(deals.problems).to_csv(index=False),
+        csv_bytes(deals.problems),
         file_name="backplan-import-problems.csv",
         mime="text/csv",
         icon=":material/download:",
         on_click="ignore",
     )
-
-
-def _spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
-    """Cells a spreadsheet would run as a formula (= + - @ or a tab first) get a leading apostrophe."""
-    out = frame.copy()
-    for column in out.columns:
-        if out[column].dtype == object or str(out[column].dtype) in ("str", "string"):
-            text = out[column].astype("str")
-            out[column] = text.where(~text.str.match(r"^[=+\-@\t\r]"), "'" + text)
-    return out
 
 
 def _results(result: Calibration) -> None:
@@ -375,7 +366,7 @@ def _save(result: Calibration, deals: DealImport, source: str) -> None:
         return
     state["calibrate.save_error"] = None
     state["calibrate.saved_id"] = profile_id
-    st.toast(f"Saved profile “{state['calibrate.profile_name']}”.", icon=":material/check:")
+    st.toast(f"Saved profile “{markdown_text(state['calibrate.profile_name'])}”.", icon=":material/check:")
 
 
 def _save_form(result: Calibration, deals: DealImport, source: str) -> None:
@@ -396,7 +387,7 @@ def _save_form(result: Calibration, deals: DealImport, source: str) -> None:
     if result.overall.won == 0:
         st.caption("A profile needs won deals: there are none to learn a deal size from.")
     if state.get("calibrate.save_error"):
-        st.error(state["calibrate.save_error"], icon=":material/error:")
+        st.error(markdown_text(state["calibrate.save_error"]), icon=":material/error:")
     elif state.get("calibrate.saved_id"):
         st.success("Saved. Open the Plan page and pick it under **Calibration profile**.", icon=":material/check:")
         st.page_link("pages/plan.py", label="Go to the Plan page", icon=":material/flag:")
@@ -457,15 +448,17 @@ if source is None:
     st.stop()
 
 st.divider()
-progress = st.progress(0, text=f"Reading {source['name']}…")
+progress = st.progress(0, text=f"Reading {markdown_text(source['name'])}…")
 try:
     table = _read(source["digest"], source["name"], state.get("calibrate.sheet"), source["data"])
 except ImportFailure as error:
     progress.empty()
-    st.error(f"**{source['name']}** could not be read. {error}", icon=":material/error:")
+    st.error(
+        f"**{markdown_text(source['name'])}** could not be read. {markdown_text(str(error))}", icon=":material/error:"
+    )
     st.stop()
 
-st.subheader(f"{source['name']}")
+st.subheader(markdown_text(source["name"]))
 st.caption(f"{table.layout} · {len(table.frame):,} rows · {len(table.columns):,} columns")
 if len(table.sheets) > 1:
     st.selectbox(

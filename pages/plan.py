@@ -12,6 +12,7 @@ import app
 from planner import store
 from planner.calibrate import Calibration, CalibrationError, Confidence, plan_confidence, plan_settings
 from planner.charts import coverage_chart, funnel_chart, levers_chart, what_if_heatmap
+from planner.exports import csv_bytes
 from planner.funnel import (
     FunnelPlan,
     PlanInputError,
@@ -147,7 +148,7 @@ def _stage_inputs() -> None:
             f"Stage {pos + 1} name", key=f"plan.stage.{sid}.name", label_visibility="collapsed", max_chars=60
         )
         ratio = ratio_col.number_input(
-            f"{name or f'Stage {pos + 1}'} ratio",
+            f"{markdown_text(name) or f'Stage {pos + 1}'} ratio",
             key=f"plan.stage.{sid}.ratio",
             min_value=0.0,
             step=0.1,
@@ -156,7 +157,7 @@ def _stage_inputs() -> None:
         )
         ratio_col.caption(ratio_label(ratio) if ratio and ratio >= 1 else "enter 1 or more")
         lag_col.number_input(
-            f"{name or f'Stage {pos + 1}'} lag in days",
+            f"{markdown_text(name) or f'Stage {pos + 1}'} lag in days",
             key=f"plan.stage.{sid}.lag",
             min_value=0,
             max_value=730,
@@ -298,7 +299,7 @@ def _apply_profile(profile_id: int | None) -> None:
     state["plan.profile_id"] = summary.id
     state["plan.profile_error"] = None
     state["plan.profile_notes"] = list(settings.notes)
-    st.toast(f"Applied profile “{summary.name}”.", icon=":material/tune:")
+    st.toast(f"Applied profile “{markdown_text(summary.name)}”.", icon=":material/tune:")
 
 
 def _clear_profile() -> None:
@@ -408,7 +409,7 @@ def _open(plan_id: int | None) -> None:
         state["plan.save_error"] = "That plan no longer exists — it may have been deleted in another window."
         return
     _fill_state(saved)
-    st.toast(f"Opened “{saved.name}”.", icon=":material/folder_open:")
+    st.toast(f"Opened “{markdown_text(saved.name)}”.", icon=":material/folder_open:")
 
 
 def _save(as_new: bool) -> None:
@@ -436,7 +437,7 @@ def _save(as_new: bool) -> None:
         state["plan.save_error"] = str(error)
         return
     _fill_state(store.get_plan(app.db(), plan_id))  # the page now shows what the database holds
-    st.toast(f"Saved “{state['plan.name']}”.", icon=":material/check:")
+    st.toast(f"Saved “{markdown_text(state['plan.name'])}”.", icon=":material/check:")
 
 
 def _duplicate() -> None:
@@ -453,7 +454,7 @@ def _delete() -> None:
     store.delete_plan(app.db(), state["plan.loaded_id"])
     state["plan.loaded_id"] = None
     state["plan.confirm_delete"] = False
-    st.toast(f"Deleted “{name}”.", icon=":material/delete:")
+    st.toast(f"Deleted “{markdown_text(name)}”.", icon=":material/delete:")
 
 
 def _new_plan() -> None:
@@ -488,7 +489,7 @@ def _saved_plans() -> None:
         st.caption("No saved plans yet. Save this one, or load the demo team on the Track page.")
     loaded = state["plan.loaded_id"]
     st.divider()
-    st.caption(f"Editing saved plan “{state['plan.name']}”" if loaded else "This plan is not saved yet.")
+    st.caption(f"Editing saved plan “{markdown_text(state['plan.name'])}”" if loaded else "This plan is not saved yet.")
     if state["plan.rep"] not in reps:
         state["plan.rep"] = None
     st.selectbox(
@@ -506,7 +507,7 @@ def _saved_plans() -> None:
     save.button("Save plan", key="btn.plan_save", on_click=_save, args=(False,), type="primary", icon=":material/save:")
     save_new.button("Save as new", key="btn.plan_save_new", on_click=_save, args=(True,), disabled=loaded is None)
     if state.get("plan.save_error"):
-        st.error(state["plan.save_error"], icon=":material/error:")
+        st.error(markdown_text(state["plan.save_error"]), icon=":material/error:")
     if loaded:
         dup, new = st.columns(2)
         dup.button("Duplicate", key="btn.plan_duplicate", on_click=_duplicate, icon=":material/content_copy:")
@@ -518,7 +519,9 @@ def _saved_plans() -> None:
             on_click=lambda: state.update({"plan.confirm_delete": True}),
         )
         if state["plan.confirm_delete"]:
-            st.warning(f"Delete “{state['plan.name']}” with its milestones and actuals? This cannot be undone.")
+            st.warning(
+                f"Delete “{markdown_text(state['plan.name'])}” with its milestones and actuals? This cannot be undone."
+            )
             yes, no = st.columns(2)
             yes.button("Yes, delete", key="btn.plan_delete_yes", on_click=_delete, type="primary")
             no.button("Cancel", key="btn.plan_delete_no", on_click=lambda: state.update({"plan.confirm_delete": False}))
@@ -547,13 +550,13 @@ def _metrics(plan: FunnelPlan, currency: str, deals_label: str = "Deals needed")
         f" = {plan.deals_exact:,.2f}, rounded up",
     )
     cards[1].metric(
-        f"{top.name} / week",
+        f"{markdown_text(top.name)} / week",
         f"{top.per_week:,.1f}",
         border=True,
         help=f"{top.total:,} over {plan.working_weeks:,.1f} working weeks ({top.per_day:,.1f} a day)",
     )
     cards[2].metric(
-        f"{meetings.name} / week",
+        f"{markdown_text(meetings.name)} / week",
         f"{meetings.per_week:,.1f}",
         border=True,
         help=f"{meetings.total:,} over {plan.working_weeks:,.1f} working weeks",
@@ -591,7 +594,7 @@ def _weekly_table(plan: FunnelPlan) -> None:
     )
     st.download_button(
         "Download weekly activity (CSV)",
-        table.to_csv(index=False, date_format="%Y-%m-%d"),
+        csv_bytes(table),
         file_name="backplan-weekly-activity.csv",
         mime="text/csv",
         icon=":material/download:",

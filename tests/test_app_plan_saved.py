@@ -60,7 +60,8 @@ def test_custom_milestones_are_checked_before_anything_is_saved(app: AppTest, da
     app.text_input(key="plan.milestone_custom").set_value("350000, 300000").run()
     save_new(app, "Zoe Park", "Custom")
     # Twelve monthly checkpoints: the amounts with 3 to 11 months to go are still missing.
-    assert any("with 3, 4, 5, 6, 7, 8, 9, 10, 11 month(s) to go" in e.value for e in app.error)
+    # (The page escapes the message for Markdown: a \( shows as "(".)
+    assert any("with 3, 4, 5, 6, 7, 8, 9, 10, 11 month(s) to go" in e.value.replace("\\", "") for e in app.error)
     app.text_input(key="plan.milestone_custom").set_value(
         "350000, 360000, 250000, 220000, 190000, 160000, 130000, 100000, 70000, 40000, 10000"
     ).run()
