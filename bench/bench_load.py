@@ -1,0 +1,246 @@
+"""Many people on the Plan page at once: rerun latency and server memory, in real headless Chromium.
+
+    python bench/bench_load.py                       # N = 1, 5, 10, 20 sessions, 10 slider moves each
+    python bench/bench_load.py --sessions 1 5 10 --moves 10 --soak-seconds 120 --soak-sessions 5
+
+Starts ``streamlit run app.py`` on a free loopback port with a fresh database,
+opens N browser contexts in one headless Chromium (each a separate Streamlit
+session) and has every session press an arrow key on the revenue-target slider,
+wait for the new number on the "Deals needed" card, and press again. Latency is
+key press to new value on screen. Memory is the server process's resident set;
+server CPU per rerun tells the server's share from the N Chromium renderers,
+which share this machine's cores here but run on each user's own machine in use.
+The soak mode keeps sessions moving sliders and prints memory as it goes.
+
+Targets (issue 7): p95 under 1 s at 10 sessions on a 2-core machine; memory
+growth under 10% over a 10-minute soak.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from playwright.async_api import Browser, Page, async_playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("BACKPLAN_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+#: The example plan: $385,000 at $3,850 a deal; the target slider moves in $5,000 steps.
+TARGET, DEAL_SIZE, STEP = 385_000, 3_850, 5_000
+LOAD_TIMEOUT_MS = 120_000
+MOVE_TIMEOUT_MS = 60_000
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of process ``pid`` in MB, from /proc."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) process ``pid`` has used so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def start_server(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    env = {**os.environ, "BACKPLAN_DB": str(workdir / "backplan.duckdb")}
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)]
+    command += ["--server.address", "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none"]
+    command += ["--browser.gatherUsageStats", "false"]
+    with (workdir / "server.log").open("wb") as log:
+        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"the app server exited:\n{(workdir / 'server.log').read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.read().strip() == b"ok":
+                    return server, url
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    raise SystemExit("the app server did not become healthy within 60 s")
+
+
+class Session:
+    """One browser context on the Plan page, moving the target slider one key at a time."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.target = TARGET
+        field = page.get_by_test_id("stNumberInput").filter(
+            has=page.get_by_role("spinbutton", name="Revenue target ($)", exact=True)
+        )
+        self.slider = field.locator(
+            "xpath=ancestor::*[@data-testid='stElementContainer'][1]"
+            "/following-sibling::*[@data-testid='stElementContainer'][1]"
+        ).get_by_role("slider")
+        self.deals = (
+            page.get_by_test_id("stMetric")
+            .filter(has=page.get_by_test_id("stMetricLabel").get_by_text("Deals needed", exact=True))
+            .get_by_test_id("stMetricValue")
+        )
+
+    async def idle(self) -> None:
+        app = self.page.get_by_test_id("stApp")
+        await app.and_(self.page.locator("[data-test-script-state='notRunning']")).wait_for(timeout=MOVE_TIMEOUT_MS)
+
+    async def move(self) -> float:
+        """Press one arrow key (right, or left at the top of the range); seconds until the new figure shows."""
+        up = self.target <= TARGET
+        self.target += STEP if up else -STEP
+        expected = f"{math.ceil(self.target / DEAL_SIZE):,}"
+        await self.slider.focus()
+        began = time.perf_counter()
+        await self.slider.press("ArrowRight" if up else "ArrowLeft")
+        await self.page.wait_for_function(
+            "([el, want]) => el.textContent.trim() === want",
+            arg=[await self.deals.element_handle(), expected],
+            polling="raf",
+            timeout=MOVE_TIMEOUT_MS,
+        )
+        took = time.perf_counter() - began
+        await self.idle()  # the rest of that run, before the next key (keys faster than reruns can be lost)
+        return took
+
+
+async def open_sessions(browser: Browser, url: str, count: int) -> list[Session]:
+    sessions = []
+    for _ in range(count):  # one at a time: a cold first load is the heaviest run
+        context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = await context.new_page()
+        await page.goto(url)
+        session = Session(page)
+        await session.deals.wait_for(timeout=LOAD_TIMEOUT_MS)
+        await session.idle()
+        sessions.append(session)
+    return sessions
+
+
+async def close_sessions(sessions: list[Session]) -> None:
+    for session in sessions:
+        await session.page.context.close()
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+async def run_load(browser: Browser, url: str, server_pid: int, count: int, moves: int) -> None:
+    sessions = await open_sessions(browser, url, count)
+    await asyncio.gather(*(s.move() for s in sessions))  # warm: every session's first rerun, untimed
+    before, cpu_before = rss_mb(server_pid), cpu_seconds(server_pid)
+
+    async def drive(session: Session) -> list[float]:
+        return [await session.move() for _ in range(moves)]
+
+    began = time.perf_counter()
+    timings = [t for per_session in await asyncio.gather(*(drive(s) for s in sessions)) for t in per_session]
+    elapsed = time.perf_counter() - began
+    after, server_cpu = rss_mb(server_pid), cpu_seconds(server_pid) - cpu_before
+    print(
+        f"N={count:>2}  moves={len(timings):>4}  latency p50 {statistics.median(timings) * 1000:7.0f} ms"
+        f"  p95 {percentile(timings, 0.95) * 1000:7.0f} ms  max {max(timings) * 1000:7.0f} ms"
+        f"  reruns/s {len(timings) / elapsed:5.1f}  server CPU/rerun {server_cpu / len(timings) * 1000:4.0f} ms"
+        f"  server RSS {before:6.0f} → {after:6.0f} MB"
+        f"  (p95 < 1 s: {'met' if percentile(timings, 0.95) < 1 else 'MISSED'}; load avg {os.getloadavg()[0]:.1f})",
+        flush=True,
+    )
+    await close_sessions(sessions)
+
+
+async def run_soak(browser: Browser, url: str, server_pid: int, count: int, seconds: float) -> None:
+    sessions = await open_sessions(browser, url, count)
+    await asyncio.gather(*(s.move() for s in sessions))
+    start_rss = rss_mb(server_pid)
+    print(f"soak: {count} sessions for {seconds:.0f} s; server RSS at start {start_rss:.0f} MB", flush=True)
+    deadline = time.monotonic() + seconds
+    timings: list[float] = []
+
+    async def drive(session: Session) -> None:
+        while time.monotonic() < deadline:
+            timings.append(await session.move())
+
+    async def sample() -> None:
+        began = time.monotonic()
+        while time.monotonic() < deadline:
+            await asyncio.sleep(min(30.0, max(0.0, deadline - time.monotonic())))
+            rss = rss_mb(server_pid)
+            print(
+                f"  t={time.monotonic() - began:5.0f} s  RSS {rss:6.0f} MB ({(rss / start_rss - 1) * 100:+5.1f}%)"
+                f"  moves so far {len(timings)}  load avg {os.getloadavg()[0]:.1f}",
+                flush=True,
+            )
+
+    await asyncio.gather(sample(), *(drive(s) for s in sessions))
+    end_rss = rss_mb(server_pid)
+    growth = (end_rss / start_rss - 1) * 100
+    print(
+        f"soak: {len(timings)} moves, latency p50 {statistics.median(timings) * 1000:.0f} ms"
+        f" p95 {percentile(timings, 0.95) * 1000:.0f} ms; RSS {start_rss:.0f} → {end_rss:.0f} MB ({growth:+.1f}%)"
+        f"  (growth < 10%: {'met' if growth < 10 else 'MISSED'})",
+        flush=True,
+    )
+    await close_sessions(sessions)
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory(prefix="backplan-load-") as tmp:
+        server, url = start_server(Path(tmp))
+        try:
+            print(f"server pid {server.pid} at {url}; RSS idle {rss_mb(server.pid):.0f} MB; {os.cpu_count()} CPUs")
+            async with async_playwright() as playwright:
+                browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+                try:
+                    for count in args.sessions:
+                        await run_load(browser, url, server.pid, count, args.moves)
+                    if args.soak_seconds > 0:
+                        await run_soak(browser, url, server.pid, args.soak_sessions, args.soak_seconds)
+                finally:
+                    await browser.close()
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sessions", type=int, nargs="+", default=[1, 5, 10, 20], help="N values to run")
+    parser.add_argument("--moves", type=int, default=10, help="slider moves per session (default 10)")
+    parser.add_argument("--soak-seconds", type=float, default=0, help="then soak this long (e.g. 600); 0: no soak")
+    parser.add_argument("--soak-sessions", type=int, default=5, help="sessions during the soak (default 5)")
+    args = parser.parse_args()
+    if any(n < 1 or n > 50 for n in args.sessions) or not 0 <= args.soak_seconds <= 3_600 or args.moves < 1:
+        parser.error("sessions must be 1 to 50, moves at least 1, soak at most 3600 s")
+    asyncio.run(main_async(args))
+
+
+if __name__ == "__main__":
+    main()
