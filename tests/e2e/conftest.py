@@ -23,6 +23,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -72,10 +73,9 @@ def _tail(path: Path, limit: int = 4_000) -> str:
     return text[-limit:] or "<empty>"
 
 
-@pytest.fixture(scope="session")
-def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Base URL of ``streamlit run app.py`` served on a free local port."""
-    workdir = tmp_path_factory.mktemp("backplan-e2e")
+@contextmanager
+def _serve(workdir: Path) -> Iterator[str]:
+    """``streamlit run app.py`` on a free local port with its own database in ``workdir``; yields its URL."""
     port = _free_port()
     env = {**os.environ, "BACKPLAN_DB": str(workdir / "backplan.duckdb")}
     stdout_path, stderr_path = workdir / "streamlit.stdout", workdir / "streamlit.stderr"
@@ -109,6 +109,21 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of the app shared by the whole browser run (one database: the demo team loads into it once)."""
+    with _serve(tmp_path_factory.mktemp("backplan-e2e")) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def own_app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """An app with a database of its own, for a test module whose saved reps and plans would keep the
+    shared database from taking the demo team (demo data only loads into an empty database)."""
+    with _serve(tmp_path_factory.mktemp("backplan-e2e-own")) as url:
+        yield url
 
 
 def _wait_until_healthy(proc: subprocess.Popen[bytes], health_url: str, stderr_path: Path) -> None:
@@ -163,14 +178,12 @@ def browser() -> Iterator[Browser]:
         playwright.stop()
 
 
-@pytest.fixture
-def page(browser: Browser, app_server: str) -> Iterator[Page]:
-    """A fresh Streamlit session on the Plan page, rendered and idle."""
+def _open_page(browser: Browser, url: str) -> Iterator[Page]:
     context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
     context.set_default_timeout(RERUN_TIMEOUT_MS)
     try:
         tab = context.new_page()
-        tab.goto(app_server)
+        tab.goto(url)
         # Either the plan or a crash: a crash fails at once with Streamlit's traceback.
         rendered = tab.get_by_test_id("stMetric").first
         crashed = tab.get_by_test_id("stException").first
@@ -181,6 +194,18 @@ def page(browser: Browser, app_server: str) -> Iterator[Page]:
         yield tab
     finally:
         context.close()
+
+
+@pytest.fixture
+def page(browser: Browser, app_server: str) -> Iterator[Page]:
+    """A fresh Streamlit session on the Plan page, rendered and idle."""
+    yield from _open_page(browser, app_server)
+
+
+@pytest.fixture
+def own_page(browser: Browser, own_app_server: str) -> Iterator[Page]:
+    """As ``page``, on the module's own app and database."""
+    yield from _open_page(browser, own_app_server)
 
 
 # --------------------------------------------------------------------------- helpers for the tests
@@ -305,3 +330,9 @@ class Backplan:
 def ui(page: Page) -> Backplan:
     """The ``page`` fixture wrapped in :class:`Backplan` helpers."""
     return Backplan(page)
+
+
+@pytest.fixture
+def own_ui(own_page: Page) -> Backplan:
+    """The ``own_page`` fixture wrapped in :class:`Backplan` helpers."""
+    return Backplan(own_page)

@@ -35,9 +35,9 @@ def sidebar_field(page: Page, label: str):
     return page.get_by_test_id("stSidebar").get_by_role("textbox", name=label, exact=True)
 
 
-def test_sessions_saving_plans_at_the_same_time_all_land(browser: Browser, app_server: str) -> None:
+def test_sessions_saving_plans_at_the_same_time_all_land(browser: Browser, own_app_server: str) -> None:
     run = uuid.uuid4().hex[:6]
-    pages = [open_plan_page(browser, app_server) for _ in range(SESSIONS)]
+    pages = [open_plan_page(browser, own_app_server) for _ in range(SESSIONS)]
     try:
         names = []
         for n, page in enumerate(pages):
@@ -58,7 +58,7 @@ def test_sessions_saving_plans_at_the_same_time_all_land(browser: Browser, app_s
             expect(page.get_by_test_id("stAlertContentError")).to_have_count(0)
 
         # A newcomer finds every plan in the list.
-        newcomer = open_plan_page(browser, app_server)
+        newcomer = open_plan_page(browser, own_app_server)
         pages.append(newcomer)
         newcomer.get_by_role("combobox", name="Open a saved plan").click()
         for name in names:

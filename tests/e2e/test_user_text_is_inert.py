@@ -15,7 +15,8 @@ STAGE_PAYLOAD = "<img src=x onerror=alert(1)><script>alert(1)</script>"
 PLAN_PAYLOAD = "<img src=x onerror=alert(2)><script>alert(2)</script>**b** [l](javascript:alert(3))"[:80]
 
 
-def test_payloads_in_stage_and_plan_names_stay_text(ui) -> None:
+def test_payloads_in_stage_and_plan_names_stay_text(own_ui) -> None:
+    ui = own_ui  # an app of its own: the plan saved here would keep the shared one from taking the demo team
     page = ui.page
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
