@@ -1,7 +1,7 @@
 """Accounts: living account plans — the customer's view, goals → SMART objectives → actions, the cycle.
 
 Everything users type is shown as text: in Markdown it goes through
-``escape_markdown``, elsewhere into dataframes, option labels or plain fields.
+``planner.units.markdown_text``, elsewhere into dataframes, option labels or plain fields.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from planner.accounts import (
     review_status,
     rollup,
 )
-from planner.accounts import escape_markdown as md
+from planner.units import markdown_text as md
 from planner.units import money
 
 app.enter_from_page()

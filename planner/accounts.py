@@ -16,12 +16,11 @@ Every function here is pure; storage is :mod:`planner.store`, drawing is the pag
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from planner.units import money
+from planner.units import markdown_text, money
 
 __all__ = [
     "ACTION_STATUSES",
@@ -49,7 +48,6 @@ __all__ = [
     "accountability",
     "check_smart",
     "default_cycle",
-    "escape_markdown",
     "fiscal_year_bounds",
     "fiscal_year_of",
     "is_overdue",
@@ -565,26 +563,6 @@ def review_status(
     return ReviewStatus(last, days if last is not None else None, days is not None and days > stale_days)
 
 
-_MARKDOWN_SPECIALS = re.compile(r"([\\`*_\[\]{}<>()#+!|~])")
-_LINE_START = re.compile(r"^(\s*)([-=>]|\d+[.)])")
-
-
-def escape_markdown(text: str, *, inline: bool = True) -> str:
-    """``text`` made literal in Markdown: its punctuation escaped, so no markup, link or HTML survives.
-
-    ``inline`` folds line breaks into spaces (for one-line fields); otherwise
-    each line is kept, ended by a hard line break.
-
-    >>> escape_markdown("<script>alert(1)</script> **bold**")
-    '\\\\<script\\\\>alert\\\\(1\\\\)\\\\</script\\\\> \\\\*\\\\*bold\\\\*\\\\*'
-    """
-    lines = [_MARKDOWN_SPECIALS.sub(r"\\\1", line) for line in text.strip().splitlines()]
-    lines = [_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), line) for line in lines]
-    if inline:
-        return " ".join(line.strip() for line in lines if line.strip())
-    return "  \n".join(lines)
-
-
 def _value(number: float | None) -> str:
     return "—" if number is None else f"{number:,.10g}"
 
@@ -611,7 +589,7 @@ def plan_markdown(
     status = review_status(
         (r.reviewed_on for r in plan.reviews), today, created=account.created_on, stale_days=stale_days
     )
-    esc = escape_markdown
+    esc = markdown_text
     out = [
         f"# Account plan: {esc(account.name)}",
         "",
@@ -695,9 +673,7 @@ def plan_markdown(
 
 def _action_line(action: Action) -> str:
     mark = "x" if action.done else " "
-    details = [
-        esc for esc in (escape_markdown(action.owner), f"due {action.due:%Y-%m-%d}" if action.due else "") if esc
-    ]
+    details = [esc for esc in (markdown_text(action.owner), f"due {action.due:%Y-%m-%d}" if action.due else "") if esc]
     suffix = f" ({', '.join(details)})" if details else ""
     status = "" if action.status in ("done", "to do") else f" — {action.status}"
-    return f"- [{mark}] {escape_markdown(action.description)}{suffix}{status}"
+    return f"- [{mark}] {markdown_text(action.description)}{suffix}{status}"

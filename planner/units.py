@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 __all__ = ["CURRENCIES", "markdown_text", "money", "ratio_label"]
 
@@ -36,13 +37,27 @@ def ratio_label(ratio: float) -> str:
     return f"{ratio:g} : 1 · {100 / ratio:.0f}%"
 
 
-_MARKDOWN_SPECIAL = set("\\`*_{}[]()<>#+-.!|~$:")
+#: Punctuation that Markdown, Streamlit's colour and icon syntax (":red[…]", ":material/…:") or its LaTeX
+#: ("$…$") reads as markup anywhere in a line; CommonMark lets a backslash escape each of them.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]{}<>()#+!|~$:])")
+#: At the start of a line these make a list, a quote or a heading underline ("- x", "1. x", "> x", "===").
+_LINE_START = re.compile(r"^(\s*)([-=>]|\d+[.)])")
 
 
-def markdown_text(text: str) -> str:
+def markdown_text(text: str, *, inline: bool = True) -> str:
     r"""Text a user typed, escaped to show as typed inside Markdown: no links, emphasis, HTML or maths.
 
+    ``inline`` folds line breaks into spaces (labels, captions, one-line fields); otherwise each line
+    is kept and ended with a hard line break (notes in an exported plan). Full stops and hyphens
+    inside a line stay as they are, so ordinary sentences read the same in the page's source.
+
     >>> print(markdown_text("**Q1** <b>[x](http://e.vil)</b>"))
-    \*\*Q1\*\* \<b\>\[x\]\(http\://e\.vil\)\</b\>
+    \*\*Q1\*\* \<b\>\[x\]\(http\://e.vil\)\</b\>
+    >>> markdown_text("# not a heading\n- not a list", inline=False)
+    '\\# not a heading  \n\\- not a list'
     """
-    return "".join("\\" + c if c in _MARKDOWN_SPECIAL else c for c in text)
+    lines = [_MARKDOWN_SPECIAL.sub(r"\\\1", line) for line in text.strip().splitlines()]
+    lines = [_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), line) for line in lines]
+    if inline:
+        return " ".join(line.strip() for line in lines if line.strip())
+    return "  \n".join(lines)

@@ -20,7 +20,6 @@ from planner.accounts import (
     accountability,
     check_smart,
     default_cycle,
-    escape_markdown,
     fiscal_year_bounds,
     fiscal_year_of,
     is_overdue,
@@ -30,6 +29,7 @@ from planner.accounts import (
     review_status,
     rollup,
 )
+from planner.units import markdown_text
 
 START, END = date(2027, 1, 1), date(2027, 12, 31)
 SMART = Objective(
@@ -370,7 +370,7 @@ def test_typed_text_cannot_become_markup_or_html_in_the_export() -> None:
 
 @given(st.text())
 def test_escaped_text_keeps_every_character_and_leaves_no_bare_markup(text: str) -> None:
-    escaped = escape_markdown(text, inline=False)
+    escaped = markdown_text(text, inline=False)
     assert "<" not in escaped.replace("\\<", "")
     assert "[" not in escaped.replace("\\[", "")
     unescaped = escaped.replace("  \n", "\n").replace("\\", "")
