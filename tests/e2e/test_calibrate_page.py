@@ -90,7 +90,7 @@ def test_a_csv_with_an_unknown_amount_column_is_mapped_by_hand_saved_and_applied
     expect(ui.metric_value("Deals needed")).to_have_text("193")  # $385,000 ÷ $2,000, rounded up
     expect(ui.metric_value("Chance the expected plan hits the target")).to_be_visible()
     ui.wait_for_idle()
-    page.get_by_text("90% chance", exact=True).click()
+    page.get_by_test_id("stRadioGroup").get_by_text("90% chance", exact=True).click()  # not the table row
     expect(ui.metric_value("Deals to plan for (90% sure)")).not_to_have_text("193")
     ui.screenshot("plan-with-profile.png")
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import date, timedelta
 
 import openpyxl
+import pandas as pd
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -78,3 +79,37 @@ def test_clicking_a_rep_opens_their_track_view(page: Page, ui) -> None:
     review.click(position={"x": 16, "y": ROW_HEIGHT * 2 + ROW_HEIGHT / 2})
     expect(page.get_by_role("heading", name="Track actuals against the plan")).to_be_visible()
     expect(page.get_by_role("combobox", name="Rep")).to_have_value(first_rep)
+
+
+def test_uploading_this_weeks_pipeline_adds_a_snapshot_to_compare(page: Page, ui, tmp_path) -> None:
+    open_review(page, ui)
+    latest = demo_snapshots(date.today())[-1]
+    # This week's export: last snapshot's deals, one of them pushed out a month, plus a new one.
+    deals = latest[1].copy()
+    deals.loc[0, "close_date"] += pd.Timedelta(days=30)
+    export = pd.DataFrame(
+        {
+            "Record ID": [*list(deals["deal_id"]), "D-9999"],
+            "Deal Stage": [*list(deals["stage"]), "Appointment Scheduled"],
+            "Amount": [*list(deals["amount"]), 12345.0],
+            "Close Date": [d.strftime("%Y-%m-%d") for d in deals["close_date"]] + [latest[0].isoformat()],
+            "Deal owner": [*list(deals["owner"]), "Ana Lima"],
+        }
+    )
+    path = tmp_path / "pipeline-this-week.csv"
+    export.to_csv(path, index=False)
+    snapshot_day = latest[0] + timedelta(days=7)
+
+    page.get_by_text("Upload this week's pipeline").click()
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(path)
+    expect(page.get_by_text(f"{len(export):,} deals read")).to_be_visible()
+    day = page.get_by_test_id("stDateInput").filter(has_text="Snapshot date").locator("input")
+    day.fill(snapshot_day.isoformat())
+    day.press("Enter")
+    ui.wait_for_idle()
+    page.get_by_role("button", name="Save snapshot").click()
+    expect(page.get_by_text(f"{len(export):,} deals stored as the pipeline of {snapshot_day:%d %b %Y}")).to_be_visible()
+    expect(page.get_by_role("combobox", name="To snapshot")).to_have_value(f"{snapshot_day:%a %d %b %Y}")
+    expect(page.get_by_role("combobox", name="From snapshot")).to_have_value(f"{latest[0]:%a %d %b %Y}")
+    slipped = page.get_by_test_id("stDataFrame").filter(has_text="Times slipped before")
+    expect(slipped).to_contain_text(deals.loc[0, "deal_id"])
