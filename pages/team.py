@@ -23,7 +23,7 @@ from planner.team import (
     team_burnup,
     team_review,
 )
-from planner.units import money
+from planner.units import markdown_text, money
 
 app.enter_from_page()
 
@@ -56,11 +56,13 @@ def _save_snapshot(team: str, deals: pd.DataFrame, name: str) -> None:
     try:
         count = store.save_snapshot(app.db(), team, snapshot_date, deals)
     except store.StoreError as error:
-        st.toast(str(error), icon=":material/error:")
+        st.toast(markdown_text(str(error)), icon=":material/error:")
         return
     state["team.to_snapshot"] = snapshot_date
     state["team.from_snapshot"] = None
-    state["team.snapshot_upload_done"] = f"{name}: {count:,} deals stored as the pipeline of {snapshot_date:%d %b %Y}."
+    state["team.snapshot_upload_done"] = (
+        f"{markdown_text(name)}: {count:,} deals stored as the pipeline of {snapshot_date:%d %b %Y}."
+    )
 
 
 def _member_frame() -> pd.DataFrame:
@@ -86,7 +88,7 @@ def _apply_member_edits() -> None:
         try:
             store.update_rep(app.db(), int(rep["id"]), str(team), str(role))
         except store.StoreError as error:
-            st.toast(str(error), icon=":material/error:")
+            st.toast(markdown_text(str(error)), icon=":material/error:")
 
 
 # --------------------------------------------------------------------------- sections
@@ -257,7 +259,10 @@ def _snapshot_upload(team: str) -> None:
                 )
             deals = read_deals(table, mapping, date_order=order or "MDY")
         except ImportFailure as error:
-            st.error(f"**{upload.name}** could not be used. {error}", icon=":material/error:")
+            st.error(
+                f"**{markdown_text(upload.name)}** could not be used. {markdown_text(str(error))}",
+                icon=":material/error:",
+            )
             return
         snapshot = deals.deals.rename(columns={"closed": "close_date"})
         st.write(
@@ -417,7 +422,7 @@ if team_inputs:
     period_end = max(r.inputs.period_end for r in team_inputs)
 else:
     st.info(
-        f"No rep in {team} has a saved plan yet: save one on the Plan page with the rep in this team.",
+        f"No rep in {markdown_text(team)} has a saved plan yet: save one on the Plan page with the rep in this team.",
         icon=":material/info:",
     )
     currency, period_end = "USD", as_of

@@ -17,6 +17,7 @@ import io
 import math
 import re
 import warnings
+import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -551,9 +552,28 @@ def _sniff_delimiter(text: str) -> str:
         return best if counts[best] else ","
 
 
+#: A workbook is a zip: what it unpacks to, not its size on disk, is what reading it costs.
+MAX_XLSX_UNPACKED_BYTES = 4 * MAX_EXPORT_BYTES
+
+
+def _unpacked_size(data: bytes) -> int:
+    """Bytes the workbook's parts take once unzipped (0 when it is no zip: openpyxl then says what is wrong)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as book:
+            return sum(part.file_size for part in book.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return 0
+
+
 def _read_xlsx(data: bytes, sheet: str | None) -> tuple[list[list[str]], tuple[str, ...], str]:
     import openpyxl  # imported here: only Excel uploads pay for it
 
+    unpacked = _unpacked_size(data)
+    if unpacked > MAX_XLSX_UNPACKED_BYTES:
+        raise ImportFailure(
+            f"This workbook unpacks to {unpacked / 2**20:,.0f} MB, over the {MAX_XLSX_UNPACKED_BYTES / 2**20:,.0f} MB "
+            "limit: export the deals alone, or save the sheet as CSV."
+        )
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many types for a damaged file

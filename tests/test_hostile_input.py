@@ -18,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from planner import imports
 from planner.imports import ActualsImport, ImportFailure, detect_mapping, read_actuals_csv, read_deals, read_table
 
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -218,3 +219,14 @@ GOOD_XLSX = xlsx(
         ["D-2", "Closed Lost", 300, date(2026, 2, 1), date(2026, 4, 2)],
     ]
 )
+
+
+def test_a_workbook_that_unpacks_past_the_limit_is_refused_before_it_is_read(monkeypatch) -> None:
+    # A zip bomb in miniature: a few kB on disk, far more once unpacked.
+    monkeypatch.setattr(imports, "MAX_XLSX_UNPACKED_BYTES", 1_000_000)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as book:
+        book.writestr("xl/worksheets/sheet1.xml", "<row>" + "0" * 5_000_000 + "</row>")
+    assert len(buffer.getvalue()) < 100_000
+    with pytest.raises(ImportFailure, match="unpacks to 5 MB"):
+        imports.read_table(buffer.getvalue(), "deals.xlsx")

@@ -174,3 +174,28 @@ def test_other_pages_show_saved_payload_names_escaped(app: AppTest, database: Pa
     app.button(key="btn.plan_save").click().run()
     app.switch_page(page).run()
     assert_never_rendered(app)
+
+
+def test_team_page_team_rep_and_plan_names(app: AppTest, database: Path) -> None:
+    with open_store(database) as con:
+        from datetime import date
+
+        from planner.funnel import PlanInputs
+
+        rep = store.add_rep(con, HTML_HALF)
+        store.update_rep(con, rep, PAYLOAD, "rep")
+        today = date.today()
+        store.save_plan(
+            con, rep, MARKDOWN_HALF, PlanInputs(100_000, 5_000, today.replace(day=1), today.replace(day=28))
+        )
+    app.switch_page("pages/team.py").run()
+    assert app.selectbox(key="team.name").value == PAYLOAD
+    assert_never_rendered(app)
+
+
+def test_team_page_a_team_with_no_plans_yet(app: AppTest, database: Path) -> None:
+    with open_store(database) as con:
+        store.update_rep(con, store.add_rep(con, "Zoe Park"), PAYLOAD, "rep")
+    app.switch_page("pages/team.py").run()
+    assert any("has a saved plan yet" in i.value for i in app.info)
+    assert_never_rendered(app)
