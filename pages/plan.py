@@ -258,6 +258,18 @@ def _inputs_from_state() -> PlanInputs:
     )
 
 
+def _set_stages(stages: tuple[Stage, ...]) -> None:
+    """Replace the funnel's stage inputs; fresh ids, so no widget keeps a removed stage's value."""
+    first_id = state["plan.next_stage_id"]
+    ids = list(range(first_id, first_id + len(stages)))
+    for sid, stage in zip(ids, stages, strict=True):
+        state[f"plan.stage.{sid}.name"] = stage.name
+        state[f"plan.stage.{sid}.ratio"] = float(stage.ratio)
+        state[f"plan.stage.{sid}.lag"] = min(int(stage.lag_days), 730)  # the lag input's maximum
+    state["plan.stage_ids"] = ids
+    state["plan.next_stage_id"] = first_id + len(ids)
+
+
 def _coverage_step(coverage: float) -> float:
     low, high = COVERAGE_RANGE
     return min(max(round(coverage * 2) / 2, low), high)
@@ -283,14 +295,7 @@ def _apply_profile(profile_id: int | None) -> None:
     except CalibrationError as error:
         state["plan.profile_error"] = str(error)
         return
-    first_id = state["plan.next_stage_id"]
-    ids = list(range(first_id, first_id + len(settings.stages)))
-    for sid, stage in zip(ids, settings.stages, strict=True):
-        state[f"plan.stage.{sid}.name"] = stage.name
-        state[f"plan.stage.{sid}.ratio"] = float(stage.ratio)
-        state[f"plan.stage.{sid}.lag"] = min(int(stage.lag_days), 730)
-    state["plan.stage_ids"] = ids
-    state["plan.next_stage_id"] = first_id + len(ids)
+    _set_stages(settings.stages)
     state["plan.won_stage"] = settings.won_stage[:60]
     state["plan.deal_size"] = round(settings.deal_size)
     _copy("plan.deal_size", "plan.deal_size_slider", DEAL_SIZE_RANGE)
@@ -374,14 +379,7 @@ def _custom_amounts() -> list[float]:
 def _fill_state(saved: store.SavedPlan) -> None:
     """Put a saved plan into every input of the page, exactly as it was saved."""
     inputs = saved.inputs
-    first_id = state["plan.next_stage_id"]
-    ids = list(range(first_id, first_id + len(inputs.stages)))
-    for sid, stage in zip(ids, inputs.stages, strict=True):
-        state[f"plan.stage.{sid}.name"] = stage.name
-        state[f"plan.stage.{sid}.ratio"] = float(stage.ratio)
-        state[f"plan.stage.{sid}.lag"] = int(stage.lag_days)
-    state["plan.stage_ids"] = ids
-    state["plan.next_stage_id"] = first_id + len(ids)
+    _set_stages(inputs.stages)
     for key, value, bounds in (
         ("plan.target", inputs.target, TARGET_RANGE),
         ("plan.deal_size", inputs.deal_size, DEAL_SIZE_RANGE),
@@ -635,13 +633,19 @@ def _levers(inputs: PlanInputs, currency: str) -> None:
     )
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def _confidence(profile_id: int, inputs: PlanInputs, _result: Calibration) -> Confidence | None:
+    # 20,000 simulated years take about 12 ms: a slider move that lands on a plan seen before skips them.
+    try:
+        return plan_confidence(_result, inputs)
+    except CalibrationError:
+        return None
+
+
 def _certainty(result: Calibration | None, inputs: PlanInputs) -> Confidence | None:
     if result is None or validate(inputs):
         return None
-    try:
-        return plan_confidence(result, inputs)
-    except CalibrationError:
-        return None
+    return _confidence(state["plan.profile_id"], inputs, result)
 
 
 def _certainty_table(certainty: Confidence, inputs: PlanInputs, currency: str) -> None:
@@ -663,7 +667,7 @@ def _certainty_table(certainty: Confidence, inputs: PlanInputs, currency: str) -
             "sizes allow (fixed seed: the same plan always gives the same answer).",
         )
         if chosen != "expected":
-            level = next(lv for lv in certainty.levels if f"{lv.level:g}" == chosen)
+            level = certainty.at(float(chosen))
             text.caption(
                 f"Planning for **{level.level:.0%} confidence** in {money(inputs.target, currency)}: the activity "
                 f"below is what an expected {money(inputs.target * level.multiplier, currency)} takes "
@@ -706,7 +710,7 @@ try:
     plan = build_plan(inputs)
     certainty = _certainty(profile, inputs)
     if certainty is not None and state["plan.confidence"] != "expected":
-        level = next(lv for lv in certainty.levels if f"{lv.level:g}" == state["plan.confidence"])
+        level = certainty.at(float(state["plan.confidence"]))
         plan = build_plan(replace(inputs, target=inputs.target * level.multiplier))
 except PlanInputError as error:
     metrics_area.error(

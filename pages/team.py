@@ -19,6 +19,7 @@ from planner.team import (
     TeamReview,
     activity_check,
     review_table,
+    slipped_deals,
     snapshot_diff,
     team_burnup,
     team_review,
@@ -89,6 +90,28 @@ def _apply_member_edits() -> None:
             store.update_rep(app.db(), int(rep["id"]), str(team), str(role))
         except store.StoreError as error:
             st.toast(markdown_text(str(error)), icon=":material/error:")
+
+
+def _downloads(what: str, frame: pd.DataFrame, stem: str) -> None:
+    """CSV and Excel buttons for one table; each file is built only when its button is clicked."""
+    stem = stem.replace(" ", "-").lower()
+    csv_col, xlsx_col, _ = st.columns([1, 1, 3])
+    csv_col.download_button(
+        f"{what} as CSV",
+        lambda: csv_bytes(frame),
+        file_name=f"{stem}.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        on_click="ignore",
+    )
+    xlsx_col.download_button(
+        f"{what} as Excel",
+        lambda: xlsx_bytes({what: frame}),
+        file_name=f"{stem}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        icon=":material/download:",
+        on_click="ignore",
+    )
 
 
 # --------------------------------------------------------------------------- sections
@@ -176,24 +199,7 @@ def _review_table(review: TeamReview, currency: str, team: str) -> pd.DataFrame:
         },
     )
     st.caption(f"Worst first; the first row is the team. Click a rep's row to open their plan on Track. {STATUS_RULE}")
-    stem = f"backplan-review-{team}-{review.as_of:%Y-%m-%d}".replace(" ", "-").lower()
-    csv_col, xlsx_col, _ = st.columns([1, 1, 3])
-    csv_col.download_button(
-        "Review as CSV",
-        csv_bytes(table),
-        file_name=f"{stem}.csv",
-        mime="text/csv",
-        icon=":material/download:",
-        on_click="ignore",
-    )
-    xlsx_col.download_button(
-        "Review as Excel",
-        xlsx_bytes({"Review": table}),
-        file_name=f"{stem}.xlsx",
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        icon=":material/download:",
-        on_click="ignore",
-    )
+    _downloads("Review", table, f"backplan-review-{team}-{review.as_of:%Y-%m-%d}")
     return table
 
 
@@ -320,23 +326,7 @@ def _changes(team: str, period_end: date, currency: str) -> None:
         f"Open pipeline closing by {period_end:%d %b %Y}. "
         + " · ".join(f"{name}: {n}" for name, n in diff.counts.items() if n)
     )
-    slips = store.slip_counts(con, team, newer_date)
-    slipped = diff.changes[diff.changes["categories"].str.contains("slipped")].copy()
-    slipped["Times slipped before"] = [max(slips.get(d, 1) - 1, 0) for d in slipped["deal_id"]]
-    slipped = slipped.sort_values(["Times slipped before", "amount_after"], ascending=[False, False])
-    slipped_table = pd.DataFrame(
-        {
-            "Deal": slipped["deal_id"],
-            "Owner": slipped["owner"],
-            "Account": slipped["account"],
-            "Stage": slipped["stage_after"],
-            "Amount": slipped["amount_after"],
-            "Close date was": slipped["close_before"],
-            "Close date now": slipped["close_after"],
-            "Out of the period": slipped["categories"].str.contains("out of period"),
-            "Times slipped before": slipped["Times slipped before"],
-        }
-    )
+    slipped_table = slipped_deals(diff, store.slip_counts(con, team, newer_date))
     st.subheader(f"Slipped deals ({len(slipped_table)})")
     st.caption("Deals re-forecast again and again are the ones to ask about: most slipped first.")
     st.dataframe(
@@ -345,24 +335,7 @@ def _changes(team: str, period_end: date, currency: str) -> None:
         width="stretch",
         column_config={"Amount": st.column_config.NumberColumn(format="localized")},
     )
-    stem = f"backplan-slipped-{team}-{newer_date:%Y-%m-%d}".replace(" ", "-").lower()
-    csv_col, xlsx_col, _ = st.columns([1, 1, 3])
-    csv_col.download_button(
-        "Slipped deals as CSV",
-        csv_bytes(slipped_table),
-        file_name=f"{stem}.csv",
-        mime="text/csv",
-        icon=":material/download:",
-        on_click="ignore",
-    )
-    xlsx_col.download_button(
-        "Slipped deals as Excel",
-        xlsx_bytes({"Slipped deals": slipped_table}),
-        file_name=f"{stem}.xlsx",
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        icon=":material/download:",
-        on_click="ignore",
-    )
+    _downloads("Slipped deals", slipped_table, f"backplan-slipped-{team}-{newer_date:%Y-%m-%d}")
     with st.expander(f"Every change, deal by deal ({len(diff.changes)})"):
         st.dataframe(diff.changes, hide_index=True, width="stretch")
 

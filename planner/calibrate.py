@@ -529,6 +529,10 @@ class Confidence:
     chance_plan_hits: float
     simulations: int
 
+    def at(self, level: float) -> ConfidenceLevel:
+        """The level computed for a ``level`` chance (one of those asked for)."""
+        return next(lv for lv in self.levels if math.isclose(lv.level, level))
+
 
 def confidence(
     target: float,

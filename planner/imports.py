@@ -1068,10 +1068,10 @@ def read_deals(
         flag(parsed.isna() & (cells != ""), column, lambda m, cells=cells: _quoted(cells[m]) + " is not a date.")
         deals[f"__entered__{stage}"] = parsed
 
-    if mapping.preset == "salesforce_history" and "deal_id" in cols:
-        deals = deals[~bad]
-        bad = pd.Series(False, index=deals.index)
-        deals = _history_rows(deals)
+    # Stage history has a row per stage change: fold it to a row per deal once its cells are checked.
+    history = mapping.preset == "salesforce_history" and "deal_id" in cols
+    if history:
+        deals = _history_rows(deals[~bad])
         bad = pd.Series(False, index=deals.index)
 
     # Outcome: an explicit status wins over flags, flags over the stage's name.
@@ -1079,13 +1079,12 @@ def read_deals(
     outcome_map = {s: (outcome_map or {}).get(s) or guess_outcome(s) for s in stages_seen}
     # object, not float: with no stage named at all the map gives NaN floats, which "won" / "open" cannot fill.
     outcome = deals["stage"].map(outcome_map).astype("object")
-    if "status" in cols:
-        status = text("status").loc[deals.index].str.casefold() if mapping.preset != "salesforce_history" else None
-        if status is not None:
-            known = status.isin(OUTCOMES)
-            flag(~known & (status != ""), cols["status"], lambda m: _quoted(status[m]) + " is not open, won or lost.")
-            outcome = status.where(known & (status != ""), outcome)
-    if "is_won" in cols and mapping.preset != "salesforce_history":
+    if "status" in cols and not history:
+        status = text("status").str.casefold()
+        known = status.isin(OUTCOMES)
+        flag(~known & (status != ""), cols["status"], lambda m: _quoted(status[m]) + " is not open, won or lost.")
+        outcome = status.where(known & (status != ""), outcome)
+    if "is_won" in cols and not history:
         won_flag = parse_flags(text("is_won"))
         closed_flag = parse_flags(text("is_closed")) if "is_closed" in cols else None
         outcome = outcome.where(~won_flag.fillna(False).astype(bool), "won")
@@ -1114,7 +1113,7 @@ def read_deals(
             + "."
         ),
     )
-    if "deal_id" in cols and mapping.preset != "salesforce_history":
+    if "deal_id" in cols and not history:
         repeated = deals.duplicated("deal_id", keep="first") & (deals["deal_id"] != "")
         flag(
             repeated,
@@ -1170,7 +1169,7 @@ def read_deals(
         )
     good = good[["row", "deal_id", "owner", "account", "stage", "outcome", "amount", "created", "closed", "furthest",
                  *[f"entered_{i}" for i in range(len(order))]]].reset_index(drop=True)  # fmt: skip
-    rows_read = len(raw) if mapping.preset != "salesforce_history" else len(deals)
+    rows_read = len(deals) if history else len(raw)
     unread = [{"row": p.row, "column": p.column, "reason": p.reason} for p in table.problems]
     listed = _problems_frame([*problems, pd.DataFrame(unread)])
     return DealImport(

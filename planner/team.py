@@ -47,6 +47,7 @@ __all__ = [
     "activity_check",
     "rep_status",
     "review_table",
+    "slipped_deals",
     "snapshot_diff",
     "team_burnup",
     "team_review",
@@ -430,3 +431,27 @@ def snapshot_diff(
     )
     counts = {name: int(flags[name].sum()) for name in CHANGE_CATEGORIES}
     return SnapshotDiff(changes, waterfall, start_total, end_total, counts)
+
+
+def slipped_deals(diff: SnapshotDiff, slip_counts: Mapping[str, int]) -> pd.DataFrame:
+    """The deals whose close date moved later, most often slipped first, as the review lists them.
+
+    ``slip_counts`` is how many times each deal has slipped up to the newer snapshot (this time
+    included), so "times slipped before" is one less.
+    """
+    slipped = diff.changes[diff.changes["categories"].str.contains("slipped")]
+    before = [max(slip_counts.get(d, 1) - 1, 0) for d in slipped["deal_id"]]
+    table = pd.DataFrame(
+        {
+            "Deal": slipped["deal_id"],
+            "Owner": slipped["owner"],
+            "Account": slipped["account"],
+            "Stage": slipped["stage_after"],
+            "Amount": slipped["amount_after"],
+            "Close date was": slipped["close_before"],
+            "Close date now": slipped["close_after"],
+            "Out of the period": slipped["categories"].str.contains("out of period"),
+            "Times slipped before": pd.Series(before, index=slipped.index, dtype="int64"),
+        }
+    )
+    return table.sort_values(["Times slipped before", "Amount"], ascending=[False, False], ignore_index=True)

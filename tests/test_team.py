@@ -20,6 +20,7 @@ from planner.team import (
     activity_check,
     rep_status,
     review_table,
+    slipped_deals,
     snapshot_diff,
     team_burnup,
     team_review,
@@ -289,3 +290,11 @@ def test_a_rep_moves_team_and_becomes_a_manager(con) -> None:
     assert store.list_teams(con) == [("West", "Zoe Park")]
     with pytest.raises(store.StoreError, match="Role must be"):
         store.update_rep(con, rep, "West", "boss")
+
+
+def test_slipped_deals_list_the_repeat_slippers_first() -> None:
+    diff = snapshot_diff(LAST_WEEK, THIS_WEEK, PERIOD_END, STAGES)
+    table = slipped_deals(diff, {"slips": 3, "slips-out": 1})
+    assert table["Deal"].tolist() == ["slips", "slips-out"]
+    assert table["Times slipped before"].tolist() == [2, 0]
+    assert table["Out of the period"].tolist() == [False, True]
