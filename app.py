@@ -13,8 +13,10 @@ import duckdb
 import streamlit as st
 
 from planner import store
+from planner.access import OPEN, Viewer, resolve_viewer
 from planner.demo import demo_team
 from planner.funnel import DEFAULT_STAGES, DEFAULT_WON_STAGE, default_period
+from planner.units import markdown_text
 
 #: Session-state keys with this prefix hold page inputs that must survive a page switch.
 KEPT_PREFIXES = ("plan.", "track.")
@@ -111,8 +113,106 @@ def db() -> duckdb.DuckDBPyConnection:
         raise  # st.stop() raises; this keeps type checkers honest
 
 
+# --------------------------------------------------------------------------- sign-in
+
+
+def sign_in_configured() -> bool:
+    """True when the deployment's secrets have an ``[auth]`` section: then everyone must sign in."""
+    try:
+        return bool(st.secrets.load_if_toml_exists() and "auth" in st.secrets)
+    except Exception:  # an unreadable secrets file is logged by Streamlit; it must not open the app up
+        return True
+
+
+def _ops_emails() -> list[str]:
+    section = st.secrets.get("backplan", {}) if st.secrets.load_if_toml_exists() else {}
+    emails = section.get("ops", []) if hasattr(section, "get") else []
+    return [str(e) for e in ([emails] if isinstance(emails, str) else emails)]
+
+
+def viewer() -> Viewer | None:
+    """Who is using this session: :data:`OPEN` with sign-in off, None when signed out or unknown.
+
+    Worked out afresh from the signed identity cookie on every call, never kept in
+    session state, so nothing a browser sends can change who it is.
+    """
+    if not sign_in_configured():
+        return OPEN
+    if not st.user.is_logged_in:
+        return None
+    if st.user.get("email_verified") is False:  # an IdP that says the address is unproven
+        return None
+    return resolve_viewer(str(st.user.get("email") or ""), store.list_reps(db()), _ops_emails())
+
+
+def require(page: str) -> Viewer:
+    """A page's first check: the viewer, or a clear refusal and the end of the run."""
+    who = viewer()
+    if who is None or not who.may_open(page):
+        st.error("This page is not open to you. Ask your sales ops team if you need it.", icon=":material/lock:")
+        st.stop()
+        raise AssertionError("unreachable")  # st.stop() raises
+    return who
+
+
+#: What a person is told for a plan that is not theirs, the same whether or not it exists.
+NOT_YOURS = "That plan is not one of yours to open — it belongs to someone outside your team, or no longer exists."
+
+
+def may_change_plan(plan_id: int | None) -> bool:
+    """True if the viewer may see and change saved plan ``plan_id`` (False for one that is gone)."""
+    who = viewer()
+    saved = store.get_plan(db(), plan_id) if plan_id is not None and who is not None else None
+    return saved is not None and who is not None and who.can_see_rep(saved.rep_id)
+
+
+def linked_plan_id(page: str) -> int | None:
+    """The plan a ``?plan=ID`` link asks ``page`` to open, once per link; None when there is none.
+
+    The caller still checks the viewer may see it: a link is only a request.
+    """
+    wanted = st.query_params.get("plan")
+    seen_key = f"{page}.linked"
+    if wanted is None or st.session_state.get(seen_key) == wanted:
+        return None
+    st.session_state[seen_key] = wanted
+    try:
+        return int(wanted)
+    except ValueError:
+        return -1  # not a plan id: refused like any plan that is not theirs
+
+
+def show_plan_in_url(page: str, plan_id: int | None) -> None:
+    """Keep ``?plan=ID`` in the address bar on the plan shown, so the address can be bookmarked or shared."""
+    if plan_id is None:
+        st.query_params.pop("plan", None)
+        return
+    st.query_params["plan"] = str(plan_id)
+    st.session_state[f"{page}.linked"] = str(plan_id)  # already acted on: not a new link
+
+
+def _signed_out() -> None:
+    """The only page for a visitor who is not signed in, or whose email is on no team."""
+    st.title("Backplan")
+    if not st.user.is_logged_in:
+        st.write("Plan backwards from the number you must hit. Sign in with your work account to see your plans.")
+        st.button("Sign in", key="btn.sign_in", icon=":material/login:", type="primary", on_click=st.login)
+        return
+    email = markdown_text(str(st.user.get("email") or "this account"))
+    st.warning(
+        f"You are signed in as **{email}**, but that email is not on a Backplan team yet. "
+        "Ask your sales ops team to add it under **Team review → Teams and roles**, then sign in again.",
+        icon=":material/person_off:",
+    )
+    st.button("Sign out", key="btn.sign_out", icon=":material/logout:", on_click=st.logout)
+
+
 def load_demo() -> None:
     """Button callback: fill an empty database with the demo team, its plans, actuals and pipeline snapshots."""
+    who = viewer()
+    if who is None or not who.can_load_demo:
+        st.toast("Only sales ops can load demo data.", icon=":material/lock:")
+        return
     try:
         store.load_team(db(), demo_team(date.today()))
     except store.StoreError as error:
@@ -128,22 +228,28 @@ def main() -> None:
     for key, value in (plan_defaults(date.today()) | page_defaults()).items():
         st.session_state.setdefault(key, value)
 
-    page = st.navigation(
-        [
-            st.Page("pages/plan.py", title="Plan", icon=":material/flag:", default=True),
-            st.Page("pages/track.py", title="Track", icon=":material/monitoring:"),
-            st.Page("pages/team.py", title="Team review", icon=":material/groups:"),
-            st.Page("pages/calibrate.py", title="Calibrate", icon=":material/tune:"),
-            st.Page("pages/accounts.py", title="Accounts", icon=":material/handshake:"),
-            st.Page("pages/guide.py", title="How it works", icon=":material/menu_book:"),
-        ]
-    )
+    who = viewer()
+    if who is None:  # signed out, or signed in with an email on no team: nothing else exists
+        st.navigation([st.Page(_signed_out, title="Sign in", icon=":material/login:", url_path="sign-in")]).run()
+        return
+    pages = {
+        "plan": st.Page("pages/plan.py", title="Plan", icon=":material/flag:", default=True),
+        "track": st.Page("pages/track.py", title="Track", icon=":material/monitoring:"),
+        "team": st.Page("pages/team.py", title="Team review", icon=":material/groups:"),
+        "calibrate": st.Page("pages/calibrate.py", title="Calibrate", icon=":material/tune:"),
+        "accounts": st.Page("pages/accounts.py", title="Accounts", icon=":material/handshake:"),
+        "guide": st.Page("pages/guide.py", title="How it works", icon=":material/menu_book:"),
+    }
+    page = st.navigation([p for key, p in pages.items() if who.may_open(key)])
     if st.session_state.get(LAST_PAGE) != page.url_path:
         _restore_kept_inputs()
         st.session_state[LAST_PAGE] = page.url_path
     with st.sidebar:
         st.markdown("### Backplan")
         st.caption("Plan backwards from the number you must hit: target → deals → funnel → weekly activity.")
+        if who.signed_in:
+            st.caption(f"Signed in as **{markdown_text(who.label)}**")
+            st.button("Sign out", key="btn.sign_out", icon=":material/logout:", on_click=st.logout)
     try:
         page.run()
     finally:  # st.stop() on a page ends the run through here too
@@ -172,8 +278,8 @@ def _restore_kept_inputs() -> None:
         state[kept.removeprefix(KEPT_COPY)] = state[kept]
 
 
-def enter_from_page() -> None:
-    """First call of every page: make sure the run went through main().
+def enter_from_page(page: str) -> Viewer:
+    """First call of every page: make sure the run went through main(), and that ``page`` is the viewer's.
 
     Until some session has run ``st.navigation``, Streamlit treats a folder named
     ``pages/`` as an old-style multipage app and runs a deep-linked page on its
@@ -183,6 +289,7 @@ def enter_from_page() -> None:
     if not getattr(sys.modules["__main__"], _ENTERED, False):
         main()
         st.stop()
+    return require(page)
 
 
 if __name__ == "__main__":

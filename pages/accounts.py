@@ -42,7 +42,7 @@ from planner.accounts import (
 from planner.units import markdown_text as md
 from planner.units import money
 
-app.enter_from_page()
+viewer = app.enter_from_page("accounts")
 
 state = st.session_state
 today = date.today()
@@ -88,8 +88,18 @@ def _select_account(account_id: int) -> None:
 # --------------------------------------------------------------------------- callbacks
 
 
+def _owner_refused(owner: str) -> bool:
+    """Flash why, and return True, if the viewer may not give an account to ``owner``."""
+    if viewer.can_see_owner(owner.strip()):
+        return False
+    _flash("error", f"You can own accounts only for yourself{' and your team' if viewer.role == 'manager' else ''}.")
+    return True
+
+
 def _add_account() -> None:
     start, end = _period()
+    if _owner_refused(state["accounts.new.owner"]):
+        return
     try:
         account_id = store.add_account(
             app.db(),
@@ -110,6 +120,8 @@ def _add_account() -> None:
 
 def _import_accounts(choices: dict[str, store.CrmAccount]) -> None:
     picked = [choices[name] for name in state["accounts.import_pick"] if name in choices]
+    if any(_owner_refused(c.owner) for c in picked):
+        return
     start, end = _period()
     try:
         ids = store.add_accounts(app.db(), picked, start, end)
@@ -123,6 +135,8 @@ def _import_accounts(choices: dict[str, store.CrmAccount]) -> None:
 
 def _save_view(account: Account) -> None:
     key = f"accounts.view.{account.id}."
+    if _owner_refused(account.owner) or _owner_refused(state[key + "owner"]):
+        return
     priorities = tuple(line.strip() for line in state[key + "priorities"].splitlines() if line.strip())
     updated = Account(
         id=account.id,
@@ -347,7 +361,7 @@ with st.expander("Settings", icon=":material/settings:"):
 start_month: int = state["accounts.fy_start_month"]
 stale_days: int = state["accounts.stale_days"]
 
-plans = store.list_account_plans(con)
+plans = [p for p in store.list_account_plans(con) if viewer.can_see_owner(p.account.owner)]
 statuses = {
     p.account.id: review_status(
         (r.reviewed_on for r in p.reviews), today, created=p.account.created_on, stale_days=stale_days
@@ -388,9 +402,16 @@ add_col, import_col = st.columns(2)
 with add_col.expander("Add an account", icon=":material/add_business:", expanded=not plans):
     for field in ("name", "owner", "segment"):
         state.setdefault(f"accounts.new.{field}", "")
+    if viewer.role == "rep":  # a rep's accounts are their own
+        state["accounts.new.owner"] = viewer.name
     with st.form("accounts.form.new_account", border=False):
         st.text_input("Account name", key="accounts.new.name")
-        st.text_input("Owner", key="accounts.new.owner", help="The rep who owns the account, as named on their plan")
+        st.text_input(
+            "Owner",
+            key="accounts.new.owner",
+            help="The rep who owns the account, as named on their plan",
+            disabled=viewer.role == "rep",
+        )
         st.text_input("Segment", key="accounts.new.segment", placeholder="Enterprise, Mid-Market…")
         period_start, period_end = _period()
         st.caption(f"The plan covers the fiscal year {period_start:%d %b %Y} to {period_end:%d %b %Y}.")
@@ -406,7 +427,7 @@ with import_col.expander("Import accounts from CRM deals", icon=":material/cloud
         )
     else:
         have = {p.account.name.casefold() for p in plans}
-        fresh = {c.name: c for c in crm if c.name.casefold() not in have}
+        fresh = {c.name: c for c in crm if c.name.casefold() not in have and viewer.can_see_owner(c.owner)}
         if not fresh:
             st.caption(f"All {len(crm)} accounts in the CRM export are here already.")
         else:

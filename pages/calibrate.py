@@ -31,7 +31,7 @@ from planner.imports import (
 )
 from planner.units import markdown_text
 
-app.enter_from_page()
+viewer = app.enter_from_page("calibrate")
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample_crm_export.csv"
 NOT_IN_FILE = "— not in this file —"

@@ -6,7 +6,7 @@ import streamlit as st
 
 import app
 
-app.enter_from_page()
+app.enter_from_page("guide")
 
 st.title("How Backplan works")
 st.markdown(

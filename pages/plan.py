@@ -29,7 +29,7 @@ from planner.imports import parse_amount_list
 from planner.milestones import SHAPES, MilestoneError
 from planner.units import CURRENCIES, markdown_text, money, ratio_label
 
-app.enter_from_page()
+viewer = app.enter_from_page("plan")
 
 TARGET_RANGE = (10_000, 5_000_000, 5_000)
 COVERAGE_RANGE = (1.0, 12.0)
@@ -321,11 +321,14 @@ def _profile_inputs() -> Calibration | None:
         state["plan.profile_id"] = None  # deleted on the Calibrate page
     labels = {p.id: f"{p.name} ({p.rows_used:,} deals)" for p in profiles}
     if not profiles:
-        st.caption(
-            "**Calibration profile:** none saved yet. Calibrate from last year's CRM export to start from "
-            "your team's real ratios."
-        )
-        st.page_link("pages/calibrate.py", label="Calibrate from a CRM export", icon=":material/tune:")
+        if viewer.can_calibrate:
+            st.caption(
+                "**Calibration profile:** none saved yet. Calibrate from last year's CRM export to start from "
+                "your team's real ratios."
+            )
+            st.page_link("pages/calibrate.py", label="Calibrate from a CRM export", icon=":material/tune:")
+        else:
+            st.caption("**Calibration profile:** none saved yet — your sales ops team calibrates them.")
         return None
     pick_col, apply_col = st.columns([3, 1], vertical_alignment="bottom")
     picked = pick_col.selectbox(
@@ -406,6 +409,9 @@ def _open(plan_id: int | None) -> None:
     if saved is None:
         state["plan.save_error"] = "That plan no longer exists — it may have been deleted in another window."
         return
+    if not app.may_change_plan(saved.id):
+        state["plan.save_error"] = app.NOT_YOURS
+        return
     _fill_state(saved)
     st.toast(f"Opened “{markdown_text(saved.name)}”.", icon=":material/folder_open:")
 
@@ -418,6 +424,10 @@ def _save(as_new: bool) -> None:
         state["plan.save_error"] = "Fix the plan first: " + problems[0].message
         return
     rep = state["plan.rep"] if state["plan.rep"] is not None else state["plan.new_rep"]
+    refusal = _refusal(rep, None if as_new else state["plan.loaded_id"])
+    if refusal:
+        state["plan.save_error"] = refusal
+        return
     try:
         plan_id = store.save_plan(
             app.db(),
@@ -430,6 +440,7 @@ def _save(as_new: bool) -> None:
             milestone_custom=_custom_amounts(),
             plan_id=None if as_new else state["plan.loaded_id"],
             profile_id=state["plan.profile_id"],
+            new_rep_team=viewer.team if viewer.role == "manager" else "",
         )
     except (store.StoreError, MilestoneError, ValueError) as error:
         state["plan.save_error"] = str(error)
@@ -438,7 +449,27 @@ def _save(as_new: bool) -> None:
     st.toast(f"Saved “{markdown_text(state['plan.name'])}”.", icon=":material/check:")
 
 
+def _refusal(rep: int | str, plan_id: int | None) -> str | None:
+    """Why the viewer may not save this plan for ``rep`` (an id, or a new rep's name), or None if they may.
+
+    Checked on the server at the moment of writing, whatever the session's
+    state says: a tampered ``plan.loaded_id`` or ``plan.rep`` cannot reach
+    someone else's plan.
+    """
+    who = app.viewer()
+    if who is None:
+        return "Sign in again to save."
+    if plan_id is not None and not app.may_change_plan(plan_id):
+        return app.NOT_YOURS
+    if isinstance(rep, str):
+        return None if who.role in ("open", "ops", "manager") else "You can save plans for yourself only."
+    return None if who.can_see_rep(rep) else "You can save plans only for yourself and, as a manager, your team."
+
+
 def _duplicate() -> None:
+    if not app.may_change_plan(state["plan.loaded_id"]):
+        state["plan.save_error"] = app.NOT_YOURS
+        return
     try:
         copy_id = store.duplicate_plan(app.db(), state["plan.loaded_id"], f"{state['plan.name']} (copy)")
     except store.StoreError as error:
@@ -449,6 +480,9 @@ def _duplicate() -> None:
 
 def _delete() -> None:
     name = state["plan.name"]
+    if not app.may_change_plan(state["plan.loaded_id"]):
+        state["plan.save_error"], state["plan.confirm_delete"] = app.NOT_YOURS, False
+        return
     store.delete_plan(app.db(), state["plan.loaded_id"])
     state["plan.loaded_id"] = None
     state["plan.confirm_delete"] = False
@@ -462,8 +496,11 @@ def _new_plan() -> None:
 
 def _saved_plans() -> None:
     con = app.db()
-    plans = store.list_plans(con)
-    reps = {r.id: r.name for r in store.list_reps(con)}
+    plans = store.list_plans(con, rep_ids=viewer.visible_rep_ids)
+    reps = {r.id: r.name for r in store.list_reps(con) if viewer.can_see_rep(r.id)}
+    linked = app.linked_plan_id("plan")
+    if linked is not None:
+        _open(linked)
     st.subheader("Saved plans")
     if plans:
         labels = {p.id: f"{p.rep_name} · {p.name}" for p in plans}
@@ -486,10 +523,12 @@ def _saved_plans() -> None:
     else:
         st.caption("No saved plans yet. Save this one, or load the demo team on the Track page.")
     loaded = state["plan.loaded_id"]
+    app.show_plan_in_url("plan", loaded)
     st.divider()
     st.caption(f"Editing saved plan “{markdown_text(state['plan.name'])}”" if loaded else "This plan is not saved yet.")
+    may_add_reps = viewer.role != "rep"
     if state["plan.rep"] not in reps:
-        state["plan.rep"] = None
+        state["plan.rep"] = None if may_add_reps else viewer.rep_id
     st.selectbox(
         "Rep",
         list(reps),
@@ -497,8 +536,9 @@ def _saved_plans() -> None:
         format_func=reps.get,
         index=None,
         placeholder="New rep…" if reps else "Type a new rep below",
+        disabled=not may_add_reps and len(reps) <= 1,
     )
-    if state["plan.rep"] is None:
+    if state["plan.rep"] is None and may_add_reps:
         st.text_input("New rep's name", key="plan.new_rep", max_chars=80)
     st.text_input("Plan name", key="plan.name", placeholder="Q1 2027", max_chars=80)
     save, save_new = st.columns(2)

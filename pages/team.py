@@ -26,7 +26,7 @@ from planner.team import (
 )
 from planner.units import markdown_text, money
 
-app.enter_from_page()
+viewer = app.enter_from_page("team")
 
 state = st.session_state
 #: Status → (Markdown colour, cell background) for the review.
@@ -54,6 +54,10 @@ def _open_track() -> None:
 
 def _save_snapshot(team: str, deals: pd.DataFrame, name: str) -> None:
     snapshot_date = state["team.snapshot_date"]
+    who = app.viewer()
+    if who is None or not who.can_review(team):
+        st.toast("Only this team's manager or sales ops can store its pipeline.", icon=":material/lock:")
+        return
     try:
         count = store.save_snapshot(app.db(), team, snapshot_date, deals)
     except store.StoreError as error:
@@ -74,20 +78,26 @@ def _member_frame() -> pd.DataFrame:
             "Name": pd.Series([r.name for r in reps], dtype="str"),
             "Team": pd.Series([r.team for r in reps], dtype="str"),
             "Role": pd.Series([r.role for r in reps], dtype="str"),
+            "Sign-in email": pd.Series([r.email for r in reps], dtype="str"),
         }
     )
 
 
 def _apply_member_edits() -> None:
-    """Write the members editor's changed rows (team, role), read from its key, to the database."""
+    """Write the members editor's changed rows (team, role, email), read from its key, to the database."""
+    who = app.viewer()
+    if who is None or not who.can_manage_people:
+        st.toast("Only sales ops can change teams and roles.", icon=":material/lock:")
+        return
     edits = state["team.members_editor"]["edited_rows"]
     members = _member_frame()  # what the editor was drawn from: the database has not changed since
     for row, changes in edits.items():
         rep = members.iloc[int(row)]
         team = changes.get("Team", rep["Team"]) or ""
         role = changes.get("Role", rep["Role"]) or "rep"
+        email = changes.get("Sign-in email", rep["Sign-in email"]) or ""
         try:
-            store.update_rep(app.db(), int(rep["id"]), str(team), str(role))
+            store.update_rep(app.db(), int(rep["id"]), str(team), str(role), str(email))
         except store.StoreError as error:
             st.toast(markdown_text(str(error)), icon=":material/error:")
 
@@ -118,10 +128,13 @@ def _downloads(what: str, frame: pd.DataFrame, stem: str) -> None:
 
 
 def _members() -> None:
+    if not viewer.can_manage_people:
+        return
     with st.expander("Teams and roles", icon=":material/badge:"):
         st.caption(
             "Put each rep in a team (type its name) and mark its manager. The review shows one team at a time; "
-            "managers are listed with their team, not reviewed as reps."
+            "managers are listed with their team, not reviewed as reps. With sign-in on, the sign-in email "
+            "decides who is who: a rep sees their own plans, a manager their team's, sales ops everything."
         )
         st.data_editor(
             _member_frame(),
@@ -134,6 +147,7 @@ def _members() -> None:
                 "id": None,
                 "Team": st.column_config.TextColumn(max_chars=80),
                 "Role": st.column_config.SelectboxColumn(options=list(store.ROLES), required=True),
+                "Sign-in email": st.column_config.TextColumn(max_chars=254),
             },
         )
 
@@ -345,13 +359,16 @@ def _changes(team: str, period_end: date, currency: str) -> None:
 
 st.title("Team review")
 con = app.db()
-teams = store.list_teams(con)
+teams = [(name, manager) for name, manager in store.list_teams(con) if viewer.can_review(name)]
+if not teams and not viewer.can_manage_people:
+    st.info("You manage no team yet. Ask your sales ops team to put you and your reps in one.", icon=":material/info:")
+    st.stop()
 if not teams:
     st.info(
         "No teams yet. Reps get a team when they are added; load the demo team to see a review at work.",
         icon=":material/info:",
     )
-    if store.is_empty(con):
+    if store.is_empty(con) and viewer.can_load_demo:
         st.button("Load demo data", icon=":material/group_add:", key="btn.team_load_demo", on_click=app.load_demo)
     _members()
     st.stop()

@@ -21,7 +21,7 @@ from planner.milestones import (
 )
 from planner.units import money
 
-app.enter_from_page()
+viewer = app.enter_from_page("track")
 
 state = st.session_state
 
@@ -34,6 +34,9 @@ def _save_edits(plan_id: int, table_key: str, editor_key: str, won_stage: str, s
         for column, value in changes.items():
             table.at[int(row), column] = value if value is not None else 0
     weeks = [week_from_row(table.iloc[int(row)].to_dict(), won_stage, stage_names) for row in edits]
+    if not app.may_change_plan(plan_id):
+        st.toast(app.NOT_YOURS, icon=":material/lock:")
+        return
     try:
         store.save_actuals(app.db(), plan_id, weeks)
     except Exception as error:
@@ -41,6 +44,9 @@ def _save_edits(plan_id: int, table_key: str, editor_key: str, won_stage: str, s
 
 
 def _empty_state() -> None:
+    if not viewer.can_load_demo:
+        st.info("You have no saved plans yet. Save one on the **Plan** page to track it here.", icon=":material/info:")
+        return
     st.info(
         "There are no saved plans yet. Save one on the **Plan** page, or load a demo team to see tracking at work.",
         icon=":material/info:",
@@ -52,7 +58,14 @@ def _empty_state() -> None:
 
 st.title("Track actuals against the plan")
 con = app.db()
-plans = store.list_plans(con)
+plans = store.list_plans(con, rep_ids=viewer.visible_rep_ids)
+linked = app.linked_plan_id("track")
+if linked is not None:
+    target = next((p for p in plans if p.id == linked), None)
+    if target is None:
+        st.error(app.NOT_YOURS, icon=":material/lock:")
+    else:
+        state["track.rep"], state["track.plan"] = target.rep_name, target.name
 if not plans:
     _empty_state()
     st.stop()
@@ -72,6 +85,7 @@ plan_name = pick_plan.selectbox(
     format_func=lambda name: f"{name} ({rep_plans[name].period_start:%d %b} to {rep_plans[name].period_end:%d %b %Y})",
 )
 plan_id = rep_plans[plan_name].id
+app.show_plan_in_url("track", plan_id)
 as_of = pick_date.date_input("As of", key="track.as_of", format="YYYY-MM-DD")
 
 saved = store.get_plan(con, plan_id)

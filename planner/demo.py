@@ -24,11 +24,13 @@ from planner.funnel import PlanInputs, Stage, build_plan
 from planner.milestones import WeekActual
 
 __all__ = [
+    "DEMO_EMAIL_DOMAIN",
     "DEMO_PIPELINE",
     "DemoPlan",
     "DemoRep",
     "DemoTeam",
     "demo_crm_export",
+    "demo_email",
     "demo_snapshots",
     "demo_team",
     "quarter_of",
@@ -43,6 +45,7 @@ class DemoRep:
     name: str
     team: str
     role: str
+    email: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +67,7 @@ class DemoTeam:
 
 
 # name, target, deal size, milestone shape, how well they sell against plan
+DEMO_EMAIL_DOMAIN = "demo.backplan.test"
 _REPS = (
     ("Ana Lima", 180_000, 6_000, "linear", 1.12),
     ("Ben Carter", 150_000, 7_500, "back-loaded", 0.6),
@@ -85,12 +89,21 @@ def quarter_of(day: date) -> tuple[date, date, str]:
     return start, next_start - timedelta(days=1), f"Q{(first_month - 1) // 3 + 1} {day.year}"
 
 
+def demo_email(name: str) -> str:
+    """The demo sign-in of a demo person: ``first.last@demo.backplan.test`` (a reserved, unroutable domain).
+
+    >>> demo_email("Ana Lima")
+    'ana.lima@demo.backplan.test'
+    """
+    return f"{name.lower().replace(' ', '.')}@{DEMO_EMAIL_DOMAIN}"
+
+
 def demo_team(today: date, seed: int = SEED) -> DemoTeam:
     """The demo team's reps and this quarter's plans with every week finished by ``today``."""
     rng = np.random.default_rng(seed)
     start, end, label = quarter_of(today)
-    reps = [DemoRep(name, TEAM, "rep") for name, *_ in _REPS]
-    reps.append(DemoRep("Maya Brooks", TEAM, "manager"))
+    reps = [DemoRep(name, TEAM, "rep", demo_email(name)) for name, *_ in _REPS]
+    reps.append(DemoRep("Maya Brooks", TEAM, "manager", demo_email("Maya Brooks")))
     plans = []
     for name, target, deal_size, shape, form in _REPS:
         inputs = PlanInputs(target, deal_size, start, end, stages=_STAGES, won_stage="Deals won")

@@ -23,7 +23,7 @@ import random
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -306,6 +306,13 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         ALTER TABLE pipeline_snapshots ADD COLUMN outcome VARCHAR NOT NULL DEFAULT 'open';
         """,
     ),
+    (
+        6,
+        "each rep's sign-in email, so a signed-in person is matched to their rep, team and role",
+        """
+        ALTER TABLE reps ADD COLUMN email VARCHAR NOT NULL DEFAULT '';  -- lower case; unique when set
+        """,
+    ),
 )
 LATEST_VERSION = MIGRATIONS[-1][0]
 
@@ -320,6 +327,7 @@ class Rep:
     name: str
     team: str
     role: str
+    email: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -539,16 +547,30 @@ def _query(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] = 
 # --------------------------------------------------------------------------- reps
 
 
-def _insert_rep(cur: duckdb.DuckDBPyConnection, name: str, team: str, role: str) -> int:
+def _insert_rep(cur: duckdb.DuckDBPyConnection, name: str, team: str, role: str, email: str = "") -> int:
+    email = _check_email(cur, email)
     row = cur.execute(
-        "INSERT INTO reps (name, team, role) VALUES (?, ?, ?) RETURNING id", [name, team, role]
+        "INSERT INTO reps (name, team, role, email) VALUES (?, ?, ?, ?) RETURNING id", [name, team, role, email]
     ).fetchone()
     assert row is not None
     return int(row[0])
 
 
+def _check_email(cur: duckdb.DuckDBPyConnection, email: str, rep_id: int | None = None) -> str:
+    """``email`` normalised (trimmed, lower case), or StoreError naming why it cannot be this rep's."""
+    email = email.strip().lower()
+    if not email:
+        return ""
+    if email.count("@") != 1 or email.startswith("@") or email.endswith("@") or any(c.isspace() for c in email):
+        raise StoreError(f"“{email}” is not an email address — it should look like name@company.com.")
+    taken = cur.execute("SELECT name FROM reps WHERE email = ? AND id IS DISTINCT FROM ?", [email, rep_id]).fetchone()
+    if taken:
+        raise StoreError(f"{email} is already {taken[0]}'s sign-in — one email can belong to one person only.")
+    return email
+
+
 @retry_conflicts
-def add_rep(con: duckdb.DuckDBPyConnection, name: str, team: str = "", role: str = "rep") -> int:
+def add_rep(con: duckdb.DuckDBPyConnection, name: str, team: str = "", role: str = "rep", email: str = "") -> int:
     """Add a rep and return their id."""
     name = name.strip()
     if not name:
@@ -557,19 +579,22 @@ def add_rep(con: duckdb.DuckDBPyConnection, name: str, team: str = "", role: str
         raise StoreError(f"Role must be one of {', '.join(ROLES)}.")
     try:
         with transaction(con) as cur:
-            return _insert_rep(cur, name, team.strip(), role)
+            return _insert_rep(cur, name, team.strip(), role, email)
     except duckdb.ConstraintException:
         raise StoreError(f"There is already a rep called “{name}”.") from None
 
 
 @retry_conflicts
-def update_rep(con: duckdb.DuckDBPyConnection, rep_id: int, team: str, role: str) -> None:
-    """Move a rep to a team and give them a role (rep, manager or ops)."""
+def update_rep(con: duckdb.DuckDBPyConnection, rep_id: int, team: str, role: str, email: str | None = None) -> None:
+    """Move a rep to a team, give them a role (rep, manager or ops) and, unless None, a sign-in email."""
     if role not in ROLES:
         raise StoreError(f"Role must be one of {', '.join(ROLES)}.")
     with transaction(con) as cur:
+        if email is not None:
+            email = _check_email(cur, email, rep_id)
         updated = cur.execute(
-            "UPDATE reps SET team = ?, role = ? WHERE id = ? RETURNING id", [team.strip(), role, rep_id]
+            "UPDATE reps SET team = ?, role = ?, email = coalesce(?, email) WHERE id = ? RETURNING id",
+            [team.strip(), role, email, rep_id],
         ).fetchall()
         if not updated:
             raise StoreError(f"Rep {rep_id} no longer exists.")
@@ -577,7 +602,7 @@ def update_rep(con: duckdb.DuckDBPyConnection, rep_id: int, team: str, role: str
 
 def list_reps(con: duckdb.DuckDBPyConnection) -> list[Rep]:
     """Every rep, by team then name."""
-    return [Rep(*row) for row in _query(con, "SELECT id, name, team, role FROM reps ORDER BY team, name")]
+    return [Rep(*row) for row in _query(con, "SELECT id, name, team, role, email FROM reps ORDER BY team, name")]
 
 
 def is_empty(con: duckdb.DuckDBPyConnection) -> bool:
@@ -690,11 +715,12 @@ def save_plan(
     milestone_custom: Sequence[float] = (),
     plan_id: int | None = None,
     profile_id: int | None = None,
+    new_rep_team: str = "",
 ) -> int:
     """Insert a plan (or replace plan ``plan_id``) and its milestones in one transaction; return its id.
 
     ``rep`` is a rep's id, or the name of a new rep to add in the same
-    transaction.  Raises :class:`planner.milestones.MilestoneError` for
+    transaction (to ``new_rep_team``).  Raises :class:`planner.milestones.MilestoneError` for
     milestones that do not hold and :class:`StoreError` for a name in use.
     """
     name = name.strip()
@@ -708,7 +734,7 @@ def save_plan(
                 new_rep = rep.strip()
                 if cur.execute("SELECT 1 FROM reps WHERE name = ?", [new_rep]).fetchone():
                     raise StoreError(f"There is already a rep called “{new_rep}” — pick them from the list.")
-                rep = _insert_rep(cur, new_rep, "", "rep")
+                rep = _insert_rep(cur, new_rep, new_rep_team.strip(), "rep")
             return _write_plan(
                 cur, rep, name, inputs, currency, milestone_shape, cadence, milestone_custom, plan_id, profile_id
             )
@@ -759,15 +785,18 @@ def get_plan(con: duckdb.DuckDBPyConnection, plan_id: int) -> SavedPlan | None:
     return _plan_from_row(rows[0]) if rows else None
 
 
-def list_plans(con: duckdb.DuckDBPyConnection, rep_id: int | None = None) -> list[PlanSummary]:
-    """Saved plans, newest period first; one rep's if ``rep_id`` is given."""
+def list_plans(
+    con: duckdb.DuckDBPyConnection, rep_id: int | None = None, *, rep_ids: Collection[int] | None = None
+) -> list[PlanSummary]:
+    """Saved plans, newest period first; one rep's if ``rep_id`` is given, only these reps' if ``rep_ids`` is."""
+    allowed = None if rep_ids is None else sorted(rep_ids)
     rows = _query(
         con,
         "SELECT p.id, p.name, p.rep_id, r.name, p.target, p.currency, p.period_start, p.period_end, p.updated_at"
         " FROM plans p JOIN reps r ON r.id = p.rep_id"
-        " WHERE ? IS NULL OR p.rep_id = ?"
+        " WHERE (? IS NULL OR p.rep_id = ?) AND (?::INTEGER[] IS NULL OR list_contains(?::INTEGER[], p.rep_id))"
         " ORDER BY p.period_start DESC, r.name, p.name",
-        [rep_id, rep_id],
+        [rep_id, rep_id, allowed, allowed],
     )
     return [PlanSummary(*row) for row in rows]
 
@@ -1195,7 +1224,7 @@ def load_team(con: duckdb.DuckDBPyConnection, team: DemoTeam) -> list[int]:
     with transaction(con) as cur:
         rep_ids = {}
         for rep in team.reps:
-            rep_ids[rep.name] = _insert_rep(cur, rep.name, rep.team, rep.role)
+            rep_ids[rep.name] = _insert_rep(cur, rep.name, rep.team, rep.role, rep.email)
         for plan in team.plans:
             plan_id = _write_plan(
                 cur, rep_ids[plan.rep], plan.name, plan.inputs, "USD", plan.milestone_shape, "auto", (), None

@@ -247,3 +247,31 @@ def test_a_plan_for_a_new_rep_adds_both_or_neither(con: duckdb.DuckDBPyConnectio
     assert [r.name for r in store.list_reps(con)] == ["Lena Ortiz"]  # no rep without the plan
     with pytest.raises(store.StoreError, match="already a rep called “Lena Ortiz”"):
         store.save_plan(con, "Lena Ortiz", "Q1", INPUTS)
+
+
+def test_a_sign_in_email_is_stored_lower_case_and_belongs_to_one_person_only(con) -> None:
+    ana = store.add_rep(con, "Ana Lima", "East", "rep", " Ana.Lima@Acme.test ")
+    ben = store.add_rep(con, "Ben Carter", "East")
+    assert [r.email for r in store.list_reps(con)] == ["ana.lima@acme.test", ""]
+    with pytest.raises(store.StoreError, match="already Ana Lima's sign-in"):
+        store.update_rep(con, ben, "East", "rep", "ANA.LIMA@acme.test")
+    with pytest.raises(store.StoreError, match="not an email address"):
+        store.update_rep(con, ben, "East", "rep", "ben carter")
+    store.update_rep(con, ana, "West", "manager")  # no email given: hers is kept
+    store.update_rep(con, ben, "East", "rep", "ben@acme.test")
+    assert {r.name: (r.team, r.role, r.email) for r in store.list_reps(con)} == {
+        "Ana Lima": ("West", "manager", "ana.lima@acme.test"),
+        "Ben Carter": ("East", "rep", "ben@acme.test"),
+    }
+    store.update_rep(con, ana, "West", "manager", "")  # cleared: she can no longer sign in as herself
+    assert [r.email for r in store.list_reps(con) if r.name == "Ana Lima"] == [""]
+
+
+def test_plans_can_be_listed_for_the_reps_a_person_may_see(con) -> None:
+    inputs = PlanInputs(100_000, 5_000, date(2027, 1, 1), date(2027, 3, 31))
+    ana, ben = store.add_rep(con, "Ana Lima"), store.add_rep(con, "Ben Carter")
+    store.save_plan(con, ana, "Q1", inputs)
+    store.save_plan(con, ben, "Q1", inputs)
+    assert [p.rep_name for p in store.list_plans(con, rep_ids={ana})] == ["Ana Lima"]
+    assert store.list_plans(con, rep_ids=set()) == []
+    assert len(store.list_plans(con, rep_ids=None)) == 2

@@ -74,9 +74,12 @@ def _tail(path: Path, limit: int = 4_000) -> str:
 
 
 @contextmanager
-def _serve(workdir: Path) -> Iterator[str]:
-    """``streamlit run app.py`` on a free local port with its own database in ``workdir``; yields its URL."""
-    port = _free_port()
+def _serve(workdir: Path, port: int | None = None, extra_args: tuple[str, ...] = ()) -> Iterator[str]:
+    """``streamlit run app.py`` on a free local port with its own database in ``workdir``; yields its URL.
+
+    ``extra_args`` are more ``streamlit run`` options, such as ``--secrets.files``.
+    """
+    port = port or _free_port()
     env = {**os.environ, "BACKPLAN_DB": str(workdir / "backplan.duckdb")}
     stdout_path, stderr_path = workdir / "streamlit.stdout", workdir / "streamlit.stderr"
     command = [
@@ -94,6 +97,7 @@ def _serve(workdir: Path) -> Iterator[str]:
         # Files under planner/ may be edited while the suite runs: never hot-reload them mid-test.
         "--server.fileWatcherType",
         "none",
+        *extra_args,
     ]
     # Output goes to files, not pipes: a full pipe buffer would block the server.
     with stdout_path.open("wb") as out, stderr_path.open("wb") as err:
@@ -124,6 +128,53 @@ def own_app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     shared database from taking the demo team (demo data only loads into an empty database)."""
     with _serve(tmp_path_factory.mktemp("backplan-e2e-own")) as url:
         yield url
+
+
+#: The sales ops person the signed-in server's secrets name (see ``signed_in_server``).
+OPS_EMAIL = "ops@backplan.test"
+
+
+@pytest.fixture(scope="module")
+def signed_in_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, int]]]:
+    """An app with sign-in on against a real OIDC provider on localhost, holding the demo team.
+
+    Yields the app's URL and each demo rep's plan id by name.
+
+    The provider (``oidc-provider-mock``) shows a form that signs in whatever
+    email is typed, with that email as the ``email`` claim; the demo team's
+    reps and manager have ``first.last@demo.backplan.test`` on file, and
+    :data:`OPS_EMAIL` is sales ops through the secrets. The URL uses
+    ``localhost``, as the redirect URI does, so the sign-in cookie is sent back.
+    """
+    from datetime import date
+
+    from oidc_provider_mock import run_server_in_thread
+
+    from planner import store
+    from planner.demo import demo_team
+
+    workdir = tmp_path_factory.mktemp("backplan-e2e-sign-in")
+    con = store.connect(workdir / "backplan.duckdb")
+    try:
+        team = demo_team(date.today())
+        plan_ids = {plan.rep: plan_id for plan, plan_id in zip(team.plans, store.load_team(con, team), strict=True)}
+    finally:
+        con.close()
+    with run_server_in_thread() as provider:
+        port = _free_port()
+        secrets = workdir / "secrets.toml"
+        secrets.write_text(
+            "[auth]\n"
+            f'redirect_uri = "http://localhost:{port}/oauth2callback"\n'
+            'cookie_secret = "e2e-cookie-secret-e2e-cookie-secret-0123"\n'
+            'client_id = "backplan"\n'
+            'client_secret = "e2e-client-secret"\n'
+            f'server_metadata_url = "http://localhost:{provider.server_port}/.well-known/openid-configuration"\n'
+            "\n[backplan]\n"
+            f'ops = ["{OPS_EMAIL}"]\n'
+        )
+        with _serve(workdir, port, ("--secrets.files", str(secrets))):
+            yield f"http://localhost:{port}", plan_ids
 
 
 def _wait_until_healthy(proc: subprocess.Popen[bytes], health_url: str, stderr_path: Path) -> None:

@@ -1,0 +1,131 @@
+"""Sign-in on, in Chromium, against a real OpenID Connect provider on localhost.
+
+Each test signs in through the provider's form as one person of the demo
+team and checks what that person can reach: their pages, their plans, and
+not another rep's plan, even by typing its address.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from planner.demo import demo_email
+
+pytestmark = pytest.mark.browser
+
+NOT_YOURS = "not one of yours to open"
+
+
+@pytest.fixture
+def visitor(browser: Browser, signed_in_server: tuple[str, dict[str, int]]) -> Iterator[Page]:
+    """A fresh browser (no cookies) on the signed-in app's front page."""
+    from tests.e2e.conftest import LOAD_TIMEOUT_MS, RERUN_TIMEOUT_MS, VIEWPORT
+
+    context = browser.new_context(viewport=VIEWPORT)
+    context.set_default_timeout(RERUN_TIMEOUT_MS)
+    try:
+        tab = context.new_page()
+        tab.goto(signed_in_server[0])
+        expect(tab.get_by_test_id("stApp")).to_have_attribute(
+            "data-test-script-state", "notRunning", timeout=LOAD_TIMEOUT_MS
+        )
+        yield tab
+    finally:
+        context.close()
+
+
+def sign_in(tab: Page, email: str) -> None:
+    """Through the provider's form, as a person would: Sign in → type the account → Authorize."""
+    from tests.e2e.conftest import LOAD_TIMEOUT_MS
+
+    tab.get_by_role("button", name="Sign in").click()
+    tab.locator("input[name=sub]").fill(email)
+    tab.get_by_role("button", name="Authorize").click()
+    expect(tab.get_by_test_id("stSidebar").get_by_text("Signed in as")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+
+
+def nav_links(tab: Page) -> list[str]:
+    links = tab.get_by_test_id("stSidebarNav").get_by_role("link")
+    expect(links.first).to_be_visible()
+    return [text.split("\n")[-1].strip() for text in links.all_inner_texts()]  # after the icon's ligature
+
+
+def test_a_signed_out_visitor_sees_only_the_sign_in_button(visitor: Page, signed_in_server) -> None:
+    from tests.e2e.conftest import ARTIFACTS
+
+    url, _ = signed_in_server
+    expect(visitor.get_by_role("button", name="Sign in")).to_be_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    visitor.screenshot(path=ARTIFACTS / "sign-in-signed-out.png")
+    for path in ("", "/track", "/team", "/calibrate", "/accounts"):
+        visitor.goto(url + path)
+        expect(visitor.get_by_role("button", name="Sign in")).to_be_visible()
+        expect(visitor.get_by_test_id("stMetric")).to_have_count(0)
+        expect(visitor.get_by_text("Ana Lima")).to_have_count(0)
+        expect(visitor.get_by_test_id("stSidebarNav")).to_have_count(0)
+
+
+def test_a_rep_sees_their_own_plan_and_only_their_pages(visitor: Page, signed_in_server) -> None:
+    from tests.e2e.conftest import ARTIFACTS
+
+    sign_in(visitor, demo_email("Ana Lima"))
+    expect(visitor.get_by_test_id("stSidebar").get_by_text("Ana Lima · rep")).to_be_visible()
+    assert nav_links(visitor) == ["Plan", "Track", "Accounts", "How it works"]
+    visitor.get_by_test_id("stSidebarNav").get_by_role("link", name="Track").click()
+    rep_picker = visitor.get_by_role("combobox", name="Rep", exact=True)
+    expect(rep_picker).to_have_value("Ana Lima")
+    rep_picker.click()
+    expect(visitor.get_by_role("option")).to_have_text(["Ana Lima"])  # nobody else to pick
+    visitor.keyboard.press("Escape")
+    ARTIFACTS.mkdir(exist_ok=True)
+    visitor.screenshot(path=ARTIFACTS / "sign-in-rep-track.png")
+
+
+def test_a_rep_typing_another_reps_plan_address_is_refused(visitor: Page, signed_in_server) -> None:
+    from tests.e2e.conftest import ARTIFACTS
+
+    url, plan_ids = signed_in_server
+    sign_in(visitor, demo_email("Ana Lima"))
+    for path in ("/track", "/"):
+        visitor.goto(f"{url}{path}?plan={plan_ids['Ben Carter']}")
+        expect(visitor.get_by_text(NOT_YOURS)).to_be_visible()
+        expect(visitor.get_by_text("Ben Carter")).to_have_count(0)
+    ARTIFACTS.mkdir(exist_ok=True)
+    visitor.screenshot(path=ARTIFACTS / "sign-in-refused-link.png")
+    visitor.goto(f"{url}/track?plan={plan_ids['Ana Lima']}")  # their own link works
+    expect(visitor.get_by_role("combobox", name="Rep", exact=True)).to_have_value("Ana Lima")
+    expect(visitor.get_by_text(NOT_YOURS)).to_have_count(0)
+    visitor.goto(f"{url}/team")  # not in their navigation: Streamlit shows their first page instead
+    expect(visitor.get_by_role("heading", name="Team review")).to_have_count(0)
+
+
+def test_a_manager_reviews_their_team_but_cannot_calibrate_or_change_roles(visitor: Page, signed_in_server) -> None:
+    sign_in(visitor, demo_email("Maya Brooks"))
+    assert nav_links(visitor) == ["Plan", "Track", "Team review", "Accounts", "How it works"]
+    visitor.get_by_test_id("stSidebarNav").get_by_role("link", name="Team review").click()
+    table = visitor.get_by_test_id("stDataFrame").first
+    expect(table).to_be_visible()
+    expect(visitor.get_by_text("Teams and roles")).to_have_count(0)
+
+
+def test_sales_ops_calibrate_and_manage_people(visitor: Page, signed_in_server) -> None:
+    from tests.e2e.conftest import OPS_EMAIL
+
+    sign_in(visitor, OPS_EMAIL)
+    assert nav_links(visitor) == ["Plan", "Track", "Team review", "Calibrate", "Accounts", "How it works"]
+    visitor.get_by_test_id("stSidebarNav").get_by_role("link", name="Team review").click()
+    expect(visitor.get_by_text("Teams and roles")).to_be_visible()
+
+
+def test_an_unknown_account_is_told_who_to_ask_and_can_sign_out(visitor: Page, signed_in_server) -> None:
+    visitor.get_by_role("button", name="Sign in").click()
+    visitor.locator("input[name=sub]").fill("stranger@elsewhere.test")
+    visitor.get_by_role("button", name="Authorize").click()
+    expect(visitor.get_by_text("not on a Backplan team yet")).to_be_visible()
+    visitor.get_by_role("button", name="Sign out").click()
+    visitor.get_by_role("button", name="End session").click()  # the provider ends its session too
+    expect(visitor.get_by_role("button", name="Sign in")).to_be_visible()
+    expect(visitor.get_by_text("not on a Backplan team yet")).to_have_count(0)

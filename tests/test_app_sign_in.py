@@ -1,0 +1,168 @@
+"""Sign-in on (an ``[auth]`` section in the secrets), under AppTest with a seeded ``st.user``.
+
+The browser tests (tests/e2e/test_sign_in.py) go through a real OIDC provider;
+these pin every rule quickly, including the ones a browser cannot reach, such
+as a session whose state names someone else's plan.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from planner import store
+from planner.demo import demo_email, demo_team
+from tests.conftest import ROOT, open_store
+
+AUTH = {
+    "redirect_uri": "http://localhost:8501/oauth2callback",
+    "cookie_secret": "test-cookie-secret-test-cookie-secret",
+    "client_id": "backplan",
+    "client_secret": "test",
+    "server_metadata_url": "http://localhost:9/.well-known/openid-configuration",
+}
+ANA, BEN, MAYA = demo_email("Ana Lima"), demo_email("Ben Carter"), demo_email("Maya Brooks")
+
+
+def session(email: str | None, ops: list[str] | None = None) -> AppTest:
+    """A session of the app with sign-in on, signed in as ``email`` (signed out when None)."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    at.secrets["auth"] = AUTH
+    at.secrets["backplan"] = {"ops": ops or []}
+    at.user = {"is_logged_in": False} if email is None else {"is_logged_in": True, "email": email}
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.fixture
+def plans(database: Path) -> dict[str, int]:
+    """The demo team loaded; each rep's plan id by name."""
+    with open_store(database) as con:
+        store.load_team(con, demo_team(date.today()))
+        return {p.rep_name: p.id for p in store.list_plans(con)}
+
+
+def texts(at: AppTest) -> str:
+    return " ".join(
+        str(e.value) for kind in ("title", "markdown", "caption", "info", "warning", "error") for e in at.get(kind)
+    )
+
+
+def test_a_signed_out_visitor_sees_a_sign_in_button_and_nothing_else(plans: dict[str, int]) -> None:
+    at = session(None)
+    assert [b.label for b in at.button] == ["Sign in"]
+    assert not at.selectbox and not at.metric and not at.get("plotly_chart")
+    assert "Ana Lima" not in texts(at)
+    for page in ("pages/track.py", "pages/team.py", "pages/calibrate.py", "pages/plan.py"):
+        with pytest.raises(ValueError, match=r"Known pages: \['Sign in'\]"):  # no page but sign-in exists
+            at.switch_page(page)
+
+
+def test_an_email_on_no_team_is_told_who_to_ask_and_sees_nothing(plans: dict[str, int]) -> None:
+    at = session("eve@elsewhere.test")
+    assert "not on a Backplan team yet" in at.warning[0].value and "eve@elsewhere.test" in at.warning[0].value
+    assert [b.label for b in at.button] == ["Sign out"] and not at.selectbox
+
+
+def test_a_rep_sees_only_their_own_plans(plans: dict[str, int]) -> None:
+    at = session(ANA)
+    assert "Ana Lima · rep" in " ".join(c.value for c in at.sidebar.caption)
+    picks = at.selectbox(key="plan.pick").options
+    assert len(picks) == 1 and picks[0].startswith("Ana Lima · ")
+    assert at.selectbox(key="plan.rep").options == ["Ana Lima"] and at.selectbox(key="plan.rep").disabled
+    assert "plan.new_rep" not in [t.key for t in at.text_input]  # a rep cannot add reps
+    at.switch_page("pages/track.py").run()
+    assert at.selectbox(key="track.rep").options == ["Ana Lima"]
+
+
+def test_a_rep_cannot_open_team_review_or_calibrate(plans: dict[str, int]) -> None:
+    at = session(ANA)
+    for page in ("pages/team.py", "pages/calibrate.py"):
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            at.switch_page(page)
+
+
+def test_a_rep_whose_session_names_another_reps_plan_cannot_save_over_it(plans: dict[str, int], database) -> None:
+    at = session(ANA)
+    before = None
+    with open_store(database) as con:
+        before = store.get_plan(con, plans["Ben Carter"])
+    # Forge the state the Plan page saves from: "editing Ben's plan, for Ben".
+    at.session_state["plan.loaded_id"] = plans["Ben Carter"]
+    at.session_state["plan.rep"] = at.selectbox(key="plan.rep").value
+    at.session_state["plan.name"] = "Hijacked"
+    at.run()
+    at.button(key="btn.plan_save").click().run()
+    assert "not one of yours" in " ".join(e.value for e in at.sidebar.error)
+    with open_store(database) as con:
+        assert store.get_plan(con, plans["Ben Carter"]) == before
+        assert "Hijacked" not in [p.name for p in store.list_plans(con)]
+
+
+def test_a_rep_whose_session_names_another_rep_sees_their_own_track(plans: dict[str, int]) -> None:
+    at = session(ANA)
+    # The kept copies app.py restores on a page change, as a team review click sets them.
+    at.session_state["kept.track.rep"] = "Ben Carter"
+    at.session_state["kept.track.plan"] = "Q1"
+    at.switch_page("pages/track.py").run()
+    assert not at.exception
+    assert at.selectbox(key="track.rep").value == "Ana Lima"
+    assert "Ben Carter" not in texts(at)
+
+
+def test_a_link_to_another_reps_plan_is_refused(plans: dict[str, int]) -> None:
+    at = session(ANA)
+    at.query_params["plan"] = str(plans["Ben Carter"])
+    at.switch_page("pages/track.py").run()
+    assert "not one of yours" in at.error[0].value
+    assert at.selectbox(key="track.rep").value == "Ana Lima"
+    at = session(ANA)
+    at.query_params["plan"] = str(plans["Ben Carter"])
+    at.run()
+    assert "not one of yours" in " ".join(e.value for e in at.sidebar.error)
+    assert at.session_state["plan.loaded_id"] != plans["Ben Carter"]
+
+
+def test_a_link_to_their_own_plan_opens_it(plans: dict[str, int]) -> None:
+    at = session(ANA)
+    at.query_params["plan"] = str(plans["Ana Lima"])
+    at.run()
+    assert at.session_state["plan.loaded_id"] == plans["Ana Lima"]
+
+
+def test_a_manager_sees_their_team_and_reviews_it_but_cannot_change_roles(plans: dict[str, int]) -> None:
+    at = session(MAYA)
+    assert set(at.selectbox(key="plan.rep").options) == {
+        "Ana Lima",
+        "Ben Carter",
+        "Chloe Nguyen",
+        "Dev Patel",
+        "Maya Brooks",
+    }
+    at.switch_page("pages/team.py").run()
+    assert not at.exception
+    assert at.selectbox(key="team.name").options == ["Mid-Market East — managed by Maya Brooks"]
+    assert "Teams and roles" not in [e.label for e in at.expander]
+
+
+def test_a_manager_cannot_see_another_team(plans: dict[str, int], database) -> None:
+    with open_store(database) as con:
+        wes = store.add_rep(con, "Wes Hall", "West", "rep", "wes@acme.test")
+        store.save_plan(con, wes, "West plan", store.get_plan(con, plans["Ana Lima"]).inputs)
+    at = session(MAYA)
+    assert "Wes Hall" not in at.selectbox(key="plan.rep").options
+    assert all("Wes Hall" not in o for o in at.selectbox(key="plan.pick").options)
+    at.switch_page("pages/team.py").run()
+    assert [o for o in at.selectbox(key="team.name").options if o.startswith("West")] == []
+
+
+def test_sales_ops_named_in_the_secrets_see_calibrate_and_teams_and_roles(plans: dict[str, int]) -> None:
+    at = session("ops@acme.test", ops=["ops@acme.test"])
+    at.switch_page("pages/calibrate.py").run()
+    assert not at.exception and at.title[0].value.startswith("Calibrate")
+    at.switch_page("pages/team.py").run()
+    assert "Teams and roles" in [e.label for e in at.expander]
