@@ -501,6 +501,8 @@ def _saved_plans() -> None:
     linked = app.linked_plan_id("plan")
     if linked is not None:
         _open(linked)
+        if state["plan.save_error"]:  # a link's refusal belongs where the eye is, not only in the sidebar
+            st.toast(markdown_text(state["plan.save_error"]), icon=":material/lock:")
     st.subheader("Saved plans")
     if plans:
         labels = {p.id: f"{p.rep_name} · {p.name}" for p in plans}

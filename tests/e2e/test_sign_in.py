@@ -7,6 +7,7 @@ not another rep's plan, even by typing its address.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -17,6 +18,7 @@ from planner.demo import demo_email
 pytestmark = pytest.mark.browser
 
 NOT_YOURS = "not one of yours to open"
+ROW_HEIGHT = 35  # Streamlit's data editor: header and rows are 35 px tall
 
 
 @pytest.fixture
@@ -129,3 +131,39 @@ def test_an_unknown_account_is_told_who_to_ask_and_can_sign_out(visitor: Page, s
     visitor.get_by_role("button", name="End session").click()  # the provider ends its session too
     expect(visitor.get_by_role("button", name="Sign in")).to_be_visible()
     expect(visitor.get_by_text("not on a Backplan team yet")).to_have_count(0)
+
+
+def test_sales_ops_give_a_rep_a_new_sign_in_email_and_the_rep_signs_in_with_it(
+    browser: Browser, visitor: Page, signed_in_server
+) -> None:
+    """The onboarding flow: ops type an email into Teams and roles; that person then signs in as the rep."""
+    from tests.e2e.conftest import LOAD_TIMEOUT_MS, OPS_EMAIL, VIEWPORT, wait_for_app_idle
+
+    sign_in(visitor, OPS_EMAIL)
+    visitor.get_by_test_id("stSidebarNav").get_by_role("link", name="Team review").click()
+    visitor.get_by_text("Teams and roles").click()
+    editor = visitor.get_by_test_id("stDataFrame").filter(has_text="Sign-in email")
+    names = editor.get_by_test_id(re.compile(r"^glide-cell-0-\d+$"))
+    expect(names).to_have_count(5)  # four reps and their manager
+    row = [names.nth(i).inner_text() for i in range(5)].index("Chloe Nguyen")
+    editor.click(position={"x": 20, "y": ROW_HEIGHT * (row + 1) + ROW_HEIGHT / 2})
+    for _ in range(3):  # Name → Team → Role → Sign-in email
+        visitor.keyboard.press("ArrowRight")
+    visitor.keyboard.type("c")
+    field = visitor.locator(".gdg-input")
+    expect(field).to_be_visible()
+    field.fill("Chloe@Acme.test")
+    field.press("Enter")
+    expect(editor.get_by_test_id(f"glide-cell-3-{row}")).to_have_text("Chloe@Acme.test")
+    wait_for_app_idle(visitor)  # the edit's rerun has written it
+
+    context = browser.new_context(viewport=VIEWPORT)
+    try:
+        chloe = context.new_page()
+        chloe.goto(signed_in_server[0])
+        expect(chloe.get_by_role("button", name="Sign in")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+        sign_in(chloe, "chloe@acme.test")  # any case: stored lower case
+        expect(chloe.get_by_test_id("stSidebar").get_by_text("Chloe Nguyen · rep")).to_be_visible()
+        expect(chloe.get_by_role("combobox", name="Rep", exact=True)).to_have_value("Chloe Nguyen")
+    finally:
+        context.close()
