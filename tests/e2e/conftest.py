@@ -22,6 +22,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -148,7 +149,11 @@ def signed_in_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple
     """
     from datetime import date
 
-    from oidc_provider_mock import run_server_in_thread
+    with warnings.catch_warnings():  # the mock imports APIs Authlib deprecates, and Authlib forces those warnings on
+        import authlib.deprecate  # noqa: F401  (installs that "always" filter first, so the next line wins)
+
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from oidc_provider_mock import run_server_in_thread
 
     from planner import store
     from planner.demo import demo_team
