@@ -74,7 +74,7 @@ def page_defaults() -> dict[str, object]:
         "accounts.fy_start_month": 1,
         "accounts.stale_days": 30,
         "accounts.fiscal_year": None,
-        "accounts.confirm_delete_goal": None,
+        "accounts.confirm_delete": None,  # ("goal" | "objective" | "account", id) awaiting "Yes, delete"
         # Calibrate: the uploaded export lives here, not in the uploader, so it survives a page switch.
         "calibrate.source": None,
         "calibrate.sheet": None,

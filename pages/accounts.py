@@ -171,21 +171,54 @@ def _add_goal(account_id: int) -> None:
     state["accounts.new_objective.goal"] = goal_id  # the next objective most likely serves it
 
 
-def _ask_delete_goal(goal_id: int, has_objectives: bool) -> None:
-    if has_objectives:
-        state["accounts.confirm_delete_goal"] = goal_id
+#: What each kind of deletion removes, in the words of its success message.
+_DELETED = {
+    "goal": (store.delete_goal, "Deleted the goal with its objectives and their actions."),
+    "objective": (store.delete_objective, "Deleted the objective and its actions."),
+    "action": (store.delete_action, "Deleted the action."),
+    "account": (store.delete_account, "Deleted the account plan with everything in it."),
+}
+
+
+def _ask_delete(kind: str, item_id: int, needs_confirm: bool) -> None:
+    """A delete button: ask first when the item holds more than itself, else delete at once."""
+    if needs_confirm:
+        state["accounts.confirm_delete"] = (kind, item_id)
     else:
-        _delete_goal(goal_id)
+        _delete(kind, item_id)
 
 
-def _delete_goal(goal_id: int) -> None:
-    state["accounts.confirm_delete_goal"] = None
+def _delete(kind: str, item_id: int) -> None:
+    state["accounts.confirm_delete"] = None
+    delete, done = _DELETED[kind]
     try:
-        store.delete_goal(app.db(), goal_id)
+        delete(app.db(), item_id)
     except Exception as error:
         _flash("error", f"Nothing was deleted: {error}")
     else:
-        _flash("success", "Deleted the goal with its objectives and their actions.")
+        _flash("success", done)
+        if kind == "account":
+            state["accounts.selected"] = None
+
+
+def _confirm_delete(kind: str, item_id: int, question: str) -> None:
+    """The "are you sure?" box under an item whose delete button was pressed; nothing otherwise."""
+    if state["accounts.confirm_delete"] != (kind, item_id):
+        return
+    st.warning(f"{question} This cannot be undone.", icon=":material/warning:")
+    yes, no = st.columns(2)
+    yes.button(
+        "Yes, delete" if kind != "goal" else "Yes, delete them all",
+        key=f"accounts.btn.delete_{kind}_yes.{item_id}",
+        on_click=_delete,
+        args=(kind, item_id),
+        type="primary",
+    )
+    no.button(
+        "Cancel",
+        key=f"accounts.btn.delete_{kind}_no.{item_id}",
+        on_click=lambda: state.update({"accounts.confirm_delete": None}),
+    )
 
 
 def _objective_from_form(prefix: str, objective_id: int, goal_id: int) -> Objective:
@@ -234,11 +267,6 @@ def _save_objective(objective: Objective) -> None:
         _flash("error", str(error))
     else:
         _flash("success", "Saved the objective.")
-
-
-def _delete_objective(objective_id: int) -> None:
-    store.delete_objective(app.db(), objective_id)
-    _flash("success", "Deleted the objective and its actions.")
 
 
 def _reset_new_action() -> None:
@@ -555,14 +583,24 @@ def _action_box(action: Action) -> None:
     label = md(action.description) + (f" — {', '.join(d for d in details if d)}" if any(details) else "")
     if is_overdue(action.due, action.done, today):
         label += " :red[**overdue**]"
-    st.checkbox(label, key=key, on_change=_toggle_action, args=(action.id, key))
+    box, delete = st.columns([12, 1], vertical_alignment="center")
+    box.checkbox(label, key=key, on_change=_toggle_action, args=(action.id, key))
+    delete.button(
+        "",
+        key=f"accounts.btn.delete_action.{action.id}",
+        icon=":material/delete:",
+        help="Delete this action",
+        on_click=_ask_delete,
+        args=("action", action.id, False),
+        type="tertiary",
+    )
 
 
 def _badges(check) -> str:
     return " ".join(f":{'green' if check.meets(letter) else 'red'}-badge[{letter}]" for letter in SMART_WORDS)
 
 
-def _objective_editor(objective: Objective) -> None:
+def _objective_editor(objective: Objective, action_count: int) -> None:
     prefix = f"accounts.objective.{objective.id}."
     if prefix + "statement" not in state:
         state[prefix + "statement"] = objective.statement
@@ -579,10 +617,11 @@ def _objective_editor(objective: Objective) -> None:
         st.button(
             "Delete this objective",
             key=f"accounts.btn.delete_objective.{objective.id}",
-            on_click=_delete_objective,
-            args=(objective.id,),
+            on_click=_ask_delete,
+            args=("objective", objective.id, bool(action_count)),
             help="Deletes its actions too",
         )
+        _confirm_delete("objective", objective.id, f"Delete this objective and its {action_count} action(s)?")
 
 
 def _objective_fields(prefix: str) -> None:
@@ -632,29 +671,14 @@ with tab_plan:
                 "Delete goal",
                 key=f"accounts.btn.delete_goal.{goal.id}",
                 icon=":material/delete:",
-                on_click=_ask_delete_goal,
-                args=(goal.id, bool(goal_row.objectives)),
+                on_click=_ask_delete,
+                args=("goal", goal.id, bool(goal_row.objectives)),
             )
-            if state["accounts.confirm_delete_goal"] == goal.id:
-                n_actions = goal_row.total
-                st.warning(
-                    f"Delete this goal with its {len(goal_row.objectives)} objective(s) and {n_actions} action(s)? "
-                    "This cannot be undone.",
-                    icon=":material/warning:",
-                )
-                yes, no = st.columns(2)
-                yes.button(
-                    "Yes, delete them all",
-                    key=f"accounts.btn.delete_goal_yes.{goal.id}",
-                    on_click=_delete_goal,
-                    args=(goal.id,),
-                    type="primary",
-                )
-                no.button(
-                    "Cancel",
-                    key=f"accounts.btn.delete_goal_no.{goal.id}",
-                    on_click=lambda: state.update({"accounts.confirm_delete_goal": None}),
-                )
+            _confirm_delete(
+                "goal",
+                goal.id,
+                f"Delete this goal with its {len(goal_row.objectives)} objective(s) and {goal_row.total} action(s)?",
+            )
             st.progress(
                 goal_row.progress,
                 text=f"Goal: {goal_row.progress:.0%} — {goal_row.done} of {goal_row.total} actions done",
@@ -685,7 +709,7 @@ with tab_plan:
                     st.caption("No actions yet: an objective nobody acts on makes no progress.")
                 for action in row.actions:
                     _action_box(action)
-                _objective_editor(objective)
+                _objective_editor(objective, len(row.actions))
     if progress.busywork:
         st.warning(
             f"{len(progress.busywork)} action(s) serve no objective. Activity that serves no objective is busywork: "
@@ -799,6 +823,19 @@ with tab_view:
         st.radio("Their risk tolerance", RISK_TOLERANCES, key=prefix + "risk", horizontal=True)
         st.text_area("Notes", key=prefix + "notes")
         st.form_submit_button("Save the customer's view", on_click=_save_view, args=(account,), type="primary")
+    st.button(
+        "Delete this account plan…",
+        key=f"accounts.btn.delete_account.{account.id}",
+        icon=":material/delete:",
+        on_click=_ask_delete,
+        args=("account", account.id, True),
+    )
+    _confirm_delete(
+        "account",
+        account.id,
+        f"Delete the account plan for {md(account.name)} with its {len(plan.goals)} goal(s), "
+        f"{len(plan.objectives)} objective(s), {len(plan.actions)} action(s), planning cycle and review log?",
+    )
     if account.priorities:
         st.caption("Priorities as saved, ranked:")
         st.dataframe(

@@ -142,6 +142,47 @@ def test_deleting_a_goal_with_objectives_asks_first_then_removes_them_all(app: A
         assert (plan.goals, plan.objectives, plan.actions) == ((), (), ())
 
 
+def test_deleting_an_objective_with_actions_asks_first(app: AppTest, database) -> None:
+    account = seed(database)
+    open_accounts(app)
+    app.button(key="accounts.btn.delete_objective.1").click().run()
+    assert "Delete this objective and its 2 action(s)?" in texts(app)
+    with open_store(database) as con:
+        assert len(store.get_account_plan(con, account).objectives) == 1  # nothing gone before "Yes"
+    app.button(key="accounts.btn.delete_objective_yes.1").click().run()
+    assert not app.exception, app.exception
+    assert "Deleted the objective and its actions." in texts(app)
+    with open_store(database) as con:
+        plan = store.get_account_plan(con, account)
+        assert (len(plan.goals), plan.objectives, plan.actions) == (1, (), ())
+
+
+def test_an_action_is_deleted_from_its_own_button(app: AppTest, database) -> None:
+    account = seed(database)
+    open_accounts(app)
+    with open_store(database) as con:
+        first, second = store.get_account_plan(con, account).actions
+    app.button(key=f"accounts.btn.delete_action.{first.id}").click().run()
+    assert not app.exception, app.exception
+    assert "Deleted the action." in texts(app)
+    with open_store(database) as con:
+        assert [a.id for a in store.get_account_plan(con, account).actions] == [second.id]
+    assert not any(box.label.startswith(first.description) for box in app.checkbox)
+
+
+def test_deleting_an_account_plan_asks_first_then_removes_it_whole(app: AppTest, database) -> None:
+    account = seed(database)
+    open_accounts(app)
+    app.button(key=f"accounts.btn.delete_account.{account}").click().run()
+    assert "with its 1 goal(s), 1 objective(s), 2 action(s), planning cycle and review log?" in texts(app)
+    app.button(key=f"accounts.btn.delete_account_yes.{account}").click().run()
+    assert not app.exception, app.exception
+    assert "Deleted the account plan with everything in it." in texts(app)
+    assert "No accounts yet" in texts(app)
+    with open_store(database) as con:
+        assert store.list_accounts(con) == [] and store.get_account_plan(con, account) is None
+
+
 def test_a_plan_not_reviewed_for_over_30_days_is_flagged_and_a_review_clears_it(app: AppTest, database) -> None:
     seed(database, reviewed_days_ago=45)
     open_accounts(app)
