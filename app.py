@@ -142,7 +142,7 @@ def viewer() -> Viewer | None:
         return None
     if st.user.get("email_verified") is False:  # an IdP that says the address is unproven
         return None
-    return resolve_viewer(str(st.user.get("email") or ""), store.list_reps(db()), _ops_emails())
+    return resolve_viewer(str(st.user.get("email") or ""), reps(), _ops_emails())
 
 
 def require(page: str) -> Viewer:
@@ -205,6 +205,42 @@ def _signed_out() -> None:
         icon=":material/person_off:",
     )
     st.button("Sign out", key="btn.sign_out", icon=":material/logout:", on_click=st.logout)
+
+
+# --------------------------------------------------------------------------- reads every rerun makes
+# The Plan page lists saved plans, reps and profiles on every slider move. They change only when this
+# process writes (DuckDB's single-writer lock), so they are cached per store.data_generation().
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _reps(path: str, generation: int) -> list[store.Rep]:
+    return store.list_reps(db())
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _plans(path: str, generation: int, rep_ids: tuple[int, ...] | None) -> list[store.PlanSummary]:
+    return store.list_plans(db(), rep_ids=rep_ids)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _profiles(path: str, generation: int) -> list[store.ProfileSummary]:
+    return store.list_profiles(db())
+
+
+def reps() -> list[store.Rep]:
+    """Every rep on file (cached until the next write)."""
+    return _reps(str(store.default_path()), store.data_generation())
+
+
+def saved_plans(who: Viewer) -> list[store.PlanSummary]:
+    """The saved plans ``who`` may see (cached until the next write)."""
+    rep_ids = None if who.visible_rep_ids is None else tuple(sorted(who.visible_rep_ids))
+    return _plans(str(store.default_path()), store.data_generation(), rep_ids)
+
+
+def profiles() -> list[store.ProfileSummary]:
+    """The saved calibration profiles (cached until the next write)."""
+    return _profiles(str(store.default_path()), store.data_generation())
 
 
 def load_demo() -> None:

@@ -12,6 +12,13 @@ server CPU per rerun tells the server's share from the N Chromium renderers,
 which share this machine's cores here but run on each user's own machine in use.
 The soak mode keeps sessions moving sliders and prints memory as it goes.
 
+``--driver wire`` drives the same sessions without a browser: each is a
+WebSocket speaking Streamlit's own protocol (the ``BackMsg`` a browser sends
+when the slider moves), timed from the message to the run's "Deals needed"
+figure and ``script_finished``. It measures what the server adds to a
+person's wait when the browsers are on people's own computers, as in use,
+instead of on the server's two cores.
+
 Targets (issue 7): p95 under 1 s at 10 sessions on a 2-core machine; memory
 growth under 10% over a 10-minute soak.
 """
@@ -31,7 +38,10 @@ import time
 import urllib.request
 from pathlib import Path
 
+import websockets
 from playwright.async_api import Browser, Page, async_playwright
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("BACKPLAN_CHROMIUM", "/usr/bin/chromium")
@@ -126,10 +136,73 @@ class Session:
         await self.idle()  # the rest of that run, before the next key (keys faster than reruns can be lost)
         return took
 
+    async def close(self) -> None:
+        await self.page.context.close()
 
-async def open_sessions(browser: Browser, url: str, count: int) -> list[Session]:
-    sessions = []
+
+class WireSession:
+    """One Streamlit session over its WebSocket, sending what a browser sends when the target slider moves."""
+
+    def __init__(self, socket: websockets.ClientConnection) -> None:
+        self.socket = socket
+        self.target = TARGET
+        self.slider_id = ""
+
+    async def rerun(self, widgets: dict[str, float]) -> dict[str, str]:
+        """Ask for a rerun with these widget values; the metric cards it drew, once the run has finished."""
+        message = BackMsg()
+        message.rerun_script.query_string = ""
+        for widget_id, value in widgets.items():
+            state = message.rerun_script.widget_states.widgets.add()
+            state.id = widget_id
+            state.double_array_value.data.append(value)
+        await self.socket.send(message.SerializeToString())
+        metrics = {}
+        while True:
+            reply = ForwardMsg()
+            reply.ParseFromString(await asyncio.wait_for(self.socket.recv(), MOVE_TIMEOUT_MS / 1000))
+            kind = reply.WhichOneof("type")
+            if kind == "delta" and reply.delta.WhichOneof("type") == "new_element":
+                element = reply.delta.new_element
+                if element.WhichOneof("type") == "metric":
+                    metrics[element.metric.label] = element.metric.body
+                elif element.WhichOneof("type") == "slider" and element.slider.id.endswith("-plan.target_slider"):
+                    self.slider_id = element.slider.id
+            elif kind == "script_finished":
+                return metrics
+
+    async def move(self) -> float:
+        up = self.target <= TARGET
+        self.target += STEP if up else -STEP
+        expected = f"{math.ceil(self.target / DEAL_SIZE):,}"
+        began = time.perf_counter()
+        shown = (await self.rerun({self.slider_id: self.target})).get("Deals needed")
+        took = time.perf_counter() - began
+        if shown != expected:
+            raise SystemExit(f"the page showed {shown!r} deals for a target of {self.target:,}, not {expected}")
+        return took
+
+    async def close(self) -> None:
+        await self.socket.close()
+
+
+AnySession = Session | WireSession
+
+
+async def open_sessions(browser: Browser | None, url: str, count: int) -> list[AnySession]:
+    """``count`` sessions on the Plan page: browser tabs, or WebSockets when ``browser`` is None."""
+    sessions: list[AnySession] = []
     for _ in range(count):  # one at a time: a cold first load is the heaviest run
+        if browser is None:
+            socket = await websockets.connect(
+                url.replace("http", "ws", 1) + "/_stcore/stream", subprotocols=["streamlit"], max_size=None
+            )
+            wire = WireSession(socket)
+            await wire.rerun({})
+            if not wire.slider_id:
+                raise SystemExit("the Plan page drew no target slider")
+            sessions.append(wire)
+            continue
         context = await browser.new_context(viewport={"width": 1400, "height": 1000})
         page = await context.new_page()
         await page.goto(url)
@@ -140,9 +213,9 @@ async def open_sessions(browser: Browser, url: str, count: int) -> list[Session]
     return sessions
 
 
-async def close_sessions(sessions: list[Session]) -> None:
+async def close_sessions(sessions: list[AnySession]) -> None:
     for session in sessions:
-        await session.page.context.close()
+        await session.close()
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -150,12 +223,12 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-async def run_load(browser: Browser, url: str, server_pid: int, count: int, moves: int) -> None:
+async def run_load(browser: Browser | None, url: str, server_pid: int, count: int, moves: int) -> None:
     sessions = await open_sessions(browser, url, count)
     await asyncio.gather(*(s.move() for s in sessions))  # warm: every session's first rerun, untimed
     before, cpu_before = rss_mb(server_pid), cpu_seconds(server_pid)
 
-    async def drive(session: Session) -> list[float]:
+    async def drive(session: AnySession) -> list[float]:
         return [await session.move() for _ in range(moves)]
 
     began = time.perf_counter()
@@ -173,7 +246,7 @@ async def run_load(browser: Browser, url: str, server_pid: int, count: int, move
     await close_sessions(sessions)
 
 
-async def run_soak(browser: Browser, url: str, server_pid: int, count: int, seconds: float) -> None:
+async def run_soak(browser: Browser | None, url: str, server_pid: int, count: int, seconds: float) -> None:
     sessions = await open_sessions(browser, url, count)
     await asyncio.gather(*(s.move() for s in sessions))
     start_rss = rss_mb(server_pid)
@@ -181,7 +254,7 @@ async def run_soak(browser: Browser, url: str, server_pid: int, count: int, seco
     deadline = time.monotonic() + seconds
     timings: list[float] = []
 
-    async def drive(session: Session) -> None:
+    async def drive(session: AnySession) -> None:
         while time.monotonic() < deadline:
             timings.append(await session.move())
 
@@ -212,7 +285,16 @@ async def main_async(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="backplan-load-") as tmp:
         server, url = start_server(Path(tmp))
         try:
-            print(f"server pid {server.pid} at {url}; RSS idle {rss_mb(server.pid):.0f} MB; {os.cpu_count()} CPUs")
+            print(
+                f"server pid {server.pid} at {url}; RSS idle {rss_mb(server.pid):.0f} MB; {os.cpu_count()} CPUs;"
+                f" sessions driven by {'Chromium' if args.driver == 'browser' else 'the WebSocket protocol'}"
+            )
+            if args.driver == "wire":
+                for count in args.sessions:
+                    await run_load(None, url, server.pid, count, args.moves)
+                if args.soak_seconds > 0:
+                    await run_soak(None, url, server.pid, args.soak_sessions, args.soak_seconds)
+                return
             async with async_playwright() as playwright:
                 browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
                 try:
@@ -236,6 +318,12 @@ def main() -> None:
     parser.add_argument("--moves", type=int, default=10, help="slider moves per session (default 10)")
     parser.add_argument("--soak-seconds", type=float, default=0, help="then soak this long (e.g. 600); 0: no soak")
     parser.add_argument("--soak-sessions", type=int, default=5, help="sessions during the soak (default 5)")
+    parser.add_argument(
+        "--driver",
+        choices=["browser", "wire"],
+        default="browser",
+        help="browser: headless Chromium tabs (default); wire: Streamlit's WebSocket protocol, no rendering",
+    )
     args = parser.parse_args()
     if any(n < 1 or n > 50 for n in args.sessions) or not 0 <= args.soak_seconds <= 3_600 or args.moves < 1:
         parser.error("sessions must be 1 to 50, moves at least 1, soak at most 3600 s")

@@ -315,7 +315,7 @@ def _clear_profile() -> None:
 
 def _profile_inputs() -> Calibration | None:
     """The profile picker; returns the applied profile's calibration."""
-    profiles = store.list_profiles(app.db())
+    profiles = app.profiles()
     applied = _profile(state["plan.profile_id"])
     if applied is None and state["plan.profile_id"] is not None:
         state["plan.profile_id"] = None  # deleted on the Calibrate page
@@ -495,9 +495,8 @@ def _new_plan() -> None:
 
 
 def _saved_plans() -> None:
-    con = app.db()
-    plans = store.list_plans(con, rep_ids=viewer.visible_rep_ids)
-    reps = {r.id: r.name for r in store.list_reps(con) if viewer.can_see_rep(r.id)}
+    plans = app.saved_plans(viewer)
+    reps = {r.id: r.name for r in app.reps() if viewer.can_see_rep(r.id)}
     linked = app.linked_plan_id("plan")
     if linked is not None:
         _open(linked)
@@ -634,7 +633,7 @@ def _weekly_table(plan: FunnelPlan) -> None:
     )
     st.download_button(
         "Download weekly activity (CSV)",
-        csv_bytes(table),
+        lambda: csv_bytes(table),  # built when clicked, not on every slider move
         file_name="backplan-weekly-activity.csv",
         mime="text/csv",
         icon=":material/download:",

@@ -58,7 +58,7 @@ def _empty_state() -> None:
 
 st.title("Track actuals against the plan")
 con = app.db()
-plans = store.list_plans(con, rep_ids=viewer.visible_rep_ids)
+plans = app.saved_plans(viewer)
 linked = app.linked_plan_id("track")
 if linked is not None:
     target = next((p for p in plans if p.id == linked), None)

@@ -77,6 +77,7 @@ __all__ = [
     "backup",
     "connect",
     "crm_accounts",
+    "data_generation",
     "deal_tables",
     "default_path",
     "delete_account",
@@ -435,8 +436,28 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
         raise
     else:
         cur.execute("COMMIT")
+        _bump_generation()
     finally:
         cur.close()
+
+
+_generation = 0
+_generation_lock = threading.Lock()
+
+
+def _bump_generation() -> None:
+    global _generation
+    with _generation_lock:
+        _generation += 1
+
+
+def data_generation() -> int:
+    """A number that changes after every committed write through this module, in this process.
+
+    DuckDB lets one process write the file, so while the app holds it this is
+    an exact signal for when a cached read may be stale.
+    """
+    return _generation
 
 
 _P = ParamSpec("_P")
