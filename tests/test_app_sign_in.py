@@ -166,3 +166,27 @@ def test_sales_ops_named_in_the_secrets_see_calibrate_and_teams_and_roles(plans:
     assert not at.exception and at.title[0].value.startswith("Calibrate")
     at.switch_page("pages/team.py").run()
     assert "Teams and roles" in [e.label for e in at.expander]
+
+
+def test_a_rep_saves_a_new_plan_as_their_own(plans: dict[str, int], database) -> None:
+    at = session(ANA)
+    at.text_input(key="plan.name").set_value("Stretch plan").run()
+    at.button(key="btn.plan_save").click().run()
+    assert not at.exception, at.exception
+    assert not at.sidebar.error, [e.value for e in at.sidebar.error]
+    with open_store(database) as con:
+        mine = [p for p in store.list_plans(con) if p.name == "Stretch plan"]
+    assert [p.rep_name for p in mine] == ["Ana Lima"]
+
+
+def test_a_manager_adds_a_new_rep_to_their_own_team(plans: dict[str, int], database) -> None:
+    at = session(MAYA)
+    at.session_state["plan.rep"] = None
+    at.run()
+    at.text_input(key="plan.new_rep").set_value("Nia Okafor")
+    at.text_input(key="plan.name").set_value("Ramp plan").run()
+    at.button(key="btn.plan_save").click().run()
+    assert not at.exception, at.exception
+    with open_store(database) as con:
+        nia = [r for r in store.list_reps(con) if r.name == "Nia Okafor"]
+    assert [(r.team, r.role) for r in nia] == [("Mid-Market East", "rep")]
