@@ -7,6 +7,7 @@ keeps page inputs alive across page switches, and draws the shared sidebar.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import date
 
 import duckdb
@@ -16,6 +17,7 @@ from planner import store
 from planner.access import OPEN, Viewer, resolve_viewer
 from planner.demo import demo_team
 from planner.funnel import DEFAULT_STAGES, DEFAULT_WON_STAGE, default_period
+from planner.imports import DEAL_FIELDS, PRESETS, Mapping, RawTable, detect_mapping
 from planner.units import markdown_text
 
 #: Session-state keys with this prefix hold page inputs that must survive a page switch.
@@ -241,6 +243,54 @@ def saved_plans(who: Viewer) -> list[store.PlanSummary]:
 def profiles() -> list[store.ProfileSummary]:
     """The saved calibration profiles (cached until the next write)."""
     return _profiles(str(store.default_path()), store.data_generation())
+
+
+# --------------------------------------------------------------------------- mapping an export's columns
+
+#: The choice for a field the file does not have.
+NOT_IN_FILE = "— not in this file —"
+
+
+def column_mapping(table: RawTable, prefix: str, on_format_change: Callable[[], None] | None = None) -> Mapping:
+    """Export format and one picker per deal field, prefilled from the header row; the mapping they give.
+
+    Widget keys are ``{prefix}.preset`` and ``{prefix}.map.<field>``: clear them
+    (see :func:`forget_mapping`) when another file arrives, so its columns are
+    recognised afresh.
+    """
+    preset_key = f"{prefix}.preset"
+    detected = detect_mapping(table.columns, st.session_state.get(preset_key))
+    if st.session_state.get(preset_key) is None:
+        st.session_state[preset_key] = detected.preset
+    for name in DEAL_FIELDS:
+        st.session_state.setdefault(f"{prefix}.map.{name}", detected.fields.get(name, NOT_IN_FILE))
+    labels = {p.name: p.label for p in PRESETS}
+    st.selectbox(
+        "Export format",
+        list(labels),
+        key=preset_key,
+        format_func=labels.get,
+        on_change=on_format_change or (lambda: forget_mapping(prefix, keep_format=True)),
+        help="Recognised from the header row; pick another to re-map the columns.",
+    )
+    options = [NOT_IN_FILE, *table.columns]
+    grid = st.columns(3)
+    for i, (name, label) in enumerate(DEAL_FIELDS.items()):
+        key = f"{prefix}.map.{name}"
+        if st.session_state[key] not in options:
+            st.session_state[key] = NOT_IN_FILE
+        grid[i % 3].selectbox(label, options, key=key)
+    fields = {n: st.session_state[f"{prefix}.map.{n}"] for n in DEAL_FIELDS}
+    return Mapping(detected.preset, {n: c for n, c in fields.items() if c != NOT_IN_FILE}, detected.entered)
+
+
+def forget_mapping(prefix: str, *, keep_format: bool = False) -> None:
+    """Clear the column pickers of :func:`column_mapping` (and the format, unless ``keep_format``)."""
+    state = st.session_state
+    for key in [k for k in state if isinstance(k, str) and k.startswith(f"{prefix}.map.")]:
+        del state[key]
+    if not keep_format:
+        state[f"{prefix}.preset"] = None
 
 
 def load_demo() -> None:

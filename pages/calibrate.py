@@ -15,15 +15,12 @@ from planner.calibrate import Calibration, CalibrationError, calibrate
 from planner.charts import conversion_chart, histogram_chart, seasonality_chart
 from planner.exports import csv_bytes
 from planner.imports import (
-    DEAL_FIELDS,
     OUTCOMES,
-    PRESETS,
     DealImport,
     ImportFailure,
     Mapping,
     RawTable,
     date_order_needed,
-    detect_mapping,
     guess_outcome,
     guess_stage_order,
     read_deals,
@@ -34,8 +31,6 @@ from planner.units import markdown_text
 viewer = app.enter_from_page("calibrate")
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample_crm_export.csv"
-NOT_IN_FILE = "— not in this file —"
-PRESET_LABELS = {p.name: p.label for p in PRESETS}
 state = st.session_state
 
 
@@ -107,33 +102,13 @@ def _source() -> dict | None:
 
 
 def _mapping_inputs(table: RawTable) -> Mapping:
-    columns = table.columns
-    detected = detect_mapping(columns, state.get("calibrate.preset"))
-    if state.get("calibrate.preset") is None:
-        state["calibrate.preset"] = detected.preset
-    for name in DEAL_FIELDS:
-        state.setdefault(f"calibrate.map.{name}", detected.fields.get(name, NOT_IN_FILE))
-    st.selectbox(
-        "Export format",
-        list(PRESET_LABELS),
-        key="calibrate.preset",
-        format_func=PRESET_LABELS.get,
-        on_change=_reset_mapping,
-        help="Recognised from the header row; pick another to re-map the columns.",
-    )
-    options = [NOT_IN_FILE, *columns]
-    grid = st.columns(3)
-    for i, (name, label) in enumerate(DEAL_FIELDS.items()):
-        if state[f"calibrate.map.{name}"] not in options:
-            state[f"calibrate.map.{name}"] = NOT_IN_FILE
-        grid[i % 3].selectbox(label, options, key=f"calibrate.map.{name}")
-    fields = {n: state[f"calibrate.map.{n}"] for n in DEAL_FIELDS if state[f"calibrate.map.{n}"] != NOT_IN_FILE}
-    if detected.entered:
+    mapping = app.column_mapping(table, "calibrate", on_format_change=_reset_mapping)
+    if mapping.entered:
         st.caption(
-            f"Stage history: {len(detected.entered)} “Date entered …” columns found; "
+            f"Stage history: {len(mapping.entered)} “Date entered …” columns found; "
             "stage conversion and lags come from them."
         )
-    return Mapping(detected.preset, fields, detected.entered)
+    return mapping
 
 
 def _new_sheet() -> None:

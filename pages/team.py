@@ -12,7 +12,7 @@ import app
 from planner import store
 from planner.charts import team_burnup_chart, waterfall_chart
 from planner.exports import csv_bytes, xlsx_bytes
-from planner.imports import ImportFailure, date_order_needed, detect_mapping, read_deals, read_table
+from planner.imports import ImportFailure, date_order_needed, read_deals, read_table
 from planner.team import (
     STATUS_RULE,
     STATUSES,
@@ -258,15 +258,30 @@ def _snapshot_upload(team: str) -> None:
             st.success(state["team.snapshot_upload_done"], icon=":material/check:")
         if upload is None:
             return
+        if state.get("team.snapshot_file") != (upload.name, upload.size):
+            state["team.snapshot_file"] = (upload.name, upload.size)
+            app.forget_mapping("team")  # another file: recognise its columns afresh
         try:
             table = read_table(upload.getvalue(), upload.name)
-            mapping = detect_mapping(table.columns)
-            if "deal_id" not in mapping.fields or "closed" not in mapping.fields:
-                needed = [n for n, f in (("Deal ID", "deal_id"), ("Close date", "closed")) if f not in mapping.fields]
-                raise ImportFailure(
-                    f"A snapshot needs a {' and a '.join(needed)} column to follow deals week to week; the columns "
-                    f"found: {', '.join(table.columns)}."
-                )
+        except ImportFailure as error:
+            st.error(
+                f"**{markdown_text(upload.name)}** could not be read. {markdown_text(str(error))}",
+                icon=":material/error:",
+            )
+            return
+        needed = {"deal_id": "Deal ID", "closed": "Close date"}
+        with st.container(border=True):  # an expander cannot hold another
+            st.caption("**Columns**, recognised from the header row; change any that is wrong.")
+            mapping = app.column_mapping(table, "team")
+        missing = [label for field_name, label in needed.items() if field_name not in mapping.fields]
+        if missing:
+            st.warning(
+                f"Pick the **{' and the '.join(missing)}** column above: a snapshot follows each deal "
+                "week to week by its ID and close date.",
+                icon=":material/table_rows:",
+            )
+            return
+        try:
             dates = [table.frame[mapping.fields[f]] for f in ("created", "closed") if f in mapping.fields]
             order = date_order_needed(*dates)
             if order == "ambiguous":

@@ -113,3 +113,28 @@ def test_uploading_this_weeks_pipeline_adds_a_snapshot_to_compare(page: Page, ui
     expect(page.get_by_role("combobox", name="From snapshot")).to_have_value(f"{latest[0]:%a %d %b %Y}")
     slipped = page.get_by_test_id("stDataFrame").filter(has_text="Times slipped before")
     expect(slipped).to_contain_text(deals.loc[0, "deal_id"])
+
+
+def test_a_pipeline_export_with_an_unknown_id_column_is_mapped_by_hand(page: Page, ui, tmp_path) -> None:
+    open_review(page, ui)
+    export = pd.DataFrame(
+        {
+            "Opportunity Ref": ["Q-1", "Q-2", "Q-3"],
+            "Stage": ["Proposal", "Negotiation", "Discovery"],
+            "Amount": [1000.0, 2500.0, 400.0],
+            "Close Date": ["2026-12-01", "2026-12-15", "2027-01-10"],
+        }
+    )
+    path = tmp_path / "pipeline-odd-headers.csv"
+    export.to_csv(path, index=False)
+    page.get_by_text("Upload this week's pipeline").click()
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(path)
+    warning = page.get_by_test_id("stAlert").filter(has_text="Pick the Deal ID column above")
+    expect(warning).to_be_visible()
+    expect(page.get_by_role("button", name="Save snapshot")).to_have_count(0)
+    box = page.get_by_role("combobox", name="Deal ID", exact=True)
+    box.click()
+    page.get_by_role("option", name="Opportunity Ref", exact=True).click()
+    expect(page.get_by_text("3 deals read (3 open)")).to_be_visible()
+    expect(warning).to_have_count(0)
+    expect(page.get_by_role("button", name="Save snapshot")).to_be_enabled()
