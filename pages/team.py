@@ -102,6 +102,22 @@ def _apply_member_edits() -> None:
             st.toast(markdown_text(str(error)), icon=":material/error:")
 
 
+def _add_person() -> None:
+    who = app.viewer()
+    if who is None or not who.can_manage_people:
+        st.toast("Only sales ops can add people.", icon=":material/lock:")
+        return
+    try:
+        store.add_rep(
+            app.db(), state["team.new.name"], state["team.new.team"], state["team.new.role"], state["team.new.email"]
+        )
+    except store.StoreError as error:
+        st.toast(markdown_text(str(error)), icon=":material/error:")
+    else:
+        st.toast(f"Added {markdown_text(state['team.new.name'].strip())}.", icon=":material/person_add:")
+        state["team.new.name"] = state["team.new.email"] = ""  # kept on a refusal, so it can be fixed
+
+
 def _downloads(what: str, frame: pd.DataFrame, stem: str) -> None:
     """CSV and Excel buttons for one table; each file is built only when its button is clicked."""
     stem = stem.replace(" ", "-").lower()
@@ -150,6 +166,14 @@ def _members() -> None:
                 "Sign-in email": st.column_config.TextColumn(max_chars=254),
             },
         )
+        with st.form("team.form.add_person", border=False):
+            st.caption("**Add a person**, before they have a plan: a new rep, a manager or someone in sales ops.")
+            name, team, role, email = st.columns([1.2, 1, 0.8, 1.4])
+            name.text_input("Name", key="team.new.name", max_chars=80)
+            team.text_input("Team", key="team.new.team", max_chars=80)
+            role.selectbox("Role", list(store.ROLES), key="team.new.role")
+            email.text_input("Sign-in email", key="team.new.email", max_chars=254)
+            st.form_submit_button("Add person", icon=":material/person_add:", on_click=_add_person)
 
 
 def _totals(review: TeamReview, currency: str) -> None:

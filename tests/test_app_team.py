@@ -70,3 +70,28 @@ def test_clicking_a_rep_opens_their_plan_on_track(demo: AppTest) -> None:
     assert not demo.exception
     assert demo.title[0].value == "Track actuals against the plan"
     assert demo.selectbox(key="track.rep").value == first_rep
+
+
+def test_sales_ops_add_a_person_before_they_have_a_plan(demo: AppTest, database) -> None:
+    demo.text_input(key="team.new.name").set_value("Nia Okafor")
+    demo.text_input(key="team.new.team").set_value("Mid-Market East")
+    demo.selectbox(key="team.new.role").set_value("rep")
+    demo.text_input(key="team.new.email").set_value("Nia@Acme.test")
+    demo.button(key="FormSubmitter:team.form.add_person-Add person").click().run()
+    assert not demo.exception, demo.exception
+    assert "Added Nia Okafor." in [t.value for t in demo.toast]
+    assert demo.text_input(key="team.new.name").value == ""
+    with open_store(database) as con:
+        assert [(r.team, r.role, r.email) for r in store.list_reps(con) if r.name == "Nia Okafor"] == [
+            ("Mid-Market East", "rep", "nia@acme.test")
+        ]
+
+
+def test_a_person_with_an_email_already_in_use_is_refused_and_the_form_kept(demo: AppTest, database) -> None:
+    demo.text_input(key="team.new.name").set_value("Ana Again")
+    demo.text_input(key="team.new.email").set_value("ana.lima@demo.backplan.test")
+    demo.button(key="FormSubmitter:team.form.add_person-Add person").click().run()
+    assert any("already Ana Lima's sign-in" in t.value for t in demo.toast)
+    assert demo.text_input(key="team.new.name").value == "Ana Again"  # kept, to be fixed
+    with open_store(database) as con:
+        assert "Ana Again" not in [r.name for r in store.list_reps(con)]

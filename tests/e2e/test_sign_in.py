@@ -114,12 +114,16 @@ def test_a_manager_reviews_their_team_but_cannot_calibrate_or_change_roles(visit
 
 
 def test_sales_ops_calibrate_and_manage_people(visitor: Page, signed_in_server) -> None:
-    from tests.e2e.conftest import OPS_EMAIL
+    from tests.e2e.conftest import ARTIFACTS, OPS_EMAIL
 
     sign_in(visitor, OPS_EMAIL)
     assert nav_links(visitor) == ["Plan", "Track", "Team review", "Calibrate", "Accounts", "How it works"]
     visitor.get_by_test_id("stSidebarNav").get_by_role("link", name="Team review").click()
-    expect(visitor.get_by_text("Teams and roles")).to_be_visible()
+    visitor.get_by_text("Teams and roles").click()
+    expect(visitor.get_by_role("button", name="Add person")).to_be_visible()
+    visitor.get_by_text("Teams and roles").scroll_into_view_if_needed()
+    ARTIFACTS.mkdir(exist_ok=True)
+    visitor.screenshot(path=ARTIFACTS / "sign-in-ops-teams-and-roles.png")
 
 
 def test_an_unknown_account_is_told_who_to_ask_and_can_sign_out(visitor: Page, signed_in_server) -> None:
