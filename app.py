@@ -157,8 +157,16 @@ def require(page: str) -> Viewer:
     return who
 
 
-#: What a person is told for a plan that is not theirs, the same whether or not it exists.
+#: What a signed-in person is told for a plan that is not theirs, the same whether or not it exists.
 NOT_YOURS = "That plan is not one of yours to open — it belongs to someone outside your team, or no longer exists."
+#: The same, with sign-in off: every plan is the user's, so it can only be gone.
+GONE = "That plan no longer exists — it may have been deleted, or the link is mistyped."
+
+
+def plan_refused() -> str:
+    """Why a plan the viewer asked for cannot be opened or changed, in words that fit their sign-in."""
+    who = viewer()
+    return NOT_YOURS if who is None or who.signed_in else GONE
 
 
 def may_change_plan(plan_id: int | None) -> bool:

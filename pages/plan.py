@@ -410,7 +410,7 @@ def _open(plan_id: int | None) -> None:
         state["plan.save_error"] = "That plan no longer exists — it may have been deleted in another window."
         return
     if not app.may_change_plan(saved.id):
-        state["plan.save_error"] = app.NOT_YOURS
+        state["plan.save_error"] = app.plan_refused()
         return
     _fill_state(saved)
     st.toast(f"Opened “{markdown_text(saved.name)}”.", icon=":material/folder_open:")
@@ -460,7 +460,7 @@ def _refusal(rep: int | str, plan_id: int | None) -> str | None:
     if who is None:
         return "Sign in again to save."
     if plan_id is not None and not app.may_change_plan(plan_id):
-        return app.NOT_YOURS
+        return app.plan_refused()
     if isinstance(rep, str):
         return None if who.role in ("open", "ops", "manager") else "You can save plans for yourself only."
     return None if who.can_see_rep(rep) else "You can save plans only for yourself and, as a manager, your team."
@@ -468,7 +468,7 @@ def _refusal(rep: int | str, plan_id: int | None) -> str | None:
 
 def _duplicate() -> None:
     if not app.may_change_plan(state["plan.loaded_id"]):
-        state["plan.save_error"] = app.NOT_YOURS
+        state["plan.save_error"] = app.plan_refused()
         return
     try:
         copy_id = store.duplicate_plan(app.db(), state["plan.loaded_id"], f"{state['plan.name']} (copy)")
@@ -481,7 +481,7 @@ def _duplicate() -> None:
 def _delete() -> None:
     name = state["plan.name"]
     if not app.may_change_plan(state["plan.loaded_id"]):
-        state["plan.save_error"], state["plan.confirm_delete"] = app.NOT_YOURS, False
+        state["plan.save_error"], state["plan.confirm_delete"] = app.plan_refused(), False
         return
     store.delete_plan(app.db(), state["plan.loaded_id"])
     state["plan.loaded_id"] = None

@@ -35,7 +35,7 @@ def _save_edits(plan_id: int, table_key: str, editor_key: str, won_stage: str, s
             table.at[int(row), column] = value if value is not None else 0
     weeks = [week_from_row(table.iloc[int(row)].to_dict(), won_stage, stage_names) for row in edits]
     if not app.may_change_plan(plan_id):
-        st.toast(app.NOT_YOURS, icon=":material/lock:")
+        st.toast(app.plan_refused(), icon=":material/lock:")
         return
     try:
         store.save_actuals(app.db(), plan_id, weeks)
@@ -63,7 +63,7 @@ linked = app.linked_plan_id("track")
 if linked is not None:
     target = next((p for p in plans if p.id == linked), None)
     if target is None:
-        st.error(app.NOT_YOURS, icon=":material/lock:")
+        st.error(app.plan_refused(), icon=":material/lock:")
     else:
         state["track.rep"], state["track.plan"] = target.rep_name, target.name
 if not plans:

@@ -97,3 +97,10 @@ def test_the_fifty_thousand_month_entered_backwards_is_saved_with_its_checkpoint
     with open_store(database) as con:
         [plan] = store.list_plans(con)
         assert [m.cumulative for m in store.get_milestones(con, plan.id)] == [20_000, 30_000, 42_000, 50_000]
+
+
+def test_a_link_to_a_plan_that_does_not_exist_says_so(app: AppTest) -> None:
+    app.query_params["plan"] = "999"
+    app.run()
+    assert not app.exception, app.exception
+    assert "That plan no longer exists" in " ".join(e.value for e in app.sidebar.error)
