@@ -201,17 +201,36 @@ def show_plan_in_url(page: str, plan_id: int | None) -> None:
     st.session_state[f"{page}.linked"] = str(plan_id)  # already acted on: not a new link
 
 
+def _providers() -> list[str]:
+    """The named identity providers of ``[auth.NAME]`` sections; empty when ``[auth]`` itself is the one."""
+    auth = st.secrets.get("auth", {})
+    if "client_id" in auth:
+        return []
+    return [name for name, section in auth.items() if hasattr(section, "get") and "client_id" in section]
+
+
 def _signed_out() -> None:
     """The only page for a visitor who is not signed in, or whose email is on no team."""
     st.title("Backplan")
     if not st.user.is_logged_in:
         st.write("Plan backwards from the number you must hit. Sign in with your work account to see your plans.")
-        st.button("Sign in", key="btn.sign_in", icon=":material/login:", type="primary", on_click=st.login)
+        providers = _providers()
+        if not providers:
+            st.button("Sign in", key="btn.sign_in", icon=":material/login:", type="primary", on_click=st.login)
+        for name in providers:  # [auth.google], [auth.microsoft]…: one button each
+            st.button(
+                f"Sign in with {name.replace('_', ' ').title()}",
+                key=f"btn.sign_in.{name}",
+                icon=":material/login:",
+                type="primary",
+                on_click=st.login,
+                args=(name,),
+            )
         return
     email = markdown_text(str(st.user.get("email") or "this account"))
     st.warning(
         f"You are signed in as **{email}**, but that email is not on a Backplan team yet. "
-        "Ask your sales ops team to add it under **Team review → Teams and roles**, then sign in again.",
+        "Ask your sales ops team to add it under **Team review → Teams and roles**, then reload this page.",
         icon=":material/person_off:",
     )
     st.button("Sign out", key="btn.sign_out", icon=":material/logout:", on_click=st.logout)

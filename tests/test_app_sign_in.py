@@ -190,3 +190,14 @@ def test_a_manager_adds_a_new_rep_to_their_own_team(plans: dict[str, int], datab
     with open_store(database) as con:
         nia = [r for r in store.list_reps(con) if r.name == "Nia Okafor"]
     assert [(r.team, r.role) for r in nia] == [("Mid-Market East", "rep")]
+
+
+def test_each_named_identity_provider_gets_its_own_sign_in_button() -> None:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    shared = {k: AUTH[k] for k in ("redirect_uri", "cookie_secret")}
+    provider = {k: AUTH[k] for k in ("client_id", "client_secret", "server_metadata_url")}
+    at.secrets["auth"] = shared | {"google": provider, "microsoft_entra": provider}
+    at.user = {"is_logged_in": False}
+    at.run()
+    assert not at.exception, at.exception
+    assert [b.label for b in at.button] == ["Sign in with Google", "Sign in with Microsoft Entra"]
