@@ -199,3 +199,28 @@ def test_team_page_a_team_with_no_plans_yet(app: AppTest, database: Path) -> Non
     app.switch_page("pages/team.py").run()
     assert any("has a saved plan yet" in i.value for i in app.info)
     assert_never_rendered(app)
+
+
+def test_team_page_adding_a_person(app: AppTest, database: Path) -> None:
+    with open_store(database) as con:
+        store.add_rep(con, "Zoe Park", "East")
+    app.switch_page("pages/team.py").run()
+    app.text_input(key="team.new.name").set_value(HTML_HALF)
+    app.text_input(key="team.new.team").set_value(MARKDOWN_HALF)
+    app.text_input(key="team.new.email").set_value(PAYLOAD)  # refused: not an address, quoted in the message
+    app.button(key="FormSubmitter:team.form.add_person-Add person").click().run()
+    assert any("is not an email address" in t.value for t in app.toast)
+    assert_never_rendered(app)
+    app.text_input(key="team.new.email").set_value("zoe.two@acme.test")
+    app.button(key="FormSubmitter:team.form.add_person-Add person").click().run()
+    assert any(t.value.startswith("Added ") for t in app.toast)
+    assert_never_rendered(app)
+
+
+def test_sign_in_page_an_email_on_no_team() -> None:
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=30)
+    at.secrets["auth"] = {"client_id": "backplan", "redirect_uri": "http://localhost:8501/oauth2callback"}
+    at.user = {"is_logged_in": True, "email": PAYLOAD}
+    at.run()
+    assert "not on a Backplan team yet" in at.warning[0].value
+    assert_never_rendered(at)
