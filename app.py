@@ -6,14 +6,18 @@ keeps page inputs alive across page switches, and draws the shared sidebar.
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
+import threading
+import time
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 
 import duckdb
 import streamlit as st
 
-from planner import store
+from planner import backups, store
 from planner.access import OPEN, Viewer, resolve_viewer
 from planner.demo import demo_team
 from planner.funnel import DEFAULT_STAGES, DEFAULT_WON_STAGE, default_period
@@ -99,11 +103,50 @@ def _connection(path: str) -> duckdb.DuckDBPyConnection:
     return store.connect(path)
 
 
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _daily_backups(path: str) -> threading.Thread | None:
+    """With ``BACKPLAN_BACKUP_DIR`` set, one thread per process backs the database up every day."""
+    try:
+        schedule = backups.schedule_from_env(dict(os.environ))
+    except ValueError:  # Team review's Backups section says what is wrong
+        logging.getLogger("backplan").exception("Daily backups are off")
+        return None
+    if schedule is None:
+        return None
+    con = _connection(path)
+
+    def run() -> None:
+        while True:
+            now = datetime.now()
+            time.sleep((backups.next_run(now, schedule.at) - now).total_seconds())
+            try:
+                backups.take_backup(con, schedule, datetime.now())
+            except Exception:  # logged, and tried again tomorrow; sales ops see the dates on Team review
+                logging.getLogger("backplan").exception("The daily backup into %s failed", schedule.folder)
+
+    thread = threading.Thread(target=run, name="backplan-daily-backup", daemon=True)
+    thread.start()
+    return thread
+
+
+def backup_schedule() -> tuple[backups.BackupSchedule, bool, str]:
+    """Where backups go, whether they run daily, and what is wrong with the settings ("" when nothing).
+
+    Without ``BACKPLAN_BACKUP_DIR`` they go to ``backups/`` beside the database, on demand only.
+    """
+    fallback = backups.BackupSchedule(store.default_path().parent / "backups")
+    try:
+        schedule = backups.schedule_from_env(dict(os.environ))
+    except ValueError as error:
+        return fallback, False, str(error)
+    return (schedule, True, "") if schedule else (fallback, False, "")
+
+
 def db() -> duckdb.DuckDBPyConnection:
     """This process's one connection to the database; a page that cannot have it says why and stops."""
     path = store.default_path()
     try:
-        return _connection(str(path))
+        con = _connection(str(path))
     except (store.StoreError, duckdb.Error, OSError) as error:
         st.error(
             f"Backplan could not open its database at `{path}`: {error}\n\n"
@@ -113,6 +156,8 @@ def db() -> duckdb.DuckDBPyConnection:
         )
         st.stop()
         raise  # st.stop() raises; this keeps type checkers honest
+    _daily_backups(str(path))
+    return con
 
 
 # --------------------------------------------------------------------------- sign-in

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import math
-from datetime import date
+from datetime import date, datetime
 
+import duckdb
 import pandas as pd
 import streamlit as st
 
 import app
 from planner import store
+from planner.backups import list_backups, take_backup
 from planner.charts import team_burnup_chart, waterfall_chart
 from planner.exports import csv_bytes, xlsx_bytes
 from planner.imports import ImportFailure, date_order_needed, read_deals, read_table
@@ -174,6 +176,47 @@ def _members() -> None:
             role.selectbox("Role", list(store.ROLES), key="team.new.role")
             email.text_input("Sign-in email", key="team.new.email", max_chars=254)
             st.form_submit_button("Add person", icon=":material/person_add:", on_click=_add_person)
+
+
+def _back_up_now() -> None:
+    who = app.viewer()
+    if who is None or not who.can_manage_people:
+        st.toast("Only sales ops can take backups.", icon=":material/lock:")
+        return
+    schedule, _, _ = app.backup_schedule()
+    try:
+        folder = take_backup(app.db(), schedule, datetime.now())
+    except (store.StoreError, OSError, duckdb.Error) as error:
+        st.toast(f"The backup failed: {markdown_text(str(error))}", icon=":material/error:")
+    else:
+        st.toast(f"Backed up into {markdown_text(str(folder))}.", icon=":material/backup:")
+
+
+def _backups() -> None:
+    if not viewer.can_manage_people:
+        return
+    schedule, daily, problem = app.backup_schedule()
+    with st.expander("Backups", icon=":material/backup:"):
+        if problem:
+            st.warning(f"Daily backups are off: {markdown_text(problem)}", icon=":material/warning:")
+        where = markdown_text(str(schedule.folder))
+        if daily:
+            st.caption(
+                f"Every day at {schedule.at:%H:%M} into {where}, kept {schedule.keep_days} days, "
+                "while everyone goes on working."
+            )
+        else:
+            st.caption(
+                f"On demand, into {where}. Set BACKPLAN\\_BACKUP\\_DIR on the server for a copy every day "
+                "(README, Deployment)."
+            )
+        taken = list_backups(schedule.folder)
+        if taken:
+            st.caption(f"Latest: {', '.join(taken[:5])} ({len(taken)} in all).")
+        else:
+            st.caption("No backup there yet.")
+        st.button("Back up now", key="btn.back_up_now", icon=":material/backup:", on_click=_back_up_now)
+        st.caption("To restore one, stop the app and run backplan restore FOLDER --to new.duckdb (README).")
 
 
 def _totals(review: TeamReview, currency: str) -> None:
@@ -410,6 +453,7 @@ if not teams:
     if store.is_empty(con) and viewer.can_load_demo:
         st.button("Load demo data", icon=":material/group_add:", key="btn.team_load_demo", on_click=app.load_demo)
     _members()
+    _backups()
     st.stop()
 
 managers = dict(teams)
@@ -458,3 +502,4 @@ else:
 _changes(team, period_end, currency)
 st.divider()
 _members()
+_backups()
