@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pandas as pd
@@ -276,17 +277,35 @@ def _reset_new_action() -> None:
     state["accounts.new_action.status"] = ACTION_STATUSES[0]
 
 
+#: The fields of an action a person types, in the new-action form and in each action's edit form.
+_ACTION_INPUTS = ("description", "owner", "due", "status")
+
+
+def _typed_action(prefix: str) -> dict[str, object]:
+    return {name: state[prefix + name] for name in _ACTION_INPUTS}
+
+
+def _save_action(action: Action) -> None:
+    prefix = f"accounts.action.{action.id}."
+    changed = replace(action, **_typed_action(prefix))
+    try:
+        store.update_action(app.db(), changed)
+    except store.StoreError as error:
+        _flash("error", f"The action was not saved: {error}")
+    else:
+        _flash("success", "Saved the action.")
+    for name in _ACTION_INPUTS:  # the next draw starts from what is saved
+        state.pop(prefix + name, None)
+
+
 def _add_action(account_id: int) -> None:
     prefix = "accounts.new_action."
     objective = state[prefix + "objective"]
     action = Action(
         id=0,
         account_id=account_id,
-        description=state[prefix + "description"],
         objective_id=None if objective in (None, NO_OBJECTIVE) else objective,
-        owner=state[prefix + "owner"],
-        due=state[prefix + "due"],
-        status=state[prefix + "status"],
+        **_typed_action(prefix),  # type: ignore[arg-type]
     )
     try:
         store.add_action(app.db(), action)
@@ -583,8 +602,22 @@ def _action_box(action: Action) -> None:
     label = md(action.description) + (f" — {', '.join(d for d in details if d)}" if any(details) else "")
     if is_overdue(action.due, action.done, today):
         label += " :red[**overdue**]"
-    box, delete = st.columns([12, 1], vertical_alignment="center")
+    box, edit, delete = st.columns([11, 1, 1], vertical_alignment="center")
     box.checkbox(label, key=key, on_change=_toggle_action, args=(action.id, key))
+    with edit.popover("", icon=":material/edit:", help="Edit this action"):
+        prefix = f"accounts.action.{action.id}."
+        with st.form(f"accounts.form.action.{action.id}", border=False):
+            st.text_input("Action", value=action.description, key=prefix + "description")
+            st.text_input("Owner", value=action.owner, key=prefix + "owner")
+            st.date_input("Due", value=action.due, key=prefix + "due", format="YYYY-MM-DD")
+            st.selectbox(
+                "Status",
+                ACTION_STATUSES,
+                index=ACTION_STATUSES.index(action.status),
+                key=prefix + "status",
+                format_func=str.capitalize,
+            )
+            st.form_submit_button("Save action", on_click=_save_action, args=(action,), type="primary")
     delete.button(
         "",
         key=f"accounts.btn.delete_action.{action.id}",

@@ -122,6 +122,7 @@ __all__ = [
     "team_plans",
     "transaction",
     "update_account",
+    "update_action",
     "update_objective",
     "update_rep",
 ]
@@ -1554,36 +1555,48 @@ def delete_objective(con: duckdb.DuckDBPyConnection, objective_id: int) -> None:
         cur.execute("DELETE FROM objectives WHERE id = ?", [objective_id])
 
 
-@retry_conflicts
-def add_action(con: duckdb.DuckDBPyConnection, action: Action) -> int:
-    """Add an action to an account (under an objective, or none); its ``id`` is ignored. Return the new id."""
+def _check_action(cur: duckdb.DuckDBPyConnection, action: Action) -> list[object]:
+    """The action's column values, or StoreError saying what is wrong with it."""
     if not action.description.strip():
         raise StoreError("An action needs a description.")
     if action.status not in ACTION_STATUSES:
         raise StoreError(f"An action's status is one of: {', '.join(ACTION_STATUSES)}.")
+    if (
+        action.objective_id is not None
+        and not cur.execute(
+            "SELECT 1 FROM objectives o JOIN goals g ON g.id = o.goal_id WHERE o.id = ? AND g.account_id = ?",
+            [action.objective_id, action.account_id],
+        ).fetchone()
+    ):
+        raise StoreError("That objective no longer exists on this account.")
+    return [action.description.strip(), action.objective_id, action.owner.strip(), action.due, action.status]
+
+
+@retry_conflicts
+def add_action(con: duckdb.DuckDBPyConnection, action: Action) -> int:
+    """Add an action to an account (under an objective, or none); its ``id`` is ignored. Return the new id."""
     with transaction(con) as cur:
-        if (
-            action.objective_id is not None
-            and not cur.execute(
-                "SELECT 1 FROM objectives o JOIN goals g ON g.id = o.goal_id WHERE o.id = ? AND g.account_id = ?",
-                [action.objective_id, action.account_id],
-            ).fetchone()
-        ):
-            raise StoreError("That objective no longer exists on this account.")
         row = cur.execute(
             "INSERT INTO actions (account_id, description, objective_id, owner, due_date, status)"
             " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-            [
-                action.account_id,
-                action.description.strip(),
-                action.objective_id,
-                action.owner.strip(),
-                action.due,
-                action.status,
-            ],
+            [action.account_id, *_check_action(cur, action)],
         ).fetchone()
     assert row is not None
     return int(row[0])
+
+
+@retry_conflicts
+def update_action(con: duckdb.DuckDBPyConnection, action: Action) -> None:
+    """Change an action's description, objective, owner, due date and status (its account stays)."""
+    with transaction(con) as cur:
+        values = _check_action(cur, action)
+        updated = cur.execute(
+            "UPDATE actions SET description = ?, objective_id = ?, owner = ?, due_date = ?, status = ?"
+            " WHERE id = ? AND account_id = ? RETURNING id",
+            [*values, action.id, action.account_id],
+        ).fetchall()
+        if not updated:
+            raise StoreError("That action no longer exists — it may have been deleted.")
 
 
 @retry_conflicts

@@ -170,6 +170,41 @@ def test_an_action_is_deleted_from_its_own_button(app: AppTest, database) -> Non
     assert not any(box.label.startswith(first.description) for box in app.checkbox)
 
 
+def test_an_action_is_edited_in_place(app: AppTest, database) -> None:
+    account = seed(database)
+    open_accounts(app)
+    with open_store(database) as con:
+        first = store.get_account_plan(con, account).actions[0]
+    prefix = f"accounts.action.{first.id}."
+    app.text_input(key=prefix + "description").set_value("Map the whole buying group")
+    app.text_input(key=prefix + "owner").set_value("Ben Carter")
+    app.selectbox(key=prefix + "status").set_value("in progress")
+    app.button(key=f"FormSubmitter:accounts.form.action.{first.id}-Save action").click().run()
+    assert not app.exception, app.exception
+    assert "Saved the action." in texts(app)
+    with open_store(database) as con:
+        saved = next(a for a in store.get_account_plan(con, account).actions if a.id == first.id)
+    assert (saved.description, saved.owner, saved.status, saved.objective_id) == (
+        "Map the whole buying group",
+        "Ben Carter",
+        "in progress",
+        first.objective_id,
+    )
+    assert any(box.label.startswith("Map the whole buying group — Ben Carter") for box in app.checkbox)
+
+
+def test_an_action_emptied_of_its_description_is_refused(app: AppTest, database) -> None:
+    account = seed(database)
+    open_accounts(app)
+    with open_store(database) as con:
+        first = store.get_account_plan(con, account).actions[0]
+    app.text_input(key=f"accounts.action.{first.id}.description").set_value("  ")
+    app.button(key=f"FormSubmitter:accounts.form.action.{first.id}-Save action").click().run()
+    assert "The action was not saved\\: An action needs a description." in texts(app)  # flash text is escaped
+    with open_store(database) as con:
+        assert store.get_account_plan(con, account).actions[0].description == first.description
+
+
 def test_deleting_an_account_plan_asks_first_then_removes_it_whole(app: AppTest, database) -> None:
     account = seed(database)
     open_accounts(app)
