@@ -21,7 +21,7 @@ from planner import backups, store
 from planner.access import OPEN, Viewer, resolve_viewer
 from planner.demo import demo_team
 from planner.funnel import DEFAULT_STAGES, DEFAULT_WON_STAGE, default_period
-from planner.imports import DEAL_FIELDS, PRESETS, Mapping, RawTable, detect_mapping
+from planner.imports import DEAL_FIELDS, PRESETS, Mapping, RawTable, date_order_needed, detect_mapping
 from planner.units import markdown_text
 
 #: Session-state keys with this prefix hold page inputs that must survive a page switch.
@@ -100,33 +100,9 @@ def page_defaults() -> dict[str, object]:
 
 @st.cache_resource(show_spinner=False, max_entries=4, on_release=lambda con: con.close())
 def _connection(path: str) -> duckdb.DuckDBPyConnection:
-    return store.connect(path)
-
-
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _daily_backups(path: str) -> threading.Thread | None:
-    """With ``BACKPLAN_BACKUP_DIR`` set, one thread per process backs the database up every day."""
-    try:
-        schedule = backups.schedule_from_env(dict(os.environ))
-    except ValueError:  # Team review's Backups section says what is wrong
-        logging.getLogger("backplan").exception("Daily backups are off")
-        return None
-    if schedule is None:
-        return None
-    con = _connection(path)
-
-    def run() -> None:
-        while True:
-            now = datetime.now()
-            time.sleep((backups.next_run(now, schedule.at) - now).total_seconds())
-            try:
-                backups.take_backup(con, schedule, datetime.now())
-            except Exception:  # logged, and tried again tomorrow; sales ops see the dates on Team review
-                logging.getLogger("backplan").exception("The daily backup into %s failed", schedule.folder)
-
-    thread = threading.Thread(target=run, name="backplan-daily-backup", daemon=True)
-    thread.start()
-    return thread
+    con = store.connect(path)
+    _start_daily_backups(con)
+    return con
 
 
 def backup_schedule() -> tuple[backups.BackupSchedule, bool, str]:
@@ -142,11 +118,31 @@ def backup_schedule() -> tuple[backups.BackupSchedule, bool, str]:
     return (schedule, True, "") if schedule else (fallback, False, "")
 
 
+def _start_daily_backups(con: duckdb.DuckDBPyConnection) -> None:
+    """With ``BACKPLAN_BACKUP_DIR`` set, a thread beside the new connection backs it up every day."""
+    schedule, daily, problem = backup_schedule()
+    if problem:  # Team review's Backups section says it to sales ops too
+        logging.getLogger("backplan").error("Daily backups are off: %s", problem)
+    if not daily:
+        return
+
+    def run() -> None:
+        while True:
+            now = datetime.now()
+            time.sleep((backups.next_run(now, schedule.at) - now).total_seconds())
+            try:
+                backups.take_backup(con, schedule, datetime.now())
+            except Exception:  # logged, and tried again tomorrow; sales ops see the dates on Team review
+                logging.getLogger("backplan").exception("The daily backup into %s failed", schedule.folder)
+
+    threading.Thread(target=run, name="backplan-daily-backup", daemon=True).start()
+
+
 def db() -> duckdb.DuckDBPyConnection:
     """This process's one connection to the database; a page that cannot have it says why and stops."""
     path = store.default_path()
     try:
-        con = _connection(str(path))
+        return _connection(str(path))
     except (store.StoreError, duckdb.Error, OSError) as error:
         st.error(
             f"Backplan could not open its database at `{path}`: {error}\n\n"
@@ -156,8 +152,6 @@ def db() -> duckdb.DuckDBPyConnection:
         )
         st.stop()
         raise  # st.stop() raises; this keeps type checkers honest
-    _daily_backups(str(path))
-    return con
 
 
 # --------------------------------------------------------------------------- sign-in
@@ -202,23 +196,31 @@ def require(page: str) -> Viewer:
     return who
 
 
+def permitted(check: Callable[[Viewer], bool], refusal: str) -> bool:
+    """For a button callback: True if the viewer passes ``check``; else a toast saying ``refusal``.
+
+    Callbacks ask again rather than trust the run that drew the button.
+    """
+    who = viewer()
+    if who is not None and check(who):
+        return True
+    st.toast(refusal, icon=":material/lock:")
+    return False
+
+
 #: What a signed-in person is told for a plan that is not theirs, the same whether or not it exists.
 NOT_YOURS = "That plan is not one of yours to open — it belongs to someone outside your team, or no longer exists."
 #: The same, with sign-in off: every plan is the user's, so it can only be gone.
-GONE = "That plan no longer exists — it may have been deleted, or the link is mistyped."
+GONE = "That plan no longer exists — it may have been deleted in another window, or the link is mistyped."
 
 
-def plan_refused() -> str:
-    """Why a plan the viewer asked for cannot be opened or changed, in words that fit their sign-in."""
+def plan_refusal(plan_id: int | None) -> str | None:
+    """None if the viewer may see and change saved plan ``plan_id``; else why not, in words fitting their sign-in."""
     who = viewer()
-    return NOT_YOURS if who is None or who.signed_in else GONE
-
-
-def may_change_plan(plan_id: int | None) -> bool:
-    """True if the viewer may see and change saved plan ``plan_id`` (False for one that is gone)."""
-    who = viewer()
-    saved = store.get_plan(db(), plan_id) if plan_id is not None and who is not None else None
-    return saved is not None and who is not None and who.can_see_rep(saved.rep_id)
+    saved = store.get_plan(db(), plan_id) if plan_id is not None else None
+    if saved is not None and who is not None and who.can_see_rep(saved.rep_id):
+        return None
+    return GONE if who is not None and not who.signed_in else NOT_YOURS
 
 
 def linked_plan_id(page: str) -> int | None:
@@ -356,6 +358,24 @@ def column_mapping(table: RawTable, prefix: str, on_format_change: Callable[[], 
     return Mapping(detected.preset, {n: c for n, c in fields.items() if c != NOT_IN_FILE}, detected.entered)
 
 
+def date_order(table: RawTable, mapping: Mapping, prefix: str) -> str:
+    """How the export's slashed dates are written: settled by the dates themselves, else asked ("MDY" by default)."""
+    dates = [table.frame[mapping.fields[f]] for f in ("created", "closed") if f in mapping.fields]
+    order = date_order_needed(*dates)
+    if order != "ambiguous":
+        return order or "MDY"  # None: ISO dates, where the order does not matter
+    return (
+        st.radio(
+            "Dates like 03/04/2025 are written",
+            ["MDY", "DMY"],
+            key=f"{prefix}.date_order",
+            horizontal=True,
+            format_func={"MDY": "Month first: 03/04/2025 is 4 March", "DMY": "Day first: 03/04/2025 is 3 April"}.get,
+        )
+        or "MDY"
+    )
+
+
 def forget_mapping(prefix: str, *, keep_format: bool = False) -> None:
     """Clear the column pickers of :func:`column_mapping` (and the format, unless ``keep_format``)."""
     state = st.session_state
@@ -367,9 +387,7 @@ def forget_mapping(prefix: str, *, keep_format: bool = False) -> None:
 
 def load_demo() -> None:
     """Button callback: fill an empty database with the demo team, its plans, actuals and pipeline snapshots."""
-    who = viewer()
-    if who is None or not who.can_load_demo:
-        st.toast("Only sales ops can load demo data.", icon=":material/lock:")
+    if not permitted(lambda who: who.can_load_demo, "Only sales ops can load demo data."):
         return
     try:
         store.load_team(db(), demo_team(date.today()))

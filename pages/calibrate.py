@@ -20,7 +20,6 @@ from planner.imports import (
     ImportFailure,
     Mapping,
     RawTable,
-    date_order_needed,
     guess_outcome,
     guess_stage_order,
     read_deals,
@@ -458,16 +457,7 @@ if missing:
         icon=":material/error:",
     )
     st.stop()
-date_order = date_order_needed(*[table.frame[mapping.fields[f]] for f in ("created", "closed") if f in mapping.fields])
-if date_order == "ambiguous":
-    st.radio(
-        "Dates like 03/04/2025 are written",
-        ["MDY", "DMY"],
-        key="calibrate.date_order",
-        horizontal=True,
-        format_func={"MDY": "Month first: 03/04/2025 is 4 March", "DMY": "Day first: 03/04/2025 is 3 April"}.get,
-    )
-    date_order = state.get("calibrate.date_order") or "MDY"
+date_order = app.date_order(table, mapping, "calibrate")
 st.subheader("Stages")
 st.caption(
     "Say which stages mean won, lost and still open, and put the funnel stages in order (1 at the top, "
@@ -484,7 +474,7 @@ deals = _deals(
     tuple(sorted(mapping.entered.items())),
     tuple(sorted(outcomes.items())),
     order,
-    date_order or "MDY",
+    date_order,
     table,
 )
 _report(deals)

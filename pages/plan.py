@@ -406,11 +406,9 @@ def _fill_state(saved: store.SavedPlan) -> None:
 
 def _open(plan_id: int | None) -> None:
     saved = store.get_plan(app.db(), plan_id) if plan_id is not None else None
-    if saved is None:
-        state["plan.save_error"] = "That plan no longer exists — it may have been deleted in another window."
-        return
-    if not app.may_change_plan(saved.id):
-        state["plan.save_error"] = app.plan_refused()
+    refusal = app.plan_refusal(plan_id)
+    if saved is None or refusal:
+        state["plan.save_error"] = refusal
         return
     _fill_state(saved)
     st.toast(f"Opened “{markdown_text(saved.name)}”.", icon=":material/folder_open:")
@@ -440,7 +438,7 @@ def _save(as_new: bool) -> None:
             milestone_custom=_custom_amounts(),
             plan_id=None if as_new else state["plan.loaded_id"],
             profile_id=state["plan.profile_id"],
-            new_rep_team=viewer.team if viewer.role == "manager" else "",
+            new_rep_team=viewer.team_for_new_reps,
         )
     except (store.StoreError, MilestoneError, ValueError) as error:
         state["plan.save_error"] = str(error)
@@ -459,16 +457,18 @@ def _refusal(rep: int | str, plan_id: int | None) -> str | None:
     who = app.viewer()
     if who is None:
         return "Sign in again to save."
-    if plan_id is not None and not app.may_change_plan(plan_id):
-        return app.plan_refused()
+    if plan_id is not None:
+        refusal = app.plan_refusal(plan_id)
+        if refusal:
+            return refusal
     if isinstance(rep, str):
-        return None if who.role in ("open", "ops", "manager") else "You can save plans for yourself only."
+        return None if who.can_add_reps else "You can save plans for yourself only."
     return None if who.can_see_rep(rep) else "You can save plans only for yourself and, as a manager, your team."
 
 
 def _duplicate() -> None:
-    if not app.may_change_plan(state["plan.loaded_id"]):
-        state["plan.save_error"] = app.plan_refused()
+    state["plan.save_error"] = app.plan_refusal(state["plan.loaded_id"])
+    if state["plan.save_error"]:
         return
     try:
         copy_id = store.duplicate_plan(app.db(), state["plan.loaded_id"], f"{state['plan.name']} (copy)")
@@ -480,8 +480,9 @@ def _duplicate() -> None:
 
 def _delete() -> None:
     name = state["plan.name"]
-    if not app.may_change_plan(state["plan.loaded_id"]):
-        state["plan.save_error"], state["plan.confirm_delete"] = app.plan_refused(), False
+    refusal = app.plan_refusal(state["plan.loaded_id"])
+    if refusal:
+        state["plan.save_error"], state["plan.confirm_delete"] = refusal, False
         return
     store.delete_plan(app.db(), state["plan.loaded_id"])
     state["plan.loaded_id"] = None
@@ -527,9 +528,8 @@ def _saved_plans() -> None:
     app.show_plan_in_url("plan", loaded)
     st.divider()
     st.caption(f"Editing saved plan “{markdown_text(state['plan.name'])}”" if loaded else "This plan is not saved yet.")
-    may_add_reps = viewer.role != "rep"
     if state["plan.rep"] not in reps:
-        state["plan.rep"] = None if may_add_reps else viewer.rep_id
+        state["plan.rep"] = None if viewer.can_add_reps else viewer.rep_id
     st.selectbox(
         "Rep",
         list(reps),
@@ -537,9 +537,9 @@ def _saved_plans() -> None:
         format_func=reps.get,
         index=None,
         placeholder="New rep…" if reps else "Type a new rep below",
-        disabled=not may_add_reps and len(reps) <= 1,
+        disabled=not viewer.can_add_reps and len(reps) <= 1,
     )
-    if state["plan.rep"] is None and may_add_reps:
+    if state["plan.rep"] is None and viewer.can_add_reps:
         st.text_input("New rep's name", key="plan.new_rep", max_chars=80)
     st.text_input("Plan name", key="plan.name", placeholder="Q1 2027", max_chars=80)
     save, save_new = st.columns(2)

@@ -14,7 +14,7 @@ from planner import store
 from planner.backups import list_backups, take_backup
 from planner.charts import team_burnup_chart, waterfall_chart
 from planner.exports import csv_bytes, xlsx_bytes
-from planner.imports import ImportFailure, date_order_needed, read_deals, read_table
+from planner.imports import ImportFailure, read_deals, read_table
 from planner.team import (
     STATUS_RULE,
     STATUSES,
@@ -56,9 +56,9 @@ def _open_track() -> None:
 
 def _save_snapshot(team: str, deals: pd.DataFrame, name: str) -> None:
     snapshot_date = state["team.snapshot_date"]
-    who = app.viewer()
-    if who is None or not who.can_review(team):
-        st.toast("Only this team's manager or sales ops can store its pipeline.", icon=":material/lock:")
+    if not app.permitted(
+        lambda who: who.can_review(team), "Only this team's manager or sales ops can store its pipeline."
+    ):
         return
     try:
         count = store.save_snapshot(app.db(), team, snapshot_date, deals)
@@ -87,9 +87,7 @@ def _member_frame() -> pd.DataFrame:
 
 def _apply_member_edits() -> None:
     """Write the members editor's changed rows (team, role, email), read from its key, to the database."""
-    who = app.viewer()
-    if who is None or not who.can_manage_people:
-        st.toast("Only sales ops can change teams and roles.", icon=":material/lock:")
+    if not app.permitted(lambda who: who.can_manage_people, "Only sales ops can change teams and roles."):
         return
     edits = state["team.members_editor"]["edited_rows"]
     members = _member_frame()  # what the editor was drawn from: the database has not changed since
@@ -105,9 +103,7 @@ def _apply_member_edits() -> None:
 
 
 def _add_person() -> None:
-    who = app.viewer()
-    if who is None or not who.can_manage_people:
-        st.toast("Only sales ops can add people.", icon=":material/lock:")
+    if not app.permitted(lambda who: who.can_manage_people, "Only sales ops can add people."):
         return
     try:
         store.add_rep(
@@ -179,9 +175,7 @@ def _members() -> None:
 
 
 def _back_up_now() -> None:
-    who = app.viewer()
-    if who is None or not who.can_manage_people:
-        st.toast("Only sales ops can take backups.", icon=":material/lock:")
+    if not app.permitted(lambda who: who.can_manage_people, "Only sales ops can take backups."):
         return
     schedule, _, _ = app.backup_schedule()
     try:
@@ -349,17 +343,7 @@ def _snapshot_upload(team: str) -> None:
             )
             return
         try:
-            dates = [table.frame[mapping.fields[f]] for f in ("created", "closed") if f in mapping.fields]
-            order = date_order_needed(*dates)
-            if order == "ambiguous":
-                order = st.radio(
-                    "Dates like 03/04/2025 are written",
-                    ["MDY", "DMY"],
-                    key="team.date_order",
-                    horizontal=True,
-                    format_func={"MDY": "Month first", "DMY": "Day first"}.get,
-                )
-            deals = read_deals(table, mapping, date_order=order or "MDY")
+            deals = read_deals(table, mapping, date_order=app.date_order(table, mapping, "team"))
         except ImportFailure as error:
             st.error(
                 f"**{markdown_text(upload.name)}** could not be used. {markdown_text(str(error))}",

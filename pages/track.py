@@ -28,15 +28,16 @@ state = st.session_state
 
 def _save_edits(plan_id: int, table_key: str, editor_key: str, won_stage: str, stage_names: list[str]) -> None:
     """Apply the editor's changed cells to the kept table and write those weeks, in one transaction."""
+    refusal = app.plan_refusal(plan_id)
+    if refusal:
+        st.toast(refusal, icon=":material/lock:")
+        return
     table = state[table_key]
     edits = state[editor_key]["edited_rows"]
     for row, changes in edits.items():
         for column, value in changes.items():
             table.at[int(row), column] = value if value is not None else 0
     weeks = [week_from_row(table.iloc[int(row)].to_dict(), won_stage, stage_names) for row in edits]
-    if not app.may_change_plan(plan_id):
-        st.toast(app.plan_refused(), icon=":material/lock:")
-        return
     try:
         store.save_actuals(app.db(), plan_id, weeks)
     except Exception as error:
@@ -61,10 +62,11 @@ con = app.db()
 plans = app.saved_plans(viewer)
 linked = app.linked_plan_id("track")
 if linked is not None:
-    target = next((p for p in plans if p.id == linked), None)
-    if target is None:
-        st.error(app.plan_refused(), icon=":material/lock:")
+    refusal = app.plan_refusal(linked)
+    if refusal:
+        st.error(refusal, icon=":material/lock:")
     else:
+        target = next(p for p in plans if p.id == linked)
         state["track.rep"], state["track.plan"] = target.rep_name, target.name
 if not plans:
     _empty_state()

@@ -124,6 +124,16 @@ class Viewer:
         return self.may_open("calibrate")
 
     @property
+    def can_add_reps(self) -> bool:
+        """Adding a rep by saving a plan for a new name: everyone but a rep."""
+        return self.role != "rep"
+
+    @property
+    def team_for_new_reps(self) -> str:
+        """The team a rep they add joins: a manager's own; sales ops place people in Teams and roles."""
+        return self.team if self.role == "manager" else ""
+
+    @property
     def can_load_demo(self) -> bool:
         return self.role in ("open", "ops")
 
