@@ -131,7 +131,7 @@ def _start_daily_backups(con: duckdb.DuckDBPyConnection) -> None:
             now = datetime.now()
             time.sleep((backups.next_run(now, schedule.at) - now).total_seconds())
             try:
-                backups.take_backup(con, schedule, datetime.now())
+                store.take_backup(con, schedule, datetime.now())
             except Exception:  # logged, and tried again tomorrow; sales ops see the dates on Team review
                 logging.getLogger("backplan").exception("The daily backup into %s failed", schedule.folder)
 

@@ -11,7 +11,7 @@ import streamlit as st
 
 import app
 from planner import store
-from planner.backups import list_backups, take_backup
+from planner.backups import list_backups
 from planner.charts import team_burnup_chart, waterfall_chart
 from planner.exports import csv_bytes, xlsx_bytes
 from planner.imports import ImportFailure, read_deals, read_table
@@ -179,7 +179,7 @@ def _back_up_now() -> None:
         return
     schedule, _, _ = app.backup_schedule()
     try:
-        folder = take_backup(app.db(), schedule, datetime.now())
+        folder = store.take_backup(app.db(), schedule, datetime.now())
     except (store.StoreError, OSError, duckdb.Error) as error:
         st.toast(f"The backup failed: {markdown_text(str(error))}", icon=":material/error:")
     else:

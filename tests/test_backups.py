@@ -34,7 +34,7 @@ def test_a_backup_is_taken_live_and_old_ones_are_pruned_but_nothing_else(tmp_pat
     (folder / "notes").mkdir()  # not a backup: never touched
     with open_store(database) as con:
         store.add_rep(con, "Ana Lima", "East", "rep", "ana@acme.test")
-        made = backups.take_backup(con, backups.BackupSchedule(folder), datetime(2026, 11, 22, 2, 30))
+        made = store.take_backup(con, backups.BackupSchedule(folder), datetime(2026, 11, 22, 2, 30))
     assert made == folder / "2026-11-22T023000"
     assert sorted(p.name for p in folder.iterdir()) == ["2026-11-20T023000", "2026-11-22T023000", "notes"]
     assert backups.list_backups(folder) == ["2026-11-22T023000", "2026-11-20T023000"]
