@@ -1,6 +1,6 @@
 """Calibration: last year's deals in, the ratios every plan should start from out.
 
-Definitions (one meaning each, everywhere; see DESIGN.md)::
+Definitions (one meaning each, everywhere; see docs/design.md)::
 
     win rate (count)     = won / (won + lost)
     win rate (value)     = won amount / (won amount + lost amount)

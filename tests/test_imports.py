@@ -1,6 +1,6 @@
 """Small hand-made CRM exports in every preset's layout, calibrated, with the figures worked out by hand.
 
-Definitions (DESIGN.md, "Calibration definitions"): win rate = won / (won + lost); value win rate =
+Definitions (docs/design.md, "Calibration"): win rate = won / (won + lost); value win rate =
 won amount / (won + lost amount); deal size = mean (and median) won amount; cycle = median days
 created → closed over won deals; conversion i → i+1 = reached i+1 / reached i among deals no longer
 open at stage i; suggested coverage = 1 / value win rate.
