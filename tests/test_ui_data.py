@@ -15,18 +15,11 @@ from streamlit.testing.v1 import AppTest
 
 from planner import store
 from planner.demo import demo_email, demo_team
-from tests.conftest import ROOT, open_store
+from tests.conftest import AUTH, ROOT, open_store
 
 #: The daily backup thread's name (ui.data.BACKUP_THREAD).
 BACKUP_THREAD = "backplan-daily-backup"
 PAGES = ("track", "team", "calibrate", "accounts", "guide", "plan")
-AUTH = {
-    "redirect_uri": "http://localhost:8501/oauth2callback",
-    "cookie_secret": "test-cookie-secret-test-cookie-secret",
-    "client_id": "backplan",
-    "client_secret": "test",
-    "server_metadata_url": "http://localhost:9/.well-known/openid-configuration",
-}
 
 
 @pytest.mark.parametrize("sign_in", [False, True], ids=["sign-in off", "sign-in on"])
