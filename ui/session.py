@@ -203,7 +203,10 @@ KEY_FAMILIES = {
 def new_objective_form(due: date) -> dict[str, object]:
     """Accounts' new-objective form, empty, due at the end of the account plan's period."""
     prefix = "accounts.new_objective."
-    return {prefix + "statement": "", prefix + "metric": "", prefix + "rationale": ""} | {
+    return {
+        prefix + "statement": "",
+        prefix + "metric": "",
+        prefix + "rationale": "",
         prefix + "target": None,
         prefix + "current": None,
         prefix + "due": due,
