@@ -266,57 +266,65 @@ def deal_chances(
             f"The pipeline snapshot has no {', '.join(missing)} column: the forecast needs each open deal's ID, "
             "owner, stage, amount and close date. Upload the snapshot again with them."
         )
-    ends = {r.rep: pd.Timestamp(r.period_end) for r in reps}
     frame = deals
     if "outcome" in frame.columns:
         frame = frame[frame["outcome"].fillna("open") == "open"]
     notes: list[str] = []
-    others = ~frame["owner"].isin(list(ends))
-    if others.any():
+    # Lookups by position (get_indexer, factorize): a dict per row is slow on 20,000-deal snapshots.
+    owner = pd.Index([r.rep for r in reps]).get_indexer(frame["owner"])
+    if (owner < 0).any():
         notes.append(
-            f"{int(others.sum()):,} open deals belong to people without a plan in this period; they are left out."
+            f"{int((owner < 0).sum()):,} open deals belong to people without a plan in this period; they are left out."
         )
-        frame = frame[~others]
-    amount = pd.to_numeric(frame["amount"], errors="coerce").astype(float)
-    amount = amount.where(np.isfinite(amount))
-    no_amount = ~(amount > 0)
-    if no_amount.any():
-        notes.append(f"{int(no_amount.sum()):,} open deals have no amount, so they add nothing to the range.")
+        frame = frame[owner >= 0]
+        owner = owner[owner >= 0]
+    frame = frame.reset_index(drop=True)
+    amount = pd.to_numeric(frame["amount"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    usable = np.isfinite(amount) & (amount > 0)
+    if not usable.all():
+        notes.append(f"{int((~usable).sum()):,} open deals have no amount, so they add nothing to the range.")
     close = pd.to_datetime(frame["close_date"])
-    end = frame["owner"].map(ends)
-    in_period = close.isna() | (close <= end)
+    ends = np.array([np.datetime64(r.period_end, "ns") for r in reps])
+    in_period = (close.isna() | (close.to_numpy() <= ends[owner])).to_numpy(dtype=bool)
 
     rates, overall = _stage_rates(profile)
     stage = frame["stage"].fillna("").astype(str)
-    by_name = {name: rates.get(_fold(name), (None, None, name)) for name in pd.unique(stage)}
-    stage_rate = stage.map({name: found[0] for name, found in by_name.items()}).astype(float)
-    usual = stage.map({name: found[1] for name, found in by_name.items()}).astype(float)
-    unknown = stage_rate.isna()
+    codes, names = pd.factorize(stage)
+    found = [rates.get(_fold(name), (None, None, name)) for name in names]
+    name_rate = np.array([np.nan if f[0] is None else f[0] for f in found])
+    name_usual = np.array([np.nan if f[1] is None else f[1] for f in found])
+    unknown = np.isnan(name_rate)
     if unknown.any():
-        stages = ", ".join(sorted({name or "(blank)" for name in stage[unknown]})[:5])
+        count = int(unknown[codes].sum())
+        listed = ", ".join(sorted(name or "(blank)" for name in names[unknown])[:5])
         if overall is not None:
             notes.append(
-                f"{int(unknown.sum()):,} open deals are at stages the profile cannot follow to won ({stages}); they "
-                f"get the overall win rate, {overall:.0%}."
+                f"{count:,} open deals are at stages the profile cannot follow to won ({listed}); they get the "
+                f"overall win rate, {overall:.0%}."
             )
         else:
-            notes.append(f"{int(unknown.sum()):,} open deals are at stages the profile does not know ({stages}).")
-    stage_rate = stage_rate.where(~unknown, overall if overall is not None else 0.0)
+            notes.append(f"{count:,} open deals are at stages the profile does not know ({listed}).")
+    stage_rate = np.where(unknown, overall if overall is not None else 0.0, name_rate)[codes]
+    usual = name_usual[codes]
 
     if "days_at_stage" in frame.columns:
-        days = pd.to_numeric(frame["days_at_stage"], errors="coerce").astype(float)
+        days = pd.to_numeric(frame["days_at_stage"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     else:
-        days = pd.Series(np.nan, index=frame.index)
-    older = (days > usual) & (usual > 0)
-    age_factor = np.where(older, usual / days.where(older, 1.0), 1.0)
+        days = np.full(len(frame), np.nan)
+    with np.errstate(invalid="ignore"):
+        older = (days > usual) & (usual > 0)
+    age_factor = np.where(older, usual / np.where(older, days, 1.0), 1.0)
     deal_id = frame["deal_id"].astype(str)
-    slip_count = deal_id.map(slips or {}).fillna(0).astype("int64")
-    slip_factor = SLIP_FACTOR ** slip_count.to_numpy(dtype=float)
-    chance = np.where(in_period, stage_rate.to_numpy() * age_factor * slip_factor, 0.0)
+    slip_count = np.zeros(len(frame), dtype=np.int64)
+    if slips:
+        at = pd.Index([str(k) for k in slips]).get_indexer(deal_id)
+        slip_count = np.where(at >= 0, np.array(list(slips.values()), dtype=np.int64)[at], 0)
+    slip_factor = SLIP_FACTOR ** slip_count.astype(float)
+    chance = np.where(in_period & usable, stage_rate * age_factor * slip_factor, 0.0)
     category = (
-        frame["forecast_category"].map(normalise_category)
+        [normalise_category(v) for v in frame["forecast_category"]]
         if "forecast_category" in frame.columns
-        else pd.Series(None, index=frame.index, dtype=object)
+        else [None] * len(frame)
     )
     table = pd.DataFrame(
         {
@@ -324,9 +332,9 @@ def deal_chances(
             "owner": frame["owner"],
             "account": frame["account"] if "account" in frame.columns else "",
             "stage": frame["stage"],
-            "amount": amount.where(amount > 0, 0.0).astype(float),
+            "amount": np.where(usable, amount, 0.0),
             "close_date": close,
-            "in_period": in_period.astype(bool),
+            "in_period": in_period,
             "stage_win_rate": stage_rate,
             "days_at_stage": days,
             "usual_days": usual,
@@ -334,9 +342,9 @@ def deal_chances(
             "slips": slip_count,
             "slip_factor": slip_factor,
             "chance": np.clip(chance, 0.0, 1.0),
-            "category": category,
+            "category": pd.Series(category, dtype=object),
         }
-    ).reset_index(drop=True)
+    )
     return table, tuple(notes)
 
 
@@ -675,50 +683,60 @@ class _Pipeline:
         )
 
 
-def _row(
-    rep: str,
-    target: float,
-    booked: float,
+def _rows(
+    who: Sequence[tuple[str, float, float]],
     wins: np.ndarray,
-    moments: tuple[float, float],
-    pipeline: tuple[float, int, float],
+    stats: _Pipeline,
+    pick: np.ndarray | slice,
     flag: float,
-) -> RangeRow:
-    """One row from its simulated wins (partitioned in place), analytic moments and (pipeline, deals, largest)."""
-    remaining = max(target - booked, 0.0)
-    amount, deals, largest = pipeline
+) -> list[RangeRow]:
+    """Rows for ``who`` ((rep, target, booked) each) from their simulated wins (rows × sims, partitioned in
+    place) and the pipeline figures at ``pick``."""
+    target = np.array([t for _, t, _ in who], dtype=float)
+    booked = np.array([b for _, _, b in who], dtype=float)
+    remaining = np.maximum(target - booked, 0.0)
     # Reached the target: simulated wins at least what was left, to the half cent.
-    hit = np.count_nonzero(wins >= np.asarray(remaining - 0.005, dtype=wins.dtype)) / wins.size if remaining else 1.0
-    p10, p50, p90 = _percentiles(wins)
-    concentration = largest / amount if amount > 0 else 0.0
-    return RangeRow(
-        rep=rep,
-        target=float(target),
-        booked=float(booked),
-        pipeline=float(amount),
-        deals=int(deals),
-        expected=float(booked + moments[0]),
-        sd=float(math.sqrt(max(moments[1], 0.0))),
-        p10=float(booked + p10),
-        p50=float(booked + p50),
-        p90=float(booked + p90),
-        chance_of_hitting=float(hit),
-        coverage=amount / remaining if remaining > 0 else math.inf,
-        largest_deal=float(largest),
-        concentration=concentration,
-        concentrated=concentration > flag,
-    )
-
-
-def _rep_row(rep: RepStanding, wins: np.ndarray, stats: _Pipeline, i: int, flag: float) -> RangeRow:
-    pipeline = (float(stats.amount[i]), int(stats.deals[i]), float(stats.largest[i]))
-    return _row(rep.rep, rep.target, rep.booked, wins, (stats.mean[i], stats.variance[i]), pipeline, flag)
+    need = (remaining - 0.005).astype(wins.dtype)[:, None]
+    hits = np.where(remaining > 0, np.count_nonzero(wins >= need, axis=1) / wins.shape[1], 1.0)
+    percentiles = _percentiles(wins) + booked[:, None]
+    mean, variance = stats.mean[pick], stats.variance[pick]
+    amount, deals, largest = stats.amount[pick], stats.deals[pick], stats.largest[pick]
+    rows = []
+    for i, (rep, _, _) in enumerate(who):
+        concentration = float(largest[i] / amount[i]) if amount[i] > 0 else 0.0
+        rows.append(
+            RangeRow(
+                rep=rep,
+                target=float(target[i]),
+                booked=float(booked[i]),
+                pipeline=float(amount[i]),
+                deals=int(deals[i]),
+                expected=float(booked[i] + mean[i]),
+                sd=float(math.sqrt(max(variance[i], 0.0))),
+                p10=float(percentiles[i, 0]),
+                p50=float(percentiles[i, 1]),
+                p90=float(percentiles[i, 2]),
+                chance_of_hitting=float(hits[i]),
+                coverage=float(amount[i] / remaining[i]) if remaining[i] > 0 else math.inf,
+                largest_deal=float(largest[i]),
+                concentration=concentration,
+                concentrated=concentration > flag,
+            )
+        )
+    return rows
 
 
 def _team_row(reps: Sequence[RepStanding], wins: np.ndarray, stats: _Pipeline, flag: float) -> RangeRow:
-    pipeline = (float(stats.amount.sum()), int(stats.deals.sum()), float(stats.largest.max(initial=0.0)))
-    moments = (float(stats.mean.sum()), float(stats.variance.sum()))
-    return _row(TEAM_LABEL, sum(r.target for r in reps), sum(r.booked for r in reps), wins, moments, pipeline, flag)
+    """The team's row: the sum per simulated period of every rep's wins (``wins``, sims)."""
+    team = _Pipeline(
+        mean=np.array([stats.mean.sum()]),
+        variance=np.array([stats.variance.sum()]),
+        amount=np.array([stats.amount.sum()]),
+        deals=np.array([stats.deals.sum()]),
+        largest=np.array([stats.largest.max(initial=0.0)]),
+    )
+    who = [(TEAM_LABEL, sum(r.target for r in reps), sum(r.booked for r in reps))]
+    return _rows(who, wins[None, :], team, slice(None), flag)[0]
 
 
 def forecast(
@@ -763,8 +781,7 @@ def forecast(
     if len({r.rep for r in reps}) != len(reps):
         raise ForecastError("Each rep can appear once in a forecast; two standings share a name.")
     table, notes = deal_chances(deals, profile, reps, slips=slips)
-    index = {r.rep: i for i, r in enumerate(reps)}
-    owner = table["owner"].map(index).to_numpy(dtype=np.intp)
+    owner = pd.Index([r.rep for r in reps]).get_indexer(table["owner"]).astype(np.intp)
     amount = table["amount"].to_numpy(dtype=float)
     chance = table["chance"].to_numpy(dtype=float)
     left_out = table["deal_id"].isin([str(d) for d in leave_out]).to_numpy()
@@ -786,9 +803,10 @@ def forecast(
     team_wins = wins.sum(axis=0, dtype=np.float64)
     # The same simulated periods with the largest deals never won: only their owners' rows change.
     touched = sorted({int(owner[d]) for d in top})
-    touched_wins = {r: wins[r].copy() for r in touched}
+    touched_wins = wins[touched]  # a copy: the base rows below partition ``wins`` in place
     stats = _Pipeline.of(owner, amount, chance, counted, len(reps))
-    base_rows = tuple(_rep_row(r, wins[i], stats, i, concentration_flag) for i, r in enumerate(reps))
+    who = [(r.rep, r.target, r.booked) for r in reps]
+    base_rows = tuple(_rows(who, wins, stats, slice(None), concentration_flag))
     base = ForecastRange(
         0,
         base_rows,
@@ -801,16 +819,16 @@ def forecast(
         removed = top[:n]
         still = counted.copy()
         still[removed] = False
-        lost = {r: w.copy() for r, w in touched_wins.items()}
+        lost = touched_wins.copy()
         team_lost = team_wins.copy()
         for j, deal in enumerate(removed):
-            lost[int(owner[deal])] -= np.float32(amount[deal]) * watched[j]
+            lost[touched.index(int(owner[deal]))] -= np.float32(amount[deal]) * watched[j]
             team_lost -= amount[deal] * watched[j]
         stats_n = _Pipeline.of(owner, amount, chance, still, len(reps))
-        rows = tuple(
-            _rep_row(r, lost[i], stats_n, i, concentration_flag) if i in lost else base_rows[i]
-            for i, r in enumerate(reps)
-        )
+        picked = np.array(touched, dtype=np.intp)
+        redone = _rows([who[i] for i in touched], lost, stats_n, picked, concentration_flag)
+        changed = dict(zip(touched, redone, strict=True))
+        rows = tuple(changed.get(i, row) for i, row in enumerate(base_rows))
         team = _team_row(reps, team_lost, stats_n, concentration_flag)
         ids = tuple(table["deal_id"].iloc[removed])
         scenarios.append(ForecastRange(n, rows, team, ids, float(amount[removed].sum())))
