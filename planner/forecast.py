@@ -517,7 +517,8 @@ def simulate_wins(
         for batch in range(worker, len(bounds), workers):
             start = bounds[batch]
             sims = min(per_chunk, simulations - start)
-            rng = np.random.Generator(np.random.PCG64(streams[batch]))
+            # SFC64: a well-tested generator some 15% quicker than PCG64 at raw 64-bit words, the bulk of the work.
+            rng = np.random.Generator(np.random.SFC64(streams[batch]))
             seen = _chunk_wins(rng, lanes, ranked[:, start : start + sims], index, watch_at)
             watched[:, start : start + sims] = seen & watch_live[:, None]
 
