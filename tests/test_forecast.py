@@ -290,6 +290,24 @@ def test_the_analytic_mean_equals_the_simulated_mean_within_sampling_error(
         assert abs(float(wins[r].mean(dtype=np.float64)) - mean) <= 5 * sd / math.sqrt(4_000) + 1e-3 * (mean + 1)
 
 
+def test_each_deal_is_won_with_its_chance_independently_of_the_others() -> None:
+    # Amounts 1, 2, 4, … 512 make a rep's simulated wins spell out which of its ten deals were won;
+    # ten deals fill two bytes of lanes, so pairs across the byte boundary are checked too.
+    chances = np.array([0.03, 0.5, 0.97, 1 / 3, 0.123456, 0.8, 0.25, 0.61, 0.07, 0.999])
+    others = 37  # another rep's deals, so the first rep's lanes do not start at the first bit
+    amounts = np.concatenate([np.full(others, 5.0), 2.0 ** np.arange(10)])
+    owners = np.concatenate([np.zeros(others, dtype=int), np.ones(10, dtype=int)])
+    sims = 40_000
+    wins, _ = simulate_wins(amounts, np.concatenate([np.full(others, 0.5), chances]), owners, 2, simulations=sims)
+    won = (wins[1].astype(np.int64)[:, None] >> np.arange(10)) & 1
+    share = won.mean(axis=0)
+    assert np.all(np.abs(share - chances) <= 5 * np.sqrt(chances * (1 - chances) / sims) + 1e-9)
+    both = (won[:, :, None] & won[:, None, :]).mean(axis=0)
+    expected = np.outer(chances, chances)
+    np.fill_diagonal(expected, chances)
+    assert np.all(np.abs(both - expected) <= 5 * np.sqrt(expected * (1 - expected) / sims) + 1e-9)
+
+
 def test_the_team_range_is_the_sum_per_simulation_not_the_sum_of_percentiles() -> None:
     # Two reps with one 50% deal each: each rep's P90 is the deal, but both win together only a quarter of the time.
     frame = deals(("a", "Ana", "Proposal", 1_000, "2027-03-01"), ("b", "Ben", "Proposal", 1_000, "2027-03-01"))
