@@ -455,7 +455,15 @@ def _chunk_wins(
     index.view(np.uint8).reshape(*index.shape, 8)[:, :sims, 0] = patterns
     amounts = np.take(lanes.table, index[:, :sims], mode="clip")
     for first, row, owners, size in lanes.blocks:
-        np.sum(amounts[first : first + owners * size].reshape(owners, size, sims), axis=1, out=wins[row : row + owners])
+        # Slice by slice: adding k (owners × sims) slices is about twice as quick as np.sum over the middle axis.
+        parts = amounts[first : first + owners * size].reshape(owners, size, sims)
+        into = wins[row : row + owners]
+        if size == 1:
+            np.copyto(into, parts[:, 0])
+            continue
+        np.add(parts[:, 0], parts[:, 1], out=into)
+        for part in range(2, size):
+            into += parts[:, part]
     return ((won[:, watch // 64] >> (watch % 64).astype(np.uint64)) & np.uint64(1)).astype(bool).T
 
 
