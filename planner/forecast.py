@@ -393,6 +393,12 @@ class _Lanes:
     def words(self) -> int:
         return self.whole.size // 64
 
+    def planes(self) -> tuple[np.ndarray, np.ndarray]:
+        """The bits of each lane's whole 256ths, one 64-lane word per lane word and level, and the certain lanes."""
+        bits = np.unpackbits((self.whole & 255).astype(np.uint8)[:, None], axis=1, bitorder="little")
+        levels = np.packbits(np.ascontiguousarray(bits.T), axis=1, bitorder="little").view("<u8")
+        return levels, np.packbits(self.whole >= 256, bitorder="little").view("<u8")
+
     @classmethod
     def of(cls, amount: np.ndarray, chance: np.ndarray, owner: np.ndarray, owners: int) -> _Lanes:
         live = np.flatnonzero((chance > 0) & (amount > 0))
@@ -424,30 +430,36 @@ class _Lanes:
 
 
 def _chunk_wins(
-    rng: np.random.Generator, lanes: _Lanes, wins: np.ndarray, index: np.ndarray, watch: np.ndarray
+    rng: np.random.Generator,
+    lanes: _Lanes,
+    planes: tuple[np.ndarray, np.ndarray],
+    wins: np.ndarray,
+    index: np.ndarray,
+    watch: np.ndarray,
 ) -> np.ndarray:
     """One batch of simulations into ``wins`` (``lanes.owners`` × sims); returns the watched lanes' outcomes.
 
-    Each chance, in 256ths, is rounded up or down at random for the batch (so over batches a lane is
-    won with exactly its chance), then built bit by bit from the least significant: won ← random |
-    won where the bit is 1, random & won where it is 0; after 8 random words a lane is 1 with
-    probability chance₂₅₆ / 256. Each byte of 8 lanes then looks its won amount up in a 256-entry
-    table; ``index`` holds 256 × byte group already, so writing a byte into its lowest byte makes
-    the lookup index without arithmetic.
+    A lane is won with probability (w + c) / 256, built bit by bit from the least significant bit of
+    its whole 256ths w: won ← random | won where the bit is 1, random & won where it is 0, starting
+    from the carry c -- 1 for the whole batch with the chance's leftover fraction, else 0 -- so over
+    batches the lane is won with exactly its chance. ``planes`` holds the bits of w (level × word)
+    and the lanes certain to be won. Each byte of 8 lanes then looks its won amount up in a
+    256-entry table; ``index`` holds 256 × byte group already, so writing a byte into its lowest
+    byte makes the lookup index without arithmetic.
     """
+    bits, certain = planes
     sims = wins.shape[1]
-    rounded = lanes.whole + (rng.random(lanes.whole.size) < lanes.fraction)
-    certain = np.packbits(rounded >= 256, bitorder="little").view("<u8")
-    bits = np.unpackbits((rounded & 255).astype(np.uint8)[:, None], axis=1, bitorder="little")
-    planes = np.packbits(np.ascontiguousarray(bits.T), axis=1, bitorder="little").view("<u8")  # level × word
+    carry = np.packbits(rng.random(lanes.whole.size) < lanes.fraction, bitorder="little").view("<u8")
     # Random words level by level: small arrays the allocator reuses, rather than one big one per batch.
     won = rng.bit_generator.random_raw(sims * lanes.words).reshape(sims, lanes.words)
-    won &= planes[0]
-    scratch = np.empty_like(won)
+    scratch = np.bitwise_xor(won, carry)
+    scratch &= bits[0]
+    won &= carry
+    won |= scratch
     for level in range(1, _LEVELS):
         draw = rng.bit_generator.random_raw(won.size).reshape(won.shape)
         np.bitwise_xor(draw, won, out=scratch)
-        scratch &= planes[level]
+        scratch &= bits[level]
         won &= draw
         won |= scratch
     won |= certain
@@ -510,6 +522,7 @@ def simulate_wins(
     dropped = dropped[dropped >= 0]
     lanes.whole[dropped] = 0  # same lanes, same draws: a left-out deal simply never wins
     lanes.fraction[dropped] = 0.0
+    planes = lanes.planes()
     watch_lane = lanes.lane_of_deal[watch_idx]
     watch_live = watch_lane >= 0
     watch_at = np.where(watch_live, watch_lane, 0)
@@ -527,7 +540,7 @@ def simulate_wins(
             sims = min(per_chunk, simulations - start)
             # SFC64: a well-tested generator some 15% quicker than PCG64 at raw 64-bit words, the bulk of the work.
             rng = np.random.Generator(np.random.SFC64(streams[batch]))
-            seen = _chunk_wins(rng, lanes, ranked[:, start : start + sims], index, watch_at)
+            seen = _chunk_wins(rng, lanes, planes, ranked[:, start : start + sims], index, watch_at)
             watched[:, start : start + sims] = seen & watch_live[:, None]
 
     if workers > 1:

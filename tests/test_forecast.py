@@ -297,15 +297,17 @@ def test_each_deal_is_won_with_its_chance_independently_of_the_others() -> None:
     others = 37  # another rep's deals, so the first rep's lanes do not start at the first bit
     amounts = np.concatenate([np.full(others, 5.0), 2.0 ** np.arange(10)])
     owners = np.concatenate([np.zeros(others, dtype=int), np.ones(10, dtype=int)])
-    sims = 40_000
+    # A million periods: enough to see a chance off by 1/256, the engine's finest step.
+    sims = 1_000_000
     wins, _ = simulate_wins(amounts, np.concatenate([np.full(others, 0.5), chances]), owners, 2, simulations=sims)
-    won = (wins[1].astype(np.int64)[:, None] >> np.arange(10)) & 1
+    won = (wins[1].astype(np.int32)[:, None] >> np.arange(10, dtype=np.int32)).astype(np.int8) & 1
     share = won.mean(axis=0)
     assert np.all(np.abs(share - chances) <= 5 * np.sqrt(chances * (1 - chances) / sims) + 1e-9)
-    both = (won[:, :, None] & won[:, None, :]).mean(axis=0)
+    pairs = 100_000
+    both = (won[:pairs, :, None] & won[:pairs, None, :]).mean(axis=0)
     expected = np.outer(chances, chances)
     np.fill_diagonal(expected, chances)
-    assert np.all(np.abs(both - expected) <= 5 * np.sqrt(expected * (1 - expected) / sims) + 1e-9)
+    assert np.all(np.abs(both - expected) <= 5 * np.sqrt(expected * (1 - expected) / pairs) + 1e-9)
 
 
 def test_the_team_range_is_the_sum_per_simulation_not_the_sum_of_percentiles() -> None:
