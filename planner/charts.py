@@ -28,6 +28,8 @@ __all__ = [
     "burnup_chart",
     "conversion_chart",
     "coverage_chart",
+    "forecast_accuracy_chart",
+    "forecast_fan",
     "funnel_chart",
     "histogram_chart",
     "levers_chart",
@@ -534,5 +536,132 @@ def team_burnup_chart(
             "legend": {"orientation": "h", "y": -0.15},
             "yaxis": {"tickprefix": symbol, "tickformat": ",.0f", "gridcolor": "#eee"},
             "xaxis": {"range": [period[0], period[1] + timedelta(days=1)]},
+        },
+    )
+
+
+# --------------------------------------------------------------------------- forecast
+
+
+def _user_text(text: str) -> str:
+    """Text a user typed (a rep's name), made safe for a chart's title, legend or hover.
+
+    Plotly draws trace names and titles as HTML-like markup; until the house escaping helper lands,
+    this is the one place chart text from users is escaped, so swapping it in is a one-line change.
+    """
+    return html.escape(str(text), quote=False)
+
+
+_METHOD_COLOURS = {"run-rate": _AMBER, "pipeline-weighted": PALETTE[2], "P50": PALETTE[0], "commit": "#7e57c2"}
+
+
+def forecast_fan(
+    figure: go.Figure,
+    today: date,
+    period_end: date,
+    booked: float,
+    p10: float,
+    p50: float,
+    p90: float,
+    currency: str = "USD",
+    label: str = "Forecast",
+) -> go.Figure:
+    """``figure`` (a burn-up) with the forecast range added: a P10–P90 band and the P50 line to the period end.
+
+    The band starts at what is booked today and opens to P10 and P90 on ``period_end``; a fixed
+    y-axis range is widened to show P90. ``figure`` itself is left as it was.
+    """
+    symbol = CURRENCIES.get(currency, "")
+    spec = figure.to_dict()
+    name = _user_text(label)
+    x = [today, period_end]
+    hover = f"%{{fullData.name}}, %{{x|%d %b}}: {symbol}%{{y:,.0f}}<extra></extra>"
+    traces = [
+        {
+            "type": "scatter",
+            "x": x,
+            "y": [booked, p10],
+            "mode": "lines",
+            "name": f"{name}: P10",
+            "legendgroup": "forecast range",
+            "showlegend": False,
+            "line": {"color": PALETTE[2], "width": 0.5},
+            "hovertemplate": hover,
+        },
+        {
+            "type": "scatter",
+            "x": x,
+            "y": [booked, p90],
+            "mode": "lines",
+            "name": f"{name}: P10–P90 range",
+            "legendgroup": "forecast range",
+            "fill": "tonexty",
+            "fillcolor": "rgba(91, 155, 213, 0.25)",
+            "line": {"color": PALETTE[2], "width": 0.5},
+            "customdata": [[booked], [p10]],
+            "hovertemplate": f"%{{x|%d %b}}: P90 {symbol}%{{y:,.0f}}, P10 {symbol}%{{customdata[0]:,.0f}}"
+            "<extra></extra>",
+        },
+        {
+            "type": "scatter",
+            "x": x,
+            "y": [booked, p50],
+            "mode": "lines",
+            "name": f"{name}: P50",
+            "line": {"color": PALETTE[0], "width": 2, "dash": "dash"},
+            "hovertemplate": hover,
+        },
+    ]
+    layout = spec.get("layout", {})
+    axis = layout.get("yaxis", {})
+    if "range" in axis:
+        low, high = axis["range"]
+        layout["yaxis"] = {**axis, "range": [low, max(high, p90 * 1.08)]}
+    return go.Figure(data=[*spec.get("data", []), *traces], layout=layout, _validate=False)
+
+
+def forecast_accuracy_chart(data: Any, who: str = "Team", currency: str = "USD") -> go.Figure:
+    """Each method's projection by snapshot date, against the period's final bookings.
+
+    ``data`` has as_of, method, projected and actual (see :func:`planner.forecast.accuracy_by_week`).
+    """
+    symbol = CURRENCIES.get(currency, "")
+    traces: list[dict[str, Any]] = []
+    for method in dict.fromkeys(data["method"]):
+        rows = data[data["method"] == method]
+        traces.append(
+            {
+                "type": "scatter",
+                "x": list(rows["as_of"]),
+                "y": list(rows["projected"]),
+                "mode": "lines+markers",
+                "name": method,
+                "line": {"color": _METHOD_COLOURS.get(method, _GREY), "width": 2},
+                "hovertemplate": f"%{{fullData.name}} on %{{x|%d %b}}: {symbol}%{{y:,.0f}}<extra></extra>",
+            }
+        )
+    if len(data):
+        days = list(data["as_of"])
+        actual = float(data["actual"].iloc[0])
+        traces.append(
+            {
+                "type": "scatter",
+                "x": [min(days), max(days)],
+                "y": [actual, actual],
+                "mode": "lines",
+                "name": "Actual",
+                "line": {"color": _GREEN, "width": 2, "dash": "dash"},
+                "hovertemplate": f"Actual {symbol}%{{y:,.0f}}<extra></extra>",
+            }
+        )
+    return _figure(
+        traces,
+        {
+            "height": 300,
+            "title": {"text": f"Forecast vs actual: {_user_text(who)}"},
+            "legend": {"orientation": "h", "y": -0.25},
+            "yaxis": {"tickprefix": symbol, "tickformat": ",.0f", "gridcolor": "#eee"},
+            # A tick on each snapshot date: the weeks the projections were made.
+            "xaxis": {"gridcolor": "#eee", "tickformat": "%d %b", "tickvals": sorted(set(data["as_of"]))},
         },
     )
