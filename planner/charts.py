@@ -543,15 +543,6 @@ def team_burnup_chart(
 # --------------------------------------------------------------------------- forecast
 
 
-def _user_text(text: str) -> str:
-    """Text a user typed (a rep's name), made safe for a chart's title, legend or hover.
-
-    Plotly draws trace names and titles as HTML-like markup; until the house escaping helper lands,
-    this is the one place chart text from users is escaped, so swapping it in is a one-line change.
-    """
-    return html.escape(str(text), quote=False)
-
-
 _METHOD_COLOURS = {"run-rate": _AMBER, "pipeline-weighted": PALETTE[2], "P50": PALETTE[0], "commit": "#7e57c2"}
 
 
@@ -573,7 +564,7 @@ def forecast_fan(
     """
     symbol = CURRENCIES.get(currency, "")
     spec = figure.to_dict()
-    name = _user_text(label)
+    name = label  # made inert with the traces below, like every builder's text
     x = [today, period_end]
     hover = f"%{{fullData.name}}, %{{x|%d %b}}: {symbol}%{{y:,.0f}}<extra></extra>"
     traces = [
@@ -617,7 +608,7 @@ def forecast_fan(
     if "range" in axis:
         low, high = axis["range"]
         layout["yaxis"] = {**axis, "range": [low, max(high, p90 * 1.08)]}
-    return go.Figure(data=[*spec.get("data", []), *traces], layout=layout, _validate=False)
+    return go.Figure(data=[*spec.get("data", []), *_inert(traces)], layout=layout, _validate=False)
 
 
 def forecast_accuracy_chart(data: Any, who: str = "Team", currency: str = "USD") -> go.Figure:
@@ -658,7 +649,7 @@ def forecast_accuracy_chart(data: Any, who: str = "Team", currency: str = "USD")
         traces,
         {
             "height": 300,
-            "title": {"text": f"Forecast vs actual: {_user_text(who)}"},
+            "title": {"text": f"Forecast vs actual: {who}"},
             "legend": {"orientation": "h", "y": -0.25},
             "yaxis": {"tickprefix": symbol, "tickformat": ",.0f", "gridcolor": "#eee"},
             # A tick on each snapshot date: the weeks the projections were made.
