@@ -471,6 +471,9 @@ def _save(as_new: bool, over_version: int | None = None) -> None:
             "message": str(stale),
             "differences": store.plan_differences(mine, stale.current),
         }
+        st.toast(
+            "Not saved: the plan was changed since you opened it — see the sidebar.", icon=":material/sync_problem:"
+        )
         return
     except (*data.WRITE_ERRORS, MilestoneError, ValueError) as error:
         state["plan.save_error"] = data.failure(error)

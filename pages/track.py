@@ -235,6 +235,7 @@ def _actuals_editor(plan_id: int, plan: FunnelPlan, stage_names: list[str]) -> N
         on_change=_save_edits,
         args=(plan_id,),
         hide_index=True,
+        height=38 + 35 * min(len(draw["frame"]), 15),
         num_rows="fixed",
         disabled=[WEEK_COLUMN, NOTE_COLUMN],
         column_config={

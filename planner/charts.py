@@ -520,7 +520,8 @@ def team_burnup_chart(
             "x": [period[0], *list(milestones["due"])],
             "y": [0.0, *list(milestones["cumulative"])],
             "mode": "lines+markers",
-            "line": {"shape": "hv", "color": _GREY, "width": 1.5},
+            # Straight between milestones: what is due runs pro rata between them (AHEAD_BEHIND_RULE).
+            "line": {"color": _GREY, "width": 1.5},
             "name": "Team milestones",
             "hovertemplate": f"Milestone %{{x|%d %b}}: {symbol}%{{y:,.0f}}<extra></extra>",
         },

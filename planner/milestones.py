@@ -724,7 +724,8 @@ def recovery_plan(plan: FunnelPlan, progress: Pace, weeks: Sequence[WeekActual] 
     deals = deals_needed(remaining, inputs.deal_size) if remaining > 0 else 0
     totals = whole_counts(stage_totals(deals, inputs.stages)).astype(int)
     stages = []
-    for stage, whole, best in zip(plan.stages, totals.tolist(), _best_weeks(plan, weeks), strict=True):
+    recorded = [w for w in weeks if w.week_start <= progress.as_of]  # the record as it stood on the day
+    for stage, whole, best in zip(plan.stages, totals.tolist(), _best_weeks(plan, recorded), strict=True):
         needed = int(whole)
         last_day = inputs.period_end - timedelta(days=stage.days_before_close)
         left = _working_days_after(progress.as_of, inputs.period_start, last_day, inputs.holiday_weeks)

@@ -370,7 +370,7 @@ def plan_differences(mine: SavedPlan, theirs: SavedPlan) -> list[tuple[str, str,
     >>> b = SavedPlan(1, 1, "Q1", PlanInputs(444_000, 6_000, date(2027, 1, 1), date(2027, 3, 31),
     ...               stages=(Stage("Dials", 2, 0, 7),)))
     >>> plan_differences(a, b)
-    [('Target', '$180,000', '$444,000'), ('Stage “Calls”', 'Calls, 2 : 1, 0 days', 'Dials, 2 : 1, 0 days')]
+    [('Target', '$180,000', '$444,000'), ('Name of stage “Dials”', 'Calls', 'Dials')]
     """
     a, b = mine.inputs, theirs.inputs
     found: list[tuple[str, str, str]] = []
@@ -402,8 +402,12 @@ def plan_differences(mine: SavedPlan, theirs: SavedPlan) -> list[tuple[str, str,
     theirs_by_id = {s.id: s for s in b.stages if s.id is not None}
     for stage in a.stages:
         other = theirs_by_id.get(stage.id) if stage.id is not None else None
-        if stage_text(stage) != stage_text(other):
-            found.append((f"Stage “{stage.name}”", stage_text(stage), stage_text(other)))
+        if other is None:
+            found.append((f"Stage “{stage.name}”", stage_text(stage), "—"))
+            continue
+        differ(f"Name of stage “{other.name}”", stage.name, other.name)
+        differ(f"“{other.name}” ratio", f"{stage.ratio:g} : 1", f"{other.ratio:g} : 1")
+        differ(f"“{other.name}” lag", f"{stage.lag_days} days", f"{other.lag_days} days")
     mine_ids = {s.id for s in a.stages if s.id is not None}
     for stage in b.stages:
         if stage.id is None or stage.id not in mine_ids:
