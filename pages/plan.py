@@ -83,6 +83,7 @@ def _add_stage() -> None:
     state[f"plan.stage.{sid}.name"] = f"New stage {sid + 1}"
     state[f"plan.stage.{sid}.ratio"] = 2.0
     state[f"plan.stage.{sid}.lag"] = 0
+    state[f"plan.stage.{sid}.uid"] = None  # a new stage: the store gives it an id when saved
     state["plan.stage_ids"] = [sid, *state["plan.stage_ids"]]
 
 

@@ -138,6 +138,8 @@ def test_a_deleted_plan_is_gone_from_every_read_and_purged_in_two_steps(con, pla
     store.delete_plan(con, plan)
     assert store.get_plan(con, plan) is None
     assert store.list_plans(con) == [] and store.get_actuals(con, plan) == [] and store.get_milestones(con, plan) == []
+    assert store.owner_plan(con, "Ana Lima", INPUTS.period_start, INPUTS.period_end) is None  # nor on Accounts
+    assert store.is_empty(con) is False  # the rep is still there
     with pytest.raises(store.StoreError, match="deleted"):
         store.save_actuals(con, plan, [WeekActual(WEEK, 1)])
     with pytest.raises(store.StoreError, match="deleted"):

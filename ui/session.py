@@ -93,6 +93,7 @@ def plan_defaults(today: date) -> dict[str, object]:
         defaults[f"plan.stage.{sid}.name"] = stage.name
         defaults[f"plan.stage.{sid}.ratio"] = stage.ratio
         defaults[f"plan.stage.{sid}.lag"] = lag
+        defaults[f"plan.stage.{sid}.uid"] = None  # not saved yet: no stage identity
     return defaults
 
 
