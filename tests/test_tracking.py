@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from planner.funnel import PlanInputs, Stage, build_plan
@@ -65,6 +65,7 @@ def test_a_holiday_week_is_shared_by_calendar_days() -> None:
     assert booked_through(date(2026, 12, 22), weeks, DECEMBER, holiday_weeks=holidays) == pytest.approx(2_000)
 
 
+@settings(deadline=None)  # what is measured is the answer; this shared machine's timing is not
 @given(
     st.dictionaries(st.integers(-3, 6), st.floats(0, 1e6), max_size=8),
     st.integers(-10, 45),
@@ -112,6 +113,7 @@ edit_rows = st.dictionaries(
 )
 
 
+@settings(deadline=None)
 @given(edit_rows, edit_rows)
 def test_edits_already_applied_are_never_written_again(first: dict, later: dict) -> None:
     table = pd.DataFrame({WEEK_COLUMN: WEEKS, REVENUE_COLUMN: [0.0] * 5, "Meetings": [0] * 5})
