@@ -20,7 +20,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from planner.funnel import FunnelPlan, Lever, WhatIfGrid
-from planner.milestones import MilestoneCheck, Pace
+from planner.milestones import MilestoneCheck, Pace, milestone_path
 from planner.units import CURRENCIES
 
 __all__ = [
@@ -223,16 +223,20 @@ def burnup_chart(
     progress: Pace,
     currency: str = "USD",
 ) -> go.Figure:
-    """Target, milestone steps, cumulative actuals, run-rate projection and required pace.
+    """Target, what the milestones call for, cumulative actuals, today, run-rate projection and required pace.
 
-    Milestone markers are green when hit, red when missed and grey while upcoming.
+    The milestones line runs from 0 at the period start through each
+    milestone: what is due by any day (:data:`planner.milestones.AHEAD_BEHIND_RULE`).
+    Milestone markers are green when hit, red when missed and grey while
+    upcoming; today's marker is green when ahead, red when behind, as the card says.
     """
     symbol = CURRENCIES.get(currency, "")
     money_hover = f"{symbol}%{{y:,.0f}}"
-    steps_x = [period_start] + [c.milestone.due for c in checks]
-    steps_y = [0.0] + [c.milestone.cumulative for c in checks]
+    path = milestone_path([c.milestone for c in checks], period_start)
+    steps_y = [v for _, v in path]
     colours = {"hit": _GREEN, "missed": _RED, "upcoming": _GREY}
     today = min(max(progress.as_of, period_start), period_end)
+    standing = "behind" if progress.behind else "ahead"
     traces: list[dict[str, Any]] = [
         {
             "type": "scatter",
@@ -245,11 +249,11 @@ def burnup_chart(
         },
         {
             "type": "scatter",
-            "x": steps_x,
+            "x": [d for d, _ in path],
             "y": steps_y,
             "mode": "lines",
-            "line": {"shape": "hv", "color": PALETTE[3], "width": 2},
-            "name": "Milestones",
+            "line": {"color": PALETTE[3], "width": 2},
+            "name": "Milestones (due by each day)",
             "hoverinfo": "skip",
         },
         {
@@ -281,6 +285,22 @@ def burnup_chart(
             "hovertemplate": f"%{{x|%d %b}}: booked {money_hover}<extra></extra>",
         },
     ]
+    if progress.as_of >= period_start:
+        traces.append(
+            {
+                "type": "scatter",
+                "x": [today],
+                "y": [progress.booked],
+                "mode": "markers",
+                "name": "Today",
+                "marker": {"size": 14, "symbol": "diamond", "color": _RED if progress.behind else _GREEN},
+                "customdata": [[standing, abs(progress.gap_to_milestone), progress.due_to_date]],
+                "hovertemplate": (
+                    f"%{{x|%d %b}}: booked {money_hover}, %{{customdata[0]}} by {symbol}%{{customdata[1]:,.0f}}"
+                    f" ({symbol}%{{customdata[2]:,.0f}} due)<extra></extra>"
+                ),
+            }
+        )
 
     def from_today(name: str, end_value: float, line: dict[str, Any], hover: str) -> dict[str, Any]:
         return {
@@ -502,7 +522,8 @@ def team_burnup_chart(
             "x": [period[0], *list(milestones["due"])],
             "y": [0.0, *list(milestones["cumulative"])],
             "mode": "lines+markers",
-            "line": {"shape": "hv", "color": _GREY, "width": 1.5},
+            # Straight between milestones: what is due runs pro rata between them (AHEAD_BEHIND_RULE).
+            "line": {"color": _GREY, "width": 1.5},
             "name": "Team milestones",
             "hovertemplate": f"Milestone %{{x|%d %b}}: {symbol}%{{y:,.0f}}<extra></extra>",
         },
