@@ -9,11 +9,17 @@ from pathlib import Path
 import duckdb
 import pytest
 import streamlit as st
+from hypothesis import settings
 from streamlit.testing.v1 import AppTest
 
 from planner import store
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Property tests assert behaviour, never speed: on a shared 2-core machine one example can take
+# 50× its usual time, and Hypothesis' per-example deadline then fails a correct test.
+settings.register_profile("backplan", deadline=None)
+settings.load_profile("backplan")
 #: An [auth] section for AppTest's secrets: sign-in on (st.user is seeded by the test, no provider is called).
 AUTH = {
     "redirect_uri": "http://localhost:8501/oauth2callback",
