@@ -84,8 +84,9 @@ def _figures(group: pd.DataFrame, stages: int) -> dict:
     lost = group[group["outcome"] == "lost"]
     cycle = (won["closed"] - won["created"]).dt.days.dropna()
     conversions = []
+    closed = group[group["outcome"] != "open"]  # conversion counts closed deals (DESIGN.md, issue 12)
     for i in range(stages - 1):
-        decided = group[(group["furthest"] >= i) & ~((group["furthest"] == i) & (group["outcome"] == "open"))]
+        decided = closed[closed["furthest"] >= i]
         conversions.append((decided["furthest"] >= i + 1).mean() if len(decided) else None)
     closed = len(won) + len(lost)
     value = won["Amount"].sum() + lost["Amount"].sum()

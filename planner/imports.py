@@ -351,19 +351,18 @@ def parse_count(text: str) -> int | None:
     return int(value)
 
 
-def _amount_reasons(cells: pd.Series, values: pd.Series, mask: pd.Series) -> pd.Series:
-    """Why each flagged cell is no amount of 0 or more (worded for flagged cells only)."""
-    shown = _quoted(cells[mask])
-    flagged = values[mask]
-    return pd.Series(
+def _amount_reasons(cells: pd.Series, values: np.ndarray) -> np.ndarray:
+    """Why each flagged cell (its text and what it read as) is no amount of 0 or more."""
+    shown = _quoted(cells).to_numpy(dtype=object)
+    return np.where(
+        np.isnan(values),
+        shown + " is not an amount.",
         np.where(
-            flagged.isna(),
-            shown + " is not an amount.",
-            np.where(flagged < 0, shown + " is negative: amounts must be 0 or more.",
-                     shown + f" is too large for an amount (the most is {MAX_AMOUNT:,.0f})."),
+            values < 0,
+            shown + " is negative: amounts must be 0 or more.",
+            shown + f" is too large for an amount (the most is {MAX_AMOUNT:,.0f}).",
         ),
-        index=flagged.index,
-    )  # fmt: skip
+    )
 
 
 # =========================================================================== one date parser
@@ -523,24 +522,33 @@ def parse_dates(cells: pd.Series, order: str | None = "MDY") -> pd.Series:
     ...                        "15 Apr, 2021 00:02:00"])).dt.strftime("%Y-%m-%d").tolist()
     ['2024-01-22', '2026-02-23', nan, nan, '2021-04-15']
     """
-    text = _text(_arrow(cells))
-    head = pc.utf8_slice_codeunits(text, 0, 10)
+    values, _ = _dates(cells, order)
+    return pd.Series(values, index=cells.index, dtype="datetime64[s]")
+
+
+def _dates(cells: pd.Series | pa.Array | pa.ChunkedArray, order: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`parse_dates`'s values, and which cells held text that is no date (blank cells are not such)."""
+    array = _arrow(cells)
+    head = pc.utf8_slice_codeunits(array, 0, 10)
     encoded = pc.dictionary_encode(head)
     iso = pc.strptime(encoded.dictionary, format="%Y-%m-%d", unit="s", error_is_null=True)
     # strptime rolls 30 February into March: a date counts only if it reads back as written.
-    iso = pc.if_else(pc.equal(pc.strftime(iso, format="%Y-%m-%d"), encoded.dictionary), iso,
-                     pa.scalar(None, iso.type))  # fmt: skip
+    iso = pc.if_else(pc.equal(pc.strftime(iso, format="%Y-%m-%d"), encoded.dictionary), iso, pa.scalar(None, iso.type))
     values = pc.take(iso, encoded.indices).to_numpy(zero_copy_only=False).astype("datetime64[s]")
-    rest = np.isnat(values) & ~np.asarray(pc.equal(text, "").to_numpy(zero_copy_only=False), dtype=bool)
+    rest = np.isnat(values) & np.asarray(pc.not_equal(array, "").to_numpy(zero_copy_only=False), dtype=bool)
+    unreadable = np.zeros(len(values), dtype=bool)
     if rest.any():
-        others = pc.dictionary_encode(pc.filter(text, pa.array(rest)))
-        uniques = pd.Series(others.dictionary.to_pandas(), dtype="str")
+        # The rest (padded with spaces, or not ISO) is read once per distinct text.
+        others = pc.dictionary_encode(pc.filter(array, pa.array(rest)))
+        uniques = pd.Series(_text(others.dictionary).to_pandas(), dtype="str")
         if len(uniques) < _SMALL:
             parsed = np.array([_other_date_one(u, order) for u in uniques], dtype="datetime64[s]")
         else:
             parsed = _other_dates(uniques, order)
-        values[rest] = parsed[others.indices.to_numpy(zero_copy_only=False)]
-    return pd.Series(values, index=cells.index, dtype="datetime64[s]")
+        indices = others.indices.to_numpy(zero_copy_only=False)
+        values[rest] = parsed[indices]
+        unreadable[rest] = (np.isnat(parsed) & (uniques != "").to_numpy())[indices]
+    return values, unreadable
 
 
 def parse_day(text: str) -> tuple[date | None, str]:
@@ -887,17 +895,17 @@ def _read_csv_fast(data: bytes, delimiter: str, width: int) -> pd.DataFrame | No
     """Arrow's multi-threaded CSV reader straight from the bytes, for the common clean file; None when the file
     needs the careful path.
 
-    Arrow skips blank lines (so row numbers would drift) and stops at the first ragged row
-    (where the careful reader reports each one): such files go the careful way.
+    A blank line is read as a row of one empty cell, which makes Arrow stop as it does at the first
+    ragged row (where the careful reader reports each one): such files go the careful way, which
+    keeps the row numbers a spreadsheet shows. Every column comes back as one chunk, so later steps
+    read it without copying.
     """
-    if re.search(rb"\n[ \t\r]*\n|\r\r", data):
-        return None
     names = [f"c{i}" for i in range(width)]
     try:
         table = pcsv.read_csv(
             pa.BufferReader(data),
             read_options=pcsv.ReadOptions(column_names=names, use_threads=len(data) > 4 * 2**20),
-            parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
+            parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False),
             convert_options=pcsv.ConvertOptions(
                 column_types=dict.fromkeys(names, pa.large_string()),
                 strings_can_be_null=False,
@@ -906,7 +914,7 @@ def _read_csv_fast(data: bytes, delimiter: str, width: int) -> pd.DataFrame | No
         )
     except (pa.ArrowInvalid, pa.ArrowException):  # any refusal just means: read it the careful way
         return None
-    return table.to_pandas()
+    return table.combine_chunks().to_pandas()
 
 
 def _read_csv_checked(text: str, delimiter: str, caught: list[warnings.WarningMessage]) -> pd.DataFrame:
@@ -988,7 +996,7 @@ def read_table(data: bytes, filename: str = "export.csv", sheet: str | None = No
     if sheet:
         raise ImportFailure(f"This is a text file, which has no sheets: there is no sheet “{sheet}” to read.")
     body, encoding, removed = _text_bytes(data)
-    if not body.strip():
+    if not body[:65_536].strip() and not body.strip():  # the prefix settles it without copying a big file
         raise ImportFailure("The file is empty.")
     head = body[:65_536].decode("utf-8", errors="ignore")
     delimiter = _sniff_delimiter(head)
@@ -1569,6 +1577,10 @@ _STATUS_WORDS = {
     "deleted": "deleted",
 }  # fmt: skip
 _DYNAMICS_STATE_CODES = {"0": "open", "1": "won", "2": "lost"}
+#: What a status or flag says, as a small code per row: nothing, won, lost, open, deleted, closed (won or lost: the
+#: stage's name says which).
+_SAYS = (None, "won", "lost", "open", "deleted", "closed")
+_SAY = {word: code for code, word in enumerate(_SAYS) if word}
 _FIGURES_OF = {
     "amount": "deal size, value win rate, seasonality",
     "amount_estimated": "deal size, value win rate, seasonality",
@@ -1580,6 +1592,7 @@ _FIGURES_OF = {
     "entered": "stage lags",
     "all": "every figure",
 }
+_DATE_FIELDS = ("created", "closed", "expected_close", "won_time", "lost_time")
 
 
 @dataclass(frozen=True, slots=True)
@@ -1597,11 +1610,19 @@ class StageHistory:
 
 @dataclass(frozen=True, slots=True)
 class TypedDeals:
-    """An export's columns typed (amounts, dates, status), before outcomes and the funnel are decided."""
+    """An export's columns typed (amounts, dates, status), before outcomes and the funnel are decided.
 
-    frame: pd.DataFrame
+    ``data`` holds one array per field, row for row: ``row``, ``deal_id``, ``owner``, ``account``,
+    ``stage``, ``currency``, ``forecast_category`` (text), ``amount``, ``amount_estimated``,
+    ``probability`` (floats, NaN where blank or bad), the dates of :data:`_DATE_FIELDS` (None
+    when not in the file), ``says`` (what a status or flag says, a code of :data:`_SAYS`), and
+    ``stage_codes`` into ``stages`` (the distinct stage texts, as first met).
+    """
+
+    data: dict[str, object]
+    stages: tuple[str, ...]
     #: stage → date each deal entered it (NaT where unknown), and whether it got there at all
-    entered: dict[str, pd.Series]
+    entered: dict[str, np.ndarray]
     reached: dict[str, np.ndarray]
     problems: tuple[pd.DataFrame, ...]
     notes: tuple[str, ...]
@@ -1613,99 +1634,135 @@ class TypedDeals:
     #: the created column is an "engage date": a deal with one reached a stage named "Engaging"
     engage_dates: bool = False
 
+    @property
+    def size(self) -> int:
+        return len(self.data["row"])  # type: ignore[arg-type]
 
-def _problem(rows: np.ndarray, column: str, reasons: pd.Series | str, figures: str) -> pd.DataFrame:
+
+def _problem(rows: np.ndarray, column: str, reasons: pd.Series | np.ndarray | str, figures: str) -> pd.DataFrame:
     return pd.DataFrame({"row": rows, "column": column, "reason": reasons, "left_out_of": figures})
 
 
 def _problems_frame(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
     parts = [p for p in parts if not p.empty]
     if not parts:
-        return pd.DataFrame({"row": pd.Series(dtype="int64"), "column": pd.Series(dtype="str"),
-                             "reason": pd.Series(dtype="str"), "left_out_of": pd.Series(dtype="str")})  # fmt: skip
+        return pd.DataFrame(
+            {
+                "row": pd.Series(dtype="int64"),
+                "column": pd.Series(dtype="str"),
+                "reason": pd.Series(dtype="str"),
+                "left_out_of": pd.Series(dtype="str"),
+            }
+        )
     frame = pd.concat(parts, ignore_index=True).sort_values(["row", "column"], kind="stable", ignore_index=True)
     return frame.astype({"row": "int64", "column": "str", "reason": "str", "left_out_of": "str"})
 
 
 class _Columns:
-    """A table's mapped columns, typed one at a time, with a problem frame for every bad cell."""
+    """A table's mapped columns, each read from Arrow once and typed, with a problem frame for every bad cell."""
 
     def __init__(self, table: RawTable, mapping: Mapping, date_order: str) -> None:
         self.table, self.cols, self.date_order = table, mapping.fields, date_order
         self.rows = table.row_numbers
         self.problems: list[pd.DataFrame] = []
         self.size = len(table.frame)
+        self._trimmed: dict[str, pa.Array] = {}
+
+    def arrow(self, column: str) -> pa.Array:
+        """A column's cells without surrounding white space, as one Arrow array (made once)."""
+        if column not in self._trimmed:
+            self._trimmed[column] = _text(_arrow(self.table.frame[column]))
+        return self._trimmed[column]
 
     def text(self, name: str) -> pd.Series:
         if name not in self.cols:
             return pd.Series("", index=range(self.size), dtype="str")
-        return pd.Series(_text(_arrow(self.table.frame[self.cols[name]])).to_pandas(), dtype="str")
+        return pd.Series(self.arrow(self.cols[name]).to_pandas(), dtype="str")
 
-    def flag(self, mask: np.ndarray, column: str, reasons: Callable[[np.ndarray], pd.Series | str], figures: str,
-             ) -> None:  # fmt: skip
+    def flag(
+        self, mask: np.ndarray, column: str, reasons: Callable[[np.ndarray], pd.Series | np.ndarray | str], figures: str
+    ) -> None:
         """``reasons(mask)`` words the flagged rows only: a clean million-row file builds no messages."""
         if mask.any():
             self.problems.append(_problem(self.rows[mask], column, reasons(mask), figures))
 
+    def shown(self, column: str, mask: np.ndarray) -> pd.Series:
+        """The flagged cells, quoted for a message."""
+        return _quoted(pd.Series(pc.filter(self.arrow(column), pa.array(mask)).to_pandas(), dtype="str"))
+
     def amounts(self, name: str) -> tuple[np.ndarray, np.ndarray | None]:
         if name not in self.cols:
             return np.full(self.size, np.nan), None
-        cells = self.text(name)
+        column = self.cols[name]
+        cells = self.arrow(column)
         values, currency = _numbers(cells)
-        bad = (np.isnan(values) & (cells != "").to_numpy()) | (values < 0) | (values > MAX_AMOUNT)
+        blank = np.asarray(pc.equal(cells, "").to_numpy(zero_copy_only=False), dtype=bool)
+        bad = (np.isnan(values) & ~blank) | (values < 0) | (values > MAX_AMOUNT)
         if bad.any():
-            raw = pd.Series(values)
-            self.flag(bad, self.cols[name], lambda m: _amount_reasons(cells, raw, pd.Series(m)).to_numpy(),
-                      _FIGURES_OF[name])  # fmt: skip
+            self.flag(
+                bad,
+                column,
+                lambda m: _amount_reasons(pd.Series(pc.filter(cells, pa.array(m)).to_pandas()), values[m]),
+                _FIGURES_OF[name],
+            )
             values = np.where(bad, np.nan, values)
         return values, currency
 
-    def dates(self, name: str, column: str | None = None, figures: str | None = None) -> pd.Series:
+    def dates(self, name: str, column: str | None = None, figures: str | None = None) -> np.ndarray | None:
         column = column or self.cols.get(name)
         if column is None:
-            return pd.Series(np.full(self.size, np.datetime64("NaT"), dtype="datetime64[s]"))
-        cells = pd.Series(_text(_arrow(self.table.frame[column])).to_pandas(), dtype="str")
-        parsed = parse_dates(cells, self.date_order)
-        bad = (parsed.isna() & (cells != "")).to_numpy()
+            return None
+        values, bad = _dates(self.arrow(column), self.date_order)
         example = "MM/DD/YYYY" if self.date_order == "MDY" else "DD/MM/YYYY"
         self.flag(
             bad,
             column,
-            lambda m: (_quoted(cells[m]) + f" is not a date: use YYYY-MM-DD or {example}.").to_numpy(),
+            lambda m: (self.shown(column, m) + f" is not a date: use YYYY-MM-DD or {example}.").to_numpy(),
             figures or _FIGURES_OF[name],
         )
-        return parsed
+        return values
+
+
+def _flag_codes(columns: _Columns, name: str) -> np.ndarray:
+    """A true / false column as codes: 1 true, 0 false, -1 blank or unreadable (each distinct text looked at once)."""
+    encoded = pc.dictionary_encode(columns.arrow(columns.cols[name]))
+    words = [str(w).casefold() for w in encoded.dictionary.to_pylist()]
+    meaning = np.array([1 if w in _BOOL_TRUE else 0 if w in _BOOL_FALSE else -1 for w in words] or [-1], dtype=np.int8)
+    return meaning[encoded.indices.to_numpy(zero_copy_only=False)]
 
 
 def _declared_outcome(columns: _Columns, preset: str) -> np.ndarray:
-    """What a status column or won / closed / active flags say, before the stage's name is asked:
-    "won", "lost", "open", "deleted", "closed" (won or lost: the stage's name says which) or None."""
+    """What a status column or won / closed / active flags say, before the stage's name is asked (codes of
+    :data:`_SAYS`): a status first, then is-won / is-closed, then Odoo's archived (inactive) leads as lost."""
     size, cols = columns.size, columns.cols
-    declared = np.full(size, None, dtype=object)
+    says = np.zeros(size, dtype=np.int8)
     if "status" in cols:
-        status = columns.text("status").str.casefold()
-        codes, uniques = pd.factorize(status)
+        column = cols["status"]
+        encoded = pc.dictionary_encode(columns.arrow(column))
         words = {**_STATUS_WORDS, **(_DYNAMICS_STATE_CODES if preset == "dynamics" else {})}
-        meaning = np.array([words.get(u) for u in uniques] + [None], dtype=object)
-        declared = meaning[np.where(codes < 0, len(uniques), codes)]
-        unknown = np.array([u != "" and u not in words for u in uniques] + [False])[
-            np.where(codes < 0, len(uniques), codes)]  # fmt: skip
-        columns.flag(unknown, cols["status"], lambda m: (_quoted(status[m]) + " is not open, won or lost.").to_numpy(),
-                     "nothing: the stage decides" if "stage" in cols else "every figure")  # fmt: skip
-    undecided = pd.isna(declared)
+        texts = [str(w).casefold() for w in encoded.dictionary.to_pylist()]
+        meaning = np.array([_SAY.get(words.get(t, ""), 0) for t in texts] or [0], dtype=np.int8)
+        unknown = np.array([t != "" and t not in words for t in texts] or [False])
+        indices = encoded.indices.to_numpy(zero_copy_only=False)
+        says = meaning[indices]
+        columns.flag(
+            unknown[indices],
+            column,
+            lambda m: (columns.shown(column, m) + " is not open, won or lost.").to_numpy(),
+            "nothing: the stage decides" if "stage" in cols else _FIGURES_OF["all"],
+        )
     if "is_won" in cols or "is_closed" in cols:
-        won = parse_flags(columns.text("is_won")).to_numpy(dtype=object, na_value=None)
-        closed = parse_flags(columns.text("is_closed")).to_numpy(dtype=object, na_value=None)
-        flag_says = np.where(won == True, "won",  # noqa: E712 - NA-aware comparisons on object arrays
-                    np.where(closed == False, "open",  # noqa: E712
-                    np.where((closed == True) & (won == False), "lost",  # noqa: E712
-                    np.where(closed == True, "closed", None))))  # noqa: E712  # fmt: skip
-        declared = np.where(undecided, flag_says, declared)
-        undecided = pd.isna(declared)
-    if "active" in cols:
-        active = parse_flags(columns.text("active")).to_numpy(dtype=object, na_value=None)
-        declared = np.where(undecided & (active == False), "lost", declared)  # noqa: E712 - Odoo archives lost leads
-    return declared
+        won = _flag_codes(columns, "is_won") if "is_won" in cols else np.full(size, -1, dtype=np.int8)
+        closed = _flag_codes(columns, "is_closed") if "is_closed" in cols else np.full(size, -1, dtype=np.int8)
+        flags = np.select(
+            [won == 1, closed == 0, (closed == 1) & (won == 0), closed == 1],
+            [_SAY["won"], _SAY["open"], _SAY["lost"], _SAY["closed"]],
+            0,
+        ).astype(np.int8)
+        says = np.where(says == 0, flags, says)
+    if "active" in cols:  # Odoo archives lost leads
+        says = np.where((says == 0) & (_flag_codes(columns, "active") == 0), _SAY["lost"], says).astype(np.int8)
+    return says
 
 
 def _each_distinct(cells: pd.Series, change: Callable[[str], str]) -> pd.Series:
@@ -1742,10 +1799,13 @@ def read_history(table: RawTable, mapping: Mapping, date_order: str = "MDY") -> 
         raise ImportFailure(f"{table.source}: the stage history has no {' and no '.join(missing)} column.")
     columns = _Columns(table, mapping, date_order)
     ids = columns.text("deal_id")
+    never = np.full(columns.size, np.datetime64("NaT"), dtype="datetime64[s]")
     at = columns.dates("changed_at", figures=_FIGURES_OF["entered"])
+    at = never if at is None else at
     rows = pd.Series(columns.rows)
     if mapping.preset == "salesforce_history":
         amounts, _ = columns.amounts("amount")
+        closes = columns.dates("closed")
         frame = pd.DataFrame(
             {
                 "deal_id": ids,
@@ -1753,7 +1813,7 @@ def read_history(table: RawTable, mapping: Mapping, date_order: str = "MDY") -> 
                 "at": at,
                 "row": rows,
                 "amount": amounts,
-                "closed": columns.dates("closed"),
+                "closed": never if closes is None else closes,
                 "owner": columns.text("owner"),
             }
         )
@@ -1761,11 +1821,16 @@ def read_history(table: RawTable, mapping: Mapping, date_order: str = "MDY") -> 
         frame = frame.sort_values(["deal_id", "at", "row"], kind="stable")
         events = frame[["deal_id", "stage", "at"]]
         latest = frame.groupby("deal_id", sort=False).tail(1).set_index("deal_id")
-        deals = pd.DataFrame({
-            "row": frame.groupby("deal_id", sort=False)["row"].min(), "stage": latest["stage"],
-            "amount": latest["amount"], "created": frame.groupby("deal_id", sort=False)["at"].min(),
-            "closed": latest["closed"].where(latest["closed"].notna(), latest["at"]), "owner": latest["owner"],
-        })  # fmt: skip
+        deals = pd.DataFrame(
+            {
+                "row": frame.groupby("deal_id", sort=False)["row"].min(),
+                "stage": latest["stage"],
+                "amount": latest["amount"],
+                "created": frame.groupby("deal_id", sort=False)["at"].min(),
+                "closed": latest["closed"].where(latest["closed"].notna(), latest["at"]),
+                "owner": latest["owner"],
+            }
+        )
     else:
         which = columns.text("field_name").str.casefold()
         old, new = columns.text("old_value"), columns.text("new_value")
@@ -1774,54 +1839,64 @@ def read_history(table: RawTable, mapping: Mapping, date_order: str = "MDY") -> 
         changes = frame[frame["field"].isin(["stagename", "stage"])]
         created = frame[frame["field"].isin(["created", "opportunitycreatedfromlead"])].groupby("deal_id")["at"].min()
         first_change = changes.groupby("deal_id", sort=False).head(1)
-        start = pd.DataFrame({"deal_id": first_change["deal_id"], "stage": first_change["old"],
-                              "at": first_change["deal_id"].map(created).astype("datetime64[s]")})  # fmt: skip
+        start = pd.DataFrame(
+            {
+                "deal_id": first_change["deal_id"],
+                "stage": first_change["old"],
+                "at": first_change["deal_id"].map(created).astype("datetime64[s]"),
+            }
+        )
         events = pd.concat([start, changes.rename(columns={"new": "stage"})[["deal_id", "stage", "at"]]])
         events = events[events["stage"] != ""]
         latest = changes.groupby("deal_id", sort=False).tail(1).set_index("deal_id")
 
         def last_value(name: str) -> pd.Series:
-            rows_of = frame[frame["field"] == name].groupby("deal_id", sort=False).tail(1).set_index("deal_id")
-            return rows_of["new"]
+            return frame[frame["field"] == name].groupby("deal_id", sort=False).tail(1).set_index("deal_id")["new"]
 
-        amount_text = last_value("amount")
-        close_text = last_value("closedate")
         everything = frame.groupby("deal_id", sort=False)
-        deals = pd.DataFrame({"row": everything["row"].min(), "stage": latest["stage" if "stage" in latest else "new"]})
-        deals["amount"] = deals.index.map(amount_text).astype("str")
-        deals["amount"] = parse_amounts(deals["amount"].where(deals["amount"] != "nan", "")).to_numpy()
-        deals["created"] = deals.index.map(created).astype("datetime64[s]")
+        deals = pd.DataFrame({"row": everything["row"].min(), "stage": latest["new"]})
+        deals = deals[deals["stage"].notna()]
+        amount_text = last_value("amount").reindex(deals.index).astype("str").fillna("")
+        deals["amount"] = parse_amounts(amount_text).to_numpy()
+        deals["created"] = pd.Series(deals.index.map(created), index=deals.index).astype("datetime64[s]")
         deals["created"] = deals["created"].where(deals["created"].notna(), everything["at"].min())
-        closes = parse_dates(pd.Series(deals.index.map(close_text).astype("str"), index=deals.index).replace("nan", ""),
-                             date_order)  # fmt: skip
+        close_text = last_value("closedate").reindex(deals.index).astype("str").fillna("")
+        closes = parse_dates(close_text, date_order)
         deals["closed"] = closes.where(closes.notna(), latest["at"].reindex(deals.index))
         deals["owner"] = ""
-        deals = deals[deals["stage"].notna()]
     if deals.empty:
         raise ImportFailure(f"{table.source}: the stage history has no stage changes in it.")
-    deals = deals.reset_index().rename(columns={"index": "deal_id"})
+    deals = deals.rename_axis("deal_id").reset_index()
     return StageHistory(events.reset_index(drop=True), deals, table.source, mapping.preset, tuple(columns.problems))
 
 
-def _events_by_stage(events: pd.DataFrame, position: np.ndarray, size: int,
-                     ) -> tuple[dict[str, pd.Series], dict[str, np.ndarray]]:  # fmt: skip
+def _events_by_stage(
+    events: pd.DataFrame, position: np.ndarray, size: int
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """History events placed on the deals they belong to: the first time each deal entered each stage."""
-    entered: dict[str, pd.Series] = {}
+    entered: dict[str, np.ndarray] = {}
     reached: dict[str, np.ndarray] = {}
     matched = events.assign(position=position)[position >= 0]
     for stage, group in matched.groupby("stage", sort=False):
         first = group.groupby("position")["at"].min()
         dates = np.full(size, np.datetime64("NaT"), dtype="datetime64[s]")
         dates[first.index.to_numpy()] = first.to_numpy(dtype="datetime64[s]")
-        entered[str(stage)] = pd.Series(dates)
+        entered[str(stage)] = dates
         hit = np.zeros(size, dtype=bool)
         hit[group["position"].to_numpy()] = True
         reached[str(stage)] = hit
     return entered, reached
 
 
-def type_deals(table: RawTable, mapping: Mapping, date_order: str = "MDY", history: StageHistory | None = None,
-               ) -> TypedDeals:  # fmt: skip
+def _stage_codes(stage: pd.Series | pa.Array) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Each row's stage as a code into the distinct stage texts, in the order they are first met."""
+    encoded = pc.dictionary_encode(_arrow(stage))
+    return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64), tuple(encoded.dictionary.to_pylist())
+
+
+def type_deals(
+    table: RawTable, mapping: Mapping, date_order: str = "MDY", history: StageHistory | None = None
+) -> TypedDeals:
     """Every mapped column typed, each bad cell a problem that costs its row only the figures that need it.
 
     ``history`` is a stage history (:func:`read_history`) uploaded with the export: its stage
@@ -1853,53 +1928,85 @@ def type_deals(table: RawTable, mapping: Mapping, date_order: str = "MDY", histo
     for named in (currency_in_amount, currency_in_estimate):
         if named is not None:
             currency = currency.where(currency != "", pd.Series(named).astype("str"))
-    probability, _ = _numbers(columns.text("probability")) if "probability" in cols else (np.full(size, np.nan), None)
-    frame = pd.DataFrame({
-        "row": rows, "deal_id": ids, "owner": columns.text("owner"), "account": columns.text("account"),
-        "stage": columns.text("stage"), "currency": currency.astype("str"),
-        "forecast_category": columns.text("forecast_category"), "amount": amount, "amount_estimated": estimated,
+    probability = _numbers(columns.arrow(cols["probability"]))[0] if "probability" in cols else np.full(size, np.nan)
+    stage = columns.text("stage")
+    stage_codes, stages = _stage_codes(stage)
+    data: dict[str, object] = {
+        "row": rows,
+        "deal_id": ids,
+        "owner": columns.text("owner"),
+        "account": columns.text("account"),
+        "stage": stage,
+        "stage_codes": stage_codes,
+        "currency": currency,
+        "forecast_category": columns.text("forecast_category"),
+        "amount": amount,
+        "amount_estimated": estimated,
         "probability": probability,
-        **{name: columns.dates(name) for name in ("created", "closed", "expected_close", "won_time", "lost_time")},
-        "declared": _declared_outcome(columns, mapping.preset),
-    })  # fmt: skip
+        **{name: columns.dates(name) for name in _DATE_FIELDS},
+        "says": _declared_outcome(columns, mapping.preset),
+    }
     dropped = np.zeros(size, dtype=bool)
-    deleted = (frame["declared"] == "deleted").to_numpy()
+    deleted = data["says"] == _SAY["deleted"]
     if deleted.any():
         dropped |= deleted
-        notes.append(f"{int(deleted.sum()):,} deleted deal{'s are' if deleted.sum() > 1 else ' is'} left out.")
+        count = int(deleted.sum())
+        notes.append(f"{count:,} deleted deal{'s are' if count > 1 else ' is'} left out.")
     if "deal_id" in cols:
-        first = _first_of_each(frame["deal_id"])
+        first = _first_of_each(ids)
         repeated = ~first & ~blank_id
         if repeated.any():
-            first_rows = frame[first].drop_duplicates("deal_id").set_index("deal_id")["row"]
-            columns.flag(repeated, cols["deal_id"], lambda m: ("Deal ID " + _quoted(frame["deal_id"][m])
-                         + " already appeared in row " + frame["deal_id"][m].map(first_rows).astype("str")
-                         + "; only the first is used.").to_numpy(), _FIGURES_OF["all"])  # fmt: skip
+            first_rows = pd.Series(rows[first], index=ids[first]).groupby(level=0).first()
+            columns.flag(
+                repeated,
+                cols["deal_id"],
+                lambda m: (
+                    "Deal ID "
+                    + _quoted(ids[m])
+                    + " already appeared in row "
+                    + ids[m].map(first_rows).astype("str")
+                    + "; only the first is used."
+                ).to_numpy(),
+                _FIGURES_OF["all"],
+            )
             dropped |= repeated
-    entered = {
-        stage: columns.dates("entered", column, _FIGURES_OF["entered"]) for stage, column in mapping.entered.items()
-    }
-    reached = {stage: dates.notna().to_numpy() for stage, dates in entered.items()}
+    entered: dict[str, np.ndarray] = {}
+    for stage_name, column in mapping.entered.items():
+        dates = columns.dates("entered", column, _FIGURES_OF["entered"])
+        assert dates is not None
+        entered[stage_name] = dates
+    reached = {name: ~np.isnat(dates) for name, dates in entered.items()}
     if history is not None:
-        position = pd.Index(frame["deal_id"]).get_indexer(history.events["deal_id"])
+        position = pd.Index(ids).get_indexer(history.events["deal_id"])
         if (position < 0).all():
             raise ImportFailure(
                 f"The stage history in {history.source} shares no opportunity ID with the "
                 f"{size:,} deals in {table.source}: export both from the same org, or leave the history out."
             )
         more_entered, more_reached = _events_by_stage(history.events, position, size)
-        for stage, dates in more_entered.items():
-            entered[stage] = dates.where(dates.notna(), entered[stage]) if stage in entered else dates
-            reached[stage] = more_reached[stage] | reached.get(stage, False)
+        for name, dates in more_entered.items():
+            entered[name] = np.where(np.isnat(dates), entered[name], dates) if name in entered else dates
+            reached[name] = more_reached[name] | reached.get(name, np.zeros(size, dtype=bool))
         with_history = len(np.unique(position[position >= 0]))
         if with_history < size:
-            notes.append(f"{with_history:,} of the {size:,} deals have stage history; the others count by their "
-                         "current stage.")  # fmt: skip
+            notes.append(
+                f"{with_history:,} of the {size:,} deals have stage history; the others count by their current stage."
+            )
         columns.problems.extend(history.problems)
     engage = _norm(cols.get("created", "")) in ("engage date", "engaged date", "engaged on", "engaged")
-    unread = _unread(table)
-    return TypedDeals(frame, entered, reached, (*columns.problems, unread), (*table.notes, *notes),
-                      size + len(table.problems), mapping.preset, dict(cols), dropped, engage)  # fmt: skip
+    return TypedDeals(
+        data,
+        stages,
+        entered,
+        reached,
+        (*columns.problems, _unread(table)),
+        (*table.notes, *notes),
+        size + len(table.problems),
+        mapping.preset,
+        dict(cols),
+        dropped,
+        engage,
+    )
 
 
 def _unread(table: RawTable) -> pd.DataFrame:
@@ -1918,21 +2025,42 @@ def _typed_from_history(history: StageHistory, table: RawTable) -> TypedDeals:
     deals = history.deals
     size = len(deals)
     empty = pd.Series("", index=range(size), dtype="str")
-    nat = pd.Series(np.full(size, np.datetime64("NaT"), dtype="datetime64[s]"))
-    frame = pd.DataFrame({
-        "row": deals["row"].to_numpy(dtype="int64"), "deal_id": deals["deal_id"].astype("str"),
-        "owner": deals["owner"].astype("str").fillna(""), "account": empty, "stage": deals["stage"].astype("str"),
-        "currency": empty, "forecast_category": empty, "amount": deals["amount"].to_numpy(dtype="float64"),
-        "amount_estimated": np.nan, "probability": np.nan,
+    stage = deals["stage"].astype("str").reset_index(drop=True)
+    stage_codes, stages = _stage_codes(stage)
+    data: dict[str, object] = {
+        "row": deals["row"].to_numpy(dtype="int64"),
+        "deal_id": deals["deal_id"].astype("str").reset_index(drop=True),
+        "owner": deals["owner"].fillna("").astype("str").reset_index(drop=True),
+        "account": empty,
+        "stage": stage,
+        "stage_codes": stage_codes,
+        "currency": empty,
+        "forecast_category": empty,
+        "amount": deals["amount"].to_numpy(dtype="float64"),
+        "amount_estimated": np.full(size, np.nan),
+        "probability": np.full(size, np.nan),
         "created": deals["created"].to_numpy(dtype="datetime64[s]"),
-        "closed": deals["closed"].to_numpy(dtype="datetime64[s]"), "expected_close": nat, "won_time": nat,
-        "lost_time": nat, "declared": None,
-    })  # fmt: skip
-    position = pd.Index(frame["deal_id"]).get_indexer(history.events["deal_id"])
+        "closed": deals["closed"].to_numpy(dtype="datetime64[s]"),
+        "expected_close": None,
+        "won_time": None,
+        "lost_time": None,
+        "says": np.zeros(size, dtype=np.int8),
+    }
+    position = pd.Index(data["deal_id"]).get_indexer(history.events["deal_id"])  # type: ignore[arg-type]
     entered, reached = _events_by_stage(history.events, position, size)
     columns = {"deal_id": "OpportunityId", "created": "CreatedDate", "closed": "CloseDate", "amount": "Amount"}
-    return TypedDeals(frame, entered, reached, (*history.problems, _unread(table)), table.notes,
-                      size + len(table.problems), history.preset, columns, np.zeros(size, dtype=bool))  # fmt: skip
+    return TypedDeals(
+        data,
+        stages,
+        entered,
+        reached,
+        (*history.problems, _unread(table)),
+        table.notes,
+        size + len(table.problems),
+        history.preset,
+        columns,
+        np.zeros(size, dtype=bool),
+    )
 
 
 # --------------------------------------------------------------------------- the stage table and the funnel
@@ -1941,19 +2069,32 @@ def _typed_from_history(history: StageHistory, table: RawTable) -> TypedDeals:
 def _stage_evidence(typed: TypedDeals, stages: Sequence[str]) -> dict[str, float] | None:
     """Median days from a deal's first stage to each stage, when every stage has dated entries (None otherwise):
     deals enter later stages later, whatever the stages are called."""
-    if not stages or not all(s in typed.entered and typed.entered[s].notna().any() for s in stages):
+    if not stages or not all(s in typed.entered and not np.isnat(typed.entered[s]).all() for s in stages):
         return None
-    start = pd.concat([typed.entered[s] for s in typed.entered], axis=1).min(axis=1)
-    return {s: float((typed.entered[s] - start).dt.days.median()) for s in stages}
+    # each deal's first dated stage, in seconds
+    first = np.full(typed.size, np.inf)
+    for dates in typed.entered.values():
+        first = np.fmin(first, np.where(np.isnat(dates), np.inf, dates.view("int64").astype("float64")))
+    start = first
+    out = {}
+    for stage in stages:
+        dates = typed.entered[stage]
+        known = ~np.isnat(dates)
+        out[stage] = float(np.median((dates[known].view("int64") - start[known]) / 86_400))
+    return out
 
 
 def _probability_evidence(typed: TypedDeals, stages: Sequence[str]) -> dict[str, float]:
     """Median probability of the deals in each stage, where the file has probabilities above 0."""
-    frame = typed.frame
-    if frame["probability"].isna().all():
+    probability = typed.data["probability"]
+    assert isinstance(probability, np.ndarray)
+    known = probability > 0
+    if not known.any():
         return {}
-    known = frame[(frame["probability"] > 0) & frame["stage"].isin(list(stages))]
-    return known.groupby("stage")["probability"].median().to_dict()
+    codes = typed.data["stage_codes"][known]  # type: ignore[index]
+    medians = pd.Series(probability[known]).groupby(codes).median()
+    wanted = set(stages)
+    return {typed.stages[int(code)]: float(m) for code, m in medians.items() if typed.stages[int(code)] in wanted}
 
 
 def stage_table(typed: TypedDeals, outcome_map: dict[str, str] | None = None) -> pd.DataFrame:
@@ -1966,9 +2107,9 @@ def stage_table(typed: TypedDeals, outcome_map: dict[str, str] | None = None) ->
     first appears in the file (``Guessed`` marks such stages). Columns: Stage, Deals, Outcome,
     Order (funnel position, blank for lost stages), Rank (every stage's default place), Guessed.
     """
-    column = typed.frame["stage"]
-    counts = column[column != ""].value_counts(sort=False)
-    stages = list(counts.index) + [s for s in typed.entered if s not in counts.index]
+    counts = np.bincount(typed.data["stage_codes"], minlength=len(typed.stages))  # type: ignore[call-overload]
+    by_count = {s: int(c) for s, c in zip(typed.stages, counts, strict=True) if s}
+    stages = list(by_count) + [s for s in typed.entered if s not in by_count]
     stages += [s for s in typed.reached if s not in stages]
     outcomes = {s: (outcome_map or {}).get(s) or guess_outcome(s) for s in stages}
     by_name = [s for s in stages if guess_outcome(s) != "lost"]  # ranked by name, whatever the user maps
@@ -1986,11 +2127,16 @@ def stage_table(typed: TypedDeals, outcome_map: dict[str, str] | None = None) ->
     rank = {s: float(i + 1) for i, s in enumerate(ordered)}
     rank.update({s: float(len(ordered) + i + 1) for i, s in enumerate(s for s in stages if s not in rank)})
     funnel = sorted((s for s in stages if outcomes[s] != "lost"), key=lambda s: (outcomes[s] == "won", rank[s]))
-    frame = pd.DataFrame({
-        "Stage": stages, "Deals": [int(counts.get(s, 0)) for s in stages], "Outcome": [outcomes[s] for s in stages],
-        "Order": [float(funnel.index(s) + 1) if s in funnel else np.nan for s in stages],
-        "Rank": [rank[s] for s in stages], "Guessed": [s in guessed for s in stages],
-    })  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "Stage": pd.Series(stages, dtype="str"),
+            "Deals": [by_count.get(s, 0) for s in stages],
+            "Outcome": [outcomes[s] for s in stages],
+            "Order": [float(funnel.index(s) + 1) if s in funnel else np.nan for s in stages],
+            "Rank": [rank[s] for s in stages],
+            "Guessed": [s in guessed for s in stages],
+        }
+    )
     # Funnel order top down, lost stages last: the table reads like the pipeline.
     return frame.sort_values(["Order", "Rank"], na_position="last", kind="stable", ignore_index=True)
 
@@ -2046,18 +2192,23 @@ class DealImport:
 def _backfill(entered: list[np.ndarray], furthest: np.ndarray) -> list[np.ndarray]:
     """A deal that skipped a stage reached it too, on the day it entered the next stage it did enter."""
     out = [e.copy() for e in entered]
-    later = np.full(len(furthest), np.iinfo(np.int64).max, dtype=np.int64)
+    never = np.iinfo(np.int64).max
+    later = np.full(len(furthest), never, dtype=np.int64)
     for i in range(len(out) - 1, -1, -1):
-        as_int = out[i].view("int64")
-        missing = np.isnat(out[i]) & (later != np.iinfo(np.int64).max) & (furthest >= i)
-        out[i][missing] = later[missing].view("datetime64[s]")
         known = ~np.isnat(out[i])
-        later = np.where(known, np.minimum(later, as_int), later)
+        missing = ~known & (later != never) & (furthest >= i)
+        if missing.any():
+            out[i][missing] = later[missing].view("datetime64[s]")
+        later = np.where(known, np.minimum(later, out[i].view("int64")), later)
     return out
 
 
-def finish_deals(typed: TypedDeals, outcome_map: dict[str, str] | None = None,
-                 stage_order: Sequence[str] | None = None) -> DealImport:  # fmt: skip
+_OUTCOME_TEXT = pa.array(["won", "lost", "open"], type=pa.large_string())
+
+
+def finish_deals(
+    typed: TypedDeals, outcome_map: dict[str, str] | None = None, stage_order: Sequence[str] | None = None
+) -> DealImport:
     """Outcomes, amounts, close dates and the funnel position of every deal, from its typed columns.
 
     ``outcome_map`` says which stages are won, lost or open (missing stages are guessed from their
@@ -2065,45 +2216,51 @@ def finish_deals(typed: TypedDeals, outcome_map: dict[str, str] | None = None,
     None). A status, is-won / is-closed or active column decides the outcome over the stage's name;
     a lost deal is then still in the stage where it stopped, which says how far it got.
     """
-    frame, cols = typed.frame, typed.columns
-    size = len(frame)
+    data, cols, size = typed.data, typed.columns, typed.size
     problems = list(typed.problems)
     notes = list(typed.notes)
+    rows = np.asarray(data["row"])
     stages = stage_table(typed, outcome_map)
     outcomes, default_order = funnel_order(stages)
     outcome_map = {**outcomes, **(outcome_map or {})}
 
-    codes, uniques = pd.factorize(frame["stage"])
-    by_name = np.array([outcome_map.get(s) if s else None for s in uniques] + [None], dtype=object)
-    named = by_name[np.where(codes < 0, len(uniques), codes)]
-    declared = frame["declared"].to_numpy(dtype=object)
-    outcome = np.where(pd.isna(declared), named, declared)
-    outcome = np.where(outcome == "closed", np.where(named == "won", "won", "lost"), outcome)
-    no_outcome = pd.isna(outcome) & ~typed.dropped
+    # Outcome codes as _SAYS numbers them (1 won, 2 lost, 3 open; 0 none), from the stage's name, then what a
+    # status or flag says over it.
+    codes = np.asarray(data["stage_codes"])
+    by_name = np.array([_SAY.get(outcome_map.get(s, ""), 0) if s else 0 for s in typed.stages] or [0], dtype=np.int8)
+    named = by_name[codes]
+    says = np.asarray(data["says"])
+    outcome = np.where(says == 0, named, says)
+    outcome = np.where(outcome == _SAY["closed"], np.where(named == _SAY["won"], _SAY["won"], _SAY["lost"]), outcome)
+    no_outcome = (outcome == 0) & ~typed.dropped
     if no_outcome.any():
         column = cols.get("stage") or cols.get("status") or ""
-        problems.append(
-            _problem(frame["row"].to_numpy()[no_outcome], column, "The stage is empty.", _FIGURES_OF["all"])
-        )
-    keep = ~(typed.dropped | pd.isna(outcome))
-    outcome = np.where(keep, outcome, "open").astype(object)
-    won, lost = outcome == "won", outcome == "lost"
+        problems.append(_problem(rows[no_outcome], column, "The stage is empty.", _FIGURES_OF["all"]))
+    keep = ~typed.dropped & np.isin(outcome, (_SAY["won"], _SAY["lost"], _SAY["open"]))
+    won, lost = outcome == _SAY["won"], outcome == _SAY["lost"]
     closed_deal = won | lost
 
-    amount = frame["amount"].to_numpy(dtype="float64")
-    estimated = frame["amount_estimated"].to_numpy(dtype="float64")
+    amount = np.asarray(data["amount"], dtype="float64")
     if "amount_estimated" in cols:
-        use_actual = np.where(closed_deal, ~np.isnan(amount) & ((amount > 0) | ("amount" not in cols)),
-                              np.isnan(estimated))  # fmt: skip
+        estimated = np.asarray(data["amount_estimated"], dtype="float64")
+        use_actual = np.where(
+            closed_deal, ~np.isnan(amount) & ((amount > 0) | ("amount" not in cols)), np.isnan(estimated)
+        )
         amount = np.where(use_actual, amount, estimated)
 
-    def dates(name: str) -> np.ndarray:
-        return frame[name].to_numpy(dtype="datetime64[s]")
+    never = np.full(size, np.datetime64("NaT"), dtype="datetime64[s]")
 
-    closed, expected = dates("closed"), dates("expected_close")
-    won_time, lost_time = dates("won_time"), dates("lost_time")
-    close = np.where(won & ~np.isnat(won_time), won_time, np.where(lost & ~np.isnat(lost_time), lost_time, closed))
-    if "expected_close" in cols:
+    def dates(name: str) -> np.ndarray:
+        found = data[name]
+        return never if found is None else np.asarray(found)
+
+    close = dates("closed")
+    if data["won_time"] is not None:
+        close = np.where(won & ~np.isnat(dates("won_time")), dates("won_time"), close)
+    if data["lost_time"] is not None:
+        close = np.where(lost & ~np.isnat(dates("lost_time")), dates("lost_time"), close)
+    if data["expected_close"] is not None:
+        expected = dates("expected_close")
         close = np.where(~closed_deal & ~np.isnat(expected), expected, close)
         close = np.where(closed_deal & np.isnat(close), expected, close)
     created = dates("created")
@@ -2113,7 +2270,7 @@ def finish_deals(typed: TypedDeals, outcome_map: dict[str, str] | None = None,
         shown_close = pd.Series(close[early]).dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
         shown_created = pd.Series(created[early]).dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
         reasons = "Closes on " + shown_close + ", before it was created on " + shown_created + "."
-        problems.append(_problem(frame["row"].to_numpy()[early], column, reasons, "sales cycle, stage lags"))
+        problems.append(_problem(rows[early], column, reasons, "sales cycle, stage lags"))
         many = early.sum() > 1
         notes.append(
             f"{int(early.sum()):,} deal{'s were' if many else ' was'} created after {'they' if many else 'it'} closed "
@@ -2131,25 +2288,25 @@ def finish_deals(typed: TypedDeals, outcome_map: dict[str, str] | None = None,
     if not stage_order:
         unsure = stages[stages["Guessed"] & stages["Stage"].isin(order)]["Stage"].tolist()
         if unsure:
-            notes.append(f"The order of the stages {', '.join(unsure)} is a guess (the order they first appear in "
-                         "the file): check it on the stage table, or give the order with --stage.")  # fmt: skip
+            notes.append(
+                f"The order of the stages {', '.join(unsure)} is a guess (the order they first appear in the file): "
+                "check it on the stage table, or give the order with --stage."
+            )
     won_index = len(order) - 1
     position = {s: i for i, s in enumerate(order[:-1])}
-    in_stage = np.array([position.get(s, np.nan) if s else np.nan for s in uniques] + [np.nan])
-    furthest = in_stage[np.where(codes < 0, len(uniques), codes)]
+    in_stage = np.array([position.get(s, np.nan) if s else np.nan for s in typed.stages] or [np.nan])
+    furthest = in_stage[codes]
     entered: list[np.ndarray] = []
-    reached = {s: typed.reached[s] for s in typed.reached}
+    reached = dict(typed.reached)
     if typed.engage_dates:
         engaging = next((s for s in order[:-1] if s.casefold().startswith("engag")), None)
         if engaging is not None:
             reached[engaging] = reached.get(engaging, np.zeros(size, bool)) | ~np.isnat(dates("created"))
     for i, stage in enumerate(order):
-        dated = typed.entered.get(stage)
-        entered.append(dated.to_numpy(dtype="datetime64[s]").copy() if dated is not None
-                       else np.full(size, np.datetime64("NaT"), dtype="datetime64[s]"))  # fmt: skip
+        entered.append(typed.entered[stage].copy() if stage in typed.entered else never.copy())
         if stage in reached:
             furthest = np.fmax(furthest, np.where(reached[stage], float(i), np.nan))
-    probability = frame["probability"].to_numpy(dtype="float64")
+    probability = np.asarray(data["probability"], dtype="float64")
     if lost.any() and not np.isnan(probability).all():
         typical = _probability_evidence(typed, order[:-1])
         for i, stage in enumerate(order[:-1]):
@@ -2157,21 +2314,35 @@ def finish_deals(typed: TypedDeals, outcome_map: dict[str, str] | None = None,
                 furthest = np.where(lost & (probability >= typical[stage]), np.fmax(furthest, i), furthest)
     furthest = np.where(won, float(won_index), furthest)
     entered = _backfill(entered, np.nan_to_num(furthest, nan=-1.0))
-    for column in entered:
-        column[early] = np.datetime64("NaT")
+    if early.any():
+        for column in entered:
+            column[early] = np.datetime64("NaT")
 
-    out = pd.DataFrame({
-        "row": frame["row"].to_numpy(), "deal_id": frame["deal_id"], "owner": frame["owner"],
-        "account": frame["account"], "stage": frame["stage"], "outcome": pd.Series(outcome, dtype="str"),
-        "amount": amount, "currency": frame["currency"], "created": created, "closed": close,
-        "forecast_category": frame["forecast_category"], "furthest": furthest,
-        **{f"entered_{i}": column for i, column in enumerate(entered)},
-    })  # fmt: skip
+    text = pc.take(_OUTCOME_TEXT, pa.array(np.clip(outcome - 1, 0, 2).astype(np.int8)))
+    out = pd.DataFrame(
+        {
+            "row": rows,
+            "deal_id": data["deal_id"],
+            "owner": data["owner"],
+            "account": data["account"],
+            "stage": data["stage"],
+            "outcome": pd.Series(text.to_pandas(), dtype="str"),
+            "amount": amount,
+            "currency": data["currency"],
+            "created": created,
+            "closed": close,
+            "forecast_category": data["forecast_category"],
+            "furthest": furthest,
+            **{f"entered_{i}": column for i, column in enumerate(entered)},
+        }
+    )
     if not keep.all():
         out = out[keep].reset_index(drop=True)
     has_history = any(not np.isnat(column).all() for column in entered) or bool(typed.reached)
-    return DealImport(out, _problems_frame(problems), typed.rows_read, tuple(order), has_history, tuple(notes),
-                      typed.preset, outcome_map)  # fmt: skip
+    return DealImport(
+        out, _problems_frame(problems), typed.rows_read, tuple(order), has_history, tuple(notes), typed.preset,
+        outcome_map,
+    )  # fmt: skip
 
 
 def read_deals(
