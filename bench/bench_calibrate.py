@@ -6,7 +6,7 @@ The export is ``planner.demo.demo_crm_export`` written as CSV (HubSpot layout wi
 columns), cached in /tmp between runs. Each measurement runs in a fresh process, so its peak
 memory (``ru_maxrss``) is its own: reading the file's bytes, parsing, validating and calibrating.
 
-Targets (DESIGN.md): under 10 s and under 2 GB peak memory on 2 cores.
+Targets (docs/design.md): under 3 s and under 1 GB peak memory on 2 cores.
 """
 
 from __future__ import annotations

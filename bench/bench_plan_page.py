@@ -3,7 +3,7 @@
     python bench/bench_plan_page.py                 # scripts compiled once, as the server does
     python bench/bench_plan_page.py --as-apptest    # AppTest as it is: every run compiles them again
 
-Target (DESIGN.md): under 150 ms. AppTest runs the whole script in-process
+Target (docs/design.md): under 30 ms of server time. AppTest runs the whole script in-process
 (widgets, planner, four Plotly figures, serialisation) but not the browser.
 """
 

@@ -2,7 +2,7 @@
 
     python bench/bench_planner.py
 
-Targets (DESIGN.md): the plan under 1 ms, the grid under 20 ms.
+Targets (docs/design.md): the plan under 1 ms, the grid under 20 ms.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
     python bench/bench_team.py
 
-Target (DESIGN.md): the review under 300 ms. The inputs are built in memory, as
+Target (docs/design.md): the review under 300 ms. The inputs are built in memory, as
 planner.store.review_inputs hands them over, so this times the planner, not DuckDB.
 """
 

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import replace
-from datetime import date, timedelta
+from dataclasses import dataclass, replace
+from datetime import date
 
 import pandas as pd
 import streamlit as st
 
-import app
 from planner import store
 from planner.accounts import (
     ACTION_STATUSES,
@@ -27,7 +26,10 @@ from planner.accounts import (
     Action,
     CycleStep,
     Objective,
+    PlanProgress,
     Review,
+    ReviewStatus,
+    SmartCheck,
     accountability,
     check_smart,
     default_cycle,
@@ -42,12 +44,15 @@ from planner.accounts import (
 )
 from planner.units import markdown_text as md
 from planner.units import money
+from ui import auth, data, session, widgets
 
-viewer = app.enter_from_page("accounts")
+viewer = auth.enter_page("accounts")
 
 state = st.session_state
 today = date.today()
 NO_OBJECTIVE = 0  # the action form's "serves no objective" choice
+#: What the viewer is told for an account plan that is not theirs to change.
+NOT_YOURS = "That account plan is not one of yours to change."
 
 
 # --------------------------------------------------------------------------- small helpers
@@ -55,7 +60,11 @@ NO_OBJECTIVE = 0  # the action form's "serves no objective" choice
 
 def _flash(kind: str, text: str) -> None:
     """A message for the next run to show at the top of the page."""
-    state["accounts.flash"] = (kind, text)
+    widgets.flash("accounts", kind, text)
+
+
+def _flash_error(text: str) -> None:
+    _flash("error", text)
 
 
 def _remember(widget_key: str, kept_key: str) -> None:
@@ -86,32 +95,44 @@ def _select_account(account_id: int) -> None:
     state["accounts.pick.account"] = account_id
 
 
+# --------------------------------------------------------------------------- permission
+
+
+def _may_own(owner: str) -> bool:
+    """Whether the viewer may give an account to ``owner``; if not, the page says why."""
+    yours = f"You can own accounts only for yourself{' and your team' if viewer.role == 'manager' else ''}."
+    return auth.permitted(lambda who: who.can_see_owner(owner.strip()), yours, _flash_error)
+
+
+def _may_change(account_id: int) -> bool:
+    """Every callback that changes an account's plan asks first: is the account, as saved now, the viewer's?
+
+    An account deleted meanwhile passes: the store then says it is gone.
+    """
+    found = store.get_account_plan(data.db(), account_id)
+    if found is None:
+        return True
+    return auth.permitted(lambda who: who.can_see_owner(found.account.owner), NOT_YOURS, _flash_error)
+
+
 # --------------------------------------------------------------------------- callbacks
-
-
-def _owner_refused(owner: str) -> bool:
-    """Flash why, and return True, if the viewer may not give an account to ``owner``."""
-    if viewer.can_see_owner(owner.strip()):
-        return False
-    _flash("error", f"You can own accounts only for yourself{' and your team' if viewer.role == 'manager' else ''}.")
-    return True
 
 
 def _add_account() -> None:
     start, end = _period()
-    if _owner_refused(state["accounts.new.owner"]):
+    if not _may_own(state["accounts.new.owner"]):
         return
     try:
         account_id = store.add_account(
-            app.db(),
+            data.db(),
             state["accounts.new.name"],
             start,
             end,
             owner=state["accounts.new.owner"],
             segment=state["accounts.new.segment"],
         )
-    except store.StoreError as error:
-        _flash("error", str(error))
+    except data.WRITE_ERRORS as error:
+        _flash("error", data.failure(error))
         return
     _flash("success", f"Added {state['accounts.new.name'].strip()}.")
     for field in ("name", "owner", "segment"):
@@ -121,13 +142,13 @@ def _add_account() -> None:
 
 def _import_accounts(choices: dict[str, store.CrmAccount]) -> None:
     picked = [choices[name] for name in state["accounts.import_pick"] if name in choices]
-    if any(_owner_refused(c.owner) for c in picked):
+    if not all(_may_own(c.owner) for c in picked):
         return
     start, end = _period()
     try:
-        ids = store.add_accounts(app.db(), picked, start, end)
-    except store.StoreError as error:
-        _flash("error", f"Nothing was imported: {error}")
+        ids = store.add_accounts(data.db(), picked, start, end)
+    except data.WRITE_ERRORS as error:
+        _flash("error", f"Nothing was imported: {data.failure(error)}")
         return
     _flash("success", f"Imported {len(ids)} account{'s' if len(ids) != 1 else ''} from the CRM export.")
     if ids:
@@ -136,7 +157,7 @@ def _import_accounts(choices: dict[str, store.CrmAccount]) -> None:
 
 def _save_view(account: Account) -> None:
     key = f"accounts.view.{account.id}."
-    if _owner_refused(account.owner) or _owner_refused(state[key + "owner"]):
+    if not (_may_change(account.id) and _may_own(state[key + "owner"])):
         return
     priorities = tuple(line.strip() for line in state[key + "priorities"].splitlines() if line.strip())
     updated = Account(
@@ -153,20 +174,22 @@ def _save_view(account: Account) -> None:
         notes=state[key + "notes"],
     )
     try:
-        store.update_account(app.db(), updated)
-    except store.StoreError as error:
-        _flash("error", str(error))
+        store.update_account(data.db(), updated)
+    except data.WRITE_ERRORS as error:
+        _flash("error", data.failure(error))
     else:
         _flash("success", "Saved the account and the customer's view.")
 
 
 def _add_goal(account_id: int) -> None:
+    if not _may_change(account_id):
+        return
     try:
         goal_id = store.add_goal(
-            app.db(), account_id, state["accounts.new_goal.category"], state["accounts.new_goal.title"]
+            data.db(), account_id, state["accounts.new_goal.category"], state["accounts.new_goal.title"]
         )
-    except store.StoreError as error:
-        _flash("error", str(error))
+    except data.WRITE_ERRORS as error:
+        _flash("error", data.failure(error))
         return
     state["accounts.new_goal.title"] = ""
     state["accounts.new_objective.goal"] = goal_id  # the next objective most likely serves it
@@ -181,45 +204,27 @@ _DELETED = {
 }
 
 
-def _ask_delete(kind: str, item_id: int, needs_confirm: bool) -> None:
+def _ask_delete(account_id: int, kind: str, item_id: int, needs_confirm: bool) -> None:
     """A delete button: ask first when the item holds more than itself, else delete at once."""
     if needs_confirm:
         state["accounts.confirm_delete"] = (kind, item_id)
     else:
-        _delete(kind, item_id)
+        _delete(account_id, kind, item_id)
 
 
-def _delete(kind: str, item_id: int) -> None:
+def _delete(account_id: int, kind: str, item_id: int) -> None:
     state["accounts.confirm_delete"] = None
+    if not _may_change(account_id):
+        return
     delete, done = _DELETED[kind]
     try:
-        delete(app.db(), item_id)
-    except Exception as error:
-        _flash("error", f"Nothing was deleted: {error}")
+        delete(data.db(), item_id)
+    except data.WRITE_ERRORS as error:
+        _flash("error", f"Nothing was deleted: {data.failure(error)}")
     else:
         _flash("success", done)
         if kind == "account":
             state["accounts.selected"] = None
-
-
-def _confirm_delete(kind: str, item_id: int, question: str) -> None:
-    """The "are you sure?" box under an item whose delete button was pressed; nothing otherwise."""
-    if state["accounts.confirm_delete"] != (kind, item_id):
-        return
-    st.warning(f"{question} This cannot be undone.", icon=":material/warning:")
-    yes, no = st.columns(2)
-    yes.button(
-        "Yes, delete" if kind != "goal" else "Yes, delete them all",
-        key=f"accounts.btn.delete_{kind}_yes.{item_id}",
-        on_click=_delete,
-        args=(kind, item_id),
-        type="primary",
-    )
-    no.button(
-        "Cancel",
-        key=f"accounts.btn.delete_{kind}_no.{item_id}",
-        on_click=lambda: state.update({"accounts.confirm_delete": None}),
-    )
 
 
 def _objective_from_form(prefix: str, objective_id: int, goal_id: int) -> Objective:
@@ -236,45 +241,33 @@ def _objective_from_form(prefix: str, objective_id: int, goal_id: int) -> Object
     )
 
 
-def _reset_new_objective(due: date) -> None:
-    for field in ("statement", "metric", "rationale"):
-        state[f"accounts.new_objective.{field}"] = ""
-    state["accounts.new_objective.target"] = None
-    state["accounts.new_objective.current"] = None
-    state["accounts.new_objective.due"] = due
-    state["accounts.new_objective.revenue"] = False
-
-
-def _add_objective(due: date) -> None:
+def _add_objective(account_id: int, due: date) -> None:
     prefix = "accounts.new_objective."
     goal_id = state[prefix + "goal"]
     if goal_id is None:
         _flash("error", "Add a goal first: every objective serves one.")
         return
-    try:
-        objective_id = store.add_objective(app.db(), _objective_from_form(prefix, 0, goal_id))
-    except store.StoreError as error:
-        _flash("error", str(error))
+    if not _may_change(account_id):
         return
-    _reset_new_objective(due)
+    try:
+        objective_id = store.add_objective(data.db(), _objective_from_form(prefix, 0, goal_id))
+    except data.WRITE_ERRORS as error:
+        _flash("error", data.failure(error))
+        return
+    state.update(session.new_objective_form(due))
     state["accounts.new_action.objective"] = objective_id
 
 
-def _save_objective(objective: Objective) -> None:
+def _save_objective(account_id: int, objective: Objective) -> None:
+    if not _may_change(account_id):
+        return
     prefix = f"accounts.objective.{objective.id}."
     try:
-        store.update_objective(app.db(), _objective_from_form(prefix, objective.id, objective.goal_id))
-    except store.StoreError as error:
-        _flash("error", str(error))
+        store.update_objective(data.db(), _objective_from_form(prefix, objective.id, objective.goal_id))
+    except data.WRITE_ERRORS as error:
+        _flash("error", data.failure(error))
     else:
         _flash("success", "Saved the objective.")
-
-
-def _reset_new_action() -> None:
-    state["accounts.new_action.description"] = ""
-    state["accounts.new_action.owner"] = ""
-    state["accounts.new_action.due"] = today + timedelta(days=14)
-    state["accounts.new_action.status"] = ACTION_STATUSES[0]
 
 
 #: The fields of an action a person types, in the new-action form and in each action's edit form.
@@ -287,18 +280,20 @@ def _typed_action(prefix: str) -> dict[str, object]:
 
 def _save_action(action: Action) -> None:
     prefix = f"accounts.action.{action.id}."
-    changed = replace(action, **_typed_action(prefix))
-    try:
-        store.update_action(app.db(), changed)
-    except store.StoreError as error:
-        _flash("error", f"The action was not saved: {error}")
-    else:
-        _flash("success", "Saved the action.")
+    if _may_change(action.account_id):
+        try:
+            store.update_action(data.db(), replace(action, **_typed_action(prefix)))
+        except data.WRITE_ERRORS as error:
+            _flash("error", f"The action was not saved: {data.failure(error)}")
+        else:
+            _flash("success", "Saved the action.")
     for name in _ACTION_INPUTS:  # the next draw starts from what is saved
         state.pop(prefix + name, None)
 
 
 def _add_action(account_id: int) -> None:
+    if not _may_change(account_id):
+        return
     prefix = "accounts.new_action."
     objective = state[prefix + "objective"]
     action = Action(
@@ -308,26 +303,35 @@ def _add_action(account_id: int) -> None:
         **_typed_action(prefix),  # type: ignore[arg-type]
     )
     try:
-        store.add_action(app.db(), action)
-    except store.StoreError as error:
-        _flash("error", str(error))
+        store.add_action(data.db(), action)
+    except data.WRITE_ERRORS as error:
+        _flash("error", data.failure(error))
         return
-    _reset_new_action()
+    state.update(session.new_action_form(today))
 
 
-def _toggle_action(action_id: int, key: str) -> None:
+def _toggle_action(action: Action, key: str) -> None:
+    if not _may_change(action.account_id):
+        return
     try:
-        store.set_action_status(app.db(), action_id, "done" if state[key] else "to do")
-    except store.StoreError as error:
-        _flash("error", str(error))
+        store.set_action_status(data.db(), action.id, "done" if state[key] else "to do")
+    except data.WRITE_ERRORS as error:
+        _flash("error", data.failure(error))
 
 
 def _set_up_cycle(account_id: int, fiscal_year: int, owner: str) -> None:
+    if not _may_change(account_id):
+        return
     steps = default_cycle(fiscal_year, state["accounts.fy_start_month"], owner)
-    store.save_cycle(app.db(), account_id, fiscal_year, steps)
+    try:
+        store.save_cycle(data.db(), account_id, fiscal_year, steps)
+    except data.WRITE_ERRORS as error:
+        _flash("error", data.failure(error))
 
 
 def _save_cycle_edits(account_id: int, fiscal_year: int, steps: list[CycleStep], editor_key: str) -> None:
+    if not _may_change(account_id):
+        return
     changed = []
     for row, edits in state[editor_key]["edited_rows"].items():
         step = steps[int(row)]
@@ -337,12 +341,14 @@ def _save_cycle_edits(account_id: int, fiscal_year: int, steps: list[CycleStep],
             continue
         changed.append(CycleStep(step.step, edits.get("Owner", step.owner) or "", due, edits.get("Done", step.done_on)))
     try:
-        store.save_cycle(app.db(), account_id, fiscal_year, changed)
-    except Exception as error:
-        _flash("error", f"Could not save that change: {error}")
+        store.save_cycle(data.db(), account_id, fiscal_year, changed)
+    except data.WRITE_ERRORS as error:
+        _flash("error", f"Could not save that change: {data.failure(error)}")
 
 
 def _add_review(account_id: int) -> None:
+    if not _may_change(account_id):
+        return
     prefix = "accounts.review."
     review = Review(
         id=0,
@@ -353,75 +359,51 @@ def _add_review(account_id: int) -> None:
         notes=state[prefix + "notes"],
     )
     try:
-        store.add_review(app.db(), review)
-    except store.StoreError as error:
-        _flash("error", str(error))
+        store.add_review(data.db(), review)
+    except data.WRITE_ERRORS as error:
+        _flash("error", data.failure(error))
         return
-    for field in ("who", "what", "notes"):
-        state[prefix + field] = ""
-    state[prefix + "date"] = today
+    state.update(session.review_form(today))
     _flash("success", "Review logged.")
 
 
-# --------------------------------------------------------------------------- the page
+# --------------------------------------------------------------------------- the accounts
 
-st.title("Account plans")
-st.caption(
-    "A living plan per account: the customer's view, goals → SMART objectives → actions, the planning cycle "
-    "and who owes what. Built top down, executed bottom up, reviewed as the relationship evolves."
-)
-# Always one slot, message or not: an element appearing above the tabs would re-create them on the first tab.
-flash, flash_slot = state.pop("accounts.flash", None), st.empty()
-if flash:
-    kind, text = flash
-    if kind == "success":
-        flash_slot.success(md(text), icon=":material/check:")
-    else:
-        flash_slot.error(md(text), icon=":material/error:")
 
-con = app.db()
+def _settings() -> tuple[int, int]:
+    """The page's settings; returns the fiscal year's first month and the days after which a plan is stale."""
+    with st.expander("Settings", icon=":material/settings:"):
+        months = list(range(1, 13))
+        month_col, stale_col = st.columns(2)
+        _bring_back("accounts.pick.fy_start_month", "accounts.fy_start_month", months)
+        month_col.selectbox(
+            "Fiscal year starts in",
+            months,
+            key="accounts.pick.fy_start_month",
+            format_func=lambda m: calendar.month_name[m],
+            on_change=_remember,
+            args=("accounts.pick.fy_start_month", "accounts.fy_start_month"),
+            help="A fiscal year is named by the calendar year it ends in.",
+        )
+        if "accounts.pick.stale_days" not in state:
+            state["accounts.pick.stale_days"] = state["accounts.stale_days"]
+        stale_col.number_input(
+            "Flag plans not reviewed for more than (days)",
+            min_value=1,
+            max_value=365,
+            step=1,
+            key="accounts.pick.stale_days",
+            on_change=_remember,
+            args=("accounts.pick.stale_days", "accounts.stale_days"),
+        )
+    return state["accounts.fy_start_month"], state["accounts.stale_days"]
 
-with st.expander("Settings", icon=":material/settings:"):
-    months = list(range(1, 13))
-    left, right = st.columns(2)
-    _bring_back("accounts.pick.fy_start_month", "accounts.fy_start_month", months)
-    left.selectbox(
-        "Fiscal year starts in",
-        months,
-        key="accounts.pick.fy_start_month",
-        format_func=lambda m: calendar.month_name[m],
-        on_change=_remember,
-        args=("accounts.pick.fy_start_month", "accounts.fy_start_month"),
-        help="A fiscal year is named by the calendar year it ends in.",
-    )
-    if "accounts.pick.stale_days" not in state:
-        state["accounts.pick.stale_days"] = state["accounts.stale_days"]
-    right.number_input(
-        "Flag plans not reviewed for more than (days)",
-        min_value=1,
-        max_value=365,
-        step=1,
-        key="accounts.pick.stale_days",
-        on_change=_remember,
-        args=("accounts.pick.stale_days", "accounts.stale_days"),
-    )
-start_month: int = state["accounts.fy_start_month"]
-stale_days: int = state["accounts.stale_days"]
 
-plans = [p for p in store.list_account_plans(con) if viewer.can_see_owner(p.account.owner)]
-statuses = {
-    p.account.id: review_status(
-        (r.reviewed_on for r in p.reviews), today, created=p.account.created_on, stale_days=stale_days
-    )
-    for p in plans
-}
-
-# --------------------------------------------------------------------------- the accounts list
-
-st.subheader("Accounts")
-if not plans:
-    st.info("No accounts yet. Add one below, or import the accounts named in a CRM export.", icon=":material/info:")
-else:
+def _accounts_list(plans: list[AccountPlan], statuses: dict[int, ReviewStatus], stale_days: int) -> None:
+    st.subheader("Accounts")
+    if not plans:
+        st.info("No accounts yet. Add one below, or import the accounts named in a CRM export.", icon=":material/info:")
+        return
     stale, stale_slot = [p.account.name for p in plans if statuses[p.account.id].stale], st.empty()
     if stale:
         stale_slot.warning(
@@ -445,10 +427,8 @@ else:
         key="accounts.list",
     )
 
-add_col, import_col = st.columns(2)
-with add_col.expander("Add an account", icon=":material/add_business:", expanded=not plans):
-    for field in ("name", "owner", "segment"):
-        state.setdefault(f"accounts.new.{field}", "")
+
+def _new_account_form() -> None:
     if viewer.role == "rep":  # a rep's accounts are their own
         state["accounts.new.owner"] = viewer.name
     with st.form("accounts.form.new_account", border=False):
@@ -464,131 +444,187 @@ with add_col.expander("Add an account", icon=":material/add_business:", expanded
         st.caption(f"The plan covers the fiscal year {period_start:%d %b %Y} to {period_end:%d %b %Y}.")
         st.form_submit_button("Add account", on_click=_add_account, type="primary", key="accounts.btn.add_account")
 
-with import_col.expander("Import accounts from CRM deals", icon=":material/cloud_download:"):
-    crm = store.crm_accounts(con)
+
+def _import_form(plans: list[AccountPlan]) -> None:
+    crm = store.crm_accounts(data.db())
     if not crm:
         st.info(
             "No CRM export imported yet — upload one on Calibrate; the accounts its deals name can then be "
             "imported here.",
             icon=":material/info:",
         )
-    else:
-        have = {p.account.name.casefold() for p in plans}
-        fresh = {c.name: c for c in crm if c.name.casefold() not in have and viewer.can_see_owner(c.owner)}
-        if not fresh:
-            st.caption(f"All {len(crm)} accounts in the CRM export are here already.")
-        else:
-            state.setdefault("accounts.import_pick", list(fresh))
-            st.multiselect(
-                "Accounts to import",
-                list(fresh),
-                key="accounts.import_pick",
-                format_func=lambda n: f"{n} ({fresh[n].owner or 'no owner'}, {fresh[n].deals} deals)",
-            )
-            count = len([n for n in state["accounts.import_pick"] if n in fresh])
-            st.button(
-                f"Import {count} account{'s' if count != 1 else ''}",
-                key="accounts.btn.import",
-                disabled=not count,
-                on_click=_import_accounts,
-                args=(fresh,),
-            )
+        return
+    have = {p.account.name.casefold() for p in plans}
+    fresh = {c.name: c for c in crm if c.name.casefold() not in have and viewer.can_see_owner(c.owner)}
+    if not fresh:
+        st.caption(f"All {len(crm)} accounts in the CRM export are here already.")
+        return
+    state.setdefault("accounts.import_pick", list(fresh))
+    st.multiselect(
+        "Accounts to import",
+        list(fresh),
+        key="accounts.import_pick",
+        format_func=lambda n: f"{n} ({fresh[n].owner or 'no owner'}, {fresh[n].deals} deals)",
+    )
+    count = len([n for n in state["accounts.import_pick"] if n in fresh])
+    st.button(
+        f"Import {count} account{'s' if count != 1 else ''}",
+        key="accounts.btn.import",
+        disabled=not count,
+        on_click=_import_accounts,
+        args=(fresh,),
+    )
 
-if not plans:
-    st.stop()
 
 # --------------------------------------------------------------------------- one account's plan
 
-by_id = {p.account.id: p for p in plans}
-ids = list(by_id)
-_bring_back("accounts.pick.account", "accounts.selected", ids)
-st.divider()
-st.selectbox(
-    "Account",
-    ids,
-    key="accounts.pick.account",
-    format_func=lambda i: by_id[i].account.name,
-    on_change=_remember,
-    args=("accounts.pick.account", "accounts.selected"),
-)
-plan: AccountPlan = by_id[state["accounts.pick.account"]]
-account = plan.account
-status = statuses[account.id]
-progress = rollup(plan.goals, plan.objectives, plan.actions)
-deals = store.account_deals(con, account.name)
-open_pipeline = deals.open_amount if deals.snapshot_date is not None else None
-won_history = deals.won_amount if deals.has_deals else None
-owner_target = store.owner_plan(con, account.owner, account.period_start, account.period_end) if account.owner else None
-currency = owner_target.currency if owner_target else "USD"
-checks = {
-    o.id: check_smart(
-        o,
-        account.period_start,
-        account.period_end,
-        open_pipeline=open_pipeline,
-        won_history=won_history,
-        currency=currency,
+
+@dataclass(frozen=True, slots=True)
+class _Shown:
+    """The account plan on screen, with what its tabs show worked out once per run."""
+
+    plan: AccountPlan
+    status: ReviewStatus
+    progress: PlanProgress
+    deals: store.AccountDeals
+    owner_target: store.PlanSummary | None
+    years: list[int]
+    fiscal_year: int
+    cycle: list[CycleStep]
+    start_month: int
+    stale_days: int
+
+    @property
+    def account(self) -> Account:
+        return self.plan.account
+
+    @property
+    def currency(self) -> str:
+        return self.owner_target.currency if self.owner_target else "USD"
+
+    @property
+    def open_pipeline(self) -> float | None:
+        return self.deals.open_amount if self.deals.snapshot_date is not None else None
+
+    @property
+    def won_history(self) -> float | None:
+        return self.deals.won_amount if self.deals.has_deals else None
+
+    def check(self, objective: Objective) -> SmartCheck:
+        """Which SMART letters ``objective`` meets, judged against this account's period, pipeline and history."""
+        return check_smart(
+            objective,
+            self.account.period_start,
+            self.account.period_end,
+            open_pipeline=self.open_pipeline,
+            won_history=self.won_history,
+            currency=self.currency,
+        )
+
+
+def _pick_account(
+    plans: list[AccountPlan], statuses: dict[int, ReviewStatus], start_month: int, stale_days: int
+) -> _Shown:
+    """The account picker, and the chosen account's plan with what is worked out from it."""
+    by_id = {p.account.id: p for p in plans}
+    ids = list(by_id)
+    _bring_back("accounts.pick.account", "accounts.selected", ids)
+    st.divider()
+    st.selectbox(
+        "Account",
+        ids,
+        key="accounts.pick.account",
+        format_func=lambda i: by_id[i].account.name,
+        on_change=_remember,
+        args=("accounts.pick.account", "accounts.selected"),
     )
-    for o in plan.objectives
-}
-
-current_fy = fiscal_year_of(today, start_month)
-years = list(range(current_fy - 1, current_fy + 3))
-if state["accounts.fiscal_year"] is None:
-    state["accounts.fiscal_year"] = current_fy
-_bring_back("accounts.pick.fiscal_year", "accounts.fiscal_year", years)
-fiscal_year: int = state["accounts.pick.fiscal_year"]
-cycle = store.get_cycle(con, account.id, fiscal_year)
-
-head, export = st.columns([3, 1], vertical_alignment="bottom")
-head.subheader(md(account.name))
-head.caption(
-    f"Owner: {md(account.owner) or '—'} · Segment: {md(account.segment) or '—'} · "
-    f"Plan period {account.period_start:%d %b %Y} to {account.period_end:%d %b %Y} · {status.label}"
-)
-slug = re.sub(r"[^A-Za-z0-9]+", "-", account.name).strip("-").lower() or "account"
-export.download_button(
-    "Export as Markdown",
-    plan_markdown(
-        plan,
-        today,
-        cycle=cycle,
+    plan = by_id[state["accounts.pick.account"]]
+    account = plan.account
+    con = data.db()
+    owner_target = (
+        store.owner_plan(con, account.owner, account.period_start, account.period_end) if account.owner else None
+    )
+    current_fy = fiscal_year_of(today, start_month)
+    years = list(range(current_fy - 1, current_fy + 3))
+    if state["accounts.fiscal_year"] is None:
+        state["accounts.fiscal_year"] = current_fy
+    _bring_back("accounts.pick.fiscal_year", "accounts.fiscal_year", years)
+    fiscal_year: int = state["accounts.pick.fiscal_year"]
+    return _Shown(
+        plan=plan,
+        status=statuses[account.id],
+        progress=rollup(plan.goals, plan.objectives, plan.actions),
+        deals=store.account_deals(con, account.name),
+        owner_target=owner_target,
+        years=years,
         fiscal_year=fiscal_year,
-        open_pipeline=open_pipeline,
-        won_history=won_history,
+        cycle=store.get_cycle(con, account.id, fiscal_year),
+        start_month=start_month,
         stale_days=stale_days,
-        currency=currency,
-    ),
-    file_name=f"account-plan-{slug}.md",
-    mime="text/markdown",
-    icon=":material/download:",
-    key="accounts.btn.export",
-    help="Goals, objectives with their SMART status, actions, the customer's view, the cycle and reviews",
-)
-stale_slot = st.empty()
-if status.stale:
-    stale_slot.warning(
-        f"{status.label}: this plan has not been reviewed for more than {stale_days} days. Review it with the "
-        "account team and log what changed.",
-        icon=":material/history:",
     )
 
-cards = st.columns(4)
-cards[0].metric("Plan progress", f"{progress.progress:.0%}", border=True, help="Actions → objectives → goals → plan")
-cards[1].metric("Actions done", f"{progress.done} of {progress.total}", border=True)
-cards[2].metric("Revenue objectives", money(revenue_total(plan.objectives), currency), border=True)
-cards[3].metric(
-    "Open pipeline",
-    money(open_pipeline, currency) if open_pipeline is not None else "—",
-    border=True,
-    help="This account's opportunities in the latest pipeline snapshot",
-)
 
-tab_plan, tab_view, tab_cycle, tab_reviews, tab_people = st.tabs(
-    ["Goals and actions", "Customer's view", "Planning cycle", "Review log", "Accountability"],
-    key="accounts.tab",
-    on_change="rerun",  # a tracked tab stays open when what is drawn above it changes
-)
+def _account_header(shown: _Shown) -> None:
+    account, status, progress, currency = shown.account, shown.status, shown.progress, shown.currency
+    head, export = st.columns([3, 1], vertical_alignment="bottom")
+    head.subheader(md(account.name))
+    head.caption(
+        f"Owner: {md(account.owner) or '—'} · Segment: {md(account.segment) or '—'} · "
+        f"Plan period {account.period_start:%d %b %Y} to {account.period_end:%d %b %Y} · {status.label}"
+    )
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", account.name).strip("-").lower() or "account"
+    export.download_button(
+        "Export as Markdown",
+        plan_markdown(
+            shown.plan,
+            today,
+            cycle=shown.cycle,
+            fiscal_year=shown.fiscal_year,
+            open_pipeline=shown.open_pipeline,
+            won_history=shown.won_history,
+            stale_days=shown.stale_days,
+            currency=currency,
+        ),
+        file_name=f"account-plan-{slug}.md",
+        mime="text/markdown",
+        icon=":material/download:",
+        key="accounts.btn.export",
+        help="Goals, objectives with their SMART status, actions, the customer's view, the cycle and reviews",
+    )
+    stale_slot = st.empty()
+    if status.stale:
+        stale_slot.warning(
+            f"{status.label}: this plan has not been reviewed for more than {shown.stale_days} days. Review it with "
+            "the account team and log what changed.",
+            icon=":material/history:",
+        )
+    cards = st.columns(4)
+    cards[0].metric(
+        "Plan progress", f"{progress.progress:.0%}", border=True, help="Actions → objectives → goals → plan"
+    )
+    cards[1].metric("Actions done", f"{progress.done} of {progress.total}", border=True)
+    cards[2].metric("Revenue objectives", money(revenue_total(shown.plan.objectives), currency), border=True)
+    cards[3].metric(
+        "Open pipeline",
+        money(shown.open_pipeline, currency) if shown.open_pipeline is not None else "—",
+        border=True,
+        help="This account's opportunities in the latest pipeline snapshot",
+    )
+
+
+def _confirm_delete(account_id: int, kind: str, item_id: int, question: str) -> None:
+    """The "are you sure?" box under an item whose delete button was pressed; nothing otherwise."""
+    if state["accounts.confirm_delete"] != (kind, item_id):
+        return
+    widgets.confirm_delete(
+        question,
+        (f"accounts.btn.delete_{kind}_yes.{item_id}", f"accounts.btn.delete_{kind}_no.{item_id}"),
+        on_yes=_delete,
+        on_no=lambda: state.update({"accounts.confirm_delete": None}),
+        args=(account_id, kind, item_id),
+        yes_label="Yes, delete" if kind != "goal" else "Yes, delete them all",
+    )
+
 
 # --------------------------------------------------------------------------- goals, objectives, actions
 
@@ -603,7 +639,7 @@ def _action_box(action: Action) -> None:
     if is_overdue(action.due, action.done, today):
         label += " :red[**overdue**]"
     box, edit, delete = st.columns([11, 1, 1], vertical_alignment="center")
-    box.checkbox(label, key=key, on_change=_toggle_action, args=(action.id, key))
+    box.checkbox(label, key=key, on_change=_toggle_action, args=(action, key))
     with edit.popover("", icon=":material/edit:", help="Edit this action"):
         prefix = f"accounts.action.{action.id}."
         with st.form(f"accounts.form.action.{action.id}", border=False):
@@ -624,16 +660,28 @@ def _action_box(action: Action) -> None:
         icon=":material/delete:",
         help="Delete this action",
         on_click=_ask_delete,
-        args=("action", action.id, False),
+        args=(action.account_id, "action", action.id, False),
         type="tertiary",
     )
 
 
-def _badges(check) -> str:
+def _badges(check: SmartCheck) -> str:
     return " ".join(f":{'green' if check.meets(letter) else 'red'}-badge[{letter}]" for letter in SMART_WORDS)
 
 
-def _objective_editor(objective: Objective, action_count: int) -> None:
+def _objective_fields(prefix: str) -> None:
+    st.text_input("Objective", key=prefix + "statement", help="Specific: what will be achieved")
+    metric_col, target_col, current_col = st.columns([1.6, 1.2, 1.2])
+    metric_col.text_input("Metric", key=prefix + "metric", help="Measurable: what you count")
+    target_col.number_input("Target value", key=prefix + "target", value=None, step=1.0, format="%g")
+    current_col.number_input("Current value", key=prefix + "current", value=None, step=1.0, format="%g")
+    st.text_input("Why it is attainable and realistic", key=prefix + "rationale")
+    due_col, revenue_col = st.columns(2)
+    due_col.date_input("Due", key=prefix + "due", value=None, format="YYYY-MM-DD", help="Time-bound: inside the period")
+    revenue_col.checkbox("Revenue objective", key=prefix + "revenue", help="Its target counts toward the revenue total")
+
+
+def _objective_editor(account_id: int, objective: Objective, action_count: int) -> None:
     prefix = f"accounts.objective.{objective.id}."
     if prefix + "statement" not in state:
         state[prefix + "statement"] = objective.statement
@@ -646,36 +694,22 @@ def _objective_editor(objective: Objective, action_count: int) -> None:
     with st.expander("Edit this objective", icon=":material/edit:"):
         with st.form(f"accounts.form.objective.{objective.id}", border=False):
             _objective_fields(prefix)
-            st.form_submit_button("Save objective", on_click=_save_objective, args=(objective,))
+            st.form_submit_button("Save objective", on_click=_save_objective, args=(account_id, objective))
         st.button(
             "Delete this objective",
             key=f"accounts.btn.delete_objective.{objective.id}",
             on_click=_ask_delete,
-            args=("objective", objective.id, bool(action_count)),
+            args=(account_id, "objective", objective.id, bool(action_count)),
             help="Deletes its actions too",
         )
-        _confirm_delete("objective", objective.id, f"Delete this objective and its {action_count} action(s)?")
+        _confirm_delete(
+            account_id, "objective", objective.id, f"Delete this objective and its {action_count} action(s)?"
+        )
 
 
-def _objective_fields(prefix: str) -> None:
-    st.text_input("Objective", key=prefix + "statement", help="Specific: what will be achieved")
-    metric, target, current = st.columns([1.6, 1.2, 1.2])
-    metric.text_input("Metric", key=prefix + "metric", help="Measurable: what you count")
-    target.number_input("Target value", key=prefix + "target", value=None, step=1.0, format="%g")
-    current.number_input("Current value", key=prefix + "current", value=None, step=1.0, format="%g")
-    st.text_input("Why it is attainable and realistic", key=prefix + "rationale")
-    due, revenue = st.columns(2)
-    due.date_input("Due", key=prefix + "due", value=None, format="YYYY-MM-DD", help="Time-bound: inside the period")
-    revenue.checkbox("Revenue objective", key=prefix + "revenue", help="Its target counts toward the revenue total")
-
-
-with tab_plan:
-    st.progress(
-        progress.progress,
-        text=f"Plan: {progress.progress:.0%} — {progress.done} of {progress.total} actions done across "
-        f"{len(progress.goals)} goal{'s' if len(progress.goals) != 1 else ''}",
-    )
-    revenue = revenue_total(plan.objectives)
+def _revenue_against_target(shown: _Shown) -> None:
+    account, owner_target, currency = shown.account, shown.owner_target, shown.currency
+    revenue = revenue_total(shown.plan.objectives)
     if not account.owner:
         st.caption("Give the account an owner to weigh its revenue objectives against their plan target.")
     elif owner_target is None:
@@ -689,13 +723,11 @@ with tab_plan:
             f"Revenue objectives add up to {money(revenue, currency)}: {share:.0%} of {md(account.owner)}'s plan "
             f"target of {money(owner_target.target, currency)} ({md(owner_target.name)})."
         )
-    if not plan.goals:
-        st.info(
-            "No goals yet. Every plan needs goals in three categories: relationship management, a roadmap to "
-            "revenue and customer success. Add one below.",
-            icon=":material/flag:",
-        )
-    for goal_row in progress.goals:
+
+
+def _goals(shown: _Shown) -> None:
+    account_id = shown.account.id
+    for goal_row in shown.progress.goals:
         goal = goal_row.goal
         with st.container(border=True, key=f"accounts.goal.{goal.id}"):
             title, delete = st.columns([5, 1], vertical_alignment="center")
@@ -705,9 +737,10 @@ with tab_plan:
                 key=f"accounts.btn.delete_goal.{goal.id}",
                 icon=":material/delete:",
                 on_click=_ask_delete,
-                args=("goal", goal.id, bool(goal_row.objectives)),
+                args=(account_id, "goal", goal.id, bool(goal_row.objectives)),
             )
             _confirm_delete(
+                account_id,
                 "goal",
                 goal.id,
                 f"Delete this goal with its {len(goal_row.objectives)} objective(s) and {goal_row.total} action(s)?",
@@ -720,7 +753,7 @@ with tab_plan:
                 st.caption("No objectives yet: add one below.")
             for row in goal_row.objectives:
                 objective = row.objective
-                check = checks[objective.id]
+                check = shown.check(objective)
                 st.markdown(
                     f"{_badges(check)} **{md(objective.statement) or '(no statement)'}**"
                     + (" :violet-badge[revenue]" if objective.revenue else "")
@@ -742,32 +775,24 @@ with tab_plan:
                     st.caption("No actions yet: an objective nobody acts on makes no progress.")
                 for action in row.actions:
                     _action_box(action)
-                _objective_editor(objective, len(row.actions))
-    if progress.busywork:
-        st.warning(
-            f"{len(progress.busywork)} action(s) serve no objective. Activity that serves no objective is busywork: "
-            "tie it to one or drop it.",
-            icon=":material/report:",
-        )
-        for action in progress.busywork:
-            _action_box(action)
+                _objective_editor(account_id, objective, len(row.actions))
 
-    st.subheader("Add to the plan")
-    goal_col, objective_col, action_col = st.columns([1, 1.6, 1.2])
-    with goal_col.form("accounts.form.new_goal"):
+
+def _new_goal_form(account_id: int) -> None:
+    with st.form("accounts.form.new_goal"):
         st.markdown("**A goal**")
-        state.setdefault("accounts.new_goal.category", GOAL_CATEGORIES[0])
-        state.setdefault("accounts.new_goal.title", "")
         st.selectbox("Category", GOAL_CATEGORIES, key="accounts.new_goal.category", format_func=str.capitalize)
         st.text_input("Goal", key="accounts.new_goal.title", placeholder="Become their standard for analytics")
-        st.form_submit_button("Add goal", on_click=_add_goal, args=(account.id,), key="accounts.btn.add_goal")
+        st.form_submit_button("Add goal", on_click=_add_goal, args=(account_id,), key="accounts.btn.add_goal")
 
+
+def _new_objective_form(plan: AccountPlan) -> None:
     goal_titles = {g.id: f"{g.category.capitalize()}: {g.title}" for g in plan.goals}
-    with objective_col.form("accounts.form.new_objective"):
+    prefix = "accounts.new_objective."
+    with st.form("accounts.form.new_objective"):
         st.markdown("**An objective**")
-        prefix = "accounts.new_objective."
         if prefix + "statement" not in state:
-            _reset_new_objective(account.period_end)
+            state.update(session.new_objective_form(plan.account.period_end))
         if state.get(prefix + "goal") not in goal_titles:
             state[prefix + "goal"] = next(iter(goal_titles), None)
         st.selectbox("For the goal", list(goal_titles), key=prefix + "goal", format_func=goal_titles.get)
@@ -775,29 +800,36 @@ with tab_plan:
         st.form_submit_button(
             "Add objective",
             on_click=_add_objective,
-            args=(account.period_end,),
+            args=(plan.account.id, plan.account.period_end),
             disabled=not plan.goals,
             key="accounts.btn.add_objective",
         )
 
+
+def _new_action_form(plan: AccountPlan) -> None:
     objective_titles = {NO_OBJECTIVE: "(none: busywork)", **{o.id: o.statement for o in plan.objectives}}
-    with action_col.form("accounts.form.new_action"):
+    prefix = "accounts.new_action."
+    with st.form("accounts.form.new_action"):
         st.markdown("**An action**")
-        prefix = "accounts.new_action."
         if prefix + "description" not in state:
-            _reset_new_action()
+            state.update(session.new_action_form(today))
         if state.get(prefix + "objective") not in objective_titles:
             state[prefix + "objective"] = plan.objectives[0].id if plan.objectives else NO_OBJECTIVE
         st.selectbox(
             "For the objective", list(objective_titles), key=prefix + "objective", format_func=objective_titles.get
         )
         st.text_input("Action", key=prefix + "description", placeholder="Map the buying group")
-        owner, due = st.columns(2)
-        owner.text_input("Owner", key=prefix + "owner")
-        due.date_input("Due", key=prefix + "due", format="YYYY-MM-DD")
+        owner_col, due_col = st.columns(2)
+        owner_col.text_input("Owner", key=prefix + "owner")
+        due_col.date_input("Due", key=prefix + "due", format="YYYY-MM-DD")
         st.selectbox("Status", ACTION_STATUSES, key=prefix + "status", format_func=str.capitalize)
-        st.form_submit_button("Add action", on_click=_add_action, args=(account.id,), key="accounts.btn.add_action")
+        st.form_submit_button(
+            "Add action", on_click=_add_action, args=(plan.account.id,), key="accounts.btn.add_action"
+        )
 
+
+def _opportunities(shown: _Shown) -> None:
+    deals, currency = shown.deals, shown.currency
     st.subheader("Open opportunities")
     if deals.snapshot_date is None:
         st.info(
@@ -827,9 +859,46 @@ with tab_plan:
             f"{money(deals.won_amount, currency)}."
         )
 
+
+def _goals_tab(shown: _Shown) -> None:
+    progress, plan = shown.progress, shown.plan
+    st.progress(
+        progress.progress,
+        text=f"Plan: {progress.progress:.0%} — {progress.done} of {progress.total} actions done across "
+        f"{len(progress.goals)} goal{'s' if len(progress.goals) != 1 else ''}",
+    )
+    _revenue_against_target(shown)
+    if not plan.goals:
+        st.info(
+            "No goals yet. Every plan needs goals in three categories: relationship management, a roadmap to "
+            "revenue and customer success. Add one below.",
+            icon=":material/flag:",
+        )
+    _goals(shown)
+    if progress.busywork:
+        st.warning(
+            f"{len(progress.busywork)} action(s) serve no objective. Activity that serves no objective is busywork: "
+            "tie it to one or drop it.",
+            icon=":material/report:",
+        )
+        for action in progress.busywork:
+            _action_box(action)
+    st.subheader("Add to the plan")
+    goal_col, objective_col, action_col = st.columns([1, 1.6, 1.2])
+    with goal_col:
+        _new_goal_form(plan.account.id)
+    with objective_col:
+        _new_objective_form(plan)
+    with action_col:
+        _new_action_form(plan)
+    _opportunities(shown)
+
+
 # --------------------------------------------------------------------------- the customer's view
 
-with tab_view:
+
+def _view_tab(shown: _Shown) -> None:
+    account, plan = shown.account, shown.plan
     prefix = f"accounts.view.{account.id}."
     if prefix + "name" not in state:
         state[prefix + "name"] = account.name
@@ -843,13 +912,13 @@ with tab_view:
         state[prefix + "risk"] = account.risk_tolerance
         state[prefix + "notes"] = account.notes
     with st.form(f"accounts.form.view.{account.id}", border=False):
-        name, owner, segment = st.columns(3)
-        name.text_input("Account name", key=prefix + "name")
-        owner.text_input("Owner", key=prefix + "owner")
-        segment.text_input("Segment", key=prefix + "segment")
-        start, end = st.columns(2)
-        start.date_input("Plan period from", key=prefix + "start", format="YYYY-MM-DD")
-        end.date_input("to", key=prefix + "end", format="YYYY-MM-DD")
+        name_col, owner_col, segment_col = st.columns(3)
+        name_col.text_input("Account name", key=prefix + "name")
+        owner_col.text_input("Owner", key=prefix + "owner")
+        segment_col.text_input("Segment", key=prefix + "segment")
+        start_col, end_col = st.columns(2)
+        start_col.date_input("Plan period from", key=prefix + "start", format="YYYY-MM-DD")
+        end_col.date_input("to", key=prefix + "end", format="YYYY-MM-DD")
         st.text_area("What they are trying to accomplish", key=prefix + "aims", help="In the customer's words")
         st.text_area("Their priorities, most important first (one a line)", key=prefix + "priorities")
         st.text_input("Their timeframes", key=prefix + "timeframes", placeholder="Board decision in March…")
@@ -861,9 +930,10 @@ with tab_view:
         key=f"accounts.btn.delete_account.{account.id}",
         icon=":material/delete:",
         on_click=_ask_delete,
-        args=("account", account.id, True),
+        args=(account.id, "account", account.id, True),
     )
     _confirm_delete(
+        account.id,
         "account",
         account.id,
         f"Delete the account plan for {md(account.name)} with its {len(plan.goals)} goal(s), "
@@ -875,13 +945,15 @@ with tab_view:
             [{"Rank": rank, "Priority": p} for rank, p in enumerate(account.priorities, start=1)], hide_index=True
         )
 
+
 # --------------------------------------------------------------------------- the planning cycle
 
-with tab_cycle:
-    first, last = fiscal_year_bounds(fiscal_year, start_month)
+
+def _cycle_tab(shown: _Shown) -> None:
+    account, fiscal_year, start_month, cycle = shown.account, shown.fiscal_year, shown.start_month, shown.cycle
     st.selectbox(
         "Fiscal year",
-        years,
+        shown.years,
         key="accounts.pick.fiscal_year",
         format_func=lambda y: (
             f"FY{y} ({fiscal_year_bounds(y, start_month)[0]:%b %Y} to {fiscal_year_bounds(y, start_month)[1]:%b %Y})"
@@ -908,60 +980,63 @@ with tab_cycle:
             args=(account.id, fiscal_year, account.owner),
             type="primary",
         )
+        return
+    late = [s for s in cycle if is_overdue(s.due, s.done_on is not None, today)]
+    if late:
+        st.error(
+            f"{len(late)} step{'s' if len(late) != 1 else ''} overdue: "
+            + "; ".join(f"{s.name} (due {s.due:%d %b %Y}, {md(s.owner) or 'no owner'})" for s in late),
+            icon=":material/alarm:",
+        )
     else:
-        late = [s for s in cycle if is_overdue(s.due, s.done_on is not None, today)]
-        if late:
-            st.error(
-                f"{len(late)} step{'s' if len(late) != 1 else ''} overdue: "
-                + "; ".join(f"{s.name} (due {s.due:%d %b %Y}, {md(s.owner) or 'no owner'})" for s in late),
-                icon=":material/alarm:",
-            )
-        else:
-            st.caption("No step is overdue. Type an owner or a date to change it; set the done date when it is done.")
-        editor_key = f"accounts.cycle_editor.{account.id}.{fiscal_year}"
-        table = pd.DataFrame(
-            [
-                {
-                    "Step": s.name,
-                    "Owner": s.owner,
-                    "Due": s.due,
-                    "Done": s.done_on,
-                    "Status": "done" if s.done_on else ("⚠ overdue" if is_overdue(s.due, False, today) else "open"),
-                }
-                for s in cycle
-            ]
-        )
-        st.data_editor(
-            table,
-            key=editor_key,
-            on_change=_save_cycle_edits,
-            args=(account.id, fiscal_year, cycle, editor_key),
-            hide_index=True,
-            num_rows="fixed",
-            disabled=["Step", "Status"],
-            column_config={
-                "Due": st.column_config.DateColumn("Due", format="YYYY-MM-DD", required=True),
-                "Done": st.column_config.DateColumn("Done", format="YYYY-MM-DD"),
-            },
-        )
-        st.caption(f"The five steps: {' → '.join(CYCLE_STEPS)}.")
+        st.caption("No step is overdue. Type an owner or a date to change it; set the done date when it is done.")
+    editor_key = f"accounts.cycle_editor.{account.id}.{fiscal_year}"
+    steps = pd.DataFrame(
+        [
+            {
+                "Step": s.name,
+                "Owner": s.owner,
+                "Due": s.due,
+                "Done": s.done_on,
+                "Status": "done" if s.done_on else ("⚠ overdue" if is_overdue(s.due, False, today) else "open"),
+            }
+            for s in cycle
+        ]
+    )
+    st.data_editor(
+        steps,
+        key=editor_key,
+        on_change=_save_cycle_edits,
+        args=(account.id, fiscal_year, cycle, editor_key),
+        hide_index=True,
+        num_rows="fixed",
+        disabled=["Step", "Status"],
+        column_config={
+            "Due": st.column_config.DateColumn("Due", format="YYYY-MM-DD", required=True),
+            "Done": st.column_config.DateColumn("Done", format="YYYY-MM-DD"),
+        },
+    )
+    st.caption(f"The five steps: {' → '.join(CYCLE_STEPS)}.")
+
 
 # --------------------------------------------------------------------------- reviews
 
-with tab_reviews:
+
+def _reviews_tab(shown: _Shown) -> None:
+    status, plan = shown.status, shown.plan
     st.markdown(f"**{status.label}**" + (" — :red[stale]" if status.stale else ""))
     prefix = "accounts.review."
     if prefix + "who" not in state:
-        state[prefix + "date"] = today
-        for field in ("who", "what", "notes"):
-            state[prefix + field] = ""
+        state.update(session.review_form(today))
     with st.form("accounts.form.review"):
-        when, who = st.columns(2)
-        when.date_input("Reviewed on", key=prefix + "date", format="YYYY-MM-DD")
-        who.text_input("Who reviewed it", key=prefix + "who")
+        when_col, who_col = st.columns(2)
+        when_col.date_input("Reviewed on", key=prefix + "date", format="YYYY-MM-DD")
+        who_col.text_input("Who reviewed it", key=prefix + "who")
         st.text_input("What changed", key=prefix + "what")
         st.text_area("Notes", key=prefix + "notes")
-        st.form_submit_button("Add review", on_click=_add_review, args=(account.id,), key="accounts.btn.add_review")
+        st.form_submit_button(
+            "Add review", on_click=_add_review, args=(plan.account.id,), key="accounts.btn.add_review"
+        )
     if plan.reviews:
         st.dataframe(
             [
@@ -974,50 +1049,95 @@ with tab_reviews:
     else:
         st.caption("No reviews logged yet.")
 
+
 # --------------------------------------------------------------------------- accountability
 
-with tab_people:
+
+def _accountability_tab(plans: list[AccountPlan]) -> None:
     names = {p.account.id: p.account.name for p in plans}
     items = open_items(
-        ((names[account_id], step) for account_id, _, step in store.list_cycle_steps(con) if account_id in names),
+        ((names[account_id], step) for account_id, _, step in store.list_cycle_steps(data.db()) if account_id in names),
         ((names[p.account.id], a) for p in plans for a in p.actions),
         today,
     )
     if not items:
         st.success("Nobody owes anything: every planning step and action is done.", icon=":material/task_alt:")
-    else:
-        st.caption("Open planning-cycle steps and actions across every account, per person.")
-        st.dataframe(
-            [
-                {
-                    "Person": load.person,
-                    "Open steps": load.open_steps,
-                    "Overdue steps": load.overdue_steps,
-                    "Open actions": load.open_actions,
-                    "Overdue actions": load.overdue_actions,
-                }
-                for load in accountability(items)
-            ],
-            hide_index=True,
-            key="accounts.accountability",
-        )
-        detail = pd.DataFrame(
-            [
-                {
-                    "Person": i.person,
-                    "Account": i.account,
-                    "What": i.what,
-                    "Kind": i.kind,
-                    "Due": i.due,
-                    "Overdue": "overdue" if i.overdue else "",
-                }
-                for i in items
-            ]
-        )
-        st.dataframe(
-            detail.style.apply(
-                lambda row: ["background-color: #fde2e1" if row["Overdue"] else "" for _ in row], axis=1
-            ),
-            hide_index=True,
-            column_config={"Due": st.column_config.DateColumn(format="YYYY-MM-DD")},
-        )
+        return
+    st.caption("Open planning-cycle steps and actions across every account, per person.")
+    st.dataframe(
+        [
+            {
+                "Person": load.person,
+                "Open steps": load.open_steps,
+                "Overdue steps": load.overdue_steps,
+                "Open actions": load.open_actions,
+                "Overdue actions": load.overdue_actions,
+            }
+            for load in accountability(items)
+        ],
+        hide_index=True,
+        key="accounts.accountability",
+    )
+    detail = pd.DataFrame(
+        [
+            {
+                "Person": i.person,
+                "Account": i.account,
+                "What": i.what,
+                "Kind": i.kind,
+                "Due": i.due,
+                "Overdue": "overdue" if i.overdue else "",
+            }
+            for i in items
+        ]
+    )
+    st.dataframe(
+        detail.style.apply(lambda row: ["background-color: #fde2e1" if row["Overdue"] else "" for _ in row], axis=1),
+        hide_index=True,
+        column_config={"Due": st.column_config.DateColumn(format="YYYY-MM-DD")},
+    )
+
+
+# --------------------------------------------------------------------------- the page
+
+
+st.title("Account plans")
+st.caption(
+    "A living plan per account: the customer's view, goals → SMART objectives → actions, the planning cycle "
+    "and who owes what. Built top down, executed bottom up, reviewed as the relationship evolves."
+)
+widgets.show_flash("accounts")
+fy_start_month, stale_after_days = _settings()
+account_plans = [p for p in store.list_account_plans(data.db()) if viewer.can_see_owner(p.account.owner)]
+review_statuses = {
+    p.account.id: review_status(
+        (r.reviewed_on for r in p.reviews), today, created=p.account.created_on, stale_days=stale_after_days
+    )
+    for p in account_plans
+}
+_accounts_list(account_plans, review_statuses, stale_after_days)
+add_col, import_col = st.columns(2)
+with add_col.expander("Add an account", icon=":material/add_business:", expanded=not account_plans):
+    _new_account_form()
+with import_col.expander("Import accounts from CRM deals", icon=":material/cloud_download:"):
+    _import_form(account_plans)
+if not account_plans:
+    st.stop()
+
+on_screen = _pick_account(account_plans, review_statuses, fy_start_month, stale_after_days)
+_account_header(on_screen)
+tab_plan, tab_view, tab_cycle, tab_reviews, tab_people = st.tabs(
+    ["Goals and actions", "Customer's view", "Planning cycle", "Review log", "Accountability"],
+    key="accounts.tab",
+    on_change="rerun",  # a tracked tab stays open when what is drawn above it changes
+)
+with tab_plan:
+    _goals_tab(on_screen)
+with tab_view:
+    _view_tab(on_screen)
+with tab_cycle:
+    _cycle_tab(on_screen)
+with tab_reviews:
+    _reviews_tab(on_screen)
+with tab_people:
+    _accountability_tab(account_plans)

@@ -9,7 +9,6 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-import app
 from planner import store
 from planner.calibrate import Calibration, CalibrationError, calibrate
 from planner.charts import conversion_chart, histogram_chart, seasonality_chart
@@ -26,8 +25,10 @@ from planner.imports import (
     read_table,
 )
 from planner.units import markdown_text
+from ui import auth, data
+from ui import mapping as mapping_widgets
 
-viewer = app.enter_from_page("calibrate")
+viewer = auth.enter_page("calibrate")
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample_crm_export.csv"
 state = st.session_state
@@ -67,8 +68,7 @@ def _calibration(key: tuple, _deals: DealImport) -> Calibration:
 
 def _set_source(name: str, data: bytes) -> None:
     state["calibrate.source"] = {"name": name, "data": data, "digest": hashlib.sha256(data).hexdigest()}
-    for key in [k for k in state if isinstance(k, str) and k.startswith(("calibrate.map.", "calibrate.stages"))]:
-        del state[key]
+    _reset_mapping()
     state["calibrate.sheet"] = None
     state["calibrate.preset"] = None
     state["calibrate.saved_id"] = None
@@ -101,7 +101,7 @@ def _source() -> dict | None:
 
 
 def _mapping_inputs(table: RawTable) -> Mapping:
-    mapping = app.column_mapping(table, "calibrate", on_format_change=_reset_mapping)
+    mapping = mapping_widgets.column_mapping(table, "calibrate", on_format_change=_reset_mapping)
     if mapping.entered:
         st.caption(
             f"Stage history: {len(mapping.entered)} “Date entered …” columns found; "
@@ -117,7 +117,9 @@ def _new_sheet() -> None:
 
 
 def _reset_mapping() -> None:
-    for key in [k for k in state if isinstance(k, str) and k.startswith(("calibrate.map.", "calibrate.stages"))]:
+    """Recognise the columns and stages afresh (the format stays)."""
+    mapping_widgets.forget_mapping("calibrate", keep_format=True)
+    for key in [k for k in state if isinstance(k, str) and k.startswith("calibrate.stages")]:
         del state[key]
 
 
@@ -324,10 +326,16 @@ def _results(result: Calibration) -> None:
 # --------------------------------------------------------------------------- profiles
 
 
+#: What anyone but sales ops is told when saving or deleting a profile.
+ONLY_OPS = "Only sales ops can save or delete calibration profiles."
+
+
 def _save(result: Calibration, deals: DealImport, source: str) -> None:
+    if not auth.permitted(lambda who: who.can_calibrate, ONLY_OPS):
+        return
     try:
         profile_id = store.save_profile(
-            app.db(),
+            data.db(),
             state.get("calibrate.profile_name", ""),
             source,
             result.to_dict(),
@@ -335,8 +343,8 @@ def _save(result: Calibration, deals: DealImport, source: str) -> None:
             rows_read=deals.rows_read,
             rows_bad=deals.rows_bad,
         )
-    except store.StoreError as error:
-        state["calibrate.save_error"] = str(error)
+    except data.WRITE_ERRORS as error:
+        state["calibrate.save_error"] = data.failure(error)
         return
     state["calibrate.save_error"] = None
     state["calibrate.saved_id"] = profile_id
@@ -368,12 +376,17 @@ def _save_form(result: Calibration, deals: DealImport, source: str) -> None:
 
 
 def _delete_profile(profile_id: int) -> None:
-    store.delete_profile(app.db(), profile_id)
     state["calibrate.confirm_delete"] = None
+    if not auth.permitted(lambda who: who.can_calibrate, ONLY_OPS):
+        return
+    try:
+        store.delete_profile(data.db(), profile_id)
+    except data.WRITE_ERRORS as error:
+        st.toast(f"Nothing was deleted: {markdown_text(data.failure(error))}", icon=":material/error:")
 
 
 def _saved_profiles() -> None:
-    profiles = store.list_profiles(app.db())
+    profiles = store.list_profiles(data.db())
     st.subheader("Saved profiles")
     if not profiles:
         st.caption("None yet.")
@@ -457,7 +470,7 @@ if missing:
         icon=":material/error:",
     )
     st.stop()
-date_order = app.date_order(table, mapping, "calibrate")
+date_order = mapping_widgets.date_order(table, mapping, "calibrate")
 st.subheader("Stages")
 st.caption(
     "Say which stages mean won, lost and still open, and put the funnel stages in order (1 at the top, "

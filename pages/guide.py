@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-import app
+from ui import auth
 
-app.enter_from_page("guide")
+auth.enter_page("guide")
 
 st.title("How Backplan works")
 st.markdown(

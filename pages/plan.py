@@ -8,7 +8,6 @@ from datetime import date
 
 import streamlit as st
 
-import app
 from planner import store
 from planner.calibrate import Calibration, CalibrationError, Confidence, plan_confidence, plan_settings
 from planner.charts import coverage_chart, funnel_chart, levers_chart, what_if_heatmap
@@ -28,8 +27,10 @@ from planner.funnel import (
 from planner.imports import parse_amount_list
 from planner.milestones import SHAPES, MilestoneError
 from planner.units import CURRENCIES, markdown_text, money, ratio_label
+from ui import auth, data, session, widgets
+from ui.plans import linked_plan_id, may_change_plan, plan_refusal, show_plan_in_url
 
-viewer = app.enter_from_page("plan")
+viewer = auth.enter_page("plan")
 
 TARGET_RANGE = (10_000, 5_000_000, 5_000)
 COVERAGE_RANGE = (1.0, 12.0)
@@ -279,7 +280,7 @@ def _coverage_step(coverage: float) -> float:
 
 
 def _profile(profile_id: int | None) -> tuple[store.ProfileSummary, Calibration] | None:
-    found = store.get_profile(app.db(), profile_id) if profile_id is not None else None
+    found = store.get_profile(data.db(), profile_id) if profile_id is not None else None
     return (found[0], Calibration.from_dict(found[1])) if found else None
 
 
@@ -315,7 +316,7 @@ def _clear_profile() -> None:
 
 def _profile_inputs() -> Calibration | None:
     """The profile picker; returns the applied profile's calibration."""
-    profiles = app.profiles()
+    profiles = data.profiles()
     applied = _profile(state["plan.profile_id"])
     if applied is None and state["plan.profile_id"] is not None:
         state["plan.profile_id"] = None  # deleted on the Calibrate page
@@ -405,8 +406,8 @@ def _fill_state(saved: store.SavedPlan) -> None:
 
 
 def _open(plan_id: int | None) -> None:
-    saved = store.get_plan(app.db(), plan_id) if plan_id is not None else None
-    refusal = app.plan_refusal(plan_id)
+    saved = store.get_plan(data.db(), plan_id) if plan_id is not None else None
+    refusal = plan_refusal(plan_id)
     if saved is None or refusal:
         state["plan.save_error"] = refusal
         return
@@ -422,13 +423,11 @@ def _save(as_new: bool) -> None:
         state["plan.save_error"] = "Fix the plan first: " + problems[0].message
         return
     rep = state["plan.rep"] if state["plan.rep"] is not None else state["plan.new_rep"]
-    refusal = _refusal(rep, None if as_new else state["plan.loaded_id"])
-    if refusal:
-        state["plan.save_error"] = refusal
+    if not _may_save(rep, None if as_new else state["plan.loaded_id"]):
         return
     try:
         plan_id = store.save_plan(
-            app.db(),
+            data.db(),
             rep,
             state["plan.name"],
             inputs,
@@ -440,65 +439,64 @@ def _save(as_new: bool) -> None:
             profile_id=state["plan.profile_id"],
             new_rep_team=viewer.team_for_new_reps,
         )
-    except (store.StoreError, MilestoneError, ValueError) as error:
-        state["plan.save_error"] = str(error)
+    except (*data.WRITE_ERRORS, MilestoneError, ValueError) as error:
+        state["plan.save_error"] = data.failure(error)
         return
-    _fill_state(store.get_plan(app.db(), plan_id))  # the page now shows what the database holds
+    _fill_state(store.get_plan(data.db(), plan_id))  # the page now shows what the database holds
     st.toast(f"Saved “{markdown_text(state['plan.name'])}”.", icon=":material/check:")
 
 
-def _refusal(rep: int | str, plan_id: int | None) -> str | None:
-    """Why the viewer may not save this plan for ``rep`` (an id, or a new rep's name), or None if they may.
+def _say(refusal: str) -> None:
+    """Where the Plan page tells a refusal: under the save buttons, in the sidebar."""
+    state["plan.save_error"] = refusal
+
+
+def _may_save(rep: int | str, plan_id: int | None) -> bool:
+    """Whether the viewer may save this plan for ``rep`` (an id, or a new rep's name); if not, says why.
 
     Checked on the server at the moment of writing, whatever the session's
     state says: a tampered ``plan.loaded_id`` or ``plan.rep`` cannot reach
     someone else's plan.
     """
-    who = app.viewer()
-    if who is None:
-        return "Sign in again to save."
-    if plan_id is not None:
-        refusal = app.plan_refusal(plan_id)
-        if refusal:
-            return refusal
+    if plan_id is not None and not may_change_plan(plan_id, _say):
+        return False
     if isinstance(rep, str):
-        return None if who.can_add_reps else "You can save plans for yourself only."
-    return None if who.can_see_rep(rep) else "You can save plans only for yourself and, as a manager, your team."
+        return auth.permitted(lambda who: who.can_add_reps, "You can save plans for yourself only.", _say)
+    return auth.permitted(
+        lambda who: who.can_see_rep(rep), "You can save plans only for yourself and, as a manager, your team.", _say
+    )
 
 
 def _duplicate() -> None:
-    state["plan.save_error"] = app.plan_refusal(state["plan.loaded_id"])
-    if state["plan.save_error"]:
+    state["plan.save_error"] = None
+    if not may_change_plan(state["plan.loaded_id"], _say):
         return
     try:
-        copy_id = store.duplicate_plan(app.db(), state["plan.loaded_id"], f"{state['plan.name']} (copy)")
-    except store.StoreError as error:
-        state["plan.save_error"] = str(error)
+        copy_id = store.duplicate_plan(data.db(), state["plan.loaded_id"], f"{state['plan.name']} (copy)")
+    except data.WRITE_ERRORS as error:
+        state["plan.save_error"] = data.failure(error)
         return
     _open(copy_id)
 
 
 def _delete() -> None:
     name = state["plan.name"]
-    refusal = app.plan_refusal(state["plan.loaded_id"])
-    if refusal:
-        state["plan.save_error"], state["plan.confirm_delete"] = refusal, False
-        return
-    store.delete_plan(app.db(), state["plan.loaded_id"])
-    state["plan.loaded_id"] = None
     state["plan.confirm_delete"] = False
+    if not may_change_plan(state["plan.loaded_id"], _say):
+        return
+    try:
+        store.delete_plan(data.db(), state["plan.loaded_id"])
+    except data.WRITE_ERRORS as error:
+        state["plan.save_error"] = data.failure(error)
+        return
+    state["plan.loaded_id"] = None
     st.toast(f"Deleted “{markdown_text(name)}”.", icon=":material/delete:")
 
 
-def _new_plan() -> None:
-    for key, value in app.plan_defaults(date.today()).items():
-        state[key] = value
-
-
 def _saved_plans() -> None:
-    plans = app.saved_plans(viewer)
-    reps = {r.id: r.name for r in app.reps() if viewer.can_see_rep(r.id)}
-    linked = app.linked_plan_id("plan")
+    plans = data.saved_plans(viewer)
+    reps = {r.id: r.name for r in data.reps() if viewer.can_see_rep(r.id)}
+    linked = linked_plan_id("plan")
     if linked is not None:
         _open(linked)
         if state["plan.save_error"]:  # a link's refusal belongs where the eye is, not only in the sidebar
@@ -525,7 +523,7 @@ def _saved_plans() -> None:
     else:
         st.caption("No saved plans yet. Save this one, or load the demo team on the Track page.")
     loaded = state["plan.loaded_id"]
-    app.show_plan_in_url("plan", loaded)
+    show_plan_in_url("plan", loaded)
     st.divider()
     st.caption(f"Editing saved plan “{markdown_text(state['plan.name'])}”" if loaded else "This plan is not saved yet.")
     if state["plan.rep"] not in reps:
@@ -550,7 +548,9 @@ def _saved_plans() -> None:
     if loaded:
         dup, new = st.columns(2)
         dup.button("Duplicate", key="btn.plan_duplicate", on_click=_duplicate, icon=":material/content_copy:")
-        new.button("New plan", key="btn.plan_new", on_click=_new_plan, icon=":material/add:")
+        new.button(
+            "New plan", key="btn.plan_new", on_click=session.new_plan, args=(date.today(),), icon=":material/add:"
+        )
         st.button(
             "Delete…",
             key="btn.plan_delete",
@@ -558,12 +558,12 @@ def _saved_plans() -> None:
             on_click=lambda: state.update({"plan.confirm_delete": True}),
         )
         if state["plan.confirm_delete"]:
-            st.warning(
-                f"Delete “{markdown_text(state['plan.name'])}” with its milestones and actuals? This cannot be undone."
+            widgets.confirm_delete(
+                f"Delete “{markdown_text(state['plan.name'])}” with its milestones and actuals?",
+                ("btn.plan_delete_yes", "btn.plan_delete_no"),
+                on_yes=_delete,
+                on_no=lambda: state.update({"plan.confirm_delete": False}),
             )
-            yes, no = st.columns(2)
-            yes.button("Yes, delete", key="btn.plan_delete_yes", on_click=_delete, type="primary")
-            no.button("Cancel", key="btn.plan_delete_no", on_click=lambda: state.update({"plan.confirm_delete": False}))
 
 
 # --------------------------------------------------------------------------- outputs

@@ -5,15 +5,12 @@ from __future__ import annotations
 import math
 from datetime import date, datetime
 
-import duckdb
 import pandas as pd
 import streamlit as st
 
-import app
 from planner import store
-from planner.backups import list_backups, take_backup
+from planner.backups import list_backups
 from planner.charts import team_burnup_chart, waterfall_chart
-from planner.exports import csv_bytes, xlsx_bytes
 from planner.imports import ImportFailure, read_deals, read_table
 from planner.team import (
     STATUS_RULE,
@@ -27,8 +24,10 @@ from planner.team import (
     team_review,
 )
 from planner.units import markdown_text, money
+from ui import auth, data, mapping, session, widgets
+from ui.plans import load_demo
 
-viewer = app.enter_from_page("team")
+viewer = auth.enter_page("team")
 
 state = st.session_state
 #: Status → (Markdown colour, cell background) for the review.
@@ -56,14 +55,14 @@ def _open_track() -> None:
 
 def _save_snapshot(team: str, deals: pd.DataFrame, name: str) -> None:
     snapshot_date = state["team.snapshot_date"]
-    if not app.permitted(
+    if not auth.permitted(
         lambda who: who.can_review(team), "Only this team's manager or sales ops can store its pipeline."
     ):
         return
     try:
-        count = store.save_snapshot(app.db(), team, snapshot_date, deals)
-    except store.StoreError as error:
-        st.toast(markdown_text(str(error)), icon=":material/error:")
+        count = store.save_snapshot(data.db(), team, snapshot_date, deals)
+    except data.WRITE_ERRORS as error:
+        st.toast(markdown_text(data.failure(error)), icon=":material/error:")
         return
     state["team.to_snapshot"] = snapshot_date
     state["team.from_snapshot"] = None
@@ -73,7 +72,7 @@ def _save_snapshot(team: str, deals: pd.DataFrame, name: str) -> None:
 
 
 def _member_frame() -> pd.DataFrame:
-    reps = store.list_reps(app.db())
+    reps = store.list_reps(data.db())
     return pd.DataFrame(
         {
             "id": pd.Series([r.id for r in reps], dtype="int64"),
@@ -87,7 +86,7 @@ def _member_frame() -> pd.DataFrame:
 
 def _apply_member_edits() -> None:
     """Write the members editor's changed rows (team, role, email), read from its key, to the database."""
-    if not app.permitted(lambda who: who.can_manage_people, "Only sales ops can change teams and roles."):
+    if not auth.permitted(lambda who: who.can_manage_people, "Only sales ops can change teams and roles."):
         return
     edits = state["team.members_editor"]["edited_rows"]
     members = _member_frame()  # what the editor was drawn from: the database has not changed since
@@ -97,45 +96,23 @@ def _apply_member_edits() -> None:
         role = changes.get("Role", rep["Role"]) or "rep"
         email = changes.get("Sign-in email", rep["Sign-in email"]) or ""
         try:
-            store.update_rep(app.db(), int(rep["id"]), str(team), str(role), str(email))
-        except store.StoreError as error:
-            st.toast(markdown_text(str(error)), icon=":material/error:")
+            store.update_rep(data.db(), int(rep["id"]), str(team), str(role), str(email))
+        except data.WRITE_ERRORS as error:
+            st.toast(markdown_text(data.failure(error)), icon=":material/error:")
 
 
 def _add_person() -> None:
-    if not app.permitted(lambda who: who.can_manage_people, "Only sales ops can add people."):
+    if not auth.permitted(lambda who: who.can_manage_people, "Only sales ops can add people."):
         return
     try:
         store.add_rep(
-            app.db(), state["team.new.name"], state["team.new.team"], state["team.new.role"], state["team.new.email"]
+            data.db(), state["team.new.name"], state["team.new.team"], state["team.new.role"], state["team.new.email"]
         )
-    except store.StoreError as error:
-        st.toast(markdown_text(str(error)), icon=":material/error:")
+    except data.WRITE_ERRORS as error:
+        st.toast(markdown_text(data.failure(error)), icon=":material/error:")
     else:
         st.toast(f"Added {markdown_text(state['team.new.name'].strip())}.", icon=":material/person_add:")
         state["team.new.name"] = state["team.new.email"] = ""  # kept on a refusal, so it can be fixed
-
-
-def _downloads(what: str, frame: pd.DataFrame, stem: str) -> None:
-    """CSV and Excel buttons for one table; each file is built only when its button is clicked."""
-    stem = stem.replace(" ", "-").lower()
-    csv_col, xlsx_col, _ = st.columns([1, 1, 3])
-    csv_col.download_button(
-        f"{what} as CSV",
-        lambda: csv_bytes(frame),
-        file_name=f"{stem}.csv",
-        mime="text/csv",
-        icon=":material/download:",
-        on_click="ignore",
-    )
-    xlsx_col.download_button(
-        f"{what} as Excel",
-        lambda: xlsx_bytes({what: frame}),
-        file_name=f"{stem}.xlsx",
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        icon=":material/download:",
-        on_click="ignore",
-    )
 
 
 # --------------------------------------------------------------------------- sections
@@ -175,12 +152,12 @@ def _members() -> None:
 
 
 def _back_up_now() -> None:
-    if not app.permitted(lambda who: who.can_manage_people, "Only sales ops can take backups."):
+    if not auth.permitted(lambda who: who.can_manage_people, "Only sales ops can take backups."):
         return
-    schedule, _, _ = app.backup_schedule()
+    schedule, _, _ = data.backup_schedule()
     try:
-        folder = take_backup(app.db(), schedule, datetime.now())
-    except (store.StoreError, OSError, duckdb.Error) as error:
+        folder = store.take_backup(data.db(), schedule, datetime.now())
+    except (*data.WRITE_ERRORS, OSError) as error:
         st.toast(f"The backup failed: {markdown_text(str(error))}", icon=":material/error:")
     else:
         st.toast(f"Backed up into {markdown_text(str(folder))}.", icon=":material/backup:")
@@ -189,7 +166,7 @@ def _back_up_now() -> None:
 def _backups() -> None:
     if not viewer.can_manage_people:
         return
-    schedule, daily, problem = app.backup_schedule()
+    schedule, daily, problem = data.backup_schedule()
     with st.expander("Backups", icon=":material/backup:"):
         if problem:
             st.warning(f"Daily backups are off: {markdown_text(problem)}", icon=":material/warning:")
@@ -274,7 +251,7 @@ def _review_table(review: TeamReview, currency: str, team: str) -> pd.DataFrame:
         },
     )
     st.caption(f"Worst first; the first row is the team. Click a rep's row to open their plan on Track. {STATUS_RULE}")
-    _downloads("Review", table, f"backplan-review-{team}-{review.as_of:%Y-%m-%d}")
+    widgets.download_pair("Review", table, f"backplan-review-{team}-{review.as_of:%Y-%m-%d}")
     return table
 
 
@@ -321,7 +298,7 @@ def _snapshot_upload(team: str) -> None:
             return
         if state.get("team.snapshot_file") != (upload.name, upload.size):
             state["team.snapshot_file"] = (upload.name, upload.size)
-            app.forget_mapping("team")  # another file: recognise its columns afresh
+            mapping.forget_mapping("team")  # another file: recognise its columns afresh
         try:
             table = read_table(upload.getvalue(), upload.name)
         except ImportFailure as error:
@@ -333,8 +310,8 @@ def _snapshot_upload(team: str) -> None:
         needed = {"deal_id": "Deal ID", "closed": "Close date"}
         with st.container(border=True):  # an expander cannot hold another
             st.caption("**Columns**, recognised from the header row; change any that is wrong.")
-            mapping = app.column_mapping(table, "team")
-        missing = [label for field_name, label in needed.items() if field_name not in mapping.fields]
+            columns = mapping.column_mapping(table, "team")
+        missing = [label for field_name, label in needed.items() if field_name not in columns.fields]
         if missing:
             st.warning(
                 f"Pick the **{' and the '.join(missing)}** column above: a snapshot follows each deal "
@@ -343,7 +320,7 @@ def _snapshot_upload(team: str) -> None:
             )
             return
         try:
-            deals = read_deals(table, mapping, date_order=app.date_order(table, mapping, "team"))
+            deals = read_deals(table, columns, date_order=mapping.date_order(table, columns, "team"))
         except ImportFailure as error:
             st.error(
                 f"**{markdown_text(upload.name)}** could not be used. {markdown_text(str(error))}",
@@ -369,7 +346,7 @@ def _snapshot_upload(team: str) -> None:
 
 def _changes(team: str, period_end: date, currency: str) -> None:
     st.header("What changed in the pipeline")
-    snapshots = store.list_snapshots(app.db(), team)
+    snapshots = store.list_snapshots(data.db(), team)
     _snapshot_upload(team)
     if len(snapshots) < 2:
         st.info(
@@ -387,7 +364,7 @@ def _changes(team: str, period_end: date, currency: str) -> None:
     from_col.selectbox("From snapshot", later, key="team.from_snapshot", format_func=lambda d: f"{d:%a %d %b %Y}")
     to_col.selectbox("To snapshot", dates, key="team.to_snapshot", format_func=lambda d: f"{d:%a %d %b %Y}")
     older_date, newer_date = state["team.from_snapshot"], state["team.to_snapshot"]
-    con = app.db()
+    con = data.db()
     diff = snapshot_diff(
         store.get_snapshot(con, team, older_date), store.get_snapshot(con, team, newer_date), period_end
     )
@@ -415,7 +392,7 @@ def _changes(team: str, period_end: date, currency: str) -> None:
         width="stretch",
         column_config={"Amount": st.column_config.NumberColumn(format="localized")},
     )
-    _downloads("Slipped deals", slipped_table, f"backplan-slipped-{team}-{newer_date:%Y-%m-%d}")
+    widgets.download_pair("Slipped deals", slipped_table, f"backplan-slipped-{team}-{newer_date:%Y-%m-%d}")
     with st.expander(f"Every change, deal by deal ({len(diff.changes)})"):
         st.dataframe(diff.changes, hide_index=True, width="stretch")
 
@@ -424,7 +401,7 @@ def _changes(team: str, period_end: date, currency: str) -> None:
 
 
 st.title("Team review")
-con = app.db()
+con = data.db()
 teams = [(name, manager) for name, manager in store.list_teams(con) if viewer.can_review(name)]
 if not teams and not viewer.can_manage_people:
     st.info("You manage no team yet. Ask your sales ops team to put you and your reps in one.", icon=":material/info:")
@@ -435,7 +412,7 @@ if not teams:
         icon=":material/info:",
     )
     if store.is_empty(con) and viewer.can_load_demo:
-        st.button("Load demo data", icon=":material/group_add:", key="btn.team_load_demo", on_click=app.load_demo)
+        st.button("Load demo data", icon=":material/group_add:", key="btn.team_load_demo", on_click=load_demo)
     _members()
     _backups()
     st.stop()
@@ -461,10 +438,7 @@ if team_inputs:
     if opened is not None and opened < len(review.rows):
         state["team.open_track"] = None
         row = review.rows[opened]
-        # Set the Track page's pickers, and their kept copies, which app.py restores on a page change.
-        for key, value in (("track.rep", row.rep), ("track.plan", row.plan_name), ("track.as_of", as_of)):
-            state[key] = value
-            state[app.KEPT_COPY + key] = value
+        session.open_on_track(row.rep, row.plan_name, as_of)
         st.switch_page("pages/track.py")
     currency = store.get_plan(con, review.rows[0].plan_id).currency if review.rows else "USD"
     st.caption(

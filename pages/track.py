@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-import app
 from planner import store
 from planner.charts import burnup_chart
 from planner.funnel import build_plan
@@ -20,17 +19,17 @@ from planner.milestones import (
     week_from_row,
 )
 from planner.units import money
+from ui import auth, data
+from ui.plans import linked_plan_id, load_demo, may_change_plan, plan_refusal, show_plan_in_url
 
-viewer = app.enter_from_page("track")
+viewer = auth.enter_page("track")
 
 state = st.session_state
 
 
 def _save_edits(plan_id: int, table_key: str, editor_key: str, won_stage: str, stage_names: list[str]) -> None:
     """Apply the editor's changed cells to the kept table and write those weeks, in one transaction."""
-    refusal = app.plan_refusal(plan_id)
-    if refusal:
-        st.toast(refusal, icon=":material/lock:")
+    if not may_change_plan(plan_id):
         return
     table = state[table_key]
     edits = state[editor_key]["edited_rows"]
@@ -39,9 +38,9 @@ def _save_edits(plan_id: int, table_key: str, editor_key: str, won_stage: str, s
             table.at[int(row), column] = value if value is not None else 0
     weeks = [week_from_row(table.iloc[int(row)].to_dict(), won_stage, stage_names) for row in edits]
     try:
-        store.save_actuals(app.db(), plan_id, weeks)
-    except Exception as error:
-        st.toast(f"Could not save that change: {error}", icon=":material/error:")
+        store.save_actuals(data.db(), plan_id, weeks)
+    except data.WRITE_ERRORS as error:
+        st.toast(f"Could not save that change: {data.failure(error)}", icon=":material/error:")
 
 
 def _empty_state() -> None:
@@ -52,17 +51,15 @@ def _empty_state() -> None:
         "There are no saved plans yet. Save one on the **Plan** page, or load a demo team to see tracking at work.",
         icon=":material/info:",
     )
-    st.button(
-        "Load demo data", icon=":material/group_add:", key="btn.load_demo", on_click=app.load_demo, type="primary"
-    )
+    st.button("Load demo data", icon=":material/group_add:", key="btn.load_demo", on_click=load_demo, type="primary")
 
 
 st.title("Track actuals against the plan")
-con = app.db()
-plans = app.saved_plans(viewer)
-linked = app.linked_plan_id("track")
+con = data.db()
+plans = data.saved_plans(viewer)
+linked = linked_plan_id("track")
 if linked is not None:
-    refusal = app.plan_refusal(linked)
+    refusal = plan_refusal(linked)
     if refusal:
         st.error(refusal, icon=":material/lock:")
     else:
@@ -87,7 +84,7 @@ plan_name = pick_plan.selectbox(
     format_func=lambda name: f"{name} ({rep_plans[name].period_start:%d %b} to {rep_plans[name].period_end:%d %b %Y})",
 )
 plan_id = rep_plans[plan_name].id
-app.show_plan_in_url("track", plan_id)
+show_plan_in_url("track", plan_id)
 as_of = pick_date.date_input("As of", key="track.as_of", format="YYYY-MM-DD")
 
 saved = store.get_plan(con, plan_id)
@@ -226,12 +223,12 @@ else:
 
 def _import(plan_id: int) -> None:
     pending = state.get("track.pending_import")
-    if not pending:
+    if not pending or not may_change_plan(plan_id):
         return
     try:
-        store.save_actuals(app.db(), plan_id, pending)
-    except Exception as error:
-        st.toast(f"Nothing was imported: {error}", icon=":material/error:")
+        store.save_actuals(data.db(), plan_id, pending)
+    except data.WRITE_ERRORS as error:
+        st.toast(f"Nothing was imported: {data.failure(error)}", icon=":material/error:")
         return
     state[f"track.table.{plan_id}"] = None  # rebuild the editor from the database
     state["track.pending_import"] = None

@@ -2,9 +2,11 @@
 
 DuckDB lets one process open the file, so while the app runs the command line
 cannot back it up; the app can, through its own connection
-(:func:`planner.store.backup`: ``EXPORT DATABASE``, one consistent snapshot
+(:func:`planner.store.take_backup`: ``EXPORT DATABASE``, one consistent snapshot
 while sessions go on working). A team turns the daily copy on with
-``BACKPLAN_BACKUP_DIR``; sales ops can also press **Back up now**.
+``BACKPLAN_BACKUP_DIR``; sales ops can also press **Back up now**. This module
+decides when backups run, what their folders are called and which have expired;
+the store writes and removes them.
 
 Each backup is a folder named by its local time, ``2026-11-22T023000``, so
 names sort by age and say when they were taken.
@@ -22,11 +24,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from pathlib import Path
-from shutil import rmtree
-
-import duckdb
-
-from planner import store
 
 __all__ = [
     "FOLDER_FORMAT",
@@ -36,7 +33,6 @@ __all__ = [
     "list_backups",
     "next_run",
     "schedule_from_env",
-    "take_backup",
 ]
 
 #: How a backup folder is named: its local time, to the second.
@@ -103,11 +99,3 @@ def list_backups(folder: Path) -> list[str]:
     if not folder.is_dir():
         return []
     return sorted((p.name for p in folder.iterdir() if p.is_dir() and _taken_at(p.name)), reverse=True)
-
-
-def take_backup(con: duckdb.DuckDBPyConnection, schedule: BackupSchedule, now: datetime) -> Path:
-    """Back the database up into a new folder named by ``now``, then remove backups past their days."""
-    target = store.backup(con, schedule.folder / folder_name(now))
-    for name in expired(list_backups(schedule.folder), now, schedule.keep_days):
-        rmtree(schedule.folder / name, ignore_errors=True)
-    return target

@@ -1,6 +1,6 @@
 """Calibration: last year's deals in, the ratios every plan should start from out.
 
-Definitions (one meaning each, everywhere; see DESIGN.md)::
+Definitions (one meaning each, everywhere; see docs/design.md)::
 
     win rate (count)     = won / (won + lost)
     win rate (value)     = won amount / (won amount + lost amount)
@@ -19,7 +19,7 @@ currency (the profile's), converted with rates the user gives or left out.
 
 Conversion intervals are 95% Wilson score intervals: a 2 : 1 ratio learned from 30
 deals is far less certain than one from 3,000, and the interval says by how much.
-DuckDB does the counting (:func:`planner.store.deal_tables`); this module turns counts
+DuckDB does the counting (:func:`deal_tables`, in memory); this module turns counts
 into figures, handles the edge cases in one place, and says what it assumed.
 
 Example -- six deals through a three-stage funnel:
@@ -45,10 +45,10 @@ import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
+import duckdb
 import numpy as np
 import pandas as pd
 
-from planner import store
 from planner.funnel import PlanInputs, Stage, deals_needed, stage_totals
 from planner.imports import (
     DEAL_FIELDS,
@@ -70,12 +70,14 @@ __all__ = [
     "CalibrationError",
     "Confidence",
     "ConfidenceLevel",
+    "DealTables",
     "Figures",
     "PlanSettings",
     "StageConversion",
     "calibrate",
     "calibrate_export",
     "confidence",
+    "deal_tables",
     "json_safe",
     "plan_confidence",
     "plan_settings",
@@ -483,8 +485,8 @@ def calibrate(
     all_notes = list(notes)
     frame, order, one_step = _placed(frame, order, all_notes)
     amounts, profile_currency, currencies = _in_one_currency(frame, currency, rates, all_notes)
-    tables = store.deal_tables(frame, len(order))
-    money = tables if amounts is frame else store.deal_tables(amounts, len(order))
+    tables = deal_tables(frame, len(order))
+    money = tables if amounts is frame else deal_tables(amounts, len(order))
     team = tables.summary[tables.summary["is_team"]].iloc[0]
     money_rows = money.summary.set_index(["is_team", "owner"])
 
@@ -508,7 +510,7 @@ def calibrate(
     by_currency = []
     codes = frame["currency"].astype("str").str.upper().str.strip()
     for code in currencies:
-        part = store.deal_tables(frame[(codes == code).to_numpy()], len(order))
+        part = deal_tables(frame[(codes == code).to_numpy()], len(order))
         row = part.summary[part.summary["is_team"]].iloc[0]
         by_currency.append(_figures(row, row, part.reached[part.reached["is_team"]], order, None, code))
     if overall.won == 0:
@@ -875,4 +877,102 @@ def plan_confidence(
         result.overall.won_with_amount,
         planned_top,
         levels=levels,
+    )
+
+
+# --------------------------------------------------------------------------- counting, in DuckDB
+
+
+@dataclass(frozen=True, slots=True)
+class DealTables:
+    """What calibration needs from a deal list, aggregated by DuckDB.
+
+    ``summary``: one row for the team (``is_team``) and one per owner: deal counts by
+    outcome, won and lost amounts, deal size and sales-cycle quantiles.
+    ``reached``: deals by owner and furthest stage index, with how many are still open there.
+    ``lags``: median days from entering stage i to entering stage i+1, and the deals behind it.
+    ``months`` / ``quarter_weeks``: won amount by calendar month and by week of the quarter.
+    ``won_amounts`` / ``cycle_days``: the raw values, for the distribution charts.
+    """
+
+    summary: pd.DataFrame
+    reached: pd.DataFrame
+    lags: pd.DataFrame
+    months: pd.DataFrame
+    quarter_weeks: pd.DataFrame
+    won_amounts: np.ndarray
+    cycle_days: np.ndarray
+
+
+def deal_tables(deals: pd.DataFrame, stage_count: int) -> DealTables:
+    """Aggregate a deal list (the shape :func:`planner.imports.read_deals` returns) in an in-memory DuckDB.
+
+    Works on the frame in place through DuckDB's pandas scan: nothing is copied row by row.
+    """
+    con = duckdb.connect(":memory:", config={"threads": 2})
+    try:
+        con.register("deals", deals)
+        summary = con.execute(
+            """
+            SELECT grouping(owner) = 1 AS is_team, coalesce(owner, '') AS owner,
+                count(*) AS deals,
+                count(*) FILTER (WHERE outcome = 'won') AS won,
+                count(*) FILTER (WHERE outcome = 'lost') AS lost,
+                count(*) FILTER (WHERE outcome = 'open') AS open,
+                coalesce(sum(amount) FILTER (WHERE outcome = 'won'), 0) AS won_amount,
+                count(amount) FILTER (WHERE outcome = 'won') AS won_with_amount,
+                coalesce(sum(amount) FILTER (WHERE outcome = 'lost' AND amount > 0), 0) AS lost_amount,
+                count(*) FILTER (WHERE outcome = 'lost' AND amount > 0) AS lost_with_amount,
+                avg(amount) FILTER (WHERE outcome = 'won') AS avg_won,
+                median(amount) FILTER (WHERE outcome = 'won') AS median_won,
+                stddev_samp(amount) FILTER (WHERE outcome = 'won') AS sd_won,
+                quantile_cont(date_diff('day', created, closed), [0.25, 0.5, 0.75])
+                    FILTER (WHERE outcome = 'won' AND created IS NOT NULL AND closed IS NOT NULL) AS cycle,
+                count(*) FILTER (WHERE outcome = 'won' AND created IS NOT NULL AND closed IS NOT NULL) AS cycle_deals
+            FROM deals
+            GROUP BY GROUPING SETS ((), (owner))
+            ORDER BY is_team DESC, owner
+            """
+        ).df()
+        reached = con.execute(
+            """
+            SELECT grouping(owner) = 1 AS is_team, coalesce(owner, '') AS owner, furthest,
+                count(*) AS deals, count(*) FILTER (WHERE outcome = 'open') AS open
+            FROM deals
+            GROUP BY GROUPING SETS ((furthest), (owner, furthest))
+            ORDER BY is_team DESC, owner, furthest
+            """
+        ).df()
+        lag_rows = []
+        for i in range(stage_count - 1):
+            # Column names are built from integers, never from the file: nothing a user typed reaches the SQL.
+            frm, to = f"entered_{i}", f"entered_{i + 1}"
+            if frm not in deals.columns or to not in deals.columns:
+                continue
+            row = con.execute(
+                f"SELECT median(date_diff('day', {frm}, {to})), count(*) FROM deals"
+                f" WHERE {frm} IS NOT NULL AND {to} IS NOT NULL AND {to} >= {frm}"
+            ).fetchone()
+            lag_rows.append({"stage": i, "median_days": row[0] if row else None, "deals": row[1] if row else 0})
+        lags = pd.DataFrame(lag_rows, columns=["stage", "median_days", "deals"])
+        months = con.execute(
+            "SELECT month(closed) AS month, sum(amount) AS amount FROM deals"
+            " WHERE outcome = 'won' AND closed IS NOT NULL AND amount > 0 GROUP BY 1 ORDER BY 1"
+        ).df()
+        quarter_weeks = con.execute(
+            "SELECT least(date_diff('day', date_trunc('quarter', closed), closed) // 7 + 1, 13) AS week,"
+            " sum(amount) AS amount FROM deals"
+            " WHERE outcome = 'won' AND closed IS NOT NULL AND amount > 0 GROUP BY 1 ORDER BY 1"
+        ).df()
+        won_amounts = con.execute("SELECT amount FROM deals WHERE outcome = 'won' AND amount IS NOT NULL").fetchnumpy()[
+            "amount"
+        ]
+        cycle_days = con.execute(
+            "SELECT date_diff('day', created, closed) AS days FROM deals"
+            " WHERE outcome = 'won' AND created IS NOT NULL AND closed IS NOT NULL"
+        ).fetchnumpy()["days"]
+    finally:
+        con.close()
+    return DealTables(
+        summary, reached, lags, months, quarter_weeks, np.asarray(won_amounts, float), np.asarray(cycle_days, float)
     )

@@ -1,7 +1,16 @@
-"""Plotly figure builders: data in, ``go.Figure`` out.  No queries, no widgets."""
+"""Plotly figure builders: data in, ``go.Figure`` out.  No queries, no widgets.
+
+Plotly draws a subset of HTML found in a figure's text (``<a href>``, ``<span style>``, ``<b>``,
+``<br>`` …), so a stage, rep or account named ``<a href=…>`` would be a live link on somebody
+else's screen. Every figure is built through :func:`_figure`, which escapes every string in it
+(:func:`_inert`) but the builders' own hover and text templates. Those templates stay literal
+code: user text reaches a hover through the data (``%{y}``, ``%{customdata[0]}``,
+``%{fullData.name}``), never by being pasted into a template, where ``%{…}`` would be read too.
+"""
 
 from __future__ import annotations
 
+import html
 import itertools
 from collections.abc import Sequence
 from datetime import date, timedelta
@@ -37,8 +46,35 @@ _GREY = "#9e9e9e"
 _FONT = {"family": "Source Sans Pro, sans-serif", "size": 14}
 
 
+#: Properties that hold the builders' own Plotly templates, markup and placeholders included.
+_TEMPLATES = frozenset({"hovertemplate", "texttemplate"})
+
+
+def _inert(value: Any) -> Any:
+    """``value`` with every string in it (in dicts, lists and text arrays too) HTML-escaped.
+
+    Only ``&``, ``<`` and ``>`` change: Plotly turns ``&amp;``, ``&lt;`` and ``&gt;`` back into the
+    characters as it draws, once, so the text shows exactly as typed and no tag in it is read.
+    (Quotes stay as they are: Plotly knows no ``&quot;`` and would show it.)
+
+    >>> _inert({"name": "<b>R&D</b>", "hovertemplate": "%{y}<extra></extra>", "x": [1, "a<b"]})
+    {'name': '&lt;b&gt;R&amp;D&lt;/b&gt;', 'hovertemplate': '%{y}<extra></extra>', 'x': [1, 'a&lt;b']}
+    """
+    if isinstance(value, str):
+        return html.escape(value, quote=False)
+    if isinstance(value, dict):
+        return {key: item if key in _TEMPLATES else _inert(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_inert(item) for item in value]
+    if getattr(getattr(value, "dtype", None), "kind", None) in ("O", "U", "S") and hasattr(value, "tolist"):
+        return _inert(value.tolist())  # a numpy or pandas array of text; numbers and dates pass as they are
+    return value
+
+
 def _figure(traces: list[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:
-    """A figure from plain dicts, with the house layout under ``layout``.
+    """A figure from plain dicts, with the house layout under ``layout``, user text made inert.
+
+    Every string but the builders' templates is escaped here, the one place (:func:`_inert`).
 
     Plotly checks every property path as a figure is built, which costs about
     20 ms a chart: a quarter of a Plan page rerun. The dicts here are fixed by
@@ -53,7 +89,7 @@ def _figure(traces: list[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:
         "paper_bgcolor": "white",
         "hoverlabel": {"font": {"size": 13}},
     }
-    return go.Figure(data=traces, layout=base | layout, _validate=False)
+    return go.Figure(data=_inert(traces), layout=_inert(base | layout), _validate=False)
 
 
 def funnel_chart(plan: FunnelPlan) -> go.Figure:
@@ -356,9 +392,9 @@ def histogram_chart(
         "y": counts,
         "width": widths,
         "marker": {"color": PALETTE[2], "line": {"color": "white", "width": 1}},
-        "customdata": [[a, b] for a, b in itertools.pairwise(edges)],
-        "hovertemplate": f"{prefix}%{{customdata[0]:,.0f}}{suffix} to {prefix}%{{customdata[1]:,.0f}}{suffix}:"
-        " %{y:,} won deals<extra></extra>",
+        # The bin's bounds as text with their prefix and suffix: text, unlike a template, is escaped.
+        "customdata": [[f"{prefix}{edge:,.0f}{suffix}" for edge in pair] for pair in itertools.pairwise(edges)],
+        "hovertemplate": "%{customdata[0]} to %{customdata[1]}: %{y:,} won deals<extra></extra>",
     }
     return _figure(
         [trace],
@@ -487,7 +523,7 @@ def team_burnup_chart(
                     "color": _GREEN if rep == "Team" else colours[(i - 1) % len(colours)],
                     "width": 3 if rep == "Team" else 1.5,
                 },
-                "hovertemplate": f"{rep}, %{{x|%d %b}}: {symbol}%{{y:,.0f}} booked<extra></extra>",
+                "hovertemplate": f"%{{fullData.name}}, %{{x|%d %b}}: {symbol}%{{y:,.0f}} booked<extra></extra>",
             }
         )
     return _figure(

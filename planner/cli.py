@@ -1,6 +1,12 @@
 """The ``backplan`` command: the same math as the app, headless, JSON out.
 
 backplan plan --target 385000 --deal-size 3850 --ratios 2,2,2 --json
+
+It never shows a traceback: a bad argument is one line on stderr and exit
+status 2 (as argparse does), any other failure one line and status 1, Ctrl-C
+status 130, and a reader that goes away (``| head``) ends it quietly with
+status 141, as SIGPIPE ends other Unix tools. ``BACKPLAN_DEBUG=1`` lets an
+unexpected error's traceback through, for developers.
 """
 
 from __future__ import annotations
@@ -8,11 +14,14 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import re
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import date
+from pathlib import Path
 from typing import Any, NoReturn
 
 import duckdb
@@ -29,6 +38,7 @@ from planner.funnel import (
     build_plan,
     default_period,
     levers,
+    twelve_months_from,
 )
 from planner.imports import DATE_ORDERS, DEAL_FIELDS, OUTCOMES, PRESET_NAMES, ImportFailure, read_export_file
 from planner.milestones import CADENCES, SHAPES, MilestoneError, build_milestones, plan_pace, recovery_plan
@@ -38,17 +48,25 @@ from planner.units import ratio_label
 __all__ = ["main", "plan_to_dict"]
 
 
+#: Exit status when the reader of our output went away: 128 + SIGPIPE, what the shell reports for `yes | head`.
+BROKEN_PIPE_STATUS = 141
+#: Exit status after Ctrl-C: 128 + SIGINT.
+INTERRUPTED_STATUS = 130
+
+
 def _one_line(text: str) -> str:
-    """``text`` on one line, whatever a path, an argument or a stage name holds: line breaks and other control
-    characters are shown escaped."""
-    return re.sub(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]", lambda m: repr(m.group())[1:-1], text)
+    """``text`` on one line: a line break or other control character typed into an argument shows escaped."""
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but a bad argument is one line on stderr and exit status 2."""
+    """argparse, but a bad argument is one line on stderr and exit status 2, and every refusal one line."""
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, _one_line(f"{self.prog}: error: {message}") + "\n")
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        super().exit(status, None if message is None else _one_line(message.rstrip("\n")) + "\n")
 
 
 def _list(kind: Callable[[str], Any], what: str) -> Callable[[str], list[Any]]:
@@ -280,9 +298,12 @@ def _inputs(args: argparse.Namespace, parser: argparse.ArgumentParser) -> PlanIn
     lags: list[int] = args.lags if args.lags is not None else [0] * len(ratios)
     if len(lags) != len(ratios):
         parser.error(f"--lags needs one value per ratio ({len(ratios)}), got {len(lags)}")
-    default_start, default_end = default_period(date.today())
-    start = args.start or default_start
-    end = args.end or (default_end if args.start is None else start.replace(year=start.year + 1))
+    if args.start is None:
+        start, end = default_period(date.today())
+        end = args.end or end
+    else:
+        start = args.start
+        end = args.end or twelve_months_from(start)
     return PlanInputs(
         target=args.target,
         deal_size=args.deal_size,
@@ -347,7 +368,7 @@ def _plan_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     try:
         plan = build_plan(_inputs(args, parser))
     except PlanInputError as error:
-        parser.error(str(error))
+        parser.error(str(error).replace("an end date", "an --end date"))
     if args.json:
         json.dump(plan_to_dict(plan), sys.stdout, indent=2, ensure_ascii=False)
         print()
@@ -381,23 +402,35 @@ def _milestones_command(args: argparse.Namespace, parser: argparse.ArgumentParse
     return 0
 
 
-def _open_read_only(args: argparse.Namespace, parser: argparse.ArgumentParser) -> duckdb.DuckDBPyConnection:
-    """The database for reading, or exit 1 with one line that says why not."""
+def _open_database(
+    args: argparse.Namespace, parser: argparse.ArgumentParser, *, read_only: bool = True
+) -> duckdb.DuckDBPyConnection:
+    """The existing database ``--db`` (or BACKPLAN_DB) names, or exit 1 with one line that says why not.
+
+    A path with no database at it is refused, never created: a typo must not back up a new, empty one.
+    """
+    target = Path(args.db).expanduser() if args.db else store.default_path()
+    if target.is_dir():
+        parser.exit(1, f"{parser.prog}: error: {target} is a folder — give the path of the database file in it\n")
+    if not target.exists():
+        parser.exit(1, f"{parser.prog}: error: There is no database at {target} — check the path, or set BACKPLAN_DB\n")
     try:
-        return store.connect(args.db, read_only=True)
-    except store.StoreError as error:
+        return store.connect(target, read_only=read_only)
+    except store.StoreError as error:  # in use by the app, or at an older schema: the store says which
         parser.exit(1, f"{parser.prog}: error: {error}\n")
-    except Exception as error:
-        parser.exit(
-            1,
-            f"{parser.prog}: error: could not open the database ({str(error).splitlines()[0]}); "
-            "if the app has it open for writing, use the app or try again when it is closed\n",
-        )
+    except duckdb.Error as error:
+        parser.exit(1, f"{parser.prog}: error: {target} is not a Backplan database ({_first_line(error)})\n")
+
+
+def _first_line(error: BaseException) -> str:
+    """The first line of what ``error`` says, or its kind when it says nothing."""
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
 
 
 def _review_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     as_of = args.as_of or date.today()
-    con = _open_read_only(args, parser)
+    con = _open_database(args, parser)
     try:
         teams = [name for name, _ in store.list_teams(con)]
         if args.team not in teams:
@@ -449,7 +482,7 @@ def _review_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -
 
 
 def _track_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    con = _open_read_only(args, parser)
+    con = _open_database(args, parser)
     try:
         saved = store.get_plan(con, args.plan)
         if saved is None:
@@ -575,16 +608,13 @@ def _calibrate_command(args: argparse.Namespace, parser: argparse.ArgumentParser
 
 
 def _backup_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    try:
-        con = store.connect(args.db)
-    except store.StoreError as error:
-        parser.exit(1, f"{parser.prog}: error: {error}\n")
+    con = _open_database(args, parser, read_only=False)
     try:
         folder = store.backup(con, args.folder)
     except store.StoreError as error:
         parser.exit(1, f"{parser.prog}: error: {error}\n")
     except (OSError, duckdb.Error) as error:
-        parser.exit(1, f"{parser.prog}: error: could not write the backup: {str(error).splitlines()[0]}\n")
+        parser.exit(1, f"{parser.prog}: error: could not write the backup: {_first_line(error)}\n")
     finally:
         con.close()
     print(f"backed up {args.db or store.default_path()} to {folder}")
@@ -597,16 +627,53 @@ def _restore_command(args: argparse.Namespace, parser: argparse.ArgumentParser) 
     except store.StoreError as error:
         parser.exit(1, f"{parser.prog}: error: {error}\n")
     except (OSError, duckdb.Error) as error:
-        parser.exit(1, f"{parser.prog}: error: could not restore: {str(error).splitlines()[0]}\n")
+        parser.exit(1, f"{parser.prog}: error: could not restore: {_first_line(error)}\n")
     print(f"restored {args.folder} into {target}; set BACKPLAN_DB={target} and restart the app to use it")
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``backplan`` with ``argv`` (default: the process arguments); return the exit status."""
+    """Run ``backplan`` with ``argv`` (default: the process arguments); return the exit status.
+
+    The last line of defence: whatever goes wrong is one line on stderr, never a traceback.
+    Bad arguments and known refusals leave through argparse's ``SystemExit`` (status 2 or 1).
+    """
     parser = _parser()
-    args = parser.parse_args(argv)
-    return args.handler(args, args.subparser)
+    command = "backplan"
+    debug = os.environ.get("BACKPLAN_DEBUG", "") not in ("", "0")
+    try:
+        with warnings.catch_warnings():
+            if not debug:  # a library's warning is a second line for the developer, not the user
+                warnings.simplefilter("ignore")
+            args = parser.parse_args(argv)
+            command = args.subparser.prog
+            status = args.handler(args, args.subparser)
+        sys.stdout.flush()  # a reader that went away is found here, not at exit
+        return status
+    except BrokenPipeError:
+        _silence_stdout()
+        return BROKEN_PIPE_STATUS
+    except KeyboardInterrupt:
+        print(f"{command}: interrupted", file=sys.stderr)
+        return INTERRUPTED_STATUS
+    except Exception as error:
+        if debug:
+            raise
+        what = _one_line(f"{type(error).__name__}: {_first_line(error)}")
+        print(f"{command}: error: failed with {what} (BACKPLAN_DEBUG=1 shows the traceback)", file=sys.stderr)
+        return 1
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so Python's own flush at exit finds no broken pipe to complain about.
+
+    The way the Python documentation recommends for SIGPIPE (``signal`` module notes).
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout is not a real file (tests capture it)
+        pass
 
 
 if __name__ == "__main__":

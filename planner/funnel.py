@@ -43,6 +43,7 @@ __all__ = [
     "DEFAULT_WON_STAGE",
     "LEVER_STEP",
     "MAX_ACTIVITY",
+    "MAX_LAG_DAYS",
     "FunnelPlan",
     "Lever",
     "MonthCoverage",
@@ -60,6 +61,7 @@ __all__ = [
     "overall_win_rate",
     "period_weeks",
     "stage_totals",
+    "twelve_months_from",
     "validate",
     "weekly_activity_table",
     "what_if_grid",
@@ -266,6 +268,10 @@ def overall_win_rate(stages: tuple[Stage, ...]) -> float:
     return 1.0 / math.prod(s.ratio for s in stages)
 
 
+#: The longest time from one stage to the next, in days (the Plan page's lag input stops here too):
+#: two years is already longer than any sales cycle we plan for.
+MAX_LAG_DAYS = 730
+
 #: Beyond this many top-of-funnel activities a plan is an input mistake (a $1 deal size),
 #: and float arithmetic could no longer round whole activities reliably.
 MAX_ACTIVITY = 1e9
@@ -293,8 +299,12 @@ def deals_needed(target: float, deal_size: float) -> int:
     100
     >>> deals_needed(100_000, 3_000)
     34
+    >>> deals_needed(3_831, 3e145)  # any target at all takes a deal
+    1
     """
-    return _ceil(target / deal_size)
+    count = _ceil(target / deal_size)
+    # The float-noise tolerance would round a target far below one deal down to none.
+    return max(count, 1) if target > 0 else count
 
 
 def stage_totals(deals: float, stages: tuple[Stage, ...]) -> np.ndarray:
@@ -323,8 +333,34 @@ def default_period(today: date, lead_days: int = 0) -> tuple[date, date]:
     """
     ready = today + timedelta(days=lead_days)
     start = (ready.replace(day=1) + timedelta(days=32)).replace(day=1)
-    end = start.replace(year=start.year + 1) - timedelta(days=1)
-    return start, end
+    return start, twelve_months_from(start)
+
+
+def twelve_months_from(start: date) -> date:
+    """The last day of the twelve months from ``start``: the day before its anniversary.
+
+    A period starting on 29 February ends on 28 February. Twelve months that
+    would run past 31 Dec 9999, where the calendar ends, raise a
+    :class:`PlanInputError` asking for an end date.
+
+    >>> twelve_months_from(date(2027, 1, 1)), twelve_months_from(date(2028, 2, 29))
+    (datetime.date(2027, 12, 31), datetime.date(2029, 2, 28))
+    """
+    if start.year == date.max.year:
+        if (start.month, start.day) == (1, 1):
+            return date.max
+        raise PlanInputError(
+            [
+                Problem(
+                    "period_end",
+                    f"Twelve months from {start:%d %b %Y} run past 31 Dec 9999, where the calendar ends "
+                    "— give the period an end date.",
+                )
+            ]
+        )
+    # The anniversary of 29 February in a common year is 1 March: day 29 counted from 1 February.
+    anniversary = date(start.year + 1, start.month, 1) + timedelta(days=start.day - 1)
+    return anniversary - timedelta(days=1)
 
 
 def _monday(d: date) -> date:
@@ -371,7 +407,9 @@ def working_days(start: date, end: date, holiday_weeks: Sequence[date] = ()) -> 
     """
     if end < start:
         return 0
-    return int(np.busday_count(start, end + timedelta(days=1), holidays=_holiday_days(holiday_weeks)))
+    # The day after ``end`` in numpy's calendar, which goes on past 31 Dec 9999.
+    after = np.datetime64(end, "D") + 1
+    return int(np.busday_count(np.datetime64(start, "D"), after, holidays=_holiday_days(holiday_weeks)))
 
 
 # --------------------------------------------------------------------------- validation
@@ -421,8 +459,14 @@ def validate(inputs: PlanInputs) -> list[Problem]:
                     "(more than 100% converting) — enter 1 or more; 2 means half of them convert.",
                 )
             )
-        if not isinstance(stage.lag_days, int) or stage.lag_days < 0:
-            problems.append(Problem(f"stages[{index}].lag_days", f"The lag after {label} must be 0 days or more."))
+        if not isinstance(stage.lag_days, int) or not 0 <= stage.lag_days <= MAX_LAG_DAYS:
+            problems.append(
+                Problem(
+                    f"stages[{index}].lag_days",
+                    f"The lag after {label} must be 0 to {MAX_LAG_DAYS} days — "
+                    "enter the typical days from it to the next stage.",
+                )
+            )
 
     if not problems:
         top = stage_totals(inputs.target / inputs.deal_size, inputs.stages)[0]
@@ -439,6 +483,15 @@ def validate(inputs: PlanInputs) -> list[Problem]:
             Problem("coverage_ratio", "Pipeline coverage must be at least 1× — 3× is the usual rule of thumb.")
         )
 
+    total_lag = sum(s.lag_days for s in inputs.stages if isinstance(s.lag_days, int) and 0 < s.lag_days <= MAX_LAG_DAYS)
+    if total_lag > (inputs.period_start - date.min).days:
+        problems.append(
+            Problem(
+                "period_start",
+                f"The lags ({total_lag:,} days in all) put the first prospecting before 1 Jan of year 1, "
+                "where the calendar starts — shorten the lags or start the period later.",
+            )
+        )
     if inputs.period_end < inputs.period_start:
         problems.append(
             Problem(
@@ -517,7 +570,7 @@ def build_plan(inputs: PlanInputs) -> FunnelPlan:
     work_days = _working_day_array(inputs)
     n_work_days = int(work_days.size)
     deals_exact = inputs.target / inputs.deal_size
-    whole_deals = _ceil(deals_exact)
+    whole_deals = deals_needed(inputs.target, inputs.deal_size)
 
     exact = stage_totals(deals_exact, inputs.stages)
     whole = whole_counts(stage_totals(whole_deals, inputs.stages)).astype(np.int64)

@@ -128,15 +128,13 @@ def checkpoint_dates(start: date, end: date, cadence: str = "auto") -> list[date
         cadence = choose_cadence(start, end)
     if cadence not in CADENCES:
         raise ValueError(f"cadence must be one of {', '.join(CADENCES)} or auto, not {cadence!r}")
-    found: list[date] = []
-    step = 0
-    while True:
-        due = end - timedelta(weeks=step) if cadence == "weekly" else _months_back(end, step)
-        if due < start:
-            break
-        found.append(due)
-        step += 1
-    found.reverse()
+    # Counted only as far back as the start, so a period in year 1 never steps off the calendar.
+    if cadence == "weekly":
+        steps = (end - start).days // 7 + 1 if end >= start else 0
+    else:
+        steps = (end.year - start.year) * 12 + end.month - start.month + 1 if end >= start else 0
+    back = (lambda n: end - timedelta(weeks=n)) if cadence == "weekly" else (lambda n: _months_back(end, n))
+    found = [due for due in map(back, range(steps - 1, -1, -1)) if due >= start]
     # A stub of a first bucket (a quarter starting on a Thursday) would be a milestone
     # due after a day or two; it folds into the next one.
     full_step = DAYS_PER_WORKING_WEEK if cadence == "weekly" else 21
@@ -159,12 +157,14 @@ def _monthly_shares_by_bucket(
     bounds = [start, *(d + timedelta(days=1) for d in dues[:-1])]
     for i, (first, last) in enumerate(zip(bounds, dues, strict=True)):
         month_start = first.replace(day=1)
-        while month_start <= last:
-            month_end = _months_back(month_start, -1) - timedelta(days=1)
+        while True:
+            month_end = month_start.replace(day=calendar.monthrange(month_start.year, month_start.month)[1])
             in_month = working_days(month_start, month_end, holiday_weeks)
             in_bucket = working_days(max(first, month_start), min(last, month_end), holiday_weeks)
             if in_month:
                 weights[i] += month_shares[month_start.month - 1] * in_bucket / in_month
+            if month_end >= last:  # stop here: the day after December 9999 does not exist
+                break
             month_start = month_end + timedelta(days=1)
     return weights
 
@@ -238,7 +238,8 @@ def build_milestones(
         weights, problems = _bucket_weights(start, dues, shape, shares, holiday_weeks)
         if problems:
             raise MilestoneError(problems)
-        cumulative = target * np.cumsum(weights) / weights.sum()
+        # The shares first: a target near the float limit times a weight would overflow.
+        cumulative = target * (np.cumsum(weights) / weights.sum())
         cumulative[-1] = target  # exactly, whatever the float sum says
         steps = [Milestone(d, float(c)) for d, c in zip(dues, cumulative, strict=True)]
     problems = validate_milestones(steps, target, start, end)
@@ -380,7 +381,7 @@ def pace(
     gap = booked - (latest.cumulative if latest else 0.0)
     total_days = working_days(start, end, holiday_weeks)
     elapsed = working_days(start, min(as_of, end), holiday_weeks)
-    left_days = working_days(max(as_of + timedelta(days=1), start), end, holiday_weeks)
+    left_days = _working_days_after(as_of, start, end, holiday_weeks)
     projection = booked * total_days / elapsed if elapsed else 0.0
     remaining = max(target - booked, 0.0)
     weeks_left = left_days / DAYS_PER_WORKING_WEEK
@@ -399,6 +400,14 @@ def pace(
         required_per_week=required,
         planned_per_week=planned,
     )
+
+
+def _working_days_after(as_of: date, start: date, end: date, holiday_weeks: Sequence[date]) -> int:
+    """Working days from ``start`` to ``end`` that come after ``as_of``.
+
+    Counted as all of them less those up to ``as_of``: the day after 31 Dec 9999 does not exist.
+    """
+    return working_days(start, end, holiday_weeks) - working_days(start, min(as_of, end), holiday_weeks)
 
 
 def plan_pace(
@@ -471,11 +480,11 @@ def recovery_plan(plan: FunnelPlan, progress: Pace) -> Recovery:
     remaining = progress.remaining
     deals = deals_needed(remaining, inputs.deal_size) if remaining > 0 else 0
     totals = whole_counts(stage_totals(deals, inputs.stages)).astype(int)
-    first_day = max(progress.as_of + timedelta(days=1), inputs.period_start)
     stages = []
     for stage, needed in zip(plan.stages, totals, strict=True):
         last_day = inputs.period_end - timedelta(days=stage.days_before_close)
-        weeks = working_days(first_day, last_day, inputs.holiday_weeks) / DAYS_PER_WORKING_WEEK
+        left = _working_days_after(progress.as_of, inputs.period_start, last_day, inputs.holiday_weeks)
+        weeks = left / DAYS_PER_WORKING_WEEK
         in_time = weeks > 0
         per_week = needed / weeks if in_time else math.inf if needed else 0.0
         stages.append(RecoveryStage(stage.name, int(needed), weeks, per_week, stage.per_week, in_time or not needed))
@@ -515,7 +524,8 @@ def booked_by(
     total = 0.0
     for week in sorted(w for w in weekly_revenue if as_of is None or w <= as_of):
         total += float(weekly_revenue[week])
-        points.append((min(week + timedelta(days=6), period_end), total))
+        # Its Sunday, or the period end if sooner (never a day past the end of the calendar).
+        points.append((week + timedelta(days=6) if (period_end - week).days > 6 else period_end, total))
     return points
 
 

@@ -14,6 +14,14 @@ from streamlit.testing.v1 import AppTest
 from planner import store
 
 ROOT = Path(__file__).resolve().parent.parent
+#: An [auth] section for AppTest's secrets: sign-in on (st.user is seeded by the test, no provider is called).
+AUTH = {
+    "redirect_uri": "http://localhost:8501/oauth2callback",
+    "cookie_secret": "test-cookie-secret-test-cookie-secret",
+    "client_id": "backplan",
+    "client_secret": "test",
+    "server_metadata_url": "http://localhost:9/.well-known/openid-configuration",
+}
 
 
 @pytest.fixture(autouse=True)

@@ -15,15 +15,8 @@ from streamlit.testing.v1 import AppTest
 
 from planner import store
 from planner.demo import demo_email, demo_team
-from tests.conftest import ROOT, open_store
+from tests.conftest import AUTH, ROOT, open_store
 
-AUTH = {
-    "redirect_uri": "http://localhost:8501/oauth2callback",
-    "cookie_secret": "test-cookie-secret-test-cookie-secret",
-    "client_id": "backplan",
-    "client_secret": "test",
-    "server_metadata_url": "http://localhost:9/.well-known/openid-configuration",
-}
 ANA, BEN, MAYA = demo_email("Ana Lima"), demo_email("Ben Carter"), demo_email("Maya Brooks")
 
 

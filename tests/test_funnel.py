@@ -15,6 +15,7 @@ from planner.funnel import (
     deals_needed,
     default_period,
     levers,
+    twelve_months_from,
     validate,
     weekly_activity_table,
     what_if_grid,
@@ -225,6 +226,12 @@ def test_what_if_grid_takes_explicit_axes() -> None:
         ({"deal_size": float("nan")}, "deal_size", "average deal size must be more than 0"),
         ({"stages": (Stage("Meetings", 0.5),)}, "stages[0].ratio", "Meetings → Deals won is 0.5 : 1"),
         ({"stages": (Stage("Meetings", 2, -3),)}, "stages[0].lag_days", "lag after Meetings"),
+        ({"stages": (Stage("Meetings", 2, 999_999_999),)}, "stages[0].lag_days", "lag after Meetings must be 0 to 730"),
+        (
+            {"period_start": date(1, 1, 3), "period_end": date(1, 12, 31), "stages": (Stage("Meetings", 2, 7),)},
+            "period_start",
+            "before 1 Jan of year 1",
+        ),
         ({"stages": (Stage("", 2),)}, "stages[0].name", "Stage 1 has no name"),
         ({"stages": (Stage("Meetings", 2), Stage("meetings", 2))}, "stages[1].name", "Two stages are called"),
         ({"stages": ()}, "stages", "at least one stage"),
@@ -257,3 +264,29 @@ def test_every_problem_is_reported_at_once() -> None:
 def test_default_period_is_the_next_twelve_full_months() -> None:
     assert default_period(date(2026, 11, 22)) == (date(2026, 12, 1), date(2027, 11, 30))
     assert default_period(date(2026, 12, 31)) == (date(2027, 1, 1), date(2027, 12, 31))
+
+
+# --------------------------------------------------------------------------- the ends of the calendar
+
+
+def test_twelve_months_from_29_february_end_on_28_february() -> None:
+    assert twelve_months_from(date(2028, 2, 29)) == date(2029, 2, 28)
+    assert twelve_months_from(date(2027, 3, 15)) == date(2028, 3, 14)
+
+
+def test_twelve_months_that_would_leave_the_calendar_ask_for_an_end_date() -> None:
+    assert twelve_months_from(date(9999, 1, 1)) == date(9999, 12, 31)
+    with pytest.raises(PlanInputError, match="give the period an end date") as refused:
+        twelve_months_from(date(9999, 3, 1))
+    assert [p.field for p in refused.value.problems] == ["period_end"]
+
+
+def test_a_plan_ending_on_the_last_day_of_the_calendar() -> None:
+    plan = build_plan(example(period_start=date(9999, 1, 4), period_end=date(9999, 12, 31)))
+    assert plan.working_days == 260 and plan.stages[-1].total == 100
+
+
+def test_a_target_far_below_one_deal_still_takes_one_deal_and_the_levers_work() -> None:
+    inputs = example(target=3_831, deal_size=3e145)
+    assert build_plan(inputs).deals_needed == 1
+    assert levers(inputs)[0].effort_saved >= 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import warnings
 from datetime import date, timedelta
 
 import pytest
@@ -16,6 +17,7 @@ from planner.milestones import (
     Milestone,
     MilestoneError,
     Pace,
+    booked_by,
     build_milestones,
     checkpoint_dates,
     choose_cadence,
@@ -296,3 +298,37 @@ def test_twelve_month_shares_skip_a_month_that_is_all_holiday() -> None:
     by_month = {m.due.month: m.cumulative for m in steps}
     assert by_month[8] == by_month[7]  # nothing more is due by the end of August
     assert by_month[12] == 120_000
+
+
+# --------------------------------------------------------------------------- the ends of the calendar
+
+
+@pytest.mark.parametrize("cadence", ["weekly", "monthly"])
+def test_checkpoints_in_year_1_are_counted_back_only_as_far_as_the_start(cadence: str) -> None:
+    dues = checkpoint_dates(date(1, 1, 1), date(1, 3, 20), cadence)
+    assert dues[-1] == date(1, 3, 20) and dues[0] >= date(1, 1, 1)
+
+
+def test_historical_milestones_through_december_9999() -> None:
+    steps = build_milestones(1_200, date(9999, 1, 1), date(9999, 12, 31), "monthly", "historical", shares=[1.0] * 12)
+    assert steps[-1] == Milestone(date(9999, 12, 31), 1_200.0)
+
+
+def test_pace_and_recovery_judged_on_the_last_day_of_the_calendar() -> None:
+    inputs = PlanInputs(50_000, 5_000, *DECEMBER)
+    steps = build_milestones(50_000, *DECEMBER)
+    progress = plan_pace(inputs, steps, {date(2026, 11, 30): 20_000.0}, date.max)
+    assert progress.working_weeks_left == 0 and progress.remaining == 30_000
+    recovery = recovery_plan(build_plan(inputs), progress)
+    assert recovery.cycle_too_long and all(s.weeks_available == 0 for s in recovery.stages)
+
+
+def test_a_week_recorded_at_the_end_of_the_calendar_counts_on_the_period_end() -> None:
+    assert booked_by({date(9999, 12, 27): 5.0}, date(9999, 12, 1), date(9999, 12, 31))[-1] == (date(9999, 12, 31), 5.0)
+
+
+def test_a_target_near_the_float_limit_spreads_without_overflowing() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's overflow warning fails the test
+        steps = build_milestones(1e308, *DECEMBER)
+    assert [s.cumulative for s in steps] == pytest.approx([2.5e307, 5e307, 7.5e307, 1e308])

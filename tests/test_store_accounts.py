@@ -144,10 +144,10 @@ def test_a_goal_delete_that_fails_part_way_leaves_everything_in_place(
 
         return Failing()
 
-    monkeypatch.setattr(store, "transaction", failing_transaction)
+    monkeypatch.setattr(store.accounts, "transaction", failing_transaction)
     with pytest.raises(Boom):
         store.delete_goal(con, goal)
-    monkeypatch.setattr(store, "transaction", real)
+    monkeypatch.setattr(store.accounts, "transaction", real)
     plan = store.get_account_plan(con, account)
     assert plan is not None
     assert [g.id for g in plan.goals] == [goal]

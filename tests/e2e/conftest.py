@@ -23,8 +23,8 @@ import time
 import urllib.error
 import urllib.request
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -121,6 +121,13 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Base URL of the app shared by the whole browser run (one database: the demo team loads into it once)."""
     with _serve(tmp_path_factory.mktemp("backplan-e2e")) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def serve_app() -> Callable[..., AbstractContextManager[str]]:
+    """``serve_app(workdir)``: an app on ``workdir/backplan.duckdb``, for a module that fills that database
+    through the store first (DuckDB lets one process open the file, so nothing is written beside the app)."""
+    return _serve
 
 
 @pytest.fixture(scope="module")
@@ -262,6 +269,14 @@ def page(browser: Browser, app_server: str) -> Iterator[Page]:
 def own_page(browser: Browser, own_app_server: str) -> Iterator[Page]:
     """As ``page``, on the module's own app and database."""
     yield from _open_page(browser, own_app_server)
+
+
+@pytest.fixture
+def open_ui(browser: Browser) -> Iterator[Callable[[str], Backplan]]:
+    """``open_ui(url)``: a fresh session at ``url`` (a page showing metrics), rendered and idle, in Backplan
+    helpers; every session it opened is closed after the test."""
+    with ExitStack() as sessions:
+        yield lambda url: Backplan(sessions.enter_context(contextmanager(_open_page)(browser, url)))
 
 
 # --------------------------------------------------------------------------- helpers for the tests

@@ -1,8 +1,17 @@
-"""A stage name and a plan name full of HTML, script and Markdown show as typed and never run, in Chromium."""
+"""User text full of HTML, script and Markdown shows as typed and never runs, in Chromium.
+
+A stage name and a plan name on the Plan page; and in every chart the app draws, stage, rep and
+account names that Plotly would draw as a link and red text if it read them as markup.
+"""
 
 from __future__ import annotations
 
+import csv
 import re
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -42,3 +51,142 @@ def test_payloads_in_stage_and_plan_names_stay_text(own_ui) -> None:
     expect(page.locator("strong").filter(has_text=re.compile(r"^b$"))).to_have_count(0)  # **b** stayed as typed
     assert page.evaluate("() => document.querySelectorAll('[onerror]').length") == 0
     assert dialogs == []
+
+
+# --------------------------------------------------------------------------- user text in charts
+
+
+def payload(tag: str) -> str:
+    """A live link and styled text if Plotly read it as markup (it knows <a href> and <span style>);
+    59 characters, so it also fits a stage name typed on the Plan page."""
+    return f'<a href="https://x.te">{tag}</a><span style="color:red">{tag}</span>'
+
+
+REP = payload("R")
+ACCOUNT = payload("A")
+PLAN_STAGES = (payload("C"), payload("M"), payload("Q"))
+PLAN_WON = payload("W")
+EXPORT_STAGES = (payload("1"), payload("2"))
+
+
+@pytest.fixture(scope="module")
+def payload_app(serve_app, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
+    """An app whose demo team has a rep named :data:`REP`, her plan's stages named by payloads, her deals in
+    the pipeline snapshots and an account named :data:`ACCOUNT`; yields its URL and her plan's id."""
+    from planner import store
+    from planner.demo import demo_team
+
+    team = demo_team(date.today())
+    renamed = dict(zip([s.name for s in team.plans[0].inputs.stages], PLAN_STAGES, strict=True))
+    ana = team.plans[0]
+    stages = tuple(replace(s, name=renamed[s.name]) for s in ana.inputs.stages)
+    weeks = tuple(replace(w, stage_counts={renamed[k]: v for k, v in w.stage_counts.items()}) for w in ana.weeks)
+    ana = replace(ana, rep=REP, inputs=replace(ana.inputs, stages=stages, won_stage=PLAN_WON), weeks=weeks)
+    for _, deals in team.snapshots:
+        deals.loc[deals["owner"] == team.plans[0].rep, ["owner", "account"]] = [REP, ACCOUNT]
+    team = replace(
+        team,
+        reps=tuple(replace(r, name=REP) if r.name == team.plans[0].rep else r for r in team.reps),
+        plans=(ana, *team.plans[1:]),
+    )
+    workdir = tmp_path_factory.mktemp("backplan-e2e-chart-text")
+    con = store.connect(workdir / "backplan.duckdb")
+    try:
+        plan_id = store.load_team(con, team)[0]
+        store.add_account(con, ACCOUNT, date(2027, 1, 1), date(2027, 12, 31), owner=REP)
+    finally:
+        con.close()
+    with serve_app(workdir) as url:
+        yield url, plan_id
+
+
+#: Text Plotly styled: it draws <span style>, <b>, <i> as tspans with a style (a colour becomes a fill).
+#: Streamlit's own bold chart titles are the one exception.
+STYLED = "tspan[style]:not(.gtitle tspan), tspan[style*='fill']"
+
+
+def expect_charts_inert(ui, count: int, *shown: str) -> None:
+    """``count`` charts drawn, none holding a link or styled text, and every text in ``shown`` there as typed."""
+    plots = ui.page.locator(".js-plotly-plot")
+    expect(plots).to_have_count(count)
+    for plot in plots.all():
+        expect(plot.locator(".main-svg").first).to_be_visible()
+    expect(plots.locator("a")).to_have_count(0)  # Plotly draws <a href> as an SVG link
+    expect(plots.locator(STYLED)).to_have_count(0)
+    for text in shown:
+        expect(plots.filter(has_text=text).first).to_be_visible()
+
+
+def test_a_plan_with_such_stage_names_shows_them_as_text_in_every_chart(open_ui, payload_app) -> None:
+    url, plan_id = payload_app
+    ui = open_ui(f"{url}/?plan={plan_id}")  # the Plan page is the app's default page
+    expect(ui.stage_name(1)).to_have_value(PLAN_STAGES[0])
+    ui.wait_for_idle()
+    expect_charts_inert(ui, 4, *PLAN_STAGES, PLAN_WON)  # funnel, coverage, levers, what-if
+    expect(ui.funnel_stage_names()).to_have_text([PLAN_WON, *PLAN_STAGES[::-1]])  # bottom-up, exactly as typed
+    ui.screenshot("chart-text-plan.png")
+
+    ui = open_ui(f"{url}/track?plan={plan_id}")
+    expect(ui.chart("Burn-up")).to_be_visible()
+    expect_charts_inert(ui, 1)
+    ui.screenshot("chart-text-track.png")
+
+
+def test_a_rep_named_so_is_text_in_the_team_charts_and_their_hover(open_ui, payload_app) -> None:
+    url, _ = payload_app
+    ui = open_ui(f"{url}/team")
+    burnup = ui.chart("Team burn-up")
+    expect(burnup).to_be_visible()
+    expect_charts_inert(ui, 2, REP)  # team burn-up (the rep's line in the legend) and the waterfall
+    expect(burnup.locator("g.legend text.legendtext").filter(has_text=REP)).to_have_count(1)
+    # Hovering her last point names her in the hover label, still as text. Her line is the fourth trace:
+    # after the target, the milestones and the team's line.
+    burnup.locator("g.scatterlayer g.trace").nth(3).locator("path.point").last.hover(force=True)
+    hover = burnup.locator("g.hoverlayer")
+    expect(hover).to_contain_text(REP)
+    expect(hover.locator("a")).to_have_count(0)
+    expect(hover.locator(STYLED)).to_have_count(0)
+    ui.screenshot("chart-text-team.png")
+
+    ui.sidebar_link("Accounts").click()
+    expect(ui.page.get_by_text(ACCOUNT).first).to_be_visible()
+    ui.wait_for_idle()
+    expect(ui.page.locator(".js-plotly-plot").locator(f"a, {STYLED}")).to_have_count(0)
+
+
+def test_a_profile_calibrated_from_such_an_export_carries_its_stage_names_into_the_plan_as_text(
+    open_ui, payload_app, tmp_path: Path
+) -> None:
+    url, _ = payload_app
+    ui = open_ui(url)
+    page = ui.page
+    ui.sidebar_link("Calibrate").click()
+    expect(page.get_by_role("heading", name="Calibrate from last year's deals")).to_be_visible()
+    ui.wait_for_idle()
+    export = tmp_path / "export.csv"
+    with export.open("w", newline="") as file:
+        rows = csv.writer(file)
+        rows.writerow(["Deal", "Owner", "Stage", "Amount", "Created", "Closed"])
+        for n, stage in enumerate([*EXPORT_STAGES * 3, "Won", "Won", "Lost", "Lost"]):
+            rows.writerow([f"D-{n}", "Ana", stage, 1_000 + n * 100, f"2025-01-{n + 2:02d}", "2025-03-01"])
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(export)
+    expect(page.get_by_role("heading", name=export.name)).to_be_visible()
+    ui.wait_for_idle()
+    expect(ui.chart("Stage conversion")).to_be_visible()
+    expect_charts_inert(ui, page.locator(".js-plotly-plot").count(), *EXPORT_STAGES)
+    ui.screenshot("chart-text-calibrate.png")
+    ui.commit(page.get_by_role("textbox", name="Profile name"), "Payload stages")
+    ui.wait_for_idle()
+    page.get_by_role("button", name="Save as profile").click()
+    expect(page.get_by_text("Saved. Open the Plan page")).to_be_visible()
+    ui.wait_for_idle()
+
+    ui.sidebar_link("Plan").click()
+    profile = page.get_by_role("combobox", name="Calibration profile")
+    profile.click()
+    page.get_by_role("option", name=re.compile(r"^Payload stages")).click()
+    page.get_by_role("button", name="Apply", exact=True).click()
+    expect(ui.stage_name(1)).to_have_value(EXPORT_STAGES[0])
+    ui.wait_for_idle()
+    expect_charts_inert(ui, 4, *EXPORT_STAGES)
+    ui.screenshot("chart-text-plan-from-profile.png")

@@ -1,0 +1,385 @@
+"""Storage: the only package that speaks SQL. This module is its engine; one module per aggregate beside it.
+
+One DuckDB file (``data/backplan.duckdb`` by default, ``BACKPLAN_DB`` to move
+it), its schema built by the numbered migrations in :mod:`planner.store.migrations`
+and recorded in ``schema_migrations``. Every query is parameterised; every
+write runs in one transaction on its own cursor, so a failed write leaves
+nothing behind. The aggregates' functions are re-exported here, so callers
+write ``from planner import store; store.save_plan(...)``.
+
+>>> import tempfile, pathlib
+>>> con = connect(pathlib.Path(tempfile.mkdtemp()) / "doc.duckdb")
+>>> schema_version(con) == LATEST_VERSION
+True
+>>> rep = add_rep(con, "Ana Lima", team="Mid-Market")
+>>> [r.name for r in list_reps(con)]
+['Ana Lima']
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import random
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import ParamSpec, TypeVar
+
+import duckdb
+
+from planner.milestones import WeekActual
+from planner.store.migrations import LATEST_VERSION, MIGRATIONS
+
+__all__ = [
+    "LATEST_VERSION",
+    "MIGRATIONS",
+    "ROLES",
+    "AccountDeals",
+    "CrmAccount",
+    "OpenDeal",
+    "PlanSummary",
+    "ProfileSummary",
+    "Rep",
+    "SavedPlan",
+    "SnapshotSummary",
+    "StoreError",
+    "WeekActual",
+    "account_deals",
+    "add_account",
+    "add_accounts",
+    "add_action",
+    "add_goal",
+    "add_objective",
+    "add_rep",
+    "add_review",
+    "backup",
+    "connect",
+    "crm_accounts",
+    "data_generation",
+    "default_path",
+    "delete_account",
+    "delete_action",
+    "delete_goal",
+    "delete_objective",
+    "delete_plan",
+    "delete_profile",
+    "duplicate_plan",
+    "get_account_plan",
+    "get_actuals",
+    "get_cycle",
+    "get_milestones",
+    "get_plan",
+    "get_profile",
+    "get_snapshot",
+    "is_empty",
+    "latest_snapshot_date",
+    "list_account_plans",
+    "list_accounts",
+    "list_cycle_steps",
+    "list_plans",
+    "list_profiles",
+    "list_reps",
+    "list_snapshots",
+    "list_teams",
+    "load_team",
+    "migrate",
+    "owner_plan",
+    "profile_month_shares",
+    "restore",
+    "retry_conflicts",
+    "review_inputs",
+    "save_actuals",
+    "save_cycle",
+    "save_plan",
+    "save_profile",
+    "save_snapshot",
+    "schema_version",
+    "set_action_status",
+    "slip_counts",
+    "take_backup",
+    "team_plans",
+    "transaction",
+    "update_account",
+    "update_action",
+    "update_objective",
+    "update_rep",
+]
+
+
+class StoreError(RuntimeError):
+    """A write the database refused, in words the page can show as they are."""
+
+
+def default_path() -> Path:
+    """``BACKPLAN_DB`` if set, else ``data/backplan.duckdb`` beside the app."""
+    configured = os.environ.get("BACKPLAN_DB")
+    if configured:
+        return Path(configured).expanduser()
+    return Path(__file__).resolve().parents[2] / "data" / "backplan.duckdb"
+
+
+def connect(path: str | Path | None = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open (creating if need be) the database at ``path`` and bring its schema up to date.
+
+    ``read_only`` opens an existing file without changing it, for reports; it
+    must already be at this Backplan's schema.
+    """
+    target = Path(path) if path is not None else default_path()
+    if read_only:
+        if not target.exists():
+            raise StoreError(f"There is no database at {target} yet — start the app once, or set BACKPLAN_DB.")
+        con = _open(target, read_only=True)
+        if schema_version(con) != LATEST_VERSION:
+            con.close()
+            raise StoreError(f"The database at {target} needs upgrading — open it in the app once first.")
+        return con
+    target.parent.mkdir(parents=True, exist_ok=True)
+    con = _open(target, read_only=False)
+    migrate(con)
+    return con
+
+
+_LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
+
+
+def _open(target: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """``duckdb.connect``, with the file lock another process holds told in one line a user can act on.
+
+    DuckDB lets one process at a time open a file for writing and then no
+    other process may open it at all, not even to read.
+    """
+    try:
+        return duckdb.connect(str(target), read_only=read_only)
+    except duckdb.IOException as error:
+        if "Could not set lock" not in str(error):
+            raise
+        held = _LOCK_HOLDER.search(str(error))
+        who = f"process {held['pid']} ({Path(held['program']).name})" if held else "another process"
+        raise StoreError(
+            f"The database {target} is in use by {who} — most likely the Backplan app, which keeps it open. "
+            "Use the app, or stop it and run this again."
+        ) from None
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A cursor inside one transaction: committed on success, rolled back on any error.
+
+    Two sessions writing the same rows at once make DuckDB refuse one of the
+    transactions; the public writes below are wrapped in :func:`retry_conflicts`,
+    which runs the refused one again.
+    """
+    cur = con.cursor()
+    cur.execute("BEGIN TRANSACTION")
+    try:
+        yield cur
+    except BaseException:
+        # DuckDB may already have ended the failed transaction; the original error is the one to see.
+        with suppress(duckdb.Error):
+            cur.execute("ROLLBACK")
+        raise
+    else:
+        cur.execute("COMMIT")
+        _bump_generation()
+    finally:
+        cur.close()
+
+
+_generation = 0
+
+
+_generation_lock = threading.Lock()
+
+
+def _bump_generation() -> None:
+    global _generation
+    with _generation_lock:
+        _generation += 1
+
+
+def data_generation() -> int:
+    """A number that changes after every committed write through this module, in this process.
+
+    DuckDB lets one process write the file, so while the app holds it this is
+    an exact signal for when a cached read may be stale.
+    """
+    return _generation
+
+
+_P = ParamSpec("_P")
+
+
+_R = TypeVar("_R")
+
+
+#: A write refused for a conflict runs again up to this many times in all, after a short random pause.
+CONFLICT_ATTEMPTS = 12
+
+
+_CONFLICT_PAUSE_S = (0.002, 0.25)  # first pause at most, longest pause
+
+
+#: Held while a refused write runs again; reentrant, for a retried write that calls another.
+_RETRY_TURNS = threading.RLock()
+
+
+def _is_conflict(error: duckdb.Error) -> bool:
+    """True when ``error`` says another transaction got in the way, not that the write itself is wrong."""
+    text = str(error)
+    if isinstance(error, duckdb.TransactionException):
+        return "onflict" in text or "Failed to commit" in text
+    # An upsert racing another session's uncommitted insert of the same key (ON CONFLICT cannot see it yet).
+    return isinstance(error, duckdb.ConstraintException) and "Duplicate key" in text
+
+
+def retry_conflicts(write: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Run ``write`` again when DuckDB refuses its transaction because a concurrent one changed the same rows.
+
+    DuckDB's transactions are optimistic: of two sessions updating one row at
+    once, the later one fails with "Conflict on update" (or, for two inserts of
+    one key, at commit). The failed transaction left nothing behind, so it is
+    simply run again, after a random pause that doubles each time, and the
+    user never sees the conflict. The runs again take turns (one lock per
+    process), so writers that collided once do not keep colliding with each
+    other. The last writer wins per row; every other write still lands. Any
+    other error is raised at once.
+    """
+
+    @functools.wraps(write)
+    def retried(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return write(*args, **kwargs)
+        except (duckdb.TransactionException, duckdb.ConstraintException) as error:
+            if not _is_conflict(error):
+                raise
+        first, longest = _CONFLICT_PAUSE_S
+        with _RETRY_TURNS:
+            for attempt in range(2, CONFLICT_ATTEMPTS + 1):
+                time.sleep(random.uniform(0, min(longest, first * 2**attempt)))
+                try:
+                    return write(*args, **kwargs)
+                except (duckdb.TransactionException, duckdb.ConstraintException) as error:
+                    if attempt == CONFLICT_ATTEMPTS or not _is_conflict(error):
+                        raise
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+    return retried
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    """The highest migration applied to this database (0 for a new file)."""
+    cur = con.cursor()
+    try:
+        exists = cur.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
+        ).fetchone()
+        if not exists or not exists[0]:
+            return 0
+        row = cur.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
+        return int(row[0]) if row else 0
+    finally:
+        cur.close()
+
+
+def migrate(con: duckdb.DuckDBPyConnection, upto: int = LATEST_VERSION) -> list[int]:
+    """Apply every migration above the file's version, up to ``upto``; each in its own transaction.
+
+    Returns the versions applied.  A database newer than this code is refused
+    rather than guessed at.
+    """
+    current = schema_version(con)
+    if current > LATEST_VERSION:
+        raise StoreError(
+            f"This database is at schema version {current}, newer than this Backplan ({LATEST_VERSION}). "
+            "Upgrade Backplan to open it."
+        )
+    applied = []
+    for version, description, sql in MIGRATIONS:
+        if current < version <= upto:
+            with transaction(con) as cur:
+                cur.execute(
+                    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                    " version INTEGER PRIMARY KEY, description VARCHAR NOT NULL,"
+                    " applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)"
+                )
+                cur.execute(sql)
+                cur.execute(
+                    "INSERT INTO schema_migrations (version, description) VALUES (?, ?)", [version, description]
+                )
+            applied.append(version)
+    return applied
+
+
+def _query(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] = ()) -> list[tuple]:
+    cur = con.cursor()
+    try:
+        return cur.execute(sql, list(params)).fetchall()
+    finally:
+        cur.close()
+
+
+# The aggregates, below the engine they are built on (they import it from here).
+from planner.store.accounts import (  # noqa: E402
+    AccountDeals,
+    CrmAccount,
+    OpenDeal,
+    account_deals,
+    add_account,
+    add_accounts,
+    add_action,
+    add_goal,
+    add_objective,
+    add_review,
+    crm_accounts,
+    delete_account,
+    delete_action,
+    delete_goal,
+    delete_objective,
+    get_account_plan,
+    get_cycle,
+    list_account_plans,
+    list_accounts,
+    list_cycle_steps,
+    owner_plan,
+    save_cycle,
+    set_action_status,
+    update_account,
+    update_action,
+    update_objective,
+)
+from planner.store.actuals import get_actuals, save_actuals  # noqa: E402
+from planner.store.backups import backup, restore, take_backup  # noqa: E402
+from planner.store.people import ROLES, Rep, add_rep, is_empty, list_reps, list_teams, update_rep  # noqa: E402
+from planner.store.plans import (  # noqa: E402
+    PlanSummary,
+    SavedPlan,
+    delete_plan,
+    duplicate_plan,
+    get_milestones,
+    get_plan,
+    list_plans,
+    load_team,
+    review_inputs,
+    save_plan,
+    team_plans,
+)
+from planner.store.profiles import (  # noqa: E402
+    ProfileSummary,
+    delete_profile,
+    get_profile,
+    list_profiles,
+    profile_month_shares,
+    save_profile,
+)
+from planner.store.snapshots import (  # noqa: E402
+    SnapshotSummary,
+    get_snapshot,
+    latest_snapshot_date,
+    list_snapshots,
+    save_snapshot,
+    slip_counts,
+)

@@ -1,0 +1,102 @@
+"""Pipeline snapshots: a team's open deals as uploaded on a date, for week-over-week diffs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import duckdb
+import pandas as pd
+
+from planner.store import StoreError, _query, retry_conflicts, transaction
+
+__all__ = ["SnapshotSummary", "get_snapshot", "latest_snapshot_date", "list_snapshots", "save_snapshot", "slip_counts"]
+
+
+_SNAPSHOT_COLUMNS = ("deal_id", "owner", "account", "stage", "outcome", "amount", "close_date")
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotSummary:
+    """One stored snapshot of a team's pipeline."""
+
+    snapshot_date: date
+    team: str
+    deals: int
+    open_amount: float
+
+
+def _write_snapshot(cur: duckdb.DuckDBPyConnection, team: str, snapshot_date: date, deals: pd.DataFrame) -> None:
+    frame = deals.loc[:, list(_SNAPSHOT_COLUMNS)].drop_duplicates("deal_id").copy()
+    frame["close_date"] = pd.to_datetime(frame["close_date"]).dt.date
+    cur.execute("DELETE FROM pipeline_snapshots WHERE snapshot_date = ? AND team = ?", [snapshot_date, team])
+    cur.register("new_snapshot", frame)
+    cur.execute(
+        "INSERT INTO pipeline_snapshots (snapshot_date, team, deal_id, owner, account, stage, outcome, amount,"
+        " close_date) SELECT ?, ?, deal_id, owner, account, stage, outcome, amount, close_date FROM new_snapshot",
+        [snapshot_date, team],
+    )
+    cur.unregister("new_snapshot")
+
+
+@retry_conflicts
+def save_snapshot(con: duckdb.DuckDBPyConnection, team: str, snapshot_date: date, deals: pd.DataFrame) -> int:
+    """Store a team's pipeline as of ``snapshot_date`` (replacing that day's), in one transaction.
+
+    ``deals`` has deal_id, owner, account, stage, outcome, amount and close_date; a deal ID
+    that appears twice is stored once. Returns the number of deals stored.
+    """
+    if deals.empty:
+        raise StoreError("The snapshot has no deals: upload an export of the open pipeline.")
+    with transaction(con) as cur:
+        _write_snapshot(cur, team, snapshot_date, deals)
+    return int(deals["deal_id"].nunique())
+
+
+def list_snapshots(con: duckdb.DuckDBPyConnection, team: str | None = None) -> list[SnapshotSummary]:
+    """Stored snapshots, newest first; one team's when ``team`` is given."""
+    rows = _query(
+        con,
+        "SELECT snapshot_date, team, count(*), coalesce(sum(amount) FILTER (WHERE outcome = 'open'), 0)"
+        " FROM pipeline_snapshots WHERE ? IS NULL OR team = ?"
+        " GROUP BY snapshot_date, team ORDER BY snapshot_date DESC, team",
+        [team, team],
+    )
+    return [SnapshotSummary(d, t, int(n), float(amount)) for d, t, n, amount in rows]
+
+
+def get_snapshot(con: duckdb.DuckDBPyConnection, team: str, snapshot_date: date) -> pd.DataFrame:
+    """Every deal of one snapshot (columns as :func:`save_snapshot` takes them)."""
+    cur = con.cursor()
+    try:
+        return cur.execute(
+            f"SELECT {', '.join(_SNAPSHOT_COLUMNS)} FROM pipeline_snapshots"
+            " WHERE team = ? AND snapshot_date = ? ORDER BY deal_id",
+            [team, snapshot_date],
+        ).df()
+    finally:
+        cur.close()
+
+
+def slip_counts(con: duckdb.DuckDBPyConnection, team: str, upto: date) -> dict[str, int]:
+    """How many times each deal's close date was pushed later between consecutive snapshots up to ``upto``."""
+    rows = _query(
+        con,
+        "WITH s AS (SELECT deal_id, close_date,"
+        "  lag(close_date) OVER (PARTITION BY deal_id ORDER BY snapshot_date) AS before,"
+        "  lag(outcome) OVER (PARTITION BY deal_id ORDER BY snapshot_date) AS was"
+        "  FROM pipeline_snapshots WHERE team = ? AND snapshot_date <= ?)"
+        " SELECT deal_id, count(*) FROM s WHERE was = 'open' AND close_date > before GROUP BY deal_id",
+        [team, upto],
+    )
+    return {deal_id: int(n) for deal_id, n in rows}
+
+
+def latest_snapshot_date(con: duckdb.DuckDBPyConnection, team: str, upto: date | None = None) -> date | None:
+    """The team's newest snapshot on or before ``upto`` (any date when None)."""
+    row = _query(
+        con,
+        "SELECT max(snapshot_date) FROM pipeline_snapshots WHERE team = ? AND (? IS NULL OR snapshot_date <= ?)",
+        [team, upto, upto],
+    )
+    return row[0][0] if row else None

@@ -1,0 +1,84 @@
+"""The demo data (planner/demo.py): the same every time, and showing every state the pages have."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pandas as pd
+
+from planner.demo import DEMO_PIPELINE, demo_crm_export, demo_email, demo_snapshots, demo_team, quarter_of
+from planner.milestones import build_milestones, plan_pace
+
+TODAY = date(2026, 11, 22)  # a Sunday in the year's fourth quarter
+
+
+def test_the_same_day_and_seed_give_the_same_team_and_another_seed_another() -> None:
+    assert demo_team(TODAY) == demo_team(TODAY)
+    assert demo_team(TODAY).plans != demo_team(TODAY, seed=7).plans
+
+
+def test_four_reps_and_their_manager_each_with_a_demo_sign_in() -> None:
+    team = demo_team(TODAY)
+    assert [(r.name, r.role) for r in team.reps] == [
+        ("Ana Lima", "rep"),
+        ("Ben Carter", "rep"),
+        ("Chloe Nguyen", "rep"),
+        ("Dev Patel", "rep"),
+        ("Maya Brooks", "manager"),
+    ]
+    assert {r.team for r in team.reps} == {team.team}
+    assert [r.email for r in team.reps] == [demo_email(r.name) for r in team.reps]
+    assert demo_email("Maya Brooks") == "maya.brooks@demo.backplan.test"
+
+
+def test_plans_cover_this_quarter_with_only_finished_weeks_recorded() -> None:
+    start, end, label = quarter_of(TODAY)
+    assert (start, end, label) == (date(2026, 10, 1), date(2026, 12, 31), "Q4 2026")
+    for plan in demo_team(TODAY).plans:
+        assert plan.name == label
+        assert (plan.inputs.period_start, plan.inputs.period_end) == (start, end)
+        assert plan.weeks, plan.rep
+        assert all(w.week_start + timedelta(days=5) <= TODAY and w.week_start <= end for w in plan.weeks)
+        assert all(w.revenue >= 0 and w.deals_won >= 0 for w in plan.weeks)
+
+
+def test_one_rep_is_ahead_one_on_track_one_behind_one_far_behind() -> None:
+    gaps = {}
+    for plan in demo_team(TODAY).plans:
+        steps = build_milestones(
+            plan.inputs.target, plan.inputs.period_start, plan.inputs.period_end, "auto", plan.milestone_shape
+        )
+        pace = plan_pace(plan.inputs, steps, {w.week_start: w.revenue for w in plan.weeks}, TODAY)
+        gaps[plan.rep] = pace.gap_to_milestone / pace.latest_milestone.cumulative
+    assert gaps["Ana Lima"] > 0.1  # ahead
+    assert abs(gaps["Ben Carter"]) < 0.1  # on track
+    assert -0.5 < gaps["Chloe Nguyen"] < -0.1  # behind
+    assert gaps["Dev Patel"] < -0.5  # far behind
+
+
+def test_weekly_snapshots_move_the_way_pipelines_do() -> None:
+    snapshots = demo_snapshots(TODAY)
+    assert [d for d, _ in snapshots] == [date(2026, 10, 26), date(2026, 11, 2), date(2026, 11, 9), date(2026, 11, 16)]
+    for _, deals in snapshots:
+        assert list(deals.columns) == ["deal_id", "owner", "account", "stage", "outcome", "amount", "close_date"]
+        assert deals["deal_id"].is_unique
+        assert set(deals["outcome"]) <= {"open", "won", "lost"}
+    first, last = snapshots[0][1], snapshots[-1][1]
+    assert len(last) > len(first)  # new deals arrive every week
+    both = first.merge(last, on="deal_id", suffixes=("_then", "_now"))
+    assert (both["close_date_now"] > both["close_date_then"]).sum() >= 4  # one deal per rep slips every week
+
+
+def test_a_year_of_crm_deals_looks_like_a_hubspot_export() -> None:
+    export = demo_crm_export(200)
+    assert len(export) == 200 and export["Record ID"].is_unique
+    assert export.equals(demo_crm_export(200))
+    stages = {*export["Deal Stage"]}
+    assert {"Closed Won", "Closed Lost"} <= stages <= {"Closed Won", "Closed Lost", *(s for s, _, _ in DEMO_PIPELINE)}
+    won = export[export["Deal Stage"] == "Closed Won"]
+    assert (won["Amount"] != "").all()  # lost deals may come without an amount; won deals never do
+    assert (export.loc[export["Deal Stage"] == "Closed Lost", "Amount"] == "").any()
+    entered = [c for c in export.columns if c.startswith("Date entered")]
+    assert len(entered) == len(DEMO_PIPELINE) + 1
+    assert (won[entered] != "").all().all()  # a won deal went through every stage
+    assert pd.to_datetime(export["Create Date"]).dt.year.eq(2025).all()

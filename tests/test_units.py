@@ -1,0 +1,62 @@
+"""Numbers as a sales team reads them, and typed text that shows as typed (planner/units.py)."""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from planner.units import CURRENCIES, markdown_text, money, ratio_label
+
+
+def test_money_is_whole_units_with_the_currency_symbol_and_separators() -> None:
+    assert money(385_000) == "$385,000"
+    assert money(3_849.5, "EUR") == "€3,850"
+    assert money(1_234_567, "CHF") == "CHF 1,234,567"
+    assert money(-0.4, "GBP") == "£0"  # rounds to nothing: no minus sign on a zero
+    assert money(-1_500, "GBP") == "-£1,500"
+    assert money(10, "NZD") == "NZD 10"  # a code the plan does not offer is written out
+
+
+def test_money_that_cannot_be_worked_out_is_a_dash() -> None:
+    assert money(float("inf")) == "—"
+    assert money(float("nan"), "EUR") == "—"
+
+
+def test_every_offered_currency_has_a_symbol() -> None:
+    assert [money(1, code) for code in CURRENCIES] == ["$1", "€1", "£1", "CHF 1", "A$1", "C$1"]
+
+
+def test_a_ratio_reads_as_a_rep_says_it_with_its_conversion_rate() -> None:
+    assert ratio_label(2) == "2 : 1 · 50%"
+    assert ratio_label(4) == "4 : 1 · 25%"
+    assert ratio_label(1) == "1 : 1 · 100%"
+    assert ratio_label(2.5) == "2.5 : 1 · 40%"
+
+
+def test_typed_markup_is_escaped_and_sentences_stay_readable() -> None:
+    assert markdown_text("Q1 plan for Ana-Lima. Done") == "Q1 plan for Ana-Lima. Done"
+    assert markdown_text("**bold** <script>alert(1)</script>") == r"\*\*bold\*\* \<script\>alert\(1\)\</script\>"
+    assert markdown_text(":red[alarm] $x$ :material/home:") == r"\:red\[alarm\] \$x\$ \:material/home\:"
+    assert markdown_text("- not a list") == r"\- not a list"
+
+
+def test_lines_fold_into_one_or_keep_their_breaks() -> None:
+    assert markdown_text("first\n\n  second  ") == "first second"
+    assert markdown_text("# heading\n> quote", inline=False) == "\\# heading  \n\\> quote"
+
+
+ONE_LINE = st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), max_size=60)
+
+
+@given(ONE_LINE)
+def test_escaped_text_reads_back_exactly_as_typed(text: str) -> None:
+    escaped = markdown_text(text)
+    assert re.sub(r"\\(.)", r"\1", escaped) == text.strip()
+
+
+@given(ONE_LINE)
+def test_no_markup_character_is_left_bare(text: str) -> None:
+    bare = re.sub(r"\\.", "", markdown_text(text))  # drop every escaped character
+    assert not set(bare) & set("\\`*_[]{}<>()#+!|~$:")

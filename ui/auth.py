@@ -1,0 +1,141 @@
+"""Who is using the app, the sign-in page, and the one permission check every write callback makes."""
+
+from __future__ import annotations
+
+import runpy
+from collections.abc import Callable
+from pathlib import Path
+
+import streamlit as st
+
+from planner.access import OPEN, Viewer, resolve_viewer
+from planner.units import markdown_text
+from ui import data, session
+
+__all__ = [
+    "ENTRY_SCRIPT",
+    "enter_page",
+    "permitted",
+    "refusal",
+    "require",
+    "sign_in_configured",
+    "sign_in_page",
+    "viewer",
+]
+
+#: The app's entry script: routing, session state, sign-in and the sidebar.
+ENTRY_SCRIPT = Path(__file__).resolve().parent.parent / "app.py"
+
+
+def sign_in_configured() -> bool:
+    """True when the deployment's secrets have an ``[auth]`` section: then everyone must sign in."""
+    try:
+        return bool(st.secrets.load_if_toml_exists() and "auth" in st.secrets)
+    except Exception:  # an unreadable secrets file is logged by Streamlit; it must not open the app up
+        return True
+
+
+def _ops_emails() -> list[str]:
+    section = st.secrets.get("backplan", {}) if st.secrets.load_if_toml_exists() else {}
+    emails = section.get("ops", []) if hasattr(section, "get") else []
+    return [str(e) for e in ([emails] if isinstance(emails, str) else emails)]
+
+
+def viewer() -> Viewer | None:
+    """Who is using this session: :data:`OPEN` with sign-in off, None when signed out or unknown.
+
+    Worked out afresh from the signed identity cookie on every call, never kept in
+    session state, so nothing a browser sends can change who it is.
+    """
+    if not sign_in_configured():
+        return OPEN
+    if not st.user.is_logged_in:
+        return None
+    if st.user.get("email_verified") is False:  # an IdP that says the address is unproven
+        return None
+    return resolve_viewer(str(st.user.get("email") or ""), data.reps(), _ops_emails())
+
+
+def require(page: str) -> Viewer:
+    """A page's first check: the viewer, or a clear refusal and the end of the run."""
+    who = viewer()
+    if who is None or not who.may_open(page):
+        st.error("This page is not open to you. Ask your sales ops team if you need it.", icon=":material/lock:")
+        st.stop()
+        raise AssertionError("unreachable")  # st.stop() raises
+    return who
+
+
+def enter_page(page: str) -> Viewer:
+    """First call of every page: make sure the run came through the entry script, and that ``page`` is the viewer's.
+
+    Until some session of the server process has called ``st.navigation``,
+    Streamlit treats a folder named ``pages/`` as an old-style multipage app
+    and runs a deep-linked page (``/track``) on its own, without the entry
+    script; AppTest does so on every run after the first. Then the entry
+    script is run here: it calls ``st.navigation``, which routes to this same
+    page and draws it with the session state, sign-in gate and sidebar it
+    needs; this stray run then stops.
+    """
+    if not session.in_entry_run():
+        runpy.run_path(str(ENTRY_SCRIPT), run_name="__main__")
+        st.stop()
+    return require(page)
+
+
+def refusal(check: Callable[[Viewer], bool], refused: str) -> str | None:
+    """The one permission check: None if the viewer passes ``check``, else ``refused`` (the words to show).
+
+    The viewer is read afresh from the signed identity: a callback asks again
+    rather than trust the run that drew its button.
+    """
+    who = viewer()
+    return None if who is not None and check(who) else refused
+
+
+def _toast(text: str) -> None:
+    st.toast(markdown_text(text), icon=":material/lock:")
+
+
+def permitted(check: Callable[[Viewer], bool], refused: str, tell: Callable[[str], None] | None = None) -> bool:
+    """A write callback's first line: True if the viewer passes ``check``; else ``tell`` them ``refused`` (a toast)."""
+    problem = refusal(check, refused)
+    if problem is None:
+        return True
+    (tell or _toast)(problem)
+    return False
+
+
+def _providers() -> list[str]:
+    """The named identity providers of ``[auth.NAME]`` sections; empty when ``[auth]`` itself is the one."""
+    auth = st.secrets.get("auth", {})
+    if "client_id" in auth:
+        return []
+    return [name for name, section in auth.items() if hasattr(section, "get") and "client_id" in section]
+
+
+def sign_in_page() -> None:
+    """The only page for a visitor who is not signed in, or whose email is on no team."""
+    st.title("Backplan")
+    if not st.user.is_logged_in:
+        st.write("Plan backwards from the number you must hit. Sign in with your work account to see your plans.")
+        providers = _providers()
+        if not providers:
+            st.button("Sign in", key="btn.sign_in", icon=":material/login:", type="primary", on_click=st.login)
+        for name in providers:  # [auth.google], [auth.microsoft]…: one button each
+            st.button(
+                f"Sign in with {name.replace('_', ' ').title()}",
+                key=f"btn.sign_in.{name}",
+                icon=":material/login:",
+                type="primary",
+                on_click=st.login,
+                args=(name,),
+            )
+        return
+    email = markdown_text(str(st.user.get("email") or "this account"))
+    st.warning(
+        f"You are signed in as **{email}**, but that email is not on a Backplan team yet. "
+        "Ask your sales ops team to add it under **Team review → Teams and roles**, then reload this page.",
+        icon=":material/person_off:",
+    )
+    st.button("Sign out", key="btn.sign_out", icon=":material/logout:", on_click=st.logout)

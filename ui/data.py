@@ -1,0 +1,145 @@
+"""The database, for every page: this process's one connection, its daily backups, and cached reads.
+
+The connection is a ``st.cache_resource``: one per server process, shared by
+every session (each write takes its own cursor, see :mod:`planner.store`).
+Beside it runs the one thread that backs it up daily when
+``BACKPLAN_BACKUP_DIR`` is set; it ends when the connection is released.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import duckdb
+import streamlit as st
+
+from planner import backups, store
+from planner.access import Viewer
+
+__all__ = ["BACKUP_THREAD", "WRITE_ERRORS", "backup_schedule", "db", "failure", "profiles", "reps", "saved_plans"]
+
+#: The name of the daily backup thread, one per server process.
+BACKUP_THREAD = "backplan-daily-backup"
+
+_log = logging.getLogger("backplan")
+
+
+@dataclass(eq=False)
+class _Database:
+    """The connection, and the signal that stops its backup thread when the connection is released."""
+
+    con: duckdb.DuckDBPyConnection
+    released: threading.Event = field(default_factory=threading.Event)
+
+    def release(self) -> None:
+        self.released.set()
+        self.con.close()
+
+
+@st.cache_resource(show_spinner=False, max_entries=4, on_release=_Database.release)
+def _database(path: str) -> _Database:
+    database = _Database(store.connect(path))
+    _start_daily_backups(database)
+    return database
+
+
+def backup_schedule() -> tuple[backups.BackupSchedule, bool, str]:
+    """Where backups go, whether they run daily, and what is wrong with the settings ("" when nothing).
+
+    Without ``BACKPLAN_BACKUP_DIR`` they go to ``backups/`` beside the database, on demand only.
+    """
+    fallback = backups.BackupSchedule(store.default_path().parent / "backups")
+    try:
+        schedule = backups.schedule_from_env(dict(os.environ))
+    except ValueError as error:
+        return fallback, False, str(error)
+    return (schedule, True, "") if schedule else (fallback, False, "")
+
+
+def _start_daily_backups(database: _Database) -> None:
+    """With ``BACKPLAN_BACKUP_DIR`` set, a thread beside the new connection backs it up every day."""
+    schedule, daily, problem = backup_schedule()
+    if problem:  # Team review's Backups section says it to sales ops too
+        _log.error("Daily backups are off: %s", problem)
+    if not daily:
+        return
+
+    def run() -> None:
+        while True:
+            now = datetime.now()
+            if database.released.wait((backups.next_run(now, schedule.at) - now).total_seconds()):
+                return  # the connection was released: a new one has its own thread
+            try:
+                store.take_backup(database.con, schedule, datetime.now())
+            except Exception:  # whatever it was, logged and tried again tomorrow: the thread must not die
+                _log.exception("The daily backup into %s failed", schedule.folder)
+
+    threading.Thread(target=run, name=BACKUP_THREAD, daemon=True).start()
+
+
+def db() -> duckdb.DuckDBPyConnection:
+    """This process's one connection to the database; a page that cannot have it says why and stops."""
+    path = store.default_path()
+    try:
+        return _database(str(path)).con
+    except (store.StoreError, duckdb.Error, OSError) as error:
+        st.error(
+            f"Backplan could not open its database at `{path}`: {error}\n\n"
+            "If another Backplan or the command line has it open for writing, close that and reload. "
+            "Set BACKPLAN_DB to use another file.",
+            icon=":material/database:",
+        )
+        st.stop()
+        raise  # st.stop() raises; this keeps type checkers honest
+
+
+#: What a write can fail with that a page can explain: the store's refusals, and DuckDB itself giving up.
+WRITE_ERRORS = (store.StoreError, duckdb.Error)
+
+
+def failure(error: Exception) -> str:
+    """The words for a refused write: the store's and the planner's are written for users; DuckDB's are logged."""
+    if not isinstance(error, duckdb.Error):
+        return str(error)
+    _log.error("A write failed: %s", error)
+    return "The database could not take the change just now — try again."
+
+
+# --------------------------------------------------------------------------- reads every rerun makes
+# The Plan page lists saved plans, reps and profiles on every slider move. They change only when this
+# process writes (DuckDB's single-writer lock), so they are cached per store.data_generation().
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _reps(path: str, generation: int) -> list[store.Rep]:
+    return store.list_reps(db())
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _plans(path: str, generation: int, rep_ids: tuple[int, ...] | None) -> list[store.PlanSummary]:
+    return store.list_plans(db(), rep_ids=rep_ids)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _profiles(path: str, generation: int) -> list[store.ProfileSummary]:
+    return store.list_profiles(db())
+
+
+def reps() -> list[store.Rep]:
+    """Every rep on file (cached until the next write)."""
+    return _reps(str(store.default_path()), store.data_generation())
+
+
+def saved_plans(who: Viewer) -> list[store.PlanSummary]:
+    """The saved plans ``who`` may see (cached until the next write)."""
+    rep_ids = None if who.visible_rep_ids is None else tuple(sorted(who.visible_rep_ids))
+    return _plans(str(store.default_path()), store.data_generation(), rep_ids)
+
+
+def profiles() -> list[store.ProfileSummary]:
+    """The saved calibration profiles (cached until the next write)."""
+    return _profiles(str(store.default_path()), store.data_generation())

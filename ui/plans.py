@@ -1,0 +1,75 @@
+"""Saved plans on the pages: links (``?plan=ID``), the refusal a plan that is not the viewer's gets, the demo."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+import streamlit as st
+
+from planner import store
+from planner.access import Viewer
+from planner.demo import demo_team
+from ui import auth, data
+
+__all__ = ["GONE", "NOT_YOURS", "linked_plan_id", "load_demo", "may_change_plan", "plan_refusal", "show_plan_in_url"]
+
+#: What a signed-in person is told for a plan that is not theirs, the same whether or not it exists.
+NOT_YOURS = "That plan is not one of yours to open — it belongs to someone outside your team, or no longer exists."
+#: The same, with sign-in off: every plan is the user's, so it can only be gone.
+GONE = "That plan no longer exists — it may have been deleted in another window, or the link is mistyped."
+
+
+def _plan_check(plan_id: int | None) -> tuple[Callable[[Viewer], bool], str]:
+    """Whether a viewer may see and change saved plan ``plan_id``, and the words for one who may not."""
+    who = auth.viewer()
+    saved = store.get_plan(data.db(), plan_id) if plan_id is not None else None
+    refused = GONE if who is not None and not who.signed_in else NOT_YOURS
+    return (lambda viewer: saved is not None and viewer.can_see_rep(saved.rep_id)), refused
+
+
+def plan_refusal(plan_id: int | None) -> str | None:
+    """None if the viewer may see and change saved plan ``plan_id``; else why not, in words fitting their sign-in."""
+    return auth.refusal(*_plan_check(plan_id))
+
+
+def may_change_plan(plan_id: int | None, tell: Callable[[str], None] | None = None) -> bool:
+    """A write callback's check (:func:`ui.auth.permitted`) that saved plan ``plan_id`` is the viewer's."""
+    return auth.permitted(*_plan_check(plan_id), tell=tell)
+
+
+def linked_plan_id(page: str) -> int | None:
+    """The plan a ``?plan=ID`` link asks ``page`` to open, once per link; None when there is none.
+
+    The caller still checks the viewer may see it: a link is only a request.
+    """
+    wanted = st.query_params.get("plan")
+    seen_key = f"{page}.linked"
+    if wanted is None or st.session_state.get(seen_key) == wanted:
+        return None
+    st.session_state[seen_key] = wanted
+    try:
+        return int(wanted)
+    except ValueError:
+        return -1  # not a plan id: refused like any plan that is not theirs
+
+
+def show_plan_in_url(page: str, plan_id: int | None) -> None:
+    """Keep ``?plan=ID`` in the address bar on the plan shown, so the address can be bookmarked or shared."""
+    if plan_id is None:
+        st.query_params.pop("plan", None)
+        return
+    st.query_params["plan"] = str(plan_id)
+    st.session_state[f"{page}.linked"] = str(plan_id)  # already acted on: not a new link
+
+
+def load_demo() -> None:
+    """Button callback: fill an empty database with the demo team, its plans, actuals and pipeline snapshots."""
+    if not auth.permitted(lambda who: who.can_load_demo, "Only sales ops can load demo data."):
+        return
+    try:
+        store.load_team(data.db(), demo_team(date.today()))
+    except data.WRITE_ERRORS as error:
+        st.toast(data.failure(error), icon=":material/error:")
+    else:
+        st.toast("Demo team loaded: four reps part-way through this quarter.", icon=":material/check:")
