@@ -58,6 +58,7 @@ from planner.imports import (
     column_list,
     date_order_needed,
     detect_mapping,
+    pair_exports,
     read_deals,
     read_history,
     read_table,
@@ -621,15 +622,14 @@ def calibrate_export(
             other = read_table(other_data, other_name)
         except ImportFailure as error:
             raise ImportFailure(f"{other_name}: {error}") from None
-        other_mapping = detect_mapping(other.columns)
-        if mapping.is_history and other_mapping.is_history:
-            raise ImportFailure(f"{filename} and {other_name} are both stage histories: give the opportunities "
-                                "export first and one stage history with it.")  # fmt: skip
-        if mapping.is_history:  # given the other way round
-            table, mapping, other, other_mapping = other, other_mapping, table, mapping
+        deals_table, history_table = pair_exports(table, other)
+        if deals_table is not table:  # the history came first: the other file holds the deals
+            table = deals_table
+            mapping = detect_mapping(table.columns, preset)
             if columns:
                 mapping = _with_columns(mapping, columns, table.columns, table.source)
-        stage_history = read_history(other, other_mapping, _date_order(other, other_mapping, None))
+        history_mapping = detect_mapping(history_table.columns)
+        stage_history = read_history(history_table, history_mapping, _date_order(history_table, history_mapping, None))
     missing = mapping.missing()
     if missing:  # before asking about dates: without these columns there is nothing to read
         raise ImportFailure(f"Missing {' and '.join(missing)} column; the columns found: {column_list(table.columns)}.")

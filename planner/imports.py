@@ -40,6 +40,7 @@ from planner.milestones import WeekActual
 __all__ = [
     "DATE_ORDERS",
     "DEAL_FIELDS",
+    "HISTORY_FIELDS",
     "MAX_AMOUNT",
     "OUTCOMES",
     "PRESETS",
@@ -60,6 +61,7 @@ __all__ = [
     "funnel_order",
     "guess_outcome",
     "guess_stage_order",
+    "pair_exports",
     "parse_amount",
     "parse_amount_list",
     "parse_amounts",
@@ -1431,13 +1433,13 @@ class Mapping:
         if self.preset == "salesforce_field_history":
             return [n for n, f in (("Opportunity ID", "deal_id"), ("Field", "field_name"), ("New value", "new_value"))
                     if f not in self.fields]  # fmt: skip
+        if self.preset == "salesforce_history":  # amounts are welcome, not needed: the stages are the point
+            return [DEAL_FIELDS[f] for f in ("deal_id", "stage") if f not in self.fields]
         needed = []
         if not {"stage", "status", "is_won", "active"} & set(self.fields):
             needed.append(DEAL_FIELDS["stage"])
         if "amount" not in self.fields and "amount_estimated" not in self.fields:
             needed.append(DEAL_FIELDS["amount"])
-        if self.preset == "salesforce_history" and "deal_id" not in self.fields:
-            needed.append(DEAL_FIELDS["deal_id"])
         return needed
 
 
@@ -1868,6 +1870,28 @@ def read_history(table: RawTable, mapping: Mapping, date_order: str = "MDY") -> 
         raise ImportFailure(f"{table.source}: the stage history has no stage changes in it.")
     deals = deals.rename_axis("deal_id").reset_index()
     return StageHistory(events.reset_index(drop=True), deals, table.source, mapping.preset, tuple(columns.problems))
+
+
+def pair_exports(first: RawTable, second: RawTable) -> tuple[RawTable, RawTable]:
+    """The deals export and its stage history, whichever order they came in; one sentence when they are no pair.
+
+    >>> deals = read_table(b"Id,StageName,Amount,CloseDate\\n006A,Closed Won,5,2025-01-01\\n", "Opportunity.csv")
+    >>> history = read_table(b"OpportunityId,StageName,CreatedDate\\n006A,Closed Won,2025-01-01\\n", "History.csv")
+    >>> [t.source for t in pair_exports(history, deals)]
+    ['Opportunity.csv', 'History.csv']
+    """
+    first_history = detect_mapping(first.columns).is_history
+    second_history = detect_mapping(second.columns).is_history
+    if first_history and second_history:
+        raise ImportFailure(
+            f"{first.source} and {second.source} are both stage histories: give the opportunities export and one "
+            "stage history with it."
+        )
+    if first_history:  # given the other way round
+        return second, first
+    if not second_history:
+        read_history(second, detect_mapping(second.columns))  # says in one sentence what a history needs
+    return first, second
 
 
 def _events_by_stage(
