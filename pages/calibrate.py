@@ -212,7 +212,7 @@ def _stage_inputs(frame: pd.DataFrame) -> tuple[dict[str, str], tuple[str, ...]]
             ),
         },
     )
-    guessed = frame.loc[frame["Guessed"] & (frame["Outcome"] != "lost"), "Stage"].tolist()
+    guessed = frame.loc[frame["Guessed"] & (frame["Outcome"] == "open"), "Stage"].tolist()
     if guessed:
         st.caption(
             f"Nothing in the file says where {', '.join(markdown_text(s) for s in guessed)} belong: they are in the "
@@ -244,7 +244,12 @@ def _report(deals: DealImport) -> None:
     cards[1].metric("Deals used", f"{good:,}", border=True)
     cards[2].metric("Rows left out", f"{bad:,}", border=True)
     if deals.problems.empty:
-        st.success("Every row could be read.", icon=":material/check_circle:")
+        if bad:
+            st.info(
+                f"Every row could be read; {bad:,} left out for a reason the notes below give.", icon=":material/info:"
+            )
+        else:
+            st.success("Every row could be read.", icon=":material/check_circle:")
         return
     rows_with_problems = deals.problems["row"].nunique()
     st.warning(
@@ -312,32 +317,34 @@ def _results(result: Calibration) -> None:
     with left:
         if o.conversions:
             st.plotly_chart(conversion_chart(o.conversions), config={"displayModeBar": False})
-        steps = [
-            {
-                "From": c.from_stage,
-                "To": c.to_stage,
-                "Reached": c.reached,
-                "Advanced": c.advanced,
-                "Rate": None if c.rate is None else c.rate * 100,
-                "95% interval": f"{c.low:.0%}–{c.high:.0%}",
-                "Days to next": lag,
-            }
-            for c, lag in zip(o.conversions, result.lag_days, strict=True)
-        ]
-        st.dataframe(
-            steps,
-            hide_index=True,
-            width="stretch",
-            column_config={"Rate": st.column_config.NumberColumn(format="%.1f%%"),
-                           "Days to next": st.column_config.NumberColumn(format="%.0f")},
-        )  # fmt: skip
-        st.caption(
-            "Closed deals that reached each stage and went on to the next; the rates multiply out to the win rate. "
-            f"Days to the next stage come from the {result.lag_source}."
-        )
     with right:
         if result.seasonality:
             st.plotly_chart(seasonality_chart(result.seasonality), config={"displayModeBar": False})
+    steps = [
+        {
+            "From": c.from_stage,
+            "To": c.to_stage,
+            "Reached": c.reached,
+            "Advanced": c.advanced,
+            "Rate": None if c.rate is None else c.rate * 100,
+            "95% interval": f"{c.low:.0%}–{c.high:.0%}",
+            "Days to next": lag,
+        }
+        for c, lag in zip(o.conversions, result.lag_days, strict=True)
+    ]
+    st.dataframe(
+        steps,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "Rate": st.column_config.NumberColumn(format="%.1f%%"),
+            "Days to next": st.column_config.NumberColumn(format="%.0f"),
+        },
+    )
+    st.caption(
+        "Stage conversion: closed deals that reached each stage and went on to the next; the rates multiply out to "
+        f"the win rate. Days to the next stage come from the {result.lag_source}."
+    )
     left, right = st.columns(2, gap="large")
     if result.deal_size_bins[0]:
         left.plotly_chart(

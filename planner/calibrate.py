@@ -433,8 +433,9 @@ def _in_one_currency(
             note += "; " + ", ".join(f"1 {code} = {rate:g} {profile}" for code, rate in rates.items() if code in counts)
         if len(left_out):
             note += (f"; the {int(left_out.sum()):,} deals in {', '.join(left_out.index)} count only where no amount "
-                     "is needed (win rate, sales cycle, conversion). Give exchange rates (--rate "
-                     f"{left_out.index[0]}=1.08) to count them in {profile}, or pick another currency")  # fmt: skip
+                     f"is needed (win rate, sales cycle, conversion). Give exchange rates (how many {profile} one "
+                     f"{left_out.index[0]} is: on the page, or --rate {left_out.index[0]}=1.08 on the command line) "
+                     f"to count them in {profile}, or pick another currency")  # fmt: skip
         notes.append(note + ".")
     return converted, profile, list(counts.index) if several else []
 
