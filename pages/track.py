@@ -18,7 +18,7 @@ from planner.milestones import (
     recovery_plan,
     week_from_row,
 )
-from planner.units import money
+from planner.units import markdown_text, money
 from ui import auth, data
 from ui.plans import linked_plan_id, load_demo, may_change_plan, plan_refusal, show_plan_in_url
 
@@ -249,8 +249,10 @@ with st.expander("Import actuals from a CSV", icon=":material/upload_file:"):
             st.dataframe(
                 [{"Row": p.row, "Column": p.column, "Problem": p.reason} for p in result.problems], hide_index=True
             )
+        for note in result.notes:  # what reading had to clean, such as stray NUL bytes
+            st.caption(markdown_text(note))
         if result.ignored_columns:
-            st.caption("Not used: " + ", ".join(result.ignored_columns))
+            st.caption("Not used: " + ", ".join(markdown_text(c) for c in result.ignored_columns))
         state["track.pending_import"] = list(result.weeks)
         st.button(
             f"Import {len(result.weeks)} weeks",

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import tracemalloc
 import zipfile
 from datetime import date
 
@@ -16,6 +17,7 @@ import pandas as pd
 import pytest
 from pytest import approx
 
+from planner import imports
 from planner.calibrate import ONE_STEP_STAGE, CalibrationError, calibrate, calibrate_export, summary_dict
 from planner.imports import (
     ImportFailure,
@@ -485,3 +487,45 @@ def test_a_sheet_that_does_not_exist_is_refused_not_swapped_for_the_first() -> N
     book.save(buffer)
     with pytest.raises(ImportFailure, match=r"no sheet “Oportunidades”.*“Deals”"):
         read_table(buffer.getvalue(), "deals.xlsx", "Oportunidades")
+
+
+def workbook(rows: list[list[object]]) -> bytes:
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_a_2_mb_workbook_that_unpacks_to_700_mb_is_refused_before_anything_is_unpacked() -> None:
+    buffer = io.BytesIO()
+    row = b'<row r="1"><c r="A1" t="s"><v>0</v></c></row>' * 20_000
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as book:
+        book.writestr("xl/workbook.xml", "<workbook/>")
+        with book.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as part:
+            for _ in range(700 * 2**20 // len(row)):
+                part.write(row)
+    data = buffer.getvalue()
+    assert len(data) < 3 * 2**20
+    tracemalloc.start()
+    try:
+        with pytest.raises(ImportFailure, match=r"unpacks to 700 MB from 2\.0 MB") as caught:
+            read_table(data, "deals.xlsx")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20 * 2**20  # the sheet was never unpacked
+    assert "save the sheet as CSV" in str(caught.value)
+
+
+def test_a_sheet_with_too_many_cells_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(imports, "MAX_XLSX_CELLS", 10)
+    with pytest.raises(ImportFailure, match="has over 10 cells"):
+        read_table(workbook([["Stage", "Amount", "Owner"]] + [["Won", 1, "Ana"]] * 4), "deals.xlsx")
+
+
+def test_a_workbook_that_takes_too_long_is_refused_while_it_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(imports, "XLSX_SECONDS", -1.0)  # any time is too long: the reader stops at its next check
+    with pytest.raises(ImportFailure, match=r"took over -1 s: save it as CSV"):
+        read_table(workbook([["Stage", "Amount"]] + [["Won", 1]] * 1_000), "deals.xlsx")
