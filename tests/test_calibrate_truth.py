@@ -33,6 +33,7 @@ from planner.imports import (
     stage_table,
     type_deals,
 )
+from tests.test_hostile_input import xlsx
 
 
 def conversions(result) -> list[tuple[str, str, int, int]]:
@@ -489,15 +490,6 @@ def test_a_sheet_that_does_not_exist_is_refused_not_swapped_for_the_first() -> N
         read_table(buffer.getvalue(), "deals.xlsx", "Oportunidades")
 
 
-def workbook(rows: list[list[object]]) -> bytes:
-    book = openpyxl.Workbook()
-    for row in rows:
-        book.active.append(row)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
-
-
 def test_a_2_mb_workbook_that_unpacks_to_700_mb_is_refused_before_anything_is_unpacked() -> None:
     buffer = io.BytesIO()
     row = b'<row r="1"><c r="A1" t="s"><v>0</v></c></row>' * 20_000
@@ -522,10 +514,10 @@ def test_a_2_mb_workbook_that_unpacks_to_700_mb_is_refused_before_anything_is_un
 def test_a_sheet_with_too_many_cells_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(imports, "MAX_XLSX_CELLS", 10)
     with pytest.raises(ImportFailure, match="has over 10 cells"):
-        read_table(workbook([["Stage", "Amount", "Owner"]] + [["Won", 1, "Ana"]] * 4), "deals.xlsx")
+        read_table(xlsx([["Stage", "Amount", "Owner"]] + [["Won", 1, "Ana"]] * 4), "deals.xlsx")
 
 
 def test_a_workbook_that_takes_too_long_is_refused_while_it_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(imports, "XLSX_SECONDS", -1.0)  # any time is too long: the reader stops at its next check
     with pytest.raises(ImportFailure, match=r"took over -1 s: save it as CSV"):
-        read_table(workbook([["Stage", "Amount"]] + [["Won", 1]] * 1_000), "deals.xlsx")
+        read_table(xlsx([["Stage", "Amount"]] + [["Won", 1]] * 1_000), "deals.xlsx")
