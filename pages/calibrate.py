@@ -115,6 +115,7 @@ def _take_upload() -> None:
 
 
 def _take_sample() -> None:
+    state["calibrate.history_source"] = None  # a history given before belongs to no sample deal
     _set_source(SAMPLE.name, SAMPLE.read_bytes())
 
 
@@ -203,20 +204,23 @@ def _stage_inputs(frame: pd.DataFrame) -> tuple[dict[str, str], tuple[str, ...]]
         on_change=_apply_stage_edits,
         hide_index=True,
         width="stretch",
-        column_order=["Stage", "Deals", "Outcome", "Order"],
-        disabled=["Stage", "Deals"],
+        column_order=["Stage", "Deals", "Outcome", "Order", "Guessed"],
+        disabled=["Stage", "Deals", "Guessed"],
         column_config={
             "Outcome": st.column_config.SelectboxColumn(options=list(OUTCOMES), required=True),
+            "Guessed": st.column_config.CheckboxColumn(
+                "Order guessed", help="Nothing in the file says where this stage belongs: check its Order."
+            ),
             "Order": st.column_config.NumberColumn(
                 min_value=1, step=1, help="Funnel position, 1 at the top; the won stage last. Blank for lost stages."
             ),
         },
     )
-    guessed = frame.loc[frame["Guessed"] & (frame["Outcome"] == "open"), "Stage"].tolist()
-    if guessed:
+    if (frame["Guessed"] & (frame["Outcome"] == "open")).any():
+        # Counted, not named: a stage's name is the file's text and stays out of Markdown.
         st.caption(
-            f"Nothing in the file says where {', '.join(markdown_text(s) for s in guessed)} belong: they are in the "
-            "order they first appear. Check the Order column."
+            "Nothing in the file says where the stages ticked *Order guessed* belong: they are in the order they "
+            "first appear. Check the Order column."
         )
     return funnel_order(frame)
 
@@ -273,7 +277,7 @@ def _results(result: Calibration) -> None:
     o = result.overall
     st.subheader("What last year says")
     for note in result.notes:
-        st.info(note, icon=":material/info:")
+        st.info(markdown_text(note), icon=":material/info:")  # notes quote stage names and currencies from the file
     cards = st.columns(4)
     cards[0].metric(
         "Win rate",
@@ -408,8 +412,9 @@ def _currency_inputs(deals: DealImport) -> tuple[str | None, tuple[tuple[str, fl
         return None, ()
     codes = list(counts.index)
     st.subheader("Currencies")
+    listing = ", ".join(f"{markdown_text(c)} {n:,}" for c, n in counts.items())
     st.caption(
-        f"The deals are in {len(codes)} currencies ({', '.join(f'{c} {n:,}' for c, n in counts.items())}). "
+        f"The deals are in {len(codes)} currencies ({listing}). "
         "Amounts are never added across them: pick the profile's currency, and give a rate for any other currency "
         "whose deals should count in the amount figures (0 leaves them out of deal size and value win rate)."
     )
@@ -420,9 +425,13 @@ def _currency_inputs(deals: DealImport) -> tuple[str | None, tuple[tuple[str, fl
     grid = st.columns(min(len(codes) - 1, 4))
     for i, code in enumerate(c for c in codes if c != currency):
         rate = grid[i % len(grid)].number_input(
-            f"1 {code} = ? {currency}", min_value=0.0, value=0.0, step=0.01, format="%.4f",
+            f"1 {markdown_text(code)} = ? {markdown_text(currency)}",
+            min_value=0.0,
+            value=0.0,
+            step=0.01,
+            format="%.4f",
             key=f"calibrate.rate.{code}.{currency}",
-        )  # fmt: skip
+        )
         if rate > 0:
             rates.append((code, float(rate)))
     return currency, tuple(rates)

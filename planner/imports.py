@@ -1185,6 +1185,8 @@ _GENERIC_COLUMNS: dict[str, tuple[str, ...]] = {
                 "accountid"),
     "won_time": ("won time", "won date"),
     "lost_time": ("lost time", "lost date"),
+    # beside a stage column, a status says won / lost / open (a lost deal's stage then says how far it got)
+    "status": ("status", "deal status", "opportunity status"),
     "currency": ("currency", "currency code", "amount currency", "currencyisocode", "deal currency code",
                  "opportunity currency"),
     "expected_close": ("expected close date", "expected close", "est close date"),
