@@ -41,7 +41,15 @@ from planner.funnel import (
     twelve_months_from,
 )
 from planner.imports import DATE_ORDERS, DEAL_FIELDS, OUTCOMES, PRESET_NAMES, ImportFailure, read_export_file
-from planner.milestones import CADENCES, SHAPES, MilestoneError, build_milestones, plan_pace, recovery_plan
+from planner.milestones import (
+    CADENCES,
+    SHAPES,
+    MilestoneError,
+    bookings,
+    build_milestones,
+    plan_pace,
+    recovery_plan,
+)
 from planner.team import STATUS_RULE, RepReview, team_review
 from planner.units import ratio_label
 
@@ -493,8 +501,9 @@ def _track_command(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
         con.close()
     inputs = saved.inputs
     as_of = args.as_of or date.today()
-    progress = plan_pace(inputs, steps, {w.week_start: w.revenue for w in weeks}, as_of)
-    recovery = recovery_plan(build_plan(inputs), progress)
+    weekly, daily = bookings(weeks)
+    progress = plan_pace(inputs, steps, weekly, as_of, daily)  # ahead or behind as Track says it
+    recovery = recovery_plan(build_plan(inputs), progress, weeks)
     latest = progress.latest_milestone
 
     def finite(value: float) -> float | None:
@@ -507,6 +516,7 @@ def _track_command(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
         "booked": progress.booked,
         "attainment": progress.attainment,
         "latest_milestone": {"date": latest.due.isoformat(), "cumulative": latest.cumulative} if latest else None,
+        "due_to_date": progress.due_to_date,
         "gap": progress.gap_to_milestone,
         "behind": progress.behind,
         "run_rate_projection": progress.run_rate_projection,
@@ -527,9 +537,18 @@ def _track_command(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
                     "planned_per_week": s.planned_per_week,
                     "extra_per_week": finite(s.extra_per_week),
                     "in_time": s.in_time,
+                    "best_week": s.best_week,
+                    "within_reach": s.within_reach,
                 }
                 for s in recovery.stages
             ],
+            "instead": None
+            if recovery.instead is None
+            else {
+                "deal_size": recovery.instead.deal_size,
+                "end_date": recovery.instead.end_date.isoformat() if recovery.instead.end_date else None,
+                "pipeline": recovery.instead.pipeline,
+            },
         },
     }
     if args.json:
@@ -538,10 +557,10 @@ def _track_command(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
     else:
         state = "behind" if progress.behind else "ahead of"
         print(f"{saved.name}: {progress.booked:,.0f} of {progress.target:,.0f} booked ({progress.attainment:.0%})")
-        if latest:
+        if as_of >= inputs.period_start:
             print(
-                f"{abs(progress.gap_to_milestone):,.0f} {state} the milestone of {latest.cumulative:,.0f} "
-                f"due {latest.due}"
+                f"{abs(progress.gap_to_milestone):,.0f} {state} the milestones: {progress.due_to_date:,.0f} "
+                f"due by {as_of} (pro rata between them)"
             )
         print(
             f"run-rate projection {progress.run_rate_projection:,.0f}; "

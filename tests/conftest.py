@@ -56,3 +56,17 @@ def open_store(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         yield con
     finally:
         con.close()
+
+
+def open_saved_plan(at: AppTest, plan_id: int) -> AppTest:
+    """Open saved plan ``plan_id`` on the Plan page of session ``at``, as the sidebar's Open does."""
+    at.selectbox(key="plan.pick").set_value(plan_id).run()
+    at.button(key="btn.plan_open").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def rename_stage(at: AppTest, old: str, new: str) -> None:
+    """Type ``new`` over the name of the funnel stage called ``old`` on the Plan page."""
+    [field] = [t for t in at.text_input if (t.key or "").startswith("plan.stage.") and t.value == old]
+    field.set_value(new).run()

@@ -77,6 +77,9 @@ def plan_defaults(today: date) -> dict[str, object]:
         "plan.cadence": "auto",
         "plan.milestone_custom": "",
         "plan.loaded_id": None,
+        # The version of the saved plan loaded: a save onto any other is refused (plan.conflict says why).
+        "plan.loaded_version": None,
+        "plan.conflict": None,
         "plan.name": "",
         "plan.rep": None,
         "plan.new_rep": "",
@@ -90,6 +93,7 @@ def plan_defaults(today: date) -> dict[str, object]:
         defaults[f"plan.stage.{sid}.name"] = stage.name
         defaults[f"plan.stage.{sid}.ratio"] = stage.ratio
         defaults[f"plan.stage.{sid}.lag"] = lag
+        defaults[f"plan.stage.{sid}.uid"] = None  # not saved yet: no stage identity
     return defaults
 
 
@@ -136,6 +140,7 @@ WIDGET_KEYS = frozenset(
         "track.rep",
         "track.plan",
         "track.burnup_chart",
+        "track.pace_stage",
         # Team review
         "team.review_table",
         "team.burnup_reps",
@@ -169,15 +174,16 @@ KEY_FAMILIES = {
     "app.": "the entry script's own: the page shown last",
     "btn.": "buttons; a button's value is only its click",
     "sync.": "Plan: when a slider or its number input last moved the other (the echo guard)",
-    "plan.stage.": "Plan: each funnel stage's name, ratio and lag, by stage id",
+    "plan.stage.": "Plan: each funnel stage's name, ratio, lag and saved identity (uid), by stage id",
     "plan.linked": "Plan: the ?plan= link already acted on",
     "plan.save_error": "Plan: why the last save, open or delete was refused (None when it was not)",
     "plan.profile_error": "Plan: why the last profile could not be applied",
     "plan.profile_notes": "Plan: what the applied profile assumed",
     "track.linked": "Track: the ?plan= link already acted on",
-    "track.table.": "Track: the weekly actuals table the editor of one plan was drawn from",
+    "track.table.": "Track: the weekly actuals editor's input for one plan: the table, versions, fields, key",
+    "track.conflict": "Track: an edit of the weekly actuals refused as stale, with what the week holds now",
     "track.pending_import": "Track: the weeks read from an uploaded actuals CSV, awaiting Import",
-    "editor.actuals.": "Track: the actuals editor of one plan (its edits)",
+    "editor.actuals.": "Track: the actuals editor of one plan (its edits), one key per reading of the database",
     "upload.actuals.": "Track: the actuals CSV uploader of one plan",
     "team.map.": "Team review: the snapshot upload's column pickers (ui.mapping)",
     "team.preset": "Team review: the snapshot upload's export format (ui.mapping)",

@@ -83,7 +83,7 @@ def list_reps(con: duckdb.DuckDBPyConnection) -> list[Rep]:
 
 def is_empty(con: duckdb.DuckDBPyConnection) -> bool:
     """True before anyone has added a rep or a plan."""
-    row = _query(con, "SELECT (SELECT count(*) FROM reps) + (SELECT count(*) FROM plans)")
+    row = _query(con, "SELECT (SELECT count(*) FROM reps) + (SELECT count(*) FROM plans WHERE deleted_at IS NULL)")
     return row[0][0] == 0
 
 
