@@ -392,6 +392,8 @@ def _import_section(plan_id: int, plan: FunnelPlan, stage_names: list[str]) -> N
             st.dataframe(
                 [{"Row": p.row, "Column": p.column, "Problem": p.reason} for p in result.problems], hide_index=True
             )
+        for note in result.notes:  # what reading had to clean, such as stray NUL bytes
+            st.caption(markdown_text(note))
         if result.ignored_columns:
             st.caption("Not used: " + ", ".join(markdown_text(c) for c in result.ignored_columns))
         state["track.pending_import"] = list(result.weeks)

@@ -114,6 +114,7 @@ def page_defaults(today: date) -> dict[str, object]:
         "accounts.new_goal.title": "",
         # Calibrate: the uploaded export lives here, not in the uploader, so it survives a page switch.
         "calibrate.source": None,
+        "calibrate.history_source": None,  # a stage-history file given beside the export, kept the same way
         "calibrate.sheet": None,
         "calibrate.preset": None,
         "calibrate.saved_id": None,
@@ -151,6 +152,8 @@ WIDGET_KEYS = frozenset(
         "team.new.email",
         # Calibrate
         "calibrate.upload",
+        "calibrate.history_upload",
+        "calibrate.currency",
         "calibrate.stage_editor",
         "calibrate.profile_name",
         # Accounts
@@ -191,6 +194,7 @@ KEY_FAMILIES = {
     "calibrate.map.": "Calibrate: the export's column pickers (ui.mapping)",
     "calibrate.date_order": "Calibrate: how the export's slashed dates are written (ui.mapping)",
     "calibrate.stages": "Calibrate: the stage → outcome and order table, and the stages it was made for",
+    "calibrate.rate.": "Calibrate: the exchange rate typed for one currency into the profile's currency",
     "accounts.flash": "Accounts: the message the next run shows at the top (ui.widgets.flash)",
     "accounts.view.": "Accounts: the customer's-view form of one account, filled from what is saved",
     "accounts.objective.": "Accounts: the edit form of one objective, filled from what is saved",
