@@ -68,12 +68,14 @@ __all__ = [
     "delete_plan",
     "delete_profile",
     "duplicate_plan",
+    "end_sign_in",
     "get_account_plan",
     "get_actuals",
     "get_cycle",
     "get_milestones",
     "get_plan",
     "get_profile",
+    "get_sign_in",
     "get_snapshot",
     "is_empty",
     "latest_snapshot_date",
@@ -87,6 +89,7 @@ __all__ = [
     "list_teams",
     "load_team",
     "migrate",
+    "note_sign_in",
     "owner_plan",
     "profile_month_shares",
     "restore",
@@ -166,12 +169,13 @@ def _open(target: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
 
 
 @contextmanager
-def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+def transaction(con: duckdb.DuckDBPyConnection, *, changes_data: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
     """A cursor inside one transaction: committed on success, rolled back on any error.
 
     Two sessions writing the same rows at once make DuckDB refuse one of the
     transactions; the public writes below are wrapped in :func:`retry_conflicts`,
-    which runs the refused one again.
+    which runs the refused one again. ``changes_data=False`` is for writes no
+    cached read shows (sign-in records), which then leave :func:`data_generation` as it is.
     """
     cur = con.cursor()
     cur.execute("BEGIN TRANSACTION")
@@ -184,7 +188,8 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
         raise
     else:
         cur.execute("COMMIT")
-        _bump_generation()
+        if changes_data:
+            _bump_generation()
     finally:
         cur.close()
 
@@ -375,6 +380,7 @@ from planner.store.profiles import (  # noqa: E402
     profile_month_shares,
     save_profile,
 )
+from planner.store.sign_ins import end_sign_in, get_sign_in, note_sign_in  # noqa: E402
 from planner.store.snapshots import (  # noqa: E402
     SnapshotSummary,
     get_snapshot,

@@ -190,6 +190,21 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         ALTER TABLE reps ADD COLUMN email VARCHAR NOT NULL DEFAULT '';  -- lower case; unique when set
         """,
     ),
+    (
+        7,
+        "a record of every sign-in, so a signed-out or idle sign-in cookie no longer signs anyone in",
+        """
+        CREATE TABLE sign_ins (
+            issuer VARCHAR NOT NULL,            -- the identity token's iss
+            subject VARCHAR NOT NULL,           -- its sub: the person, at that issuer
+            issued_at TIMESTAMP NOT NULL,       -- its iat, UTC: one sign-in of that person
+            first_seen TIMESTAMP NOT NULL,      -- server time, UTC
+            last_seen TIMESTAMP NOT NULL,       -- server time, UTC: for the idle limit
+            signed_out_at TIMESTAMP,            -- server time, UTC; NULL while signed in
+            PRIMARY KEY (issuer, subject, issued_at)
+        );
+        """,
+    ),
 )
 
 
