@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zlib
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -11,19 +13,26 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from planner import store
+from planner.charts import team_burnup_chart
+from planner.currency import Rate, RateError, check_rate
 from planner.demo import demo_team
-from planner.funnel import PlanInputs, Stage
+from planner.funnel import PlanInputs, Stage, build_plan
 from planner.milestones import Milestone
 from planner.team import (
     CHANGE_CATEGORIES,
+    TEAM_LINE,
     ReviewInput,
     activity_check,
+    changes_table,
+    overdue_deals,
     rep_status,
     review_table,
     slipped_deals,
     snapshot_diff,
     team_burnup,
     team_review,
+    team_rollup,
+    waterfall_note,
 )
 
 STAGES = ["Demo", "Proposal", "Contract", "Won"]
@@ -170,7 +179,7 @@ def review_input(rep: str, weekly: dict[date, float], target: float = 100_000, c
     inputs = PlanInputs(target, 5_000, start, end, stages=(Stage("Meetings", 2.0, 0),), coverage_ratio=coverage)
     milestones = (Milestone(date(2026, 11, 1), 40_000), Milestone(date(2026, 11, 29), 70_000), Milestone(end, target))
     counts = {w: {"Meetings": 5} for w in weekly}
-    return ReviewInput(rep, hash(rep) % 1000, "Q4", inputs, milestones, weekly, counts)
+    return ReviewInput(rep, zlib.crc32(rep.encode()) % 100_000 + 1, "Q4", inputs, milestones, weekly, counts)
 
 
 AS_OF = date(2026, 11, 16)
@@ -229,9 +238,132 @@ def test_activity_check_compares_this_weeks_counts_with_the_plans_weekly_need() 
 def test_team_burnup_sums_reps_cumulative_booked_and_milestones() -> None:
     reps = [review_input("A", dict.fromkeys(WEEKS, 1_000.0)), review_input("B", dict.fromkeys(WEEKS, 2_000.0))]
     booked, milestones = team_burnup(reps, AS_OF)
-    team = booked[booked["rep"] == "Team"]
+    team = booked[booked["line"] == TEAM_LINE]
     assert team["booked"].tolist() == [3_000.0 * k for k in range(1, 7)]
     assert milestones["cumulative"].tolist() == [80_000, 140_000, 200_000]
+
+
+def test_a_rep_called_team_has_a_line_of_their_own_beside_the_teams() -> None:
+    reps = [
+        review_input("Team", dict.fromkeys(WEEKS, 1_000.0)),  # a rep may be called anything
+        review_input("Ana", dict.fromkeys(WEEKS, 2_000.0)),
+    ]
+    booked, milestones = team_burnup(reps, AS_OF)
+    lines = [(TEAM_LINE, "Team"), (reps[0].plan_id, "Team"), (reps[1].plan_id, "Ana")]
+    figure = team_burnup_chart(booked, milestones, 200_000, lines, (WEEKS[0], date(2026, 12, 27)))
+    drawn = {t.name: [] for t in figure.data}
+    for trace in figure.data:
+        drawn[trace.name].append(list(trace.y)[-1])
+    assert sorted(drawn["Team"]) == [6_000.0, 18_000.0]  # the rep's own line, and the team's: never merged
+    assert drawn["Ana"] == [12_000.0]
+
+
+def test_the_activity_check_asks_what_the_plan_asks_a_week() -> None:
+    for target, holidays in ((100_000, ()), (385_000, (date(2026, 10, 12), date(2026, 12, 21))), (7_777, ())):
+        rep = review_input("Ana", dict.fromkeys(WEEKS, 9_000.0), target=target)
+        rep = ReviewInput(rep.rep, rep.plan_id, rep.plan_name, replace(rep.inputs, holiday_weeks=holidays),
+                          rep.milestones, rep.weekly_revenue, rep.weekly_counts)  # fmt: skip
+        plan = build_plan(rep.inputs)
+        _, table = activity_check([rep], AS_OF)
+        assert table["Needed a week"].tolist() == [round(s.per_week, 1) for s in plan.stages[:-1]]
+
+
+# --------------------------------------------------------------------------- one currency
+
+EUR, USD, GBP = "EUR", "USD", "GBP"
+RATES = {(EUR, USD): 1.10, (USD, GBP): 0.80}  # GBP → USD is the inverse: 1.25
+
+
+def in_currency(rep: str, currency: str, weekly_amount: float, target: float = 100_000) -> ReviewInput:
+    base = review_input(rep, dict.fromkeys(WEEKS, weekly_amount), target=target)
+    return replace(base, currency=currency)
+
+
+MIXED = [in_currency("Eva", EUR, 1_000.0), in_currency("Uma", USD, 2_000.0), in_currency("Gus", GBP, 4_000.0)]
+MIXED_PIPELINE = pd.DataFrame(
+    {
+        "deal_id": ["e", "u", "g", "x"],
+        "owner": ["Eva", "Uma", "Gus", "Someone else"],
+        "account": "",
+        "stage": "Demo",
+        "outcome": "open",
+        "amount": [10_000.0, 10_000.0, 10_000.0, 1_000.0],
+        "close_date": pd.to_datetime(["2026-12-01"] * 4),
+    }
+)
+
+
+def test_a_team_in_three_currencies_adds_up_in_one_with_the_rates_ops_entered() -> None:
+    rollup = team_rollup(MIXED, AS_OF, MIXED_PIPELINE, USD, RATES)
+    totals = rollup.review.totals
+    assert rollup.view.left_out == () and rollup.view.missing == ()
+    assert totals.target == pytest.approx(100_000 * (1.10 + 1 + 1.25))
+    assert totals.booked == pytest.approx(6 * (1_000 * 1.10 + 2_000 + 4_000 * 1.25))
+    assert totals.pipeline == pytest.approx(10_000 * (1.10 + 1 + 1.25))  # each rep's deals at their rate
+    team = rollup.booked[rollup.booked["line"] == TEAM_LINE]["booked"].iloc[-1]
+    assert team == pytest.approx(totals.booked)
+    assert rollup.milestones["cumulative"].iloc[-1] == pytest.approx(totals.target)
+    # The same team seen in euros: every figure divided by the one rate.
+    in_euros = team_rollup(MIXED, AS_OF, MIXED_PIPELINE, EUR, RATES)
+    assert in_euros.view.missing == (GBP,)  # no rate between GBP and EUR was entered: no guessing through USD
+    assert in_euros.view.left_out == ("Gus",)
+    assert in_euros.review.totals.target == pytest.approx(100_000 + 100_000 / 1.10)
+
+
+def test_without_rates_nothing_is_added_across_currencies_and_the_missing_ones_are_named() -> None:
+    rollup = team_rollup(MIXED, AS_OF, MIXED_PIPELINE, None, {})
+    assert rollup.view.currency == EUR  # one plan each: the first alphabetically
+    assert rollup.view.currencies == (EUR, GBP, USD)
+    assert rollup.view.missing == (GBP, USD) and rollup.view.left_out == ("Uma", "Gus")
+    assert [r.rep for r in rollup.review.rows] == ["Eva"]
+    assert rollup.review.totals.target == 100_000 and rollup.review.totals.pipeline == 10_000
+    assert set(rollup.activity["Rep"]) == {"Eva"}
+
+
+def test_a_rate_is_checked_before_it_is_stored() -> None:
+    assert check_rate(EUR, USD, "1.08") == Rate(EUR, USD, 1.08)
+    for bad in ((EUR, EUR, 1.0), ("XBT", USD, 1.0), (EUR, USD, 0), (EUR, USD, float("nan")), (EUR, USD, 1e9)):
+        with pytest.raises(RateError):
+            check_rate(*bad)
+
+
+# --------------------------------------------------------------------------- what a manager reads
+
+
+def test_the_waterfalls_caption_counts_only_the_deals_in_its_bars() -> None:
+    diff = snapshot_diff(LAST_WEEK, THIS_WEEK, PERIOD_END, STAGES)
+    for name, amount in diff.waterfall:
+        assert (diff.cause_counts[name] > 0) == (amount != 0), name
+    note = waterfall_note(diff)
+    said, _, others = note.partition(" Changed without moving the total: ")
+    for name, amount in diff.waterfall:
+        assert (f"{name}: " in said) == (amount != 0)
+    assert "slipped within the period: 1 deal" in others and "advanced: 1 deal" in others
+    # A deal won, lost or pulled in outside the period moves nothing: it is never counted as if it did.
+    late = snapshot(("w", "Demo", "open", 500, "2027-02-01"), ("p", "Demo", "open", 300, "2027-03-01"))
+    later = snapshot(("w", "Won", "won", 500, "2027-02-01"), ("p", "Demo", "open", 300, "2027-02-01"))
+    quiet = snapshot_diff(late, later, PERIOD_END, STAGES)
+    assert dict(quiet.waterfall)["won"] == 0 and dict(quiet.waterfall)["pulled in"] == 0
+    assert waterfall_note(quiet).startswith("No deal moved the total.")
+    assert "won: 1 deal" in waterfall_note(quiet) and "pulled in: 1 deal" in waterfall_note(quiet)
+
+
+def test_every_change_is_listed_in_words() -> None:
+    table = changes_table(snapshot_diff(LAST_WEEK, THIS_WEEK, PERIOD_END, STAGES))
+    assert not [c for c in table.columns if "_" in c or c != c.strip()]
+    assert table.set_index("Deal").loc["slips-out", "Counted in the chart as"] == "slipped out of period"
+
+
+def test_open_deals_whose_close_date_has_passed_are_flagged() -> None:
+    pipeline = snapshot(
+        ("late", "Demo", "open", 400, "2026-11-09"),
+        ("later", "Demo", "open", 900, "2026-10-01"),
+        ("due today", "Demo", "open", 100, "2026-11-16"),
+        ("won", "Won", "won", 800, "2026-11-01"),
+    )
+    overdue = overdue_deals(pipeline, AS_OF)
+    assert overdue["Deal"].tolist() == ["later", "late"]  # the largest first; closed and today's deals are not late
+    assert overdue["Days past"].tolist() == [46, 7]
 
 
 # --------------------------------------------------------------------------- storage

@@ -12,15 +12,29 @@ import logging
 import os
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 import duckdb
+import pandas as pd
 import streamlit as st
 
 from planner import backups, store
 from planner.access import Viewer
+from planner.team import SnapshotDiff, TeamRollup, convert_pipeline, slipped_deals, snapshot_diff
+from planner.team import team_rollup as _team_rollup
 
-__all__ = ["BACKUP_THREAD", "WRITE_ERRORS", "backup_schedule", "db", "failure", "profiles", "reps", "saved_plans"]
+__all__ = [
+    "BACKUP_THREAD",
+    "WRITE_ERRORS",
+    "backup_schedule",
+    "db",
+    "failure",
+    "pipeline_changes",
+    "profiles",
+    "reps",
+    "saved_plans",
+    "team_rollup",
+]
 
 #: The name of the daily backup thread, one per server process.
 BACKUP_THREAD = "backplan-daily-backup"
@@ -143,3 +157,47 @@ def saved_plans(who: Viewer) -> list[store.PlanSummary]:
 def profiles() -> list[store.ProfileSummary]:
     """The saved calibration profiles (cached until the next write)."""
     return _profiles(str(store.default_path()), store.data_generation())
+
+
+# --------------------------------------------------------------------------- Team review's rollups
+# A team of 2,000 reps is thousands of rows to read and add up: done once per change of data, team, date and
+# currency, and shared by every session (cache_resource: not copied on each use, so the pages only read them).
+
+
+@st.cache_resource(max_entries=8, show_spinner="Adding up the team…")
+def _rollup(path: str, generation: int, team: str, as_of: date, currency: str | None) -> tuple[TeamRollup, date | None]:
+    con = db()
+    reps = store.review_inputs(con, team, as_of)
+    snapshot_date = store.latest_snapshot_date(con, team, as_of)
+    pipeline = store.get_snapshot(con, team, snapshot_date) if snapshot_date else None
+    rates = {(r.from_currency, r.to_currency): r.rate for r in store.list_rates(con)}
+    return _team_rollup(reps, as_of, pipeline, currency, rates), snapshot_date
+
+
+def team_rollup(team: str, as_of: date, currency: str | None) -> tuple[TeamRollup, date | None]:
+    """Team review's figures for ``team`` on ``as_of`` in ``currency`` (None: the team's own), and the date of the
+    pipeline snapshot they use; cached until the next write."""
+    return _rollup(str(store.default_path()), store.data_generation(), team, as_of, currency)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _changes(
+    path: str, generation: int, team: str, older: date, newer: date, as_of: date, currency: str | None
+) -> tuple[SnapshotDiff, pd.DataFrame]:
+    rollup, _ = _rollup(path, generation, team, as_of, currency)
+    con = db()
+    rates = rollup.view.owner_rates
+    diff = snapshot_diff(
+        convert_pipeline(store.get_snapshot(con, team, older), rates),
+        convert_pipeline(store.get_snapshot(con, team, newer), rates),
+        rollup.period[1],
+    )
+    return diff, slipped_deals(diff, store.slip_counts(con, team, newer))
+
+
+def pipeline_changes(
+    team: str, older: date, newer: date, as_of: date, currency: str | None
+) -> tuple[SnapshotDiff, pd.DataFrame]:
+    """What changed between two of ``team``'s snapshots, in the rollup's currency, and the slipped deals;
+    cached until the next write."""
+    return _changes(str(store.default_path()), store.data_generation(), team, older, newer, as_of, currency)

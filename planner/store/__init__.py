@@ -47,6 +47,7 @@ __all__ = [
     "SavedPlan",
     "SnapshotSummary",
     "StoreError",
+    "StoredRate",
     "WeekActual",
     "account_deals",
     "add_account",
@@ -67,6 +68,7 @@ __all__ = [
     "delete_objective",
     "delete_plan",
     "delete_profile",
+    "delete_rate",
     "duplicate_plan",
     "end_sign_in",
     "get_account_plan",
@@ -84,6 +86,7 @@ __all__ = [
     "list_cycle_steps",
     "list_plans",
     "list_profiles",
+    "list_rates",
     "list_reps",
     "list_snapshots",
     "list_teams",
@@ -102,6 +105,7 @@ __all__ = [
     "save_snapshot",
     "schema_version",
     "set_action_status",
+    "set_rate",
     "slip_counts",
     "take_backup",
     "team_plans",
@@ -380,6 +384,7 @@ from planner.store.profiles import (  # noqa: E402
     profile_month_shares,
     save_profile,
 )
+from planner.store.rates import StoredRate, delete_rate, list_rates, set_rate  # noqa: E402
 from planner.store.sign_ins import end_sign_in, get_sign_in, note_sign_in  # noqa: E402
 from planner.store.snapshots import (  # noqa: E402
     SnapshotSummary,

@@ -205,6 +205,20 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         );
         """,
     ),
+    (
+        8,
+        "exchange rates sales ops enter, so a team's plans in several currencies add up in one",
+        """
+        CREATE TABLE exchange_rates (
+            from_currency VARCHAR NOT NULL,
+            to_currency VARCHAR NOT NULL CHECK (to_currency <> from_currency),
+            rate DOUBLE NOT NULL CHECK (rate > 0),  -- 1 from_currency = rate to_currency
+            updated_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            updated_by VARCHAR NOT NULL DEFAULT '',
+            PRIMARY KEY (from_currency, to_currency)
+        );
+        """,
+    ),
 )
 
 

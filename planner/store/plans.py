@@ -13,7 +13,7 @@ from planner.demo import DemoTeam
 from planner.funnel import PlanInputs, Stage
 from planner.milestones import Milestone, build_milestones
 from planner.store import StoreError, _query, retry_conflicts, transaction
-from planner.store.actuals import _write_actuals, get_actuals
+from planner.store.actuals import _insert_new_actuals, actuals_by_plan
 from planner.store.people import Rep, _insert_rep, is_empty
 from planner.store.profiles import _profile_shares
 from planner.store.snapshots import _write_snapshot
@@ -28,6 +28,7 @@ __all__ = [
     "get_plan",
     "list_plans",
     "load_team",
+    "milestones_by_plan",
     "review_inputs",
     "save_plan",
     "team_plans",
@@ -277,39 +278,57 @@ def get_milestones(con: duckdb.DuckDBPyConnection, plan_id: int) -> list[Milesto
     return [Milestone(due, float(value)) for due, value in rows]
 
 
-def team_plans(con: duckdb.DuckDBPyConnection, team: str, as_of: date) -> list[tuple[Rep, SavedPlan]]:
-    """Each rep of ``team`` (not managers) with the plan whose period holds ``as_of`` (else their latest)."""
+def milestones_by_plan(con: duckdb.DuckDBPyConnection, plan_ids: Sequence[int]) -> dict[int, list[Milestone]]:
+    """:func:`get_milestones` of many plans in one query, by plan id."""
     rows = _query(
         con,
-        "SELECT r.id, r.name, r.team, r.role, p.id FROM reps r JOIN plans p ON p.rep_id = r.id"
+        "SELECT m.plan_id, m.due_date, m.cumulative_target FROM milestones m"
+        " JOIN (SELECT unnest(?::INTEGER[]) AS id) chosen ON chosen.id = m.plan_id ORDER BY m.plan_id, m.due_date",
+        [list(plan_ids)],
+    )
+    out: dict[int, list[Milestone]] = {plan_id: [] for plan_id in plan_ids}
+    for plan_id, due, value in rows:
+        out[plan_id].append(Milestone(due, float(value)))
+    return out
+
+
+def team_plans(con: duckdb.DuckDBPyConnection, team: str, as_of: date) -> list[tuple[Rep, SavedPlan]]:
+    """Each rep of ``team`` (not managers) with the plan whose period holds ``as_of`` (else their latest).
+
+    One query however big the team (a team of 2,000 reps is 2,000 plans).
+    """
+    columns = ", ".join(f"p.{c.strip()}" for c in _PLAN_COLUMNS.split(","))
+    rows = _query(
+        con,
+        f"SELECT r.id, r.name, r.team, r.role, {columns} FROM reps r JOIN plans p ON p.rep_id = r.id"
         " WHERE r.team = ? AND r.role = 'rep'"
         " QUALIFY row_number() OVER (PARTITION BY r.id"
         "   ORDER BY (p.period_start <= ? AND ? <= p.period_end) DESC, p.period_start DESC, p.id DESC) = 1"
         " ORDER BY r.name",
         [team, as_of, as_of],
     )
-    out = []
-    for rep_id, name, rep_team, role, plan_id in rows:
-        plan = get_plan(con, plan_id)
-        if plan is not None:
-            out.append((Rep(rep_id, name, rep_team, role), plan))
-    return out
+    return [(Rep(rep_id, name, rep_team, role), _plan_from_row(plan)) for rep_id, name, rep_team, role, *plan in rows]
 
 
 def review_inputs(con: duckdb.DuckDBPyConnection, team: str, as_of: date) -> list[ReviewInput]:
-    """Each rep's plan, milestones, weekly revenue and stage counts, as the team review needs them."""
+    """Each rep's plan, milestones, weekly revenue and stage counts, as the team review needs them (three queries)."""
+    chosen = team_plans(con, team, as_of)
+    plan_ids = [plan.id for _, plan in chosen]
+    steps = milestones_by_plan(con, plan_ids)
+    actuals = actuals_by_plan(con, plan_ids)
     out = []
-    for rep, plan in team_plans(con, team, as_of):
-        weeks = get_actuals(con, plan.id)
+    for rep, plan in chosen:
+        weeks = actuals[plan.id]
         out.append(
             ReviewInput(
                 rep=rep.name,
                 plan_id=plan.id,
                 plan_name=plan.name,
                 inputs=plan.inputs,
-                milestones=tuple(get_milestones(con, plan.id)),
+                milestones=tuple(steps[plan.id]),
                 weekly_revenue={w.week_start: w.revenue for w in weeks},
                 weekly_counts={w.week_start: dict(w.stage_counts) for w in weeks},
+                currency=plan.currency,
             )
         )
     return out
@@ -330,11 +349,10 @@ def load_team(con: duckdb.DuckDBPyConnection, team: DemoTeam) -> list[int]:
             rep_ids[rep.name] = _insert_rep(cur, rep.name, rep.team, rep.role, rep.email)
         for plan in team.plans:
             plan_id = _write_plan(
-                cur, rep_ids[plan.rep], plan.name, plan.inputs, "USD", plan.milestone_shape, "auto", (), None
+                cur, rep_ids[plan.rep], plan.name, plan.inputs, plan.currency, plan.milestone_shape, "auto", (), None
             )
-            if plan.weeks:
-                _write_actuals(cur, plan_id, plan.weeks)
             plan_ids.append(plan_id)
+        _insert_new_actuals(cur, [(plan_id, plan.weeks) for plan_id, plan in zip(plan_ids, team.plans, strict=True)])
         for snapshot_date, deals in team.snapshots:
             _write_snapshot(cur, team.team, snapshot_date, deals)
     return plan_ids
