@@ -342,7 +342,7 @@ def _review_table(rollup: TeamRollup, team: str) -> list:
         f"to open their plan on Track. The downloads have every column, the plans' names and milestones included. "
         f"{STATUS_RULE}"
     )
-    widgets.download_pair("Review", review_table(review, currency), f"backplan-review-{team}-{review.as_of:%Y-%m-%d}")
+    widgets.download_pair("Review", rollup.table, f"backplan-review-{team}-{review.as_of:%Y-%m-%d}")
     return shown
 
 
@@ -525,7 +525,7 @@ def _snapshot_upload(team: str) -> None:
         )
 
 
-def _changes(team: str, rollup: TeamRollup) -> None:
+def _changes(team: str, figures: data.TeamFigures) -> None:
     st.header("What changed in the pipeline")
     snapshots = store.list_snapshots(data.db(), team)
     _snapshot_upload(team)
@@ -545,8 +545,8 @@ def _changes(team: str, rollup: TeamRollup) -> None:
     from_col.selectbox("From snapshot", later, key="team.from_snapshot", format_func=lambda d: f"{d:%a %d %b %Y}")
     to_col.selectbox("To snapshot", dates, key="team.to_snapshot", format_func=lambda d: f"{d:%a %d %b %Y}")
     older_date, newer_date = state["team.from_snapshot"], state["team.to_snapshot"]
-    view, period_end = rollup.view, rollup.period[1]
-    diff, slipped_table = data.pipeline_changes(team, older_date, newer_date, rollup.review.as_of, view.currency)
+    view, period_end = figures.rollup.view, figures.rollup.period[1]
+    diff, slipped_table = data.pipeline_changes(team, older_date, newer_date, figures)
     st.plotly_chart(
         waterfall_chart(
             diff.start_total,
@@ -579,18 +579,17 @@ def _changes(team: str, rollup: TeamRollup) -> None:
         )
 
 
-def _currency_choice(team: str, as_of: date) -> TeamRollup:
+def _currency_choice(team: str, as_of: date) -> data.TeamFigures:
     """The team's figures in the currency chosen (by default the one most of its plans are in)."""
-    rollup, _ = data.team_rollup(team, as_of, None)
-    currencies = rollup.view.currencies
+    figures = data.team_rollup(team, as_of)
+    currencies = figures.rollup.view.currencies
     if state["team.currency"] not in currencies:
         state["team.currency"] = currencies[0]
     if len(currencies) > 1:
         st.selectbox("Add up in", currencies, key="team.currency", help="Plans in other currencies are converted "
                      "with the exchange rates sales ops set at the bottom of this page.")  # fmt: skip
-    if state["team.currency"] != rollup.view.currency:
-        rollup, _ = data.team_rollup(team, as_of, state["team.currency"])
-    view = rollup.view
+    figures = data.team_rollup(team, as_of, state["team.currency"])
+    view = figures.rollup.view
     if view.left_out:
         rates_where = "under **Exchange rates** below" if viewer.can_set_rates else "(ask your sales ops team)"
         st.warning(
@@ -601,7 +600,7 @@ def _currency_choice(team: str, as_of: date) -> TeamRollup:
             f"{' or '.join(view.missing)} to see them.",
             icon=":material/currency_exchange:",
         )
-    return rollup
+    return figures
 
 
 # --------------------------------------------------------------------------- the page
@@ -637,8 +636,8 @@ team = team_col.selectbox(
 as_of = date_col.date_input("As of", key="team.as_of", format="YYYY-MM-DD")
 
 opened = state["team.open_track"]
-rollup = _currency_choice(team, as_of)
-_, snapshot_date = data.team_rollup(team, as_of, rollup.view.currency)
+figures = _currency_choice(team, as_of)
+rollup, snapshot_date = figures.rollup, figures.snapshot_date
 review = rollup.review
 if opened is not None:
     state["team.open_track"] = None
@@ -663,7 +662,7 @@ elif not rollup.view.left_out:
         f"No rep in {markdown_text(team)} has a saved plan yet: save one on the Plan page with the rep in this team.",
         icon=":material/info:",
     )
-_changes(team, rollup)
+_changes(team, figures)
 st.divider()
 _rates()
 _members()

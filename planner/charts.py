@@ -514,7 +514,8 @@ def team_burnup_chart(
         },
     ]
     colours = [PALETTE[1], _AMBER, PALETTE[2], "#7e57c2", "#26a69a", "#8d6e63"]
-    by_line = {key: rows for key, rows in booked.groupby("line")} if len(booked) else {}
+    wanted = booked[booked["line"].isin([key for key, _ in lines])] if len(booked) else booked
+    by_line = {key: rows for key, rows in wanted.groupby("line")} if len(wanted) else {}
     for i, (key, name) in enumerate(sorted(lines, key=lambda line: line[0] != TEAM_LINE)):
         rows = by_line.get(key)
         if rows is None or rows.empty:

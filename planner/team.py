@@ -133,7 +133,8 @@ class ReviewInput:
     inputs: PlanInputs
     milestones: Sequence[Milestone]
     weekly_revenue: Mapping[date, float]
-    #: stage name → count, per week start
+    #: stage name → count, per week start (the store hands over only the latest week up to the review's day:
+    #: the only one :func:`activity_check` can show)
     weekly_counts: Mapping[date, Mapping[str, int]] = field(default_factory=dict)
     #: the plan's currency: its target, milestones and actuals are in it, and so is its owner's pipeline
     currency: str = "USD"
@@ -169,11 +170,11 @@ def _pipeline_by_rep(pipeline: pd.DataFrame | None, reps: Sequence[ReviewInput])
     """Open pipeline per rep that closes by the end of that rep's period (overdue close dates included)."""
     if pipeline is None or pipeline.empty:
         return {}
-    ends = pd.DataFrame({"owner": [r.rep for r in reps], "period_end": [r.inputs.period_end for r in reps]})
-    ends["period_end"] = pd.to_datetime(ends["period_end"])
-    frame = pipeline[pipeline["outcome"] == "open"][["owner", "amount", "close_date"]].merge(ends, on="owner")
+    ends = {r.rep: pd.Timestamp(r.inputs.period_end) for r in reps}
+    frame = pipeline[(pipeline["outcome"] == "open") & pipeline["owner"].isin(ends.keys())]
     closes = pd.to_datetime(frame["close_date"])
-    in_period = closes.isna() | (closes <= frame["period_end"])
+    period_end = pd.to_datetime(frame["owner"].map(ends))
+    in_period = closes.isna() | (closes <= period_end)
     return frame[in_period].groupby("owner")["amount"].sum().to_dict()
 
 
@@ -245,26 +246,28 @@ def review_table(review: TeamReview, currency: str = "") -> pd.DataFrame:
 
     ``currency``, when given, is every amount's currency, in a column of its own.
     """
-    records = []
-    for r in (review.totals, *review.rows):
-        records.append(
-            {
-                "Rep": r.rep,
-                "Plan": r.plan_name,
-                "Status": r.status,
-                "Target": round(r.target),
-                "Booked": round(r.booked),
-                "Milestone to date": round(r.milestone),
-                "Attainment %": round(r.attainment * 100, 1),
-                "Ahead (+) / behind (-)": round(r.gap),
-                "Pipeline in period": round(r.pipeline),
-                "Coverage of what is left": None if math.isinf(r.coverage) else round(r.coverage, 2),
-                "Required coverage": round(r.required_coverage, 2),
-                "Run-rate projection": round(r.run_rate_projection),
-                "Pipeline-weighted projection": round(r.weighted_projection),
-            }
-        )
-    table = pd.DataFrame.from_records(records)
+    rows = (review.totals, *review.rows)
+
+    def whole(field_name: str) -> np.ndarray:
+        return np.round([getattr(r, field_name) for r in rows]).astype(np.int64)
+
+    table = pd.DataFrame(
+        {
+            "Rep": [r.rep for r in rows],
+            "Plan": [r.plan_name for r in rows],
+            "Status": [r.status for r in rows],
+            "Target": whole("target"),
+            "Booked": whole("booked"),
+            "Milestone to date": whole("milestone"),
+            "Attainment %": np.round([r.attainment * 100 for r in rows], 1),
+            "Ahead (+) / behind (-)": whole("gap"),
+            "Pipeline in period": whole("pipeline"),
+            "Coverage of what is left": [None if math.isinf(r.coverage) else round(r.coverage, 2) for r in rows],
+            "Required coverage": np.round([r.required_coverage for r in rows], 2),
+            "Run-rate projection": whole("run_rate_projection"),
+            "Pipeline-weighted projection": whole("weighted_projection"),
+        }
+    )
     if currency:
         table["Currency"] = currency
     return table
@@ -325,7 +328,11 @@ def team_burnup(reps: Sequence[ReviewInput], as_of: date) -> tuple[pd.DataFrame,
 
     Returns (booked: columns week, line, booked — ``line`` is the rep's plan id, the team's is
     :data:`TEAM_LINE`; milestones: due, cumulative). Lines are keyed by id, never by a name a rep
-    could share with another, or with the team.
+    could share with another, or with the team. The team's booked by a week is everything booked
+    by then, and its milestone on a date the sum of every rep's latest step by then: both running
+    sums of what each week, or each step, adds::
+
+        team booked(w) = sum of revenue in weeks <= w        team milestone(d) = sum of step increases due <= d
     """
     lines, weeks, revenue = [], [], []
     for r in reps:
@@ -336,22 +343,21 @@ def team_burnup(reps: Sequence[ReviewInput], as_of: date) -> tuple[pd.DataFrame,
                 revenue.append(float(amount))
     booked = pd.DataFrame({"week": weeks, "line": np.array(lines, dtype=np.int64), "booked": revenue})
     if not booked.empty:
+        team = booked.groupby("week", sort=True)["booked"].sum().cumsum()
         booked = booked.sort_values(["line", "week"], ignore_index=True)
         booked["booked"] = booked.groupby("line")["booked"].cumsum()
-        wide = booked.pivot_table(index="week", columns="line", values="booked", aggfunc="last").sort_index().ffill()
-        team = pd.DataFrame({"week": wide.index, "line": TEAM_LINE, "booked": wide.fillna(0.0).sum(axis=1).to_numpy()})
-        booked = pd.concat([team, booked], ignore_index=True)
-    steps = pd.DataFrame(
-        {
-            "due": [m.due for r in reps for m in r.milestones],
-            "line": [r.plan_id for r in reps for _ in r.milestones],
-            "cumulative": [float(m.cumulative) for r in reps for m in r.milestones],
-        }
-    )
-    if steps.empty:
+        team_rows = pd.DataFrame({"week": team.index, "line": TEAM_LINE, "booked": team.to_numpy()})
+        booked = pd.concat([team_rows, booked], ignore_index=True)
+    dues, rises = [], []
+    for r in reps:
+        before = 0.0
+        for m in r.milestones:
+            dues.append(m.due)
+            rises.append(float(m.cumulative) - before)
+            before = float(m.cumulative)
+    if not dues:
         return booked, pd.DataFrame({"due": [], "cumulative": []})
-    reached = steps.pivot_table(index="due", columns="line", values="cumulative", aggfunc="last").sort_index()
-    summed = reached.ffill().fillna(0.0).sum(axis=1)
+    summed = pd.Series(rises).groupby(pd.Series(dues), sort=True).sum().cumsum()
     return booked, pd.DataFrame({"due": list(summed.index), "cumulative": summed.to_numpy()})
 
 
@@ -452,6 +458,8 @@ class TeamRollup:
     activity: pd.DataFrame
     #: open deals of the pipeline whose close date has passed (:func:`overdue_deals`), in the view's currency
     overdue: pd.DataFrame
+    #: :func:`review_table` of the whole review, as the downloads have it
+    table: pd.DataFrame
 
 
 def team_rollup(
@@ -472,7 +480,8 @@ def team_rollup(
     else:
         period = (as_of, as_of)
     overdue = overdue_deals(deals, as_of)
-    return TeamRollup(view, review, booked, milestones, period, week, activity, overdue)
+    table = review_table(review, view.currency)
+    return TeamRollup(view, review, booked, milestones, period, week, activity, overdue, table)
 
 
 def overdue_deals(pipeline: pd.DataFrame | None, as_of: date) -> pd.DataFrame:

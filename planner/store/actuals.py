@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import date
 
 import duckdb
 import pandas as pd
@@ -11,7 +12,7 @@ import pandas as pd
 from planner.milestones import WeekActual
 from planner.store import _query, retry_conflicts, transaction
 
-__all__ = ["actuals_by_plan", "get_actuals", "save_actuals"]
+__all__ = ["get_actuals", "review_actuals", "save_actuals"]
 
 
 def _write_actuals(cur: duckdb.DuckDBPyConnection, plan_id: int, weeks: Sequence[WeekActual]) -> None:
@@ -74,15 +75,26 @@ def get_actuals(con: duckdb.DuckDBPyConnection, plan_id: int) -> list[WeekActual
     return [_week_actual(*row) for row in rows]
 
 
-def actuals_by_plan(con: duckdb.DuckDBPyConnection, plan_ids: Sequence[int]) -> dict[int, list[WeekActual]]:
-    """:func:`get_actuals` of many plans in one query (a team review reads thousands), by plan id."""
+def review_actuals(
+    con: duckdb.DuckDBPyConnection, plan_ids: Sequence[int], as_of: date
+) -> dict[int, tuple[dict[date, float], dict[date, dict[str, int]]]]:
+    """What a team review reads of many plans' actuals, in one query: each plan's revenue by week, and the stage
+    counts of its latest week up to ``as_of`` (the only week the review's activity check can show).
+
+    A team of 2,000 reps has 100,000 weeks of actuals; reading every week's counts took most of the review.
+    """
     rows = _query(
         con,
-        "SELECT a.plan_id, a.week_start, a.revenue, a.deals_won, a.stage_counts FROM actuals a"
-        " JOIN (SELECT unnest(?::INTEGER[]) AS id) chosen ON chosen.id = a.plan_id ORDER BY a.plan_id, a.week_start",
-        [list(plan_ids)],
+        "SELECT a.plan_id, a.week_start, a.revenue,"
+        " CASE WHEN a.week_start = max(a.week_start) FILTER (WHERE a.week_start <= ?) OVER (PARTITION BY a.plan_id)"
+        " THEN a.stage_counts END"
+        " FROM actuals a JOIN (SELECT unnest(?::INTEGER[]) AS id) chosen ON chosen.id = a.plan_id",
+        [as_of, list(plan_ids)],
     )
-    out: dict[int, list[WeekActual]] = {plan_id: [] for plan_id in plan_ids}
-    for plan_id, *row in rows:
-        out[plan_id].append(_week_actual(*row))
+    out: dict[int, tuple[dict[date, float], dict[date, dict[str, int]]]] = {i: ({}, {}) for i in plan_ids}
+    for plan_id, week, revenue, counts in rows:
+        weekly, latest = out[plan_id]
+        weekly[week] = float(revenue)
+        if counts is not None:
+            latest[week] = json.loads(counts)
     return out

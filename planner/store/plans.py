@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from planner.demo import DemoTeam
 from planner.funnel import PlanInputs, Stage
 from planner.milestones import Milestone, build_milestones
 from planner.store import StoreError, _query, retry_conflicts, transaction
-from planner.store.actuals import _insert_new_actuals, actuals_by_plan
+from planner.store.actuals import _insert_new_actuals, review_actuals
 from planner.store.people import Rep, _insert_rep, is_empty
 from planner.store.profiles import _profile_shares
 from planner.store.snapshots import _write_snapshot
@@ -185,10 +186,16 @@ def save_plan(
         raise StoreError(f"This rep already has a plan called “{name}” — pick another name.") from error
 
 
+@functools.lru_cache(maxsize=1024)
+def _stages(funnel: str) -> tuple[Stage, ...]:
+    """A plan's stored funnel as stages; plans alike share one (a team review reads thousands)."""
+    return tuple(Stage(s["name"], float(s["ratio"]), int(s["lag_days"])) for s in json.loads(funnel))
+
+
 def _plan_from_row(row: tuple) -> SavedPlan:
     (plan_id, rep_id, name, target, currency, start, end, deal_size, coverage, shape, funnel, won_stage,
      holidays, profile_id, created, updated, cadence, custom) = row  # fmt: skip
-    stages = tuple(Stage(s["name"], float(s["ratio"]), int(s["lag_days"])) for s in json.loads(funnel))
+    stages = _stages(funnel)
     inputs = PlanInputs(
         target=float(target),
         deal_size=float(deal_size),
@@ -311,27 +318,25 @@ def team_plans(con: duckdb.DuckDBPyConnection, team: str, as_of: date) -> list[t
 
 
 def review_inputs(con: duckdb.DuckDBPyConnection, team: str, as_of: date) -> list[ReviewInput]:
-    """Each rep's plan, milestones, weekly revenue and stage counts, as the team review needs them (three queries)."""
+    """Each rep's plan, milestones, weekly revenue and latest stage counts up to ``as_of``, as the team review needs
+    them (:func:`planner.store.actuals.review_actuals`), in three queries."""
     chosen = team_plans(con, team, as_of)
     plan_ids = [plan.id for _, plan in chosen]
     steps = milestones_by_plan(con, plan_ids)
-    actuals = actuals_by_plan(con, plan_ids)
-    out = []
-    for rep, plan in chosen:
-        weeks = actuals[plan.id]
-        out.append(
-            ReviewInput(
-                rep=rep.name,
-                plan_id=plan.id,
-                plan_name=plan.name,
-                inputs=plan.inputs,
-                milestones=tuple(steps[plan.id]),
-                weekly_revenue={w.week_start: w.revenue for w in weeks},
-                weekly_counts={w.week_start: dict(w.stage_counts) for w in weeks},
-                currency=plan.currency,
-            )
+    actuals = review_actuals(con, plan_ids, as_of)
+    return [
+        ReviewInput(
+            rep=rep.name,
+            plan_id=plan.id,
+            plan_name=plan.name,
+            inputs=plan.inputs,
+            milestones=tuple(steps[plan.id]),
+            weekly_revenue=actuals[plan.id][0],
+            weekly_counts=actuals[plan.id][1],
+            currency=plan.currency,
         )
-    return out
+        for rep, plan in chosen
+    ]
 
 
 @retry_conflicts
