@@ -17,13 +17,14 @@ from planner.team import (
     STATUS_RULE,
     STATUSES,
     TEAM_LINE,
+    TEAM_NAME,
     TeamReview,
     TeamRollup,
     changes_table,
     review_table,
     waterfall_note,
 )
-from planner.units import CURRENCIES, markdown_text, money, plural
+from planner.units import CURRENCIES, markdown_text, money, money_short, plural
 from ui import auth, data, mapping, session, widgets
 from ui.plans import load_demo
 
@@ -255,15 +256,16 @@ def _totals(review: TeamReview, currency: str) -> None:
     cards = st.columns(4)
     cards[0].metric(
         "Booked",
-        money(t.booked, currency),
-        f"{t.attainment:.0%} of {money(t.target, currency)}",
+        money_short(t.booked, currency),
+        f"{t.attainment:.0%} of {money_short(t.target, currency)}",
         delta_color="off",
         delta_arrow="off",
         border=True,
+        help=f"{money(t.booked, currency)} of {money(t.target, currency)}",
     )
     cards[1].metric(
         "Against milestones to date",
-        money(t.gap, currency),
+        money_short(t.gap, currency),
         "ahead" if t.gap >= 0 else "behind",
         delta_color="normal" if t.gap >= 0 else "inverse",
         delta_arrow="off",
@@ -282,13 +284,14 @@ def _totals(review: TeamReview, currency: str) -> None:
     )
     cards[3].metric(
         "Weighted projection",
-        money(t.weighted_projection, currency),
-        f"run rate {money(t.run_rate_projection, currency)}",
+        money_short(t.weighted_projection, currency),
+        f"run rate {money_short(t.run_rate_projection, currency)}",
         delta_color="off",
         delta_arrow="off",
         border=True,
-        help="Pipeline-weighted: booked + pipeline ÷ required coverage (the plan's coverage ratio is 1 ÷ its win "
-        "rate). The run rate extends what is booked over the period's working days.",
+        help=f"Pipeline-weighted: booked + pipeline ÷ required coverage (the plan's coverage ratio is 1 ÷ its win "
+        f"rate): {money(t.weighted_projection, currency)}. The run rate extends what is booked over the period's "
+        f"working days: {money(t.run_rate_projection, currency)}.",
     )
     counts = {s: sum(r.status == s for r in review.rows) for s in STATUSES}
     st.caption(" · ".join(f":{STATUS_COLOURS[s][0]}[**{s}**]: {counts[s]}" for s in STATUSES))
@@ -315,6 +318,14 @@ def _rows_shown(review: TeamReview) -> list:
     return rows[first : first + PAGE_ROWS]
 
 
+def _width(values: pd.Series, label: str) -> int | None:
+    """Pixels for a column of numbers wider than its label, drawn with separators ("1,737,610,923"): the table
+    sizes a column by the raw number and would cut it. None (the table's own size) for the rest."""
+    shown = [f"{v:,.0f}" for v in values if isinstance(v, int | float) and not isinstance(v, bool) and pd.notna(v)]
+    widest = max((len(text) for text in shown), default=0)
+    return 7 * widest + 14 if widest > len(label) else None
+
+
 def _review_table(rollup: TeamRollup, team: str) -> list:
     review, currency = rollup.review, rollup.view.currency
     shown = _rows_shown(review)
@@ -322,9 +333,11 @@ def _review_table(rollup: TeamRollup, team: str) -> list:
     page = review_table(TeamReview(tuple(shown), review.totals, review.as_of))[list(SHOWN_COLUMNS)]
     styled = page.style.map(lambda status: f"background-color: {STATUS_COLOURS[status][1]}", subset=["Status"])
     config = {
-        column: st.column_config.NumberColumn(label, help=help_text, format=NUMBER_FORMATS[column])
+        column: st.column_config.NumberColumn(
+            label, help=help_text, format=NUMBER_FORMATS[column], width=_width(page[column], label)
+        )
         if column in NUMBER_FORMATS
-        else st.column_config.Column(label, help=help_text)
+        else st.column_config.Column(label, help=help_text, width=_width(page[column], label))
         for column, (label, help_text) in SHOWN_COLUMNS.items()
     }
     st.dataframe(
@@ -363,7 +376,7 @@ def _burnup(rollup: TeamRollup) -> None:
         format_func=lambda key: names[key],
         placeholder="Pick reps to draw beside the team",
     )
-    lines = [(TEAM_LINE, "Whole team"), *((key, names[key]) for key in state["team.burnup_reps"])]
+    lines = [(TEAM_LINE, TEAM_NAME), *((key, names[key]) for key in state["team.burnup_reps"])]
     st.plotly_chart(
         team_burnup_chart(
             rollup.booked, rollup.milestones, rollup.review.totals.target, lines, rollup.period, rollup.view.currency
@@ -384,8 +397,10 @@ def _activity(rollup: TeamRollup, shown: list) -> None:
         st.caption("No weekly activity recorded yet: reps record it on the Track page.")
         return
     big = len(rollup.review.rows) > PAGE_ROWS
-    if big:  # the reps on the review's page, not thousands of rows
-        table = table[table["Rep"].isin({r.rep for r in shown})]
+    if big:  # the reps on the review's page, in its order (worst first), not thousands of rows
+        order = {r.rep: i for i, r in enumerate(shown)}
+        table = table[table["Rep"].isin(order.keys())]
+        table = table.iloc[table["Rep"].map(order).argsort(kind="stable")]
     st.caption(
         f"Week of {week:%d %b %Y}: activity recorded on Track against what each rep's plan needs a week"
         + (", for the reps on this page of the review." if big else ".")
@@ -581,26 +596,27 @@ def _changes(team: str, figures: data.TeamFigures) -> None:
 
 def _currency_choice(team: str, as_of: date) -> data.TeamFigures:
     """The team's figures in the currency chosen (by default the one most of its plans are in)."""
-    figures = data.team_rollup(team, as_of)
-    currencies = figures.rollup.view.currencies
+    currencies = data.team_rollup(team, as_of).rollup.view.currencies
     if state["team.currency"] not in currencies:
         state["team.currency"] = currencies[0]
     if len(currencies) > 1:
         st.selectbox("Add up in", currencies, key="team.currency", help="Plans in other currencies are converted "
                      "with the exchange rates sales ops set at the bottom of this page.")  # fmt: skip
-    figures = data.team_rollup(team, as_of, state["team.currency"])
+    return data.team_rollup(team, as_of, state["team.currency"])
+
+
+def _left_out(figures: data.TeamFigures) -> None:
     view = figures.rollup.view
-    if view.left_out:
-        rates_where = "under **Exchange rates** below" if viewer.can_set_rates else "(ask your sales ops team)"
-        st.warning(
-            f"No exchange rate from {' or '.join(view.missing)} to {view.currency}: "
-            f"{plural(len(view.left_out), 'rep')} left out of these figures "
-            f"({markdown_text(', '.join(view.left_out))}), "
-            f"never added in another currency. Set the rate {rates_where}, or add up in "
-            f"{' or '.join(view.missing)} to see them.",
-            icon=":material/currency_exchange:",
-        )
-    return figures
+    if not view.left_out:
+        return
+    rates_where = "under **Exchange rates** below" if viewer.can_set_rates else "(ask your sales ops team)"
+    st.warning(
+        f"No exchange rate from {' or '.join(view.missing)} to {view.currency}: "
+        f"{plural(len(view.left_out), 'rep')} left out of these figures "
+        f"({markdown_text(', '.join(view.left_out))}), never added in another currency. "
+        f"Set the rate {rates_where}, or add up in {' or '.join(view.missing)} to see them.",
+        icon=":material/currency_exchange:",
+    )
 
 
 # --------------------------------------------------------------------------- the page
@@ -626,7 +642,9 @@ if not teams:
 managers = dict(teams)
 if state["team.name"] not in managers:
     state["team.name"] = teams[0][0]
-team_col, date_col = st.columns([2, 1])
+# A team's currencies are known once it is added up: from the inputs' state, before they are drawn.
+several = len(data.team_rollup(state["team.name"], state["team.as_of"]).rollup.view.currencies) > 1
+team_col, currency_col, date_col = st.columns([2, 0.7, 1] if several else [2, 0.001, 1])
 team = team_col.selectbox(
     "Team",
     list(managers),
@@ -634,9 +652,11 @@ team = team_col.selectbox(
     format_func=lambda t: f"{t} — managed by {managers[t]}" if managers[t] else t,
 )
 as_of = date_col.date_input("As of", key="team.as_of", format="YYYY-MM-DD")
+with currency_col:
+    figures = _currency_choice(team, as_of)
+_left_out(figures)
 
 opened = state["team.open_track"]
-figures = _currency_choice(team, as_of)
 rollup, snapshot_date = figures.rollup, figures.snapshot_date
 review = rollup.review
 if opened is not None:

@@ -50,6 +50,7 @@ __all__ = [
     "STATUSES",
     "STATUS_RULE",
     "TEAM_LINE",
+    "TEAM_NAME",
     "CurrencyView",
     "RepReview",
     "ReviewInput",
@@ -98,6 +99,8 @@ CHANGE_CATEGORIES = (
 _WATERFALL = ("new", "pulled in", "amount up", "amount down", "slipped out of period", "won", "lost", "dropped out")
 #: The key of the team's own line in :func:`team_burnup` (plan ids, the reps' keys, start at 1).
 TEAM_LINE = 0
+#: What the team's own row and line are called: not "Team", which a rep may well be called.
+TEAM_NAME = "Whole team"
 
 
 def rep_status(
@@ -222,7 +225,7 @@ def team_review(reps: Sequence[ReviewInput], as_of: date, pipeline: pd.DataFrame
     weighted = sum(r.weighted_projection for r in rows)
     coverage = pipeline_total / remaining if remaining > 0 else math.inf
     totals = RepReview(
-        rep="Team",
+        rep=TEAM_NAME,
         plan_id=0,
         plan_name="",
         target=target,

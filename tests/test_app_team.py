@@ -41,7 +41,7 @@ def test_an_empty_database_offers_the_demo_team(team_page: AppTest) -> None:
 
 def test_the_review_lists_reps_worst_first_under_the_team_totals(demo: AppTest) -> None:
     rows = review_rows(demo)
-    assert rows["Rep"].tolist()[0] == "Team"
+    assert rows["Rep"].tolist()[0] == "Whole team"
     statuses = rows["Status"].tolist()[1:]
     order = {"off track": 0, "at risk": 1, "on track": 2}
     assert statuses == sorted(statuses, key=order.get)
@@ -138,7 +138,7 @@ def test_a_team_in_three_currencies_is_added_up_in_one_once_sales_ops_set_the_ra
     assert metric(at, "Booked") == "€12,000"
     warned = [w.value for w in at.warning if "No exchange rate" in w.value]
     assert len(warned) == 1 and "GBP or USD to EUR" in warned[0] and "(Gus, Uma)" in warned[0]
-    assert set(review_rows(at)["Rep"]) == {"Team", "Eva", "Elle"}
+    assert set(review_rows(at)["Rep"]) == {"Whole team", "Eva", "Elle"}
 
     for one, to, rate in (("GBP", "EUR", 1.2), ("EUR", "USD", 1.1)):  # the second entered the other way round
         at.selectbox(key="team.rate.from").set_value(one)
@@ -149,7 +149,7 @@ def test_a_team_in_three_currencies_is_added_up_in_one_once_sales_ops_set_the_ra
     assert not [w for w in at.warning if "No exchange rate" in w.value]
     booked = 6 * (1_000 + 1_000 + 2_000 / 1.1 + 4_000 * 1.2)
     assert metric(at, "Booked") == f"€{booked:,.0f}"
-    assert set(review_rows(at)["Rep"]) == {"Team", "Eva", "Elle", "Uma", "Gus"}
+    assert set(review_rows(at)["Rep"]) == {"Whole team", "Eva", "Elle", "Uma", "Gus"}
     at.selectbox(key="team.currency").set_value("USD").run()  # no GBP rate to USD: never guessed through EUR
     assert metric(at, "Booked") == f"${6 * (1_000 * 1.1 * 2 + 2_000):,.0f}"
     assert any("No exchange rate from GBP to USD" in w.value and "(Gus)" in w.value for w in at.warning)
@@ -176,6 +176,7 @@ def test_a_rep_called_team_has_a_line_of_their_own_on_the_chart(app: AppTest, da
         if trace["name"] not in ("Team target", "Team milestones")
     }
     assert lines == {"Whole team": 18_000.0, "Team": 6_000.0, "Ana": 12_000.0}
+    assert review_rows(at)["Rep"].tolist() == ["Whole team", "Team", "Ana"]  # the rep's row is theirs too
     assert any(c.value.startswith("2 reps ·") for c in at.caption)
 
 
@@ -190,7 +191,7 @@ def test_a_big_team_is_listed_a_page_at_a_time_and_charted_worst_first(app: AppT
     ids = team_of(database, [(f"Rep {i:03d}", "USD", 100.0 * i) for i in range(120)])
     at = review_of(app)
     rows = review_rows(at)
-    assert len(rows) == 51 and rows["Rep"].iloc[0] == "Team"  # the team, then 50 reps
+    assert len(rows) == 51 and rows["Rep"].iloc[0] == "Whole team"  # the team, then 50 reps
     assert rows["Rep"].iloc[1] == "Rep 000"  # furthest behind first
     assert at.number_input(key="team.page").max == 3
     assert at.multiselect(key="team.burnup_reps").value == [ids[f"Rep {i:03d}"] for i in range(5)]

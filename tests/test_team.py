@@ -216,7 +216,7 @@ def test_review_rows_are_worst_first_with_team_totals() -> None:
     assert review.totals.target == 300_000 and review.totals.booked == 111_000
     assert review.totals.pipeline == 260_000
     table = review_table(review)
-    assert table["Rep"].tolist() == ["Team", "Behind", "Close", "Ahead"]
+    assert table["Rep"].tolist() == ["Whole team", "Behind", "Close", "Ahead"]
     assert table.loc[0, "Attainment %"] == 37.0
 
 

@@ -58,7 +58,7 @@ def test_review_compares_two_snapshots_and_exports_the_table(page: Page, ui) -> 
     with page.expect_download() as download:
         page.get_by_role("button", name="Review as CSV").click()
     rows = list(csv.DictReader(io.StringIO(download.value.path().read_text(encoding="utf-8-sig"))))
-    assert rows[0]["Rep"] == "Team"
+    assert rows[0]["Rep"] == "Whole team"
     assert {r["Rep"] for r in rows[1:]} == {"Ana Lima", "Ben Carter", "Chloe Nguyen", "Dev Patel"}
     assert {r["Status"] for r in rows[1:]} == {"on track", "at risk", "off track"}
 
