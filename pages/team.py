@@ -128,7 +128,7 @@ def _save_snapshot(team: str, deals: pd.DataFrame, name: str) -> None:
     state["team.to_snapshot"] = snapshot_date
     state["team.from_snapshot"] = None
     state["team.snapshot_upload_done"] = (
-        f"{markdown_text(name)}: {count:,} deals stored as the pipeline of {snapshot_date:%d %b %Y}."
+        f"{markdown_text(name)}: {plural(count, 'deal')} stored as the pipeline of {snapshot_date:%d %b %Y}."
     )
 
 
@@ -525,8 +525,8 @@ def _snapshot_upload(team: str) -> None:
             return
         snapshot = deals.deals.rename(columns={"closed": "close_date"})
         st.write(
-            f"{len(snapshot):,} deals read ({(snapshot['outcome'] == 'open').sum():,} open), "
-            f"{deals.rows_bad:,} rows left out."
+            f"{plural(len(snapshot), 'deal')} read ({int((snapshot['outcome'] == 'open').sum()):,} open), "
+            f"{plural(deals.rows_bad, 'row')} left out."
         )
         if not deals.problems.empty:
             st.dataframe(deals.problems.head(200), hide_index=True, height=160)
