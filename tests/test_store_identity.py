@@ -19,6 +19,9 @@ from planner.access import Viewer
 from planner.funnel import PlanInputs, Stage
 from planner.store import ActualCell, WeekActual
 
+#: Every test here runs on DuckDB and on PostgreSQL (tests/backends.py).
+pytestmark = pytest.mark.both_backends
+
 INPUTS = PlanInputs(
     180_000,
     6_000,
@@ -34,8 +37,8 @@ def person(rep_id: int | None, name: str) -> Viewer:
 
 
 @pytest.fixture
-def con(tmp_path: Path) -> duckdb.DuckDBPyConnection:
-    connection = store.connect(tmp_path / "backplan.duckdb")
+def con(database: store.Target) -> duckdb.DuckDBPyConnection:
+    connection = store.connect(database)
     yield connection
     connection.close()
 
@@ -195,6 +198,7 @@ def test_a_plan_saved_without_stage_ids_keeps_them_by_name(con, plan: int) -> No
 # --------------------------------------------------------------------------- the migration
 
 
+@pytest.mark.duckdb_only
 def test_the_upgrade_gives_stages_ids_moves_counts_to_them_and_drops_orphans(tmp_path: Path) -> None:
     path = tmp_path / "old.duckdb"
     old = duckdb.connect(str(path))
