@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from planner import store
 from tests.conftest import metric, open_store
+
+#: The Plan page behaves the same on DuckDB and on PostgreSQL (tests/backends.py).
+pytestmark = pytest.mark.both_backends
 
 
 def save_new(app: AppTest, rep: str, name: str) -> AppTest:

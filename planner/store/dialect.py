@@ -371,6 +371,8 @@ class PgConnection:
                 conn.execute(statement)
 
         with _duckdb_errors():
+            # One plain connection first: a server that is not there is said at once, not after the pool's retries.
+            psycopg.connect(url, connect_timeout=10).close()
             self.pool = ConnectionPool(
                 url,
                 min_size=1,
