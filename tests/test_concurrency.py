@@ -170,7 +170,7 @@ def test_a_write_that_is_wrong_is_not_tried_again(con, monkeypatch: pytest.Monke
         with store.transaction(con) as cur:
             cur.execute("INSERT INTO reps (name) VALUES (NULL)")
 
-    with pytest.raises(Exception, match="(?i)not.null"):
+    with pytest.raises(Exception, match=r"(?i)not.null"):
         bad_write()
     assert len(calls) == 1
     assert store.list_reps(con) == []
