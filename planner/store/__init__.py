@@ -47,6 +47,7 @@ __all__ = [
     "AccountDeals",
     "ActualCell",
     "Connection",
+    "CopyReport",
     "CrmAccount",
     "OpenDeal",
     "PlanSummary",
@@ -72,6 +73,7 @@ __all__ = [
     "add_review",
     "backup",
     "connect",
+    "copy_database",
     "crm_accounts",
     "data_generation",
     "default_path",
@@ -466,6 +468,7 @@ from planner.store.actuals import (  # noqa: E402
     save_actuals,
 )
 from planner.store.backups import backup, restore, take_backup  # noqa: E402
+from planner.store.copy import CopyReport, copy_database  # noqa: E402
 from planner.store.people import ROLES, Rep, add_rep, is_empty, list_reps, list_teams, update_rep  # noqa: E402
 from planner.store.plans import (  # noqa: E402
     PlanSummary,
