@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 from datetime import date
 
@@ -31,50 +30,19 @@ from ui import auth, data, session, widgets
 from ui.plans import linked_plan_id, may_change_plan, plan_refusal, show_plan_in_url
 
 viewer = auth.enter_page("plan")
+widgets.new_round()
 
-TARGET_RANGE = (10_000, 5_000_000, 5_000)
-COVERAGE_RANGE = (1.0, 12.0)
+TARGET_SLIDER = widgets.Slider(10_000, 5_000_000, 5_000)
+#: The box takes any coverage of 1× or more (a calibrated one is kept exactly); the slider drags in half steps.
+COVERAGE_SLIDER = widgets.Slider(1.0, 12.0, 0.5, format="%.1f×")
 #: "Plan for" choices: the expected case, or a chance of hitting the target.
 CONFIDENCE_CHOICES = {"expected": "Expected case", "0.5": "50% chance", "0.8": "80% chance", "0.9": "90% chance"}
-DEAL_SIZE_RANGE = (100, 200_000, 50)
+DEAL_SIZE_SLIDER = widgets.Slider(100, 200_000, 50)
 
 state = st.session_state
 
 
 # --------------------------------------------------------------------------- callbacks
-
-
-#: How long after Backplan moves a widget for the user an old value from it is the browser catching up.
-ECHO_WINDOW_S = 5.0
-
-
-def _copy(source: str, dest: str, bounds: tuple[int, int, int] | None = None) -> None:
-    """Keep a slider and its number input showing the same value.
-
-    When one moves the other, a rerun the browser asks for before it has drawn
-    that move sends the other's old value back, which would undo the user's
-    move (rapid arrow keys on the slider did). A widget that comes back, within
-    a few seconds, with a value it showed before Backplan moved it is that echo:
-    it is put back instead of copied across.
-    """
-    now = time.monotonic()
-    value = state[source]
-    moved_at, moved_to, shown_before = state.get(f"sync.{source}", (0.0, None, ()))
-    if now - moved_at < ECHO_WINDOW_S:
-        if value == moved_to:
-            return  # the value Backplan just gave it: the user has not touched it
-        if value in shown_before:
-            state[source] = moved_to
-            return
-    if bounds is not None:
-        low, high, step = bounds
-        value = min(max(round((value or 0) / step) * step, low), high)
-    if state[dest] == value:
-        return  # writing it anyway would reset a control the user may be moving right now
-    dest_moved_at, _, dest_shown = state.get(f"sync.{dest}", (0.0, None, ()))
-    recent = dest_shown[-7:] if now - dest_moved_at < ECHO_WINDOW_S else ()
-    state[f"sync.{dest}"] = (now, value, (*recent, state[dest]))
-    state[dest] = value
 
 
 def _add_stage() -> None:
@@ -101,35 +69,25 @@ def _move_stage(sid: int, step: int) -> None:
 # --------------------------------------------------------------------------- inputs
 
 
-def _amount_input(label: str, key: str, bounds: tuple[int, int, int], help: str) -> None:
-    """An exact number input with a slider under it for dragging; each follows the other."""
-    low, high, step = bounds
-    st.number_input(
-        label, key=key, min_value=0, step=step, help=help, on_change=_copy, args=(key, f"{key}_slider", bounds)
-    )
-    st.slider(
-        f"Drag to change the {label.split(' (')[0].lower()}",
-        min_value=low,
-        max_value=high,
-        step=step,
-        key=f"{key}_slider",
-        label_visibility="collapsed",
-        format="localized",
-        on_change=_copy,
-        args=(f"{key}_slider", key),
-    )
-
-
 def _target_inputs(currency: str) -> None:
     symbol = CURRENCIES[currency].strip()
-    _amount_input(
-        f"Revenue target ({symbol})", "plan.target", TARGET_RANGE, "What you must book in the period: your quota."
+    widgets.number_pair(
+        "plan.target",
+        f"Revenue target ({symbol})",
+        TARGET_SLIDER,
+        slider_label="Drag to change the revenue target",
+        min_value=0,
+        step=TARGET_SLIDER.step,
+        help="What you must book in the period: your quota.",
     )
-    _amount_input(
-        f"Average deal size ({symbol})",
+    widgets.number_pair(
         "plan.deal_size",
-        DEAL_SIZE_RANGE,
-        "The typical value of a won deal. Calibrate it from last year's CRM export.",
+        f"Average deal size ({symbol})",
+        DEAL_SIZE_SLIDER,
+        slider_label="Drag to change the average deal size",
+        min_value=0,
+        step=DEAL_SIZE_SLIDER.step,
+        help="The typical value of a won deal. Calibrate it from last year's CRM export.",
     )
 
 
@@ -228,13 +186,15 @@ def _period_inputs() -> None:
             help="Amounts that must be booked with one checkpoint to go, two to go, and so on, "
             "working back from the target date.",
         )
-    st.slider(
-        "Pipeline coverage",
-        *COVERAGE_RANGE,
-        key="plan.coverage",
-        step=0.5,
-        format="%.1f×",
-        help="Open pipeline you need for each dollar you must book. 3× is the usual rule of thumb.",
+    widgets.number_pair(
+        "plan.coverage",
+        "Pipeline coverage (×)",
+        COVERAGE_SLIDER,
+        slider_label="Drag to change the pipeline coverage",
+        step=0.1,
+        format="%.2f",
+        help="Open pipeline you need for each dollar you must book. 3× is the usual rule of thumb; "
+        "a calibration profile sets it to 1 ÷ last year's win rate by value.",
     )
 
 
@@ -255,7 +215,7 @@ def _inputs_from_state() -> PlanInputs:
         stages=stages,
         won_stage=state["plan.won_stage"] or "",
         holiday_weeks=tuple(state["plan.holiday_weeks"]),
-        coverage_ratio=float(state["plan.coverage"]),
+        coverage_ratio=float(state["plan.coverage"] or 0),
     )
 
 
@@ -269,11 +229,6 @@ def _set_stages(stages: tuple[Stage, ...]) -> None:
         state[f"plan.stage.{sid}.lag"] = min(int(stage.lag_days), 730)  # the lag input's maximum
     state["plan.stage_ids"] = ids
     state["plan.next_stage_id"] = first_id + len(ids)
-
-
-def _coverage_step(coverage: float) -> float:
-    low, high = COVERAGE_RANGE
-    return min(max(round(coverage * 2) / 2, low), high)
 
 
 # --------------------------------------------------------------------------- calibration profiles
@@ -299,9 +254,8 @@ def _apply_profile(profile_id: int | None) -> None:
     _set_stages(settings.stages)
     state["plan.won_stage"] = settings.won_stage[:60]
     state["plan.deal_size"] = round(settings.deal_size)
-    _copy("plan.deal_size", "plan.deal_size_slider", DEAL_SIZE_RANGE)
     if settings.coverage_ratio is not None:
-        state["plan.coverage"] = _coverage_step(settings.coverage_ratio)
+        state["plan.coverage"] = settings.coverage_ratio  # exactly: the slider under it only drags
     state["plan.profile_id"] = summary.id
     state["plan.profile_error"] = None
     state["plan.profile_notes"] = list(settings.notes)
@@ -384,16 +338,11 @@ def _fill_state(saved: store.SavedPlan) -> None:
     """Put a saved plan into every input of the page, exactly as it was saved."""
     inputs = saved.inputs
     _set_stages(inputs.stages)
-    for key, value, bounds in (
-        ("plan.target", inputs.target, TARGET_RANGE),
-        ("plan.deal_size", inputs.deal_size, DEAL_SIZE_RANGE),
-    ):
-        state[key] = round(value)
-        _copy(key, f"{key}_slider", bounds)
+    state["plan.target"], state["plan.deal_size"] = round(inputs.target), round(inputs.deal_size)
     state["plan.currency"] = saved.currency
     state["plan.start"], state["plan.end"] = inputs.period_start, inputs.period_end
     state["plan.holiday_weeks"] = list(inputs.holiday_weeks)
-    state["plan.coverage"] = _coverage_step(inputs.coverage_ratio)
+    state["plan.coverage"] = inputs.coverage_ratio
     state["plan.profile_id"] = saved.profile_id
     state["plan.won_stage"] = inputs.won_stage
     state["plan.milestone_shape"] = saved.milestone_shape if saved.milestone_shape in SHAPES else "linear"

@@ -21,7 +21,7 @@ import plotly.graph_objects as go
 
 from planner.funnel import FunnelPlan, Lever, WhatIfGrid
 from planner.milestones import MilestoneCheck, Pace
-from planner.units import CURRENCIES
+from planner.units import CURRENCIES, times
 
 __all__ = [
     "PALETTE",
@@ -116,7 +116,7 @@ def coverage_chart(plan: FunnelPlan, currency: str = "USD") -> go.Figure:
         "type": "bar",
         "x": months,
         "y": [c.pipeline_needed for c in plan.coverage],
-        "name": f"Pipeline needed ({plan.inputs.coverage_ratio:g}× coverage)",
+        "name": f"Pipeline needed ({times(plan.inputs.coverage_ratio)} coverage)",
         "marker": {"color": PALETTE[1]},
         "hovertemplate": f"%{{x|%b %Y}}: {symbol}%{{y:,.0f}} open pipeline<extra></extra>",
     }

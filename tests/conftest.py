@@ -10,6 +10,7 @@ import duckdb
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import NumberInput, Slider
 
 from planner import store
 
@@ -46,6 +47,24 @@ def metric(at: AppTest, label: str) -> str:
     found = {m.label: m.value for m in at.metric}
     assert label in found, f"no metric {label!r}; the page shows {sorted(found)}"
     return found[label]
+
+
+def box(at: AppTest, label: str) -> NumberInput:
+    """The number box labelled ``label``, with or without its unit ("Revenue target" finds "Revenue target ($)").
+
+    Its key changes as the slider under it moves: it is found by what it says.
+    """
+    found = [w for w in at.number_input if label in (w.label, w.label.split(" (")[0])]
+    assert len(found) == 1, f"no single number box {label!r}; the page shows {[w.label for w in at.number_input]}"
+    return found[0]
+
+
+def slider(at: AppTest, label: str) -> Slider:
+    """The slider labelled ``label`` (screen readers read it; it is not shown), such as "Drag to change the revenue
+    target"."""
+    found = [w for w in at.slider if w.label == label]
+    assert len(found) == 1, f"no single slider {label!r}; the page shows {[w.label for w in at.slider]}"
+    return found[0]
 
 
 @contextmanager

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from planner import store
 from planner.calibrate import calibrate_export
 from planner.milestones import build_milestones
-from tests.conftest import ROOT, metric, open_store
+from tests.conftest import ROOT, box, metric, open_store, slider
 
 SAMPLE = ROOT / "data" / "sample_crm_export.csv"
 
@@ -46,7 +46,7 @@ def test_without_profiles_the_plan_points_to_calibrate(app: AppTest) -> None:
 def test_applying_a_profile_sets_deal_size_funnel_lags_and_coverage(with_profile) -> None:
     at, profile_id = with_profile
     apply(at, profile_id)
-    assert at.number_input(key="plan.deal_size").value == 14_595  # the sample's average won deal
+    assert box(at, "Average deal size").value == 14_595  # the sample's average won deal
     names = [at.session_state[f"plan.stage.{sid}.name"] for sid in at.session_state["plan.stage_ids"]]
     assert names == ["Appointment Scheduled", "Qualified To Buy", "Presentation Scheduled", "Contract Sent"]
     ratios = [at.session_state[f"plan.stage.{sid}.ratio"] for sid in at.session_state["plan.stage_ids"]]
@@ -54,7 +54,13 @@ def test_applying_a_profile_sets_deal_size_funnel_lags_and_coverage(with_profile
     lags = [at.session_state[f"plan.stage.{sid}.lag"] for sid in at.session_state["plan.stage_ids"]]
     assert all(lag > 0 for lag in lags)
     assert at.text_input(key="plan.won_stage").value == "Closed Won"
-    assert at.slider(key="plan.coverage").value == 8.5  # 1 ÷ 11.9% value win rate, to the slider's step
+    # 1 ÷ the 11.9% value win rate, exactly: not rounded to the slider's half steps (8.5)
+    suggested = calibrate_export(SAMPLE.read_bytes(), SAMPLE.name)[1].overall.suggested_coverage
+    assert box(at, "Pipeline coverage").value == pytest.approx(suggested, rel=1e-12)
+    assert round(suggested, 2) == 8.42
+    assert slider(at, "Drag to change the pipeline coverage").value == 8.5  # the slider only drags
+    coverage_chart = next(c for c in at.get("plotly_chart") if "Open pipeline needed" in c.proto.spec)
+    assert "8.42" in coverage_chart.proto.spec  # the legend: "Pipeline needed (8.42× coverage)"
     assert "Historical" in " ".join(at.selectbox(key="plan.milestone_shape").options)
     # $385,000 ÷ $14,595 → 27 deals
     assert metric(at, "Deals needed") == "27"

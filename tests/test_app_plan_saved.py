@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from streamlit.testing.v1 import AppTest
 
 from planner import store
-from tests.conftest import metric, open_store
+from planner.funnel import PlanInputs
+from tests.conftest import box, metric, open_store, slider
 
 
 def save_new(app: AppTest, rep: str, name: str) -> AppTest:
@@ -15,7 +18,7 @@ def save_new(app: AppTest, rep: str, name: str) -> AppTest:
 
 
 def test_a_saved_plan_reopens_exactly_as_saved(app: AppTest, database) -> None:
-    app.number_input(key="plan.target").set_value(770_000).run()
+    box(app, "Revenue target").set_value(770_000).run()
     app.text_input(key="plan.stage.0.name").set_value("Cold calls").run()
     app.selectbox(key="plan.currency").set_value("EUR").run()
     app.selectbox(key="plan.milestone_shape").set_value("back-loaded").run()
@@ -26,10 +29,10 @@ def test_a_saved_plan_reopens_exactly_as_saved(app: AppTest, database) -> None:
     assert saved_id is not None
 
     app.button(key="btn.plan_new").click().run()  # a fresh default plan
-    assert app.number_input(key="plan.target").value == 385_000
+    assert box(app, "Revenue target").value == 385_000
     app.selectbox(key="plan.pick").set_value(saved_id).run()
     app.button(key="btn.plan_open").click().run()
-    assert app.number_input(key="plan.target").value == 770_000
+    assert box(app, "Revenue target").value == 770_000
     assert app.selectbox(key="plan.currency").value == "EUR"
     assert app.selectbox(key="plan.milestone_shape").value == "back-loaded"
     assert "Cold calls / week" in [m.label for m in app.metric]
@@ -47,7 +50,7 @@ def test_saving_without_a_name_says_what_is_missing_and_writes_nothing(app: AppT
 
 
 def test_a_plan_that_does_not_validate_is_not_saved(app: AppTest, database) -> None:
-    app.number_input(key="plan.deal_size").set_value(0).run()
+    box(app, "Average deal size").set_value(0).run()
     save_new(app, "Zoe Park", "Broken")
     assert any("Fix the plan first" in e.value for e in app.error)
     with open_store(database) as con:
@@ -83,10 +86,8 @@ def test_duplicate_then_delete(app: AppTest, database) -> None:
 
 
 def test_the_fifty_thousand_month_entered_backwards_is_saved_with_its_checkpoints(app: AppTest, database) -> None:
-    from datetime import date
-
     app.selectbox(key="plan.currency").set_value("GBP").run()
-    app.number_input(key="plan.target").set_value(50_000).run()
+    box(app, "Revenue target").set_value(50_000).run()
     app.date_input(key="plan.start").set_value(date(2026, 12, 1)).run()
     app.date_input(key="plan.end").set_value(date(2026, 12, 28)).run()
     app.selectbox(key="plan.milestone_shape").set_value("custom").run()
@@ -104,3 +105,20 @@ def test_a_link_to_a_plan_that_does_not_exist_says_so(app: AppTest) -> None:
     app.run()
     assert not app.exception, app.exception
     assert "That plan no longer exists" in " ".join(e.value for e in app.sidebar.error)
+
+
+def test_a_saved_coverage_reopens_exactly_not_to_the_sliders_step(app: AppTest, database) -> None:
+    from dataclasses import replace
+
+    from ui.session import plan_defaults  # the example plan, as the page starts
+
+    defaults = plan_defaults(date.today())
+    with open_store(database) as con:
+        inputs = PlanInputs(385_000, 3_850, defaults["plan.start"], defaults["plan.end"])
+        plan_id = store.save_plan(con, "Zoe Park", "Exact", replace(inputs, coverage_ratio=1.58))
+    app.run()
+    app.selectbox(key="plan.pick").set_value(plan_id).run()
+    app.button(key="btn.plan_open").click().run()
+    assert app.session_state["plan.coverage"] == 1.58  # not 1.5, the slider's nearest half step
+    assert box(app, "Pipeline coverage").value == 1.58
+    assert slider(app, "Drag to change the pipeline coverage").value == 1.5

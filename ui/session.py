@@ -63,9 +63,7 @@ def plan_defaults(today: date) -> dict[str, object]:
     defaults: dict[str, object] = {
         "plan.currency": "USD",
         "plan.target": 385_000,
-        "plan.target_slider": 385_000,
         "plan.deal_size": 3_850,
-        "plan.deal_size_slider": 3_850,
         "plan.start": start,
         "plan.end": end,
         "plan.holiday_weeks": [],
@@ -165,7 +163,7 @@ KEY_FAMILIES = {
     KEPT_COPY: "the kept copy of a page input (keep_inputs / arrive)",
     "app.": "the entry script's own: the page shown last",
     "btn.": "buttons; a button's value is only its click",
-    "sync.": "Plan: when a slider or its number input last moved the other (the echo guard)",
+    "sync.": "Plan: each number box with a slider (ui.widgets.number_pair): their keys' versions, the rerun count",
     "plan.stage.": "Plan: each funnel stage's name, ratio and lag, by stage id",
     "plan.linked": "Plan: the ?plan= link already acted on",
     "plan.save_error": "Plan: why the last save, open or delete was refused (None when it was not)",

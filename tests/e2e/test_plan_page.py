@@ -63,8 +63,8 @@ def test_sliders_and_number_inputs_stay_in_sync(ui) -> None:
     target_slider.focus()
     expected = 385_000
     for _ in range(3):
-        # One key per rerun, like a user reading the plan between presses: keys pressed
-        # faster than the app reruns can be lost (a race between the two-way callbacks).
+        # One key per rerun, like a user reading the plan between presses (faster presses:
+        # test_rapid_arrow_keys_on_the_target_slider_are_all_counted).
         target_slider.press("ArrowRight")
         expected += TARGET_STEP
         expect(target).to_have_value(str(expected))
@@ -93,6 +93,40 @@ def test_rapid_arrow_keys_on_the_target_slider_are_all_counted(ui, attempt: int)
     expect(target).to_have_value(str(expected))
     expect(target_slider).to_have_value(str(expected))
     expect(ui.metric_value("Deals needed")).to_have_text(f"{math.ceil(expected / 3_850):,}")
+
+
+#: (label, start, step, presses, typed): move each slider up, then type an exact value it passed on the way.
+TYPED_AFTER_SLIDER = {
+    "target": ("Revenue target ($)", 385_000, TARGET_STEP, 6, 400_000),
+    "deal size": ("Average deal size ($)", 3_850, 50, 6, 4_000),
+}
+
+
+def _deals(target: int, deal_size: int) -> str:
+    return f"{math.ceil(target / deal_size):,}"
+
+
+@pytest.mark.parametrize("pace", ["one move per rerun", "all at once"])
+@pytest.mark.parametrize("field", sorted(TYPED_AFTER_SLIDER))
+def test_a_value_typed_right_after_moving_the_slider_is_kept(ui, field: str, pace: str) -> None:
+    # Seen: typed 400,000 into the box after moving the slider to 415,000, and the box snapped
+    # back to 415,000 (108 deals, not 104). Whatever was touched last is the value, however fast.
+    label, start, step, presses, typed = TYPED_AFTER_SLIDER[field]
+    box, slider = ui.number_input(label), ui.slider_after(label)
+    ui.wait_for_idle()
+    slider.focus()
+    for press in range(1, presses + 1):
+        slider.press("ArrowRight")
+        if pace == "one move per rerun":
+            expect(box).to_have_value(str(start + press * step))
+            ui.wait_for_idle()
+    ui.commit(box, str(typed))  # at once: the slider's reruns may still be on their way
+    expect(box).to_have_value(str(typed))
+    ui.wait_for_idle()
+    expect(box).to_have_value(str(typed))
+    expect(slider).to_have_value(str(typed))
+    target, deal_size = (typed, 3_850) if field == "target" else (385_000, typed)
+    expect(ui.metric_value("Deals needed")).to_have_text(_deals(target, deal_size))
 
 
 def test_zero_deal_size_shows_an_error_not_an_exception(ui) -> None:
