@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 
 import streamlit as st
 
 from planner import store
-from planner.calibrate import Calibration, CalibrationError, Confidence, plan_confidence, plan_settings
-from planner.charts import coverage_chart, funnel_chart, levers_chart, what_if_heatmap
+from planner.access import Viewer
+from planner.calibrate import Calibration, CalibrationError, Confidence, plan_for_chance, plan_settings
+from planner.charts import coverage_chart, funnel_chart, levers_chart, milestones_chart, what_if_heatmap
+from planner.choices import CADENCE_CHOICES, PlanChoices, check_choices
 from planner.exports import csv_bytes
 from planner.funnel import (
     FunnelPlan,
     PlanInputError,
     PlanInputs,
+    Problem,
     Stage,
-    build_plan,
     levers,
     period_weeks,
     validate,
@@ -24,7 +25,14 @@ from planner.funnel import (
     what_if_grid,
 )
 from planner.imports import parse_amount_list
-from planner.milestones import SHAPES, MilestoneError
+from planner.milestones import (
+    SHAPES,
+    MilestoneError,
+    choose_cadence,
+    milestone_table,
+    months_without_history,
+    plan_milestones,
+)
 from planner.units import CURRENCIES, markdown_text, money, ratio_label
 from ui import auth, data, session, widgets
 from ui.plans import linked_plan_id, may_change_plan, plan_refusal, show_plan_in_url
@@ -37,6 +45,8 @@ TARGET_SLIDER = widgets.Slider(10_000, 5_000_000, 5_000)
 COVERAGE_SLIDER = widgets.Slider(1.0, 12.0, 0.5, format="%.1f×")
 #: "Plan for" choices: the expected case, or a chance of hitting the target.
 CONFIDENCE_CHOICES = {"expected": "Expected case", "0.5": "50% chance", "0.8": "80% chance", "0.9": "90% chance"}
+#: Each choice's level, as a plan saves it (None: the expected case).
+CONFIDENCE_LEVEL: dict[str, float | None] = {"expected": None, "0.5": 0.5, "0.8": 0.8, "0.9": 0.9}
 DEAL_SIZE_SLIDER = widgets.Slider(100, 200_000, 50)
 
 state = st.session_state
@@ -160,32 +170,6 @@ def _period_inputs() -> None:
         format_func=lambda d: f"Week of {d:%d %b %Y}",
         placeholder="None — every week is worked",
     )
-    shape_col, cadence_col = st.columns(2)
-    shapes = [s for s in SHAPES if s != "historical" or state["plan.profile_id"] is not None]
-    if state["plan.milestone_shape"] not in shapes:
-        state["plan.milestone_shape"] = "linear"
-    shape_col.selectbox(
-        "Milestones",
-        shapes,
-        key="plan.milestone_shape",
-        format_func=lambda s: "Historical (the profile's seasonality)" if s == "historical" else s.capitalize(),
-        help="How the target is spread over the checkpoints counted back from the end date. "
-        "Historical follows the applied calibration profile's month-by-month won amounts.",
-    )
-    cadence_col.selectbox(
-        "Checkpoints",
-        ["auto", "weekly", "monthly"],
-        key="plan.cadence",
-        format_func=lambda c: "Weekly for a quarter, else monthly" if c == "auto" else c.capitalize(),
-    )
-    if state["plan.milestone_shape"] == "custom":
-        st.text_input(
-            "Booked with 1, 2, 3 … steps to go",
-            key="plan.milestone_custom",
-            placeholder="42,000; 30,000; 20,000",
-            help="Amounts that must be booked with one checkpoint to go, two to go, and so on, "
-            "working back from the target date.",
-        )
     widgets.number_pair(
         "plan.coverage",
         "Pipeline coverage (×)",
@@ -195,6 +179,104 @@ def _period_inputs() -> None:
         format="%.2f",
         help="Open pipeline you need for each dollar you must book. 3× is the usual rule of thumb; "
         "a calibration profile sets it to 1 ÷ last year's win rate by value.",
+    )
+
+
+def _shape_label(shape: str) -> str:
+    return "Historical (the profile's seasonality)" if shape == "historical" else shape.capitalize()
+
+
+def _milestone_inputs(profile: Calibration | None, currency: str) -> None:
+    """Shape, cadence and custom amounts, with the checkpoints they make shown as they change."""
+    st.markdown("**Milestones, counted back from the end date**")
+    shape_col, cadence_col, amounts_col, fill_col = st.columns([1, 1.2, 1.3, 1])
+    allowed = [s for s in SHAPES if s != "historical" or profile is not None]
+    for key in ("plan.milestone_shape", "plan.milestone_fill"):
+        if state[key] not in allowed:
+            state[key] = "linear"
+    shape = shape_col.selectbox(
+        "Shape",
+        allowed,
+        key="plan.milestone_shape",
+        format_func=_shape_label,
+        help="How the target is spread over the checkpoints. Historical follows the applied calibration "
+        "profile's month-by-month won amounts; custom takes the amounts you type.",
+    )
+    cadence_col.selectbox(
+        "Checkpoints",
+        CADENCE_CHOICES,
+        key="plan.cadence",
+        format_func=lambda c: "Weekly for a quarter, else monthly" if c == "auto" else c.capitalize(),
+    )
+    if shape == "custom":
+        amounts_col.text_input(
+            "Booked with 1, 2, 3 … checkpoints to go",
+            key="plan.milestone_custom",
+            placeholder="42,000; 30,000; 20,000",
+            help="Amounts that must be booked with one checkpoint to go, two to go, and so on, working back "
+            "from the target date. Separate them with “; ”.",
+        )
+        fill_col.selectbox(
+            "Checkpoints not typed follow",
+            [s for s in allowed if s != "custom"],
+            key="plan.milestone_fill",
+            format_func=_shape_label,
+            help="The earlier checkpoints you leave out climb to your first amount as this shape would.",
+        )
+    uses_history = "historical" in (shape, state["plan.milestone_fill"] if shape == "custom" else None)
+    shares = list(profile.seasonality) if profile is not None and uses_history else None
+    empty = months_without_history(shares) if shares else ()
+    if empty and len(empty) < 12:
+        names = ", ".join(f"{date(2000, m, 1):%b}" for m in empty)
+        st.warning(
+            f"The profile's history has no won deals in {names} ({12 - len(empty)} of 12 months covered): "
+            f"{'that month gets' if len(empty) == 1 else 'those months get'} an even twelfth of the year, "
+            "the linear shape, instead of nothing.",
+            icon=":material/warning:",
+        )
+    _milestone_preview(shape, shares, currency)
+
+
+def _milestone_preview(shape: str, shares: list[float] | None, currency: str) -> None:
+    """The checkpoints Save would store, as a mini burn-up and a table; what is wrong with them, where it is typed."""
+    inputs = _inputs_from_state()
+    try:
+        steps = plan_milestones(
+            inputs, shape, state["plan.cadence"], _custom_amounts(), shares, state["plan.milestone_fill"]
+        )
+    except ValueError as error:  # a MilestoneError, or an amount that is not one
+        problems = getattr(error, "problems", None) or [Problem("custom", str(error))]
+        mine = [p.message for p in problems if p.field.startswith(("custom", "milestones", "shares", "fill"))]
+        if mine:
+            st.error("\n\n".join(markdown_text(m) for m in mine), icon=":material/error:")
+        else:
+            st.caption("Fix the plan's inputs above to see its milestones.")
+        return
+    filled = [m for m in steps if m.filled]
+    if shape == "custom" and filled:
+        fill = _shape_label(state["plan.milestone_fill"]).lower()
+        listed = ", ".join(f"{m.due.day} {m.due:%b} ({money(m.cumulative, currency)})" for m in filled)
+        st.caption(f"Not typed, so filled by the {fill} shape: {listed}.")
+    chart_col, table_col = st.columns([0.45, 0.55], gap="medium")
+    chart_col.plotly_chart(
+        milestones_chart(steps, inputs.period_start, inputs.target, currency), config={"displayModeBar": False}
+    )
+    symbol = CURRENCIES[currency].strip()
+    cadence = state["plan.cadence"]
+    if cadence == "auto":
+        cadence = choose_cadence(inputs.period_start, inputs.period_end)
+    table = milestone_table(steps, cadence, custom=shape == "custom")
+    table_col.dataframe(
+        table,
+        hide_index=True,
+        height=min(35 * (len(steps) + 1) + 3, 246),
+        column_order=list(table.columns) if shape == "custom" else list(table.columns[:-1]),
+        column_config={
+            "Checkpoint": st.column_config.DateColumn(format="D MMM YYYY"),
+            "Booked by then": st.column_config.NumberColumn(f"Booked by then ({symbol})", format="localized"),
+            "This step": st.column_config.NumberColumn(f"This step ({symbol})", format="localized", width="small"),
+            "Set by": st.column_config.TextColumn(width="small"),
+        },
     )
 
 
@@ -234,14 +316,9 @@ def _set_stages(stages: tuple[Stage, ...]) -> None:
 # --------------------------------------------------------------------------- calibration profiles
 
 
-def _profile(profile_id: int | None) -> tuple[store.ProfileSummary, Calibration] | None:
-    found = store.get_profile(data.db(), profile_id) if profile_id is not None else None
-    return (found[0], Calibration.from_dict(found[1])) if found else None
-
-
 def _apply_profile(profile_id: int | None) -> None:
     """Put a profile's deal size, funnel, lags and coverage into the plan's inputs."""
-    found = _profile(profile_id)
+    found = data.calibration(profile_id)
     if found is None:
         state["plan.profile_error"] = "Pick a saved profile first (make one on the Calibrate page)."
         return
@@ -271,7 +348,7 @@ def _clear_profile() -> None:
 def _profile_inputs() -> Calibration | None:
     """The profile picker; returns the applied profile's calibration."""
     profiles = data.profiles()
-    applied = _profile(state["plan.profile_id"])
+    applied = data.calibration(state["plan.profile_id"])
     if applied is None and state["plan.profile_id"] is not None:
         state["plan.profile_id"] = None  # deleted on the Calibrate page
     labels = {p.id: f"{p.name} ({p.rows_used:,} deals)" for p in profiles}
@@ -334,6 +411,24 @@ def _custom_amounts() -> list[float]:
     return parse_amount_list(state["plan.milestone_custom"]) if state["plan.milestone_shape"] == "custom" else []
 
 
+def _choices() -> PlanChoices:
+    """The plan's choices as the widgets hold them; planner.choices checks them before anything is saved."""
+    level = state["plan.confidence"]
+    return PlanChoices(
+        currency=state["plan.currency"],
+        milestone_shape=state["plan.milestone_shape"],
+        cadence=state["plan.cadence"],
+        milestone_fill=state["plan.milestone_fill"],
+        confidence=CONFIDENCE_LEVEL.get(level, level),  # type: ignore[arg-type]  (a stray value is refused)
+        profile_id=state["plan.profile_id"],
+    )
+
+
+def _drawn_reps(who: Viewer) -> dict[int, str]:
+    """The reps the Rep box offers ``who``: those they may see."""
+    return {r.id: r.name for r in data.reps() if who.can_see_rep(r.id)}
+
+
 def _fill_state(saved: store.SavedPlan) -> None:
     """Put a saved plan into every input of the page, exactly as it was saved."""
     inputs = saved.inputs
@@ -347,9 +442,15 @@ def _fill_state(saved: store.SavedPlan) -> None:
     state["plan.won_stage"] = inputs.won_stage
     state["plan.milestone_shape"] = saved.milestone_shape if saved.milestone_shape in SHAPES else "linear"
     state["plan.cadence"] = saved.cadence
-    state["plan.milestone_custom"] = ", ".join(f"{v:g}" for v in saved.milestone_custom)
+    state["plan.milestone_custom"] = "; ".join(
+        f"{v:,.0f}" if v == round(v) else f"{v:,.2f}" for v in saved.milestone_custom
+    )
+    state["plan.milestone_fill"] = saved.milestone_fill
     state["plan.loaded_id"], state["plan.name"], state["plan.rep"] = saved.id, saved.name, saved.rep_id
-    state["plan.confidence"] = "expected"
+    state["plan.confidence"] = next(
+        (key for key, level in CONFIDENCE_LEVEL.items() if level == saved.confidence and saved.profile_id is not None),
+        "expected",
+    )
     state["plan.confirm_delete"] = False
     state["plan.save_error"] = None
 
@@ -375,18 +476,27 @@ def _save(as_new: bool) -> None:
     if not _may_save(rep, None if as_new else state["plan.loaded_id"]):
         return
     try:
+        # Against what the page offered: a browser can send a value that was never among the options.
+        choices = check_choices(
+            _choices(),
+            profile_ids=[p.id for p in data.profiles()],
+            rep=rep,
+            rep_ids=_drawn_reps(auth.viewer() or viewer),
+        )
         plan_id = store.save_plan(
             data.db(),
             rep,
             state["plan.name"],
             inputs,
-            currency=state["plan.currency"],
-            milestone_shape=state["plan.milestone_shape"],
-            cadence=state["plan.cadence"],
+            currency=choices.currency,
+            milestone_shape=choices.milestone_shape,
+            cadence=choices.cadence,
             milestone_custom=_custom_amounts(),
             plan_id=None if as_new else state["plan.loaded_id"],
-            profile_id=state["plan.profile_id"],
+            profile_id=choices.profile_id,
             new_rep_team=viewer.team_for_new_reps,
+            confidence=choices.confidence,
+            milestone_fill=choices.milestone_fill,
         )
     except (*data.WRITE_ERRORS, MilestoneError, ValueError) as error:
         state["plan.save_error"] = data.failure(error)
@@ -444,7 +554,7 @@ def _delete() -> None:
 
 def _saved_plans() -> None:
     plans = data.saved_plans(viewer)
-    reps = {r.id: r.name for r in data.reps() if viewer.can_see_rep(r.id)}
+    reps = _drawn_reps(viewer)
     linked = linked_plan_id("plan")
     if linked is not None:
         _open(linked)
@@ -623,21 +733,6 @@ def _levers(inputs: PlanInputs, currency: str) -> None:
     )
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def _confidence(profile_id: int, inputs: PlanInputs, _result: Calibration) -> Confidence | None:
-    # 20,000 simulated years take about 12 ms: a slider move that lands on a plan seen before skips them.
-    try:
-        return plan_confidence(_result, inputs)
-    except CalibrationError:
-        return None
-
-
-def _certainty(result: Calibration | None, inputs: PlanInputs) -> Confidence | None:
-    if result is None or validate(inputs):
-        return None
-    return _confidence(state["plan.profile_id"], inputs, result)
-
-
 def _certainty_table(certainty: Confidence, inputs: PlanInputs, currency: str) -> None:
     chosen = state["plan.confidence"]
     top_name = inputs.stages[0].name
@@ -693,15 +788,14 @@ with left:
 with right, st.container(border=True):
     st.markdown("**Funnel, top down**")
     _stage_inputs()
+with st.container(border=True):
+    _milestone_inputs(profile, state["plan.currency"])
 
 currency = state["plan.currency"]
 inputs = _inputs_from_state()
 try:
-    plan = build_plan(inputs)
-    certainty = _certainty(profile, inputs)
-    if certainty is not None and state["plan.confidence"] != "expected":
-        level = certainty.at(float(state["plan.confidence"]))
-        plan = build_plan(replace(inputs, target=inputs.target * level.multiplier))
+    certainty = data.confidence(state["plan.profile_id"], inputs) if profile is not None else None
+    plan, _ = plan_for_chance(inputs, certainty, CONFIDENCE_LEVEL.get(state["plan.confidence"]))
 except PlanInputError as error:
     metrics_area.error(
         "**Fix these to see your plan:**\n\n" + "\n".join(f"- {p.message}" for p in error.problems),

@@ -6,7 +6,6 @@ import streamlit as st
 
 from planner import store
 from planner.charts import burnup_chart
-from planner.funnel import build_plan
 from planner.imports import read_actuals_csv
 from planner.milestones import (
     REVENUE_COLUMN,
@@ -18,9 +17,17 @@ from planner.milestones import (
     recovery_plan,
     week_from_row,
 )
-from planner.units import money
+from planner.units import money, times
 from ui import auth, data
-from ui.plans import linked_plan_id, load_demo, may_change_plan, plan_refusal, show_plan_in_url
+from ui.plans import (
+    chance_caption,
+    linked_plan_id,
+    load_demo,
+    may_change_plan,
+    plan_refusal,
+    planned_funnel,
+    show_plan_in_url,
+)
 
 viewer = auth.enter_page("track")
 
@@ -91,7 +98,9 @@ saved = store.get_plan(con, plan_id)
 if saved is None:  # deleted in another session since the list was read
     st.warning("That plan has just been deleted. Pick another.", icon=":material/warning:")
     st.stop()
-plan = build_plan(saved.inputs)
+plan, chance = planned_funnel(saved)  # at the chance of hitting the target the plan was saved for
+if caption := chance_caption(saved, chance):
+    st.caption(caption)
 steps = store.get_milestones(con, plan_id)
 weeks = store.get_actuals(con, plan_id)
 revenue = {w.week_start: w.revenue for w in weeks}
@@ -194,7 +203,7 @@ else:
             f"New {plan.stages[0].name.lower()} started now cannot close before {saved.inputs.period_end:%d %b}: "
             f"the funnel takes {plan.stages[0].days_before_close} days. The "
             f"{money(recovery.remaining, currency)} left must come from pipeline that already exists — about "
-            f"{money(recovery.pipeline_needed, currency)} of it at {saved.inputs.coverage_ratio:g}× coverage.",
+            f"{money(recovery.pipeline_needed, currency)} of it at {times(saved.inputs.coverage_ratio)} coverage.",
             icon=":material/hourglass_bottom:",
         )
     else:

@@ -20,7 +20,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from planner.funnel import FunnelPlan, Lever, WhatIfGrid
-from planner.milestones import MilestoneCheck, Pace
+from planner.milestones import Milestone, MilestoneCheck, Pace
 from planner.units import CURRENCIES, times
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "funnel_chart",
     "histogram_chart",
     "levers_chart",
+    "milestones_chart",
     "seasonality_chart",
     "team_burnup_chart",
     "waterfall_chart",
@@ -209,6 +210,45 @@ def what_if_heatmap(grid: WhatIfGrid, currency: str = "USD") -> go.Figure:
             "title": {"text": "What if: top-of-funnel activity a week"},
             "xaxis": {"title": {"text": "Average deal size"}, "tickprefix": symbol, "tickformat": ",.0f"},
             "yaxis": {"title": {"text": "Overall win rate (top of funnel → won)"}, "ticksuffix": "%"},
+        },
+    )
+
+
+def milestones_chart(steps: Sequence[Milestone], period_start: date, target: float, currency: str = "USD") -> go.Figure:
+    """The milestones a plan will save, as the steps of a small burn-up: typed ones solid, filled ones hollow."""
+    symbol = CURRENCIES.get(currency, "")
+    money_hover = f"{symbol}%{{y:,.0f}}"
+    line = {
+        "type": "scatter",
+        "x": [period_start] + [m.due for m in steps],
+        "y": [0.0] + [m.cumulative for m in steps],
+        "mode": "lines",
+        "line": {"shape": "hv", "color": PALETTE[2], "width": 2},
+        "hoverinfo": "skip",
+        "showlegend": False,
+    }
+    marks = {
+        "type": "scatter",
+        "x": [m.due for m in steps],
+        "y": [m.cumulative for m in steps],
+        "mode": "markers",
+        "marker": {
+            "size": 9,
+            "color": ["white" if m.filled else PALETTE[0] for m in steps],
+            "line": {"width": 2, "color": PALETTE[0]},
+        },
+        "customdata": ["filled by the shape" if m.filled else "" for m in steps],
+        "hovertemplate": f"%{{x|%d %b %Y}}: {money_hover} booked by then %{{customdata}}<extra></extra>",
+        "showlegend": False,
+    }
+    return _figure(
+        [line, marks],
+        {
+            "height": 220,
+            "margin": {"l": 10, "r": 10, "t": 30, "b": 10},
+            "title": {"text": "The milestones Save will store", "font": {"size": 14}},
+            "xaxis": {"gridcolor": "#eee", "tickformat": "%d %b"},
+            "yaxis": {"tickprefix": symbol, "tickformat": ",.0f", "gridcolor": "#eee", "range": [0, target * 1.08]},
         },
     )
 

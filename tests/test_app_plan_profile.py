@@ -107,3 +107,39 @@ def test_stop_using_the_profile_turns_confidence_off(with_profile) -> None:
     at.button(key="btn.profile_clear").click().run()
     assert at.radio(key="plan.confidence").disabled
     assert "Chance the expected plan hits the target" not in [m.label for m in at.metric]
+
+
+def test_a_plan_for_a_90_percent_chance_is_saved_and_reopens_for_that_chance(with_profile, database: Path) -> None:
+    # It was not saved: the reopened plan fell back to the expected case, and Track used the expected plan.
+    at, profile_id = with_profile
+    apply(at, profile_id)
+    at.radio(key="plan.confidence").set_value("0.9").run()
+    sure_deals = metric(at, "Deals to plan for (90% sure)")
+    at.text_input(key="plan.new_rep").set_value("Ana Lima")
+    at.text_input(key="plan.name").set_value("FY2027")
+    at.button(key="btn.plan_save").click().run()
+    assert not at.error, [e.value for e in at.error]
+    plan_id = at.session_state["plan.loaded_id"]
+    with open_store(database) as con:
+        assert store.get_plan(con, plan_id).confidence == 0.9
+    at.button(key="btn.plan_new").click().run()
+    assert at.radio(key="plan.confidence").value == "expected"
+    at.selectbox(key="plan.pick").set_value(plan_id).run()
+    at.button(key="btn.plan_open").click().run()
+    assert at.radio(key="plan.confidence").value == "0.9"
+    assert metric(at, "Deals to plan for (90% sure)") == sure_deals
+
+
+def test_track_plans_the_activity_for_the_chance_the_plan_was_saved_for(with_profile, database: Path) -> None:
+    at, profile_id = with_profile
+    apply(at, profile_id)
+    at.radio(key="plan.confidence").set_value("0.9").run()
+    weekly_top = float(metric(at, "Appointment Scheduled / week"))
+    at.text_input(key="plan.new_rep").set_value("Ana Lima")
+    at.text_input(key="plan.name").set_value("FY2027")
+    at.button(key="btn.plan_save").click().run()
+    at.switch_page("pages/track.py").run()
+    assert not at.exception, at.exception
+    assert any("Planned for a **90% chance** of hitting" in c.value for c in at.caption)
+    recovery = next(d.value for d in at.dataframe if "Plan per week" in d.value.columns)
+    assert recovery["Plan per week"].iloc[0] == round(weekly_top, 1)  # the Plan page's 90% plan, not the expected

@@ -16,12 +16,14 @@ from planner.charts import (
     funnel_chart,
     histogram_chart,
     levers_chart,
+    milestones_chart,
     seasonality_chart,
     team_burnup_chart,
     waterfall_chart,
     what_if_heatmap,
 )
 from planner.funnel import PlanInputs, build_plan, levers, what_if_grid
+from planner.milestones import build_milestones
 
 INPUTS = PlanInputs(target=385_000, deal_size=3_850, period_start=date(2027, 1, 4), period_end=date(2027, 12, 31))
 PLAN = build_plan(INPUTS)
@@ -30,6 +32,12 @@ FIGURES = {
     "coverage": coverage_chart(PLAN, "EUR"),
     "levers": levers_chart(levers(INPUTS)),
     "what_if": what_if_heatmap(what_if_grid(INPUTS), "GBP"),
+    "milestones": milestones_chart(
+        build_milestones(50_000, date(2026, 12, 1), date(2026, 12, 31), shape="custom", custom_to_go=[42_000, 30_000]),
+        date(2026, 12, 1),
+        50_000,
+        "GBP",
+    ),
 }
 _SAMPLE = (Path(__file__).resolve().parent.parent / "data" / "sample_crm_export.csv").read_bytes()
 CALIBRATION = calibrate_export(_SAMPLE, "sample.csv")[1]
@@ -92,3 +100,11 @@ def test_waterfall_runs_from_last_weeks_total_through_each_cause_to_this_weeks()
     assert list(trace.x) == ["9 Nov", "New", "Lost", "16 Nov"]
     assert list(trace.measure) == ["absolute", "relative", "relative", "total"]
     assert list(trace.text) == ["$1,000", "+$200", "-$300", "$900"]
+
+
+def test_the_milestones_chart_steps_up_to_the_target_and_shows_filled_checkpoints_hollow() -> None:
+    line, marks = FIGURES["milestones"].data
+    assert list(line.y) == [0.0, *marks.y] and marks.y[-1] == 50_000
+    assert line.line.shape == "hv"
+    # 42,000 and 30,000 typed; the 3rd and 10th of December filled by the linear shape
+    assert list(marks.marker.color[:2]) == ["white", "white"] and "white" not in marks.marker.color[2:]

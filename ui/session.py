@@ -74,6 +74,7 @@ def plan_defaults(today: date) -> dict[str, object]:
         "plan.milestone_shape": "linear",
         "plan.cadence": "auto",
         "plan.milestone_custom": "",
+        "plan.milestone_fill": "linear",
         "plan.loaded_id": None,
         "plan.name": "",
         "plan.rep": None,

@@ -190,6 +190,14 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         ALTER TABLE reps ADD COLUMN email VARCHAR NOT NULL DEFAULT '';  -- lower case; unique when set
         """,
     ),
+    (
+        7,
+        "the chance of hitting the target a plan is built for, and the shape that fills custom checkpoints",
+        """
+        ALTER TABLE plans ADD COLUMN confidence DOUBLE;  -- 0.5, 0.8 or 0.9; NULL: the expected case
+        ALTER TABLE plans ADD COLUMN milestone_fill VARCHAR NOT NULL DEFAULT 'linear';
+        """,
+    ),
 )
 
 

@@ -9,13 +9,14 @@ from datetime import date, datetime
 
 import duckdb
 
+from planner.choices import PlanChoices, check_choices
 from planner.demo import DemoTeam
 from planner.funnel import PlanInputs, Stage
-from planner.milestones import Milestone, build_milestones
+from planner.milestones import Milestone, plan_milestones
 from planner.store import StoreError, _query, retry_conflicts, transaction
 from planner.store.actuals import _write_actuals, get_actuals
 from planner.store.people import Rep, _insert_rep, is_empty
-from planner.store.profiles import _profile_shares
+from planner.store.profiles import _profile_exists, _profile_shares
 from planner.store.snapshots import _write_snapshot
 from planner.team import ReviewInput
 
@@ -49,6 +50,17 @@ class SavedPlan:
     profile_id: int | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    #: the chance of hitting the target the activity is planned for; None: the expected case
+    confidence: float | None = None
+    #: the shape that fills the checkpoints a custom plan does not type
+    milestone_fill: str = "linear"
+
+    @property
+    def choices(self) -> PlanChoices:
+        """What the plan was saved with besides its numbers."""
+        return PlanChoices(
+            self.currency, self.milestone_shape, self.cadence, self.milestone_fill, self.confidence, self.profile_id
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,21 +82,6 @@ def _funnel_json(inputs: PlanInputs) -> str:
     return json.dumps([{"name": s.name, "ratio": s.ratio, "lag_days": s.lag_days} for s in inputs.stages])
 
 
-def _plan_milestones(
-    inputs: PlanInputs, shape: str, cadence: str, custom: Sequence[float], shares: Sequence[float] | None = None
-) -> list[Milestone]:
-    return build_milestones(
-        inputs.target,
-        inputs.period_start,
-        inputs.period_end,
-        cadence,
-        shape,
-        shares=shares,
-        custom_to_go=list(custom) or None,
-        holiday_weeks=inputs.holiday_weeks,
-    )
-
-
 def _write_plan(
     cur: duckdb.DuckDBPyConnection,
     rep_id: int,
@@ -96,8 +93,13 @@ def _write_plan(
     custom: Sequence[float],
     plan_id: int | None,
     profile_id: int | None = None,
+    confidence: float | None = None,
+    fill: str = "linear",
 ) -> int:
-    shares = _profile_shares(cur, profile_id) if shape == "historical" else None
+    historical = shape == "historical" or (shape == "custom" and fill == "historical")
+    shares = _profile_shares(cur, profile_id) if historical else None  # says what the historical shape needs
+    profiles = [profile_id] if _profile_exists(cur, profile_id) else []
+    check_choices(PlanChoices(currency, shape, cadence, fill, confidence, profile_id), profile_ids=profiles)
     values = [
         rep_id,
         name,
@@ -114,12 +116,15 @@ def _write_plan(
         cadence,
         json.dumps(list(custom)),
         profile_id,
+        confidence,
+        fill,
     ]
     if plan_id is None:
         row = cur.execute(
             "INSERT INTO plans (rep_id, name, target, currency, period_start, period_end, avg_deal_size,"
             " coverage_ratio, milestone_shape, funnel, won_stage, holiday_weeks, cadence, milestone_custom,"
-            " profile_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            " profile_id, confidence, milestone_fill) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " RETURNING id",
             values,
         ).fetchone()
         assert row is not None
@@ -128,14 +133,15 @@ def _write_plan(
         updated = cur.execute(
             "UPDATE plans SET rep_id = ?, name = ?, target = ?, currency = ?, period_start = ?, period_end = ?,"
             " avg_deal_size = ?, coverage_ratio = ?, milestone_shape = ?, funnel = ?, won_stage = ?,"
-            " holiday_weeks = ?, cadence = ?, milestone_custom = ?, profile_id = ?, updated_at = now()"
+            " holiday_weeks = ?, cadence = ?, milestone_custom = ?, profile_id = ?, confidence = ?,"
+            " milestone_fill = ?, updated_at = now()"
             " WHERE id = ? RETURNING id",
             [*values, plan_id],
         ).fetchall()
         if not updated:
             raise StoreError(f"Plan {plan_id} no longer exists — it may have been deleted.")
         cur.execute("DELETE FROM milestones WHERE plan_id = ?", [plan_id])
-    steps = _plan_milestones(inputs, shape, cadence, custom, shares)
+    steps = plan_milestones(inputs, shape, cadence, custom, shares, fill)
     cur.executemany(
         "INSERT INTO milestones (plan_id, due_date, cumulative_target) VALUES (?, ?, ?)",
         [[plan_id, m.due, m.cumulative] for m in steps],
@@ -157,12 +163,16 @@ def save_plan(
     plan_id: int | None = None,
     profile_id: int | None = None,
     new_rep_team: str = "",
+    confidence: float | None = None,
+    milestone_fill: str = "linear",
 ) -> int:
     """Insert a plan (or replace plan ``plan_id``) and its milestones in one transaction; return its id.
 
     ``rep`` is a rep's id, or the name of a new rep to add in the same
     transaction (to ``new_rep_team``).  Raises :class:`planner.milestones.MilestoneError` for
-    milestones that do not hold and :class:`StoreError` for a name in use.
+    milestones that do not hold, :class:`planner.choices.PlanChoiceError` for a choice outside
+    its values (a currency, shape, cadence or confidence Backplan does not offer, a profile that
+    does not exist) and :class:`StoreError` for a name in use.
     """
     name = name.strip()
     if not name:
@@ -177,7 +187,18 @@ def save_plan(
                     raise StoreError(f"There is already a rep called “{new_rep}” — pick them from the list.")
                 rep = _insert_rep(cur, new_rep, new_rep_team.strip(), "rep")
             return _write_plan(
-                cur, rep, name, inputs, currency, milestone_shape, cadence, milestone_custom, plan_id, profile_id
+                cur,
+                rep,
+                name,
+                inputs,
+                currency,
+                milestone_shape,
+                cadence,
+                milestone_custom,
+                plan_id,
+                profile_id,
+                confidence,
+                milestone_fill,
             )
     except duckdb.ConstraintException as error:
         # (rep_id, name) is the only unique key left for a caller to hit.
@@ -186,7 +207,7 @@ def save_plan(
 
 def _plan_from_row(row: tuple) -> SavedPlan:
     (plan_id, rep_id, name, target, currency, start, end, deal_size, coverage, shape, funnel, won_stage,
-     holidays, profile_id, created, updated, cadence, custom) = row  # fmt: skip
+     holidays, profile_id, created, updated, cadence, custom, confidence, fill) = row  # fmt: skip
     stages = tuple(Stage(s["name"], float(s["ratio"]), int(s["lag_days"])) for s in json.loads(funnel))
     inputs = PlanInputs(
         target=float(target),
@@ -210,13 +231,15 @@ def _plan_from_row(row: tuple) -> SavedPlan:
         profile_id=profile_id,
         created_at=created,
         updated_at=updated,
+        confidence=confidence,
+        milestone_fill=fill,
     )
 
 
 _PLAN_COLUMNS = (
     "id, rep_id, name, target, currency, period_start, period_end, avg_deal_size, coverage_ratio,"
     " milestone_shape, funnel, won_stage, holiday_weeks, profile_id, created_at, updated_at, cadence,"
-    " milestone_custom"
+    " milestone_custom, confidence, milestone_fill"
 )
 
 
@@ -257,6 +280,8 @@ def duplicate_plan(con: duckdb.DuckDBPyConnection, plan_id: int, new_name: str) 
         cadence=plan.cadence,
         milestone_custom=plan.milestone_custom,
         profile_id=plan.profile_id,
+        confidence=plan.confidence,
+        milestone_fill=plan.milestone_fill,
     )
 
 

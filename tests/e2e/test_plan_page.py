@@ -189,16 +189,17 @@ def test_weekly_activity_csv_download(ui) -> None:
     assert sum(int(row["Deals won"]) for row in rows) == 100
 
 
-def test_all_four_charts_and_the_levers_are_rendered(ui) -> None:
+def test_all_five_charts_and_the_levers_are_rendered(ui) -> None:
     charts = ui.charts()
-    expect(charts).to_have_count(4)
-    for index in range(4):
+    expect(charts).to_have_count(5)
+    for index in range(5):
         chart = charts.nth(index)
         chart.scroll_into_view_if_needed()
         expect(chart.locator("svg.main-svg").first).to_be_visible()
         # A drawn trace, not just an empty plot area.
         expect(chart.locator("g.trace").first).to_be_attached()
 
+    expect(ui.chart("The milestones Save will store")).to_have_count(1)
     expect(ui.chart("Open pipeline needed on the 1st of each month")).to_have_count(1)
     expect(ui.chart("What if: top-of-funnel activity a week")).to_have_count(1)
     levers = ui.chart("Levers: +10% on each, ranked")
