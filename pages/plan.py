@@ -33,7 +33,7 @@ from planner.milestones import (
     months_without_history,
     plan_milestones,
 )
-from planner.units import CURRENCIES, markdown_text, money, ratio_label
+from planner.units import CURRENCIES, markdown_text, money, plural, ratio_label
 from ui import auth, data, session, widgets
 from ui.plans import linked_plan_id, may_change_plan, plan_refusal, show_plan_in_url
 
@@ -351,7 +351,7 @@ def _profile_inputs() -> Calibration | None:
     applied = data.calibration(state["plan.profile_id"])
     if applied is None and state["plan.profile_id"] is not None:
         state["plan.profile_id"] = None  # deleted on the Calibrate page
-    labels = {p.id: f"{p.name} ({p.rows_used:,} deals)" for p in profiles}
+    labels = {p.id: f"{p.name} ({plural(p.rows_used, 'deal')})" for p in profiles}
     if not profiles:
         if viewer.can_calibrate:
             st.caption(
@@ -380,7 +380,7 @@ def _profile_inputs() -> Calibration | None:
         return None
     summary, result = applied
     st.caption(
-        f"Started from **{markdown_text(summary.name)}**: {result.overall.won:,} won deals, "
+        f"Started from **{markdown_text(summary.name)}**: {plural(result.overall.won, 'won deal')}, "
         f"win rate {result.overall.win_rate or 0:.0%}. Edit anything; the profile's sample sizes still say how "
         "sure the plan is."
     )
@@ -632,7 +632,7 @@ def _when(day: date, today: date) -> str:
     days = (day - today).days
     if days == 0:
         return "today"
-    return f"in {days} days" if days > 0 else f"{-days} days ago"
+    return f"in {plural(days, 'day')}" if days > 0 else f"{plural(-days, 'day')} ago"
 
 
 def _metrics(plan: FunnelPlan, currency: str, deals_label: str = "Deals needed") -> None:
@@ -651,13 +651,13 @@ def _metrics(plan: FunnelPlan, currency: str, deals_label: str = "Deals needed")
         f"{markdown_text(top.name)} / week",
         f"{top.per_week:,.1f}",
         border=True,
-        help=f"{top.total:,} over {plan.working_weeks:,.1f} working weeks ({top.per_day:,.1f} a day)",
+        help=f"{top.total:,} over {plural(round(plan.working_weeks, 1), 'working week')} ({top.per_day:,.1f} a day)",
     )
     cards[2].metric(
         f"{markdown_text(meetings.name)} / week",
         f"{meetings.per_week:,.1f}",
         border=True,
-        help=f"{meetings.total:,} over {plan.working_weeks:,.1f} working weeks",
+        help=f"{meetings.total:,} over {plural(round(plan.working_weeks, 1), 'working week')}",
     )
     cards[3].metric(
         "Start prospecting by",
@@ -666,7 +666,7 @@ def _metrics(plan: FunnelPlan, currency: str, deals_label: str = "Deals needed")
         delta_color="inverse" if plan.start_by < today else "off",
         delta_arrow="off",
         border=True,
-        help=f"{top.days_before_close} days of lags before the first deal of the period closes",
+        help=f"{plural(top.days_before_close, 'day')} of lags before the first deal of the period closes",
     )
     if plan.start_by < today:
         st.info(
@@ -728,7 +728,7 @@ def _levers(inputs: PlanInputs, currency: str) -> None:
         change = f"{best.before:,.1f} → {best.after:,.1f} a week"
     st.caption(
         f"Cheapest on paper: **{best.label}** ({change}) reaches the target "
-        f"{best.weeks_saved:,.1f} weeks sooner. Every lever multiplies, so +10% anywhere saves "
+        f"{plural(round(best.weeks_saved, 1), 'week')} sooner. Every lever multiplies, so +10% anywhere saves "
         "about 9% — pick the one that is easiest for you to move."
     )
 

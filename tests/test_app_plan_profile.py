@@ -143,3 +143,16 @@ def test_track_plans_the_activity_for_the_chance_the_plan_was_saved_for(with_pro
     assert any("Planned for a **90% chance** of hitting" in c.value for c in at.caption)
     recovery = next(d.value for d in at.dataframe if "Plan per week" in d.value.columns)
     assert recovery["Plan per week"].iloc[0] == round(weekly_top, 1)  # the Plan page's 90% plan, not the expected
+
+
+def test_counts_of_one_read_in_the_singular(database: Path) -> None:
+    # "1 deals", "1 won deals" were seen.
+    deals, result = calibrate_export(b"Deal ID,Stage,Amount,Close Date\n1,Closed Won,5000,2025-03-04\n", "one.csv")
+    with open_store(database) as con:
+        profile_id = store.save_profile(
+            con, "One deal", "one.csv", result.to_dict(), deals.deals, rows_read=1, rows_bad=0
+        )
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
+    assert at.selectbox(key="plan.profile_pick").options == ["One deal (1 deal)"]
+    apply(at, profile_id)
+    assert any("1 won deal," in c.value for c in at.caption)

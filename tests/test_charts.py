@@ -22,7 +22,7 @@ from planner.charts import (
     waterfall_chart,
     what_if_heatmap,
 )
-from planner.funnel import PlanInputs, build_plan, levers, what_if_grid
+from planner.funnel import PlanInputs, Stage, build_plan, levers, what_if_grid
 from planner.milestones import build_milestones
 
 INPUTS = PlanInputs(target=385_000, deal_size=3_850, period_start=date(2027, 1, 4), period_end=date(2027, 12, 31))
@@ -108,3 +108,29 @@ def test_the_milestones_chart_steps_up_to_the_target_and_shows_filled_checkpoint
     assert line.line.shape == "hv"
     # 42,000 and 30,000 typed; the 3rd and 10th of December filled by the linear shape
     assert list(marks.marker.color[:2]) == ["white", "white"] and "white" not in marks.marker.color[2:]
+
+
+def test_a_funnel_stage_too_narrow_for_its_number_shows_it_beside_the_bar_at_full_size() -> None:
+    # A calibrated funnel of 6.5, 4.2, 3.1 and 2.3 : 1: the bottom bars are a sliver of the top one, and
+    # their numbers shrank to an unreadable speck inside them.
+    steep = PlanInputs(
+        385_000, 3_850, date(2027, 1, 4), date(2027, 12, 31),
+        stages=(Stage("Calls", 6.5), Stage("Meetings", 4.2), Stage("Demos", 3.1), Stage("Proposals", 2.3)),
+    )  # fmt: skip
+    trace = funnel_chart(build_plan(steep)).data[0]
+    assert list(trace.x) == [19_465, 2_995, 713, 230, 100]
+    assert list(trace.textposition) == ["inside", "inside", "outside", "outside", "outside"]
+    assert trace.constraintext == "none" and trace.textfont.size == 14
+    assert list(trace.textfont.color)[2:] == ["#1c2733"] * 3  # ink beside the bars, not white on white
+
+
+def test_what_if_cells_hold_short_numbers_at_a_readable_size() -> None:
+    # With a calibrated funnel the weekly activity runs to thousands; Plotly shrank "1,497" to fit the cell.
+    steep = PlanInputs(
+        385_000, 3_850, date(2027, 1, 4), date(2027, 12, 31),
+        stages=(Stage("Calls", 6.5), Stage("Meetings", 4.2), Stage("Demos", 3.1), Stage("Proposals", 2.3)),
+    )  # fmt: skip
+    heatmap = what_if_heatmap(what_if_grid(steep)).data[0]
+    labels = [label for row in heatmap.text for label in row]
+    assert max(len(label) for label in labels) <= 4 and "1.5k" in labels
+    assert heatmap.textfont.size == 12
