@@ -110,14 +110,16 @@ def test_the_milestones_chart_steps_up_to_the_target_and_shows_filled_checkpoint
     assert list(marks.marker.color[:2]) == ["white", "white"] and "white" not in marks.marker.color[2:]
 
 
+#: A calibrated funnel of 6.5, 4.2, 3.1 and 2.3 : 1: the bottom bars are a sliver of the top one.
+STEEP = PlanInputs(
+    385_000, 3_850, date(2027, 1, 4), date(2027, 12, 31),
+    stages=(Stage("Calls", 6.5), Stage("Meetings", 4.2), Stage("Demos", 3.1), Stage("Proposals", 2.3)),
+)  # fmt: skip
+
+
 def test_a_funnel_stage_too_narrow_for_its_number_shows_it_beside_the_bar_at_full_size() -> None:
-    # A calibrated funnel of 6.5, 4.2, 3.1 and 2.3 : 1: the bottom bars are a sliver of the top one, and
-    # their numbers shrank to an unreadable speck inside them.
-    steep = PlanInputs(
-        385_000, 3_850, date(2027, 1, 4), date(2027, 12, 31),
-        stages=(Stage("Calls", 6.5), Stage("Meetings", 4.2), Stage("Demos", 3.1), Stage("Proposals", 2.3)),
-    )  # fmt: skip
-    trace = funnel_chart(build_plan(steep)).data[0]
+    # The bottom stages' numbers shrank to an unreadable speck inside their bars.
+    trace = funnel_chart(build_plan(STEEP)).data[0]
     assert list(trace.x) == [19_465, 2_995, 713, 230, 100]
     assert list(trace.textposition) == ["inside", "inside", "outside", "outside", "outside"]
     assert trace.constraintext == "none" and trace.textfont.size == 14
@@ -126,11 +128,7 @@ def test_a_funnel_stage_too_narrow_for_its_number_shows_it_beside_the_bar_at_ful
 
 def test_what_if_cells_hold_short_numbers_at_a_readable_size() -> None:
     # With a calibrated funnel the weekly activity runs to thousands; Plotly shrank "1,497" to fit the cell.
-    steep = PlanInputs(
-        385_000, 3_850, date(2027, 1, 4), date(2027, 12, 31),
-        stages=(Stage("Calls", 6.5), Stage("Meetings", 4.2), Stage("Demos", 3.1), Stage("Proposals", 2.3)),
-    )  # fmt: skip
-    heatmap = what_if_heatmap(what_if_grid(steep)).data[0]
+    heatmap = what_if_heatmap(what_if_grid(STEEP)).data[0]
     labels = [label for row in heatmap.text for label in row]
     assert max(len(label) for label in labels) <= 4 and "1.5k" in labels
     assert heatmap.textfont.size == 12
