@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 import streamlit.testing.v1.app_test as app_test_module  # noqa: E402
 from streamlit.runtime.scriptrunner.script_cache import ScriptCache  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
+from streamlit.testing.v1.element_tree import Slider  # noqa: E402
 
 from bench._timing import report  # noqa: E402
 
@@ -58,7 +59,7 @@ def _big_plan(at: AppTest, stages: int, weeks: int) -> None:
     at.session_state["plan.next_stage_id"] = 100 + stages
 
 
-def _slider(at: AppTest):  # noqa: ANN202 (AppTest's Slider)
+def _slider(at: AppTest) -> Slider:
     return next(s for s in at.slider if s.label == TARGET_SLIDER)
 
 
