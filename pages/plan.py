@@ -255,8 +255,11 @@ def _milestone_preview(shape: str, shares: list[float] | None, currency: str) ->
     filled = [m for m in steps if m.filled]
     if shape == "custom" and filled:
         fill = _shape_label(state["plan.milestone_fill"]).lower()
-        listed = ", ".join(f"{m.due.day} {m.due:%b} ({money(m.cumulative, currency)})" for m in filled)
-        st.caption(f"Not typed, so filled by the {fill} shape: {listed}.")
+        if len(filled) <= 3:
+            listed = ", ".join(f"{m.due.day} {m.due:%b} ({money(m.cumulative, currency)})" for m in filled)
+        else:
+            listed = f"{plural(len(filled), 'checkpoint')} from {filled[0].due:%d %b} to {filled[-1].due:%d %b}"
+        st.caption(markdown_text(f"Not typed, so filled by the {fill} shape: {listed}."))
     chart_col, table_col = st.columns([0.45, 0.55], gap="medium")
     chart_col.plotly_chart(
         milestones_chart(steps, inputs.period_start, inputs.target, currency), config={"displayModeBar": False}

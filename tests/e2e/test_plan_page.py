@@ -9,6 +9,8 @@ from __future__ import annotations
 import csv
 import math
 import re
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,8 @@ pytestmark = pytest.mark.browser
 DEFAULT_FUNNEL = ["800", "400", "200", "100"]
 #: The revenue target slider moves in steps of $5,000.
 TARGET_STEP = 5_000
+#: How long a rerun may take to redraw a chart (as tests/e2e/conftest.py allows for any rerun).
+RERUN_S = 10.0
 
 
 def test_default_plan_on_first_load(ui) -> None:
@@ -207,3 +211,51 @@ def test_all_five_charts_and_the_levers_are_rendered(ui) -> None:
     lever_names = levers.locator("g.ytick text")
     expect(lever_names).to_contain_text(["Weekly activity"])
     expect(lever_names).to_contain_text(["Average deal size"])
+
+
+def _choose(ui, label: str, option: str) -> None:
+    box = ui.page.get_by_role("combobox", name=label, exact=True)
+    box.scroll_into_view_if_needed()
+    box.click()
+    ui.page.get_by_role("option", name=option, exact=True).click()
+    expect(box).to_have_value(option)
+
+
+def _milestone_points(ui) -> dict:
+    """The checkpoints the mini burn-up draws: their amounts and marker fills, read from the plot."""
+    ui.wait_for_idle()
+    plot = ui.chart("The milestones Save will store").locator(".js-plotly-plot")
+    return plot.evaluate("el => ({y: el.data[1].y, fill: el.data[1].marker.color})")
+
+
+def _until(check: Callable[[], bool], what: str) -> None:
+    """Wait, a rerun at most, for ``check()`` to hold (a chart's data is not text ``expect`` can wait on)."""
+    deadline = time.monotonic() + RERUN_S
+    while not check():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.1)
+
+
+def test_the_milestones_to_be_saved_follow_the_shape_and_what_is_typed(ui) -> None:
+    ui.wait_for_idle()
+    linear = _milestone_points(ui)["y"]
+    assert linear[-1] == 385_000
+    _choose(ui, "Shape", "Back-loaded")
+    _until(lambda: _milestone_points(ui)["y"][0] < linear[0], "the back-loaded shape's first checkpoint is lower")
+
+    _choose(ui, "Shape", "Custom")
+    amounts = ui.page.get_by_role("textbox", name="Booked with 1, 2, 3 … checkpoints to go", exact=True)
+    ui.commit(amounts, "350,000; 300,000")
+    filled = ui.page.get_by_text(re.compile(r"^Not typed, so filled by the linear shape: "))
+    expect(filled).to_be_visible()
+    expect(filled).to_be_in_viewport()  # beside the field, where the eye is
+    _until(lambda: _milestone_points(ui)["y"][-3:] == [300_000, 350_000, 385_000], "the typed amounts are drawn")
+    points = _milestone_points(ui)
+    assert points["fill"][0] == "white" and points["fill"][-2] != "white"  # filled hollow, typed solid
+    ui.screenshot("plan-milestones-custom.png")
+
+    # Typed forwards: said under the field at once, not on Save in the sidebar.
+    ui.commit(amounts, "300,000; 350,000")
+    error = ui.page.get_by_test_id("stMain").get_by_text(re.compile("typed forwards: type them backwards"))
+    expect(error).to_be_visible()
+    expect(ui.page.get_by_test_id("stSidebar").get_by_test_id("stAlertContentError")).to_have_count(0)
