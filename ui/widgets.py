@@ -52,19 +52,22 @@ def number_pair(key: str, label: str, slider: Slider, *, slider_label: str, **bo
     ever written by the server: when the value moves from elsewhere (the other
     widget, a profile, an opened plan), a widget showing another value is drawn
     afresh under its next key (``sync.<key>.box.<n>``, ``sync.<key>.slider.<n>``)
-    with the value as its default. Every key remembers the value it last had,
-    so a report from the browser is the user's only when it brings a new one:
-    the browser repeating what an older key showed (it sends every widget it
-    still has, until the newer key reaches it) changes nothing, while a number
-    typed into the box the browser still showed counts, however soon after a
-    slider move. When one report carries both, the box typed and the slider
-    moved before the server answered either, the box wins: it is the exact
-    number, and the report does not say which came last.
+    with the value as its default (a key is never used twice). Every key
+    remembers the value it last had, so a report from the browser is the
+    user's only when it brings a new one: the browser repeating what an older
+    key showed (it sends every widget it still has, until the newer key
+    reaches it) changes nothing, while a number typed into the box the browser
+    still showed counts, however soon after a slider move, and that box stays
+    the one drawn (Streamlit keeps a replaced widget on screen while it has
+    the focus; drawing another beside it would show two). When one report
+    carries both, the box typed and the slider moved before the server
+    answered either, the box wins: it is the exact number, and the report does
+    not say which came last.
 
     ``box`` goes to ``st.number_input`` (``min_value``, ``step``, ``format``, ``help``).
     """
     state = st.session_state
-    record = state.setdefault(f"sync.{key}", {"box": 0, "slider": 0, "typed": -1, "seen": {}})
+    record = state.setdefault(f"sync.{key}", {"box": 0, "slider": 1, "next": 2, "typed": -1, "seen": {}})
     value = state[key]
     box_key = _current(record, key, "box", value)
     slider_key = _current(record, key, "slider", slider.position(value))
@@ -92,7 +95,7 @@ def _current(record: dict, key: str, widget: str, shows: object) -> str:
     seen = record["seen"]
     widget_key = f"sync.{key}.{widget}.{record[widget]}"
     if widget_key in seen and seen[widget_key] != shows:
-        record[widget] += 1
+        record[widget], record["next"] = record["next"], record["next"] + 1
         widget_key = f"sync.{key}.{widget}.{record[widget]}"
     if widget_key not in seen:
         seen[widget_key] = shows
@@ -116,6 +119,7 @@ def _typed(key: str, box_key: str) -> None:
     if _changed(record, box_key):
         state[key] = state[box_key]
         record["typed"] = state.get(ROUND, 0)
+        record["box"] = int(box_key.rsplit(".", 1)[1])  # the box typed into, an older one too, is the one drawn
 
 
 def _dragged(key: str, slider_key: str) -> None:
@@ -123,6 +127,7 @@ def _dragged(key: str, slider_key: str) -> None:
     record = state[f"sync.{key}"]
     if _changed(record, slider_key) and record["typed"] != state.get(ROUND, 0):
         state[key] = state[slider_key]  # unless the box was typed in the same report: the exact number wins
+        record["slider"] = int(slider_key.rsplit(".", 1)[1])
 
 
 def download_pair(what: str, frame: pd.DataFrame, stem: str) -> None:
