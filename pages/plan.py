@@ -353,7 +353,7 @@ def _profile_inputs() -> Calibration | None:
     profiles = data.profiles()
     applied = data.calibration(state["plan.profile_id"])
     if applied is None and state["plan.profile_id"] is not None:
-        state["plan.profile_id"] = None  # deleted on the Calibrate page
+        _clear_profile()  # deleted on the Calibrate page
     labels = {p.id: f"{p.name} ({plural(p.rows_used, 'deal')})" for p in profiles}
     if not profiles:
         if viewer.can_calibrate:

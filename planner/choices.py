@@ -11,11 +11,11 @@ cadence, fill shape, confidence) or the ids that exist (calibration profile, rep
     milestone_shape   one of planner.milestones.SHAPES
     cadence           "auto" or one of planner.milestones.CADENCES
     milestone_fill    one of planner.milestones.FILL_SHAPES
-    confidence        None (the expected case) or one of planner.calibrate.CONFIDENCE_LEVELS
+    confidence        None (the expected case) or one of planner.calibrate.CONFIDENCE_LEVELS, with a profile
     profile_id        None, or one of the profile ids offered
     rep               a rep id offered, or a new rep's name (text, shown escaped)
 
->>> check_choices(PlanChoices(currency="GBP", confidence=0.9)).confidence
+>>> check_choices(PlanChoices(currency="GBP", confidence=0.9, profile_id=1)).confidence
 0.9
 >>> check_choices(PlanChoices(currency="[x](http://e.vil)"))  # doctest: +ELLIPSIS
 Traceback (most recent call last):
@@ -102,6 +102,10 @@ def choice_problems(
         offered = ", ".join(f"{c:.0%}" for c in CONFIDENCE_LEVELS)
         problems.append(
             Problem("confidence", f"Plan for the expected case or a {offered} chance, not “{_shown(level)}”.")
+        )
+    elif level is not None and choices.profile_id is None:
+        problems.append(
+            Problem("confidence", "A chance of hitting the target is planned from a calibration profile: apply one.")
         )
     profile = choices.profile_id
     if profile is not None and (

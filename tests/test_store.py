@@ -301,6 +301,7 @@ def test_a_plan_keeps_the_chance_it_is_planned_for_and_the_shape_that_fills_its_
         ("milestone_fill", "custom", "not typed"),
         ("confidence", 0.99, "expected case or a 50%, 80%, 90% chance"),
         ("profile_id", 404, "calibration profile 404"),
+        ("confidence", 0.9, "planned from a calibration profile"),  # with no profile to plan it from
     ],
 )
 def test_a_plan_choice_outside_its_values_is_never_written(con, choice: str, value: object, named: str) -> None:
