@@ -64,8 +64,13 @@ def _add_stage() -> None:
     state["plan.stage_ids"] = [sid, *state["plan.stage_ids"]]
 
 
+def _stage_keys(sid: int) -> list[str]:
+    return [f"plan.stage.{sid}.{part}" for part in ("name", "ratio", "lag")]
+
+
 def _remove_stage(sid: int) -> None:
     state["plan.stage_ids"] = [s for s in state["plan.stage_ids"] if s != sid]
+    session.forget(_stage_keys(sid))
 
 
 def _move_stage(sid: int, step: int) -> None:
@@ -306,6 +311,7 @@ def _inputs_from_state() -> PlanInputs:
 
 def _set_stages(stages: tuple[Stage, ...]) -> None:
     """Replace the funnel's stage inputs; fresh ids, so no widget keeps a removed stage's value."""
+    session.forget([key for sid in state["plan.stage_ids"] for key in _stage_keys(sid)])
     first_id = state["plan.next_stage_id"]
     ids = list(range(first_id, first_id + len(stages)))
     for sid, stage in zip(ids, stages, strict=True):

@@ -116,3 +116,18 @@ def test_coverage_slider_changes_the_pipeline_needed(app: AppTest) -> None:
 def test_the_currency_is_used_in_the_labels(app: AppTest) -> None:
     app.selectbox(key="plan.currency").set_value("GBP").run()
     assert box(app, "Revenue target").label == "Revenue target (£)"
+
+
+def test_a_removed_stage_leaves_nothing_behind_in_the_session(app: AppTest) -> None:
+    # Every removed stage left its name, ratio and lag (and their kept copies) in the session for good, and
+    # Streamlit reads the whole session for each keyed box it draws: the page slowed with every edit.
+    for _ in range(5):
+        app.button(key="btn.stage_add").click().run()
+        app.button(key=f"btn.stage_remove.{app.session_state['plan.stage_ids'][0]}").click().run()
+    live = {
+        f"plan.stage.{sid}.{part}" for sid in app.session_state["plan.stage_ids"] for part in ("name", "ratio", "lag")
+    }
+    stage_keys = {
+        k.removeprefix("kept.") for k in app.session_state if k.removeprefix("kept.").startswith("plan.stage.")
+    }
+    assert stage_keys == live

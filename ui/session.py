@@ -31,6 +31,7 @@ __all__ = [
     "WIDGET_KEYS",
     "arrive",
     "entry_run",
+    "forget",
     "in_entry_run",
     "init",
     "keep_inputs",
@@ -270,6 +271,19 @@ def arrive(page: str) -> None:
     for kept in [k for k in state if isinstance(k, str) and k.startswith(KEPT_COPY)]:
         state[kept.removeprefix(KEPT_COPY)] = state[kept]
     state[LAST_PAGE] = page
+
+
+def forget(keys: list[str]) -> None:
+    """Drop page inputs nothing will draw again (a removed stage's), with their kept copies.
+
+    Unlike clearing a kept input (set it to None), this removes both, so neither comes back and the
+    session does not grow with every stage ever added: Streamlit reads the whole session state for
+    each keyed text or number input it draws.
+    """
+    state = st.session_state
+    for key in keys:
+        state.pop(key, None)
+        state.pop(KEPT_COPY + key, None)
 
 
 def keep_inputs() -> None:
