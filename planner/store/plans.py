@@ -55,13 +55,6 @@ class SavedPlan:
     #: the shape that fills the checkpoints a custom plan does not type
     milestone_fill: str = "linear"
 
-    @property
-    def choices(self) -> PlanChoices:
-        """What the plan was saved with besides its numbers."""
-        return PlanChoices(
-            self.currency, self.milestone_shape, self.cadence, self.milestone_fill, self.confidence, self.profile_id
-        )
-
 
 @dataclass(frozen=True, slots=True)
 class PlanSummary:
