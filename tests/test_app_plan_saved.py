@@ -12,9 +12,6 @@ from planner.demo import demo_email, demo_team
 from planner.funnel import PlanInputs
 from tests.conftest import AUTH, ROOT, box, forge, metric, open_saved_plan, open_store, rename_stage, signed_in, slider
 
-#: The Plan page behaves the same on DuckDB and on PostgreSQL (tests/backends.py).
-pytestmark = pytest.mark.both_backends
-
 
 def save_new(app: AppTest, rep: str, name: str) -> AppTest:
     app.text_input(key="plan.new_rep").set_value(rep)

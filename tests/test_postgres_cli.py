@@ -157,3 +157,14 @@ def test_track_review_and_backup_work_while_the_app_is_connected(url: str, tmp_p
     finally:
         app.communicate("", timeout=30)
     assert app.returncode == 0
+
+
+def test_a_duckdb_file_is_never_replaced_in_place(filled, tmp_path: Path) -> None:
+    path, _, _ = filled
+    other = tmp_path / "other.duckdb"
+    with store.connect(other) as con:
+        store.add_rep(con, "Someone Else")
+    with pytest.raises(store.StoreError, match="copy into a new file instead"):
+        store.copy_database(path, other, replace=True)
+    with store.connect(other) as con:
+        assert [r.name for r in store.list_reps(con)] == ["Someone Else"]

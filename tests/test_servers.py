@@ -95,10 +95,13 @@ ACCOUNT_WRITER = textwrap.dedent(
     from planner import store
     con = store.connect(sys.argv[1])
     account, first = int(sys.argv[2]), int(sys.argv[3])
+    said = threading.Lock()
     def write(n):
         for k in range(5):
             goal = store.add_goal(con, account, "customer success", f"goal {n}.{k}")
-            print(f"goal {goal} {n}.{k}", flush=True)
+            with said:  # one whole line at a time: four threads print
+                sys.stdout.write(f"goal {goal} {n}.{k}\\n")
+                sys.stdout.flush()
     threads = [threading.Thread(target=write, args=(n,)) for n in range(first, first + 4)]
     for t in threads: t.start()
     for t in threads: t.join()

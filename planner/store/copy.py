@@ -186,6 +186,9 @@ def copy_into(source: Connection, target: Connection, *, replace: bool = False) 
     tables = _tables(target)
     if _tables(source) != tables:
         raise StoreError("The two databases do not have the same tables; they cannot be copied one into the other.")
+    if replace and not isinstance(target, PgConnection) and not _is_empty(target, tables):
+        # DuckDB fails a transaction that deletes rows and then the rows their foreign keys point at.
+        raise StoreError("A DuckDB file cannot be replaced in place — copy into a new file instead.")
     if not replace and not _is_empty(target, tables):
         raise StoreError(
             "The target database already holds data — copy into an empty one, or pass --replace to overwrite it."
