@@ -178,15 +178,18 @@ def _write_server_backup(con: PgConnection, temp: Path) -> None:
     """A PostgreSQL database's backup, in DuckDB's folder format: copied into a DuckDB file, exported from it."""
     from planner.store.copy import copy_into  # the copy builds on this package's engine
 
-    staging = temp.with_name(temp.name + ".duckdb")
-    duck = connect(staging)
+    # Beside the backup, in a hidden folder of its own: a backup killed meanwhile leaves it for the next to remove.
+    staging = temp.with_name(partial_name(temp.name.lstrip(".") + "-copy"))
+    staging.mkdir()
     try:
-        copy_into(con, duck)
-        _write_backup(duck, temp)
+        duck = connect(staging / "copy.duckdb")
+        try:
+            copy_into(con, duck)
+            _write_backup(duck, temp)
+        finally:
+            duck.close()
     finally:
-        duck.close()
-        for leftover in (staging, staging.with_name(staging.name + ".wal")):
-            leftover.unlink(missing_ok=True)
+        rmtree(staging, ignore_errors=True)
 
 
 def _check_files(source: Path, manifest: dict) -> None:
