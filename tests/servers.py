@@ -77,7 +77,9 @@ class Drawn:
     """What one run of the page drew that these tests read."""
 
     editors: dict[str, str] = field(default_factory=dict)  # editor key → widget id
+    widgets: dict[str, str] = field(default_factory=dict)  # widget key → widget id
     warnings: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
     toasts: list[str] = field(default_factory=list)
     metrics: dict[str, str] = field(default_factory=dict)
     text: list[str] = field(default_factory=list)
@@ -95,16 +97,21 @@ class WireSession:
         self.query = ""
         self.editor_id = ""
         self.edits: dict[str, dict[str, float]] = {}
+        self.widgets: dict[str, str] = {}
 
-    def run(self, page: str = "", query: str = "", widgets: dict[str, str] | None = None) -> Drawn:
-        """Ask for a run of ``page`` with these widgets' JSON values; what it drew once it has finished."""
+    def run(self, page: str = "", query: str = "", widgets: dict[str, str | bool] | None = None) -> Drawn:
+        """Ask for a run of ``page`` with these widgets' values (text, or True for a button pressed); what it drew
+        once it has finished."""
         message = BackMsg()
         message.rerun_script.query_string = query
         message.rerun_script.page_name = page
         for widget_id, value in (widgets or {}).items():
             state = message.rerun_script.widget_states.widgets.add()
             state.id = widget_id
-            state.string_value = value
+            if value is True:
+                state.trigger_value = True
+            else:
+                state.string_value = str(value)
         self.socket.send(message.SerializeToString())
         drawn = Drawn()
         deadline = time.monotonic() + RERUN_TIMEOUT_S
@@ -120,18 +127,23 @@ class WireSession:
                     drawn.editors[key] = element.dataframe.id
                 elif which == "alert" and element.alert.format == element.alert.WARNING:
                     drawn.warnings.append(element.alert.body)
+                elif which == "alert" and element.alert.format == element.alert.ERROR:
+                    drawn.errors.append(element.alert.body)
                 elif which == "toast":
                     drawn.toasts.append(element.toast.body)
                 elif which == "metric":
                     drawn.metrics[element.metric.label] = element.metric.body
                 elif which == "markdown":
                     drawn.text.append(element.markdown.body)
+                if which in ("text_input", "button", "selectbox") and getattr(element, which).id:
+                    drawn.widgets[getattr(element, which).id.rsplit("-", 1)[-1]] = getattr(element, which).id
             elif kind == "script_finished":
                 return drawn
 
     def open_track(self, plan_id: int) -> Drawn:
         """The Track page of ``plan_id``, as a link to it opens it."""
         self.page, self.query = "track", f"plan={plan_id}"
+        self.editor_id, self.edits = "", {}  # a page opened afresh draws its editor with no edits in it
         drawn = self.run(self.page, self.query)
         self._follow(drawn, plan_id)
         return drawn
@@ -148,6 +160,15 @@ class WireSession:
         payload = {"edited_rows": self.edits, "added_rows": [], "deleted_rows": []}
         drawn = self.run(self.page, self.query, {self.editor_id: json.dumps(payload)})
         self._follow(drawn, plan_id)
+        return drawn
+
+    def add_goal(self, title: str) -> Drawn:
+        """On the Accounts page (the account it shows first): type a goal and press **Add goal**, as the form sends
+        them."""
+        self.widgets = self.run("accounts").widgets  # the page as it is now, with the form empty again
+        sent = {self.widgets["accounts.new_goal.title"]: title, self.widgets["accounts.btn.add_goal"]: True}
+        drawn = self.run("accounts", "", sent)
+        self.widgets = drawn.widgets
         return drawn
 
     def close(self) -> None:
