@@ -428,6 +428,7 @@ def _save(as_new: bool) -> None:
     try:
         plan_id = store.save_plan(
             data.db(),
+            auth.viewer(),
             rep,
             state["plan.name"],
             inputs,
@@ -437,7 +438,7 @@ def _save(as_new: bool) -> None:
             milestone_custom=_custom_amounts(),
             plan_id=None if as_new else state["plan.loaded_id"],
             profile_id=state["plan.profile_id"],
-            new_rep_team=viewer.team_for_new_reps,
+            new_rep_team=state["plan.new_rep_team"] or "",
         )
     except (*data.WRITE_ERRORS, MilestoneError, ValueError) as error:
         state["plan.save_error"] = data.failure(error)
@@ -467,12 +468,28 @@ def _may_save(rep: int | str, plan_id: int | None) -> bool:
     )
 
 
+def _new_rep_team() -> None:
+    """Ask which team a new rep joins: the saver's own, or (sales ops) the first team on file or one typed."""
+    teams = sorted({r.team for r in data.reps() if r.team})
+    if not state["plan.new_rep_team"]:
+        state["plan.new_rep_team"] = viewer.team_for_new_reps or (teams[0] if teams else "")
+    st.text_input(
+        "Their team",
+        key="plan.new_rep_team",
+        max_chars=80,
+        disabled=not viewer.can_manage_people,  # a manager adds reps to their own team only
+        help=f"Teams on file: {', '.join(teams)}" if teams else "Type the team they sell in, such as Mid-Market East",
+    )
+
+
 def _duplicate() -> None:
     state["plan.save_error"] = None
     if not may_change_plan(state["plan.loaded_id"], _say):
         return
     try:
-        copy_id = store.duplicate_plan(data.db(), state["plan.loaded_id"], f"{state['plan.name']} (copy)")
+        copy_id = store.duplicate_plan(
+            data.db(), auth.viewer(), state["plan.loaded_id"], f"{state['plan.name']} (copy)"
+        )
     except data.WRITE_ERRORS as error:
         state["plan.save_error"] = data.failure(error)
         return
@@ -485,7 +502,7 @@ def _delete() -> None:
     if not may_change_plan(state["plan.loaded_id"], _say):
         return
     try:
-        store.delete_plan(data.db(), state["plan.loaded_id"])
+        store.delete_plan(data.db(), auth.viewer(), state["plan.loaded_id"])
     except data.WRITE_ERRORS as error:
         state["plan.save_error"] = data.failure(error)
         return
@@ -539,6 +556,7 @@ def _saved_plans() -> None:
     )
     if state["plan.rep"] is None and viewer.can_add_reps:
         st.text_input("New rep's name", key="plan.new_rep", max_chars=80)
+        _new_rep_team()
     st.text_input("Plan name", key="plan.name", placeholder="Q1 2027", max_chars=80)
     save, save_new = st.columns(2)
     save.button("Save plan", key="btn.plan_save", on_click=_save, args=(False,), type="primary", icon=":material/save:")

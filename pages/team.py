@@ -60,7 +60,7 @@ def _save_snapshot(team: str, deals: pd.DataFrame, name: str) -> None:
     ):
         return
     try:
-        count = store.save_snapshot(data.db(), team, snapshot_date, deals)
+        count = store.save_snapshot(data.db(), auth.viewer(), team, snapshot_date, deals)
     except data.WRITE_ERRORS as error:
         st.toast(markdown_text(data.failure(error)), icon=":material/error:")
         return
@@ -71,12 +71,18 @@ def _save_snapshot(team: str, deals: pd.DataFrame, name: str) -> None:
     )
 
 
+#: The members editor's columns a person may change, and the field of a rep each one is.
+MEMBER_FIELDS = {"Team": "team", "Role": "role", "Sign-in email": "email"}
+
+
 def _member_frame() -> pd.DataFrame:
+    """Everyone on file as saved now, each row carrying the rep's id and version (hidden) for the edit it makes."""
     reps = store.list_reps(data.db())
     return pd.DataFrame(
         {
             "id": pd.Series([r.id for r in reps], dtype="int64"),
-            "Name": pd.Series([r.name for r in reps], dtype="str"),
+            "version": pd.Series([r.version for r in reps], dtype="int64"),
+            "Name": pd.Series([f"{r.name} (demo)" if r.demo and "(demo" not in r.name else r.name for r in reps]),
             "Team": pd.Series([r.team for r in reps], dtype="str"),
             "Role": pd.Series([r.role for r in reps], dtype="str"),
             "Sign-in email": pd.Series([r.email for r in reps], dtype="str"),
@@ -84,29 +90,61 @@ def _member_frame() -> pd.DataFrame:
     )
 
 
-def _apply_member_edits() -> None:
-    """Write the members editor's changed rows (team, role, email), read from its key, to the database."""
+def _member_changes(editor_key: str) -> dict[int, dict[str, object]]:
+    """The cells changed in this edit, by row drawn: the editor's edits less those already written.
+
+    An edit is written as soon as it is made and the editor then drawn afresh,
+    so its edits hold only this one; should a run have been cut short before
+    that, cells already written are not written again.
+    """
+    edits = state[editor_key]["edited_rows"]
+    done = state["team.members_applied"].get(editor_key, {})
+    changes: dict[int, dict[str, object]] = {}
+    for row, cells in edits.items():
+        for column, value in cells.items():
+            if column in MEMBER_FIELDS and done.get(row, {}).get(column, changes) != value:
+                changes.setdefault(int(row), {})[MEMBER_FIELDS[column]] = value
+    state["team.members_applied"] = {editor_key: {row: dict(cells) for row, cells in edits.items()}}
+    return changes
+
+
+def _apply_member_edits(editor_key: str, drawn: pd.DataFrame) -> None:
+    """Write the cells just edited to the people the edited rows showed (by rep id), if nobody changed them since.
+
+    ``drawn`` is the frame the editor was drawn from, so a row number always means
+    the person that row showed, however the list is sorted now. Each person's
+    change carries their version as drawn: a person changed meanwhile is not
+    overwritten, and the page says by whom, when, and what is saved now.
+    """
+    state["team.members_generation"] += 1  # the next run draws a fresh editor from what is saved then
     if not auth.permitted(lambda who: who.can_manage_people, "Only sales ops can change teams and roles."):
         return
-    edits = state["team.members_editor"]["edited_rows"]
-    members = _member_frame()  # what the editor was drawn from: the database has not changed since
-    for row, changes in edits.items():
-        rep = members.iloc[int(row)]
-        team = changes.get("Team", rep["Team"]) or ""
-        role = changes.get("Role", rep["Role"]) or "rep"
-        email = changes.get("Sign-in email", rep["Sign-in email"]) or ""
+    for row, fields in _member_changes(editor_key).items():
+        rep = drawn.iloc[row]
+        if "role" in fields and not widgets.offered(fields["role"], store.ROLES):
+            widgets.flash("team", "error", f"A role is one of {', '.join(store.ROLES)}; {rep['Name']}'s was kept.")
+            continue
+        cleaned = {field: str(value or "") for field, value in fields.items()}
         try:
-            store.update_rep(data.db(), int(rep["id"]), str(team), str(role), str(email))
+            store.update_rep(data.db(), auth.viewer(), int(rep["id"]), **cleaned, version=int(rep["version"]))
         except data.WRITE_ERRORS as error:
-            st.toast(markdown_text(data.failure(error)), icon=":material/error:")
+            widgets.flash("team", "error", data.failure(error))
 
 
 def _add_person() -> None:
     if not auth.permitted(lambda who: who.can_manage_people, "Only sales ops can add people."):
         return
+    if not widgets.offered(state["team.new.role"], store.ROLES):
+        st.toast(f"A role is one of {', '.join(store.ROLES)}.", icon=":material/error:")
+        return
     try:
         store.add_rep(
-            data.db(), state["team.new.name"], state["team.new.team"], state["team.new.role"], state["team.new.email"]
+            data.db(),
+            auth.viewer(),
+            state["team.new.name"],
+            state["team.new.team"],
+            state["team.new.role"],
+            state["team.new.email"],
         )
     except data.WRITE_ERRORS as error:
         st.toast(markdown_text(data.failure(error)), icon=":material/error:")
@@ -115,10 +153,43 @@ def _add_person() -> None:
         state["team.new.name"] = state["team.new.email"] = ""  # kept on a refusal, so it can be fixed
 
 
+def _ask_remove(offered_ids: list[int]) -> None:
+    """Remove…: ask first, naming what goes with the person picked (one of ``offered_ids``)."""
+    rep_id = widgets.chosen("team.remove_pick", offered_ids)
+    held = store.rep_holdings(data.db(), rep_id) if rep_id is not None else None
+    state["team.confirm_remove"] = None if held is None else (rep_id, held.plans, held.weeks)
+
+
+def _remove_person(rep_id: int, plans: int, weeks: int) -> None:
+    state["team.confirm_remove"] = None
+    if not auth.permitted(lambda who: who.can_manage_people, "Only sales ops can remove people."):
+        return
+    try:
+        gone = store.remove_rep(data.db(), auth.viewer(), rep_id, plans=plans, weeks=weeks)
+    except data.WRITE_ERRORS as error:
+        widgets.flash("team", "error", data.failure(error))
+    else:
+        widgets.flash("team", "success", f"Removed {gone.name} with their {gone.plans} plan(s).")
+
+
+def _remove_demo_team() -> None:
+    if not auth.permitted(lambda who: who.can_load_demo, "Only sales ops can remove the demo team."):
+        return
+    try:
+        gone = store.remove_demo(data.db(), auth.viewer())
+    except data.WRITE_ERRORS as error:
+        st.toast(markdown_text(data.failure(error)), icon=":material/error:")
+    else:
+        st.toast(
+            f"Removed the demo team: {gone.people} people, {gone.plans} plans, {gone.snapshots} pipeline snapshots.",
+            icon=":material/group_remove:",
+        )
+
+
 # --------------------------------------------------------------------------- sections
 
 
-def _members() -> None:
+def _members(offer_demo: bool = True) -> None:
     if not viewer.can_manage_people:
         return
     with st.expander("Teams and roles", icon=":material/badge:"):
@@ -127,15 +198,20 @@ def _members() -> None:
             "managers are listed with their team, not reviewed as reps. With sign-in on, the sign-in email "
             "decides who is who: a rep sees their own plans, a manager their team's, sales ops everything."
         )
+        widgets.show_flash("team")
+        drawn = _member_frame()
+        editor_key = f"team.members_editor.{state['team.members_generation']}"
         st.data_editor(
-            _member_frame(),
-            key="team.members_editor",
+            drawn,
+            key=editor_key,
             on_change=_apply_member_edits,
+            args=(editor_key, drawn),
             hide_index=True,
             width="stretch",
-            disabled=["id", "Name"],
+            disabled=["id", "version", "Name"],
             column_config={
                 "id": None,
+                "version": None,
                 "Team": st.column_config.TextColumn(max_chars=80),
                 "Role": st.column_config.SelectboxColumn(options=list(store.ROLES), required=True),
                 "Sign-in email": st.column_config.TextColumn(max_chars=254),
@@ -149,6 +225,56 @@ def _members() -> None:
             role.selectbox("Role", list(store.ROLES), key="team.new.role")
             email.text_input("Sign-in email", key="team.new.email", max_chars=254)
             st.form_submit_button("Add person", icon=":material/person_add:", on_click=_add_person)
+        _remove_form(drawn)
+        _demo_controls(offer_demo)
+
+
+def _remove_form(drawn: pd.DataFrame) -> None:
+    """Remove a person (not oneself): their plans and actuals go after a confirmation naming how many."""
+    people = {int(i): str(n) for i, n in zip(drawn["id"], drawn["Name"], strict=True) if int(i) != viewer.rep_id}
+    if not people:
+        return
+    st.caption(
+        "**Remove a person** who has left: their plans and actuals go too; their account plans stay, unassigned."
+    )
+    pick, button = st.columns([3, 1], vertical_alignment="bottom")
+    pick.selectbox("Person to remove", list(people), key="team.remove_pick", format_func=people.get, index=None)
+    button.button(
+        "Remove…", key="btn.team_remove", icon=":material/person_remove:", on_click=_ask_remove, args=(list(people),)
+    )
+    asked = state["team.confirm_remove"]
+    if asked is None:
+        return
+    rep_id, plans, weeks = asked
+    held = store.rep_holdings(data.db(), rep_id)
+    if held is None:
+        state["team.confirm_remove"] = None
+        return
+    widgets.confirm_delete(
+        markdown_text(held.question),
+        ("btn.team_remove_yes", "btn.team_remove_no"),
+        on_yes=_remove_person,
+        on_no=lambda: state.update({"team.confirm_remove": None}),
+        args=(rep_id, plans, weeks),
+        yes_label=f"Yes, remove {held.name}",
+    )
+
+
+def _demo_controls(offer_load: bool) -> None:
+    """The demo team, at any time: loaded into a team of its own (unless offered elsewhere), removed in one click."""
+    if not viewer.can_load_demo:
+        return
+    if store.demo_loaded(data.db()):
+        st.caption("**The demo team** is loaded, in a team of its own. Remove it when you no longer need it.")
+        st.button(
+            "Remove the demo team",
+            key="btn.team_remove_demo",
+            icon=":material/group_remove:",
+            on_click=_remove_demo_team,
+        )
+    elif offer_load:
+        st.caption("**The demo team**: four reps part-way through this quarter, in a team of its own.")
+        st.button("Load demo data", key="btn.team_load_demo_any", icon=":material/group_add:", on_click=load_demo)
 
 
 def _back_up_now() -> None:
@@ -156,7 +282,7 @@ def _back_up_now() -> None:
         return
     schedule, _, _ = data.backup_schedule()
     try:
-        folder = store.take_backup(data.db(), schedule, datetime.now())
+        folder = store.take_backup(data.db(), auth.viewer(), schedule, datetime.now())
     except (*data.WRITE_ERRORS, OSError) as error:
         st.toast(f"The backup failed: {markdown_text(str(error))}", icon=":material/error:")
     else:
@@ -411,9 +537,9 @@ if not teams:
         "No teams yet. Reps get a team when they are added; load the demo team to see a review at work.",
         icon=":material/info:",
     )
-    if store.is_empty(con) and viewer.can_load_demo:
+    if viewer.can_load_demo and not store.demo_loaded(con):
         st.button("Load demo data", icon=":material/group_add:", key="btn.team_load_demo", on_click=load_demo)
-    _members()
+    _members(offer_demo=False)
     _backups()
     st.stop()
 

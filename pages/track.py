@@ -38,7 +38,7 @@ def _save_edits(plan_id: int, table_key: str, editor_key: str, won_stage: str, s
             table.at[int(row), column] = value if value is not None else 0
     weeks = [week_from_row(table.iloc[int(row)].to_dict(), won_stage, stage_names) for row in edits]
     try:
-        store.save_actuals(data.db(), plan_id, weeks)
+        store.save_actuals(data.db(), auth.viewer(), plan_id, weeks)
     except data.WRITE_ERRORS as error:
         st.toast(f"Could not save that change: {data.failure(error)}", icon=":material/error:")
 
@@ -226,7 +226,7 @@ def _import(plan_id: int) -> None:
     if not pending or not may_change_plan(plan_id):
         return
     try:
-        store.save_actuals(data.db(), plan_id, pending)
+        store.save_actuals(data.db(), auth.viewer(), plan_id, pending)
     except data.WRITE_ERRORS as error:
         st.toast(f"Nothing was imported: {data.failure(error)}", icon=":material/error:")
         return

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from streamlit.testing.v1 import AppTest
 
 from planner import store
+from planner.access import SYSTEM
 from planner.accounts import Action, Objective, Review, default_cycle, fiscal_year_of
 from tests.conftest import metric, open_store
 
@@ -26,9 +27,12 @@ def texts(app: AppTest) -> str:
     return "\n".join(parts)
 
 
-def add_account(app: AppTest, name: str, owner: str = "Ana Lima") -> None:
+def add_account(app: AppTest, name: str, owner: str | None = None) -> None:
+    """Add an account through the form, owned by the person labelled ``owner`` (else the form's default)."""
     app.text_input(key="accounts.new.name").input(name)
-    app.text_input(key="accounts.new.owner").input(owner)
+    if owner is not None:
+        picker = app.selectbox(key="accounts.new.owner")
+        picker.select_index(picker.options.index(owner))
     app.button(key="accounts.btn.add_account").click().run()
     assert not app.exception, app.exception
 
@@ -37,13 +41,16 @@ def seed(database, *, reviewed_days_ago: int | None = None) -> int:
     """An account with one goal, one objective and two actions, written straight to the store."""
     start, end = date(TODAY.year, 1, 1), date(TODAY.year, 12, 31)
     with open_store(database) as con:
-        account = store.add_account(con, "Acme", start, end, owner="Ana Lima")
-        goal = store.add_goal(con, account, "roadmap to revenue", "Expand into the data team")
-        objective = store.add_objective(con, Objective(0, goal, "Win the data team"))
-        store.add_action(con, Action(0, account, "Map the buying group", objective, "Ana Lima", TODAY - timedelta(3)))
-        store.add_action(con, Action(0, account, "Run the pilot", objective, "Ben"))
+        ana = store.add_rep(con, SYSTEM, "Ana Lima", "East")
+        account = store.add_account(con, SYSTEM, "Acme", start, end, owner_rep_id=ana)
+        goal = store.add_goal(con, SYSTEM, account, "roadmap to revenue", "Expand into the data team")
+        objective = store.add_objective(con, SYSTEM, Objective(0, goal, "Win the data team"))
+        store.add_action(
+            con, SYSTEM, Action(0, account, "Map the buying group", objective, "Ana Lima", TODAY - timedelta(3))
+        )
+        store.add_action(con, SYSTEM, Action(0, account, "Run the pilot", objective, "Ben"))
         if reviewed_days_ago is not None:
-            store.add_review(con, Review(0, account, TODAY - timedelta(reviewed_days_ago), "Dana", "Targets"))
+            store.add_review(con, SYSTEM, Review(0, account, TODAY - timedelta(reviewed_days_ago), "Dana", "Targets"))
     return account
 
 
@@ -109,7 +116,7 @@ def test_editing_an_objective_fixes_its_smart_letters(app: AppTest, database) ->
 def test_an_action_with_no_objective_is_flagged_as_busywork(app: AppTest, database) -> None:
     account = seed(database)
     with open_store(database) as con:
-        store.add_action(con, Action(0, account, "Golf day"))
+        store.add_action(con, SYSTEM, Action(0, account, "Golf day"))
     open_accounts(app)
     assert "1 action(s) serve no objective" in texts(app)
     assert any(box.label.startswith("Golf day") for box in app.checkbox)
@@ -292,6 +299,7 @@ def test_the_customers_view_is_saved_and_typed_markup_stays_text(app: AppTest, d
 
 def test_crm_accounts_are_imported_and_missing_pipeline_is_said_plainly(app: AppTest, database) -> None:
     with open_store(database) as con:
+        store.add_rep(con, SYSTEM, "Ana Lima", "East")
         con.execute(
             "INSERT INTO deals (profile_id, deal_id, owner, account, stage, outcome, amount) VALUES"
             " (1, 'd1', 'Ana Lima', 'Initech', 'Won', 'won', 50000), (1, 'd2', 'Ben', 'Hooli', 'Lost', 'lost', 9000)"
@@ -300,8 +308,12 @@ def test_crm_accounts_are_imported_and_missing_pipeline_is_said_plainly(app: App
     assert app.multiselect(key="accounts.import_pick").value == ["Hooli", "Initech"]
     app.button(key="accounts.btn.import").click().run()
     assert not app.exception, app.exception
-    assert "Imported 2 accounts from the CRM export." in texts(app)
-    assert app.dataframe[0].value["Owner"].tolist() == ["Ben", "Ana Lima"]
+    # Owners are matched to people on file once, at import: Ben is not on file, so Hooli comes in unassigned.
+    assert "Imported 2 accounts from the CRM export. 1 account imported unassigned" in texts(app)
+    assert app.dataframe[0].value["Owner"].tolist() == ["(unassigned)", "Ana Lima"]
+    with open_store(database) as con:
+        owners = {a.name: (a.owner_rep_id is not None, a.owner) for a in store.list_accounts(con)}
+    assert owners == {"Hooli": (False, "Ben"), "Initech": (True, "Ana Lima")}
     app.selectbox(key="accounts.pick.account").select("Initech").run()
     said = texts(app)
     assert "No pipeline snapshot yet — upload one on Team review" in said
@@ -311,7 +323,7 @@ def test_crm_accounts_are_imported_and_missing_pipeline_is_said_plainly(app: App
 def test_the_chosen_account_survives_a_page_switch(app: AppTest, database) -> None:
     seed(database)
     with open_store(database) as con:
-        store.add_account(con, "Zeta", date(TODAY.year, 1, 1), date(TODAY.year, 12, 31))
+        store.add_account(con, SYSTEM, "Zeta", date(TODAY.year, 1, 1), date(TODAY.year, 12, 31))
     open_accounts(app)
     app.selectbox(key="accounts.pick.account").select("Zeta").run()
     app.switch_page("pages/plan.py").run()

@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from planner import store
+from planner.access import SYSTEM
 from planner.calibrate import calibrate_export
 from planner.milestones import build_milestones
 from tests.conftest import ROOT, metric, open_store
@@ -19,7 +20,14 @@ def save_sample_profile(database: Path, name: str = "FY2025") -> int:
     deals, result = calibrate_export(SAMPLE.read_bytes(), SAMPLE.name)
     with open_store(database) as con:
         return store.save_profile(
-            con, name, SAMPLE.name, result.to_dict(), deals.deals, rows_read=deals.rows_read, rows_bad=deals.rows_bad
+            con,
+            SYSTEM,
+            name,
+            SAMPLE.name,
+            result.to_dict(),
+            deals.deals,
+            rows_read=deals.rows_read,
+            rows_bad=deals.rows_bad,
         )
 
 

@@ -14,6 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from planner import store
+from planner.access import SYSTEM
 from planner.demo import demo_email, demo_team
 from tests.conftest import AUTH, ROOT, open_store
 
@@ -35,7 +36,7 @@ def session(email: str | None, ops: list[str] | None = None) -> AppTest:
 def plans(database: Path) -> dict[str, int]:
     """The demo team loaded; each rep's plan id by name."""
     with open_store(database) as con:
-        store.load_team(con, demo_team(date.today()))
+        store.load_team(con, SYSTEM, demo_team(date.today()))
         return {p.rep_name: p.id for p in store.list_plans(con)}
 
 
@@ -144,8 +145,8 @@ def test_a_manager_sees_their_team_and_reviews_it_but_cannot_change_roles(plans:
 
 def test_a_manager_cannot_see_another_team(plans: dict[str, int], database) -> None:
     with open_store(database) as con:
-        wes = store.add_rep(con, "Wes Hall", "West", "rep", "wes@acme.test")
-        store.save_plan(con, wes, "West plan", store.get_plan(con, plans["Ana Lima"]).inputs)
+        wes = store.add_rep(con, SYSTEM, "Wes Hall", "West", "rep", "wes@acme.test")
+        store.save_plan(con, SYSTEM, wes, "West plan", store.get_plan(con, plans["Ana Lima"]).inputs)
     at = session(MAYA)
     assert "Wes Hall" not in at.selectbox(key="plan.rep").options
     assert all("Wes Hall" not in o for o in at.selectbox(key="plan.pick").options)

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from streamlit.testing.v1 import AppTest
 
 from planner import store
+from planner.access import SYSTEM
 from planner.demo import demo_team, quarter_of
 from tests.conftest import metric, open_store
 
@@ -29,7 +30,7 @@ def test_an_empty_database_offers_demo_data(app: AppTest) -> None:
 
 def load_demo(database) -> list[int]:
     with open_store(database) as con:
-        return store.load_team(con, demo_team(date.today()))
+        return store.load_team(con, SYSTEM, demo_team(date.today()))
 
 
 def test_a_rep_far_behind_sees_how_far_and_what_it_now_takes(app: AppTest, database) -> None:

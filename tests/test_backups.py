@@ -15,6 +15,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from planner import backups, cli, store
+from planner.access import SYSTEM
 from planner.accounts import Action, Objective, Review, default_cycle
 from planner.funnel import DEFAULT_STAGES, DEFAULT_WON_STAGE, PlanInputs
 from planner.milestones import WeekActual
@@ -32,8 +33,8 @@ INPUTS = PlanInputs(
 
 def fill(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """One of everything a team keeps: reps, plans, actuals, a calibration profile, an account plan."""
-    rep = store.add_rep(con, "Ana O'Neil", team="Mid-Market", role="rep")
-    store.add_rep(con, "Dana Manager", team="Mid-Market", role="manager")
+    rep = store.add_rep(con, SYSTEM, "Ana O'Neil", team="Mid-Market", role="rep")
+    store.add_rep(con, SYSTEM, "Dana Manager", team="Mid-Market", role="manager")
     deals = pd.DataFrame(
         {
             "deal_id": ["D-1", "D-2", "D-3"],
@@ -47,25 +48,35 @@ def fill(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         }
     )
     profile = store.save_profile(
-        con, "2026 deals", "crm.csv", {"seasonality": [1 / 12] * 12, "note": "é ✓"}, deals, rows_read=4, rows_bad=1
+        con,
+        SYSTEM,
+        "2026 deals",
+        "crm.csv",
+        {"seasonality": [1 / 12] * 12, "note": "é ✓"},
+        deals,
+        rows_read=4,
+        rows_bad=1,
     )
-    plan = store.save_plan(con, rep, "H1 2027", INPUTS, currency="EUR", milestone_custom=(), profile_id=profile)
+    plan = store.save_plan(con, SYSTEM, rep, "H1 2027", INPUTS, currency="EUR", milestone_custom=(), profile_id=profile)
     store.save_actuals(
         con,
+        SYSTEM,
         plan,
         [
             WeekActual(date(2027, 1, 4), 9_999.99, 2, {"Meetings": 7}),
             WeekActual(date(2027, 1, 11), 0.0, 0, {}),
         ],
     )
-    account = store.add_account(con, "Acme", date(2027, 1, 1), date(2027, 12, 31), owner="Ana O'Neil")
-    goal = store.add_goal(con, account, "roadmap to revenue", "Expand into the data team")
+    account = store.add_account(con, SYSTEM, "Acme", date(2027, 1, 1), date(2027, 12, 31), owner_rep_id=rep)
+    goal = store.add_goal(con, SYSTEM, account, "roadmap to revenue", "Expand into the data team")
     objective = store.add_objective(
-        con, Objective(0, goal, "Win the data team", "revenue", 120_000, 0, "Budget set", date(2027, 6, 30), True)
+        con,
+        SYSTEM,
+        Objective(0, goal, "Win the data team", "revenue", 120_000, 0, "Budget set", date(2027, 6, 30), True),
     )
-    store.add_action(con, Action(0, account, "Map the buying group", objective, "Ana O'Neil", date(2027, 2, 1)))
-    store.save_cycle(con, account, 2027, default_cycle(2027, 1, "Ana O'Neil"))
-    store.add_review(con, Review(0, account, date(2027, 2, 1), "Dana", "Raised the target", "CFO on board"))
+    store.add_action(con, SYSTEM, Action(0, account, "Map the buying group", objective, "Ana O'Neil", date(2027, 2, 1)))
+    store.save_cycle(con, SYSTEM, account, 2027, default_cycle(2027, 1, "Ana O'Neil"))
+    store.add_review(con, SYSTEM, Review(0, account, date(2027, 2, 1), "Dana", "Raised the target", "CFO on board"))
     return {"rep": rep, "plan": plan, "profile": profile, "account": account}
 
 
@@ -96,7 +107,7 @@ def test_a_backup_restores_every_plan_actual_profile_and_account_plan(con, tmp_p
     ids = fill(con)
     before = everything(con, ids)
 
-    folder = store.backup(con, tmp_path / "backups" / "2026-11-22")
+    folder = store.backup(con, SYSTEM, tmp_path / "backups" / "2026-11-22")
     restored = store.restore(folder, tmp_path / "restored" / "backplan.duckdb")
 
     again = store.connect(restored)
@@ -104,9 +115,9 @@ def test_a_backup_restores_every_plan_actual_profile_and_account_plan(con, tmp_p
         assert everything(again, ids) == before
         assert store.schema_version(again) == store.LATEST_VERSION
         # New rows after a restore get new ids, not ones already taken.
-        new_rep = store.add_rep(again, "Eve New")
+        new_rep = store.add_rep(again, SYSTEM, "Eve New")
         assert new_rep not in {r.id for r in before["reps"]}
-        new_plan = store.save_plan(again, new_rep, "Q3 2027", INPUTS)
+        new_plan = store.save_plan(again, SYSTEM, new_rep, "Q3 2027", INPUTS)
         assert new_plan != ids["plan"]
     finally:
         again.close()
@@ -136,13 +147,13 @@ def test_a_backup_never_writes_into_a_folder_that_holds_files(con, tmp_path: Pat
     folder.mkdir()
     (folder / "notes.txt").write_text("keep me")
     with pytest.raises(store.StoreError, match="not an empty folder"):
-        store.backup(con, folder)
+        store.backup(con, SYSTEM, folder)
     assert [p.name for p in folder.iterdir()] == ["notes.txt"]
 
 
 def test_a_restore_never_overwrites_a_database(con, tmp_path: Path) -> None:
     fill(con)
-    folder = store.backup(con, tmp_path / "backup")
+    folder = store.backup(con, SYSTEM, tmp_path / "backup")
     existing = tmp_path / "live.duckdb"
     existing.write_bytes(b"precious")
     with pytest.raises(store.StoreError, match="already exists"):
@@ -165,7 +176,7 @@ def test_restoring_a_folder_that_is_not_a_backup_says_so_in_one_line(tmp_path: P
 
 def test_backup_into_an_unusable_path_is_a_clear_message(con, tmp_path: Path) -> None:
     with pytest.raises(store.StoreError, match="plain folder name"):
-        store.backup(con, tmp_path / "line\nbreak")
+        store.backup(con, SYSTEM, tmp_path / "line\nbreak")
 
 
 # --------------------------------------------------------------------------- the app's own backups
@@ -192,8 +203,8 @@ def test_a_backup_is_taken_live_and_old_ones_are_pruned_but_nothing_else(tmp_pat
     (folder / "2026-11-20T023000").mkdir()  # recent: kept
     (folder / "notes").mkdir()  # not a backup: never touched
     with open_store(database) as con:
-        store.add_rep(con, "Ana Lima", "East", "rep", "ana@acme.test")
-        made = store.take_backup(con, backups.BackupSchedule(folder), datetime(2026, 11, 22, 2, 30))
+        store.add_rep(con, SYSTEM, "Ana Lima", "East", "rep", "ana@acme.test")
+        made = store.take_backup(con, SYSTEM, backups.BackupSchedule(folder), datetime(2026, 11, 22, 2, 30))
     assert made == folder / "2026-11-22T023000"
     assert sorted(p.name for p in folder.iterdir()) == ["2026-11-20T023000", "2026-11-22T023000", "notes"]
     assert backups.list_backups(folder) == ["2026-11-22T023000", "2026-11-20T023000"]
@@ -207,7 +218,7 @@ def test_sales_ops_back_up_from_team_review_while_the_app_runs(
 ) -> None:
     monkeypatch.setenv("BACKPLAN_BACKUP_DIR", str(tmp_path / "nightly"))
     with open_store(database) as con:
-        store.add_rep(con, "Ana Lima", "East")
+        store.add_rep(con, SYSTEM, "Ana Lima", "East")
     app.switch_page("pages/team.py").run()
     assert any("No backup there yet." in c.value for c in app.caption)
     app.button(key="btn.back_up_now").click().run()
@@ -225,7 +236,7 @@ def test_a_mistyped_backup_time_is_shown_to_sales_ops(
     monkeypatch.setenv("BACKPLAN_BACKUP_DIR", str(tmp_path / "nightly"))
     monkeypatch.setenv("BACKPLAN_BACKUP_AT", "half past two")
     with open_store(database) as con:
-        store.add_rep(con, "Ana Lima", "East")
+        store.add_rep(con, SYSTEM, "Ana Lima", "East")
     app.switch_page("pages/team.py").run()
     assert not app.exception, app.exception
     said = [w.value for w in app.warning if w.value.startswith("Daily backups are off:")]

@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 from planner import store
+from planner.access import SYSTEM
 from planner.demo import demo_team
 from tests.test_cli import backplan
 
@@ -14,7 +15,7 @@ from tests.test_cli import backplan
 def test_review_json_has_the_rows_worst_first_and_the_totals(tmp_path: Path) -> None:
     path = tmp_path / "team.duckdb"
     con = store.connect(path)
-    store.load_team(con, demo_team(date(2026, 11, 22)))
+    store.load_team(con, SYSTEM, demo_team(date(2026, 11, 22)))
     con.close()
     done = backplan("review", "--team", "Mid-Market East", "--as-of", "2026-11-22", "--db", str(path), "--json")
     assert done.returncode == 0, done.stderr
@@ -31,7 +32,7 @@ def test_review_json_has_the_rows_worst_first_and_the_totals(tmp_path: Path) -> 
 def test_an_unknown_team_exits_non_zero_naming_the_teams_there_are(tmp_path: Path) -> None:
     path = tmp_path / "team.duckdb"
     con = store.connect(path)
-    store.load_team(con, demo_team(date(2026, 11, 22)))
+    store.load_team(con, SYSTEM, demo_team(date(2026, 11, 22)))
     con.close()
     done = backplan("review", "--team", "West", "--db", str(path), "--json")
     assert done.returncode == 1

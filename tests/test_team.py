@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from planner import store
+from planner.access import SYSTEM
 from planner.demo import demo_team
 from planner.funnel import PlanInputs, Stage
 from planner.milestones import Milestone
@@ -245,11 +246,11 @@ def con(tmp_path: Path):
 
 
 def test_snapshots_round_trip_and_count_repeat_slippers(con) -> None:
-    store.save_snapshot(con, "East", date(2026, 11, 2), LAST_WEEK)
-    store.save_snapshot(con, "East", date(2026, 11, 9), THIS_WEEK)
+    store.save_snapshot(con, SYSTEM, "East", date(2026, 11, 2), LAST_WEEK)
+    store.save_snapshot(con, SYSTEM, "East", date(2026, 11, 9), THIS_WEEK)
     later = THIS_WEEK.copy()
     later.loc[later["deal_id"] == "slips", "close_date"] = pd.Timestamp("2026-12-30")
-    store.save_snapshot(con, "East", date(2026, 11, 16), later)
+    store.save_snapshot(con, SYSTEM, "East", date(2026, 11, 16), later)
     assert [s.snapshot_date for s in store.list_snapshots(con, "East")] == [
         date(2026, 11, 16),
         date(2026, 11, 9),
@@ -263,19 +264,19 @@ def test_snapshots_round_trip_and_count_repeat_slippers(con) -> None:
 
 
 def test_saving_a_snapshot_again_replaces_that_days(con) -> None:
-    store.save_snapshot(con, "East", date(2026, 11, 2), LAST_WEEK)
-    store.save_snapshot(con, "East", date(2026, 11, 2), THIS_WEEK.head(3))
+    store.save_snapshot(con, SYSTEM, "East", date(2026, 11, 2), LAST_WEEK)
+    store.save_snapshot(con, SYSTEM, "East", date(2026, 11, 2), THIS_WEEK.head(3))
     assert len(store.get_snapshot(con, "East", date(2026, 11, 2))) == 3
 
 
 def test_an_empty_snapshot_is_refused_and_stores_nothing(con) -> None:
     with pytest.raises(store.StoreError, match="no deals"):
-        store.save_snapshot(con, "East", date(2026, 11, 2), LAST_WEEK.head(0))
+        store.save_snapshot(con, SYSTEM, "East", date(2026, 11, 2), LAST_WEEK.head(0))
     assert store.list_snapshots(con) == []
 
 
 def test_demo_team_loads_reps_plans_and_weekly_snapshots(con) -> None:
-    store.load_team(con, demo_team(date(2026, 11, 22)))
+    store.load_team(con, SYSTEM, demo_team(date(2026, 11, 22)))
     assert store.list_teams(con) == [("Mid-Market East", "Maya Brooks")]
     assert len(store.list_snapshots(con, "Mid-Market East")) == 4
     inputs = store.review_inputs(con, "Mid-Market East", date(2026, 11, 22))
@@ -285,11 +286,11 @@ def test_demo_team_loads_reps_plans_and_weekly_snapshots(con) -> None:
 
 
 def test_a_rep_moves_team_and_becomes_a_manager(con) -> None:
-    rep = store.add_rep(con, "Zoe Park")
-    store.update_rep(con, rep, "West", "manager")
+    rep = store.add_rep(con, SYSTEM, "Zoe Park")
+    store.update_rep(con, SYSTEM, rep, team="West", role="manager")
     assert store.list_teams(con) == [("West", "Zoe Park")]
     with pytest.raises(store.StoreError, match="Role must be"):
-        store.update_rep(con, rep, "West", "boss")
+        store.update_rep(con, SYSTEM, rep, team="West", role="boss")
 
 
 def test_slipped_deals_list_the_repeat_slippers_first() -> None:

@@ -18,7 +18,7 @@ import duckdb
 import streamlit as st
 
 from planner import backups, store
-from planner.access import Viewer
+from planner.access import SYSTEM, Viewer
 
 __all__ = ["BACKUP_THREAD", "WRITE_ERRORS", "backup_schedule", "db", "failure", "profiles", "reps", "saved_plans"]
 
@@ -74,7 +74,7 @@ def _start_daily_backups(database: _Database) -> None:
             if database.released.wait((backups.next_run(now, schedule.at) - now).total_seconds()):
                 return  # the connection was released: a new one has its own thread
             try:
-                store.take_backup(database.con, schedule, datetime.now())
+                store.take_backup(database.con, SYSTEM, schedule, datetime.now())
             except Exception:  # whatever it was, logged and tried again tomorrow: the thread must not die
                 _log.exception("The daily backup into %s failed", schedule.folder)
 

@@ -1,8 +1,10 @@
-"""Small pieces several pages draw the same way: a download pair, a confirm-delete box, a flash message."""
+"""Small pieces several pages draw the same way: a download pair, a confirm-delete box, a flash message,
+and the check that a picked value was one of the options drawn."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -10,7 +12,7 @@ import streamlit as st
 from planner.exports import csv_bytes, xlsx_bytes
 from planner.units import markdown_text
 
-__all__ = ["confirm_delete", "download_pair", "flash", "show_flash"]
+__all__ = ["chosen", "confirm_delete", "download_pair", "flash", "offered", "show_flash"]
 
 
 def download_pair(what: str, frame: pd.DataFrame, stem: str) -> None:
@@ -71,3 +73,24 @@ def show_flash(page: str) -> None:
             slot.success(markdown_text(text), icon=":material/check:")
         else:
             slot.error(markdown_text(text), icon=":material/error:")
+
+
+def offered(value: object, options: Collection[Any]) -> bool:
+    """True if ``value`` is one of ``options``, the same value of the same type.
+
+    Streamlit hands a callback whatever a browser sent for a selectbox or radio,
+    even a value that was never among its options (as text): "7" for goal 7, or
+    ``True`` for 1. A callback asks this of every picked value, against the
+    options the widget was drawn with (passed to it as an argument) or a fixed
+    list, before using it.
+
+    >>> offered(7, [7, 8]), offered("7", [7, 8]), offered(True, [1]), offered(None, [None, 1])
+    (True, False, False, True)
+    """
+    return any(type(value) is type(option) and value == option for option in options)
+
+
+def chosen(key: str, options: Collection[Any]) -> Any | None:
+    """The value of the picker ``key`` if it is one of ``options`` (:func:`offered`), else None."""
+    value = st.session_state.get(key)
+    return value if offered(value, options) else None

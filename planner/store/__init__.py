@@ -11,7 +11,8 @@ write ``from planner import store; store.save_plan(...)``.
 >>> con = connect(pathlib.Path(tempfile.mkdtemp()) / "doc.duckdb")
 >>> schema_version(con) == LATEST_VERSION
 True
->>> rep = add_rep(con, "Ana Lima", team="Mid-Market")
+>>> from planner.access import SYSTEM
+>>> rep = add_rep(con, SYSTEM, "Ana Lima", team="Mid-Market")
 >>> [r.name for r in list_reps(con)]
 ['Ana Lima']
 """
@@ -39,13 +40,18 @@ __all__ = [
     "MIGRATIONS",
     "ROLES",
     "AccountDeals",
+    "AccountsImport",
     "CrmAccount",
     "OpenDeal",
     "PlanSummary",
     "ProfileSummary",
+    "Refused",
+    "RemovedDemo",
     "Rep",
+    "RepHoldings",
     "SavedPlan",
     "SnapshotSummary",
+    "Stale",
     "StoreError",
     "WeekActual",
     "account_deals",
@@ -67,6 +73,7 @@ __all__ = [
     "delete_objective",
     "delete_plan",
     "delete_profile",
+    "demo_loaded",
     "duplicate_plan",
     "get_account_plan",
     "get_actuals",
@@ -89,6 +96,9 @@ __all__ = [
     "migrate",
     "owner_plan",
     "profile_month_shares",
+    "remove_demo",
+    "remove_rep",
+    "rep_holdings",
     "restore",
     "retry_conflicts",
     "review_inputs",
@@ -112,6 +122,15 @@ __all__ = [
 
 class StoreError(RuntimeError):
     """A write the database refused, in words the page can show as they are."""
+
+
+class Refused(StoreError):
+    """A write the viewer may not make: what it touches is not theirs, as the database has it inside the write."""
+
+
+class Stale(StoreError):
+    """A write made from an older screen than what is saved: someone changed it first; the words say who, when, and
+    what it holds now."""
 
 
 def default_path() -> Path:
@@ -325,6 +344,7 @@ def _query(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] = 
 # The aggregates, below the engine they are built on (they import it from here).
 from planner.store.accounts import (  # noqa: E402
     AccountDeals,
+    AccountsImport,
     CrmAccount,
     OpenDeal,
     account_deals,
@@ -362,7 +382,6 @@ from planner.store.plans import (  # noqa: E402
     get_milestones,
     get_plan,
     list_plans,
-    load_team,
     review_inputs,
     save_plan,
     team_plans,
@@ -374,6 +393,15 @@ from planner.store.profiles import (  # noqa: E402
     list_profiles,
     profile_month_shares,
     save_profile,
+)
+from planner.store.roster import (  # noqa: E402
+    RemovedDemo,
+    RepHoldings,
+    demo_loaded,
+    load_team,
+    remove_demo,
+    remove_rep,
+    rep_holdings,
 )
 from planner.store.snapshots import (  # noqa: E402
     SnapshotSummary,

@@ -7,8 +7,10 @@ from collections.abc import Sequence
 
 import duckdb
 
+from planner.access import Viewer
 from planner.milestones import WeekActual
 from planner.store import _query, retry_conflicts, transaction
+from planner.store.ownership import authorise_plan
 
 __all__ = ["get_actuals", "save_actuals"]
 
@@ -26,11 +28,14 @@ def _write_actuals(cur: duckdb.DuckDBPyConnection, plan_id: int, weeks: Sequence
 
 
 @retry_conflicts
-def save_actuals(con: duckdb.DuckDBPyConnection, plan_id: int, weeks: Sequence[WeekActual]) -> None:
+def save_actuals(
+    con: duckdb.DuckDBPyConnection, viewer: Viewer | None, plan_id: int, weeks: Sequence[WeekActual]
+) -> None:
     """Write each week's actuals for a plan, replacing what the week had, in one transaction."""
     if not weeks:
         return
     with transaction(con) as cur:
+        authorise_plan(cur, viewer, plan_id)
         _write_actuals(cur, plan_id, weeks)
 
 

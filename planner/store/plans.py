@@ -9,14 +9,14 @@ from datetime import date, datetime
 
 import duckdb
 
-from planner.demo import DemoTeam
+from planner.access import Viewer
 from planner.funnel import PlanInputs, Stage
 from planner.milestones import Milestone, build_milestones
 from planner.store import StoreError, _query, retry_conflicts, transaction
-from planner.store.actuals import _write_actuals, get_actuals
-from planner.store.people import Rep, _insert_rep, is_empty
+from planner.store.actuals import get_actuals
+from planner.store.ownership import authorise, authorise_plan, authorise_rep
+from planner.store.people import Rep, _insert_rep
 from planner.store.profiles import _profile_shares
-from planner.store.snapshots import _write_snapshot
 from planner.team import ReviewInput
 
 __all__ = [
@@ -27,7 +27,6 @@ __all__ = [
     "get_milestones",
     "get_plan",
     "list_plans",
-    "load_team",
     "review_inputs",
     "save_plan",
     "team_plans",
@@ -143,9 +142,27 @@ def _write_plan(
     return plan_id
 
 
+def _authorise_save(
+    cur: duckdb.DuckDBPyConnection, viewer: Viewer | None, rep: int | str, plan_id: int | None, new_rep_team: str
+) -> Viewer:
+    """Refuse unless ``viewer`` may save plan ``plan_id`` (as saved now) for ``rep`` (an id, or a new rep's name)."""
+    if plan_id is not None:
+        authorise_plan(cur, viewer, plan_id)
+    if isinstance(rep, str):
+        return authorise(
+            viewer,
+            lambda v: v.may_add_rep(new_rep_team),
+            "You can add a rep only to your own team; sales ops add anyone anywhere.",
+        )
+    authorise_rep(cur, viewer, rep)
+    assert viewer is not None
+    return viewer
+
+
 @retry_conflicts
 def save_plan(
     con: duckdb.DuckDBPyConnection,
+    viewer: Viewer | None,
     rep: int | str,
     name: str,
     inputs: PlanInputs,
@@ -162,7 +179,8 @@ def save_plan(
 
     ``rep`` is a rep's id, or the name of a new rep to add in the same
     transaction (to ``new_rep_team``).  Raises :class:`planner.milestones.MilestoneError` for
-    milestones that do not hold and :class:`StoreError` for a name in use.
+    milestones that do not hold, :class:`StoreError` for a name in use and
+    :class:`planner.store.Refused` when the plan or the rep is not ``viewer``'s.
     """
     name = name.strip()
     if not name:
@@ -171,11 +189,12 @@ def save_plan(
         raise StoreError("Pick a rep, or type the name of a new one.")
     try:
         with transaction(con) as cur:
+            who = _authorise_save(cur, viewer, rep, plan_id, new_rep_team)
             if isinstance(rep, str):
                 new_rep = rep.strip()
                 if cur.execute("SELECT 1 FROM reps WHERE name = ?", [new_rep]).fetchone():
                     raise StoreError(f"There is already a rep called “{new_rep}” — pick them from the list.")
-                rep = _insert_rep(cur, new_rep, new_rep_team.strip(), "rep")
+                rep = _insert_rep(cur, new_rep, new_rep_team.strip(), "rep", by=who.signature)
             return _write_plan(
                 cur, rep, name, inputs, currency, milestone_shape, cadence, milestone_custom, plan_id, profile_id
             )
@@ -242,13 +261,14 @@ def list_plans(
     return [PlanSummary(*row) for row in rows]
 
 
-def duplicate_plan(con: duckdb.DuckDBPyConnection, plan_id: int, new_name: str) -> int:
+def duplicate_plan(con: duckdb.DuckDBPyConnection, viewer: Viewer | None, plan_id: int, new_name: str) -> int:
     """A copy of plan ``plan_id`` (not its actuals) called ``new_name``; returns the new id."""
     plan = get_plan(con, plan_id)
     if plan is None:
         raise StoreError(f"Plan {plan_id} no longer exists — it may have been deleted.")
     return save_plan(
         con,
+        viewer,
         plan.rep_id,
         new_name,
         plan.inputs,
@@ -261,9 +281,10 @@ def duplicate_plan(con: duckdb.DuckDBPyConnection, plan_id: int, new_name: str) 
 
 
 @retry_conflicts
-def delete_plan(con: duckdb.DuckDBPyConnection, plan_id: int) -> None:
+def delete_plan(con: duckdb.DuckDBPyConnection, viewer: Viewer | None, plan_id: int) -> None:
     """Delete a plan with its milestones and actuals, all or nothing."""
     with transaction(con) as cur:
+        authorise_plan(cur, viewer, plan_id)
         cur.execute("DELETE FROM actuals WHERE plan_id = ?", [plan_id])
         cur.execute("DELETE FROM milestones WHERE plan_id = ?", [plan_id])
         cur.execute("DELETE FROM plans WHERE id = ?", [plan_id])
@@ -313,28 +334,3 @@ def review_inputs(con: duckdb.DuckDBPyConnection, team: str, as_of: date) -> lis
             )
         )
     return out
-
-
-@retry_conflicts
-def load_team(con: duckdb.DuckDBPyConnection, team: DemoTeam) -> list[int]:
-    """Write a team's reps, plans, milestones and actuals in one transaction; return the plan ids.
-
-    Only into an empty database: demo data never mixes with a team's own.
-    """
-    if not is_empty(con):
-        raise StoreError("The database already holds reps or plans; demo data only loads into an empty one.")
-    plan_ids = []
-    with transaction(con) as cur:
-        rep_ids = {}
-        for rep in team.reps:
-            rep_ids[rep.name] = _insert_rep(cur, rep.name, rep.team, rep.role, rep.email)
-        for plan in team.plans:
-            plan_id = _write_plan(
-                cur, rep_ids[plan.rep], plan.name, plan.inputs, "USD", plan.milestone_shape, "auto", (), None
-            )
-            if plan.weeks:
-                _write_actuals(cur, plan_id, plan.weeks)
-            plan_ids.append(plan_id)
-        for snapshot_date, deals in team.snapshots:
-            _write_snapshot(cur, team.team, snapshot_date, deals)
-    return plan_ids

@@ -163,13 +163,16 @@ def signed_in_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple
         from oidc_provider_mock import run_server_in_thread
 
     from planner import store
+    from planner.access import SYSTEM
     from planner.demo import demo_team
 
     workdir = tmp_path_factory.mktemp("backplan-e2e-sign-in")
     con = store.connect(workdir / "backplan.duckdb")
     try:
         team = demo_team(date.today())
-        plan_ids = {plan.rep: plan_id for plan, plan_id in zip(team.plans, store.load_team(con, team), strict=True)}
+        plan_ids = {
+            plan.rep: plan_id for plan, plan_id in zip(team.plans, store.load_team(con, SYSTEM, team), strict=True)
+        }
     finally:
         con.close()
     with run_server_in_thread() as provider:

@@ -74,6 +74,7 @@ def payload_app(serve_app, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     """An app whose demo team has a rep named :data:`REP`, her plan's stages named by payloads, her deals in
     the pipeline snapshots and an account named :data:`ACCOUNT`; yields its URL and her plan's id."""
     from planner import store
+    from planner.access import SYSTEM
     from planner.demo import demo_team
 
     team = demo_team(date.today())
@@ -92,8 +93,8 @@ def payload_app(serve_app, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     workdir = tmp_path_factory.mktemp("backplan-e2e-chart-text")
     con = store.connect(workdir / "backplan.duckdb")
     try:
-        plan_id = store.load_team(con, team)[0]
-        store.add_account(con, ACCOUNT, date(2027, 1, 1), date(2027, 12, 31), owner=REP)
+        plan_id = store.load_team(con, SYSTEM, team)[0]
+        store.add_account(con, SYSTEM, ACCOUNT, date(2027, 1, 1), date(2027, 12, 31), owner=REP)
     finally:
         con.close()
     with serve_app(workdir) as url:
