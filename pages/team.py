@@ -169,7 +169,7 @@ def _remove_person(rep_id: int, plans: int, weeks: int) -> None:
     except data.WRITE_ERRORS as error:
         widgets.flash("team", "error", data.failure(error))
     else:
-        widgets.flash("team", "success", f"Removed {gone.name} with their {gone.plans} plan(s).")
+        widgets.flash("team", "success", f"Removed {gone.name} with {gone.going}.")
 
 
 def _remove_demo_team() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 import streamlit as st
+from streamlit.proto.WidgetStates_pb2 import WidgetState
 from streamlit.testing.v1 import AppTest
 
 from planner import store
@@ -56,3 +58,23 @@ def open_store(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         yield con
     finally:
         con.close()
+
+
+def edit_cells(at: AppTest, edits: dict[int, dict[str, object]], editor: int = 0) -> AppTest:
+    """Edit cells of the page's data editor number ``editor`` as a browser does, and run the app.
+
+    ``edits`` is {row as drawn: {column: new value}}. Like the browser, an editor
+    keeps every edit made in it until it is drawn afresh (a new widget id), and sends
+    them all with each new one; AppTest cannot edit cells, so the widget state the
+    browser would send is built here.
+    """
+    element = at.data_editor[editor]
+    kept: dict[str, dict[int, dict[str, object]]] = at.__dict__.setdefault("_edits_by_editor", {})
+    state = kept.setdefault(element.proto.id, {})
+    for row, cells in edits.items():
+        state.setdefault(row, {}).update(cells)
+    widgets = at._tree.get_widget_states()
+    payload = {"edited_rows": {str(r): c for r, c in state.items()}, "added_rows": [], "deleted_rows": []}
+    widgets.widgets.append(WidgetState(id=element.proto.id, string_value=json.dumps(payload)))
+    at._run(widgets)
+    return at

@@ -39,15 +39,19 @@ class RepHoldings:
     accounts: int
 
     @property
+    def going(self) -> str:
+        """What goes with them, in words: "their 1 plan and 8 weeks of actuals"."""
+        return f"their {_count(self.plans, 'plan')} and {_count(self.weeks, 'week')} of actuals"
+
+    @property
     def question(self) -> str:
         """The confirmation to ask before removing them, naming how many of each go."""
-        gone = f"{_count(self.plans, 'plan')} and {_count(self.weeks, 'week')} of actuals"
         kept = (
             f" Their {_count(self.accounts, 'account plan')} stay{'s' if self.accounts == 1 else ''}, unassigned."
             if self.accounts
             else ""
         )
-        return f"Remove {self.name} with their {gone}?{kept}"
+        return f"Remove {self.name} with {self.going}?{kept}"
 
 
 @dataclass(frozen=True, slots=True)
