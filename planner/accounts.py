@@ -645,7 +645,10 @@ def plan_markdown(
     status = review_status(
         (r.reviewed_on for r in plan.reviews), today, created=account.created_on, stale_days=stale_days
     )
-    esc = markdown_text
+
+    def esc(text: str, inline: bool = True) -> str:
+        return markdown_text(text, inline=inline, document=True)
+
     out = [
         f"# Account plan: {esc(account.name)}",
         "",
@@ -729,7 +732,8 @@ def plan_markdown(
 
 def _action_line(action: Action) -> str:
     mark = "x" if action.done else " "
-    details = [esc for esc in (markdown_text(action.owner), f"due {action.due:%Y-%m-%d}" if action.due else "") if esc]
+    owner = markdown_text(action.owner, document=True)
+    details = [text for text in (owner, f"due {action.due:%Y-%m-%d}" if action.due else "") if text]
     suffix = f" ({', '.join(details)})" if details else ""
     status = "" if action.status in ("done", "to do") else f" — {action.status}"
-    return f"- [{mark}] {markdown_text(action.description)}{suffix}{status}"
+    return f"- [{mark}] {markdown_text(action.description, document=True)}{suffix}{status}"

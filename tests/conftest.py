@@ -43,6 +43,32 @@ def app(database: Path) -> AppTest:
     return at
 
 
+def signed_in(email: str | None, ops: list[str] | None = None) -> AppTest:
+    """A session of the app with sign-in on, signed in as ``email`` (signed out when None), after its first run."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    at.secrets["auth"] = AUTH
+    at.secrets["backplan"] = {"ops": ops or []}
+    at.user = {"is_logged_in": False} if email is None else {"is_logged_in": True, "email": email}
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def sent_instead(at: AppTest, forged: dict[str, str]) -> AppTest:
+    """Run the app as a hostile browser would: sending ``forged`` text ({widget id: value}) for those widgets.
+
+    Streamlit hands a selectbox's callback whatever text a client sends, even a
+    value never among its options; AppTest only ever sends options, so the
+    widget states are built here from what the test set, with ``forged`` swapped in.
+    """
+    widgets = at._tree.get_widget_states()
+    for state in widgets.widgets:
+        if state.id in forged:
+            state.string_value = forged[state.id]
+    at._run(widgets)
+    return at
+
+
 def metric(at: AppTest, label: str) -> str:
     """The value shown on the metric card called ``label``."""
     found = {m.label: m.value for m in at.metric}

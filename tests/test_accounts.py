@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -365,13 +366,21 @@ def test_the_export_marks_overdue_steps_and_stale_plans() -> None:
 def test_typed_text_cannot_become_markup_or_html_in_the_export() -> None:
     text = plan_markdown(_plan(), date(2027, 2, 11))
     assert "<script>" not in text
-    assert "\\<script\\>alert\\(1\\)\\</script\\>" in text
+    assert "\\<script\\>alert(1)\\</script\\>" in text
     assert "\n# not a heading" not in text and "\\# not a heading" in text
+
+
+def test_the_export_reads_as_typed_with_no_escaped_brackets_or_colons() -> None:
+    plan = _plan()
+    plan = replace(plan, account=replace(plan.account, timeframes="Decision (board): March", segment="EMEA: Tier 1"))
+    text = plan_markdown(plan, date(2027, 2, 11))
+    assert "**Timeframes:** Decision (board): March" in text and "Segment: EMEA: Tier 1" in text
+    assert "\\(" not in text and "\\:" not in text and "\\)" not in text
 
 
 @given(st.text())
 def test_escaped_text_keeps_every_character_and_leaves_no_bare_markup(text: str) -> None:
-    escaped = markdown_text(text, inline=False)
+    escaped = markdown_text(text, inline=False, document=True)  # as the export writes it
     assert "<" not in escaped.replace("\\<", "")
     assert "[" not in escaped.replace("\\[", "")
     unescaped = escaped.replace("  \n", "\n").replace("\\", "")
