@@ -5,7 +5,8 @@ from __future__ import annotations
 from streamlit.testing.v1 import AppTest
 
 from planner import store
-from tests.conftest import metric, open_store
+from planner.access import SYSTEM
+from tests.conftest import ROOT, metric, open_store
 
 
 def save_new(app: AppTest, rep: str, name: str) -> AppTest:
@@ -104,3 +105,21 @@ def test_a_link_to_a_plan_that_does_not_exist_says_so(app: AppTest) -> None:
     app.run()
     assert not app.exception, app.exception
     assert "That plan no longer exists" in " ".join(e.value for e in app.sidebar.error)
+
+
+def test_a_new_rep_joins_a_team_so_team_review_finds_them(database) -> None:
+    with open_store(database) as con:
+        store.add_rep(con, SYSTEM, "Maya Brooks", "Mid-Market East", "manager")
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
+    assert app.text_input(key="plan.new_rep_team").value == "Mid-Market East"  # the team on file, to start from
+    save_new(app, "Zoe Park", "FY 2027")
+    app.button(key="btn.plan_new").click().run()
+    app.text_input(key="plan.new_rep_team").set_value("Enterprise West")
+    save_new(app, "Yan Li", "FY 2027")
+    assert not app.exception and not app.sidebar.error, [e.value for e in app.sidebar.error]
+    with open_store(database) as con:
+        teams = {r.name: r.team for r in store.list_reps(con)}
+    assert (teams["Zoe Park"], teams["Yan Li"]) == ("Mid-Market East", "Enterprise West")
+    app.switch_page("pages/team.py").run()
+    app.selectbox(key="team.name").set_value("Mid-Market East").run()
+    assert "Zoe Park" in next(d.value for d in app.dataframe if "Pipeline in period" in d.value.columns)["Rep"].tolist()
