@@ -82,7 +82,7 @@ def _member_frame() -> pd.DataFrame:
         {
             "id": pd.Series([r.id for r in reps], dtype="int64"),
             "version": pd.Series([r.version for r in reps], dtype="int64"),
-            "Name": pd.Series([f"{r.name} (demo)" if r.demo and "(demo" not in r.name else r.name for r in reps]),
+            "Name": pd.Series([r.name for r in reps], dtype="str"),
             "Team": pd.Series([r.team for r in reps], dtype="str"),
             "Role": pd.Series([r.role for r in reps], dtype="str"),
             "Sign-in email": pd.Series([r.email for r in reps], dtype="str"),

@@ -94,7 +94,8 @@ def payload_app(serve_app, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     con = store.connect(workdir / "backplan.duckdb")
     try:
         plan_id = store.load_team(con, SYSTEM, team)[0]
-        store.add_account(con, SYSTEM, ACCOUNT, date(2027, 1, 1), date(2027, 12, 31), owner=REP)
+        rep = next(r.id for r in store.list_reps(con) if r.name == REP)
+        store.add_account(con, SYSTEM, ACCOUNT, date(2027, 1, 1), date(2027, 12, 31), owner_rep_id=rep)
     finally:
         con.close()
     with serve_app(workdir) as url:
