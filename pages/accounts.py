@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -147,9 +149,9 @@ def _may_change(account_id: int) -> bool:
     return auth.permitted(lambda who: who.can_see_account(found.account.owner_rep_id), NOT_YOURS, _flash_error)
 
 
-def _picked(key: str, options: object, what: str) -> object | None:
+def _picked(key: str, options: Collection[Any], what: str) -> Any | None:
     """The value of picker ``key`` if it is one of ``options`` as drawn; else None, and the page says so."""
-    value = widgets.chosen(key, options)  # type: ignore[arg-type]
+    value = widgets.chosen(key, options)
     if value is None:
         _flash_error(f"That {what} is not one on the list — pick it again.")
     return value
@@ -164,10 +166,10 @@ def _add_account(owners: list[int], years: list[int]) -> None:
     year = _picked("accounts.new.fiscal_year", years, "fiscal year")
     if owner is None or year is None:
         return
-    owner_rep_id = None if owner == NO_OWNER else int(owner)  # type: ignore[call-overload]
+    owner_rep_id = None if owner == NO_OWNER else int(owner)
     if not _may_own(owner_rep_id):
         return
-    start, end = fiscal_year_bounds(int(year), state["accounts.fy_start_month"])  # type: ignore[call-overload]
+    start, end = fiscal_year_bounds(int(year), state["accounts.fy_start_month"])
     try:
         account_id = store.add_account(
             data.db(),
@@ -210,7 +212,7 @@ def _save_view(account: Account, owners: list[int]) -> None:
     risk = _picked(key + "risk", RISK_TOLERANCES, "risk tolerance")
     if owner is None or risk is None:
         return
-    owner_rep_id = None if owner == NO_OWNER else int(owner)  # type: ignore[call-overload]
+    owner_rep_id = None if owner == NO_OWNER else int(owner)
     if not (_may_change(account.id) and _may_own(owner_rep_id)):
         return
     priorities = tuple(line.strip() for line in state[key + "priorities"].splitlines() if line.strip())
@@ -304,7 +306,7 @@ def _add_objective(account_id: int, due: date, goal_ids: list[int]) -> None:
     if goal_id is None or not _may_change(account_id):
         return
     try:
-        objective = _objective_from_form(prefix, 0, int(goal_id))  # type: ignore[call-overload]
+        objective = _objective_from_form(prefix, 0, int(goal_id))
         objective_id = store.add_objective(data.db(), auth.viewer(), objective)
     except data.WRITE_ERRORS as error:
         _flash("error", data.failure(error))
@@ -356,7 +358,7 @@ def _add_action(account_id: int, objective_ids: list[int]) -> None:
     action = Action(
         id=0,
         account_id=account_id,
-        objective_id=None if objective == NO_OBJECTIVE else int(objective),  # type: ignore[call-overload]
+        objective_id=None if objective == NO_OBJECTIVE else int(objective),
         **_typed_action(prefix),  # type: ignore[arg-type]
     )
     try:

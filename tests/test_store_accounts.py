@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from planner import store
+from planner import access, store
 from planner.access import SYSTEM
 from planner.accounts import Account, Action, CycleStep, Objective, Review, default_cycle
 from planner.funnel import PlanInputs, Stage
@@ -286,4 +286,26 @@ def test_an_older_database_gains_the_account_tables(db_path: Path) -> None:
     con = store.connect(db_path)
     assert store.schema_version(con) == store.LATEST_VERSION >= 4
     assert store.list_accounts(con) == []
+    con.close()
+
+
+def test_an_older_database_gives_each_account_the_one_rep_its_owner_names(db_path: Path) -> None:
+    old = duckdb.connect(str(db_path))
+    store.migrate(old, upto=6)  # owners were names then
+    old.execute("INSERT INTO reps (name, team) VALUES ('Ana Lima', 'East'), ('Ben Carter', 'West')")
+    for name, owner in (("Acme", " ana LIMA "), ("Globex", "Eve Okafor"), ("Hooli", ""), ("Initech", "Ben Carter")):
+        sql = "INSERT INTO accounts (name, owner, period_start, period_end) VALUES (?, ?, ?, ?)"
+        old.execute(sql, [name, owner, START, END])
+    old.close()
+    con = store.connect(db_path)
+    ids = {r.name: r.id for r in store.list_reps(con)}
+    owners = {a.name: (a.owner_rep_id, a.owner) for a in store.list_accounts(con)}
+    assert owners == {
+        "Acme": (ids["Ana Lima"], "Ana Lima"),  # matched ignoring case and spaces: shown by the name on file
+        "Globex": (None, "Eve Okafor"),  # nobody on file: unassigned, the name kept as a label
+        "Hooli": (None, ""),
+        "Initech": (ids["Ben Carter"], "Ben Carter"),
+    }
+    ana = access.resolve_viewer("a@x.test", [store.Rep(ids["Ana Lima"], "Ana Lima", "East", "rep", "a@x.test")])
+    assert [a.name for a in store.list_accounts(con) if ana.can_see_account(a.owner_rep_id)] == ["Acme"]
     con.close()
