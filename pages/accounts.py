@@ -810,8 +810,8 @@ def _objective_editor(account_id: int, objective: Objective, action_count: int) 
 def _revenue_against_target(shown: _Shown) -> None:
     account, owner_target, currency = shown.account, shown.owner_target, shown.currency
     revenue = revenue_total(shown.plan.objectives)
-    if not account.owner:
-        st.caption("Give the account an owner to weigh its revenue objectives against their plan target.")
+    if account.owner_rep_id is None:
+        st.caption("Give the account an owner on file to weigh its revenue objectives against their plan target.")
     elif owner_target is None:
         st.caption(
             f"Revenue objectives add up to {money(revenue, currency)}. {md(account.owner)} has no saved plan "
@@ -1071,7 +1071,8 @@ def _cycle_tab(shown: _Shown) -> None:
         help="Each fiscal year is planned in the third quarter of the year before it",
     )
     if not cycle:
-        proposed = default_cycle(fiscal_year, start_month, account.owner)
+        owner = account.owner if account.owner_rep_id is not None else ""  # a label is nobody to own a step
+        proposed = default_cycle(fiscal_year, start_month, owner)
         st.info(
             f"No planning cycle set up for FY{fiscal_year} yet. The default schedule plans it in the third quarter "
             f"of FY{fiscal_year - 1}, each step owned by the account owner until you change it:",
@@ -1086,7 +1087,7 @@ def _cycle_tab(shown: _Shown) -> None:
             f"Set up the FY{fiscal_year} cycle",
             key="accounts.btn.set_up_cycle",
             on_click=_set_up_cycle,
-            args=(account.id, fiscal_year, account.owner),
+            args=(account.id, fiscal_year, owner),
             type="primary",
         )
         return
