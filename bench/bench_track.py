@@ -23,7 +23,7 @@ from planner import store  # noqa: E402
 from planner.access import SYSTEM  # noqa: E402
 from planner.demo import demo_team  # noqa: E402
 from planner.funnel import PlanInputs, Stage, build_plan  # noqa: E402
-from planner.milestones import build_milestones, pace, recovery_plan  # noqa: E402
+from planner.milestones import WeekActual, activity_pace, build_milestones, pace, recovery_plan  # noqa: E402
 
 START, END = date(2027, 1, 4), date(2027, 12, 31)  # 52 working weeks
 INPUTS = PlanInputs(
@@ -45,7 +45,9 @@ def planner_figures() -> None:
         time_calls(lambda: pace(INPUTS.target, START, END, steps, weeks, as_of), 2000),
     )
     progress = pace(INPUTS.target, START, END, steps, weeks, as_of)
-    report("recovery_plan, 4 stages", time_calls(lambda: recovery_plan(plan, progress), 2000))
+    recorded = [WeekActual(w, v, 2, {"Calls": 40, "Meetings": 12}) for w, v in weeks.items()]
+    report("recovery_plan, 4 stages", time_calls(lambda: recovery_plan(plan, progress, recorded), 2000))
+    report("activity_pace, 4 stages x 57 weeks", time_calls(lambda: activity_pace(plan, recorded, as_of), 500))
 
 
 def page_figures() -> None:

@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from planner import store
-from planner.calibrate import Calibration, CalibrationError, calibrate
+from planner.calibrate import Calibration, CalibrationError, Figures, calibrate
 from planner.charts import conversion_chart, histogram_chart, seasonality_chart
 from planner.exports import csv_bytes
 from planner.imports import (
@@ -19,10 +19,17 @@ from planner.imports import (
     ImportFailure,
     Mapping,
     RawTable,
-    guess_outcome,
-    guess_stage_order,
-    read_deals,
+    StageHistory,
+    TypedDeals,
+    date_order_needed,
+    detect_mapping,
+    finish_deals,
+    funnel_order,
+    pair_exports,
+    read_history,
     read_table,
+    stage_table,
+    type_deals,
 )
 from planner.units import markdown_text
 from ui import auth, data
@@ -43,31 +50,58 @@ def _read(digest: str, name: str, sheet: str | None, _data: bytes) -> RawTable:
     return read_table(_data, name, sheet)
 
 
+@st.cache_data(max_entries=2, show_spinner=False)
+def _history(digest: str, _table: RawTable) -> StageHistory:
+    mapping = detect_mapping(_table.columns)
+    order = date_order_needed(*[_table.frame[c] for k, c in mapping.fields.items() if k == "changed_at"])
+    if order == "ambiguous":
+        raise ImportFailure(f"{_table.source}: its dates could be day/month or month/day; export them as YYYY-MM-DD.")
+    return read_history(_table, mapping, order or "MDY")
+
+
 @st.cache_data(max_entries=4, show_spinner=False)
-def _deals(
-    digest: str,
-    sheet: str | None,
+def _typed(
+    key: tuple,
     fields: tuple[tuple[str, str], ...],
     preset: str,
     entered: tuple[tuple[str, str], ...],
-    outcomes: tuple[tuple[str, str], ...],
-    order: tuple[str, ...],
     date_order: str,
     _table: RawTable,
-) -> DealImport:
-    return read_deals(_table, Mapping(preset, dict(fields), dict(entered)), dict(outcomes), order, date_order)
+    _history: StageHistory | None,
+) -> TypedDeals:
+    # Keyed by the files' digests (``key``), the sheet and the mapping: every column is typed once per choice.
+    return type_deals(_table, Mapping(preset, dict(fields), dict(entered)), date_order, _history)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
-def _calibration(key: tuple, _deals: DealImport) -> Calibration:
-    return calibrate(_deals.deals, _deals.stage_order, rows_read=_deals.rows_read, notes=_deals.notes)
+def _deals(key: tuple, outcomes: tuple[tuple[str, str], ...], order: tuple[str, ...], _typed: TypedDeals) -> DealImport:
+    return finish_deals(_typed, dict(outcomes), order)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _calibration(
+    key: tuple, currency: str | None, rates: tuple[tuple[str, float], ...], _deals: DealImport
+) -> Calibration:
+    return calibrate(
+        _deals.deals,
+        _deals.stage_order,
+        rows_read=_deals.rows_read,
+        notes=_deals.notes,
+        currency=currency,
+        rates=dict(rates),
+    )
 
 
 # --------------------------------------------------------------------------- source
 
 
+def _file(name: str, data: bytes) -> dict:
+    """An uploaded file as the page keeps it, with the digest its cached readings are keyed by."""
+    return {"name": name, "data": data, "digest": hashlib.sha256(data).hexdigest()}
+
+
 def _set_source(name: str, data: bytes) -> None:
-    state["calibrate.source"] = {"name": name, "data": data, "digest": hashlib.sha256(data).hexdigest()}
+    state["calibrate.source"] = _file(name, data)
     _reset_mapping()
     state["calibrate.sheet"] = None
     state["calibrate.preset"] = None
@@ -81,7 +115,17 @@ def _take_upload() -> None:
 
 
 def _take_sample() -> None:
+    state["calibrate.history_source"] = None  # a history given before belongs to no sample deal
     _set_source(SAMPLE.name, SAMPLE.read_bytes())
+
+
+def _take_history() -> None:
+    upload = state.get("calibrate.history_upload")
+    if upload is None:
+        state["calibrate.history_source"] = None
+    else:
+        state["calibrate.history_source"] = _file(upload.name, upload.getvalue())
+    _reset_mapping()
 
 
 def _source() -> dict | None:
@@ -90,8 +134,16 @@ def _source() -> dict | None:
         type=["csv", "txt", "tsv", "xlsx"],
         key="calibrate.upload",
         on_change=_take_upload,
-        help="Salesforce opportunity reports or exports, Salesforce stage history, HubSpot deals (with "
-        "“Date entered …” columns), Pipedrive deals, or any CSV with a stage and an amount column.",
+        help="Salesforce (API names, reports, stage history), HubSpot (UI or API), Zoho CRM, Dynamics 365, Odoo, "
+        "Bitrix24, Pipedrive, Excel's Unicode text, or any CSV with a stage and an amount column.",
+    )
+    st.file_uploader(
+        "Stage history, if you have it (optional)",
+        type=["csv", "txt", "tsv", "xlsx"],
+        key="calibrate.history_upload",
+        on_change=_take_history,
+        help="Salesforce OpportunityHistory or OpportunityFieldHistory: with it, stage conversion and lags come "
+        "from the stages each deal really went through, skipped ones included.",
     )
     st.button("Try the sample export", icon=":material/science:", key="btn.calibrate_sample", on_click=_take_sample)
     return state.get("calibrate.source")
@@ -123,28 +175,13 @@ def _reset_mapping() -> None:
         del state[key]
 
 
-def _stage_frame(table: RawTable, mapping: Mapping) -> pd.DataFrame:
-    """Stage → outcome and order, as the user last left them (guessed the first time)."""
-    column = mapping.fields.get("stage")
-    counts = (
-        table.frame[column].astype("str").str.strip().value_counts(sort=False) if column else pd.Series(dtype="int64")
-    )
-    stages = [s for s in counts.index if s] + [s for s in mapping.entered if s not in counts.index]
-    key = (tuple(stages), column)
+def _stage_frame(typed: TypedDeals, column: str | None) -> pd.DataFrame:
+    """Stage → outcome and order, as the user last left them (the one stage table the command line uses too)."""
+    key = (typed.stages, tuple(typed.entered), column)
     kept = state.get("calibrate.stages")
     if kept is not None and state.get("calibrate.stages_key") == key:
         return kept
-    order = guess_stage_order(stages)
-    frame = pd.DataFrame(
-        {
-            "Stage": stages,
-            "Deals": [int(counts.get(s, 0)) for s in stages],
-            "Outcome": [guess_outcome(s) for s in stages],
-            "Order": [float(order.index(s) + 1) if s in order else None for s in stages],
-        }
-    )
-    # Funnel order top down, lost stages last: the table reads like the pipeline.
-    frame = frame.sort_values("Order", na_position="last", kind="stable", ignore_index=True)
+    frame = stage_table(typed)
     state["calibrate.stages"], state["calibrate.stages_key"] = frame, key
     return frame
 
@@ -167,18 +204,25 @@ def _stage_inputs(frame: pd.DataFrame) -> tuple[dict[str, str], tuple[str, ...]]
         on_change=_apply_stage_edits,
         hide_index=True,
         width="stretch",
-        disabled=["Stage", "Deals"],
+        column_order=["Stage", "Deals", "Outcome", "Order", "Guessed"],
+        disabled=["Stage", "Deals", "Guessed"],
         column_config={
             "Outcome": st.column_config.SelectboxColumn(options=list(OUTCOMES), required=True),
+            "Guessed": st.column_config.CheckboxColumn(
+                "Order guessed", help="Nothing in the file says where this stage belongs: check its Order."
+            ),
             "Order": st.column_config.NumberColumn(
                 min_value=1, step=1, help="Funnel position, 1 at the top; the won stage last. Blank for lost stages."
             ),
         },
     )
-    outcomes = dict(zip(frame["Stage"], frame["Outcome"], strict=True))
-    funnel = frame[(frame["Outcome"] != "lost") & frame["Order"].notna()]
-    won_last = funnel.assign(won=funnel["Outcome"] == "won").sort_values(["won", "Order"], kind="stable")
-    return outcomes, tuple(won_last["Stage"])
+    if (frame["Guessed"] & (frame["Outcome"] == "open")).any():
+        # Counted, not named: a stage's name is the file's text and stays out of Markdown.
+        st.caption(
+            "Nothing in the file says where the stages ticked *Order guessed* belong: they are in the order they "
+            "first appear. Check the Order column."
+        )
+    return funnel_order(frame)
 
 
 # --------------------------------------------------------------------------- results
@@ -204,15 +248,21 @@ def _report(deals: DealImport) -> None:
     cards[1].metric("Deals used", f"{good:,}", border=True)
     cards[2].metric("Rows left out", f"{bad:,}", border=True)
     if deals.problems.empty:
-        st.success("Every row could be read.", icon=":material/check_circle:")
+        if bad:
+            st.info(
+                f"Every row could be read; {bad:,} left out for a reason the notes below give.", icon=":material/info:"
+            )
+        else:
+            st.success("Every row could be read.", icon=":material/check_circle:")
         return
+    rows_with_problems = deals.problems["row"].nunique()
     st.warning(
-        f"{len(deals.problems):,} problems in {bad:,} rows: those rows are left out, the other {good:,} still count. "
-        "Fix them in the CRM or the file and upload again, or go on without them.",
+        f"{len(deals.problems):,} problems in {rows_with_problems:,} rows. A problem in one field costs its row only "
+        f"the figures that need that field (the last column says which); {bad:,} rows with no outcome or a repeated "
+        "deal ID are left out entirely. Fix them in the CRM or the file and upload again, or go on without them.",
         icon=":material/warning:",
     )
-    shown = deals.problems.head(1_000).rename(columns={"row": "Row", "column": "Column", "reason": "Problem"})
-    st.dataframe(shown, hide_index=True, height=240, width="stretch")
+    st.dataframe(mapping_widgets.problem_table(deals.problems), hide_index=True, height=240, width="stretch")
     st.download_button(
         "Download the problem report (CSV)",
         csv_bytes(deals.problems),
@@ -227,7 +277,7 @@ def _results(result: Calibration) -> None:
     o = result.overall
     st.subheader("What last year says")
     for note in result.notes:
-        st.info(note, icon=":material/info:")
+        st.info(markdown_text(note), icon=":material/info:")  # notes quote stage names and currencies from the file
     cards = st.columns(4)
     cards[0].metric(
         "Win rate",
@@ -262,16 +312,43 @@ def _results(result: Calibration) -> None:
         border=True,
         help="1 ÷ win rate by value: the open pipeline each dollar of target needs",
     )
-    st.caption(f"{o.won:,} won · {o.lost:,} lost · {o.open:,} still open")
+    money = f" · amounts in {result.currency}" if result.currency else ""
+    st.caption(f"{o.won:,} won · {o.lost:,} lost · {o.open:,} still open{money}")
+    if result.by_currency:
+        st.caption("Each currency's own figures, in its own currency:")
+        _figures_table("Currency", [(f.currency or "", f) for f in result.by_currency])
     left, right = st.columns(2, gap="large")
     with left:
         if o.conversions:
             st.plotly_chart(conversion_chart(o.conversions), config={"displayModeBar": False})
-        lags = ", ".join(f"{c.from_stage} {_num(lag)} d" for c, lag in zip(o.conversions, result.lag_days, strict=True))
-        st.caption(f"Days from each stage to the next ({result.lag_source}): {lags}")
     with right:
         if result.seasonality:
             st.plotly_chart(seasonality_chart(result.seasonality), config={"displayModeBar": False})
+    steps = [
+        {
+            "From": c.from_stage,
+            "To": c.to_stage,
+            "Reached": c.reached,
+            "Advanced": c.advanced,
+            "Rate": None if c.rate is None else c.rate * 100,
+            "95% interval": f"{c.low:.0%}–{c.high:.0%}",
+            "Days to next": lag,
+        }
+        for c, lag in zip(o.conversions, result.lag_days, strict=True)
+    ]
+    st.dataframe(
+        steps,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "Rate": st.column_config.NumberColumn(format="%.1f%%"),
+            "Days to next": st.column_config.NumberColumn(format="%.0f"),
+        },
+    )
+    st.caption(
+        "Stage conversion: closed deals that reached each stage and went on to the next; the rates multiply out to "
+        f"the win rate. Days to the next stage come from the {result.lag_source}."
+    )
     left, right = st.columns(2, gap="large")
     if result.deal_size_bins[0]:
         left.plotly_chart(
@@ -283,32 +360,7 @@ def _results(result: Calibration) -> None:
             config={"displayModeBar": False},
         )
     st.subheader("By owner")
-    rows = [
-        {
-            "Owner": f.owner or "(no owner)",
-            "Deals": f.deals,
-            "Won": f.won,
-            "Lost": f.lost,
-            "Open": f.open,
-            "Win rate": None if f.win_rate is None else f.win_rate * 100,
-            "Win rate by value": None if f.win_rate_value is None else f.win_rate_value * 100,
-            "Average deal": None if f.avg_deal_size is None else round(f.avg_deal_size),
-            "Median cycle (days)": f.cycle_median_days,
-            "Coverage": f.suggested_coverage,
-        }
-        for f in result.by_owner
-    ]
-    st.dataframe(
-        rows,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "Win rate": st.column_config.NumberColumn(format="%.1f%%"),
-            "Win rate by value": st.column_config.NumberColumn(format="%.1f%%"),
-            "Average deal": st.column_config.NumberColumn(format="localized"),
-            "Coverage": st.column_config.NumberColumn(format="%.1f×"),
-        },
-    )
+    _figures_table("Owner", [(f.owner or "(no owner)", f) for f in result.by_owner])
     conversions = [
         {
             "Owner": f.owner or "(no owner)",
@@ -321,6 +373,68 @@ def _results(result: Calibration) -> None:
     ]
     st.caption("Stage conversion by owner (%): the fewer deals behind a figure, the less it can be trusted.")
     st.dataframe(conversions, hide_index=True, width="stretch")
+
+
+def _figures_table(first: str, labelled: list[tuple[str, Figures]]) -> None:
+    """One row of figures per owner, or per currency (each in its own currency)."""
+    rows = [
+        {
+            first: label,
+            "Deals": f.deals,
+            "Won": f.won,
+            "Lost": f.lost,
+            "Open": f.open,
+            "Win rate": None if f.win_rate is None else f.win_rate * 100,
+            "Win rate by value": None if f.win_rate_value is None else f.win_rate_value * 100,
+            "Average deal": None if f.avg_deal_size is None else round(f.avg_deal_size),
+            "Median cycle (days)": f.cycle_median_days,
+            "Coverage": f.suggested_coverage,
+        }
+        for label, f in labelled
+    ]
+    st.dataframe(
+        rows,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "Win rate": st.column_config.NumberColumn(format="%.1f%%"),
+            "Win rate by value": st.column_config.NumberColumn(format="%.1f%%"),
+            "Average deal": st.column_config.NumberColumn(format="localized"),
+            "Coverage": st.column_config.NumberColumn(format="%.1f×"),
+        },
+    )
+
+
+def _currency_inputs(deals: DealImport) -> tuple[str | None, tuple[tuple[str, float], ...]]:
+    """The profile's currency and the rates that bring other currencies into it, when the file has several."""
+    counts = deals.deals["currency"][deals.deals["currency"] != ""].value_counts()
+    if len(counts) < 2:
+        return None, ()
+    codes = list(counts.index)
+    st.subheader("Currencies")
+    listing = ", ".join(f"{markdown_text(c)} {n:,}" for c, n in counts.items())
+    st.caption(
+        f"The deals are in {len(codes)} currencies ({listing}). "
+        "Amounts are never added across them: pick the profile's currency, and give a rate for any other currency "
+        "whose deals should count in the amount figures (0 leaves them out of deal size and value win rate)."
+    )
+    if state.get("calibrate.currency") not in codes:
+        state["calibrate.currency"] = codes[0]
+    currency = st.selectbox("Profile currency", codes, key="calibrate.currency")
+    rates = []
+    grid = st.columns(min(len(codes) - 1, 4))
+    for i, code in enumerate(c for c in codes if c != currency):
+        rate = grid[i % len(grid)].number_input(
+            f"1 {markdown_text(code)} = ? {markdown_text(currency)}",
+            min_value=0.0,
+            value=0.0,
+            step=0.01,
+            format="%.4f",
+            key=f"calibrate.rate.{code}.{currency}",
+        )
+        if rate > 0:
+            rates.append((code, float(rate)))
+    return currency, tuple(rates)
 
 
 # --------------------------------------------------------------------------- profiles
@@ -437,6 +551,7 @@ if source is None:
 
 st.divider()
 progress = st.progress(0, text=f"Reading {markdown_text(source['name'])}…")
+history_source = state.get("calibrate.history_source")
 try:
     table = _read(source["digest"], source["name"], state.get("calibrate.sheet"), source["data"])
 except ImportFailure as error:
@@ -445,8 +560,22 @@ except ImportFailure as error:
         f"**{markdown_text(source['name'])}** could not be read. {markdown_text(str(error))}", icon=":material/error:"
     )
     st.stop()
+history = None
+if history_source is not None:
+    try:
+        other = _read(history_source["digest"], history_source["name"], None, history_source["data"])
+        table, history_table = pair_exports(table, other)
+        history = _history(history_source["digest"] + source["digest"], history_table)
+    except ImportFailure as error:
+        progress.empty()
+        st.error(
+            f"**{markdown_text(history_source['name'])}** cannot be the stage history of these deals. "
+            f"{markdown_text(str(error))}",
+            icon=":material/error:",
+        )
+        st.stop()
 
-st.subheader(markdown_text(source["name"]))
+st.subheader(markdown_text(table.source))
 st.caption(f"{table.layout} · {len(table.frame):,} rows · {len(table.columns):,} columns")
 if len(table.sheets) > 1:
     st.selectbox(
@@ -462,6 +591,11 @@ with st.expander("Preview: the first 20 rows", expanded=False):
 
 st.subheader("Columns")
 mapping = _mapping_inputs(table)
+if history is not None:
+    st.caption(
+        f"Stage history: {history.events['deal_id'].nunique():,} deals in {markdown_text(history.source)}; stage "
+        "conversion and lags come from the stages each deal went through."
+    )
 missing = mapping.missing()
 if missing:
     progress.empty()
@@ -472,30 +606,40 @@ if missing:
     )
     st.stop()
 date_order = mapping_widgets.date_order(table, mapping, "calibrate")
+files = (source["digest"], history_source["digest"] if history_source else None, state.get("calibrate.sheet"))
+progress.progress(30, text="Checking every row…")
+try:
+    typed = _typed(
+        files,
+        tuple(sorted(mapping.fields.items())),
+        mapping.preset,
+        tuple(sorted(mapping.entered.items())),
+        date_order,
+        table,
+        history,
+    )
+except ImportFailure as error:
+    progress.empty()
+    st.error(markdown_text(str(error)), icon=":material/error:")
+    st.stop()
 st.subheader("Stages")
 st.caption(
     "Say which stages mean won, lost and still open, and put the funnel stages in order (1 at the top, "
-    "the won stage last). Stage conversion counts a deal as reaching every stage up to its furthest one."
+    "the won stage last). A lost deal counts at the furthest stage its own fields show it reached."
 )
-stage_frame = _stage_frame(table, mapping)
+stage_frame = _stage_frame(typed, mapping.fields.get("stage"))
 outcomes, order = _stage_inputs(stage_frame)
-progress.progress(40, text="Checking every row…")
 deals = _deals(
-    source["digest"],
-    state.get("calibrate.sheet"),
-    tuple(sorted(mapping.fields.items())),
-    mapping.preset,
-    tuple(sorted(mapping.entered.items())),
-    tuple(sorted(outcomes.items())),
-    order,
-    date_order,
-    table,
+    (files, tuple(sorted(mapping.fields.items())), date_order), tuple(sorted(outcomes.items())), order, typed
 )
 _report(deals)
+currency, rates = _currency_inputs(deals)
 progress.progress(70, text="Calibrating…")
 try:
     result = _calibration(
-        (source["digest"], tuple(sorted(mapping.fields.items())), tuple(sorted(outcomes.items())), order, date_order),
+        (files, tuple(sorted(mapping.fields.items())), tuple(sorted(outcomes.items())), order, date_order),
+        currency,
+        rates,
         deals,
     )
 except CalibrationError as error:

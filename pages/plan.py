@@ -83,6 +83,7 @@ def _add_stage() -> None:
     state[f"plan.stage.{sid}.name"] = f"New stage {sid + 1}"
     state[f"plan.stage.{sid}.ratio"] = 2.0
     state[f"plan.stage.{sid}.lag"] = 0
+    state[f"plan.stage.{sid}.uid"] = None  # a new stage: the store gives it an id when saved
     state["plan.stage_ids"] = [sid, *state["plan.stage_ids"]]
 
 
@@ -244,6 +245,7 @@ def _inputs_from_state() -> PlanInputs:
             name=state[f"plan.stage.{sid}.name"] or "",
             ratio=float(state[f"plan.stage.{sid}.ratio"] or 0),
             lag_days=int(state[f"plan.stage.{sid}.lag"] or 0),
+            id=state.get(f"plan.stage.{sid}.uid"),  # the saved stage's identity: a rename keeps its actuals
         )
         for sid in state["plan.stage_ids"]
     )
@@ -260,10 +262,19 @@ def _inputs_from_state() -> PlanInputs:
 
 
 def _set_stages(stages: tuple[Stage, ...]) -> None:
-    """Replace the funnel's stage inputs; fresh ids, so no widget keeps a removed stage's value."""
+    """Replace the funnel's stage inputs; fresh ids, so no widget keeps a removed stage's value.
+
+    Each keeps its saved identity (``uid``): its own, or, for a stage without
+    one (from a profile), that of the stage on screen with the same name.
+    """
+    on_screen = {
+        (state[f"plan.stage.{sid}.name"] or "").strip().casefold(): state.get(f"plan.stage.{sid}.uid")
+        for sid in state["plan.stage_ids"]
+    }
     first_id = state["plan.next_stage_id"]
     ids = list(range(first_id, first_id + len(stages)))
     for sid, stage in zip(ids, stages, strict=True):
+        state[f"plan.stage.{sid}.uid"] = stage.id if stage.id is not None else on_screen.get(stage.name.casefold())
         state[f"plan.stage.{sid}.name"] = stage.name
         state[f"plan.stage.{sid}.ratio"] = float(stage.ratio)
         state[f"plan.stage.{sid}.lag"] = min(int(stage.lag_days), 730)  # the lag input's maximum
@@ -400,6 +411,7 @@ def _fill_state(saved: store.SavedPlan) -> None:
     state["plan.cadence"] = saved.cadence
     state["plan.milestone_custom"] = ", ".join(f"{v:g}" for v in saved.milestone_custom)
     state["plan.loaded_id"], state["plan.name"], state["plan.rep"] = saved.id, saved.name, saved.rep_id
+    state["plan.loaded_version"], state["plan.conflict"] = saved.version, None
     state["plan.confidence"] = "expected"
     state["plan.confirm_delete"] = False
     state["plan.save_error"] = None
@@ -415,7 +427,11 @@ def _open(plan_id: int | None) -> None:
     st.toast(f"Opened “{markdown_text(saved.name)}”.", icon=":material/folder_open:")
 
 
-def _save(as_new: bool) -> None:
+def _save(as_new: bool, over_version: int | None = None) -> None:
+    """Save the page's plan: as a new one, or over the loaded one if it is still the version it was loaded at.
+
+    ``over_version`` saves over that version instead, deliberately (the refusal's "Save mine over it").
+    """
     state["plan.save_error"] = None
     inputs = _inputs_from_state()
     problems = validate(inputs)
@@ -423,28 +439,86 @@ def _save(as_new: bool) -> None:
         state["plan.save_error"] = "Fix the plan first: " + problems[0].message
         return
     rep = state["plan.rep"] if state["plan.rep"] is not None else state["plan.new_rep"]
-    if not _may_save(rep, None if as_new else state["plan.loaded_id"]):
+    plan_id = None if as_new else state["plan.loaded_id"]
+    if not _may_save(rep, plan_id):
         return
+    expected = over_version if over_version is not None else state["plan.loaded_version"]
+    options = {
+        "currency": state["plan.currency"],
+        "milestone_shape": state["plan.milestone_shape"],
+        "cadence": state["plan.cadence"],
+        "profile_id": state["plan.profile_id"],
+    }
     try:
-        plan_id = store.save_plan(
+        custom = _custom_amounts()
+        saved_id = store.save_plan(
             data.db(),
             auth.viewer(),
             rep,
             state["plan.name"],
             inputs,
-            currency=state["plan.currency"],
-            milestone_shape=state["plan.milestone_shape"],
-            cadence=state["plan.cadence"],
-            milestone_custom=_custom_amounts(),
-            plan_id=None if as_new else state["plan.loaded_id"],
-            profile_id=state["plan.profile_id"],
+            milestone_custom=custom,
+            plan_id=plan_id,
             new_rep_team=state["plan.new_rep_team"] or "",
+            expected_version=None if plan_id is None else expected,
+            **options,
         )
+    except store.StalePlan as stale:
+        mine = store.SavedPlan(plan_id, rep if isinstance(rep, int) else -1, state["plan.name"].strip(), inputs,
+                               milestone_custom=tuple(custom), **options)  # fmt: skip
+        state["plan.conflict"] = {
+            "plan_id": plan_id,
+            "version": stale.current.version,
+            "message": str(stale),
+            "differences": store.plan_differences(mine, stale.current),
+        }
+        st.toast(
+            "Not saved: the plan was changed since you opened it — see the sidebar.", icon=":material/sync_problem:"
+        )
+        return
     except (*data.WRITE_ERRORS, MilestoneError, ValueError) as error:
         state["plan.save_error"] = data.failure(error)
         return
-    _fill_state(store.get_plan(data.db(), plan_id))  # the page now shows what the database holds
+    _fill_state(store.get_plan(data.db(), saved_id))  # the page now shows what the database holds
     st.toast(f"Saved “{markdown_text(state['plan.name'])}”.", icon=":material/check:")
+
+
+def _save_mine_as_new() -> None:
+    """The refusal's way out that keeps both: the page's plan saved beside the other, as "NAME (my version)"."""
+    state["plan.name"] = f"{state['plan.name'].strip()} (my version)"
+    _save(as_new=True)
+
+
+def _conflict_box() -> None:
+    """A save refused because the plan changed since it was opened: who, when, what differs, and the ways on."""
+    conflict = state.get("plan.conflict")
+    if not conflict:
+        return
+    differences = "\n".join(
+        f"- **{markdown_text(what)}**: yours {markdown_text(mine)}, now {markdown_text(theirs)}"
+        for what, mine, theirs in conflict["differences"]
+    )
+    st.warning(
+        f"{markdown_text(conflict['message'])}\n\n{differences or 'Nothing you changed differs from it.'}",
+        icon=":material/sync_problem:",
+    )
+    st.button(
+        "Load the current plan",
+        key="btn.plan_conflict_load",
+        on_click=_open,
+        args=(conflict["plan_id"],),
+        icon=":material/refresh:",
+        width="stretch",
+    )
+    st.button("Save mine as a new plan", key="btn.plan_conflict_new", on_click=_save_mine_as_new, width="stretch")
+    st.button(
+        "Save mine over it",
+        key="btn.plan_conflict_over",
+        on_click=_save,
+        args=(False, conflict["version"]),
+        help="Replaces what was saved meanwhile with what is on your screen.",
+        width="stretch",
+    )
 
 
 def _say(refusal: str) -> None:
@@ -563,6 +637,7 @@ def _saved_plans() -> None:
     save_new.button("Save as new", key="btn.plan_save_new", on_click=_save, args=(True,), disabled=loaded is None)
     if state.get("plan.save_error"):
         st.error(markdown_text(state["plan.save_error"]), icon=":material/error:")
+    _conflict_box()
     if loaded:
         dup, new = st.columns(2)
         dup.button("Duplicate", key="btn.plan_duplicate", on_click=_duplicate, icon=":material/content_copy:")

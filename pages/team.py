@@ -166,6 +166,7 @@ def _remove_person(rep_id: int, plans: int, weeks: int) -> None:
         return
     try:
         gone = store.remove_rep(data.db(), auth.viewer(), rep_id, plans=plans, weeks=weeks)
+        store.purge_deleted_plans(data.db(), auth.viewer())  # their plans and actuals, gone for good
     except data.WRITE_ERRORS as error:
         widgets.flash("team", "error", data.failure(error))
     else:
@@ -177,6 +178,7 @@ def _remove_demo_team() -> None:
         return
     try:
         gone = store.remove_demo(data.db(), auth.viewer())
+        store.purge_deleted_plans(data.db(), auth.viewer())
     except data.WRITE_ERRORS as error:
         st.toast(markdown_text(data.failure(error)), icon=":material/error:")
     else:
@@ -433,11 +435,12 @@ def _snapshot_upload(team: str) -> None:
                 icon=":material/error:",
             )
             return
-        needed = {"deal_id": "Deal ID", "closed": "Close date"}
         with st.container(border=True):  # an expander cannot hold another
             st.caption("**Columns**, recognised from the header row; change any that is wrong.")
             columns = mapping.column_mapping(table, "team")
-        missing = [label for field_name, label in needed.items() if field_name not in columns.fields]
+        # An open deal's close date is the expected one when the export has both (Pipedrive, Dynamics 365).
+        missing = [label for names, label in ((("deal_id",), "Deal ID"), (("closed", "expected_close"), "Close date"))
+                   if not set(names) & set(columns.fields)]  # fmt: skip
         if missing:
             st.warning(
                 f"Pick the **{' and the '.join(missing)}** column above: a snapshot follows each deal "
@@ -459,7 +462,8 @@ def _snapshot_upload(team: str) -> None:
             f"{deals.rows_bad:,} rows left out."
         )
         if not deals.problems.empty:
-            st.dataframe(deals.problems.head(200), hide_index=True, height=160)
+            # A problem in one field costs a deal only what needs that field: a snapshot needs no created date.
+            st.dataframe(mapping.problem_table(deals.problems, 200), hide_index=True, height=160)
         st.button(
             "Save snapshot",
             key="btn.snapshot_save",

@@ -1,24 +1,36 @@
-"""Track: actuals week by week against the milestones, and what to do when the plan slips."""
+"""Track: actuals week by week against the milestones, the activity they take, and what to do when the plan slips."""
 
 from __future__ import annotations
 
+import math
+from datetime import date
+from typing import Any
+
+import pandas as pd
 import streamlit as st
 
 from planner import store
 from planner.charts import burnup_chart
-from planner.funnel import build_plan
+from planner.funnel import FunnelPlan, build_plan
 from planner.imports import read_actuals_csv
 from planner.milestones import (
+    AHEAD_BEHIND_RULE,
+    BEYOND_REACH,
+    NOTE_COLUMN,
     REVENUE_COLUMN,
     WEEK_COLUMN,
+    Pace,
+    Recovery,
+    activity_pace,
     actuals_table,
     booked_by,
+    bookings,
     check_milestones,
+    edits_to_apply,
     plan_pace,
     recovery_plan,
-    week_from_row,
 )
-from planner.units import money
+from planner.units import markdown_text, money
 from ui import auth, data
 from ui.plans import linked_plan_id, load_demo, may_change_plan, plan_refusal, show_plan_in_url
 
@@ -26,21 +38,114 @@ viewer = auth.enter_page("track")
 
 state = st.session_state
 
+# --------------------------------------------------------------------------- the weekly actuals editor
+#
+# The editor's input (``track.table.<plan>``: the table, each week's version, each column's field) stays the
+# same between reruns, as Streamlit needs; after each save it is read again from the database, so the next
+# edit starts from what is saved. Streamlit keeps a keyed editor's edits (by row position) across a change of
+# its input's values, and shows them over it; while what was saved is what they show, the editor keeps its key.
+# When the database holds something else (another session's change, a refused edit, an import), the editor
+# gets a new key, and with it no edits: it shows the database as it is.
 
-def _save_edits(plan_id: int, table_key: str, editor_key: str, won_stage: str, stage_names: list[str]) -> None:
-    """Apply the editor's changed cells to the kept table and write those weeks, in one transaction."""
+
+def _table_key(plan_id: int) -> str:
+    return f"track.table.{plan_id}"
+
+
+def _editor_key(plan_id: int, draw: dict[str, Any]) -> str:
+    return f"editor.actuals.{plan_id}.{draw['generation']}"
+
+
+def _read_draw(plan_id: int, previous: dict[str, Any] | None, *, fresh: bool = False) -> dict[str, Any] | None:
+    """The editor's input as the database holds it now; a new key unless ``previous``'s edits show just that."""
+    con = data.db()
+    saved = store.get_plan(con, plan_id)
+    if saved is None:
+        return None
+    recorded = store.get_recorded_weeks(con, plan_id)
+    frame = actuals_table(build_plan(saved.inputs), [r.actual for r in recorded])
+    applied: dict[tuple[date, str], float] = dict(previous["applied"]) if previous else {}
+    weeks = frame[WEEK_COLUMN].tolist()
+    same = (
+        previous is not None
+        and not fresh
+        and list(previous["frame"].columns) == list(frame.columns)
+        and previous["frame"][WEEK_COLUMN].tolist() == weeks
+        and all(float(frame[column].iloc[weeks.index(week)]) == value for (week, column), value in applied.items())
+    )
+    fields: dict[str, str | int] = {REVENUE_COLUMN: store.REVENUE_FIELD, saved.inputs.won_stage: store.WON_FIELD}
+    fields |= {stage.name: stage.id for stage in saved.inputs.stages if stage.id is not None}
+    return {
+        "frame": frame,
+        "versions": {r.actual.week_start: r.version for r in recorded},
+        "fields": fields,
+        "plan_version": saved.version,
+        "currency": saved.currency,
+        "generation": (previous["generation"] + (0 if same else 1)) if previous else 0,
+        "applied": applied if same else {},
+    }
+
+
+def _stale_words(stale: store.StaleWeeks, draw: dict[str, Any], typed: dict[tuple[date, str], float]) -> str:
+    """ "changed by NAME at TIME — here is the current value", for each week refused."""
+    currency = draw["currency"]
+    lines = []
+    for week in stale.weeks:
+        now = week.actual
+        current = {REVENUE_COLUMN: money(now.revenue, currency), "deals won": f"{now.deals_won:,}"}
+        current |= {name: f"{count:,}" for name, count in now.stage_counts.items()}
+        yours = ", ".join(
+            f"{markdown_text(column)} {money(value, currency) if column == REVENUE_COLUMN else f'{value:,.0f}'}"
+            for (day, column), value in typed.items()
+            if day == now.week_start
+        )
+        who = f"by {markdown_text(week.changed_by)}" if week.changed_by else "in another session"
+        when = f" at {week.changed_at:%H:%M on %d %b}" if week.changed_at else ""
+        values = ", ".join(f"{markdown_text(k)} {v}" for k, v in current.items())
+        lines.append(
+            f"The week of {now.week_start:%d %b %Y} was changed {who}{when} — here is the current value: {values}. "
+            f"Your change ({yours}) was not saved; the table shows what is saved now."
+        )
+    return "\n\n".join(lines)
+
+
+def _save_edits(plan_id: int) -> None:
+    """Write the cells changed in this edit, and only those, onto the versions the table was read at."""
     if not may_change_plan(plan_id):
         return
-    table = state[table_key]
-    edits = state[editor_key]["edited_rows"]
-    for row, changes in edits.items():
-        for column, value in changes.items():
-            table.at[int(row), column] = value if value is not None else 0
-    weeks = [week_from_row(table.iloc[int(row)].to_dict(), won_stage, stage_names) for row in edits]
+    draw = state.get(_table_key(plan_id))
+    if draw is None:
+        return
+    edits = state.get(_editor_key(plan_id, draw), {}).get("edited_rows", {})
+    changes = edits_to_apply(draw["frame"], edits, draw["applied"])
+    if not changes:
+        return
+    cells = [store.ActualCell(week, draw["fields"][column], value) for (week, column), value in changes.items()]
+    versions = {week: draw["versions"].get(week, 0) for week, _ in changes}
+    state["track.conflict"] = None
     try:
-        store.save_actuals(data.db(), auth.viewer(), plan_id, weeks)
+        store.save_actual_cells(data.db(), auth.viewer(), plan_id, cells, versions)
+    except store.StaleWeeks as stale:
+        state["track.conflict"] = (plan_id, _stale_words(stale, draw, changes))
     except data.WRITE_ERRORS as error:
         st.toast(f"Could not save that change: {data.failure(error)}", icon=":material/error:")
+    draw["applied"].update(changes)
+    state[_table_key(plan_id)] = _read_draw(plan_id, draw)
+
+
+def _import(plan_id: int) -> None:
+    pending = state.get("track.pending_import")
+    if not pending or not may_change_plan(plan_id):
+        return
+    try:
+        store.save_actuals(data.db(), auth.viewer(), plan_id, pending)
+    except data.WRITE_ERRORS as error:
+        st.toast(f"Nothing was imported: {data.failure(error)}", icon=":material/error:")
+        return
+    finally:
+        state["track.pending_import"] = None
+    state[_table_key(plan_id)] = _read_draw(plan_id, state.get(_table_key(plan_id)), fresh=True)
+    st.toast(f"Imported {len(pending)} weeks.", icon=":material/check:")
 
 
 def _empty_state() -> None:
@@ -53,6 +158,256 @@ def _empty_state() -> None:
     )
     st.button("Load demo data", icon=":material/group_add:", key="btn.load_demo", on_click=load_demo, type="primary")
 
+
+# --------------------------------------------------------------------------- sections
+
+
+def _standing_card(column: Any, progress: Pace, period_start: date, currency: str) -> None:
+    """Ahead or behind, by the one definition (AHEAD_BEHIND_RULE), as the chart's today marker shows it."""
+    if progress.as_of < period_start:
+        column.metric("Against the milestones", "—", border=True, help="Nothing is due before the period starts.")
+        return
+    gap, due = progress.gap_to_milestone, progress.due_to_date
+    before, after = progress.latest_milestone, progress.next_milestone
+    if before and after:
+        between = (
+            f"pro rata between {money(before.cumulative, currency)} due {before.due:%d %b} "
+            f"and {money(after.cumulative, currency)} due {after.due:%d %b}"
+        )
+    elif after:
+        between = f"pro rata towards {money(after.cumulative, currency)} due {after.due:%d %b}"
+    else:
+        between = "the target"
+    column.metric(
+        "Behind the milestones" if progress.behind else "Ahead of the milestones",
+        money(abs(gap), currency),
+        f"{gap / due:+.0%}" if due else None,
+        border=True,
+        help=f"By {progress.as_of:%d %b %Y} the milestones call for {money(due, currency)} ({between}); "
+        f"{money(progress.booked, currency)} is booked.",
+    )
+
+
+def _cards(progress: Pace, period_start: date, currency: str) -> None:
+    cards = st.columns(4)
+    cards[0].metric(
+        "Booked",
+        money(progress.booked, currency),
+        border=True,
+        help=f"Revenue booked in the period by {progress.as_of:%d %b %Y}",
+    )
+    cards[1].metric(
+        "Of target",
+        f"{progress.attainment:.0%}",
+        border=True,
+        help=f"{money(progress.booked, currency)} of {money(progress.target, currency)}",
+    )
+    _standing_card(cards[2], progress, period_start, currency)
+    required = progress.required_per_week
+    cards[3].metric(
+        "Required per week",
+        money(required, currency) if math.isfinite(required) else "—",
+        f"plan {money(progress.planned_per_week, currency)} a week",
+        delta_color="off",
+        delta_arrow="off",
+        border=True,
+        help=f"{money(progress.remaining, currency)} left over {progress.working_weeks_left:.1f} working weeks",
+    )
+
+
+def _actuals_editor(plan_id: int, plan: FunnelPlan, stage_names: list[str]) -> None:
+    st.subheader("Weekly actuals")
+    st.caption(
+        "Type this week's numbers in; each change is saved as you make it. The first weeks, *before the period*, "
+        "are for the prospecting the plan asks for: their revenue does not count toward this period."
+    )
+    conflict = state.get("track.conflict")
+    if conflict and conflict[0] == plan_id:
+        st.warning(conflict[1], icon=":material/sync_problem:")
+    draw = state[_table_key(plan_id)]
+    counts = {
+        name: st.column_config.NumberColumn(name, min_value=0, step=1, format="%d")
+        for name in [plan.inputs.won_stage, *stage_names]
+    }
+    st.data_editor(
+        draw["frame"],
+        key=_editor_key(plan_id, draw),
+        on_change=_save_edits,
+        args=(plan_id,),
+        hide_index=True,
+        height=38 + 35 * min(len(draw["frame"]), 15),
+        num_rows="fixed",
+        disabled=[WEEK_COLUMN, NOTE_COLUMN],
+        column_config={
+            WEEK_COLUMN: st.column_config.DateColumn(WEEK_COLUMN, format="YYYY-MM-DD"),
+            REVENUE_COLUMN: st.column_config.NumberColumn(REVENUE_COLUMN, min_value=0, step=100, format="%.0f"),
+            NOTE_COLUMN: st.column_config.TextColumn(NOTE_COLUMN),
+            **counts,
+        },
+    )
+
+
+def _dash(value: object, digits: int = 0) -> str:
+    """A number as the tables show it; an empty cell as "—"."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "—"
+    return f"{value:,.{digits}f}"
+
+
+def _activity(plan: FunnelPlan, weeks: list[store.WeekActual], as_of: date) -> None:
+    st.subheader("Activity this week")
+    now = activity_pace(plan, weeks, as_of)
+    st.caption(
+        f"The week of {now.week:%d %b %Y}, stage by stage, against the weekly activity the plan asks for (the weeks "
+        "before the period included). **To do** this week = this week's plan plus what is behind so far, spread "
+        "over the weeks the stage has left (less, when ahead). The arrow is the running gap: done − planned."
+    )
+    for row in range(0, len(now.stages), 4):
+        columns = st.columns(4)
+        for column, stage in zip(columns, now.stages[row : row + 4], strict=False):
+            name = markdown_text(stage.name)
+            column.metric(
+                name,
+                f"{stage.to_do:,} to do",
+                f"{stage.gap:+,} so far" if stage.gap else "on plan so far",
+                border=True,
+                help=f"Plan this week: {stage.planned:,} · {stage.done:,} done · "
+                f"{stage.weeks_left} week(s) left for this stage",
+            )
+    names = [s.name for s in now.stages]
+    if state.get("track.pace_stage") not in names:
+        state["track.pace_stage"] = names[0]
+    stage = st.selectbox("Week by week for", names, key="track.pace_stage")
+    rows = now.weeks[now.weeks["Stage"] == stage]
+    st.dataframe(
+        pd.DataFrame(
+            {
+                WEEK_COLUMN: rows[WEEK_COLUMN],
+                NOTE_COLUMN: rows[NOTE_COLUMN],
+                "Planned": rows["Planned"].map(_dash),
+                "Done": rows["Done"].map(_dash),
+                "Running gap": rows["Running gap"].map(lambda v: "—" if v is None or pd.isna(v) else f"{v:+,.0f}"),
+            }
+        ),
+        hide_index=True,
+        height=38 + 35 * min(len(rows), 12),
+        column_config={WEEK_COLUMN: st.column_config.DateColumn(format="YYYY-MM-DD")},
+    )
+
+
+def _reach(stage: Any) -> str:
+    if not stage.in_time:
+        return "too late"
+    if stage.within_reach:
+        return "yes"
+    if stage.per_week_needed > BEYOND_REACH * stage.planned_per_week:
+        return f"no: over {BEYOND_REACH:g}× the plan"
+    return f"no: over the best week ({stage.best_week:,})"
+
+
+def _recovery(plan: FunnelPlan, progress: Pace, recovery: Recovery, currency: str) -> None:
+    inputs = plan.inputs
+    st.subheader("Recovery plan")
+    if progress.remaining <= 0:
+        st.success("The target is booked. Anything more is upside.", icon=":material/celebration:")
+        return
+    if progress.as_of >= inputs.period_end:
+        st.info(
+            f"The period ended on {inputs.period_end:%d %b %Y} with {money(progress.booked, currency)} booked, "
+            f"{money(progress.remaining, currency)} short of the target. Carry the lessons into the next plan.",
+            icon=":material/flag:",
+        )
+        return
+    if recovery.cycle_too_long:
+        st.warning(
+            f"New {markdown_text(plan.stages[0].name.lower())} started now cannot close before "
+            f"{inputs.period_end:%d %b}: the funnel takes {plan.stages[0].days_before_close} days. The "
+            f"{money(recovery.remaining, currency)} left must come from pipeline that already exists — about "
+            f"{money(recovery.pipeline_needed, currency)} of it at {inputs.coverage_ratio:g}× coverage.",
+            icon=":material/hourglass_bottom:",
+        )
+    else:
+        st.caption(
+            f"{money(recovery.remaining, currency)} left is {recovery.deals_needed} deals. Each stage's activity "
+            "has to happen before its lag runs out, so the top of the funnel has the least time. A pace is *within "
+            f"reach* up to {BEYOND_REACH:g}× the plan's and no more than the best week recorded."
+        )
+    st.dataframe(
+        [
+            {
+                "Stage": s.name,
+                "Needed": f"{s.needed:,}",
+                "Weeks left for it": _dash(s.weeks_available, 1),
+                "Per week now": _dash(s.per_week_needed, 1) if s.in_time else "—",
+                "Plan per week": _dash(s.planned_per_week, 1),
+                "Best week": _dash(s.best_week),
+                "Within reach?": _reach(s),
+            }
+            for s in recovery.stages
+        ],
+        hide_index=True,
+    )
+    if recovery.instead is None:
+        return
+    beyond = [s for s in recovery.stages if s.in_time and not s.within_reach]
+    paces = "; ".join(
+        f"**{markdown_text(s.name)}: {s.per_week_needed:,.0f} a week** (plan {s.planned_per_week:,.1f}, "
+        f"{f'best week: {s.best_week:,}' if s.best_week else 'nothing recorded yet'})"
+        for s in beyond
+    )
+    instead = recovery.instead
+    options = [
+        f"- **more pipeline**: about {money(instead.pipeline, currency)} of deals already open that close by "
+        f"{inputs.period_end:%d %b} ({inputs.coverage_ratio:g}× what is left);"
+    ]
+    if instead.deal_size is not None:
+        options.append(
+            f"- **bigger deals**: deals of {money(instead.deal_size, currency)} on average instead of "
+            f"{money(inputs.deal_size, currency)}, at a pace within reach;"
+        )
+    if instead.end_date is not None:
+        options.append(
+            f"- **a later date**: at a pace within reach, what is left is booked by {instead.end_date:%d %b %Y} "
+            f"instead of {inputs.period_end:%d %b %Y}."
+        )
+    st.warning(
+        f"This pace is beyond anything recorded: {paces}. What it would take instead:\n\n" + "\n".join(options),
+        icon=":material/trending_up:",
+    )
+
+
+def _import_section(plan_id: int, plan: FunnelPlan, stage_names: list[str]) -> None:
+    with st.expander("Import actuals from a CSV", icon=":material/upload_file:"):
+        st.caption(
+            f"Columns: week (any day of it), revenue, deals, and a count per stage named as in the plan "
+            f"({', '.join(markdown_text(n) for n in stage_names)}). Imported weeks replace what those weeks had; "
+            f"weeks from {plan.start_by:%d %b %Y}, when the plan's prospecting starts, are read."
+        )
+        uploaded = st.file_uploader("Actuals CSV", type=["csv", "txt"], key=f"upload.actuals.{plan_id}")
+        if uploaded is None:
+            return
+        result = read_actuals_csv(uploaded.getvalue(), stage_names, plan.start_by, plan.inputs.period_end)
+        if result.problems:
+            st.error(f"{len(result.problems)} problem(s); the rows with one are left out.", icon=":material/error:")
+            st.dataframe(
+                [{"Row": p.row, "Column": p.column, "Problem": p.reason} for p in result.problems], hide_index=True
+            )
+        for note in result.notes:  # what reading had to clean, such as stray NUL bytes
+            st.caption(markdown_text(note))
+        if result.ignored_columns:
+            st.caption("Not used: " + ", ".join(markdown_text(c) for c in result.ignored_columns))
+        state["track.pending_import"] = list(result.weeks)
+        st.button(
+            f"Import {len(result.weeks)} weeks",
+            key="btn.import_actuals",
+            disabled=not result.weeks,
+            on_click=_import,
+            args=(plan_id,),
+            type="primary",
+        )
+
+
+# --------------------------------------------------------------------------- the page
 
 st.title("Track actuals against the plan")
 con = data.db()
@@ -94,169 +449,31 @@ if saved is None:  # deleted in another session since the list was read
 plan = build_plan(saved.inputs)
 steps = store.get_milestones(con, plan_id)
 weeks = store.get_actuals(con, plan_id)
-revenue = {w.week_start: w.revenue for w in weeks}
-progress = plan_pace(saved.inputs, steps, revenue, as_of)
+weekly, daily = bookings(weeks)
+progress = plan_pace(saved.inputs, steps, weekly, as_of, daily)
 currency = saved.currency
+period = (saved.inputs.period_start, saved.inputs.period_end)
+holidays = saved.inputs.holiday_weeks
 
-# --------------------------------------------------------------------------- metric cards
-
-cards = st.columns(4)
-cards[0].metric(
-    "Booked",
-    money(progress.booked, currency),
-    border=True,
-    help=f"Revenue recorded in weeks starting by {as_of:%d %b %Y}",
-)
-cards[1].metric(
-    "Of target",
-    f"{progress.attainment:.0%}",
-    border=True,
-    help=f"{money(progress.booked, currency)} of {money(progress.target, currency)}",
-)
-if progress.latest_milestone is None:
-    cards[2].metric("Against the milestone", "—", border=True, help="No milestone is due yet.")
-else:
-    milestone = progress.latest_milestone
-    cards[2].metric(
-        "Behind the milestone" if progress.behind else "Ahead of the milestone",
-        money(abs(progress.gap_to_milestone), currency),
-        f"{progress.gap_to_milestone / milestone.cumulative:+.0%}" if milestone.cumulative else None,
-        border=True,
-        help=f"{money(milestone.cumulative, currency)} was due by {milestone.due:%d %b %Y}; "
-        f"{money(progress.booked, currency)} is booked.",
-    )
-required = progress.required_per_week
-cards[3].metric(
-    "Required per week",
-    money(required, currency) if required != float("inf") else "—",
-    f"plan {money(progress.planned_per_week, currency)} a week",
-    delta_color="off",
-    delta_arrow="off",
-    border=True,
-    help=f"{money(progress.remaining, currency)} left over {progress.working_weeks_left:.1f} working weeks",
-)
-
+_cards(progress, saved.inputs.period_start, currency)
 st.plotly_chart(
     burnup_chart(
-        saved.inputs.period_start,
-        saved.inputs.period_end,
-        check_milestones(steps, revenue, as_of),
-        booked_by(revenue, saved.inputs.period_start, saved.inputs.period_end, as_of),
+        *period,
+        check_milestones(steps, weekly, as_of, period=period, holiday_weeks=holidays, daily_revenue=daily),
+        booked_by(weekly, *period, as_of, holiday_weeks=holidays, daily_revenue=daily),
         progress,
         currency,
     ),
     config={"displayModeBar": False},
     key="track.burnup_chart",
 )
+st.caption(AHEAD_BEHIND_RULE)
 
-# --------------------------------------------------------------------------- weekly actuals
-
-st.subheader("Weekly actuals")
-st.caption("Type this week's numbers in; each change is saved as you make it.")
+draw = state.get(_table_key(plan_id))
+if draw is None or draw["plan_version"] != saved.version:  # first shown, or the plan was saved meanwhile
+    state[_table_key(plan_id)] = _read_draw(plan_id, draw)
 stage_names = [s.name for s in plan.stages[:-1]]
-table_key, editor_key = f"track.table.{plan_id}", f"editor.actuals.{plan_id}"
-if state.get(table_key) is None:
-    state[table_key] = actuals_table(plan, weeks)
-counts = {
-    name: st.column_config.NumberColumn(name, min_value=0, step=1, format="%d")
-    for name in [saved.inputs.won_stage, *stage_names]
-}
-st.data_editor(
-    state[table_key],
-    key=editor_key,
-    on_change=_save_edits,
-    args=(plan_id, table_key, editor_key, saved.inputs.won_stage, stage_names),
-    hide_index=True,
-    num_rows="fixed",
-    disabled=[WEEK_COLUMN],
-    column_config={
-        WEEK_COLUMN: st.column_config.DateColumn(WEEK_COLUMN, format="YYYY-MM-DD"),
-        REVENUE_COLUMN: st.column_config.NumberColumn(REVENUE_COLUMN, min_value=0, step=100, format="%.0f"),
-        **counts,
-    },
-)
-
-# --------------------------------------------------------------------------- recovery
-
-st.subheader("Recovery plan")
-recovery = recovery_plan(plan, progress)
-if progress.remaining <= 0:
-    st.success("The target is booked. Anything more is upside.", icon=":material/celebration:")
-elif as_of >= saved.inputs.period_end:
-    st.info(
-        f"The period ended on {saved.inputs.period_end:%d %b %Y} with {money(progress.booked, currency)} booked, "
-        f"{money(progress.remaining, currency)} short of the target. Carry the lessons into the next plan.",
-        icon=":material/flag:",
-    )
-else:
-    if recovery.cycle_too_long:
-        st.warning(
-            f"New {plan.stages[0].name.lower()} started now cannot close before {saved.inputs.period_end:%d %b}: "
-            f"the funnel takes {plan.stages[0].days_before_close} days. The "
-            f"{money(recovery.remaining, currency)} left must come from pipeline that already exists — about "
-            f"{money(recovery.pipeline_needed, currency)} of it at {saved.inputs.coverage_ratio:g}× coverage.",
-            icon=":material/hourglass_bottom:",
-        )
-    else:
-        st.caption(
-            f"{money(recovery.remaining, currency)} left is {recovery.deals_needed} deals. Each stage's activity "
-            "has to happen before its lag runs out, so the top of the funnel has the least time."
-        )
-    st.dataframe(
-        [
-            {
-                "Stage": s.name,
-                "Needed": s.needed,
-                "Weeks left for it": round(s.weeks_available, 1),
-                "Per week now": round(s.per_week_needed, 1) if s.in_time else None,
-                "Plan per week": round(s.planned_per_week, 1),
-                "Extra per week": round(s.extra_per_week, 1) if s.in_time else None,
-                "In time?": "yes" if s.in_time else "too late",
-            }
-            for s in recovery.stages
-        ],
-        hide_index=True,
-    )
-
-# --------------------------------------------------------------------------- import
-
-
-def _import(plan_id: int) -> None:
-    pending = state.get("track.pending_import")
-    if not pending or not may_change_plan(plan_id):
-        return
-    try:
-        store.save_actuals(data.db(), auth.viewer(), plan_id, pending)
-    except data.WRITE_ERRORS as error:
-        st.toast(f"Nothing was imported: {data.failure(error)}", icon=":material/error:")
-        return
-    state[f"track.table.{plan_id}"] = None  # rebuild the editor from the database
-    state["track.pending_import"] = None
-    st.toast(f"Imported {len(pending)} weeks.", icon=":material/check:")
-
-
-with st.expander("Import actuals from a CSV", icon=":material/upload_file:"):
-    st.caption(
-        f"Columns: week (any day of it), revenue, deals, and a count per stage named as in the plan "
-        f"({', '.join(stage_names)}). Imported weeks replace what those weeks had."
-    )
-    upload_key = f"upload.actuals.{plan_id}"
-    uploaded = st.file_uploader("Actuals CSV", type=["csv", "txt"], key=upload_key)
-    if uploaded is not None:
-        result = read_actuals_csv(uploaded.getvalue(), stage_names, saved.inputs.period_start, saved.inputs.period_end)
-        if result.problems:
-            st.error(f"{len(result.problems)} problem(s); the rows with one are left out.", icon=":material/error:")
-            st.dataframe(
-                [{"Row": p.row, "Column": p.column, "Problem": p.reason} for p in result.problems], hide_index=True
-            )
-        if result.ignored_columns:
-            st.caption("Not used: " + ", ".join(result.ignored_columns))
-        state["track.pending_import"] = list(result.weeks)
-        st.button(
-            f"Import {len(result.weeks)} weeks",
-            key="btn.import_actuals",
-            disabled=not result.weeks,
-            on_click=_import,
-            args=(plan_id,),
-            type="primary",
-        )
+_actuals_editor(plan_id, plan, stage_names)
+_activity(plan, weeks, as_of)
+_recovery(plan, progress, recovery_plan(plan, progress, weeks), currency)
+_import_section(plan_id, plan, stage_names)

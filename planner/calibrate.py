@@ -6,10 +6,16 @@ Definitions (one meaning each, everywhere; see docs/design.md)::
     win rate (value)     = won amount / (won amount + lost amount)
     average deal size    = mean amount of won deals       (the median is shown beside it)
     sales cycle          = median days from created to close, won deals (with quartiles)
-    conversion i → i+1   = deals that reached i+1 / deals that reached i,
-                           among deals no longer open at stage i
+    conversion i → i+1   = closed deals that reached i+1 / closed deals that reached i
+                           (so the rates multiply out to the win rate, always)
     suggested coverage   = 1 / win rate (value)
     seasonality          = share of won amount by calendar month
+
+A lost deal counts at the furthest stage its own fields prove it reached (see
+:func:`planner.imports.finish_deals`); when more than one lost deal in ten says nothing
+about how far it got, the funnel is one step at the win rate rather than a guess with
+100% steps. Amounts are never added across currencies: amount figures are in one
+currency (the profile's), converted with rates the user gives or left out.
 
 Conversion intervals are 95% Wilson score intervals: a 2 : 1 ratio learned from 30
 deals is far less certain than one from 3,000, and the interval says by how much.
@@ -28,7 +34,7 @@ Example -- six deals through a three-stage funnel:
 >>> result.overall.win_rate, result.overall.win_rate_value, result.overall.avg_deal_size
 (0.4, 0.6666666666666666, 200.0)
 >>> [(c.from_stage, c.reached, c.advanced) for c in result.overall.conversions]
-[('Meeting', 6, 4), ('Proposal', 3, 2)]
+[('Meeting', 5, 3), ('Proposal', 3, 2)]
 >>> result.overall.suggested_coverage, result.overall.cycle_median_days
 (1.5, 20.0)
 """
@@ -45,17 +51,22 @@ import pandas as pd
 
 from planner.funnel import PlanInputs, Stage, deals_needed, stage_totals
 from planner.imports import (
+    DEAL_FIELDS,
     DealImport,
     ImportFailure,
     Mapping,
+    column_list,
     date_order_needed,
     detect_mapping,
+    pair_exports,
     read_deals,
+    read_history,
     read_table,
 )
 
 __all__ = [
     "CONFIDENCE_LEVELS",
+    "ONE_STEP_STAGE",
     "Calibration",
     "CalibrationError",
     "Confidence",
@@ -68,6 +79,7 @@ __all__ = [
     "calibrate_export",
     "confidence",
     "deal_tables",
+    "json_safe",
     "plan_confidence",
     "plan_settings",
     "summary_dict",
@@ -80,6 +92,8 @@ CONFIDENCE_LEVELS = (0.5, 0.8, 0.9)
 ONE_STEP_STAGE = "Opportunities"
 #: Ratio used for a stage the history says nothing about.
 FALLBACK_RATIO = 2.0
+#: Above this share of lost deals that do not say how far they got, stage-to-stage rates would be invented.
+UNPLACED_LOST_LIMIT = 0.1
 _Z95 = 1.959963984540054
 
 
@@ -146,6 +160,8 @@ class Figures:
     cycle_deals: int
     suggested_coverage: float | None
     conversions: tuple[StageConversion, ...]
+    #: the currency of the amount figures (per-currency figures; None when the file names none)
+    currency: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +184,12 @@ class Calibration:
     rows_read: int = 0
     rows_bad: int = 0
     has_history: bool = False
+    #: the currency every amount figure is in (None: the file names none)
+    currency: str | None = None
+    #: figures of each currency's deals in their own currency, when the file has several
+    by_currency: tuple[Figures, ...] = ()
+    #: the funnel is one step at the win rate: lost deals did not say how far they got
+    one_step: bool = False
 
     def to_dict(self) -> dict:
         """Plain JSON-able data, as a profile stores it."""
@@ -193,6 +215,9 @@ class Calibration:
             rows_read=int(data.get("rows_read", 0)),
             rows_bad=int(data.get("rows_bad", 0)),
             has_history=bool(data.get("has_history", False)),
+            currency=data.get("currency"),
+            by_currency=tuple(figures(d) for d in data.get("by_currency", ())),
+            one_step=bool(data.get("one_step", False)),
         )
 
 
@@ -204,17 +229,19 @@ def _number(value: object) -> float | None:
 
 
 def _conversions(reached: pd.DataFrame, order: Sequence[str]) -> tuple[StageConversion, ...]:
-    """Stage conversions from deal counts by furthest stage (and open there)."""
-    counts = np.zeros(len(order), dtype=np.int64)
-    open_at = np.zeros(len(order), dtype=np.int64)
+    """Stage conversions over closed deals, from deal counts by furthest stage (and how many are still open).
+
+    Open deals say nothing yet about the step they are on, and counting those past a step would
+    make the steps multiply out to more than the win rate: a plan from them would ask too little.
+    """
+    closed = np.zeros(len(order), dtype=np.int64)
     for furthest, deals, still_open in reached[["furthest", "deals", "open"]].itertuples(index=False):
         if 0 <= furthest < len(order):
-            counts[int(furthest)] += int(deals)
-            open_at[int(furthest)] += int(still_open)
-    at_or_beyond = counts[::-1].cumsum()[::-1]
+            closed[int(furthest)] += int(deals) - int(still_open)
+    at_or_beyond = closed[::-1].cumsum()[::-1]
     out = []
     for i in range(len(order) - 1):
-        decided = int(at_or_beyond[i] - open_at[i])
+        decided = int(at_or_beyond[i])
         advanced = int(at_or_beyond[i + 1])
         rate = advanced / decided if decided else None
         low, high = wilson_interval(advanced, decided)
@@ -222,9 +249,13 @@ def _conversions(reached: pd.DataFrame, order: Sequence[str]) -> tuple[StageConv
     return tuple(out)
 
 
-def _figures(row: pd.Series, reached: pd.DataFrame, order: Sequence[str], notes: list[str] | None) -> Figures:
-    """One summary row into figures; ``notes`` (the team's) collects what had to be assumed."""
-    won, lost, opened = int(row["won"]), int(row["lost"]), int(row["open"])
+def _value_figures(row: pd.Series | None, notes: list[str] | None) -> dict:
+    """Deal size and value win rate from one summary row of deals whose amounts share a currency."""
+    none = {"avg_deal_size": None, "median_deal_size": None, "deal_size_sd": None, "won_with_amount": 0,
+            "win_rate_value": None, "suggested_coverage": None}  # fmt: skip
+    if row is None:
+        return none
+    won, lost = int(row["won"]), int(row["lost"])
     avg = _number(row["avg_won"])
     won_amount = float(row["won_amount"])
     missing_won = won - int(row["won_with_amount"])
@@ -235,7 +266,6 @@ def _figures(row: pd.Series, reached: pd.DataFrame, order: Sequence[str], notes:
                 f"{missing_won:,} won deals have no amount: they count in the win rate, not in the deal size, "
                 "and as an average deal in the value win rate."
             )
-    win_rate = won / (won + lost) if won + lost else None
     lost_amount = float(row["lost_amount"])
     lost_with_amount = int(row["lost_with_amount"])
     if lost == 0:
@@ -263,6 +293,27 @@ def _figures(row: pd.Series, reached: pd.DataFrame, order: Sequence[str], notes:
                 f"be the size of an average won deal ({avg:,.0f}); the value win rate then follows the count "
                 "win rate. Export lost deals with their amounts for a true value win rate."
             )
+    return {
+        "avg_deal_size": avg,
+        "median_deal_size": _number(row["median_won"]),
+        "deal_size_sd": _number(row["sd_won"]),
+        "won_with_amount": int(row["won_with_amount"]),
+        "win_rate_value": value_rate,
+        "suggested_coverage": 1 / value_rate if value_rate else None,
+    }
+
+
+def _figures(
+    row: pd.Series,
+    amount_row: pd.Series | None,
+    reached: pd.DataFrame,
+    order: Sequence[str],
+    notes: list[str] | None,
+    currency: str | None = None,
+) -> Figures:
+    """Figures from a summary row of every deal (counts, cycle, conversion) and one of the deals whose amounts can
+    be used (``amount_row``: the profile's currency); ``notes`` (the team's) collects what had to be assumed."""
+    won, lost, opened = int(row["won"]), int(row["lost"]), int(row["open"])
     cycle = row["cycle"]
     has_cycle = isinstance(cycle, list | tuple | np.ndarray) and len(cycle) == 3
     q1, median, q3 = (_number(v) for v in cycle) if has_cycle else (None, None, None)
@@ -272,18 +323,14 @@ def _figures(row: pd.Series, reached: pd.DataFrame, order: Sequence[str], notes:
         won=won,
         lost=lost,
         open=opened,
-        win_rate=win_rate,
-        win_rate_value=value_rate,
-        avg_deal_size=avg,
-        median_deal_size=_number(row["median_won"]),
-        deal_size_sd=_number(row["sd_won"]),
-        won_with_amount=int(row["won_with_amount"]),
+        win_rate=won / (won + lost) if won + lost else None,
         cycle_median_days=median,
         cycle_q1_days=q1,
         cycle_q3_days=q3,
         cycle_deals=int(row["cycle_deals"]),
-        suggested_coverage=1 / value_rate if value_rate else None,
         conversions=_conversions(reached, order),
+        currency=currency,
+        **_value_figures(amount_row, notes),
     )
 
 
@@ -308,15 +355,122 @@ def _histogram(values: np.ndarray, bins: int = 30) -> tuple[tuple[float, ...], t
     return tuple(float(e) for e in edges), tuple(int(c) for c in counts)
 
 
+def _placed(
+    frame: pd.DataFrame, order: tuple[str, ...], notes: list[str]
+) -> tuple[pd.DataFrame, tuple[str, ...], bool]:
+    """Every deal at a funnel position: lost deals that do not say how far they got decide how.
+
+    A few (one lost deal in ten at most) count at the first stage; more, and stage-to-stage rates
+    cannot be told apart, so the funnel is one step at the win rate, with a note saying why.
+    """
+    furthest = pd.to_numeric(frame["furthest"], errors="coerce").astype("float64")
+    outcome = frame["outcome"]
+    lost = (outcome == "lost").to_numpy()
+    unplaced = lost & np.isnan(furthest.to_numpy())
+    n_lost, n_unplaced = int(lost.sum()), int(unplaced.sum())
+    history = any(c.startswith("entered_") and frame[c].notna().any() for c in frame.columns)
+    if n_unplaced and n_unplaced > UNPLACED_LOST_LIMIT * n_lost and len(order) > 1:
+        won, closed = int((outcome == "won").sum()), n_lost + int((outcome == "won").sum())
+        why = (
+            "no stage history or stage of theirs says"
+            if history
+            else "their stage is lost and the file has no stage history"
+        )
+        notes.append(
+            f"{n_unplaced:,} lost deals do not say how far they got ({why}), so stage-to-stage rates cannot be told "
+            f"apart: the funnel is one step at the win rate ({won / closed:.0%}) rather than steps made up at 100%. "
+            "Upload the stage history (Salesforce OpportunityHistory) or an export with “Date entered …” columns "
+            "for rates stage by stage."
+        )
+        one = frame.drop(columns=[c for c in frame.columns if c.startswith("entered_")])
+        return one.assign(furthest=np.where(outcome == "won", 1, 0)), (ONE_STEP_STAGE, order[-1]), True
+    if n_unplaced:
+        notes.append(
+            f"{n_unplaced:,} of {n_lost:,} lost deals do not say how far they got; they count as lost at the first "
+            f"stage, “{order[0]}”."
+        )
+    return frame.assign(furthest=furthest.fillna(0).astype("int64")), order, False
+
+
+def _currency_choice(codes: pd.Series, outcome: pd.Series) -> str:
+    """The currency of the most deals (then the most won deals, then the first alphabetically)."""
+    table = pd.DataFrame({"code": codes, "won": outcome == "won"})
+    table = table[table["code"] != ""]
+    ranked = table.groupby("code")["won"].agg(["size", "sum"]).reset_index()
+    ranked = ranked.sort_values(["size", "sum", "code"], ascending=[False, False, True], kind="stable")
+    return str(ranked["code"].iloc[0])
+
+
+def _in_one_currency(
+    frame: pd.DataFrame, currency: str | None, rates: dict[str, float] | None, notes: list[str]
+) -> tuple[pd.DataFrame, str | None, list[str]]:
+    """The deals whose amounts can be used in the profile's currency (converted with ``rates``), that currency,
+    and every currency the file has when it has more than one (amounts are never added across currencies)."""
+    codes = (
+        frame["currency"].astype("str").str.upper().str.strip()
+        if "currency" in frame
+        else pd.Series("", index=frame.index)
+    )
+    counts = codes[codes != ""].value_counts()
+    several = len(counts) > 1
+    rates = {k.upper(): float(v) for k, v in (rates or {}).items()}
+    if not len(counts) and not currency:
+        return frame, None, []
+    profile = currency.upper() if currency else _currency_choice(codes, frame["outcome"])
+    usable = (codes == profile) | (codes == "")
+    factor = pd.Series(1.0, index=frame.index)
+    for code, rate in rates.items():
+        if code != profile:
+            factor[codes == code] = rate
+            usable |= codes == code
+    converted = frame.assign(amount=frame["amount"] * factor)[usable.to_numpy()]
+    left_out = counts[[c for c in counts.index if not usable[codes == c].any()]]
+    if several or len(left_out):
+        listing = ", ".join(f"{code} {n:,}" for code, n in counts.items())
+        note = (f"The file has deals in {len(counts)} currenc{'ies' if len(counts) > 1 else 'y'} ({listing}): amounts "
+                f"are never added across currencies. Amount figures are in {profile}")  # fmt: skip
+        if rates:
+            note += "; " + ", ".join(f"1 {code} = {rate:g} {profile}" for code, rate in rates.items() if code in counts)
+        if len(left_out):
+            note += (f"; the {int(left_out.sum()):,} deals in {', '.join(left_out.index)} count only where no amount "
+                     f"is needed (win rate, sales cycle, conversion). Give exchange rates (how many {profile} one "
+                     f"{left_out.index[0]} is: on the page, or --rate {left_out.index[0]}=1.08 on the command line) "
+                     f"to count them in {profile}, or pick another currency")  # fmt: skip
+        notes.append(note + ".")
+    return converted, profile, list(counts.index) if several else []
+
+
+def _span_note(frame: pd.DataFrame) -> str | None:
+    """A warning when the closed deals cover less than a year: a season's win rate is not a year's."""
+    closed = frame.loc[frame["outcome"].isin(["won", "lost"]), "closed"].dropna()
+    if closed.empty:
+        return None
+    first, last = closed.min(), closed.max()
+    days = (last - first).days
+    if days >= 365:
+        return None
+    months = max(1, round(days / 30.44))
+    return (f"The closed deals span only {months} month{'s' if months != 1 else ''} ({first:%d %b %Y} to "
+            f"{last:%d %b %Y}): win rates and seasonality from under a year may not hold for a whole one.")  # fmt: skip
+
+
 def calibrate(
-    deals: pd.DataFrame, stage_order: Sequence[str], *, rows_read: int | None = None, notes: Sequence[str] = ()
+    deals: pd.DataFrame,
+    stage_order: Sequence[str],
+    *,
+    rows_read: int | None = None,
+    notes: Sequence[str] = (),
+    currency: str | None = None,
+    rates: dict[str, float] | None = None,
 ) -> Calibration:
-    """Every calibrated figure from a deal list, overall and per owner.
+    """Every calibrated figure from a deal list, overall, per owner and per currency.
 
     ``deals`` needs ``owner``, ``outcome`` (won / lost / open), ``amount``, ``created``,
-    ``closed``, ``furthest`` (index into ``stage_order``, won stage last) and, with stage
-    history, ``entered_<i>`` dates. Figures that cannot be computed are None, and
-    :attr:`Calibration.notes` says why.
+    ``closed``, ``furthest`` (index into ``stage_order``, won stage last; NaN for a lost deal
+    that does not say how far it got), optionally ``currency`` and, with stage history,
+    ``entered_<i>`` dates. ``currency`` is the profile's (default: that of most deals) and
+    ``rates`` convert others into it (1 unit of the key = rate units of ``currency``). Figures
+    that cannot be computed are None, and :attr:`Calibration.notes` says why.
     """
     order = tuple(stage_order)
     if deals.empty:  # before the stage check: a file with no deals also has no stages, and that is the news
@@ -327,22 +481,40 @@ def calibrate(
             "stage → outcome map."
         )
     frame = deals
-    for column, default in (("owner", ""), ("created", pd.NaT), ("closed", pd.NaT), ("furthest", 0)):
+    for column, default in (("owner", ""), ("created", pd.NaT), ("closed", pd.NaT), ("furthest", 0), ("currency", "")):
         if column not in frame.columns:
             frame = frame.assign(**{column: default})
-    if frame.empty:
-        raise CalibrationError("No deals to calibrate from: every row had a problem, or the file has none.")
-    tables = deal_tables(frame, len(order))
     all_notes = list(notes)
-    team_row = tables.summary[tables.summary["is_team"]].iloc[0]
-    team_reached = tables.reached[tables.reached["is_team"]]
-    overall = _figures(team_row, team_reached, order, all_notes)
+    frame, order, one_step = _placed(frame, order, all_notes)
+    amounts, profile_currency, currencies = _in_one_currency(frame, currency, rates, all_notes)
+    tables = deal_tables(frame, len(order))
+    money = tables if amounts is frame else deal_tables(amounts, len(order))
+    team = tables.summary[tables.summary["is_team"]].iloc[0]
+    money_rows = money.summary.set_index(["is_team", "owner"])
+
+    def amount_row(is_team: bool, owner: str) -> pd.Series | None:
+        key = (is_team, owner)
+        return money_rows.loc[key] if key in money_rows.index else None
+
+    overall = _figures(team, amount_row(True, ""), tables.reached[tables.reached["is_team"]], order, all_notes,
+                       profile_currency)  # fmt: skip
     by_owner = tuple(
         _figures(
-            row, tables.reached[~tables.reached["is_team"] & (tables.reached["owner"] == row["owner"])], order, None
+            row,
+            amount_row(False, row["owner"]),
+            tables.reached[~tables.reached["is_team"] & (tables.reached["owner"] == row["owner"])],
+            order,
+            None,
+            profile_currency,
         )
         for _, row in tables.summary[~tables.summary["is_team"]].iterrows()
     )
+    by_currency = []
+    codes = frame["currency"].astype("str").str.upper().str.strip()
+    for code in currencies:
+        part = deal_tables(frame[(codes == code).to_numpy()], len(order))
+        row = part.summary[part.summary["is_team"]].iloc[0]
+        by_currency.append(_figures(row, row, part.reached[part.reached["is_team"]], order, None, code))
     if overall.won == 0:
         all_notes.append(
             "There are no won deals, so deal size, sales cycle, seasonality and suggested coverage cannot be "
@@ -350,6 +522,9 @@ def calibrate(
         )
     elif overall.won + overall.lost == 0:
         all_notes.append("No deal is closed yet: win rates need won or lost deals.")
+    span = _span_note(frame)
+    if span:
+        all_notes.append(span)
 
     lag_days: list[float | None] = [None] * (len(order) - 1)
     lag_source = "none"
@@ -363,7 +538,7 @@ def calibrate(
         lag_source = "sales cycle"
         all_notes.append(
             f"The file has no stage dates, so the median sales cycle ({overall.cycle_median_days:,.0f} days) is "
-            "split evenly between the stages as lags."
+            + ("split evenly between the stages as lags." if len(order) > 2 else "the lag of its one step.")
         )
     return Calibration(
         overall=overall,
@@ -371,53 +546,121 @@ def calibrate(
         stage_order=order,
         lag_days=tuple(lag_days),
         lag_source=lag_source,
-        seasonality=_shares(tables.months, "month", 12),
-        quarter_weeks=_shares(tables.quarter_weeks, "week", 13),
-        deal_size_bins=_histogram(tables.won_amounts),
+        seasonality=_shares(money.months, "month", 12),
+        quarter_weeks=_shares(money.quarter_weeks, "week", 13),
+        deal_size_bins=_histogram(money.won_amounts),
         cycle_bins=_histogram(tables.cycle_days),
         notes=tuple(all_notes),
         rows_read=rows_read if rows_read is not None else len(frame),
         rows_bad=(rows_read - len(frame)) if rows_read is not None else 0,
         has_history=any(c.startswith("entered_") and frame[c].notna().any() for c in frame.columns),
+        currency=profile_currency,
+        by_currency=tuple(by_currency),
+        one_step=one_step,
     )
+
+
+def _with_columns(mapping: Mapping, columns: dict[str, str], table_columns: Sequence[str], source: str) -> Mapping:
+    """The mapping with the user's own column choices (``field → column``; an empty column: not in the file)."""
+    fields = dict(mapping.fields)
+    for name, column in columns.items():
+        if name not in DEAL_FIELDS:
+            raise ImportFailure(f"“{name}” is not a field; the fields: {', '.join(DEAL_FIELDS)}.")
+        if column and column not in table_columns:
+            raise ImportFailure(
+                f"there is no column “{column}” in {source}; its columns: {column_list(table_columns)}."
+            )
+        fields = {k: v for k, v in fields.items() if v != column and k != name}
+        if column:
+            fields[name] = column
+    return Mapping(mapping.preset, fields, mapping.entered)
+
+
+def _date_order(table, mapping: Mapping, date_order: str | None) -> str:
+    if date_order is not None:
+        return date_order
+    date_columns = [table.frame[c] for k, c in mapping.fields.items() if k in ("created", "closed", "changed_at")]
+    found = date_order_needed(*date_columns)
+    if found == "ambiguous":
+        raise ImportFailure(
+            "Dates such as 03/04 could be day/month or month/day: say which with MDY or DMY (--date-order)."
+        )
+    return found or "MDY"
 
 
 def calibrate_export(
     data: bytes,
     filename: str,
     *,
+    history: tuple[bytes, str] | None = None,
     preset: str | None = None,
     sheet: str | None = None,
     date_order: str | None = None,
     mapping: Mapping | None = None,
+    columns: dict[str, str] | None = None,
     outcome_map: dict[str, str] | None = None,
     stage_order: Sequence[str] | None = None,
+    currency: str | None = None,
+    rates: dict[str, float] | None = None,
 ) -> tuple[DealImport, Calibration]:
     """A CRM export's bytes to its deals and calibration, in one call (the command line's path).
 
-    Raises :class:`planner.imports.ImportFailure` when the file cannot be read or its dates
-    could be day-first or month-first and ``date_order`` does not say which, and
-    :class:`CalibrationError` when the deals cannot be calibrated.
+    ``history`` is a stage-history export (Salesforce OpportunityHistory or OpportunityFieldHistory)
+    given with the deals; the two are told apart whichever comes first. ``columns`` overrides the
+    recognised columns (``field → column``). Raises :class:`planner.imports.ImportFailure` when a
+    file cannot be read, a history does not belong with the deals, or dates could be day-first or
+    month-first and ``date_order`` does not say which; :class:`CalibrationError` when the deals
+    cannot be calibrated.
     """
     table = read_table(data, filename, sheet)
     mapping = mapping or detect_mapping(table.columns, preset)
-    if date_order is None:
-        date_columns = [table.frame[c] for k, c in mapping.fields.items() if k in ("created", "closed")]
-        found = date_order_needed(*date_columns)
-        if found == "ambiguous":
-            raise ImportFailure(
-                "Dates such as 03/04 could be day/month or month/day: say which with MDY or DMY (--date-order)."
-            )
-        date_order = found or "MDY"
-    deals = read_deals(table, mapping, outcome_map, stage_order, date_order)
-    result = calibrate(deals.deals, deals.stage_order, rows_read=deals.rows_read, notes=deals.notes)
+    if columns:
+        mapping = _with_columns(mapping, columns, table.columns, filename)
+    stage_history = None
+    if history is not None:
+        other_data, other_name = history
+        try:
+            other = read_table(other_data, other_name)
+        except ImportFailure as error:
+            raise ImportFailure(f"{other_name}: {error}") from None
+        deals_table, history_table = pair_exports(table, other)
+        if deals_table is not table:  # the history came first: the other file holds the deals
+            table = deals_table
+            mapping = detect_mapping(table.columns, preset)
+            if columns:
+                mapping = _with_columns(mapping, columns, table.columns, table.source)
+        history_mapping = detect_mapping(history_table.columns)
+        stage_history = read_history(history_table, history_mapping, _date_order(history_table, history_mapping, None))
+    missing = mapping.missing()
+    if missing:  # before asking about dates: without these columns there is nothing to read
+        raise ImportFailure(f"Missing {' and '.join(missing)} column; the columns found: {column_list(table.columns)}.")
+    order = _date_order(table, mapping, date_order)
+    deals = read_deals(table, mapping, outcome_map, stage_order, order, stage_history)
+    result = calibrate(
+        deals.deals, deals.stage_order, rows_read=deals.rows_read, notes=deals.notes, currency=currency, rates=rates
+    )
     return deals, result
 
 
-def summary_dict(result: Calibration) -> dict:
-    """The headline figures, as the command line prints them."""
+def json_safe(value: object) -> object:
+    """``value`` with every NaN or infinity replaced by None, as JSON allows (recursively through lists and dicts).
+
+    >>> json_safe({"a": float("nan"), "b": [1.5, float("inf")], "c": "x"})
+    {'a': None, 'b': [1.5, None], 'c': 'x'}
+    """
+    if isinstance(value, float | np.floating):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return value
+
+
+def summary_dict(result: Calibration, deals: DealImport | None = None) -> dict:
+    """The headline figures, as the command line prints them (JSON-safe: no NaN or infinity)."""
     o = result.overall
-    return {
+    report = {
         "rows": result.rows_read,
         "bad_rows": result.rows_bad,
         "won": o.won,
@@ -429,6 +672,9 @@ def summary_dict(result: Calibration) -> dict:
         "median_deal_size": o.median_deal_size,
         "median_cycle_days": o.cycle_median_days,
         "cycle_quartiles_days": [o.cycle_q1_days, o.cycle_q3_days],
+        "currency": result.currency,
+        "stage_order": list(result.stage_order),
+        "funnel": "one step at the win rate" if result.one_step else "stage by stage",
         "stage_conversion": [
             {
                 "from": c.from_stage,
@@ -456,8 +702,28 @@ def summary_dict(result: Calibration) -> dict:
             }
             for f in result.by_owner
         ],
+        "by_currency": [
+            {
+                "currency": f.currency,
+                "deals": f.deals,
+                "won": f.won,
+                "lost": f.lost,
+                "open": f.open,
+                "win_rate": f.win_rate,
+                "win_rate_value": f.win_rate_value,
+                "avg_deal_size": f.avg_deal_size,
+                "median_deal_size": f.median_deal_size,
+                "suggested_coverage": f.suggested_coverage,
+            }
+            for f in result.by_currency
+        ],
         "notes": list(result.notes),
     }
+    if deals is not None:
+        report["preset"] = deals.preset
+        report["stages"] = dict(deals.outcomes)
+        report["problems"] = deals.problems.head(50).to_dict("records")
+    return json_safe(report)  # type: ignore[return-value]
 
 
 # --------------------------------------------------------------------------- into a plan

@@ -20,7 +20,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from planner.funnel import FunnelPlan, Lever, WhatIfGrid
-from planner.milestones import MilestoneCheck, Pace
+from planner.milestones import MilestoneCheck, Pace, milestone_path
 from planner.units import CURRENCIES
 
 __all__ = [
@@ -28,6 +28,8 @@ __all__ = [
     "burnup_chart",
     "conversion_chart",
     "coverage_chart",
+    "forecast_accuracy_chart",
+    "forecast_fan",
     "funnel_chart",
     "histogram_chart",
     "levers_chart",
@@ -221,16 +223,20 @@ def burnup_chart(
     progress: Pace,
     currency: str = "USD",
 ) -> go.Figure:
-    """Target, milestone steps, cumulative actuals, run-rate projection and required pace.
+    """Target, what the milestones call for, cumulative actuals, today, run-rate projection and required pace.
 
-    Milestone markers are green when hit, red when missed and grey while upcoming.
+    The milestones line runs from 0 at the period start through each
+    milestone: what is due by any day (:data:`planner.milestones.AHEAD_BEHIND_RULE`).
+    Milestone markers are green when hit, red when missed and grey while
+    upcoming; today's marker is green when ahead, red when behind, as the card says.
     """
     symbol = CURRENCIES.get(currency, "")
     money_hover = f"{symbol}%{{y:,.0f}}"
-    steps_x = [period_start] + [c.milestone.due for c in checks]
-    steps_y = [0.0] + [c.milestone.cumulative for c in checks]
+    path = milestone_path([c.milestone for c in checks], period_start)
+    steps_y = [v for _, v in path]
     colours = {"hit": _GREEN, "missed": _RED, "upcoming": _GREY}
     today = min(max(progress.as_of, period_start), period_end)
+    standing = "behind" if progress.behind else "ahead"
     traces: list[dict[str, Any]] = [
         {
             "type": "scatter",
@@ -243,11 +249,11 @@ def burnup_chart(
         },
         {
             "type": "scatter",
-            "x": steps_x,
+            "x": [d for d, _ in path],
             "y": steps_y,
             "mode": "lines",
-            "line": {"shape": "hv", "color": PALETTE[3], "width": 2},
-            "name": "Milestones",
+            "line": {"color": PALETTE[3], "width": 2},
+            "name": "Milestones (due by each day)",
             "hoverinfo": "skip",
         },
         {
@@ -279,6 +285,22 @@ def burnup_chart(
             "hovertemplate": f"%{{x|%d %b}}: booked {money_hover}<extra></extra>",
         },
     ]
+    if progress.as_of >= period_start:
+        traces.append(
+            {
+                "type": "scatter",
+                "x": [today],
+                "y": [progress.booked],
+                "mode": "markers",
+                "name": "Today",
+                "marker": {"size": 14, "symbol": "diamond", "color": _RED if progress.behind else _GREEN},
+                "customdata": [[standing, abs(progress.gap_to_milestone), progress.due_to_date]],
+                "hovertemplate": (
+                    f"%{{x|%d %b}}: booked {money_hover}, %{{customdata[0]}} by {symbol}%{{customdata[1]:,.0f}}"
+                    f" ({symbol}%{{customdata[2]:,.0f}} due)<extra></extra>"
+                ),
+            }
+        )
 
     def from_today(name: str, end_value: float, line: dict[str, Any], hover: str) -> dict[str, Any]:
         return {
@@ -500,7 +522,8 @@ def team_burnup_chart(
             "x": [period[0], *list(milestones["due"])],
             "y": [0.0, *list(milestones["cumulative"])],
             "mode": "lines+markers",
-            "line": {"shape": "hv", "color": _GREY, "width": 1.5},
+            # Straight between milestones: what is due runs pro rata between them (AHEAD_BEHIND_RULE).
+            "line": {"color": _GREY, "width": 1.5},
             "name": "Team milestones",
             "hovertemplate": f"Milestone %{{x|%d %b}}: {symbol}%{{y:,.0f}}<extra></extra>",
         },
@@ -534,5 +557,123 @@ def team_burnup_chart(
             "legend": {"orientation": "h", "y": -0.15},
             "yaxis": {"tickprefix": symbol, "tickformat": ",.0f", "gridcolor": "#eee"},
             "xaxis": {"range": [period[0], period[1] + timedelta(days=1)]},
+        },
+    )
+
+
+# --------------------------------------------------------------------------- forecast
+
+
+_METHOD_COLOURS = {"run-rate": _AMBER, "pipeline-weighted": PALETTE[2], "P50": PALETTE[0], "commit": "#7e57c2"}
+
+
+def forecast_fan(
+    figure: go.Figure,
+    today: date,
+    period_end: date,
+    booked: float,
+    p10: float,
+    p50: float,
+    p90: float,
+    currency: str = "USD",
+    label: str = "Forecast",
+) -> go.Figure:
+    """``figure`` (a burn-up) with the forecast range added: a P10–P90 band and the P50 line to the period end.
+
+    The band starts at what is booked today and opens to P10 and P90 on ``period_end``; a fixed
+    y-axis range is widened to show P90. ``figure`` itself is left as it was.
+    """
+    symbol = CURRENCIES.get(currency, "")
+    spec = figure.to_dict()
+    name = label  # made inert with the traces below, like every builder's text
+    x = [today, period_end]
+    hover = f"%{{fullData.name}}, %{{x|%d %b}}: {symbol}%{{y:,.0f}}<extra></extra>"
+    traces = [
+        {
+            "type": "scatter",
+            "x": x,
+            "y": [booked, p10],
+            "mode": "lines",
+            "name": f"{name}: P10",
+            "legendgroup": "forecast range",
+            "showlegend": False,
+            "line": {"color": PALETTE[2], "width": 0.5},
+            "hovertemplate": hover,
+        },
+        {
+            "type": "scatter",
+            "x": x,
+            "y": [booked, p90],
+            "mode": "lines",
+            "name": f"{name}: P10–P90 range",
+            "legendgroup": "forecast range",
+            "fill": "tonexty",
+            "fillcolor": "rgba(91, 155, 213, 0.25)",
+            "line": {"color": PALETTE[2], "width": 0.5},
+            "customdata": [[booked], [p10]],
+            "hovertemplate": f"%{{x|%d %b}}: P90 {symbol}%{{y:,.0f}}, P10 {symbol}%{{customdata[0]:,.0f}}"
+            "<extra></extra>",
+        },
+        {
+            "type": "scatter",
+            "x": x,
+            "y": [booked, p50],
+            "mode": "lines",
+            "name": f"{name}: P50",
+            "line": {"color": PALETTE[0], "width": 2, "dash": "dash"},
+            "hovertemplate": hover,
+        },
+    ]
+    layout = spec.get("layout", {})
+    axis = layout.get("yaxis", {})
+    if "range" in axis:
+        low, high = axis["range"]
+        layout["yaxis"] = {**axis, "range": [low, max(high, p90 * 1.08)]}
+    return go.Figure(data=[*spec.get("data", []), *_inert(traces)], layout=layout, _validate=False)
+
+
+def forecast_accuracy_chart(data: Any, who: str = "Team", currency: str = "USD") -> go.Figure:
+    """Each method's projection by snapshot date, against the period's final bookings.
+
+    ``data`` has as_of, method, projected and actual (see :func:`planner.forecast.accuracy_by_week`).
+    """
+    symbol = CURRENCIES.get(currency, "")
+    traces: list[dict[str, Any]] = []
+    for method in dict.fromkeys(data["method"]):
+        rows = data[data["method"] == method]
+        traces.append(
+            {
+                "type": "scatter",
+                "x": list(rows["as_of"]),
+                "y": list(rows["projected"]),
+                "mode": "lines+markers",
+                "name": method,
+                "line": {"color": _METHOD_COLOURS.get(method, _GREY), "width": 2},
+                "hovertemplate": f"%{{fullData.name}} on %{{x|%d %b}}: {symbol}%{{y:,.0f}}<extra></extra>",
+            }
+        )
+    if len(data):
+        days = list(data["as_of"])
+        actual = float(data["actual"].iloc[0])
+        traces.append(
+            {
+                "type": "scatter",
+                "x": [min(days), max(days)],
+                "y": [actual, actual],
+                "mode": "lines",
+                "name": "Actual",
+                "line": {"color": _GREEN, "width": 2, "dash": "dash"},
+                "hovertemplate": f"Actual {symbol}%{{y:,.0f}}<extra></extra>",
+            }
+        )
+    return _figure(
+        traces,
+        {
+            "height": 300,
+            "title": {"text": f"Forecast vs actual: {who}"},
+            "legend": {"orientation": "h", "y": -0.25},
+            "yaxis": {"tickprefix": symbol, "tickformat": ",.0f", "gridcolor": "#eee"},
+            # A tick on each snapshot date: the weeks the projections were made.
+            "xaxis": {"gridcolor": "#eee", "tickformat": "%d %b", "tickvals": sorted(set(data["as_of"]))},
         },
     )

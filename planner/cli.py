@@ -15,6 +15,7 @@ import argparse
 import json
 import math
 import os
+import re
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -40,8 +41,16 @@ from planner.funnel import (
     levers,
     twelve_months_from,
 )
-from planner.imports import DATE_ORDERS, PRESET_NAMES, ImportFailure
-from planner.milestones import CADENCES, SHAPES, MilestoneError, build_milestones, plan_pace, recovery_plan
+from planner.imports import DATE_ORDERS, DEAL_FIELDS, OUTCOMES, PRESET_NAMES, ImportFailure, read_export_file
+from planner.milestones import (
+    CADENCES,
+    SHAPES,
+    MilestoneError,
+    bookings,
+    build_milestones,
+    plan_pace,
+    recovery_plan,
+)
 from planner.team import STATUS_RULE, RepReview, team_review
 from planner.units import ratio_label
 
@@ -63,7 +72,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but a bad argument is one line on stderr and exit status 2, and every refusal one line."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        self.exit(2, _one_line(f"{self.prog}: error: {message}") + "\n")
 
     def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
         super().exit(status, None if message is None else _one_line(message.rstrip("\n")) + "\n")
@@ -86,6 +95,35 @@ def _iso_date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date; use YYYY-MM-DD") from None
+
+
+def _field_column(text: str) -> tuple[str, str]:
+    field, equals, column = text.partition("=")
+    field = field.strip()
+    if not equals or not field:
+        raise argparse.ArgumentTypeError(f"write FIELD=COLUMN, as stage=STAGE_ID, not {text!r}")
+    if field not in DEAL_FIELDS:
+        raise argparse.ArgumentTypeError(f"“{field}” is not a field; the fields: {', '.join(DEAL_FIELDS)}")
+    return field, column.strip()
+
+
+def _currency_code(text: str) -> str:
+    code = text.strip().upper()
+    if not re.fullmatch(r"[A-Z]{3}", code):
+        raise argparse.ArgumentTypeError(f"a currency is a three-letter code such as USD, not {text!r}")
+    return code
+
+
+def _rate(text: str) -> tuple[str, float]:
+    code, equals, value = text.partition("=")
+    try:
+        rate = float(value)
+        code = _currency_code(code)
+    except (ValueError, argparse.ArgumentTypeError):
+        rate = math.nan
+    if not equals or not math.isfinite(rate) or rate <= 0:
+        raise argparse.ArgumentTypeError(f"write CODE=RATE with a rate above 0, as EUR=1.08, not {text!r}")
+    return code, rate
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -183,13 +221,48 @@ def _parser() -> argparse.ArgumentParser:
     calibrate = commands.add_parser(
         "calibrate",
         help="ratios from a CRM export (CSV or .xlsx)",
-        description="Read last year's deals and print win rates, deal size, cycle and stage conversion.",
+        description="Read last year's deals and print win rates, deal size, cycle and stage conversion. The page's "
+        "choices, headless: which column is which field, which stages are won or lost, the funnel's order, the "
+        "currency and exchange rates, and a stage-history file.",
+        epilog="example: backplan calibrate deals.csv OpportunityHistory.csv --map stage=STAGE_ID "
+        "--won C2:WON --rate EUR=1.08 --json",
     )
-    calibrate.add_argument("file", help="the export: CSV (any delimiter) or .xlsx")
+    calibrate.add_argument("file", help="the export: CSV (any delimiter or encoding) or .xlsx")
+    calibrate.add_argument(
+        "history", nargs="?", help="a stage-history export to go with it (Salesforce OpportunityHistory)"
+    )
     calibrate.add_argument("--preset", choices=PRESET_NAMES, help="the export's layout (default: recognised)")
     calibrate.add_argument("--sheet", help="the .xlsx sheet to read (default: the first)")
     calibrate.add_argument(
         "--date-order", choices=DATE_ORDERS, type=str.upper, help="for dates like 03/04/2025: month or day first"
+    )
+    calibrate.add_argument(
+        "--map",
+        action="append",
+        type=_field_column,
+        default=[],
+        metavar="FIELD=COLUMN",
+        help=f"the column holding a field (repeatable; FIELD= for none): {', '.join(DEAL_FIELDS)}",
+    )
+    for outcome in OUTCOMES:
+        calibrate.add_argument(f"--{outcome}", action="append", default=[], metavar="STAGE",
+                               help=f"a stage that means {outcome} (repeatable)")  # fmt: skip
+    calibrate.add_argument(
+        "--stage",
+        action="append",
+        default=[],
+        metavar="STAGE",
+        dest="stages",
+        help="the funnel's stages in order, top first, the won stage last (repeatable)",
+    )
+    calibrate.add_argument("--currency", type=_currency_code, help="the profile's currency (default: of most deals)")
+    calibrate.add_argument(
+        "--rate",
+        action="append",
+        type=_rate,
+        default=[],
+        metavar="CODE=RATE",
+        help="1 CODE is RATE of the profile's currency, to count those deals' amounts (repeatable)",
     )
     calibrate.add_argument("--json", action="store_true", help="print JSON")
     calibrate.set_defaults(handler=_calibrate_command, subparser=calibrate)
@@ -429,8 +502,9 @@ def _track_command(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
         con.close()
     inputs = saved.inputs
     as_of = args.as_of or date.today()
-    progress = plan_pace(inputs, steps, {w.week_start: w.revenue for w in weeks}, as_of)
-    recovery = recovery_plan(build_plan(inputs), progress)
+    weekly, daily = bookings(weeks)
+    progress = plan_pace(inputs, steps, weekly, as_of, daily)  # ahead or behind as Track says it
+    recovery = recovery_plan(build_plan(inputs), progress, weeks)
     latest = progress.latest_milestone
 
     def finite(value: float) -> float | None:
@@ -443,6 +517,7 @@ def _track_command(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
         "booked": progress.booked,
         "attainment": progress.attainment,
         "latest_milestone": {"date": latest.due.isoformat(), "cumulative": latest.cumulative} if latest else None,
+        "due_to_date": progress.due_to_date,
         "gap": progress.gap_to_milestone,
         "behind": progress.behind,
         "run_rate_projection": progress.run_rate_projection,
@@ -463,9 +538,18 @@ def _track_command(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
                     "planned_per_week": s.planned_per_week,
                     "extra_per_week": finite(s.extra_per_week),
                     "in_time": s.in_time,
+                    "best_week": s.best_week,
+                    "within_reach": s.within_reach,
                 }
                 for s in recovery.stages
             ],
+            "instead": None
+            if recovery.instead is None
+            else {
+                "deal_size": recovery.instead.deal_size,
+                "end_date": recovery.instead.end_date.isoformat() if recovery.instead.end_date else None,
+                "pipeline": recovery.instead.pipeline,
+            },
         },
     }
     if args.json:
@@ -474,10 +558,10 @@ def _track_command(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
     else:
         state = "behind" if progress.behind else "ahead of"
         print(f"{saved.name}: {progress.booked:,.0f} of {progress.target:,.0f} booked ({progress.attainment:.0%})")
-        if latest:
+        if as_of >= inputs.period_start:
             print(
-                f"{abs(progress.gap_to_milestone):,.0f} {state} the milestone of {latest.cumulative:,.0f} "
-                f"due {latest.due}"
+                f"{abs(progress.gap_to_milestone):,.0f} {state} the milestones: {progress.due_to_date:,.0f} "
+                f"due by {as_of} (pro rata between them)"
             )
         print(
             f"run-rate projection {progress.run_rate_projection:,.0f}; "
@@ -487,26 +571,38 @@ def _track_command(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
 
 
 def _calibrate_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    outcomes = {stage: outcome for outcome in OUTCOMES for stage in getattr(args, outcome)}
     try:
-        with open(args.file, "rb") as handle:
-            data = handle.read()
+        data = read_export_file(args.file)
+        history = None
+        if args.history:
+            try:
+                history = (read_export_file(args.history), args.history)
+            except ImportFailure as error:
+                raise ImportFailure(f"{args.history}: {error}") from None
         deals, result = calibrate_export(
-            data, args.file, preset=args.preset, sheet=args.sheet, date_order=args.date_order
+            data,
+            args.file,
+            history=history,
+            preset=args.preset,
+            sheet=args.sheet,
+            date_order=args.date_order,
+            columns=dict(args.map),
+            outcome_map=outcomes or None,
+            stage_order=args.stages or None,
+            currency=args.currency,
+            rates=dict(args.rate),
         )
-    except OSError as error:
-        print(f"backplan calibrate: cannot read {args.file}: {error.strerror or error}", file=sys.stderr)
-        return 1
     except (ImportFailure, CalibrationError) as error:
-        print(f"backplan calibrate: {args.file}: {error}", file=sys.stderr)
+        print(_one_line(f"backplan calibrate: {args.file}: {error}"), file=sys.stderr)
         return 1
-    report = summary_dict(result)
-    report["preset"] = deals.preset
-    report["problems"] = deals.problems.head(50).to_dict("records")
+    report = summary_dict(result, deals)
     if args.json:
-        json.dump(report, sys.stdout, indent=2, default=str)
+        json.dump(report, sys.stdout, indent=2, allow_nan=False, ensure_ascii=False)
         print()
         return 0
     o = result.overall
+    money = f" {result.currency}" if result.currency else ""
 
     def pct(value: float | None) -> str:
         return "—" if value is None else f"{value:.1%}"
@@ -517,12 +613,15 @@ def _calibrate_command(args: argparse.Namespace, parser: argparse.ArgumentParser
     print(f"{report['rows']:,} rows read, {report['bad_rows']:,} left out")
     print(f"{o.won:,} won, {o.lost:,} lost, {o.open:,} open")
     print(f"win rate {pct(o.win_rate)} by count, {pct(o.win_rate_value)} by value")
-    print(f"deal size {num(o.avg_deal_size)} average, {num(o.median_deal_size)} median")
+    print(f"deal size {num(o.avg_deal_size)}{money} average, {num(o.median_deal_size)}{money} median")
     print(f"sales cycle {num(o.cycle_median_days)} days median")
     for c in o.conversions:
         print(f"  {c.from_stage} → {c.to_stage}: {pct(c.rate)} of {c.reached:,} (95% {c.low:.0%}–{c.high:.0%})")
     coverage = o.suggested_coverage
     print(f"suggested coverage {'—' if coverage is None else f'{coverage:.1f}×'}")
+    for f in result.by_currency:
+        print(f"  {f.currency}: {f.won:,} won, {f.lost:,} lost, win rate {pct(f.win_rate)}, "
+              f"{pct(f.win_rate_value)} by value, deal size {num(f.avg_deal_size)} {f.currency}")  # fmt: skip
     for note in result.notes:
         print(f"note: {note}")
     return 0

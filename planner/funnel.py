@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 import numpy as np
@@ -83,12 +83,15 @@ class Stage:
 
     ``ratio`` is how many of this stage it takes to get one of the next stage
     (2.0 reads "2 : 1", a 50% conversion rate); ``lag_days`` is the typical time
-    from this stage to the next.
+    from this stage to the next. ``id`` is the stage's identity once a plan is
+    saved (None before): a renamed stage keeps it, and the counts recorded for
+    it. It takes no part in comparing plans, which is about their numbers.
     """
 
     name: str
     ratio: float
     lag_days: int = 0
+    id: int | None = field(default=None, compare=False)
 
 
 DEFAULT_STAGES: tuple[Stage, ...] = (

@@ -45,26 +45,37 @@ from planner.funnel import (
 )
 
 __all__ = [
+    "AHEAD_BEHIND_RULE",
+    "BEYOND_REACH",
     "CADENCES",
+    "NOTE_COLUMN",
     "SHAPES",
+    "ActivityPace",
+    "Instead",
     "Milestone",
     "MilestoneCheck",
     "MilestoneError",
     "Pace",
     "Recovery",
     "RecoveryStage",
+    "StagePace",
     "WeekActual",
+    "activity_pace",
     "actuals_table",
     "booked_by",
+    "booked_through",
+    "bookings",
     "build_milestones",
     "check_milestones",
     "checkpoint_dates",
     "choose_cadence",
+    "due_by",
+    "edits_to_apply",
+    "milestone_path",
     "pace",
     "plan_pace",
     "recovery_plan",
     "validate_milestones",
-    "week_from_row",
 ]
 
 SHAPES = ("linear", "front-loaded", "back-loaded", "historical", "custom")
@@ -73,12 +84,18 @@ CADENCES = ("weekly", "monthly")
 
 @dataclass(frozen=True, slots=True)
 class WeekActual:
-    """What happened in the week starting on Monday ``week_start``."""
+    """What happened in the week starting on Monday ``week_start``.
+
+    ``stage_counts`` is by stage name. ``daily_revenue``, when the actuals were
+    recorded day by day, splits ``revenue`` over its days, so a milestone due
+    mid-week counts exactly what was booked by then.
+    """
 
     week_start: date
     revenue: float = 0.0
     deals_won: int = 0
     stage_counts: dict[str, int] = field(default_factory=dict)
+    daily_revenue: dict[date, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,17 +341,145 @@ def validate_milestones(steps: Sequence[Milestone], target: float, start: date, 
     return problems
 
 
+# --------------------------------------------------------------------------- what is booked, what is due
+
+#: The one definition of ahead and behind, as Track, Team review and ``backplan track`` say it.
+AHEAD_BEHIND_RULE = (
+    "**Ahead or behind** on a day = what is booked by that day − what the milestones call for by it. "
+    "The milestones call for nothing at the period start, each milestone's amount on its date, and pro rata "
+    "by working days in between. Bookings count up to the day: by their own dates where the actuals are recorded "
+    "day by day, else each week's revenue spread over its working days; the week of the as-of date counts whole, "
+    "as what is booked so far. Weeks before the period count no revenue. A milestone is **hit** when what was "
+    "booked by its date reached it."
+)
+
+
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def _week_end(week: date) -> date:
+    """The Sunday of the week starting ``week`` (or 31 Dec 9999, where the calendar ends)."""
+    return week + timedelta(days=min(6, (date.max - week).days))
+
+
+def _share_by(week: date, day: date, start: date, end: date, holiday_weeks: Sequence[date]) -> float:
+    """How much of the week starting ``week`` (inside the period) is over by the end of ``day``.
+
+    By working days; by calendar days in a week with none (a holiday week).
+    """
+    first, last = max(week, start), min(_week_end(week), end)
+    if day >= last:
+        return 1.0
+    if day < first:
+        return 0.0
+    whole = working_days(first, last, holiday_weeks)
+    if whole == 0:
+        return ((day - first).days + 1) / ((last - first).days + 1)
+    return working_days(first, day, holiday_weeks) / whole
+
+
+def bookings(weeks: Sequence[WeekActual]) -> tuple[dict[date, float], dict[date, float]]:
+    """Recorded weeks as the pace functions take them: revenue by week, and revenue by day where recorded by day.
+
+    >>> bookings([WeekActual(date(2026, 12, 7), 900.0, daily_revenue={date(2026, 12, 8): 900.0})])
+    ({datetime.date(2026, 12, 7): 900.0}, {datetime.date(2026, 12, 8): 900.0})
+    """
+    weekly = {w.week_start: float(w.revenue) for w in weeks}
+    daily = {day: float(amount) for w in weeks for day, amount in w.daily_revenue.items()}
+    return weekly, daily
+
+
+def booked_through(
+    day: date,
+    weekly_revenue: Mapping[date, float],
+    period: tuple[date, date] = (date.min, date.max),
+    *,
+    as_of: date | None = None,
+    holiday_weeks: Sequence[date] = (),
+    daily_revenue: Mapping[date, float] | None = None,
+) -> float:
+    """Revenue booked in the period by the end of ``day``, by :data:`AHEAD_BEHIND_RULE`.
+
+    A week wholly before ``day`` counts whole; the week ``day`` falls in counts
+    its days up to ``day`` when recorded by day (``daily_revenue``), else the
+    share of its working days gone -- unless it is the week of ``as_of``, whose
+    figures are what is booked so far. Weeks wholly outside the period count nothing.
+
+    >>> weeks = {date(2026, 11, 30): 17_000.0, date(2026, 12, 7): 5_000.0}
+    >>> booked_through(date(2026, 12, 7), weeks)  # a Monday: one working day of five
+    18000.0
+    >>> booked_through(date(2026, 12, 7), weeks, as_of=date(2026, 12, 7))  # today: this week so far
+    22000.0
+    """
+    start, end = period
+    by_day: dict[date, dict[date, float]] = {}
+    for booked_on, amount in (daily_revenue or {}).items():
+        by_day.setdefault(_monday(booked_on), {})[booked_on] = float(amount)
+    total = 0.0
+    for week, amount in weekly_revenue.items():
+        if not math.isfinite(amount) or week > day or week > end or _week_end(week) < start:
+            continue
+        share = _share_by(week, day, start, end, holiday_weeks)
+        if share >= 1.0:
+            total += float(amount)
+        elif week in by_day:
+            total += sum(v for d, v in by_day[week].items() if d <= day and math.isfinite(v))
+        elif as_of is not None and week <= as_of <= day:
+            total += float(amount)
+        else:
+            total += float(amount) * share
+    return total
+
+
+def due_by(steps: Sequence[Milestone], day: date, period_start: date, holiday_weeks: Sequence[date] = ()) -> float:
+    """What the milestones call for by the end of ``day``: pro rata by working days between them.
+
+    0 before the period, each milestone's amount on its date, the last one after it.
+
+    >>> steps = [Milestone(date(2026, 12, 4), 10_000.0), Milestone(date(2026, 12, 11), 20_000.0)]
+    >>> due_by(steps, date(2026, 12, 4), date(2026, 12, 1)), due_by(steps, date(2026, 12, 8), date(2026, 12, 1))
+    (10000.0, 14000.0)
+    """
+    done, value = period_start, 0.0  # the current stretch starts on ``done``, at ``value``
+    for step in steps:
+        if day >= step.due:
+            value = step.cumulative
+            if step.due == date.max:
+                return value
+            done = step.due + timedelta(days=1)
+            continue
+        if day < done:
+            return value
+        span = working_days(done, step.due, holiday_weeks)
+        gone = working_days(done, day, holiday_weeks)
+        return value + (step.cumulative - value) * gone / span if span else value
+    return value
+
+
+def milestone_path(steps: Sequence[Milestone], period_start: date) -> list[tuple[date, float]]:
+    """The points of what is due, as the burn-up draws it: 0 at the period start, then each milestone.
+
+    >>> milestone_path([Milestone(date(2026, 12, 4), 10.0)], date(2026, 12, 1))
+    [(datetime.date(2026, 12, 1), 0.0), (datetime.date(2026, 12, 4), 10.0)]
+    """
+    return [(period_start, 0.0), *((m.due, m.cumulative) for m in steps)]
+
+
 # --------------------------------------------------------------------------- pace
 
 
 @dataclass(frozen=True, slots=True)
 class Pace:
-    """Where a plan stands on ``as_of`` against its milestones.
+    """Where a plan stands on ``as_of`` against its milestones, by :data:`AHEAD_BEHIND_RULE`.
 
-    ``gap_to_milestone`` is booked minus the latest milestone due by ``as_of``
-    (negative: behind).  ``run_rate_projection`` extends the booking rate per
-    working day so far to the whole period.  ``required_per_week`` is what the
-    rest of the target needs per working week from ``as_of`` on.
+    ``due_to_date`` is what the milestones call for by ``as_of``;
+    ``gap_to_milestone`` is booked minus it (negative: behind).
+    ``latest_milestone`` is the last one due by ``as_of`` and
+    ``next_milestone`` the first one after it. ``run_rate_projection`` extends
+    the booking rate per working day so far to the whole period.
+    ``required_per_week`` is what the rest of the target needs per working week
+    from ``as_of`` on.
     """
 
     as_of: date
@@ -348,6 +493,8 @@ class Pace:
     working_weeks_left: float
     required_per_week: float
     planned_per_week: float
+    due_to_date: float = 0.0
+    next_milestone: Milestone | None = None
 
     @property
     def behind(self) -> bool:
@@ -362,23 +509,28 @@ def pace(
     weekly_revenue: Mapping[date, float],
     as_of: date,
     holiday_weeks: Sequence[date] = (),
+    daily_revenue: Mapping[date, float] | None = None,
 ) -> Pace:
     """Attainment, gap, projection and required pace from weekly revenue booked.
 
     ``weekly_revenue`` maps each week's Monday to revenue booked that week;
-    weeks starting after ``as_of`` are ignored.
+    ``daily_revenue`` splits weeks recorded day by day. What counts by
+    ``as_of`` follows :func:`booked_through`.
 
     >>> from datetime import date
     >>> steps = build_milestones(50_000, date(2026, 12, 1), date(2026, 12, 28), "weekly")
     >>> p = pace(50_000, date(2026, 12, 1), date(2026, 12, 28), steps,
     ...          {date(2026, 11, 30): 9_000, date(2026, 12, 7): 6_000}, as_of=date(2026, 12, 14))
-    >>> p.booked, round(p.attainment, 2), round(p.gap_to_milestone)
-    (15000.0, 0.3, -10000)
+    >>> p.booked, round(p.attainment, 2), round(p.due_to_date), round(p.gap_to_milestone)
+    (15000.0, 0.3, 25000, -10000)
     """
-    booked = float(sum(v for week, v in weekly_revenue.items() if week <= as_of and math.isfinite(v)))
+    booked = booked_through(
+        as_of, weekly_revenue, (start, end), as_of=as_of, holiday_weeks=holiday_weeks, daily_revenue=daily_revenue
+    )
     due = [m for m in steps if m.due <= as_of]
     latest = due[-1] if due else None
-    gap = booked - (latest.cumulative if latest else 0.0)
+    upcoming = next((m for m in steps if m.due > as_of), None)
+    due_to_date = due_by(steps, as_of, start, holiday_weeks)
     total_days = working_days(start, end, holiday_weeks)
     elapsed = working_days(start, min(as_of, end), holiday_weeks)
     left_days = _working_days_after(as_of, start, end, holiday_weeks)
@@ -393,12 +545,14 @@ def pace(
         booked=booked,
         attainment=booked / target if target else 0.0,
         latest_milestone=latest,
-        gap_to_milestone=gap,
+        gap_to_milestone=booked - due_to_date,
         run_rate_projection=projection,
         remaining=remaining,
         working_weeks_left=weeks_left,
         required_per_week=required,
         planned_per_week=planned,
+        due_to_date=due_to_date,
+        next_milestone=upcoming,
     )
 
 
@@ -411,15 +565,29 @@ def _working_days_after(as_of: date, start: date, end: date, holiday_weeks: Sequ
 
 
 def plan_pace(
-    inputs: PlanInputs, steps: Sequence[Milestone], weekly_revenue: Mapping[date, float], as_of: date
+    inputs: PlanInputs,
+    steps: Sequence[Milestone],
+    weekly_revenue: Mapping[date, float],
+    as_of: date,
+    daily_revenue: Mapping[date, float] | None = None,
 ) -> Pace:
     """:func:`pace` for a plan: its target, period and holiday weeks."""
     return pace(
-        inputs.target, inputs.period_start, inputs.period_end, steps, weekly_revenue, as_of, inputs.holiday_weeks
+        inputs.target,
+        inputs.period_start,
+        inputs.period_end,
+        steps,
+        weekly_revenue,
+        as_of,
+        inputs.holiday_weeks,
+        daily_revenue,
     )
 
 
 # --------------------------------------------------------------------------- recovery
+
+#: A pace more than this many times the plan's is beyond reach, whatever the record says.
+BEYOND_REACH = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -428,6 +596,9 @@ class RecoveryStage:
 
     ``weeks_available`` is the working time left in which this stage's activity
     can still turn into a deal before the period ends (its lags subtracted).
+    ``best_week`` is the most of this stage recorded in one week (None with
+    nothing recorded); ``within_reach`` is False when the pace needed is more
+    than :data:`BEYOND_REACH` times the plan's, or more than the best week.
     """
 
     name: str
@@ -436,10 +607,38 @@ class RecoveryStage:
     per_week_needed: float
     planned_per_week: float
     in_time: bool
+    best_week: int | None = None
 
     @property
     def extra_per_week(self) -> float:
         return max(self.per_week_needed - self.planned_per_week, 0.0)
+
+    @property
+    def reachable_per_week(self) -> float:
+        """The most a week of this stage can be counted on for: 2× the plan, or the best week if lower."""
+        ceiling = BEYOND_REACH * self.planned_per_week
+        return min(ceiling, self.best_week) if self.best_week else ceiling
+
+    @property
+    def within_reach(self) -> bool:
+        if not self.needed or not self.in_time:
+            return self.in_time
+        return self.per_week_needed <= self.reachable_per_week * (1 + 1e-9)
+
+
+@dataclass(frozen=True, slots=True)
+class Instead:
+    """What would make what is left reachable, when the pace it needs is not (each None when nothing does).
+
+    ``deal_size`` is the average deal that needs no more than the reachable
+    pace of any stage; ``end_date`` is the date by which that pace gets there;
+    ``pipeline`` is the existing pipeline that would have to carry it instead
+    (coverage × what is left).
+    """
+
+    deal_size: float | None
+    end_date: date | None
+    pipeline: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -448,7 +647,8 @@ class Recovery:
 
     ``cycle_too_long`` means new top-of-funnel activity cannot close before
     the period ends; the gap must then come from pipeline that already exists,
-    ``pipeline_needed`` of it (coverage ratio x what is left).
+    ``pipeline_needed`` of it (coverage ratio x what is left). ``instead`` is
+    set when some stage's pace is beyond reach.
     """
 
     remaining: float
@@ -456,14 +656,57 @@ class Recovery:
     stages: tuple[RecoveryStage, ...]
     cycle_too_long: bool
     pipeline_needed: float
+    instead: Instead | None = None
 
 
-def recovery_plan(plan: FunnelPlan, progress: Pace) -> Recovery:
+def _best_weeks(plan: FunnelPlan, weeks: Sequence[WeekActual]) -> list[int | None]:
+    """The most recorded in one week, per stage (deals won last); None for a stage nothing is recorded for."""
+    won = plan.inputs.won_stage
+    best: list[int | None] = []
+    for stage in plan.stages:
+        counts = [w.deals_won if stage.name == won.strip() else w.stage_counts.get(stage.name, 0) for w in weeks]
+        top = max(counts, default=0)
+        best.append(int(top) if top > 0 else None)
+    return best
+
+
+def _instead(plan: FunnelPlan, progress: Pace, stages: Sequence[RecoveryStage]) -> Instead:
+    inputs = plan.inputs
+    per_deal = stage_totals(1.0, inputs.stages)  # of each stage, for one deal
+    # The deals the reachable pace allows by the period end, the tightest stage deciding.
+    allowed = min(
+        (s.reachable_per_week * s.weeks_available / share for s, share in zip(stages, per_deal, strict=True)),
+        default=0.0,
+    )
+    deal_size = progress.remaining / math.floor(allowed) if allowed >= 1 else None
+    # Each stage's work at its reachable pace, then its days before close: the latest decides.
+    holidays = np.array(
+        sorted({_monday(d) + timedelta(days=k) for d in inputs.holiday_weeks for k in range(5)}), dtype="datetime64[D]"
+    )
+    end_date: date | None = None
+    for stage, plan_stage, share in zip(stages, plan.stages, per_deal, strict=True):
+        if stage.reachable_per_week <= 0:
+            end_date = None
+            break
+        needed = deals_needed(progress.remaining, inputs.deal_size) * share
+        days = math.ceil(needed / stage.reachable_per_week * DAYS_PER_WORKING_WEEK)
+        try:
+            finish = np.busday_offset(np.datetime64(progress.as_of, "D"), days, roll="forward", holidays=holidays)
+            done = finish.astype("datetime64[D]").item() + timedelta(days=plan_stage.days_before_close)
+        except (OverflowError, ValueError):
+            end_date = None
+            break
+        end_date = done if end_date is None else max(end_date, done)
+    return Instead(deal_size, end_date, inputs.coverage_ratio * progress.remaining)
+
+
+def recovery_plan(plan: FunnelPlan, progress: Pace, weeks: Sequence[WeekActual] = ()) -> Recovery:
     """What must happen per week from ``progress.as_of`` to book what is left.
 
     Each stage's activity must happen ``days_before_close`` before the period
     ends, so it has fewer weeks than the deals themselves; a stage with no
-    working time left is flagged ``in_time=False``.
+    working time left is flagged ``in_time=False``. ``weeks`` (the actuals)
+    give each stage's best week: a pace beyond reach gets an :class:`Instead`.
 
     >>> from datetime import date
     >>> from planner.funnel import PlanInputs, Stage, build_plan
@@ -481,19 +724,26 @@ def recovery_plan(plan: FunnelPlan, progress: Pace) -> Recovery:
     deals = deals_needed(remaining, inputs.deal_size) if remaining > 0 else 0
     totals = whole_counts(stage_totals(deals, inputs.stages)).astype(int)
     stages = []
-    for stage, needed in zip(plan.stages, totals, strict=True):
+    recorded = [w for w in weeks if w.week_start <= progress.as_of]  # the record as it stood on the day
+    for stage, whole, best in zip(plan.stages, totals.tolist(), _best_weeks(plan, recorded), strict=True):
+        needed = int(whole)
         last_day = inputs.period_end - timedelta(days=stage.days_before_close)
         left = _working_days_after(progress.as_of, inputs.period_start, last_day, inputs.holiday_weeks)
-        weeks = left / DAYS_PER_WORKING_WEEK
-        in_time = weeks > 0
-        per_week = needed / weeks if in_time else math.inf if needed else 0.0
-        stages.append(RecoveryStage(stage.name, int(needed), weeks, per_week, stage.per_week, in_time or not needed))
+        weeks_left = left / DAYS_PER_WORKING_WEEK
+        in_time = weeks_left > 0
+        per_week = needed / weeks_left if in_time else math.inf if needed else 0.0
+        stages.append(
+            RecoveryStage(stage.name, needed, weeks_left, per_week, stage.per_week, in_time or not needed, best)
+        )
+    cycle_too_long = not stages[0].in_time
+    beyond = not cycle_too_long and any(not s.within_reach for s in stages)
     return Recovery(
         remaining=remaining,
         deals_needed=deals,
         stages=tuple(stages),
-        cycle_too_long=not stages[0].in_time,
+        cycle_too_long=cycle_too_long,
         pipeline_needed=inputs.coverage_ratio * remaining,
+        instead=_instead(plan, progress, stages) if beyond else None,
     )
 
 
@@ -502,7 +752,7 @@ def recovery_plan(plan: FunnelPlan, progress: Pace) -> Recovery:
 
 @dataclass(frozen=True, slots=True)
 class MilestoneCheck:
-    """A checkpoint judged on ``as_of``: "hit", "missed" or "upcoming"."""
+    """A checkpoint judged on ``as_of``: "hit", "missed" or "upcoming"; ``booked`` is what was booked by its date."""
 
     milestone: Milestone
     booked: float
@@ -510,29 +760,48 @@ class MilestoneCheck:
 
 
 def booked_by(
-    weekly_revenue: Mapping[date, float], period_start: date, period_end: date, as_of: date | None = None
+    weekly_revenue: Mapping[date, float],
+    period_start: date,
+    period_end: date,
+    as_of: date | None = None,
+    *,
+    holiday_weeks: Sequence[date] = (),
+    daily_revenue: Mapping[date, float] | None = None,
 ) -> list[tuple[date, float]]:
-    """Cumulative revenue at the end of each recorded week, starting from 0 on ``period_start``.
+    """Cumulative revenue booked, from 0 on ``period_start``: at the end of each week, and on ``as_of``.
 
-    A week's revenue counts on its Sunday (or the period end, if sooner);
-    weeks starting after ``as_of`` are left out.
+    Each point is :func:`booked_through` its day, so the line ends on ``as_of``
+    at exactly what Track's card says is booked. A week's point is its Sunday
+    (or the period end, if sooner).
 
     >>> booked_by({date(2026, 12, 7): 5.0, date(2026, 11, 30): 2.0}, date(2026, 12, 1), date(2026, 12, 28))
     [(datetime.date(2026, 12, 1), 0.0), (datetime.date(2026, 12, 6), 2.0), (datetime.date(2026, 12, 13), 7.0)]
     """
-    points = [(period_start, 0.0)]
-    total = 0.0
-    for week in sorted(w for w in weekly_revenue if as_of is None or w <= as_of):
-        total += float(weekly_revenue[week])
-        # Its Sunday, or the period end if sooner (never a day past the end of the calendar).
-        points.append((week + timedelta(days=6) if (period_end - week).days > 6 else period_end, total))
+    period = (period_start, period_end)
+
+    def through(day: date) -> float:
+        return booked_through(
+            day, weekly_revenue, period, as_of=as_of, holiday_weeks=holiday_weeks, daily_revenue=daily_revenue
+        )
+
+    last = period_end if as_of is None else min(as_of, period_end)
+    days = sorted({min(_week_end(w), period_end) for w in weekly_revenue if w <= last and _week_end(w) >= period_start})
+    points = [(period_start, 0.0)] + [(day, through(day)) for day in days if day < last or as_of is None]
+    if as_of is not None and as_of >= period_start and points[-1][0] != last:
+        points.append((last, through(last)))
     return points
 
 
 def check_milestones(
-    steps: Sequence[Milestone], weekly_revenue: Mapping[date, float], as_of: date
+    steps: Sequence[Milestone],
+    weekly_revenue: Mapping[date, float],
+    as_of: date,
+    *,
+    period: tuple[date, date] = (date.min, date.max),
+    holiday_weeks: Sequence[date] = (),
+    daily_revenue: Mapping[date, float] | None = None,
 ) -> list[MilestoneCheck]:
-    """Each checkpoint due by ``as_of`` hit or missed by what was booked in weeks starting by its date.
+    """Each checkpoint due by ``as_of`` hit or missed by what was booked by its date (:func:`booked_through`).
 
     >>> steps = [Milestone(date(2026, 12, 7), 10.0), Milestone(date(2026, 12, 14), 20.0)]
     >>> [c.status for c in check_milestones(steps, {date(2026, 11, 30): 12.0}, date(2026, 12, 10))]
@@ -540,7 +809,14 @@ def check_milestones(
     """
     checks = []
     for step in steps:
-        booked = float(sum(v for week, v in weekly_revenue.items() if week <= step.due))
+        booked = booked_through(
+            step.due,
+            weekly_revenue,
+            period,
+            as_of=as_of,
+            holiday_weeks=holiday_weeks,
+            daily_revenue=daily_revenue,
+        )
         if step.due > as_of:
             status = "upcoming"
         else:
@@ -553,54 +829,179 @@ def check_milestones(
 
 WEEK_COLUMN = "Week starting"
 REVENUE_COLUMN = "Revenue"
+#: The actuals table's last column: "before the period" for the prospecting weeks the plan starts with.
+NOTE_COLUMN = "Note"
+BEFORE_THE_PERIOD = "before the period"
+
+
+def _notes(plan: FunnelPlan) -> list[str]:
+    holiday = plan.week_working_days == 0
+    return [
+        BEFORE_THE_PERIOD if not in_period else "holiday" if off else ""
+        for in_period, off in zip(plan.week_in_period.tolist(), holiday.tolist(), strict=True)
+    ]
+
+
+def _count(value: object) -> float:
+    """A cell as a number of 0 or more; an emptied (None) or unreadable cell counts as 0."""
+    try:
+        result = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 0.0
+    return result if math.isfinite(result) and result > 0 else 0.0
 
 
 def actuals_table(plan: FunnelPlan, weeks: Sequence[WeekActual]) -> pd.DataFrame:
-    """One row per week of the plan's period, ready to edit: zeros where nothing is recorded.
+    """One row per week of the plan, the prospecting weeks before the period first: zeros where nothing is recorded.
 
-    Columns: ``Week starting``, ``Revenue``, the won stage (deals won), then one
-    count column per stage from the top of the funnel down.
+    Columns: ``Week starting``, ``Revenue``, the won stage (deals won), one
+    count column per stage from the top of the funnel down, then ``Note``.
 
-    >>> from planner.funnel import PlanInputs, build_plan
-    >>> plan = build_plan(PlanInputs(50_000, 5_000, date(2026, 12, 1), date(2026, 12, 28)))
+    >>> from planner.funnel import PlanInputs, Stage, build_plan
+    >>> plan = build_plan(PlanInputs(50_000, 5_000, date(2026, 12, 1), date(2026, 12, 28),
+    ...                              stages=(Stage("Meetings", 2, 7),)))
     >>> table = actuals_table(plan, [WeekActual(date(2026, 12, 7), 9_000, 2, {"Meetings": 11})])
-    >>> [float(v) for v in table.iloc[1].tolist()[1:]]
-    [9000.0, 2.0, 0.0, 11.0, 0.0]
     >>> list(table.columns)
-    ['Week starting', 'Revenue', 'Deals won', 'Connection requests', 'Meetings', 'Qualified prospects']
+    ['Week starting', 'Revenue', 'Deals won', 'Meetings', 'Note']
+    >>> table[WEEK_COLUMN].iloc[0], table[NOTE_COLUMN].iloc[0]
+    (datetime.date(2026, 11, 23), 'before the period')
+    >>> table.loc[2, [REVENUE_COLUMN, "Deals won", "Meetings"]].astype(float).tolist()
+    [9000.0, 2.0, 11.0]
     """
     recorded = {w.week_start: w for w in weeks}
     stage_names = [s.name for s in plan.stages[:-1]]
     rows = []
-    for week in plan.week_starts[plan.week_in_period].astype("datetime64[D]").tolist():
+    for week, note in zip(plan.week_starts.astype("datetime64[D]").tolist(), _notes(plan), strict=True):
         actual = recorded.get(week, WeekActual(week))
         rows.append(
             [week, float(actual.revenue), int(actual.deals_won)]
             + [int(actual.stage_counts.get(name, 0)) for name in stage_names]
+            + [note]
         )
-    columns = [WEEK_COLUMN, REVENUE_COLUMN, plan.inputs.won_stage, *stage_names]
+    columns = [WEEK_COLUMN, REVENUE_COLUMN, plan.inputs.won_stage, *stage_names, NOTE_COLUMN]
     table = pd.DataFrame(rows, columns=columns)
     table[WEEK_COLUMN] = pd.to_datetime(table[WEEK_COLUMN]).dt.date
     return table
 
 
-def week_from_row(row: Mapping[str, object], won_stage: str, stage_names: Sequence[str]) -> WeekActual:
-    """A table row back into a week; an emptied cell counts as 0.
+def edits_to_apply(
+    table: pd.DataFrame,
+    edited_rows: Mapping[int | str, Mapping[str, object]],
+    applied: Mapping[tuple[date, str], float],
+) -> dict[tuple[date, str], float]:
+    """The cells a data editor's edits change that were not applied yet, keyed by (week, column).
 
-    >>> week_from_row({"Week starting": date(2026, 12, 7), "Revenue": None, "Won": 2, "Calls": 30}, "Won", ["Calls"])
-    WeekActual(week_start=datetime.date(2026, 12, 7), revenue=0.0, deals_won=2, stage_counts={'Calls': 30})
+    ``edited_rows`` is the editor's own record, by row position in ``table``
+    (its input) and column, of every edit since the input was drawn; ``applied``
+    is what was already written from it. An edit taken back to the input's value
+    drops out of the editor's record, but still changes what was written. An
+    emptied cell is 0.
+
+    >>> t = pd.DataFrame({WEEK_COLUMN: [date(2026, 12, 7), date(2026, 12, 14)], REVENUE_COLUMN: [5.0, 0.0]})
+    >>> done = {(date(2026, 12, 7), REVENUE_COLUMN): 9.0}
+    >>> edits_to_apply(t, {0: {REVENUE_COLUMN: 9.0}, 1: {REVENUE_COLUMN: 4}}, done)
+    {(datetime.date(2026, 12, 14), 'Revenue'): 4.0}
+    >>> edits_to_apply(t, {}, done)  # the edit of 7 Dec was taken back to 5
+    {(datetime.date(2026, 12, 7), 'Revenue'): 5.0}
+    """
+    weeks = table[WEEK_COLUMN].tolist()
+    wanted: dict[tuple[date, str], float] = {}
+    for row, changes in edited_rows.items():
+        for column, value in changes.items():
+            wanted[(weeks[int(row)], column)] = _count(value)
+    for week, column in applied:
+        if (week, column) not in wanted and week in weeks:
+            wanted[(week, column)] = _count(table[column].iloc[weeks.index(week)])
+    return {cell: value for cell, value in wanted.items() if applied.get(cell) != value}
+
+
+# --------------------------------------------------------------------------- activity against plan
+
+
+@dataclass(frozen=True, slots=True)
+class StagePace:
+    """One stage's activity in the week of ``as_of`` against the time-phased plan.
+
+    ``gap`` is done − planned from the plan's first week to the end of this
+    week (negative: behind); ``to_do`` is this week's plan plus what was
+    behind before it, spread over the weeks this stage has left (less, when ahead).
     """
 
-    def number(value: object) -> float:
-        try:
-            result = float(value)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            return 0.0
-        return result if math.isfinite(result) and result > 0 else 0.0
+    name: str
+    planned: int
+    done: int
+    gap: int
+    to_do: int
+    weeks_left: int
 
-    return WeekActual(
-        week_start=row[WEEK_COLUMN],  # type: ignore[arg-type]
-        revenue=number(row.get(REVENUE_COLUMN)),
-        deals_won=int(number(row.get(won_stage))),
-        stage_counts={name: int(number(row.get(name))) for name in stage_names},
-    )
+
+@dataclass(frozen=True, eq=False)
+class ActivityPace:
+    """Activity against the time-phased plan: this week per stage, and week by week.
+
+    ``weeks`` has one row per stage and plan week (the prospecting weeks before
+    the period included): ``Week starting``, ``Note``, ``Stage``, ``Planned``,
+    ``Done``, ``Running gap`` (empty after this week).
+    """
+
+    week: date
+    stages: tuple[StagePace, ...]
+    weeks: pd.DataFrame
+
+
+def activity_pace(plan: FunnelPlan, weeks: Sequence[WeekActual], as_of: date) -> ActivityPace:
+    """Each stage's planned activity (:attr:`FunnelPlan.weekly`) against what was done, up to the week of ``as_of``.
+
+    ::
+
+        running gap = sum(done) - sum(planned), week by week
+        to do this week = ceil(planned this week - gap before this week / weeks left for the stage)
+
+    >>> from planner.funnel import PlanInputs, Stage, build_plan
+    >>> plan = build_plan(PlanInputs(50_000, 5_000, date(2026, 12, 1), date(2026, 12, 28),
+    ...                              stages=(Stage("Meetings", 2, 7),)))
+    >>> [int(n) for n in plan.weekly[0]]  # Meetings, from the week of 23 Nov
+    [4, 5, 5, 5, 1, 0]
+    >>> done = [WeekActual(date(2026, 11, 23), stage_counts={"Meetings": 1})]
+    >>> meetings = activity_pace(plan, done, date(2026, 12, 2)).stages[0]
+    >>> meetings.planned, meetings.done, meetings.gap, meetings.to_do
+    (5, 0, -8, 6)
+    """
+    this_week = _monday(as_of)
+    mondays = plan.week_starts.astype("datetime64[D]").tolist()
+    position = sum(1 for w in mondays if w <= this_week) - 1  # -1: before the plan's first week
+    recorded = {w.week_start: w for w in weeks}
+    won = plan.inputs.won_stage.strip()
+    notes = _notes(plan)
+    stages, rows = [], []
+    for row, stage in enumerate(plan.stages):
+        planned = [int(n) for n in plan.weekly[row]]
+        done = [
+            int(recorded[w].deals_won if stage.name == won else recorded[w].stage_counts.get(stage.name, 0))
+            if w in recorded
+            else 0
+            for w in mondays
+        ]
+        running = np.cumsum(np.array(done) - np.array(planned)).tolist()
+        for k, week in enumerate(mondays):
+            rows.append(
+                {
+                    WEEK_COLUMN: week,
+                    NOTE_COLUMN: notes[k],
+                    "Stage": stage.name,
+                    "Planned": planned[k],
+                    "Done": done[k] if k <= position else None,
+                    "Running gap": running[k] if k <= position else None,
+                }
+            )
+        now = min(position, len(mondays) - 1)
+        planned_now = planned[now] if 0 <= position < len(mondays) else 0
+        done_now = done[now] if 0 <= position < len(mondays) else 0
+        gap_before = int(running[now - 1]) if position >= 1 else 0
+        last = max((k for k, n in enumerate(planned) if n > 0), default=0)
+        weeks_left = max(last - max(position, 0) + 1, 1)
+        to_do = max(0, math.ceil(planned_now - gap_before / weeks_left - 1e-9))
+        gap = int(running[now]) if position >= 0 else 0
+        stages.append(StagePace(stage.name, planned_now, done_now, gap, to_do, weeks_left))
+    table = pd.DataFrame(rows, columns=[WEEK_COLUMN, NOTE_COLUMN, "Stage", "Planned", "Done", "Running gap"])
+    return ActivityPace(this_week, tuple(stages), table)

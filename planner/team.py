@@ -58,9 +58,10 @@ STATUSES = ("off track", "at risk", "on track")
 #: Behind the milestone to date by more than this share is "behind" for the off-track rule.
 OFF_TRACK_GAP = 0.10
 STATUS_RULE = (
-    "**On track**: at or ahead of the milestone due to date, and the open pipeline closing in the period covers "
-    "what is left at least by the plan's coverage ratio. **Off track**: more than 10% behind the milestone due to "
-    "date, and the pipeline-weighted projection falls short of the target. **At risk**: everything else."
+    "**On track**: at or ahead of what the milestones call for to date (pro rata between them, as on Track), and "
+    "the open pipeline closing in the period covers what is left at least by the plan's coverage ratio. "
+    "**Off track**: more than 10% behind what the milestones call for to date, and the pipeline-weighted "
+    "projection falls short of the target. **At risk**: everything else."
 )
 #: Every way a deal can change between two snapshots, in the order the waterfall shows them.
 CHANGE_CATEGORIES = (
@@ -114,6 +115,8 @@ class ReviewInput:
     weekly_revenue: Mapping[date, float]
     #: stage name → count, per week start
     weekly_counts: Mapping[date, Mapping[str, int]] = field(default_factory=dict)
+    #: revenue by day, for weeks recorded day by day
+    daily_revenue: Mapping[date, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,8 +158,9 @@ def _pipeline_by_rep(pipeline: pd.DataFrame | None, reps: Sequence[ReviewInput])
 
 
 def _review_row(rep: ReviewInput, as_of: date, pipeline: float) -> RepReview:
-    progress = plan_pace(rep.inputs, rep.milestones, rep.weekly_revenue, as_of)
-    milestone = progress.latest_milestone.cumulative if progress.latest_milestone else 0.0
+    # Ahead or behind by the one definition Track, the chart and the command line use (AHEAD_BEHIND_RULE).
+    progress = plan_pace(rep.inputs, rep.milestones, rep.weekly_revenue, as_of, rep.daily_revenue)
+    milestone = progress.due_to_date
     required = rep.inputs.coverage_ratio
     coverage = pipeline / progress.remaining if progress.remaining > 0 else math.inf
     weighted = progress.booked + pipeline / required if required > 0 else progress.booked
@@ -168,7 +172,7 @@ def _review_row(rep: ReviewInput, as_of: date, pipeline: float) -> RepReview:
         booked=progress.booked,
         milestone=milestone,
         attainment=progress.attainment,
-        gap=progress.booked - milestone,
+        gap=progress.gap_to_milestone,
         pipeline=pipeline,
         remaining=progress.remaining,
         coverage=coverage,

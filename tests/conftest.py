@@ -10,12 +10,18 @@ from pathlib import Path
 import duckdb
 import pytest
 import streamlit as st
+from hypothesis import settings
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 from streamlit.testing.v1 import AppTest
 
 from planner import store
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Property tests assert behaviour, never speed: on a shared 2-core machine one example can take
+# 50× its usual time, and Hypothesis' per-example deadline then fails a correct test.
+settings.register_profile("backplan", deadline=None)
+settings.load_profile("backplan")
 #: An [auth] section for AppTest's secrets: sign-in on (st.user is seeded by the test, no provider is called).
 AUTH = {
     "redirect_uri": "http://localhost:8501/oauth2callback",
@@ -84,6 +90,20 @@ def open_store(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         yield con
     finally:
         con.close()
+
+
+def open_saved_plan(at: AppTest, plan_id: int) -> AppTest:
+    """Open saved plan ``plan_id`` on the Plan page of session ``at``, as the sidebar's Open does."""
+    at.selectbox(key="plan.pick").set_value(plan_id).run()
+    at.button(key="btn.plan_open").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def rename_stage(at: AppTest, old: str, new: str) -> None:
+    """Type ``new`` over the name of the funnel stage called ``old`` on the Plan page."""
+    [field] = [t for t in at.text_input if (t.key or "").startswith("plan.stage.") and t.value == old]
+    field.set_value(new).run()
 
 
 def edit_cells(at: AppTest, edits: dict[int, dict[str, object]], editor: int = 0) -> AppTest:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from planner.imports import parse_amount, parse_day, read_actuals_csv
@@ -90,12 +90,14 @@ def test_dates_people_type() -> None:
     assert parse_day("31/12/26")[0] == date(2026, 12, 31)
 
 
+@settings(deadline=None)  # speed is measured in bench/, never asserted by a test
 @given(st.binary(max_size=2_000))
 def test_random_bytes_never_raise(data: bytes) -> None:
     result = read_actuals_csv(data, STAGES, *Q4)
     assert result.ok or result.problems
 
 
+@settings(deadline=None)
 @given(st.lists(st.lists(st.text(max_size=30), min_size=1, max_size=6), max_size=20))
 def test_random_cells_never_raise_and_bad_rows_are_reported(rows: list[list[str]]) -> None:
     text = "week,revenue,deals,Meetings\n" + "\n".join(",".join(c.replace(",", " ") for c in r) for r in rows)

@@ -79,7 +79,7 @@ def test_a_binary_file_is_refused_in_words(calibrate_page: AppTest) -> None:
     assert not at.metric
 
 
-def test_bad_rows_are_listed_and_the_good_rows_still_count(calibrate_page: AppTest) -> None:
+def test_bad_rows_are_listed_and_a_bad_field_costs_only_the_figures_that_need_it(calibrate_page: AppTest) -> None:
     export = (
         b"Deal,Stage,Amount,Created,Closed\n"
         b"1,Closed Won,1000,2025-01-01,2025-01-31\n"
@@ -90,14 +90,21 @@ def test_bad_rows_are_listed_and_the_good_rows_still_count(calibrate_page: AppTe
     )
     at = give_file(calibrate_page, "deals.csv", export)
     assert metric(at, "Rows read") == "5"
-    assert metric(at, "Deals used") == "2"
-    assert metric(at, "Rows left out") == "3"
+    assert metric(at, "Deals used") == "5"  # every deal still has an outcome
+    assert metric(at, "Rows left out") == "0"
     problems = next(d.value for d in at.dataframe if "Problem" in d.value.columns)
     assert problems["Row"].tolist() == [3, 4, 5]
     assert "“abc” is not an amount" in problems["Problem"].iloc[0]
     assert "before it was created" in problems["Problem"].iloc[1]
     assert "negative" in problems["Problem"].iloc[2]
-    assert metric(at, "Win rate") == "50.0%"
+    assert problems["Left out of"].tolist() == [
+        "deal size, value win rate, seasonality",
+        "sales cycle, stage lags",
+        "deal size, value win rate, seasonality",
+    ]
+    assert metric(at, "Win rate") == "40.0%"  # 2 won of 5 closed: the bad amounts and the odd dates still count
+    assert metric(at, "Average deal size") == "1,000"  # only deal 1 has a usable amount among the won
+    assert metric(at, "Sales cycle") == "30 days"  # deals 1 and 2, Jan 1 → Jan 31
 
 
 def test_ambiguous_dates_ask_which_order(calibrate_page: AppTest) -> None:
@@ -121,3 +128,36 @@ def test_stage_outcomes_are_guessed_from_their_names(calibrate_page: AppTest) ->
     at = give_file(calibrate_page, "deals.csv", b"Stage,Amount\nSigned,100\nNegotiation,50\nDead,10\n")
     # "Signed" reads as won and "Dead" as lost from their names.
     assert metric(at, "Win rate") == "50.0%"
+
+
+def test_several_currencies_are_never_added_and_rates_bring_them_in(calibrate_page: AppTest) -> None:
+    export = (
+        b"Opportunity Name,Stage,Amount Currency,Amount,Close Date\n"
+        b"U1,Closed Won,USD,100,2024-01-10\nU2,Closed Lost,USD,100,2024-01-10\n"
+        b"E1,Closed Won,EUR,1000,2024-01-10\nE2,Closed Won,EUR,3000,2024-01-10\nE3,Closed Lost,EUR,4000,2024-01-10\n"
+    )
+    at = give_file(calibrate_page, "deals.csv", export)
+    # EUR has the most deals: amounts in EUR (won 1,000 and 3,000); the win rate counts all five deals (3 of 5).
+    assert at.selectbox(key="calibrate.currency").value == "EUR"
+    assert (metric(at, "Average deal size"), metric(at, "Win rate")) == ("2,000", "60.0%")
+    currencies = next(d.value for d in at.dataframe if "Currency" in d.value.columns).set_index("Currency")
+    assert currencies.loc["USD", "Average deal"] == 100 and currencies.loc["EUR", "Average deal"] == 2_000
+    at.selectbox(key="calibrate.currency").set_value("USD").run()
+    assert metric(at, "Average deal size") == "100"
+    # 1 EUR = 1.1 USD: won 100 + 1,100 + 3,300 = 4,500 over 3 deals
+    at.number_input(key="calibrate.rate.EUR.USD").set_value(1.1).run()
+    assert metric(at, "Average deal size") == "1,500"
+    assert any("1 EUR = 1.1 USD" in i.value for i in at.info)
+
+
+def test_a_stage_history_that_belongs_to_no_deal_is_one_sentence(calibrate_page: AppTest) -> None:
+    at = calibrate_page
+    at.session_state["calibrate.history_source"] = {
+        "name": "History.csv",
+        "data": b"OpportunityId,StageName,CreatedDate\n006Z,Prospecting,2024-01-01\n",
+        "digest": "h1",
+    }
+    at = give_file(at, "Opportunity.csv", b"Id,StageName,Amount,CloseDate\n006A,Closed Won,5,2024-02-01\n")
+    [error] = at.error
+    assert "History.csv" in error.value and "shares no opportunity ID" in error.value
+    assert not at.metric

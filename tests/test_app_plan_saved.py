@@ -123,3 +123,88 @@ def test_a_new_rep_joins_a_team_so_team_review_finds_them(database) -> None:
     app.switch_page("pages/team.py").run()
     app.selectbox(key="team.name").set_value("Mid-Market East").run()
     assert "Zoe Park" in next(d.value for d in app.dataframe if "Pipeline in period" in d.value.columns)["Rep"].tolist()
+
+
+# --------------------------------------------------------------------------- two people, one plan
+
+from datetime import date  # noqa: E402
+
+from planner.demo import demo_email, demo_team  # noqa: E402
+from tests.conftest import AUTH, open_saved_plan, rename_stage  # noqa: E402
+
+
+def signed_in(email: str) -> AppTest:
+    """A session with sign-in on, signed in as ``email``, on the Plan page."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    at.secrets["auth"] = AUTH
+    at.user = {"is_logged_in": True, "email": email}
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def sidebar_text(at: AppTest) -> str:
+    return " ".join(e.value for kind in ("error", "warning", "markdown") for e in at.sidebar.get(kind))
+
+
+def test_a_save_from_an_older_copy_of_the_plan_is_refused_with_who_changed_what(database) -> None:
+    with open_store(database) as con:
+        store.load_team(con, SYSTEM, demo_team(date.today()))
+        ana_plan = next(p.id for p in store.list_plans(con) if p.rep_name == "Ana Lima")
+    manager, rep = signed_in(demo_email("Maya Brooks")), signed_in(demo_email("Ana Lima"))
+    open_saved_plan(manager, ana_plan)
+    open_saved_plan(rep, ana_plan)  # both have the plan as it is now: a $180,000 target
+
+    manager.number_input(key="plan.target").set_value(444_000).run()
+    manager.button(key="btn.plan_save").click().run()
+    assert not manager.sidebar.error, sidebar_text(manager)
+
+    rename_stage(rep, "Meetings", "Discovery calls")
+    rep.button(key="btn.plan_save").click().run()
+    refusal = sidebar_text(rep)
+    assert "changed by Maya Brooks" in refusal and "not applied" in refusal
+    assert "$180,000" in refusal and "$444,000" in refusal  # the field that differs: hers, and what is there now
+    with open_store(database) as con:
+        saved = store.get_plan(con, ana_plan)
+        assert saved.inputs.target == 444_000
+        assert [s.name for s in saved.inputs.stages][1] == "Meetings"
+
+    # A way forward: load the plan as it is now, and make the change again.
+    rep.button(key="btn.plan_conflict_load").click().run()
+    assert rep.number_input(key="plan.target").value == 444_000
+    rename_stage(rep, "Meetings", "Discovery calls")
+    rep.button(key="btn.plan_save").click().run()
+    assert "not applied" not in sidebar_text(rep)
+    with open_store(database) as con:
+        saved = store.get_plan(con, ana_plan)
+        assert (saved.inputs.target, saved.inputs.stages[1].name) == (444_000, "Discovery calls")
+
+
+def test_a_refused_save_can_be_kept_as_a_new_plan_or_saved_over_the_other_deliberately(app: AppTest, database) -> None:
+    save_new(app, "Zoe Park", "Q1")
+    plan_id = app.session_state["plan.loaded_id"]
+    other = open_saved_plan(AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run(), plan_id)
+    other.number_input(key="plan.target").set_value(444_000).run()
+    other.button(key="btn.plan_save").click().run()
+
+    app.number_input(key="plan.deal_size").set_value(5_000).run()
+    app.button(key="btn.plan_save").click().run()
+    assert "changed in another session" in sidebar_text(app)
+
+    app.button(key="btn.plan_conflict_new").click().run()
+    with open_store(database) as con:
+        plans = {p.name: store.get_plan(con, p.id) for p in store.list_plans(con)}
+    assert plans["Q1"].inputs.target == 444_000
+    assert plans["Q1 (my version)"].inputs.deal_size == 5_000 and plans["Q1 (my version)"].inputs.target == 385_000
+
+    other.number_input(key="plan.deal_size").set_value(4_000).run()
+    other.button(key="btn.plan_save").click().run()  # "Q1" again: saved over its own latest version
+    assert "not applied" not in sidebar_text(other)
+    open_saved_plan(app, plan_id)
+    other.number_input(key="plan.target").set_value(500_000).run()
+    other.button(key="btn.plan_save").click().run()
+    app.number_input(key="plan.target").set_value(300_000).run()
+    app.button(key="btn.plan_save").click().run()
+    app.button(key="btn.plan_conflict_over").click().run()
+    with open_store(database) as con:
+        assert store.get_plan(con, plan_id).inputs.target == 300_000

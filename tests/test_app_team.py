@@ -169,12 +169,9 @@ def test_sales_ops_remove_a_person_after_a_confirmation_naming_how_many(demo: Ap
     with open_store(database) as con:
         assert "Ben Carter" not in [r.name for r in store.list_reps(con)]
         assert store.list_plans(con, ben) == []
-        assert (
-            con.execute(
-                "SELECT count(*) FROM actuals a LEFT JOIN plans p ON p.id = a.plan_id WHERE p.id IS NULL"
-            ).fetchone()[0]
-            == 0
-        )
+        # Gone for good, not only hidden: the plan's row and its weeks of actuals are purged.
+        assert con.execute("SELECT count(*) FROM plans WHERE rep_id = ?", [ben]).fetchone()[0] == 0
+        assert con.execute("SELECT count(*) FROM actuals").fetchone()[0] > 0  # everyone else's stay
 
 
 def test_the_demo_team_loads_beside_a_teams_own_reps_into_its_own_team_and_goes_in_one_click(

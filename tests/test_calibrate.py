@@ -70,8 +70,9 @@ def test_overall_figures_by_hand() -> None:
     # won 1,000 + 3,000 + 8,000 = 12,000 (3 deals); lost 2,000 + 1,000 + 1,000 + 1,000 = 5,000 (4); open 3
     # win rate 3/7; value 12,000 / 17,000; coverage 17/12; deal size mean 4,000, median 3,000
     # cycle 30, 40, 20 days → median 30, quartiles 25 and 35
-    # deals by furthest stage: 0: 3 (1 open), 1: 2 (1 open), 2: 2 (1 open), 3: 3 → at or beyond 10, 7, 5, 3
-    # Call → Demo 7 / (10 - 1); Demo → Proposal 5 / (7 - 1); Proposal → Won 3 / (5 - 1)
+    # conversion counts closed deals only (so the steps multiply out to the win rate):
+    # closed deals by furthest stage: 0: 2, 1: 1, 2: 1, 3: 3 → at or beyond 7, 5, 4, 3
+    # Call → Demo 5 / 7; Demo → Proposal 4 / 5; Proposal → Won 3 / 4; 5/7 × 4/5 × 3/4 = 3/7, the win rate
     result = calibrate(deals_frame(), STAGES)
     o = result.overall
     assert o.owner is None
@@ -81,8 +82,8 @@ def test_overall_figures_by_hand() -> None:
     assert o.suggested_coverage == approx(17 / 12)
     assert (o.avg_deal_size, o.median_deal_size) == (4000.0, 3000.0)
     assert (o.cycle_q1_days, o.cycle_median_days, o.cycle_q3_days, o.cycle_deals) == (25.0, 30.0, 35.0, 3)
-    assert counts(o) == [(9, 7), (6, 5), (4, 3)]
-    assert [c.rate for c in o.conversions] == approx([7 / 9, 5 / 6, 3 / 4])
+    assert counts(o) == [(7, 5), (5, 4), (4, 3)]
+    assert [c.rate for c in o.conversions] == approx([5 / 7, 4 / 5, 3 / 4])
     assert [(c.from_stage, c.to_stage) for c in o.conversions] == [
         ("Call", "Demo"),
         ("Demo", "Proposal"),
@@ -98,9 +99,9 @@ def test_overall_figures_by_hand() -> None:
 
 def test_per_owner_figures_by_hand() -> None:
     # Ana: won 1,000 + 3,000, lost 2,000 + 1,000, 1 open → 0.5, value 4/7, deal size 2,000, cycle 30 & 40 → 35
-    #   furthest 0: 1, 1: 1 (open), 2: 1, 3: 2 → at or beyond 5, 4, 3, 2 → (5, 4), (4 - 1, 3), (3, 2)
+    #   closed by furthest 0: 1, 1: 0, 2: 1, 3: 2 → at or beyond 4, 3, 3, 2 → (4, 3), (3, 3), (3, 2)
     # Ben: won 8,000, lost 1,000 + 1,000, 2 open → 1/3, value 0.8, deal size 8,000, cycle 20
-    #   furthest 0: 2 (1 open), 1: 1, 2: 1 (open), 3: 1 → at or beyond 5, 3, 2, 1 → (4, 3), (3, 2), (1, 1)
+    #   closed by furthest 0: 1, 1: 1, 2: 0, 3: 1 → at or beyond 3, 2, 1, 1 → (3, 2), (2, 1), (1, 1)
     result = calibrate(deals_frame(), STAGES)
     owners = {f.owner: f for f in result.by_owner}
     assert list(owners) == ["Ana", "Ben"]
@@ -108,11 +109,11 @@ def test_per_owner_figures_by_hand() -> None:
     assert (ana.won, ana.lost, ana.open, ana.win_rate) == (2, 2, 1, 0.5)
     assert ana.win_rate_value == approx(4 / 7)
     assert (ana.avg_deal_size, ana.median_deal_size, ana.cycle_median_days) == (2000.0, 2000.0, 35.0)
-    assert counts(ana) == [(5, 4), (3, 3), (3, 2)]
+    assert counts(ana) == [(4, 3), (3, 3), (3, 2)]
     assert (ben.won, ben.lost, ben.open) == (1, 2, 2)
     assert ben.win_rate == approx(1 / 3) and ben.win_rate_value == approx(0.8)
     assert (ben.avg_deal_size, ben.cycle_median_days, ben.suggested_coverage) == (8000.0, 20.0, approx(1.25))
-    assert counts(ben) == [(4, 3), (3, 2), (1, 1)]
+    assert counts(ben) == [(3, 2), (2, 1), (1, 1)]
     # the owners add up to the team
     assert sum(f.deals for f in result.by_owner) == result.overall.deals
 
@@ -178,8 +179,8 @@ def test_wilson_interval_of_nothing_is_everything() -> None:
 
 def test_plan_settings_ratio_is_one_over_the_rate_and_lags_from_history() -> None:
     settings_ = plan_settings(calibrate(deals_frame(), STAGES))
-    # ratios 9/7, 6/5, 4/3 rounded to cents; lags 6, 2, 16 days
-    assert settings_.stages == (Stage("Call", 1.29, 6), Stage("Demo", 1.2, 2), Stage("Proposal", 1.33, 16))
+    # ratios 7/5, 5/4, 4/3 rounded to cents (their product is 1 / the win rate); lags 6, 2, 16 days
+    assert settings_.stages == (Stage("Call", 1.4, 6), Stage("Demo", 1.25, 2), Stage("Proposal", 1.33, 16))
     assert (settings_.deal_size, settings_.won_stage) == (4000.0, "Won")
     assert settings_.coverage_ratio == approx(17 / 12)
     assert settings_.notes == ()

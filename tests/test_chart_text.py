@@ -66,11 +66,40 @@ FIGURES: dict[str, go.Figure] = {
         PERIOD,
         currency=PAYLOAD,
     ),
+    "forecast_fan": charts.forecast_fan(
+        charts.burnup_chart(
+            *PERIOD,
+            check_milestones(STEPS, REVENUE, AS_OF),
+            booked_by(REVENUE, *PERIOD, AS_OF),
+            pace(60_000, *PERIOD, STEPS, REVENUE, AS_OF),
+        ),
+        AS_OF,
+        PERIOD[1],
+        12_000.0,
+        20_000.0,
+        40_000.0,
+        60_000.0,
+        currency=PAYLOAD,
+        label=PAYLOAD,
+    ),
+    "forecast_accuracy_chart": charts.forecast_accuracy_chart(
+        pd.DataFrame(
+            {
+                "as_of": [date(2027, 1, 11), date(2027, 1, 18)],
+                "method": ["P50", "P50"],
+                "projected": [50_000.0, 55_000.0],
+                "actual": [58_000.0, 58_000.0],
+            }
+        ),
+        who=PAYLOAD,
+        currency=PAYLOAD,
+    ),
 }
 #: Builders whose figure shows the payload somewhere (the others only take it as a currency code,
 #: which picks a symbol from a fixed list and never reaches the figure).
 SHOWS_USER_TEXT = {
-    "funnel_chart", "levers_chart", "conversion_chart", "histogram_chart", "waterfall_chart", "team_burnup_chart"
+    "funnel_chart", "levers_chart", "conversion_chart", "histogram_chart", "waterfall_chart", "team_burnup_chart",
+    "forecast_fan", "forecast_accuracy_chart",
 }  # fmt: skip
 
 

@@ -11,8 +11,11 @@ import pytest
 
 from planner.calibrate import calibrate_export
 from planner.charts import (
+    burnup_chart,
     conversion_chart,
     coverage_chart,
+    forecast_accuracy_chart,
+    forecast_fan,
     funnel_chart,
     histogram_chart,
     levers_chart,
@@ -22,6 +25,7 @@ from planner.charts import (
     what_if_heatmap,
 )
 from planner.funnel import PlanInputs, build_plan, levers, what_if_grid
+from planner.milestones import build_milestones, check_milestones, pace
 
 INPUTS = PlanInputs(target=385_000, deal_size=3_850, period_start=date(2027, 1, 4), period_end=date(2027, 12, 31))
 PLAN = build_plan(INPUTS)
@@ -44,6 +48,27 @@ FIGURES |= {
         60_000,
         ["Ana"],
         (date(2027, 1, 4), date(2027, 3, 31)),
+    ),
+}
+
+_Q1 = (date(2027, 1, 4), date(2027, 3, 26))
+_STEPS = build_milestones(60_000, *_Q1)
+_WEEKS = {date(2027, 1, 4): 9_000.0, date(2027, 1, 11): 6_000.0}
+_PACE = pace(60_000, *_Q1, _STEPS, _WEEKS, date(2027, 1, 17))
+BURNUP = burnup_chart(*_Q1, check_milestones(_STEPS, _WEEKS, date(2027, 1, 17)), [(_Q1[0], 0.0)], _PACE)
+FIGURES |= {
+    "forecast_fan": forecast_fan(BURNUP, date(2027, 1, 17), _Q1[1], 15e3, 41e3, 55e3, 72e3, "GBP", "<b>Ana</b>"),
+    "team_forecast_fan": forecast_fan(FIGURES["team_burnup"], date(2027, 1, 10), date(2027, 3, 31), 5e3, 4e4, 5e4, 6e4),
+    "forecast_accuracy": forecast_accuracy_chart(
+        pd.DataFrame(
+            {
+                "as_of": [date(2027, 3, 8), date(2027, 3, 15)] * 2,
+                "method": ["run-rate", "run-rate", "P50", "P50"],
+                "projected": [80_000.0, 90_000.0, 95_000.0, 100_000.0],
+                "actual": 100_000.0,
+            }
+        ),
+        "<i>East</i>",
     ),
 }
 
@@ -92,3 +117,24 @@ def test_waterfall_runs_from_last_weeks_total_through_each_cause_to_this_weeks()
     assert list(trace.x) == ["9 Nov", "New", "Lost", "16 Nov"]
     assert list(trace.measure) == ["absolute", "relative", "relative", "total"]
     assert list(trace.text) == ["$1,000", "+$200", "-$300", "$900"]
+
+
+def test_the_forecast_fan_opens_from_todays_booked_to_p10_and_p90_with_the_p50_line() -> None:
+    figure = FIGURES["forecast_fan"]
+    assert len(figure.data) == len(BURNUP.data) + 3  # the burn-up is kept, the fan added
+    low, high, middle = figure.data[-3:]
+    assert list(low.y) == [15_000, 41_000] and list(high.y) == [15_000, 72_000] and list(middle.y) == [15_000, 55_000]
+    assert list(high.x) == [date(2027, 1, 17), date(2027, 3, 26)]
+    assert high.fill == "tonexty"
+    assert figure.layout.yaxis.range[1] >= 72_000  # the axis widens to show P90
+    assert high.name == "&lt;b&gt;Ana&lt;/b&gt;: P10–P90 range"  # a name shows as typed, not as markup
+    fresh = burnup_chart(*_Q1, check_milestones(_STEPS, _WEEKS, date(2027, 1, 17)), [(_Q1[0], 0.0)], _PACE)
+    assert BURNUP.to_dict() == fresh.to_dict()  # the burn-up passed in is left as it was
+
+
+def test_forecast_vs_actual_draws_each_method_by_week_and_the_actual() -> None:
+    figure = FIGURES["forecast_accuracy"]
+    assert [t.name for t in figure.data] == ["run-rate", "P50", "Actual"]
+    assert list(figure.data[1].y) == [95_000, 100_000]
+    assert list(figure.data[2].y) == [100_000, 100_000]
+    assert figure.layout.title.text == "Forecast vs actual: &lt;i&gt;East&lt;/i&gt;"

@@ -2,8 +2,8 @@
 
 Definitions (docs/design.md, "Calibration"): win rate = won / (won + lost); value win rate =
 won amount / (won + lost amount); deal size = mean (and median) won amount; cycle = median days
-created → closed over won deals; conversion i → i+1 = reached i+1 / reached i among deals no longer
-open at stage i; suggested coverage = 1 / value win rate.
+created → closed over won deals; conversion i → i+1 = closed deals that reached i+1 / closed deals that
+reached i (the steps multiply out to the win rate); suggested coverage = 1 / value win rate.
 """
 
 from __future__ import annotations
@@ -58,12 +58,12 @@ SALESFORCE_API = b"""Id,Name,StageName,Amount,CloseDate,CreatedDate,IsWon,IsClos
 
 def test_salesforce_api_names() -> None:
     # Stages in Salesforce's default order: Prospecting (0) → Negotiation/Review (1) → Closed Won (2).
-    # won A, B (furthest 2); lost C, D (no history: counted at stage 0); open E at 1, F at 0.
+    # won A, B; lost C, D in "Closed Lost" with no stage history; open E at 1, F at 0.
     # win rate 2 / 4 = 0.5; value 4000 / (4000 + 6000) = 0.4; coverage 1 / 0.4 = 2.5
     # deal size mean (1000 + 3000) / 2 = 2000, median 2000
     # cycle A: Jan 1 → Feb 10 = 40 days, B: Jan 11 → Mar 1 = 49 days; median 44.5
-    # 0 → 1: not open at 0 = A B C D E (5); reached 1 = A B E (3)
-    # 1 → 2: not open at 1 = A B (E is still open there) (2); reached 2 = A B (2)
+    # Nothing says how far C and D got: no stage-to-stage rate can be told, so the funnel is one step at the win rate
+    # (4 closed, 2 won) rather than steps invented at 100%; its lag is the whole cycle.
     deals, result = calib(SALESFORCE_API)
     assert deals.preset == "salesforce"
     assert deals.stage_order == ("Prospecting", "Negotiation/Review", "Closed Won")
@@ -73,14 +73,11 @@ def test_salesforce_api_names() -> None:
     assert o.win_rate_value == approx(0.4)
     assert (o.avg_deal_size, o.median_deal_size) == (2000.0, 2000.0)
     assert o.cycle_median_days == 44.5
-    assert conversions(result) == [
-        ("Prospecting", "Negotiation/Review", 5, 3),
-        ("Negotiation/Review", "Closed Won", 2, 2),
-    ]
-    assert o.conversions[0].rate == approx(0.6)
+    assert conversions(result) == [("Opportunities", "Closed Won", 4, 2)]
+    assert o.conversions[0].rate == approx(0.5) and result.one_step
     assert o.suggested_coverage == approx(2.5)
-    # no stage dates: the cycle is split evenly, and the notes say so
-    assert result.lag_days == (22.25, 22.25) and result.lag_source == "sales cycle"
+    # no stage dates: the cycle is the one step's lag, and the notes say so
+    assert result.lag_days == (44.5,) and result.lag_source == "sales cycle"
     assert any("no stage dates" in n for n in result.notes)
     assert any("2 lost deals do not say how far they got" in n for n in result.notes)
     # per owner: 005X won both of theirs (1 open), 005Y lost both (1 open)
@@ -124,8 +121,7 @@ def test_salesforce_report_labels() -> None:
     # won Big (10,000; Jan 15 → Mar 15 = 59 days), Small (2,000; Feb 4 → Feb 14 = 10 days); lost 8,000
     # win rate 2/3; value 12,000 / 20,000 = 0.6; coverage 1/0.6 = 1.667; deal size 6,000 mean and median
     # cycle median (59 + 10) / 2 = 34.5
-    # 0 → 1: not open at 0 = Big Small Lost Open-one (Early is open at 0) = 4; reached 1 = Big Small Open-one = 3
-    # 1 → 2: not open at 1 = Big Small = 2; reached 2 = 2
+    # "Lost one" is Closed Lost with nothing saying how far it got: one step, 3 closed, 2 won
     deals, result = calib(SALESFORCE_REPORT)
     assert deals.preset == "salesforce_report"
     assert deals.stage_order == ("Qualification", "Proposal/Price Quote", "Closed Won")
@@ -135,10 +131,7 @@ def test_salesforce_report_labels() -> None:
     assert o.win_rate_value == approx(0.6)
     assert (o.avg_deal_size, o.median_deal_size) == (6000.0, 6000.0)
     assert o.cycle_median_days == 34.5
-    assert conversions(result) == [
-        ("Qualification", "Proposal/Price Quote", 4, 3),
-        ("Proposal/Price Quote", "Closed Won", 2, 2),
-    ]
+    assert conversions(result) == [("Opportunities", "Closed Won", 3, 2)]
     assert o.suggested_coverage == approx(1 / 0.6)
     owners = {f.owner: f for f in result.by_owner}
     assert set(owners) == {"Ana Lima", "Ben Carter"}
@@ -172,8 +165,8 @@ def test_salesforce_opportunity_history_folds_to_one_deal_each() -> None:
     # C: Prospecting Feb 1 → Closed Lost at 500 (lost, reached Prospecting only)
     # D: Prospecting Mar 1 → Proposal Mar 21 (open at Proposal)
     # win rate 1/3; value 1,200 / (1,200 + 2,500) = 0.3243; coverage 3,700 / 1,200
-    # 0 → 1: not open at Prospecting = A B C D (4); reached Proposal = A B D (3)
-    # 1 → 2: not open at Proposal = A B (2); reached Closed Won = A (1)
+    # over the closed deals: 0 → 1: A B C (3) reached Prospecting, A B (2) Proposal; 1 → 2: A B (2), A (1)
+    # 2/3 × 1/2 = 1/3, the win rate
     # lags from history: Prospecting → Proposal = 10, 20, 20 days → median 20; Proposal → Won = A's 40 days
     deals, result = calib(SALESFORCE_HISTORY)
     assert deals.preset == "salesforce_history"
@@ -190,7 +183,7 @@ def test_salesforce_opportunity_history_folds_to_one_deal_each() -> None:
     assert o.win_rate == approx(1 / 3)
     assert o.win_rate_value == approx(1200 / 3700)
     assert (o.avg_deal_size, o.median_deal_size, o.cycle_median_days) == (1200.0, 1200.0, 50.0)
-    assert conversions(result) == [("Prospecting", "Proposal", 4, 3), ("Proposal", "Closed Won", 2, 1)]
+    assert conversions(result) == [("Prospecting", "Proposal", 3, 2), ("Proposal", "Closed Won", 2, 1)]
     assert o.suggested_coverage == approx(3700 / 1200)
     assert result.lag_days == (20.0, 40.0) and result.lag_source == "stage history"
     assert not any("do not say how far" in n for n in result.notes)
@@ -214,7 +207,7 @@ def test_hubspot_with_date_entered_columns() -> None:
     # value: C has no amount, but 1 of 2 lost deals does, so C counts as the lost average (500):
     #        4,000 / (4,000 + 500 + 500) = 0.8, coverage 1.25
     # cycle A: Jan 1 → Feb 1 = 31, B: Jan 1 → Mar 1 = 59; median 45
-    # 0 → 1: not open at 0 = all 5; reached 1 = A B C E (4)      1 → 2: not open at 1 = A B C (3); reached 2 = 2
+    # over the 4 closed deals: 0 → 1: 4 reached 0, A B C (3) reached 1; 1 → 2: 3, A B (2)
     # lags 0 → 1: A 10, B 20, C 10, E 15 → median 12.5; 1 → 2: A Jan 11 → Feb 1 = 21, B Jan 21 → Mar 1 = 39 → 30
     deals, result = calib(HUBSPOT)
     assert deals.preset == "hubspot"
@@ -226,7 +219,7 @@ def test_hubspot_with_date_entered_columns() -> None:
     assert (o.avg_deal_size, o.median_deal_size, o.cycle_median_days) == (2000.0, 2000.0, 45.0)
     assert (o.cycle_q1_days, o.cycle_q3_days) == (38.0, 52.0)
     assert conversions(result) == [
-        ("Appointment Scheduled", "Contract Sent", 5, 4),
+        ("Appointment Scheduled", "Contract Sent", 4, 3),
         ("Contract Sent", "Closed Won", 3, 2),
     ]
     assert o.suggested_coverage == approx(1.25)
@@ -252,10 +245,8 @@ def test_pipedrive_status_won_time_and_lost_time() -> None:
     # pipeline stage, so the funnel ends in a "Won" stage after Lead In → Demo Scheduled → Negotiations Started.
     # win rate 3/5 = 0.6; value 9,000 / 11,000; deal size mean 3,000, median 2,000
     # cycle A 20, B 40, C 30 days → median 30
-    # F is open in Negotiations Started: it reached that stage, but not Won.
-    # 0 → 1: all 6 not open at 0; reached 1 = all but D (5)
-    # 1 → 2: not open at 1 = A B C E F (5); reached 2 = A B C F (4)
-    # 2 → Won: not open at 2 = A B C (3); reached Won = 3
+    # F is open in Negotiations Started: it says nothing yet about its step.
+    # over the 5 closed deals: 0 → 1: 5, all but D (4); 1 → 2: 4, A B C (3); 2 → Won: 3, 3 (4/5 × 3/4 = 3/5)
     deals, result = calib(PIPEDRIVE)
     assert deals.preset == "pipedrive"
     assert deals.stage_order == ("Lead In", "Demo Scheduled", "Negotiations Started", "Won")
@@ -272,8 +263,8 @@ def test_pipedrive_status_won_time_and_lost_time() -> None:
     assert o.win_rate_value == approx(9 / 11)
     assert (o.avg_deal_size, o.median_deal_size, o.cycle_median_days) == (3000.0, 2000.0, 30.0)
     assert conversions(result) == [
-        ("Lead In", "Demo Scheduled", 6, 5),
-        ("Demo Scheduled", "Negotiations Started", 5, 4),
+        ("Lead In", "Demo Scheduled", 5, 4),
+        ("Demo Scheduled", "Negotiations Started", 4, 3),
         ("Negotiations Started", "Won", 3, 3),
     ]
     assert o.suggested_coverage == approx(11 / 9)
@@ -309,11 +300,12 @@ GENERIC = b"""opportunity_id,sales_agent,product,account,deal_stage,engage_date,
 
 def test_generic_common_spellings() -> None:
     # deal_stage / engage_date / close_date / close_value / sales_agent, as in the public CRM sample datasets
-    # Prospecting (0) → Engaging (1) → Won (2); won 1, 5; lost 2 (at 0); open 3 at 1, 4 at 0
+    # Prospecting (0) → Engaging (1) → Won (2); won 1, 5; lost 2, whose engage date says it reached Engaging;
+    # open 3 at 1, 4 at 0
     # win rate 2/3; lost deal's amount is 0 (none recorded) → lost deals assumed average won size (2,000):
     #   value = 4,000 / (4,000 + 2,000) = 2/3 (= the count rate, not a flattering 100%)
     # cycle 30 and 60 days → 45; deal size 2,000
-    # 0 → 1: not open at 0 = 1 2 3 5 (4); reached 1 = 1 3 5 (3)      1 → 2: not open at 1 = 1 5; reached 2 = 2
+    # over the 3 closed deals: 0 → 1: 3, 3; 1 → 2: 3, 2 (the win rate)
     deals, result = calib(GENERIC)
     assert deals.preset == "generic"
     mapping = detect_mapping(read_table(GENERIC).columns)
@@ -329,7 +321,7 @@ def test_generic_common_spellings() -> None:
     assert (o.won, o.lost, o.open) == (2, 1, 2)
     assert o.win_rate == approx(2 / 3) and o.win_rate_value == approx(2 / 3)
     assert (o.avg_deal_size, o.cycle_median_days) == (2000.0, 45.0)
-    assert conversions(result) == [("Prospecting", "Engaging", 4, 3), ("Engaging", "Won", 2, 2)]
+    assert conversions(result) == [("Prospecting", "Engaging", 3, 3), ("Engaging", "Won", 3, 2)]
     assert o.suggested_coverage == approx(1.5)
     owners = {f.owner: f for f in result.by_owner}
     assert (owners["Ana"].win_rate, owners["Ben"].win_rate, owners["Ben"].cycle_median_days) == (0.5, 1.0, 60.0)
@@ -374,18 +366,19 @@ def test_xlsx_first_sheet_by_default_and_a_named_sheet() -> None:
     assert table.layout == "Excel, sheet “Deals”"
     assert table.row_numbers.tolist() == [2, 3, 5, 6]
     # HubSpot's internal stage names: contractsent (0) → closedwon (1)
-    # won 1,500 (Jan 1 → Jan 21 = 20 days); lost 500; open contractsent; row 6's amount "lots" is reported
-    # win rate 0.5; value 1,500 / 2,000 = 0.75; 0 → 1: not open at 0 = won + lost (2), reached 1 = 1
+    # won 1,500 (Jan 1 → Jan 21 = 20 days) and row 6 (Feb 1 → Feb 2 = 1 day), whose amount "lots" is reported: it
+    # still counts as won, as an average deal (1,500) in the value win rate; lost 500; open contractsent
+    # win rate 2/3; value 3,000 / 3,500; cycle 20 and 1 → 10.5; the lost deal says nothing of how far it got: one step
     deals, result = calib(data, "deals.xlsx", sheet="Deals")
     assert deals.preset == "hubspot"
     assert deals.stage_order == ("contractsent", "closedwon")
     assert problems(deals) == [(6, "Amount", "“lots” is not an amount.")]
     o = result.overall
-    assert (o.won, o.lost, o.open, o.win_rate) == (1, 1, 1, 0.5)
-    assert o.win_rate_value == approx(0.75)
-    assert (o.avg_deal_size, o.cycle_median_days) == (1500.0, 20.0)
-    assert conversions(result) == [("contractsent", "closedwon", 2, 1)]
-    assert (result.rows_read, result.rows_bad) == (4, 1)
+    assert (o.won, o.lost, o.open, o.win_rate) == (2, 1, 1, approx(2 / 3))
+    assert o.win_rate_value == approx(3000 / 3500)
+    assert (o.avg_deal_size, o.cycle_median_days) == (1500.0, 10.5)
+    assert conversions(result) == [("Opportunities", "closedwon", 3, 2)]
+    assert (result.rows_read, result.rows_bad) == (4, 0)
 
 
 # =========================================================================== layouts, encodings, amounts, dates
@@ -395,10 +388,10 @@ def test_xlsx_first_sheet_by_default_and_a_named_sheet() -> None:
     ("data", "layout"),
     [
         (b"Stage;Amount\nClosed Won;1.234,50 \xe2\x82\xac\nProposal;\n", "CSV, “;”-separated, UTF-8"),
-        (b"\xef\xbb\xbfStage\tAmount\nClosed Won\t$1,234.50\nProposal\t\n", "CSV, tab-separated, UTF-8"),
+        (b"\xef\xbb\xbfStage\tAmount\nClosed Won\t$1,234.50\nProposal\t\n", "CSV, tab-separated, UTF-8 with BOM"),
         (
             b"Stage|Amount|Account\nClosed Won|1234.5|Soci\xe9t\xe9 G\xe9n\xe9rale\nProposal||x\n",
-            "CSV, “|”-separated, Latin-1",
+            "CSV, “|”-separated, Windows-1252",
         ),
     ],
 )
@@ -495,9 +488,10 @@ def test_edited_outcome_map_and_stage_order_are_used() -> None:
     table = read_table(data)
     deals = read_deals(table, detect_mapping(table.columns), {"Parked": "lost"}, ["Intro", "Pitch", "Booked"])
     assert deals.deals["outcome"].tolist() == ["won", "lost", "open", "open", "open"]
+    assert deals.stage_order == ("Intro", "Pitch", "Booked")
     result = calibrate(deals.deals, deals.stage_order)
-    # Parked (lost, no history) counts at Intro; 0 → 1: not open at Intro = Booked, Parked, 2 × Pitch (4); reached 3
-    assert conversions(result)[0] == ("Intro", "Pitch", 4, 3)
+    # Parked (lost) says nothing of how far it got: one step over the 2 closed deals, Booked won
+    assert conversions(result) == [("Opportunities", "Booked", 2, 1)]
     assert result.overall.win_rate == 0.5
 
 
@@ -523,7 +517,7 @@ def test_only_a_header_reads_but_cannot_calibrate() -> None:
     ("data", "name", "words"),
     [
         (bytes(range(256)) * 20, "deals.csv", "This is not a text file"),
-        (b"\x89PNG\r\n\x1a\n" + bytes(500), "deals.csv", "This is not a text file"),
+        (b"\x89PNG\r\n\x1a\n" + bytes(500), "deals.csv", "This is a PNG image, not a text file"),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100), "deals.csv", "old Excel .xls file"),
         (b"PK\x03\x04 not really a zip", "deals.csv", "This .xlsx file could not be opened"),
     ],
@@ -557,7 +551,8 @@ def test_non_numeric_amount_is_reported_and_the_good_rows_still_count() -> None:
     deals, result = calib(HEADER + b"1,Closed Won,abc,2025-01-01,2025-02-01\n2,Closed Won,100,2025-01-01,2025-02-01\n"
                           b"3,Proposal,50,2025-01-01,\n")  # fmt: skip
     assert problems(deals) == [(2, "Amount", "“abc” is not an amount.")]
-    assert (result.rows_read, result.rows_bad, result.overall.won, result.overall.avg_deal_size) == (3, 1, 1, 100.0)
+    # deal 1 still counts as won: only its amount is left out
+    assert (result.rows_read, result.rows_bad, result.overall.won, result.overall.avg_deal_size) == (3, 0, 2, 100.0)
 
 
 def test_unparseable_dates_are_reported() -> None:
@@ -567,14 +562,16 @@ def test_unparseable_dates_are_reported() -> None:
         (2, "Created", "“yesterday” is not a date: use YYYY-MM-DD or MM/DD/YYYY."),
         (3, "Close Date", "“2025-13-45” is not a date: use YYYY-MM-DD or MM/DD/YYYY."),
     ]
-    assert (result.overall.won, result.overall.avg_deal_size, result.overall.cycle_median_days) == (1, 70.0, 1.0)
+    # the three won deals count (average 90); only deal 4 has both dates for the cycle
+    assert (result.overall.won, result.overall.avg_deal_size, result.overall.cycle_median_days) == (3, 90.0, 1.0)
 
 
 def test_close_before_create_is_reported() -> None:
     deals, result = calib(HEADER + b"1,Closed Won,100,2025-03-01,2025-02-01\n2,Closed Won,100,2025-01-01,2025-02-01\n"
                           b"3,Proposal,50,2025-01-01,\n")  # fmt: skip
-    assert problems(deals) == [(2, "Close Date", "Closes on 2025-02-01, before it was created on 2025-03-01.")]
-    assert result.overall.won == 1 and result.overall.cycle_median_days == 31.0
+    assert problems(deals) == [(2, "Created", "Closes on 2025-02-01, before it was created on 2025-03-01.")]
+    # still won, with its amount: only the cycle leaves it out
+    assert result.overall.won == 2 and result.overall.cycle_median_days == 31.0
 
 
 def test_negative_amounts_are_reported() -> None:
@@ -583,7 +580,7 @@ def test_negative_amounts_are_reported() -> None:
         (2, "Amount", "“-100” is negative: amounts must be 0 or more."),
         (3, "Amount", "“(100)” is negative: amounts must be 0 or more."),
     ]
-    assert (result.overall.won, result.rows_bad) == (1, 2)
+    assert (result.overall.won, result.rows_bad, result.overall.avg_deal_size) == (3, 0, 100.0)
 
 
 def test_duplicate_ids_keep_the_first() -> None:
@@ -604,8 +601,9 @@ def test_lines_with_too_many_cells_are_reported_by_line() -> None:
 
 
 def test_every_row_bad_gives_a_calibration_error_not_a_crash() -> None:
+    # a bad amount no longer costs a row; a row without any stage does, and with every row like that, nothing is left
     with pytest.raises(CalibrationError, match="No deals to calibrate from: every row had a problem"):
-        calib(HEADER + b"1,Closed Won,abc,,\n2,Proposal,-4,,\n")
+        calib(HEADER + b"1,,abc,,\n2,,-4,,\n")
 
 
 def test_no_won_deals_explains_what_cannot_be_computed() -> None:
@@ -657,7 +655,7 @@ def test_a_file_over_the_limit_is_refused_before_reading(monkeypatch: pytest.Mon
 
 
 def test_unknown_preset_and_date_order_are_refused_in_words() -> None:
-    with pytest.raises(ImportFailure, match="There is no preset “sap”; pick one of salesforce_history"):
+    with pytest.raises(ImportFailure, match="There is no preset “sap”; pick one of salesforce_field_history"):
         calib(SALESFORCE_API, preset="sap")
     with pytest.raises(ImportFailure, match="Date order must be one of MDY, DMY"):
         calib(SALESFORCE_API, date_order="YMD")

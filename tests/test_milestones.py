@@ -157,14 +157,19 @@ def test_pace_ignores_weeks_after_today_and_counts_an_overshoot() -> None:
     weeks = {date(2026, 11, 30): 30_000, date(2026, 12, 21): 99_999}
     progress = pace(50_000, *DECEMBER, steps, weeks, date(2026, 12, 8))
     assert progress.booked == 30_000
-    assert progress.gap_to_milestone == pytest.approx(17_500)
+    # Due by Tuesday 8 Dec: the 12,500 of Monday 7 Dec and one working day of five towards 25,000 on the 14th.
+    assert progress.due_to_date == pytest.approx(15_000)
+    assert progress.gap_to_milestone == pytest.approx(15_000)
     assert not progress.behind
 
 
-def test_pace_before_the_first_checkpoint_has_no_milestone_yet() -> None:
+def test_before_the_first_checkpoint_what_is_due_grows_from_nothing_at_the_start() -> None:
     steps = build_milestones(50_000, *DECEMBER)
     progress = pace(50_000, *DECEMBER, steps, {}, date(2026, 12, 2))
-    assert progress.latest_milestone is None and progress.gap_to_milestone == 0
+    assert progress.latest_milestone is None and progress.next_milestone == steps[0]
+    # 1 and 2 Dec are two of the five working days to the 12,500 due on 7 Dec.
+    assert progress.due_to_date == pytest.approx(5_000) and progress.gap_to_milestone == pytest.approx(-5_000)
+    assert pace(50_000, *DECEMBER, steps, {}, date(2026, 11, 30)).gap_to_milestone == 0
 
 
 def test_pace_after_the_period_needs_nothing_more_when_the_target_is_met() -> None:

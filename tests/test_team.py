@@ -169,7 +169,8 @@ def test_status_rule_at_its_boundaries(booked: float, coverage: float, weighted:
 def review_input(rep: str, weekly: dict[date, float], target: float = 100_000, coverage: float = 3.0) -> ReviewInput:
     start, end = date(2026, 10, 5), date(2026, 12, 27)
     inputs = PlanInputs(target, 5_000, start, end, stages=(Stage("Meetings", 2.0, 0),), coverage_ratio=coverage)
-    milestones = (Milestone(date(2026, 11, 1), 40_000), Milestone(date(2026, 11, 29), 70_000), Milestone(end, target))
+    # 40,000 due by the review's day (AS_OF), as the milestones call for it on their own date.
+    milestones = (Milestone(date(2026, 11, 16), 40_000), Milestone(date(2026, 11, 29), 70_000), Milestone(end, target))
     counts = {w: {"Meetings": 5} for w in weekly}
     return ReviewInput(rep, hash(rep) % 1000, "Q4", inputs, milestones, weekly, counts)
 

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pandas as pd
 import streamlit as st
 
-from planner.imports import DEAL_FIELDS, PRESETS, Mapping, RawTable, date_order_needed, detect_mapping
+from planner.imports import DEAL_FIELDS, HISTORY_FIELDS, PRESETS, Mapping, RawTable, date_order_needed, detect_mapping
 
-__all__ = ["NOT_IN_FILE", "column_mapping", "date_order", "forget_mapping"]
+__all__ = ["MAIN_FIELDS", "NOT_IN_FILE", "column_mapping", "date_order", "forget_mapping", "problem_table"]
 
 #: The choice for a field the file does not have.
 NOT_IN_FILE = "— not in this file —"
+#: Fields every export has a say on; the rest wait under "More columns".
+MAIN_FIELDS = ("deal_id", "stage", "amount", "created", "closed", "owner", "account", "currency", "status")
 
 
 def column_mapping(table: RawTable, prefix: str, on_format_change: Callable[[], None] | None = None) -> Mapping:
@@ -37,14 +40,27 @@ def column_mapping(table: RawTable, prefix: str, on_format_change: Callable[[], 
         help="Recognised from the header row; pick another to re-map the columns.",
     )
     options = [NOT_IN_FILE, *table.columns]
-    grid = st.columns(3)
-    for i, (name, label) in enumerate(DEAL_FIELDS.items()):
-        key = f"{prefix}.map.{name}"
-        if st.session_state[key] not in options:
-            st.session_state[key] = NOT_IN_FILE
-        grid[i % 3].selectbox(label, options, key=key)
+
+    def pickers(names: list[str]) -> None:
+        grid = st.columns(3)
+        for i, name in enumerate(names):
+            key = f"{prefix}.map.{name}"
+            if st.session_state[key] not in options:
+                st.session_state[key] = NOT_IN_FILE
+            grid[i % 3].selectbox(DEAL_FIELDS[name], options, key=key)
+
+    pickers([n for n in DEAL_FIELDS if n in MAIN_FIELDS])
+    more = [n for n in DEAL_FIELDS if n not in MAIN_FIELDS]
+    found = [DEAL_FIELDS[n] for n in more if st.session_state[f"{prefix}.map.{n}"] != NOT_IN_FILE]
+    with st.expander(f"More columns ({', '.join(found) if found else 'none found'})"):
+        st.caption("Status or won / closed flags decide won and lost over the stage's name; probabilities help "
+                   "place lost deals; estimated amounts and close dates serve open deals.")  # fmt: skip
+        pickers(more)
     fields = {n: st.session_state[f"{prefix}.map.{n}"] for n in DEAL_FIELDS}
-    return Mapping(detected.preset, {n: c for n, c in fields.items() if c != NOT_IN_FILE}, detected.entered)
+    picked = {n: c for n, c in fields.items() if c != NOT_IN_FILE}
+    # A stage history's own columns (when of change, which field) have no picker: they come as recognised.
+    history = {n: c for n, c in detected.fields.items() if n in HISTORY_FIELDS}
+    return Mapping(detected.preset, {**history, **picked}, detected.entered)
 
 
 def date_order(table: RawTable, mapping: Mapping, prefix: str) -> str:
@@ -72,3 +88,11 @@ def forget_mapping(prefix: str, *, keep_format: bool = False) -> None:
         del state[key]
     if not keep_format:
         state[f"{prefix}.preset"] = None
+
+
+def problem_table(problems: pd.DataFrame, rows: int = 1_000) -> pd.DataFrame:
+    """The first ``rows`` problems of an import, with the headers a user reads (the last one: the figures each
+    row was left out of)."""
+    return problems.head(rows).rename(
+        columns={"row": "Row", "column": "Column", "reason": "Problem", "left_out_of": "Left out of"}
+    )

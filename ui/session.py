@@ -77,6 +77,9 @@ def plan_defaults(today: date) -> dict[str, object]:
         "plan.cadence": "auto",
         "plan.milestone_custom": "",
         "plan.loaded_id": None,
+        # The version of the saved plan loaded: a save onto any other is refused (plan.conflict says why).
+        "plan.loaded_version": None,
+        "plan.conflict": None,
         "plan.name": "",
         "plan.rep": None,
         "plan.new_rep": "",
@@ -91,6 +94,7 @@ def plan_defaults(today: date) -> dict[str, object]:
         defaults[f"plan.stage.{sid}.name"] = stage.name
         defaults[f"plan.stage.{sid}.ratio"] = stage.ratio
         defaults[f"plan.stage.{sid}.lag"] = lag
+        defaults[f"plan.stage.{sid}.uid"] = None  # not saved yet: no stage identity
     return defaults
 
 
@@ -112,6 +116,7 @@ def page_defaults(today: date) -> dict[str, object]:
         "accounts.new_goal.title": "",
         # Calibrate: the uploaded export lives here, not in the uploader, so it survives a page switch.
         "calibrate.source": None,
+        "calibrate.history_source": None,  # a stage-history file given beside the export, kept the same way
         "calibrate.sheet": None,
         "calibrate.preset": None,
         "calibrate.saved_id": None,
@@ -141,6 +146,7 @@ WIDGET_KEYS = frozenset(
         "track.rep",
         "track.plan",
         "track.burnup_chart",
+        "track.pace_stage",
         # Team review
         "team.review_table",
         "team.burnup_reps",
@@ -152,6 +158,8 @@ WIDGET_KEYS = frozenset(
         "team.new.email",
         # Calibrate
         "calibrate.upload",
+        "calibrate.history_upload",
+        "calibrate.currency",
         "calibrate.stage_editor",
         "calibrate.profile_name",
         # Accounts
@@ -172,15 +180,16 @@ KEY_FAMILIES = {
     "app.": "the entry script's own: the page shown last",
     "btn.": "buttons; a button's value is only its click",
     "sync.": "Plan: when a slider or its number input last moved the other (the echo guard)",
-    "plan.stage.": "Plan: each funnel stage's name, ratio and lag, by stage id",
+    "plan.stage.": "Plan: each funnel stage's name, ratio, lag and saved identity (uid), by stage id",
     "plan.linked": "Plan: the ?plan= link already acted on",
     "plan.save_error": "Plan: why the last save, open or delete was refused (None when it was not)",
     "plan.profile_error": "Plan: why the last profile could not be applied",
     "plan.profile_notes": "Plan: what the applied profile assumed",
     "track.linked": "Track: the ?plan= link already acted on",
-    "track.table.": "Track: the weekly actuals table the editor of one plan was drawn from",
+    "track.table.": "Track: the weekly actuals editor's input for one plan: the table, versions, fields, key",
+    "track.conflict": "Track: an edit of the weekly actuals refused as stale, with what the week holds now",
     "track.pending_import": "Track: the weeks read from an uploaded actuals CSV, awaiting Import",
-    "editor.actuals.": "Track: the actuals editor of one plan (its edits)",
+    "editor.actuals.": "Track: the actuals editor of one plan (its edits), one key per reading of the database",
     "upload.actuals.": "Track: the actuals CSV uploader of one plan",
     "team.map.": "Team review: the snapshot upload's column pickers (ui.mapping)",
     "team.preset": "Team review: the snapshot upload's export format (ui.mapping)",
@@ -193,6 +202,7 @@ KEY_FAMILIES = {
     "calibrate.map.": "Calibrate: the export's column pickers (ui.mapping)",
     "calibrate.date_order": "Calibrate: how the export's slashed dates are written (ui.mapping)",
     "calibrate.stages": "Calibrate: the stage → outcome and order table, and the stages it was made for",
+    "calibrate.rate.": "Calibrate: the exchange rate typed for one currency into the profile's currency",
     "accounts.flash": "Accounts: the message the next run shows at the top (ui.widgets.flash)",
     "accounts.view.": "Accounts: the customer's-view form of one account, filled from what is saved",
     "accounts.objective.": "Accounts: the edit form of one objective, filled from what is saved",

@@ -38,20 +38,26 @@ from planner.store.migrations import LATEST_VERSION, MIGRATIONS
 __all__ = [
     "LATEST_VERSION",
     "MIGRATIONS",
+    "REVENUE_FIELD",
     "ROLES",
+    "WON_FIELD",
     "AccountDeals",
     "AccountsImport",
+    "ActualCell",
     "CrmAccount",
     "OpenDeal",
     "PlanSummary",
     "ProfileSummary",
+    "RecordedWeek",
     "Refused",
     "RemovedDemo",
     "Rep",
     "RepHoldings",
     "SavedPlan",
     "SnapshotSummary",
-    "Stale",
+    "StalePlan",
+    "StaleWeeks",
+    "StaleWrite",
     "StoreError",
     "WeekActual",
     "account_deals",
@@ -81,6 +87,7 @@ __all__ = [
     "get_milestones",
     "get_plan",
     "get_profile",
+    "get_recorded_weeks",
     "get_snapshot",
     "is_empty",
     "latest_snapshot_date",
@@ -95,13 +102,16 @@ __all__ = [
     "load_team",
     "migrate",
     "owner_plan",
+    "plan_differences",
     "profile_month_shares",
+    "purge_deleted_plans",
     "remove_demo",
     "remove_rep",
     "rep_holdings",
     "restore",
     "retry_conflicts",
     "review_inputs",
+    "save_actual_cells",
     "save_actuals",
     "save_cycle",
     "save_plan",
@@ -124,13 +134,15 @@ class StoreError(RuntimeError):
     """A write the database refused, in words the page can show as they are."""
 
 
+class StaleWrite(StoreError):
+    """A write made from an older copy than the database holds: refused, never applied over newer data.
+
+    Subclasses carry what the database holds now, so the page can show it.
+    """
+
+
 class Refused(StoreError):
     """A write the viewer may not make: what it touches is not theirs, as the database has it inside the write."""
-
-
-class Stale(StoreError):
-    """A write made from an older screen than what is saved: someone changed it first; the words say who, when, and
-    what it holds now."""
 
 
 def default_path() -> Path:
@@ -317,7 +329,7 @@ def migrate(con: duckdb.DuckDBPyConnection, upto: int = LATEST_VERSION) -> list[
             "Upgrade Backplan to open it."
         )
     applied = []
-    for version, description, sql in MIGRATIONS:
+    for version, description, step in MIGRATIONS:
         if current < version <= upto:
             with transaction(con) as cur:
                 cur.execute(
@@ -325,7 +337,10 @@ def migrate(con: duckdb.DuckDBPyConnection, upto: int = LATEST_VERSION) -> list[
                     " version INTEGER PRIMARY KEY, description VARCHAR NOT NULL,"
                     " applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)"
                 )
-                cur.execute(sql)
+                if isinstance(step, str):
+                    cur.execute(step)
+                else:
+                    step(cur)
                 cur.execute(
                     "INSERT INTO schema_migrations (version, description) VALUES (?, ?)", [version, description]
                 )
@@ -371,17 +386,30 @@ from planner.store.accounts import (  # noqa: E402
     update_action,
     update_objective,
 )
-from planner.store.actuals import get_actuals, save_actuals  # noqa: E402
+from planner.store.actuals import (  # noqa: E402
+    REVENUE_FIELD,
+    WON_FIELD,
+    ActualCell,
+    RecordedWeek,
+    StaleWeeks,
+    get_actuals,
+    get_recorded_weeks,
+    save_actual_cells,
+    save_actuals,
+)
 from planner.store.backups import backup, restore, take_backup  # noqa: E402
 from planner.store.people import ROLES, Rep, add_rep, is_empty, list_reps, list_teams, update_rep  # noqa: E402
 from planner.store.plans import (  # noqa: E402
     PlanSummary,
     SavedPlan,
+    StalePlan,
     delete_plan,
     duplicate_plan,
     get_milestones,
     get_plan,
     list_plans,
+    plan_differences,
+    purge_deleted_plans,
     review_inputs,
     save_plan,
     team_plans,

@@ -630,7 +630,7 @@ def owner_plan(
         con,
         "SELECT p.id, p.name, p.rep_id, r.name, p.target, p.currency, p.period_start, p.period_end, p.updated_at"
         " FROM plans p JOIN reps r ON r.id = p.rep_id"
-        " WHERE p.rep_id = ? AND p.period_start <= ? AND p.period_end >= ?"
+        " WHERE p.rep_id = ? AND p.period_start <= ? AND p.period_end >= ? AND p.deleted_at IS NULL"
         " ORDER BY p.period_start DESC, p.updated_at DESC LIMIT 1",
         [owner_rep_id, period_end, period_start],
     )

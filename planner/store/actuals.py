@@ -1,49 +1,254 @@
-"""Actuals: what a plan's rep booked and did, week by week (one row per plan and week)."""
+"""Actuals: what a plan's rep booked and did, week by week (one row per plan and week).
+
+Counts are stored per stage id (``stage_counts``: {"stage id": count}), so a
+stage renamed on the Plan page keeps what was recorded for it; reads and whole
+week writes speak stage names, resolved against the plan's stages inside the
+same transaction. Each week has a ``version``: the Track page's editor writes
+only the cells the user changed (:func:`save_actual_cells`), and only onto the
+version it read; a week changed meanwhile is refused with what it holds now
+(:class:`StaleWeeks`). Every write first takes the plan's row
+(:func:`planner.store.plans._lock_plan`), so it cannot land under a plan
+deleted at the same moment.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
 
 import duckdb
 
 from planner.access import Viewer
+from planner.funnel import Stage
 from planner.milestones import WeekActual
-from planner.store import _query, retry_conflicts, transaction
+from planner.store import StaleWrite, StoreError, _query, retry_conflicts, transaction
 from planner.store.ownership import authorise_plan
+from planner.store.plans import _author, _funnel_stages, _lock_plan, changed_by_words
 
-__all__ = ["get_actuals", "save_actuals"]
+__all__ = [
+    "REVENUE_FIELD",
+    "WON_FIELD",
+    "ActualCell",
+    "RecordedWeek",
+    "StaleWeeks",
+    "get_actuals",
+    "get_recorded_weeks",
+    "save_actual_cells",
+    "save_actuals",
+]
+
+#: The field of an :class:`ActualCell` holding the week's revenue; a stage's count has its stage id.
+REVENUE_FIELD = "revenue"
+#: The field of an :class:`ActualCell` holding the deals won that week.
+WON_FIELD = "deals_won"
+
+_PLAN_GONE = "This plan has just been deleted in another session — nothing was saved."
 
 
-def _write_actuals(cur: duckdb.DuckDBPyConnection, plan_id: int, weeks: Sequence[WeekActual]) -> None:
-    cur.executemany(
-        "INSERT INTO actuals (plan_id, week_start, revenue, deals_won, stage_counts) VALUES (?, ?, ?, ?, ?)"
-        " ON CONFLICT (plan_id, week_start) DO UPDATE SET revenue = excluded.revenue,"
-        " deals_won = excluded.deals_won, stage_counts = excluded.stage_counts, updated_at = now()",
-        [
-            [plan_id, w.week_start, float(w.revenue), int(w.deals_won), json.dumps(w.stage_counts, sort_keys=True)]
-            for w in weeks
-        ],
+@dataclass(frozen=True, slots=True)
+class ActualCell:
+    """One changed cell of a week: ``field`` is :data:`REVENUE_FIELD`, :data:`WON_FIELD` or a stage's id."""
+
+    week_start: date
+    field: str | int
+    value: float
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedWeek:
+    """A week as stored: what it holds, its version (0 for a week nothing is recorded for), who changed it last."""
+
+    actual: WeekActual
+    version: int
+    changed_at: datetime | None = None
+    #: The name of whoever changed it last ("" when sign-in was off).
+    changed_by: str = ""
+
+
+class StaleWeeks(StaleWrite):
+    """Weeks changed since the caller read them; ``weeks`` holds what they hold now."""
+
+    def __init__(self, weeks: tuple[RecordedWeek, ...]) -> None:
+        self.weeks = weeks
+        first = weeks[0]
+        when = f" at {first.changed_at:%d %b %Y %H:%M}" if first.changed_at else ""
+        super().__init__(
+            f"The week of {first.actual.week_start:%d %b %Y} was changed {changed_by_words(first.changed_by)}{when} "
+            "since you read it — your change was not saved."
+        )
+
+
+_WEEK_COLUMNS = (
+    "a.week_start, a.revenue, a.deals_won, a.stage_counts, a.daily_revenue, a.version, a.updated_at,"
+    " coalesce(who.name, a.updated_by)"
+)
+
+
+def _recorded(row: tuple, stages: Sequence[Stage]) -> RecordedWeek:
+    week, revenue, deals, counts, daily, version, changed_at, changed_by = row
+    stored = json.loads(counts)
+    return RecordedWeek(
+        WeekActual(
+            week,
+            float(revenue),
+            int(deals),
+            {s.name: int(stored[str(s.id)]) for s in stages if str(s.id) in stored},
+            {date.fromisoformat(day): float(amount) for day, amount in json.loads(daily).items()},
+        ),
+        int(version),
+        changed_at,
+        changed_by or "",
     )
+
+
+def get_recorded_weeks(con: duckdb.DuckDBPyConnection, plan_id: int) -> list[RecordedWeek]:
+    """Every recorded week of a plan with its version, in date order; counts named as the plan names its stages."""
+    rows = _query(
+        con,
+        f"SELECT {_WEEK_COLUMNS}, p.funnel FROM actuals a JOIN plans p ON p.id = a.plan_id"
+        " LEFT JOIN reps who ON who.id = a.updated_by_rep_id"
+        " WHERE a.plan_id = ? AND p.deleted_at IS NULL ORDER BY a.week_start",
+        [plan_id],
+    )
+    if not rows:
+        return []
+    stages = _funnel_stages(rows[0][-1])
+    return [_recorded(row[:-1], stages) for row in rows]
+
+
+def get_actuals(con: duckdb.DuckDBPyConnection, plan_id: int) -> list[WeekActual]:
+    """Every recorded week of a plan, in date order (none for a deleted plan)."""
+    return [week.actual for week in get_recorded_weeks(con, plan_id)]
+
+
+def _stored_rows(cur: duckdb.DuckDBPyConnection, plan_id: int, weeks: Sequence[date]) -> dict[date, tuple]:
+    rows = cur.execute(
+        f"SELECT {_WEEK_COLUMNS} FROM actuals a LEFT JOIN reps who ON who.id = a.updated_by_rep_id"
+        " WHERE a.plan_id = ? AND list_contains(?::DATE[], a.week_start)",
+        [plan_id, list(weeks)],
+    ).fetchall()
+    return {row[0]: row for row in rows}
+
+
+def _upsert(
+    cur: duckdb.DuckDBPyConnection,
+    plan_id: int,
+    week: date,
+    values: tuple[float, int, dict[str, int], dict[str, float]],
+    exists: bool,
+    viewer: Viewer | None,
+) -> None:
+    revenue, deals, counts, daily = values
+    by_rep, by_name = _author(viewer)
+    fields = [float(revenue), int(deals), json.dumps(counts, sort_keys=True), json.dumps(daily, sort_keys=True)]
+    if exists:
+        cur.execute(
+            "UPDATE actuals SET revenue = ?, deals_won = ?, stage_counts = ?, daily_revenue = ?,"
+            " version = version + 1, updated_at = now(), updated_by_rep_id = ?, updated_by = ?"
+            " WHERE plan_id = ? AND week_start = ?",
+            [*fields, by_rep, by_name, plan_id, week],
+        )
+    else:
+        cur.execute(
+            "INSERT INTO actuals (plan_id, week_start, revenue, deals_won, stage_counts, daily_revenue,"
+            " updated_by_rep_id, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [plan_id, week, *fields, by_rep, by_name],
+        )
+
+
+def _amount(value: float, what: str) -> float:
+    number = float(value)
+    if not math.isfinite(number) or number < 0:
+        raise StoreError(f"{what} must be a number of 0 or more.")
+    return number
+
+
+@retry_conflicts
+def save_actual_cells(
+    con: duckdb.DuckDBPyConnection,
+    viewer: Viewer | None,
+    plan_id: int,
+    cells: Sequence[ActualCell],
+    versions: Mapping[date, int],
+) -> None:
+    """Write only these cells, each onto the version of its week the caller read, in one transaction.
+
+    ``versions`` maps each week to the version read (0, or missing, for a week
+    with nothing recorded). If any week has changed since, nothing is written
+    and :class:`StaleWeeks` carries what those weeks hold now. Every other cell
+    of a week keeps what it holds. Editing a week's revenue drops its day-by-day
+    split (it no longer adds up). ``viewer`` must own the plan, and is recorded as who changed the week.
+    """
+    if not cells:
+        return
+    with transaction(con) as cur:
+        authorise_plan(cur, viewer, plan_id)
+        stages = _lock_plan(cur, plan_id)
+        if stages is None:
+            raise StoreError(_PLAN_GONE)
+        stage_ids = {s.id for s in stages}
+        unknown = [c for c in cells if c.field not in (REVENUE_FIELD, WON_FIELD) and c.field not in stage_ids]
+        if unknown:
+            raise StoreError(
+                "A stage of this plan was changed in another session, so that column is no longer in it — "
+                "the table now shows the plan as it is; nothing was saved."
+            )
+        weeks = sorted({c.week_start for c in cells})
+        stored = _stored_rows(cur, plan_id, weeks)
+        stale = [w for w in weeks if (int(stored[w][5]) if w in stored else 0) != versions.get(w, 0)]
+        if stale:
+            raise StaleWeeks(tuple(_recorded(stored[w], stages) for w in stale if w in stored))
+        for week in weeks:
+            row = stored.get(week)
+            revenue = float(row[1]) if row else 0.0
+            deals = int(row[2]) if row else 0
+            counts: dict[str, int] = json.loads(row[3]) if row else {}
+            daily: dict[str, float] = json.loads(row[4]) if row else {}
+            for cell in (c for c in cells if c.week_start == week):
+                if cell.field == REVENUE_FIELD:
+                    revenue, daily = _amount(cell.value, "Revenue"), {}
+                elif cell.field == WON_FIELD:
+                    deals = int(_amount(cell.value, "Deals won"))
+                else:
+                    counts[str(cell.field)] = int(_amount(cell.value, "A stage count"))
+            _upsert(cur, plan_id, week, (revenue, deals, counts, daily), row is not None, viewer)
+
+
+def _write_weeks(
+    cur: duckdb.DuckDBPyConnection, plan_id: int, weeks: Sequence[WeekActual], viewer: Viewer | None
+) -> None:
+    stages = _lock_plan(cur, plan_id)
+    if stages is None:
+        raise StoreError(_PLAN_GONE)
+    ids = {s.name.strip().casefold(): str(s.id) for s in stages}
+    unknown = sorted({name for w in weeks for name in w.stage_counts if name.strip().casefold() not in ids})
+    if unknown:
+        raise StoreError(f"This plan has no stage called “{unknown[0]}” — nothing was saved.")
+    stored = _stored_rows(cur, plan_id, [w.week_start for w in weeks])
+    for w in weeks:
+        values = (
+            _amount(w.revenue, "Revenue"),
+            int(_amount(w.deals_won, "Deals won")),
+            {ids[name.strip().casefold()]: int(count) for name, count in w.stage_counts.items()},
+            {day.isoformat(): float(amount) for day, amount in w.daily_revenue.items()},
+        )
+        _upsert(cur, plan_id, w.week_start, values, w.week_start in stored, viewer)
 
 
 @retry_conflicts
 def save_actuals(
     con: duckdb.DuckDBPyConnection, viewer: Viewer | None, plan_id: int, weeks: Sequence[WeekActual]
 ) -> None:
-    """Write each week's actuals for a plan, replacing what the week had, in one transaction."""
+    """Replace each of these weeks of a plan whole (an import), in one transaction; counts by stage name.
+
+    Refused with :class:`StoreError` when the plan is gone, or a count names a
+    stage the plan does not have.
+    """
     if not weeks:
         return
     with transaction(con) as cur:
         authorise_plan(cur, viewer, plan_id)
-        _write_actuals(cur, plan_id, weeks)
-
-
-def get_actuals(con: duckdb.DuckDBPyConnection, plan_id: int) -> list[WeekActual]:
-    """Every recorded week of a plan, in date order."""
-    rows = _query(
-        con,
-        "SELECT week_start, revenue, deals_won, stage_counts FROM actuals WHERE plan_id = ? ORDER BY week_start",
-        [plan_id],
-    )
-    return [WeekActual(week, float(revenue), int(deals), json.loads(counts)) for week, revenue, deals, counts in rows]
+        _write_weeks(cur, plan_id, weeks, viewer)

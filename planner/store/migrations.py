@@ -2,13 +2,127 @@
 
 from __future__ import annotations
 
-__all__ = ["LATEST_VERSION", "MIGRATIONS"]
+import json
+from collections.abc import Callable
 
-#: (version, what it does, SQL). Append only: a released migration never changes.
-#: No FOREIGN KEY clauses: DuckDB refuses ALTER TABLE on a table others reference,
-#: which would block every later migration; the writes below keep children and
-#: parents together in one transaction instead.
-MIGRATIONS: tuple[tuple[int, str, str], ...] = (
+import duckdb
+
+__all__ = ["LATEST_VERSION", "MIGRATIONS", "Step"]
+
+#: What a migration runs: SQL, or a function given the migration's cursor (for data that SQL cannot reshape).
+Step = str | Callable[[duckdb.DuckDBPyConnection], None]
+
+
+def _plans_with_identity(cur: duckdb.DuckDBPyConnection) -> None:
+    """Plans get a version, a soft delete and stage ids; milestones and actuals reference their plan.
+
+    DuckDB cannot add a FOREIGN KEY to a table, nor drop a UNIQUE constraint,
+    with ALTER TABLE, so the three tables are rebuilt. ``plans`` loses
+    UNIQUE (rep_id, name): DuckDB runs an UPDATE of an indexed column as a
+    delete and an insert, which a referenced row refuses, so renaming a plan
+    would fail; the plan writes check the name inside their transaction, with
+    the rep's row locked (see planner.store.plans). Rows of milestones and
+    actuals under a plan that no longer exists (left by deletes before this
+    version) cannot be kept under a key that must exist, and are dropped.
+    """
+    cur.execute(_PLANS_WITH_IDENTITY)
+    # Each stage gets an id from one sequence, so an id never comes back after its stage is removed;
+    # counts recorded under a stage's name move to its id. A name no stage has any more stays, hidden,
+    # under "name:<old name>" (it was hidden already).
+    for plan_id, funnel in cur.execute("SELECT id, funnel FROM plans ORDER BY id").fetchall():
+        stages = json.loads(funnel)
+        for stage in stages:
+            row = cur.execute("SELECT nextval('stage_ids')").fetchone()
+            assert row is not None
+            stage["id"] = int(row[0])
+        cur.execute("UPDATE plans SET funnel = ? WHERE id = ?", [json.dumps(stages), plan_id])
+        ids = {str(s["name"]).strip().casefold(): s["id"] for s in stages}
+        weeks = cur.execute("SELECT week_start, stage_counts FROM actuals WHERE plan_id = ?", [plan_id]).fetchall()
+        for week, counts in weeks:
+            moved = {}
+            for name, count in json.loads(counts).items():
+                stage_id = ids.get(name.strip().casefold())
+                moved[str(stage_id) if stage_id is not None else f"name:{name}"] = count
+            cur.execute(
+                "UPDATE actuals SET stage_counts = ? WHERE plan_id = ? AND week_start = ?",
+                [json.dumps(moved, sort_keys=True), plan_id, week],
+            )
+
+
+_PLANS_WITH_IDENTITY = """
+    CREATE SEQUENCE stage_ids START 1;
+    ALTER TABLE reps ADD COLUMN writes BIGINT NOT NULL DEFAULT 0;  -- +1 by each plan write for the rep (a row lock)
+    ALTER TABLE plans RENAME TO plans_before;
+    CREATE TABLE plans (
+        id INTEGER PRIMARY KEY DEFAULT nextval('plans_id'),
+        rep_id INTEGER NOT NULL,
+        name VARCHAR NOT NULL,              -- unique per rep among live plans, checked by the writes
+        target DOUBLE NOT NULL,
+        currency VARCHAR NOT NULL DEFAULT 'USD',
+        period_start DATE NOT NULL,
+        period_end DATE NOT NULL,
+        avg_deal_size DOUBLE NOT NULL,
+        coverage_ratio DOUBLE NOT NULL DEFAULT 3,
+        milestone_shape VARCHAR NOT NULL DEFAULT 'linear',
+        funnel VARCHAR NOT NULL,            -- JSON: [{"id", "name", "ratio", "lag_days"}], top down
+        won_stage VARCHAR NOT NULL,
+        holiday_weeks VARCHAR NOT NULL DEFAULT '[]',
+        profile_id INTEGER,
+        created_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+        updated_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+        cadence VARCHAR NOT NULL DEFAULT 'auto',
+        milestone_custom VARCHAR NOT NULL DEFAULT '[]',
+        version INTEGER NOT NULL DEFAULT 1,         -- +1 on every save: a save from an older one is refused
+        writes BIGINT NOT NULL DEFAULT 0,           -- +1 on every write to the plan or under it (the row lock)
+        updated_by_rep_id INTEGER,                  -- who saved last: their rep id when signed in
+        updated_by VARCHAR NOT NULL DEFAULT '',     -- ... and their name as it was then ('' with sign-in off)
+        deleted_at TIMESTAMP                        -- set by a delete: hidden from every read, kept for the FKs
+    );
+    INSERT INTO plans (id, rep_id, name, target, currency, period_start, period_end, avg_deal_size,
+                       coverage_ratio, milestone_shape, funnel, won_stage, holiday_weeks, profile_id,
+                       created_at, updated_at, cadence, milestone_custom)
+        SELECT id, rep_id, name, target, currency, period_start, period_end, avg_deal_size,
+               coverage_ratio, milestone_shape, funnel, won_stage, holiday_weeks, profile_id,
+               created_at, updated_at, cadence, milestone_custom
+        FROM plans_before;
+    DROP TABLE plans_before;
+    ALTER TABLE milestones RENAME TO milestones_before;
+    CREATE TABLE milestones (
+        plan_id INTEGER NOT NULL REFERENCES plans (id),
+        due_date DATE NOT NULL,
+        cumulative_target DOUBLE NOT NULL,
+        PRIMARY KEY (plan_id, due_date)
+    );
+    INSERT INTO milestones SELECT m.plan_id, m.due_date, m.cumulative_target FROM milestones_before m
+        WHERE m.plan_id IN (SELECT id FROM plans);
+    DROP TABLE milestones_before;
+    ALTER TABLE actuals RENAME TO actuals_before;
+    CREATE TABLE actuals (
+        plan_id INTEGER NOT NULL REFERENCES plans (id),
+        week_start DATE NOT NULL,
+        revenue DOUBLE NOT NULL DEFAULT 0,
+        deals_won INTEGER NOT NULL DEFAULT 0,
+        stage_counts VARCHAR NOT NULL DEFAULT '{}',   -- JSON: {"stage id": count}
+        daily_revenue VARCHAR NOT NULL DEFAULT '{}',  -- JSON: {"YYYY-MM-DD": amount}, for weeks recorded by day
+        updated_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+        version INTEGER NOT NULL DEFAULT 1,           -- +1 on every change of the week
+        updated_by_rep_id INTEGER,
+        updated_by VARCHAR NOT NULL DEFAULT '',
+        PRIMARY KEY (plan_id, week_start)
+    );
+    INSERT INTO actuals (plan_id, week_start, revenue, deals_won, stage_counts, updated_at)
+        SELECT a.plan_id, a.week_start, a.revenue, a.deals_won, a.stage_counts, a.updated_at FROM actuals_before a
+        WHERE a.plan_id IN (SELECT id FROM plans);
+    DROP TABLE actuals_before;
+"""
+
+#: (version, what it does, step). Append only: a released migration never changes.
+#: The early migrations have no FOREIGN KEY clauses; since plans got their identity, milestones and
+#: actuals reference plans. DuckDB (2.0) has no ON DELETE CASCADE, and deleting the children and then the parent in
+#: one transaction fails its FK check, so a plan is deleted softly (``deleted_at``, hidden by every
+#: read) in one transaction, and purged later in two (:func:`planner.store.purge_deleted_plans`).
+#: A referenced row cannot have an indexed column updated, nor be updated with RETURNING.
+MIGRATIONS: tuple[tuple[int, str, Step], ...] = (
     (
         1,
         "reps, plans, milestones and weekly actuals",
@@ -192,12 +306,19 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     ),
     (
         7,
+        "plans versioned and deleted softly, stages with ids, milestones and actuals bound to their plan by "
+        "foreign keys, actuals per stage id with a version and who changed them",
+        _plans_with_identity,
+    ),
+    (
+        8,
         "accounts owned by a rep's id, not a name: names matching exactly one rep are mapped, the rest unassigned",
         # An owner name matching one rep (ignoring case and surrounding spaces; names are unique, so at most
         # one can match) becomes that rep's id. Any other account is unassigned: only sales ops see and
         # change it until they give it an owner. The typed name stays in `owner` as a label either way.
         """
         ALTER TABLE accounts ADD COLUMN owner_rep_id INTEGER;  -- NULL: unassigned, for sales ops only
+        ALTER TABLE accounts ADD COLUMN writes BIGINT NOT NULL DEFAULT 0;  -- +1 by every write to its plan (a row lock)
         UPDATE accounts SET owner_rep_id = (
             SELECT min(r.id) FROM reps r WHERE lower(trim(r.name)) = lower(trim(accounts.owner))
             HAVING count(*) = 1
@@ -205,7 +326,7 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         """,
     ),
     (
-        8,
+        9,
         "a version on each rep, who changed them last and when; demo people marked as such",
         """
         ALTER TABLE reps ADD COLUMN version INTEGER NOT NULL DEFAULT 1;  -- +1 on every change

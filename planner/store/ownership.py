@@ -9,10 +9,13 @@ write, never what a page drew or a client sent. The rules themselves are
   cycle steps and reviews → the account → its owner rep → their team;
 - actuals and milestones → plan → rep → team.
 
-An account's row is touched (``UPDATE … SET owner_rep_id = owner_rep_id``,
-DuckDB's and PostgreSQL's ``SELECT … FOR UPDATE`` alike) so that two writes to
+An account's row is taken (``UPDATE … SET writes = writes + 1``, which DuckDB's
+MVCC sees as a conflict with any other transaction doing the same, where a no-op
+``SET x = x`` is not one; PostgreSQL takes it as a row lock) so that two writes to
 one account plan, such as adding an objective under a goal another session is
-deleting, conflict and one of them runs again and sees the other's result.
+deleting, conflict, and the one run again sees the other's result. Deleting an
+account takes its row the same way first, since DuckDB sees no conflict between
+an update and a delete of one row.
 """
 
 from __future__ import annotations
@@ -94,7 +97,9 @@ def authorise_plan(cur: duckdb.DuckDBPyConnection, viewer: Viewer | None, plan_i
     plan_id = _as_id(plan_id)
     row = (
         cur.execute(
-            "SELECT r.id, r.team FROM plans p LEFT JOIN reps r ON r.id = p.rep_id WHERE p.id = ?", [plan_id]
+            "SELECT r.id, r.team FROM plans p LEFT JOIN reps r ON r.id = p.rep_id"
+            " WHERE p.id = ? AND p.deleted_at IS NULL",
+            [plan_id],
         ).fetchone()
         if plan_id is not None
         else None
@@ -113,7 +118,7 @@ def authorise_account(
     account_id = _as_id(account_id)
     row = (
         cur.execute(
-            "UPDATE accounts SET owner_rep_id = owner_rep_id WHERE id = ? RETURNING owner_rep_id", [account_id]
+            "UPDATE accounts SET writes = writes + 1 WHERE id = ? RETURNING owner_rep_id", [account_id]
         ).fetchone()
         if account_id is not None
         else None

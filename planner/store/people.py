@@ -8,7 +8,7 @@ from datetime import datetime
 import duckdb
 
 from planner.access import Viewer
-from planner.store import Stale, StoreError, _query, retry_conflicts, transaction
+from planner.store import StaleWrite, StoreError, _query, retry_conflicts, transaction
 from planner.store.ownership import authorise, checked_id
 
 __all__ = ["ROLES", "Rep", "add_rep", "is_empty", "list_reps", "list_teams", "update_rep"]
@@ -102,11 +102,11 @@ def add_rep(
         raise StoreError(f"There is already a rep called “{name}”.") from None
 
 
-def _stale(rep: Rep) -> Stale:
+def _stale(rep: Rep) -> StaleWrite:
     """The refusal of an edit made from an older screen than ``rep`` as saved now."""
     when = f"{rep.changed_at:%d %b %Y %H:%M}" if rep.changed_at else "a moment ago"
     now = f"team {rep.team or '(none)'}, role {rep.role}, sign-in {rep.email or '(none)'}"
-    return Stale(
+    return StaleWrite(
         f"{rep.name} was changed by {rep.changed_by or 'someone else'} at {when} — now {now}. "
         "Your change was not saved: the list shows what is saved now; make it again if it still applies."
     )
@@ -126,7 +126,7 @@ def update_rep(
     """Change a person's team, role or sign-in email (each left as it is when None); sales ops only.
 
     ``version`` is the person's version on the screen the change was made on: if
-    anyone changed them since, the change is refused (:class:`Stale`, saying who,
+    anyone changed them since, the change is refused (:class:`StaleWrite`, saying who,
     when and what is saved now) rather than applied over it. Returns them as saved.
     """
     rep_id = checked_id(rep_id, "That person")
@@ -135,7 +135,7 @@ def update_rep(
     with transaction(con) as cur:
         who = authorise(viewer, lambda v: v.can_manage_people, "Only sales ops can change teams, roles and sign-ins.")
         # Touching the row first makes a concurrent edit of this person conflict: one of the two runs again.
-        locked = cur.execute(f"UPDATE reps SET version = version WHERE id = ? RETURNING {_REP_COLUMNS}", [rep_id])
+        locked = cur.execute(f"UPDATE reps SET writes = writes + 1 WHERE id = ? RETURNING {_REP_COLUMNS}", [rep_id])
         row = locked.fetchone()
         if row is None:
             raise StoreError("That person is no longer on file — they may have been removed.")
@@ -160,7 +160,7 @@ def list_reps(con: duckdb.DuckDBPyConnection) -> list[Rep]:
 
 def is_empty(con: duckdb.DuckDBPyConnection) -> bool:
     """True before anyone has added a rep or a plan."""
-    row = _query(con, "SELECT (SELECT count(*) FROM reps) + (SELECT count(*) FROM plans)")
+    row = _query(con, "SELECT (SELECT count(*) FROM reps) + (SELECT count(*) FROM plans WHERE deleted_at IS NULL)")
     return row[0][0] == 0
 
 

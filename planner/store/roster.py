@@ -4,10 +4,11 @@ Demo people are marked (``reps.demo``), so the demo never mixes with a team's
 own: it gets a team nobody real is in, a demo rep whose name a real person has
 takes "(demo)" after it, and removing the demo removes only what is marked.
 
-Removing people deletes their plans' actuals, milestones and plans, then the
-people, in one transaction. Accounts they owned stay, unassigned (only sales
-ops see them) with the owner's name kept as a label, so no account plan is lost
-with its owner.
+Removing people deletes their plans (softly, as :func:`planner.store.delete_plan`
+does: hidden from every read, their milestones and actuals with them, purged for
+good by :func:`planner.store.purge_deleted_plans`), then the people, in one
+transaction. Accounts they owned stay, unassigned (only sales ops see them) with
+the owner's name kept as a label, so no account plan is lost with its owner.
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ import duckdb
 
 from planner.access import Viewer
 from planner.demo import DemoTeam
-from planner.store import Stale, StoreError, _query, retry_conflicts, transaction
-from planner.store.actuals import _write_actuals
+from planner.store import StaleWrite, StoreError, _query, retry_conflicts, transaction
+from planner.store.actuals import _write_weeks
 from planner.store.ownership import authorise, checked_id
 from planner.store.people import _insert_rep
-from planner.store.plans import _write_plan
+from planner.store.plans import _author, _write_plan
 from planner.store.snapshots import _write_snapshot
 
 __all__ = ["RemovedDemo", "RepHoldings", "demo_loaded", "load_team", "remove_demo", "remove_rep", "rep_holdings"]
@@ -70,8 +71,9 @@ def _count(n: int, what: str) -> str:
 def _holdings(cur: duckdb.DuckDBPyConnection, rep_id: int) -> RepHoldings | None:
     row = cur.execute(
         "SELECT r.name,"
-        " (SELECT count(*) FROM plans p WHERE p.rep_id = r.id),"
-        " (SELECT count(*) FROM actuals a JOIN plans p ON p.id = a.plan_id WHERE p.rep_id = r.id),"
+        " (SELECT count(*) FROM plans p WHERE p.rep_id = r.id AND p.deleted_at IS NULL),"
+        " (SELECT count(*) FROM actuals a JOIN plans p ON p.id = a.plan_id"
+        "  WHERE p.rep_id = r.id AND p.deleted_at IS NULL),"
         " (SELECT count(*) FROM accounts c WHERE c.owner_rep_id = r.id)"
         " FROM reps r WHERE r.id = ?",
         [rep_id],
@@ -88,21 +90,31 @@ def rep_holdings(con: duckdb.DuckDBPyConnection, rep_id: int) -> RepHoldings | N
         cur.close()
 
 
-def _remove_people(cur: duckdb.DuckDBPyConnection, rep_ids: Sequence[int]) -> int:
-    """Delete these people's actuals, milestones and plans, unassign their accounts, delete them; return plans gone."""
+def _remove_people(cur: duckdb.DuckDBPyConnection, viewer: Viewer, rep_ids: Sequence[int]) -> int:
+    """Delete these people's plans (softly), unassign their accounts, delete them; return the plans gone.
+
+    Their rows are taken first (``writes + 1``): a plan saved for one of them at the same moment conflicts.
+    """
     ids = list(rep_ids)
     if not ids:
         return 0
-    plans = "SELECT id FROM plans WHERE list_contains(?::INTEGER[], rep_id)"
-    cur.execute(f"DELETE FROM actuals WHERE plan_id IN ({plans})", [ids])
-    cur.execute(f"DELETE FROM milestones WHERE plan_id IN ({plans})", [ids])
-    gone = cur.execute("DELETE FROM plans WHERE list_contains(?::INTEGER[], rep_id) RETURNING id", [ids]).fetchall()
+    cur.execute("UPDATE reps SET writes = writes + 1 WHERE list_contains(?::INTEGER[], id)", [ids])
+    live = "list_contains(?::INTEGER[], rep_id) AND deleted_at IS NULL"
+    row = cur.execute(f"SELECT count(*) FROM plans WHERE {live}", [ids]).fetchone()
+    by_rep, by_name = _author(viewer)
+    # No RETURNING: DuckDB refuses it on rows a foreign key references (milestones and actuals do).
     cur.execute(
-        "UPDATE accounts SET owner_rep_id = NULL, updated_at = now() WHERE list_contains(?::INTEGER[], owner_rep_id)",
+        "UPDATE plans SET deleted_at = now(), version = version + 1, writes = writes + 1, updated_by_rep_id = ?,"
+        f" updated_by = ? WHERE {live}",
+        [by_rep, by_name, ids],
+    )
+    cur.execute(
+        "UPDATE accounts SET owner_rep_id = NULL, writes = writes + 1, updated_at = now()"
+        " WHERE list_contains(?::INTEGER[], owner_rep_id)",
         [ids],
     )
     cur.execute("DELETE FROM reps WHERE list_contains(?::INTEGER[], id)", [ids])
-    return len(gone)
+    return int(row[0]) if row else 0
 
 
 @retry_conflicts
@@ -113,20 +125,19 @@ def remove_rep(
 
     ``plans`` and ``weeks`` are the counts the confirmation named: if the person
     holds others by now (someone saved meanwhile), nothing is removed and the
-    refusal (:class:`Stale`) names the new counts, to confirm again.
+    refusal (:class:`StaleWrite`) names the new counts, to confirm again.
     """
     rep_id = checked_id(rep_id, "That person")
     with transaction(con) as cur:
         who = authorise(viewer, lambda v: v.can_manage_people, "Only sales ops can remove people.")
         if who.rep_id == rep_id:
             raise StoreError("You cannot remove yourself — ask someone else in sales ops.")
-        if cur.execute("UPDATE reps SET version = version WHERE id = ? RETURNING id", [rep_id]).fetchone() is None:
-            raise StoreError("That person is no longer on file — they may have been removed already.")
         held = _holdings(cur, rep_id)
-        assert held is not None
+        if held is None:
+            raise StoreError("That person is no longer on file — they may have been removed already.")
         if (held.plans, held.weeks) != (plans, weeks):
-            raise Stale(f"{held.name} has changed since you asked: {held.question} Confirm again to remove them.")
-        _remove_people(cur, [rep_id])
+            raise StaleWrite(f"{held.name} has changed since you asked: {held.question} Confirm again to remove them.")
+        _remove_people(cur, who, [rep_id])
     return held
 
 
@@ -172,7 +183,7 @@ def load_team(con: duckdb.DuckDBPyConnection, viewer: Viewer | None, team: DemoT
                 cur, rep_ids[plan.rep], plan.name, plan.inputs, "USD", plan.milestone_shape, "auto", (), None
             )
             if plan.weeks:
-                _write_actuals(cur, plan_id, plan.weeks)
+                _write_weeks(cur, plan_id, plan.weeks, None)
             plan_ids.append(plan_id)
         for snapshot_date, deals in team.snapshots:
             owners = deals.assign(owner=deals["owner"].map(lambda o: renamed.get(o, o)))
@@ -192,7 +203,7 @@ def remove_demo(con: duckdb.DuckDBPyConnection, viewer: Viewer | None) -> Remove
     Snapshots of the demo's team go only if nobody real has since joined that team.
     """
     with transaction(con) as cur:
-        authorise(viewer, lambda v: v.can_load_demo, "Only sales ops can remove the demo team.")
+        who = authorise(viewer, lambda v: v.can_load_demo, "Only sales ops can remove the demo team.")
         people = cur.execute("SELECT id, team FROM reps WHERE demo").fetchall()
         if not people:
             raise StoreError("The demo team is not loaded.")
@@ -203,5 +214,5 @@ def remove_demo(con: duckdb.DuckDBPyConnection, viewer: Viewer | None) -> Remove
             "DELETE FROM pipeline_snapshots WHERE list_contains(?::VARCHAR[], team) RETURNING team, snapshot_date",
             [demo_only],
         ).fetchall()
-        plans = _remove_people(cur, [int(i) for i, _ in people])
+        plans = _remove_people(cur, who, [int(i) for i, _ in people])
     return RemovedDemo(len(people), plans, len(set(snapshots)))

@@ -16,6 +16,7 @@ from playwright.sync_api import Page, expect
 pytestmark = pytest.mark.browser
 
 ROW_HEIGHT = 35  # Streamlit's data editor: header and rows are 35 px tall
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "exports"
 
 # A generic export whose amount column no preset knows: the user has to point at it.
 # Won 3000 + 1000, lost 1000 + 3000 (one open): win rate 50%, value 50%, average deal 2,000.
@@ -34,8 +35,10 @@ def open_calibrate(page: Page, ui) -> None:
     ui.wait_for_idle()
 
 
-def upload(page: Page, ui, path: Path) -> None:
-    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(path)
+def upload(page: Page, ui, path: Path, into: str = "Upload last year's deals") -> None:
+    """Give ``path`` to the uploader whose label starts with ``into`` (the deals; or the stage history)."""
+    uploader = page.get_by_role("region", name=re.compile(f"^{re.escape(into)}"))
+    uploader.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(path)
     expect(page.get_by_role("heading", name=path.name)).to_be_visible()
     ui.wait_for_idle()
 
@@ -84,9 +87,10 @@ def test_a_csv_with_an_unknown_amount_column_is_mapped_by_hand_saved_and_applied
     page.get_by_role("option", name=re.compile(r"^Hand-mapped 2025")).click()
     page.get_by_role("button", name="Apply", exact=True).click()
     expect(ui.number_input("Average deal size ($)")).to_have_value("2000")
-    # The funnel is the file's: Demo → Won, at 2 demos per win (2 of the 4 closed deals were won).
-    expect(ui.stage_name(1)).to_have_value("Demo")
-    expect(page.get_by_role("spinbutton", name="Demo ratio")).to_have_value("2.00")
+    # The lost deals are in "Lost" with nothing saying how far they got: the funnel is one step at the win rate,
+    # 2 opportunities per win (2 of the 4 closed deals were won), not steps made up at 100%.
+    expect(ui.stage_name(1)).to_have_value("Opportunities")
+    expect(page.get_by_role("spinbutton", name="Opportunities ratio")).to_have_value("2.00")
     expect(ui.metric_value("Deals needed")).to_have_text("193")  # $385,000 ÷ $2,000, rounded up
     expect(ui.metric_value("Chance the expected plan hits the target")).to_be_visible()
     ui.wait_for_idle()
@@ -142,3 +146,74 @@ def test_marking_a_stage_lost_in_the_stage_table_recalibrates(page: Page, ui, tm
     page.get_by_role("option", name="lost", exact=True).click()
     page.keyboard.press("Escape")
     expect(ui.metric_value("Win rate")).to_have_text("40.0%")  # 2 won of 5 closed
+
+
+def set_outcome(page: Page, ui, stage: str, outcome: str) -> None:
+    """Pick ``outcome`` for ``stage`` in the stage table, with the keyboard as a user does."""
+    editor = page.get_by_test_id("stDataFrame").filter(has_text="Outcome").first
+    names = editor.get_by_test_id(re.compile(r"^glide-cell-0-\d+$"))
+    expect(names.filter(has_text=stage)).to_have_count(1)
+    row = [names.nth(i).inner_text() for i in range(names.count())].index(stage)
+    cell = {"x": 20, "y": ROW_HEIGHT * (row + 1) + ROW_HEIGHT / 2}
+    ui.wait_for_idle()
+    editor.hover(position=cell)  # the grid takes a click only once the pointer has been over it
+    editor.click(position=cell)
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("Enter")
+    page.get_by_role("option", name=outcome, exact=True).click()
+    page.keyboard.press("Escape")
+
+
+def apply_profile(page: Page, ui, name: str) -> None:
+    profile = page.get_by_role("combobox", name="Calibration profile")
+    expect(profile).to_be_visible()
+    profile.click()
+    page.get_by_role("option", name=re.compile(f"^{re.escape(name)}")).click()
+    page.get_by_role("button", name="Apply", exact=True).click()
+
+
+def test_two_crm_exports_one_recognised_one_mapped_by_hand_are_saved_and_applied(page: Page, ui) -> None:
+    open_calibrate(page, ui)
+    # Pipedrive's own export is recognised from its "Deal - " labels; lost deals stay in the stage they were lost
+    # at, so the funnel has every step (figures worked out in tests/data/exports/pipedrive_deals_ui.expected.json).
+    upload(page, ui, CORPUS / "pipedrive_deals_ui.csv")
+    expect(page.get_by_role("combobox", name="Export format")).to_have_value("Pipedrive deals")
+    expect(ui.metric_value("Win rate")).to_have_text("50.0%")
+    expect(ui.metric_value("Average deal size")).to_have_text("5,667")
+    expect(ui.metric_value("Sales cycle")).to_have_text("30 days")
+    expect(ui.metric_value("Rows left out")).to_have_text("1")  # the deleted deal
+    expect(page.get_by_text("1 deleted deal is left out.")).to_be_visible()
+    ui.screenshot("calibrate-pipedrive.png")
+    save_profile(page, ui, "Pipedrive 2024")
+
+    # A Bitrix24 export from a Russian portal (Windows-1251, ";"): no preset knows its headers, so the columns are
+    # picked on the mapping screen, and "Выдано" (issued) is marked won on the stage table.
+    upload(page, ui, CORPUS / "bitrix24_deals_ru_cp1251.csv")
+    expect(page.get_by_test_id("stAlertContentError")).to_contain_text("Stage and Amount")
+    choose(page, ui, "Stage", "Стадия сделки")
+    choose(page, ui, "Amount", "Сумма")
+    choose(page, ui, "Created date", "Дата создания")
+    choose(page, ui, "Close date", "Дата закрытия")
+    choose(page, ui, "Owner", "Ответственный")
+    expect(ui.metric_value("Win rate")).to_have_text("0.0%")  # nothing reads as won yet
+    set_outcome(page, ui, "Выдано", "won")
+    expect(ui.metric_value("Win rate")).to_have_text("50.0%")
+    expect(ui.metric_value("Average deal size")).to_have_text("200,000")
+    expect(ui.metric_value("Sales cycle")).to_have_text("40 days")
+    # Nothing says how far the refused deals got: one step at the win rate, and the page says why.
+    expect(page.get_by_text("2 lost deals do not say how far they got", exact=False)).to_be_visible()
+    ui.screenshot("calibrate-bitrix-mapped.png")
+    save_profile(page, ui, "Bitrix24 loans")
+
+    ui.sidebar_link("Plan").click()
+    apply_profile(page, ui, "Pipedrive 2024")
+    expect(ui.number_input("Average deal size ($)")).to_have_value("5667")  # 17,000 over 3 won deals
+    expect(ui.stage_name(1)).to_have_value("Lead In")
+    expect(page.get_by_role("spinbutton", name="Lead In ratio")).to_have_value("1.20")  # 6 closed, 5 went on
+    ui.screenshot("plan-with-pipedrive-profile.png")
+    apply_profile(page, ui, "Bitrix24 loans")
+    expect(ui.number_input("Average deal size ($)")).to_have_value("200000")
+    expect(ui.stage_name(1)).to_have_value("Opportunities")
+    expect(page.get_by_role("spinbutton", name="Opportunities ratio")).to_have_value("2.00")
+    ui.screenshot("plan-with-bitrix-profile.png")

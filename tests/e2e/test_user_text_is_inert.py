@@ -169,10 +169,15 @@ def test_a_profile_calibrated_from_such_an_export_carries_its_stage_names_into_t
     export = tmp_path / "export.csv"
     with export.open("w", newline="") as file:
         rows = csv.writer(file)
-        rows.writerow(["Deal", "Owner", "Stage", "Amount", "Created", "Closed"])
-        for n, stage in enumerate([*EXPORT_STAGES * 3, "Won", "Won", "Lost", "Lost"]):
-            rows.writerow([f"D-{n}", "Ana", stage, 1_000 + n * 100, f"2025-01-{n + 2:02d}", "2025-03-01"])
-    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(export)
+        rows.writerow(["Deal", "Owner", "Stage", "Status", "Amount", "Created", "Closed"])
+        # The lost deals stay in the stage they were lost at (the status says lost), so the funnel has a step per
+        # stage and every stage name reaches the conversion chart.
+        deals = [*((s, "open") for s in EXPORT_STAGES * 3), ("Won", "won"), ("Won", "won"),
+                 (EXPORT_STAGES[0], "lost"), (EXPORT_STAGES[-1], "lost")]  # fmt: skip
+        for n, (stage, status) in enumerate(deals):
+            rows.writerow([f"D-{n}", "Ana", stage, status, 1_000 + n * 100, f"2025-01-{n + 2:02d}", "2025-03-01"])
+    deals_uploader = page.get_by_role("region", name=re.compile("^Upload last year's deals"))
+    deals_uploader.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(export)
     expect(page.get_by_role("heading", name=export.name)).to_be_visible()
     ui.wait_for_idle()
     expect(ui.chart("Stage conversion")).to_be_visible()
