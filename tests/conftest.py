@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,6 +33,17 @@ AUTH = {
 }
 
 
+#: The identity provider AppTest's seeded sign-ins come from.
+ISSUER = "https://id.backplan.test"
+
+
+def signed_in(email: str, issued_at: float | None = None, **claims: object) -> dict[str, object]:
+    """``st.user`` as Streamlit fills it after an OpenID Connect sign-in as ``email``: the identity token's
+    claims, with its issuer, subject and issue time (``issued_at``, Unix seconds; default now)."""
+    iat = int(time.time()) if issued_at is None else issued_at
+    return {"is_logged_in": True, "email": email, "iss": ISSUER, "sub": email, "iat": iat, **claims}
+
+
 @pytest.fixture(autouse=True)
 def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """Every test gets its own empty database file; nothing touches data/."""
@@ -49,12 +61,12 @@ def app(database: Path) -> AppTest:
     return at
 
 
-def signed_in(email: str | None, ops: list[str] | None = None) -> AppTest:
+def session_as(email: str | None, ops: list[str] | None = None) -> AppTest:
     """A session of the app with sign-in on, signed in as ``email`` (signed out when None), after its first run."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
     at.secrets["auth"] = AUTH
     at.secrets["backplan"] = {"ops": ops or []}
-    at.user = {"is_logged_in": False} if email is None else {"is_logged_in": True, "email": email}
+    at.user = {"is_logged_in": False} if email is None else signed_in(email)
     at.run()
     assert not at.exception, at.exception
     return at

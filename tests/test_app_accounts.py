@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from planner import access, store
 from planner.access import SYSTEM
 from planner.accounts import Action, Objective, Review, default_cycle, fiscal_year_of, new_plan_year
-from tests.conftest import metric, open_store, sent_instead, signed_in
+from tests.conftest import metric, open_store, sent_instead, session_as
 
 TODAY = date.today()
 
@@ -359,7 +359,7 @@ def objectives_of(database, account: int) -> list[str]:
 
 
 def test_a_goal_id_never_offered_is_refused_and_nothing_is_written(two_reps: dict[str, int], database) -> None:
-    at = open_accounts(signed_in(ANA_EMAIL))
+    at = open_accounts(session_as(ANA_EMAIL))
     assert at.selectbox(key="accounts.pick.account").options == ["Ana Co"]
     at.text_input(key="accounts.new_objective.statement").input("Sneak into Ben's plan")
     at.button(key="accounts.btn.add_objective").click()
@@ -390,7 +390,7 @@ def test_a_manager_gains_no_account_by_adding_a_rep_named_like_its_owner(two_rep
         done = store.add_accounts(
             con, SYSTEM, [store.CrmAccount("Zed Corp", "Zed Ray", 4)], date(TODAY.year, 1, 1), date(TODAY.year, 12, 31)
         )
-    maya = signed_in(MAYA_EMAIL)
+    maya = session_as(MAYA_EMAIL)
     maya.session_state["plan.rep"] = None
     maya.run()
     maya.text_input(key="plan.new_rep").set_value("Zed Ray")
@@ -408,12 +408,12 @@ def test_a_manager_gains_no_account_by_adding_a_rep_named_like_its_owner(two_rep
 
 
 def test_an_owner_is_picked_from_the_people_a_viewer_may_give_accounts_to(two_reps: dict[str, int], database) -> None:
-    maya = open_accounts(signed_in(MAYA_EMAIL))
+    maya = open_accounts(session_as(MAYA_EMAIL))
     assert sorted(maya.selectbox(key="accounts.new.owner").options) == ["Ana Lima", "Maya Brooks"]
     assert maya.selectbox(key="accounts.new.owner").value == next(
         r.id for r in store_reps(database) if r.name == "Maya Brooks"
     )
-    ana = open_accounts(signed_in(ANA_EMAIL))
+    ana = open_accounts(session_as(ANA_EMAIL))
     assert ana.selectbox(key="accounts.new.owner").options == ["Ana Lima"]
 
 

@@ -21,7 +21,7 @@ import duckdb
 from planner.access import Viewer
 from planner.demo import DemoTeam
 from planner.store import StaleWrite, StoreError, _query, retry_conflicts, transaction
-from planner.store.actuals import _write_weeks
+from planner.store.actuals import _insert_new_actuals
 from planner.store.ownership import authorise, checked_id
 from planner.store.people import _insert_rep
 from planner.store.plans import _author, _write_plan
@@ -155,8 +155,9 @@ def load_team(con: duckdb.DuckDBPyConnection, viewer: Viewer | None, team: DemoT
     """Load the demo team's people, plans, milestones, actuals and pipeline into a team of their own; return plan ids.
 
     At any time, beside a team's own data, never mixed with it: the demo gets a
-    team nobody real is in and its people are marked demo. Only once: remove it
-    (:func:`remove_demo`) to load it afresh.
+    team nobody real is in (each of its teams does, for a generated team of many)
+    and its people are marked demo. Only once: remove it (:func:`remove_demo`) to
+    load it afresh.
     """
     plan_ids = []
     with transaction(con) as cur:
@@ -167,7 +168,10 @@ def load_team(con: duckdb.DuckDBPyConnection, viewer: Viewer | None, team: DemoT
             str(t).casefold()
             for (t,) in cur.execute("SELECT team FROM reps UNION SELECT team FROM pipeline_snapshots").fetchall()
         }
-        team_name = _free(teams, team.team)
+        team_names: dict[str, str] = {}  # each of the demo's teams → a name nobody real uses
+        for name in dict.fromkeys([team.team, *(rep.team for rep in team.reps)]):
+            team_names[name] = _free(teams, name)
+            teams.add(team_names[name].casefold())
         names = {str(n).casefold() for (n,) in cur.execute("SELECT name FROM reps").fetchall()}
         emails = {str(e) for (e,) in cur.execute("SELECT email FROM reps WHERE email <> ''").fetchall()}
         rep_ids, renamed = {}, {}
@@ -176,18 +180,26 @@ def load_team(con: duckdb.DuckDBPyConnection, viewer: Viewer | None, team: DemoT
             names.add(renamed[rep.name].casefold())
             email = "" if rep.email.lower() in emails else rep.email
             rep_ids[rep.name] = _insert_rep(
-                cur, renamed[rep.name], team_name, rep.role, email, by="the demo", demo=True
+                cur, renamed[rep.name], team_names[rep.team], rep.role, email, by="the demo", demo=True
             )
         for plan in team.plans:
-            plan_id = _write_plan(
-                cur, rep_ids[plan.rep], plan.name, plan.inputs, "USD", plan.milestone_shape, "auto", (), None
+            plan_ids.append(
+                _write_plan(
+                    cur,
+                    rep_ids[plan.rep],
+                    plan.name,
+                    plan.inputs,
+                    plan.currency,
+                    plan.milestone_shape,
+                    "auto",
+                    (),
+                    None,
+                )
             )
-            if plan.weeks:
-                _write_weeks(cur, plan_id, plan.weeks, None)
-            plan_ids.append(plan_id)
+        _insert_new_actuals(cur, [(plan_id, plan.weeks) for plan_id, plan in zip(plan_ids, team.plans, strict=True)])
         for snapshot_date, deals in team.snapshots:
             owners = deals.assign(owner=deals["owner"].map(lambda o: renamed.get(o, o)))
-            _write_snapshot(cur, team_name, snapshot_date, owners)
+            _write_snapshot(cur, team_names[team.team], snapshot_date, owners)
     return plan_ids
 
 
