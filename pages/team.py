@@ -86,12 +86,11 @@ def _open_track() -> None:
 
 
 def _set_rate() -> None:
-    if not auth.permitted(lambda who: who.can_set_rates, "Only sales ops can set exchange rates."):
+    if not auth.permitted(lambda who: who.can_set_rates, store.RATES_REFUSED):
         return
     rate = Rate(state["team.rate.from"], state["team.rate.to"], state["team.rate.value"])
     try:
-        who = auth.viewer()
-        store.set_rate(data.db(), rate, updated_by=who.name if who is not None else "")
+        store.set_rate(data.db(), auth.viewer(), rate)
     except RateError as error:
         st.toast(markdown_text(str(error)), icon=":material/error:")
     except data.WRITE_ERRORS as error:
@@ -103,13 +102,13 @@ def _set_rate() -> None:
 
 
 def _remove_rate() -> None:
-    if not auth.permitted(lambda who: who.can_set_rates, "Only sales ops can set exchange rates."):
+    if not auth.permitted(lambda who: who.can_set_rates, store.RATES_REFUSED):
         return
     pair = state["team.rate.remove"]
     if not pair or pair not in {(r.from_currency, r.to_currency) for r in store.list_rates(data.db())}:
         return  # only a pair that is on file, as listed
     try:
-        store.delete_rate(data.db(), *pair)
+        store.delete_rate(data.db(), auth.viewer(), *pair)
     except data.WRITE_ERRORS as error:
         st.toast(markdown_text(data.failure(error)), icon=":material/error:")
 

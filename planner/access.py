@@ -171,8 +171,8 @@ class Viewer:
 
     @property
     def can_set_rates(self) -> bool:
-        """The exchange rates team figures are added up with: sales ops' (anyone's, with sign-in off)."""
-        return self.role in ("open", "ops")
+        """The rates team figures are added up with: sales ops' (anyone's with sign-in off; the command line)."""
+        return self.role in _EVERYTHING
 
     @property
     def can_calibrate(self) -> bool:

@@ -48,7 +48,7 @@ def test_review_adds_a_team_up_in_one_currency_and_names_what_it_left_out(tmp_pa
     inputs = PlanInputs(100_000, 5_000, date(2026, 10, 5), date(2026, 12, 27))
     for name, currency in (("Eva", "EUR"), ("Uma", "USD"), ("Gus", "GBP")):
         store.save_plan(con, SYSTEM, store.add_rep(con, SYSTEM, name, "Europe"), "Q4", inputs, currency=currency)
-    store.set_rate(con, Rate("EUR", "USD", 1.1))
+    store.set_rate(con, SYSTEM, Rate("EUR", "USD", 1.1))
     con.close()
     done = backplan("review", "--team", "Europe", "--currency", "USD", "--db", str(path), "--json")
     assert done.returncode == 0, done.stderr

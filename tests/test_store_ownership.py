@@ -29,9 +29,11 @@ from planner import store
 from planner.access import SYSTEM, Owner, Viewer, resolve_viewer
 from planner.accounts import Account, Action, Objective, Review, default_cycle
 from planner.backups import BackupSchedule
+from planner.currency import Rate
 from planner.demo import DemoTeam, demo_team
 from planner.funnel import PlanInputs, Stage
 from planner.milestones import WeekActual
+from planner.units import CURRENCIES
 
 START, END = date(2027, 1, 4), date(2027, 3, 26)
 INPUTS = PlanInputs(90_000, 3_000, START, END, stages=(Stage("Meetings", 2.0, 7),), won_stage="Won")
@@ -60,6 +62,7 @@ TABLES = (
     "profiles",
     "deals",
     "pipeline_snapshots",
+    "exchange_rates",
 )
 
 
@@ -80,6 +83,7 @@ def _world_file() -> Path:
         goal = store.add_goal(con, SYSTEM, account, "roadmap to revenue", f"Grow {name}")
         objective = store.add_objective(con, SYSTEM, Objective(0, goal, f"Win {name}"))
         store.add_action(con, SYSTEM, Action(0, account, f"Call {name}", objective))
+    store.set_rate(con, SYSTEM, Rate("EUR", "USD", 1.1))
     con.close()
     return path
 
@@ -145,6 +149,11 @@ def _account(data: st.DataObject, con) -> Account:
     account_id = target(data, con, "accounts")
     owner = data.draw(st.one_of(st.none(), st.just(target(data, con, "reps"))))
     return Account(account_id, f"Renamed {data.draw(st.integers(0, 9))}", START, END, owner_rep_id=owner)
+
+
+def _rate(data: st.DataObject) -> Rate:
+    one, other = data.draw(st.permutations(list(CURRENCIES)))[:2]
+    return Rate(one, other, data.draw(st.sampled_from([0.5, 1.1, 2.0])))
 
 
 def _snapshot_deals() -> pd.DataFrame:
@@ -246,6 +255,10 @@ WRITES: dict[str, Write] = {
     "delete_profile": lambda con, v, d: store.delete_profile(con, v, target(d, con, "profiles")),
     "load_demo": lambda con, v, d: store.load_team(con, v, _demo()),
     "remove_demo": lambda con, v, d: store.remove_demo(con, v),
+    "set_rate": lambda con, v, d: store.set_rate(con, v, _rate(d)),
+    "delete_rate": lambda con, v, d: store.delete_rate(
+        con, v, *d.draw(st.sampled_from([("EUR", "USD"), ("USD", "EUR"), ("GBP", "CHF")]))
+    ),
 }
 
 
@@ -317,6 +330,8 @@ def allowed(viewer: Viewer | None, table: str, row: dict, snaps: tuple[Snapshot,
         return viewer.can_calibrate
     if table == "pipeline_snapshots":
         return viewer.can_review(row["team"])
+    if table == "exchange_rates":
+        return viewer.can_set_rates
     raise AssertionError(table)
 
 
@@ -410,6 +425,9 @@ def test_every_write_refused_outright_to_its_target_leaves_no_trace(who: str, tm
             lambda: store.save_profile(con, viewer, "Mine", "x.csv", {}, _profile_deals(), rows_read=1, rows_bad=0),
             lambda: store.load_team(con, viewer, _demo()),
             lambda: store.take_backup(con, viewer, BackupSchedule(tmp_path), datetime.now()),
+            lambda: store.set_rate(con, viewer, Rate("GBP", "USD", 1.3)),
+            lambda: store.set_rate(con, viewer, Rate("USD", "EUR", 0.5)),  # over the rate on file, the other way round
+            lambda: store.delete_rate(con, viewer, "EUR", "USD"),
         ]
         before = snapshot(con)
         for write in writes:
@@ -417,3 +435,52 @@ def test_every_write_refused_outright_to_its_target_leaves_no_trace(who: str, tm
                 write()
         assert snapshot(con) == before
         assert list(tmp_path.iterdir()) == []  # no backup written either
+
+
+def test_exchange_rates_are_sales_ops_to_set_and_the_refusal_says_so() -> None:
+    with world() as con:
+        for who in ("ana@acme.test", "maya@acme.test"):
+            with pytest.raises(store.Refused, match="Only sales ops can set or remove exchange rates"):
+                store.set_rate(con, viewer_of(con, who), Rate("EUR", "USD", 2.0))
+        store.set_rate(con, viewer_of(con, OPS), Rate("EUR", "USD", 1.2))
+        assert [(r.rate, r.updated_by) for r in store.list_rates(con)] == [(1.2, "Olu Ade")]  # who, from the viewer
+
+
+#: Public store functions that change the database, by how their names start.
+WRITE_NAMES = (
+    "add_",
+    "save_",
+    "update_",
+    "delete_",
+    "set_",
+    "load_",
+    "duplicate_",
+    "remove_",
+    "purge_",
+    "take_backup",
+    "backup",
+    "note_",
+    "end_",
+)
+#: The writes that take no viewer, and why that is safe.
+WITHOUT_A_VIEWER = {
+    # A sign-in's record is written before anyone is a viewer (it decides whether the cookie still counts), and
+    # for an email on no team too, so its sign-out holds once they are added. Its key comes only from the
+    # identity token Streamlit verified and signed (ui.auth), and the write touches that one sign-in's row.
+    "note_sign_in",
+    "end_sign_in",
+}
+
+
+def test_every_store_write_takes_the_viewer_first() -> None:
+    """A write added without the viewer would have nothing to authorise against: each takes it after ``con``."""
+    import inspect
+
+    writes = [
+        name
+        for name in store.__all__
+        if name.startswith(WRITE_NAMES) and inspect.isfunction(getattr(store, name)) and name not in WITHOUT_A_VIEWER
+    ]
+    assert {"set_rate", "delete_rate", "save_plan", "add_objective", "take_backup"} <= set(writes)
+    without = [n for n in writes if list(inspect.signature(getattr(store, n)).parameters)[1:2] != ["viewer"]]
+    assert without == []

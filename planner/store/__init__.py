@@ -38,6 +38,7 @@ from planner.store.migrations import LATEST_VERSION, MIGRATIONS
 __all__ = [
     "LATEST_VERSION",
     "MIGRATIONS",
+    "RATES_REFUSED",
     "REVENUE_FIELD",
     "ROLES",
     "WON_FIELD",
@@ -431,7 +432,7 @@ from planner.store.profiles import (  # noqa: E402
     profile_month_shares,
     save_profile,
 )
-from planner.store.rates import StoredRate, delete_rate, list_rates, set_rate  # noqa: E402
+from planner.store.rates import RATES_REFUSED, StoredRate, delete_rate, list_rates, set_rate  # noqa: E402
 from planner.store.roster import (  # noqa: E402
     RemovedDemo,
     RepHoldings,
