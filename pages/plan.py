@@ -26,7 +26,7 @@ from planner.funnel import (
 )
 from planner.imports import parse_amount_list
 from planner.milestones import SHAPES, MilestoneError
-from planner.units import CURRENCIES, markdown_text, money, ratio_label
+from planner.units import CURRENCIES, check_currency, markdown_text, money, ratio_label
 from ui import auth, data, session, widgets
 from ui.plans import linked_plan_id, may_change_plan, plan_refusal, show_plan_in_url
 
@@ -401,7 +401,7 @@ def _fill_state(saved: store.SavedPlan) -> None:
     ):
         state[key] = round(value)
         _copy(key, f"{key}_slider", bounds)
-    state["plan.currency"] = saved.currency
+    state["plan.currency"] = saved.currency if saved.currency in CURRENCIES else "USD"  # stored before it was checked
     state["plan.start"], state["plan.end"] = inputs.period_start, inputs.period_end
     state["plan.holiday_weeks"] = list(inputs.holiday_weeks)
     state["plan.coverage"] = _coverage_step(inputs.coverage_ratio)
@@ -433,6 +433,11 @@ def _save(as_new: bool, over_version: int | None = None) -> None:
     ``over_version`` saves over that version instead, deliberately (the refusal's "Save mine over it").
     """
     state["plan.save_error"] = None
+    try:  # the picked currency, as the browser sent it: Streamlit passes on any text, not only the options drawn
+        check_currency(state["plan.currency"])
+    except ValueError as error:
+        state["plan.save_error"] = str(error)
+        return
     inputs = _inputs_from_state()
     problems = validate(inputs)
     if problems:

@@ -478,9 +478,9 @@ def _review_table(rollup: TeamRollup, team: str) -> list:
     )
     listed = len(review.rows)
     st.caption(
-        f"Amounts in {currency}. Worst first; the first row is the team ({plural(listed, 'rep')}). Click a rep's row "
-        f"to open their plan on Track. The downloads have every column, the plans' names and milestones included. "
-        f"{STATUS_RULE}"
+        f"Amounts in {markdown_text(currency)}. Worst first; the first row is the team ({plural(listed, 'rep')}). "
+        "Click a rep's row to open their plan on Track. The downloads have every column, the plans' names and "
+        f"milestones included. {STATUS_RULE}"
     )
     widgets.download_pair("Review", rollup.table, f"backplan-review-{team}-{review.as_of:%Y-%m-%d}")
     return shown
@@ -702,8 +702,11 @@ def _changes(team: str, figures: data.TeamFigures) -> None:
         ),
         config={"displayModeBar": False},
     )
-    left_out = f" Left out: the deals of {', '.join(view.left_out)} (no rate)." if view.left_out else ""
-    st.caption(f"Open pipeline closing by {period_end:%d %b %Y}, in {view.currency}. {waterfall_note(diff)}{left_out}")
+    left_out = f" Left out: the deals of {markdown_text(', '.join(view.left_out))} (no rate)." if view.left_out else ""
+    st.caption(
+        f"Open pipeline closing by {period_end:%d %b %Y}, in {markdown_text(view.currency)}. "
+        f"{waterfall_note(diff)}{left_out}"
+    )
     st.subheader(f"Slipped deals ({len(slipped_table)})")
     st.caption("Deals re-forecast again and again are the ones to ask about: most slipped first.")
     st.dataframe(
@@ -739,11 +742,12 @@ def _left_out(figures: data.TeamFigures) -> None:
     if not view.left_out:
         return
     rates_where = "under **Exchange rates** below" if viewer.can_set_rates else "(ask your sales ops team)"
+    missing, currency = markdown_text(" or ".join(view.missing)), markdown_text(view.currency)
     st.warning(
-        f"No exchange rate from {' or '.join(view.missing)} to {view.currency}: "
+        f"No exchange rate from {missing} to {currency}: "
         f"{plural(len(view.left_out), 'rep')} left out of these figures "
         f"({markdown_text(', '.join(view.left_out))}), never added in another currency. "
-        f"Set the rate {rates_where}, or add up in {' or '.join(view.missing)} to see them.",
+        f"Set the rate {rates_where}, or add up in {missing} to see them.",
         icon=":material/currency_exchange:",
     )
 

@@ -5,10 +5,49 @@ from __future__ import annotations
 import math
 import re
 
-__all__ = ["CURRENCIES", "WORD_JOINER", "markdown_text", "money", "money_short", "plural", "ratio_label"]
+__all__ = [
+    "CURRENCIES",
+    "WORD_JOINER",
+    "check_currency",
+    "markdown_text",
+    "money",
+    "money_short",
+    "plural",
+    "ratio_label",
+]
 
 #: Currency code -> symbol, in the order the plan offers them.
 CURRENCIES: dict[str, str] = {"USD": "$", "EUR": "€", "GBP": "£", "CHF": "CHF ", "AUD": "A$", "CAD": "C$"}
+#: What an amount in a currency Backplan does not know is shown with (the generic currency sign).
+_UNKNOWN_SYMBOL = "¤ "
+
+
+def check_currency(code: object) -> str:
+    """``code`` if it is one of :data:`CURRENCIES` (exactly: a plan's currency is picked, never typed); else
+    ValueError naming the field and the codes to pick from.
+
+    >>> check_currency("EUR")
+    'EUR'
+    >>> check_currency("[EUR](http://e.vil)")
+    Traceback (most recent call last):
+    ...
+    ValueError: Currency must be one of USD, EUR, GBP, CHF, AUD, CAD — pick it from the list.
+    """
+    if isinstance(code, str) and code in CURRENCIES:
+        return code
+    raise ValueError(f"Currency must be one of {', '.join(CURRENCIES)} — pick it from the list.")
+
+
+def _symbol(currency: str) -> str:
+    """The symbol amounts in ``currency`` are shown with: a known one's, an ISO-like code's own letters, else ¤.
+
+    Whatever else a stored currency holds (text from before it was checked) never reaches the page, where
+    amounts are often shown as Markdown.
+    """
+    known = CURRENCIES.get(currency) if isinstance(currency, str) else None
+    if known is not None:
+        return known
+    return f"{currency} " if isinstance(currency, str) and re.fullmatch(r"[A-Z]{3}", currency) else _UNKNOWN_SYMBOL
 
 
 def money(amount: float, currency: str = "USD") -> str:
@@ -18,10 +57,12 @@ def money(amount: float, currency: str = "USD") -> str:
     '$385,000'
     >>> money(-1_234.6, "GBP")
     '-£1,235'
+    >>> money(5, "JPY"), money(5, "[x](http://e.vil)")
+    ('JPY 5', '¤ 5')
     """
     if not math.isfinite(amount):
         return "—"
-    symbol = CURRENCIES.get(currency, f"{currency} ")
+    symbol = _symbol(currency)
     sign = "-" if round(amount) < 0 else ""
     return f"{sign}{symbol}{abs(amount):,.0f}"
 
@@ -34,7 +75,7 @@ def money_short(amount: float, currency: str = "USD") -> str:
     """
     if not math.isfinite(amount) or abs(amount) < 1e8:
         return money(amount, currency)
-    symbol = CURRENCIES.get(currency, f"{currency} ")
+    symbol = _symbol(currency)
     sign = "-" if amount < 0 else ""
     scale, unit = (1e9, "B") if abs(amount) >= 1e9 else (1e6, "M")
     return f"{sign}{symbol}{abs(amount) / scale:.3g}{unit}"

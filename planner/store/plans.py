@@ -34,7 +34,7 @@ from planner.store.ownership import authorise, authorise_plan, authorise_rep
 from planner.store.people import Rep, _insert_rep
 from planner.store.profiles import _profile_shares
 from planner.team import ReviewInput
-from planner.units import money
+from planner.units import check_currency, money
 
 __all__ = [
     "PlanSummary",
@@ -186,6 +186,10 @@ def _write_plan(
     expected_version: int | None = None,
     viewer: Viewer | None = None,
 ) -> int:
+    try:  # checked here, where every plan is written: a client's text never becomes a plan's currency
+        currency = check_currency(currency)
+    except ValueError as error:
+        raise StoreError(f"{error} Nothing was saved.") from None
     # The rep's row, taken first: two saves of one name for one rep cannot both pass the check below.
     cur.execute("UPDATE reps SET writes = writes + 1 WHERE id = ?", [rep_id])
     stored: tuple[Stage, ...] = ()
