@@ -149,6 +149,20 @@ def test_a_team_with_only_open_deals_has_no_win_rate_and_says_why() -> None:
     assert any("no won deals" in n for n in result.notes)
 
 
+def test_won_deals_worth_nothing_have_no_value_win_rate_and_do_not_crash() -> None:
+    """Found by the NUL-byte property: one won deal of amount 0 and a lost deal with no amount divided 0 by 0."""
+    export = (
+        "Id,StageName,Amount,CreatedDate,CloseDate\r\n"
+        "0060000,Closed Won,0,2024-01-01T09:00:00.000Z,2024-01-02\r\n"
+        "0060001,Closed Lost,,2024-01-01T09:00:00.000Z,2024-01-02\r\n"
+        "0060002,Closed Lost,0,2024-01-01T09:00:00.000Z,2024-01-02\r\n"
+    )
+    for rows in (export, export.rsplit("0060002", 1)[0]):  # most lost deals without an amount, then half of them
+        _, result = calibrate_export(rows.encode(), "Opportunity.csv")
+        o = result.overall
+        assert (o.won, o.win_rate_value, o.suggested_coverage) == (1, None, None)
+
+
 # --------------------------------------------------------------------------- Wilson interval
 
 
