@@ -21,7 +21,7 @@ from planner import store
 from planner.access import SYSTEM
 from planner.accounts import Action, Objective, Review, default_cycle
 from planner.units import markdown_text
-from tests.conftest import open_store, sent_instead, signed_in
+from tests.conftest import open_store, signed_in
 
 PAYLOAD = "<img src=x onerror=alert(1)><script>alert(1)</script>**bold** [link](javascript:alert(1))"
 #: For fields that take at most 60 characters: the two halves, one field each.
@@ -229,33 +229,7 @@ def test_sign_in_page_an_email_on_no_team() -> None:
 
 
 # --------------------------------------------------------------------------- a plan's currency
-
-
-def test_a_currency_never_offered_is_refused_and_nothing_is_saved(app: AppTest, database: Path) -> None:
-    """Streamlit hands the Save callback whatever text a browser sent for the Currency picker."""
-    app.selectbox(key="plan.rep").set_value(None)
-    app.text_input(key="plan.new_rep").set_value("Zoe Park")
-    app.text_input(key="plan.name").set_value("Q1").run()
-    app.button(key="btn.plan_save").click()
-    sent_instead(app, {app.selectbox(key="plan.currency").id: MARKDOWN_HALF})  # as a tampered browser sends it
-    assert_never_rendered(app)
-    assert "Currency must be one of USD, EUR, GBP, CHF, AUD, CAD" in " ".join(e.value for e in app.sidebar.error)
-    with open_store(database) as con:
-        assert store.list_plans(con) == []
-
-
-def test_the_store_keeps_a_plans_currency_to_the_codes_it_knows(database: Path) -> None:
-    from planner.funnel import PlanInputs
-
-    inputs = PlanInputs(100_000, 5_000, date(2027, 1, 4), date(2027, 3, 26))
-    with open_store(database) as con:
-        rep = store.add_rep(con, SYSTEM, "Zoe Park")
-        for currency in (MARKDOWN_HALF, "usd", "XYZ", ""):
-            with pytest.raises(store.StoreError, match="Currency must be one of USD, EUR"):
-                store.save_plan(con, SYSTEM, rep, "Q1", inputs, currency=currency)
-        assert store.list_plans(con) == []
-        store.save_plan(con, SYSTEM, rep, "Q1", inputs, currency="CHF")
-        assert [p.currency for p in store.list_plans(con)] == ["CHF"]
+# A currency never offered is refused on the page and by the store (tests/test_app_plan_saved.py, test_store.py).
 
 
 @pytest.mark.parametrize("page", ["pages/track.py", "pages/team.py", "pages/plan.py"])

@@ -341,6 +341,15 @@ MIGRATIONS: tuple[tuple[int, str, Step], ...] = (
     ),
     (
         10,
+        "the chance of hitting the target a plan is built for, and the shape that fills custom checkpoints",
+        """
+        ALTER TABLE plans ADD COLUMN confidence DOUBLE;  -- 0.5, 0.8 or 0.9; NULL: the expected case
+        -- Nullable (read as 'linear'): DuckDB refuses a NOT NULL column on a table foreign keys reference.
+        ALTER TABLE plans ADD COLUMN milestone_fill VARCHAR DEFAULT 'linear';
+        """,
+    ),
+    (
+        11,
         "accounts owned by a rep's id, not a name: names matching exactly one rep are mapped, the rest unassigned",
         # An owner name matching one rep (ignoring case and surrounding spaces; names are unique, so at most
         # one can match) becomes that rep's id. Any other account is unassigned: only sales ops see and
@@ -355,7 +364,7 @@ MIGRATIONS: tuple[tuple[int, str, Step], ...] = (
         """,
     ),
     (
-        11,
+        12,
         "a version on each rep, who changed them last and when; demo people marked as such",
         """
         ALTER TABLE reps ADD COLUMN version INTEGER NOT NULL DEFAULT 1;  -- +1 on every change
