@@ -68,10 +68,11 @@ class PostgresServer:
         self.admin(f"CREATE DATABASE {self.template} TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C'")
         store.connect(with_database(self.url, self.template)).close()
 
-    def fresh(self, *, empty: bool = False) -> str:
-        """The URL of a new database: at the latest schema, or ``empty`` (nothing in it, not even the schema)."""
+    def fresh(self, *, empty: bool = False, like: str | None = None) -> str:
+        """The URL of a new database: at the latest schema, or ``empty`` (nothing in it, not even the schema),
+        or a copy of database ``like`` (which nobody may be connected to)."""
         name = f"backplan_test_{os.getpid()}_{next(self._names)}"
-        source = "template0" if empty else self.template
+        source = like or ("template0" if empty else self.template)
         # FILE_COPY: a few milliseconds for a small template, where the default strategy logs every page.
         self.admin(f"CREATE DATABASE {name} TEMPLATE {source} ENCODING 'UTF8' LOCALE 'C' STRATEGY FILE_COPY")
         return with_database(self.url, name)

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from planner import cli, store
+from planner.access import SYSTEM
 from planner.backups import MANIFEST
 from planner.store import copy
 from planner.store.backups import LOCK_FILE
@@ -50,7 +51,7 @@ def test_copy_db_moves_every_table_to_postgresql_and_back_row_for_row(filled, ur
     with store.connect(url) as con:
         assert everything(con, ids) == before
         # New rows get new ids: the sequences came across too.
-        assert store.add_rep(con, "Eve New") not in {r.id for r in before["reps"]}
+        assert store.add_rep(con, SYSTEM, "Eve New") not in {r.id for r in before["reps"]}
     back = tmp_path / "back.duckdb"
     assert cli.main(["copy-db", "--from", url, "--to", str(back)]) == 0
     assert "every row checked" in capsys.readouterr().out
@@ -62,7 +63,7 @@ def test_copy_db_moves_every_table_to_postgresql_and_back_row_for_row(filled, ur
 def test_copy_db_refuses_a_target_that_holds_data_unless_told_to_replace_it(filled, url: str, capsys) -> None:
     path, ids, before = filled
     with store.connect(url) as con:
-        store.add_rep(con, "Someone Else")
+        store.add_rep(con, SYSTEM, "Someone Else")
     with pytest.raises(SystemExit) as exit_:
         cli.main(["copy-db", "--from", str(path), "--to", url])
     assert exit_.value.code == 1
@@ -94,7 +95,7 @@ def test_a_postgresql_backup_restores_into_duckdb_and_into_postgresql(
     path, ids, before = filled
     store.copy_database(path, url)
     with store.connect(url) as con:
-        folder = store.backup(con, tmp_path / "backups" / "2026-11-22")
+        folder = store.backup(con, SYSTEM, tmp_path / "backups" / "2026-11-22")
     manifest = json.loads((folder / MANIFEST).read_text())
     assert manifest["tables"]["plans"] == 1 and manifest["schema_version"] == store.LATEST_VERSION
     assert not [p for p in folder.parent.iterdir() if p.name not in (folder.name, LOCK_FILE)]  # no staging file left
@@ -135,7 +136,7 @@ def test_track_review_and_backup_work_while_the_app_is_connected(url: str, tmp_p
     with store.connect(url) as con:
         from planner.demo import demo_team
 
-        plan_ids = store.load_team(con, demo_team(date(2026, 11, 22)))
+        plan_ids = store.load_team(con, SYSTEM, demo_team(date(2026, 11, 22)))
     app = subprocess.Popen(
         [sys.executable, "-c", APP, url], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=ENV
     )
@@ -163,7 +164,7 @@ def test_a_duckdb_file_is_never_replaced_in_place(filled, tmp_path: Path) -> Non
     path, _, _ = filled
     other = tmp_path / "other.duckdb"
     with store.connect(other) as con:
-        store.add_rep(con, "Someone Else")
+        store.add_rep(con, SYSTEM, "Someone Else")
     with pytest.raises(store.StoreError, match="copy into a new file instead"):
         store.copy_database(path, other, replace=True)
     with store.connect(other) as con:

@@ -22,6 +22,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from planner import store
+from planner.access import SYSTEM
 from planner.demo import demo_team
 from planner.milestones import REVENUE_COLUMN
 from tests.backends import PostgresServer
@@ -44,7 +45,7 @@ def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Team, int]]
     server: PostgresServer = postgres_server()
     url = server.fresh()
     with store.connect(url) as con:
-        plan_id = store.load_team(con, demo_team(date.today()))[0]
+        plan_id = store.load_team(con, SYSTEM, demo_team(date.today()))[0]
     try:
         with app_servers(url, tmp_path_factory.mktemp("servers"), 2, proxy=True) as running:
             yield running, plan_id
@@ -92,7 +93,7 @@ def test_eight_writers_on_two_servers_lose_nothing_and_every_acknowledged_write_
     running, plan_id = team
     url = running.database
     with store.connect(url) as con:
-        account = store.add_account(con, "Acme", date(2027, 1, 1), date(2027, 12, 31))
+        account = store.add_account(con, SYSTEM, "Acme", date(2027, 1, 1), date(2027, 12, 31))
     shared_week = row_week(SHARED_ROW, url, plan_id)
     before = {w.actual.week_start: w.version for w in weeks(url, plan_id)}
     acked: dict[int, list[float]] = {n: [] for n in range(WRITERS)}

@@ -20,6 +20,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from planner import store
+from planner.access import SYSTEM
 from planner.funnel import DEFAULT_STAGES, DEFAULT_WON_STAGE, PlanInputs
 from planner.milestones import WeekActual
 from planner.store import dialect
@@ -98,7 +99,7 @@ def test_a_report_connection_cannot_write(url: str) -> None:
     report = store.connect(url, read_only=True)
     try:
         with pytest.raises(duckdb.Error, match="read-only"):
-            store.add_rep(report, "Ana Lima")
+            store.add_rep(report, SYSTEM, "Ana Lima")
     finally:
         report.close()
 
@@ -110,7 +111,8 @@ def test_an_unreachable_server_is_said_in_one_line_without_the_password() -> Non
 
 def in_another_process(url: str, code: str) -> str:
     """Run ``code`` (with ``con``, a store connection to ``url``) in a process of its own; what it prints."""
-    script = f"from planner import store\ncon = store.connect({url!r})\n{textwrap.dedent(code)}\ncon.close()\n"
+    script = f"from planner import store\nfrom planner.access import SYSTEM\ncon = store.connect({url!r})\n"
+    script += f"{textwrap.dedent(code)}\ncon.close()\n"
     done = subprocess.run(
         [sys.executable, "-c", script],
         capture_output=True,
@@ -126,7 +128,7 @@ def test_a_write_in_another_process_changes_the_data_generation_this_one_reads(u
     con = store.connect(url)
     try:
         seen = store.data_generation(con)
-        in_another_process(url, "store.add_rep(con, 'Ana Lima')")
+        in_another_process(url, "store.add_rep(con, SYSTEM, 'Ana Lima')")
         assert store.data_generation(con) > seen
         quiet = store.data_generation(con)
         in_another_process(url, "print(store.list_reps(con))")  # a read changes nothing
@@ -138,11 +140,11 @@ def test_a_write_in_another_process_changes_the_data_generation_this_one_reads(u
 def test_a_cell_saved_on_one_server_refuses_a_stale_cell_from_another(url: str) -> None:
     app_a, app_b = store.connect(url), store.connect(url)
     try:
-        plan_id = store.save_plan(app_a, store.add_rep(app_a, "Ana Lima"), "Q1", INPUTS)
+        plan_id = store.save_plan(app_a, SYSTEM, store.add_rep(app_a, SYSTEM, "Ana Lima"), "Q1", INPUTS)
         cell = store.ActualCell(WEEK, store.REVENUE_FIELD, 1_000)
-        store.save_actual_cells(app_a, plan_id, [cell], {})
-        with pytest.raises(store.StaleWeeks, match="was changed in another session"):
-            store.save_actual_cells(app_b, plan_id, [store.ActualCell(WEEK, store.REVENUE_FIELD, 5)], {})
+        store.save_actual_cells(app_a, SYSTEM, plan_id, [cell], {})
+        with pytest.raises(store.StaleWeeks, match="was changed by the command line"):
+            store.save_actual_cells(app_b, SYSTEM, plan_id, [store.ActualCell(WEEK, store.REVENUE_FIELD, 5)], {})
         assert [w.revenue for w in store.get_actuals(app_b, plan_id)] == [1_000]
     finally:
         app_a.close()
@@ -152,7 +154,7 @@ def test_a_cell_saved_on_one_server_refuses_a_stale_cell_from_another(url: str) 
 def test_a_plan_write_waits_for_the_row_lock_another_server_holds_then_sees_its_commit(url: str) -> None:
     app_a, app_b = store.connect(url), store.connect(url)
     try:
-        plan_id = store.save_plan(app_a, store.add_rep(app_a, "Ana Lima"), "Q1", INPUTS)
+        plan_id = store.save_plan(app_a, SYSTEM, store.add_rep(app_a, SYSTEM, "Ana Lima"), "Q1", INPUTS)
         holder = app_a.cursor()
         holder.execute("BEGIN TRANSACTION")
         holder.execute("UPDATE plans SET writes = writes + 1 WHERE id = ? AND deleted_at IS NULL", [plan_id])
@@ -161,7 +163,7 @@ def test_a_plan_write_waits_for_the_row_lock_another_server_holds_then_sees_its_
 
         def import_weeks() -> None:
             try:
-                store.save_actuals(app_b, plan_id, [WeekActual(WEEK, 500)])
+                store.save_actuals(app_b, SYSTEM, plan_id, [WeekActual(WEEK, 500)])
             except BaseException as error:
                 failures.append(error)
             done.set()
@@ -229,7 +231,8 @@ def test_the_pages_read_afresh_when_another_server_writes(url: str, monkeypatch:
         """
         from datetime import date
         from planner.funnel import PlanInputs
-        store.save_plan(con, "Ana Lima", "Q1 2027", PlanInputs(120_000, 2_000, date(2027, 1, 4), date(2027, 3, 28)))
+        q1 = PlanInputs(120_000, 2_000, date(2027, 1, 4), date(2027, 3, 28))
+        store.save_plan(con, SYSTEM, "Ana Lima", "Q1 2027", q1)
         """,
     )
     at.run()
@@ -241,7 +244,7 @@ def test_the_database_url_comes_from_the_secrets_when_backplan_db_is_unset(
 ) -> None:
     monkeypatch.delenv("BACKPLAN_DB")
     with store.connect(url) as con:
-        plan_id = store.save_plan(con, "Ana Lima", "Q1 2027", INPUTS)
+        plan_id = store.save_plan(con, SYSTEM, "Ana Lima", "Q1 2027", INPUTS)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
     at.secrets["backplan"] = {"database_url": url}
     at.run()

@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from planner import store
+from planner.access import SYSTEM
 from planner.demo import demo_team
 from tests.backends import postgres_server
 from tests.e2e.test_track_page import (
@@ -31,7 +32,7 @@ def two_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Team]:
     server = postgres_server()
     url = server.fresh()
     with store.connect(url) as con:
-        store.load_team(con, demo_team(date.today()))
+        store.load_team(con, SYSTEM, demo_team(date.today()))
     try:
         with app_servers(url, tmp_path_factory.mktemp("two-servers"), 2) as team:
             yield team
