@@ -236,6 +236,11 @@ def _num(value: float | None, suffix: str = "") -> str:
     return "—" if value is None else f"{value:,.0f}{suffix}"
 
 
+def _middle_half(q1: float | None, q3: float | None) -> str:
+    """The sales cycle's quartiles as a range of days, or that they are unknown (no deal could be dated)."""
+    return "middle half unknown" if q1 is None or q3 is None else f"middle half {q1:,.0f}–{q3:,.0f} days"
+
+
 def _days(value: float | None) -> str:
     return "—" if value is None else f"{value:,.0f} day{'' if round(value) == 1 else 's'}"
 
@@ -300,7 +305,7 @@ def _results(result: Calibration) -> None:
     cards[2].metric(
         "Sales cycle",
         _days(o.cycle_median_days),
-        f"middle half {_num(o.cycle_q1_days)}–{_num(o.cycle_q3_days)} days",
+        _middle_half(o.cycle_q1_days, o.cycle_q3_days),
         delta_color="off",
         delta_arrow="off",
         border=True,

@@ -161,3 +161,12 @@ def test_a_stage_history_that_belongs_to_no_deal_is_one_sentence(calibrate_page:
     [error] = at.error
     assert "History.csv" in error.value and "shares no opportunity ID" in error.value
     assert not at.metric
+
+
+def test_a_sales_cycle_nobody_can_date_says_so_plainly(calibrate_page: AppTest) -> None:
+    """Without created and close dates there are no quartiles: the card says "—", never "—–—"."""
+    at = give_file(calibrate_page, "deals.csv", b"Stage,Amount\nClosed Won,100\nClosed Lost,50\n")
+    card = next(m for m in at.metric if m.label == "Sales cycle")
+    assert card.value == "—"
+    assert card.delta == "middle half unknown"
+    assert "—–—" not in card.delta
