@@ -93,24 +93,41 @@ def plural(count: float, noun: str, many: str | None = None) -> str:
 #: Punctuation that Markdown, Streamlit's colour and icon syntax (":red[…]", ":material/…:") or its LaTeX
 #: ("$…$") reads as markup anywhere in a line; CommonMark lets a backslash escape each of them.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]{}<>()#+!|~$:])")
+#: What plain CommonMark and GitHub's tables and strikethrough read as markup inside a line: a Markdown file
+#: (an exported plan) escapes only these, so it reads as typed in any editor: "Acme (EMEA): renewal".
+_DOCUMENT_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
 #: At the start of a line these make a list, a quote or a heading underline ("- x", "1. x", "> x", "===").
-_LINE_START = re.compile(r"^(\s*)([-=>]|\d+[.)])")
+_LINE_START = re.compile(r"^(\s*)(?:([-=>])|(\d+)([.)]))")
+#: At the start of a line these make a heading or a list too, where "#" and "+" are not escaped throughout.
+_DOCUMENT_LINE_START = re.compile(r"^(\s*)(?:([-=>#+])|(\d+)([.)]))")
 
 
-def markdown_text(text: str, *, inline: bool = True) -> str:
+def _escape_line_start(found: re.Match[str]) -> str:
+    """A list, quote or heading mark escaped: "1. x" → "1\\. x" (a backslash escapes punctuation, never a digit)."""
+    indent, mark, number, dot = found.groups()
+    return f"{indent}\\{mark}" if mark else f"{indent}{number}\\{dot}"
+
+
+def markdown_text(text: str, *, inline: bool = True, document: bool = False) -> str:
     r"""Text a user typed, escaped to show as typed inside Markdown: no links, emphasis, HTML or maths.
 
     ``inline`` folds line breaks into spaces (labels, captions, one-line fields); otherwise each line
     is kept and ended with a hard line break (notes in an exported plan). Full stops and hyphens
     inside a line stay as they are, so ordinary sentences read the same in the page's source.
 
+    A ``document`` (a Markdown file, not a page) escapes only what plain Markdown reads as markup, so
+    brackets and colons read as typed in the file itself.
+
     >>> print(markdown_text("**Q1** <b>[x](http://e.vil)</b>"))
     \*\*Q1\*\* \<b\>\[x\]\(http\://e.vil\)\</b\>
     >>> markdown_text("# not a heading\n- not a list", inline=False)
     '\\# not a heading  \n\\- not a list'
+    >>> markdown_text("Acme (EMEA): *renewal*", document=True)
+    'Acme (EMEA): \\*renewal\\*'
     """
-    lines = [_MARKDOWN_SPECIAL.sub(r"\\\1", line) for line in text.strip().splitlines()]
-    lines = [_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), line) for line in lines]
+    special, line_start = (_DOCUMENT_SPECIAL, _DOCUMENT_LINE_START) if document else (_MARKDOWN_SPECIAL, _LINE_START)
+    lines = [special.sub(r"\\\1", line) for line in text.strip().splitlines()]
+    lines = [line_start.sub(_escape_line_start, line) for line in lines]
     if inline:
         return " ".join(line.strip() for line in lines if line.strip())
     return "  \n".join(lines)

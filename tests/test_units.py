@@ -40,6 +40,7 @@ def test_typed_markup_is_escaped_and_sentences_stay_readable() -> None:
     assert markdown_text("**bold** <script>alert(1)</script>") == r"\*\*bold\*\* \<script\>alert\(1\)\</script\>"
     assert markdown_text(":red[alarm] $x$ :material/home:") == r"\:red\[alarm\] \$x\$ \:material/home\:"
     assert markdown_text("- not a list") == r"\- not a list"
+    assert markdown_text("1. not a list") == r"1\. not a list"
 
 
 def test_lines_fold_into_one_or_keep_their_breaks() -> None:
@@ -54,6 +55,15 @@ ONE_LINE = st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")),
 def test_escaped_text_reads_back_exactly_as_typed(text: str) -> None:
     escaped = markdown_text(text)
     assert re.sub(r"\\(.)", r"\1", escaped) == text.strip()
+
+
+def test_a_markdown_file_escapes_only_markup_so_it_reads_as_typed() -> None:
+    assert markdown_text("Acme (EMEA): renewal #2, 50% + $1m", document=True) == "Acme (EMEA): renewal #2, 50% + $1m"
+    assert markdown_text("**bold** <b>[x](y)</b> a|b ~c~", document=True) == (
+        r"\*\*bold\*\* \<b\>\[x\](y)\</b\> a\|b \~c\~"
+    )
+    lines = markdown_text("# heading\n+ item\n1. one", inline=False, document=True)
+    assert lines == "\\# heading  \n\\+ item  \n1\\. one"  # "\\1." would show its backslash
 
 
 @given(ONE_LINE)
