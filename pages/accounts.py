@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -36,14 +37,17 @@ from planner.accounts import (
     fiscal_year_bounds,
     fiscal_year_of,
     is_overdue,
+    new_plan_year,
     open_items,
+    plan_fiscal_year,
     plan_markdown,
+    rescheduled,
     revenue_total,
     review_status,
     rollup,
 )
 from planner.units import markdown_text as md
-from planner.units import money
+from planner.units import money, plural
 from ui import auth, data, session, widgets
 
 viewer = auth.enter_page("accounts")
@@ -85,14 +89,25 @@ def _number(value: float | None) -> str:
 
 
 def _period() -> tuple[date, date]:
-    """The fiscal year a new account's plan covers: the one today is in."""
+    """The fiscal year a new account's plan covers: the one being planned (next year's from this year's Q3 on)."""
     start_month = state["accounts.fy_start_month"]
-    return fiscal_year_bounds(fiscal_year_of(today, start_month), start_month)
+    return fiscal_year_bounds(new_plan_year(today, start_month), start_month)
+
+
+def _fiscal_year_label(year: int, start_month: int) -> str:
+    start, end = fiscal_year_bounds(year, start_month)
+    return f"FY{year} ({start:%d %b %Y} to {end:%d %b %Y})"
 
 
 def _select_account(account_id: int) -> None:
     state["accounts.selected"] = account_id
     state["accounts.pick.account"] = account_id
+    state["accounts.fiscal_year"] = None  # the cycle tab opens on the account plan's own year
+
+
+def _account_picked() -> None:
+    _remember("accounts.pick.account", "accounts.selected")
+    state["accounts.fiscal_year"] = None
 
 
 # --------------------------------------------------------------------------- permission
@@ -320,9 +335,13 @@ def _toggle_action(action: Action, key: str) -> None:
 
 
 def _set_up_cycle(account_id: int, fiscal_year: int, owner: str) -> None:
+    _save_steps(account_id, fiscal_year, default_cycle(fiscal_year, state["accounts.fy_start_month"], owner))
+
+
+def _save_steps(account_id: int, fiscal_year: int, steps: Sequence[CycleStep]) -> None:
+    """Save these steps of a cycle (a new one's five, or those the user asked to move to the current schedule)."""
     if not _may_change(account_id):
         return
-    steps = default_cycle(fiscal_year, state["accounts.fy_start_month"], owner)
     try:
         store.save_cycle(data.db(), account_id, fiscal_year, steps)
     except data.WRITE_ERRORS as error:
@@ -416,14 +435,17 @@ def _accounts_list(plans: list[AccountPlan], statuses: dict[int, ReviewStatus], 
                 "Account": p.account.name,
                 "Owner": p.account.owner,
                 "Segment": p.account.segment,
-                "Progress": rollup(p.goals, p.objectives, p.actions).progress,
+                "Progress": round(100 * rollup(p.goals, p.objectives, p.actions).progress),
                 "Last reviewed": statuses[p.account.id].label,
                 "Stale": "stale" if statuses[p.account.id].stale else "",
             }
             for p in plans
         ],
         hide_index=True,
-        column_config={"Progress": st.column_config.ProgressColumn("Progress", format="percent")},
+        # Whole percent, as the header's cards say it: "17%", never "16.67%".
+        column_config={
+            "Progress": st.column_config.ProgressColumn("Progress", format="%d%%", min_value=0, max_value=100)
+        },
         key="accounts.list",
     )
 
@@ -440,8 +462,12 @@ def _new_account_form() -> None:
             disabled=viewer.role == "rep",
         )
         st.text_input("Segment", key="accounts.new.segment", placeholder="Enterprise, Mid-Market…")
-        period_start, period_end = _period()
-        st.caption(f"The plan covers the fiscal year {period_start:%d %b %Y} to {period_end:%d %b %Y}.")
+        start_month = state["accounts.fy_start_month"]
+        year = new_plan_year(today, start_month)
+        st.caption(
+            f"The plan covers {_fiscal_year_label(year, start_month)}, the fiscal year being planned now "
+            "(next year's from this year's third quarter on); change its period under Customer's view."
+        )
         st.form_submit_button("Add account", on_click=_add_account, type="primary", key="accounts.btn.add_account")
 
 
@@ -493,6 +519,8 @@ class _Shown:
     cycle: list[CycleStep]
     start_month: int
     stale_days: int
+    own_year: int  # the fiscal year the account plan is for
+    own_cycle: list[CycleStep]  # that year's planning cycle, which the export shows
 
     @property
     def account(self) -> Account:
@@ -535,8 +563,7 @@ def _pick_account(
         ids,
         key="accounts.pick.account",
         format_func=lambda i: by_id[i].account.name,
-        on_change=_remember,
-        args=("accounts.pick.account", "accounts.selected"),
+        on_change=_account_picked,
     )
     plan = by_id[state["accounts.pick.account"]]
     account = plan.account
@@ -544,10 +571,12 @@ def _pick_account(
     owner_target = (
         store.owner_plan(con, account.owner, account.period_start, account.period_end) if account.owner else None
     )
+    own_year = plan_fiscal_year(account, start_month)
     current_fy = fiscal_year_of(today, start_month)
-    years = list(range(current_fy - 1, current_fy + 3))
+    years = sorted({own_year - 1, own_year, own_year + 1, current_fy, current_fy + 1})
     if state["accounts.fiscal_year"] is None:
-        state["accounts.fiscal_year"] = current_fy
+        state["accounts.fiscal_year"] = own_year  # the cycle of the year the plan is for
+        state.pop("accounts.pick.fiscal_year", None)
     _bring_back("accounts.pick.fiscal_year", "accounts.fiscal_year", years)
     fiscal_year: int = state["accounts.pick.fiscal_year"]
     return _Shown(
@@ -561,6 +590,8 @@ def _pick_account(
         cycle=store.get_cycle(con, account.id, fiscal_year),
         start_month=start_month,
         stale_days=stale_days,
+        own_year=own_year,
+        own_cycle=store.get_cycle(con, account.id, own_year),
     )
 
 
@@ -578,8 +609,8 @@ def _account_header(shown: _Shown) -> None:
         plan_markdown(
             shown.plan,
             today,
-            cycle=shown.cycle,
-            fiscal_year=shown.fiscal_year,
+            cycle=shown.own_cycle,
+            fiscal_year=shown.own_year,
             open_pipeline=shown.open_pipeline,
             won_history=shown.won_history,
             stale_days=shown.stale_days,
@@ -952,20 +983,26 @@ def _view_tab(shown: _Shown) -> None:
 def _cycle_tab(shown: _Shown) -> None:
     account, fiscal_year, start_month, cycle = shown.account, shown.fiscal_year, shown.start_month, shown.cycle
     st.selectbox(
-        "Fiscal year",
+        "Planning cycle for",
         shown.years,
         key="accounts.pick.fiscal_year",
-        format_func=lambda y: (
-            f"FY{y} ({fiscal_year_bounds(y, start_month)[0]:%b %Y} to {fiscal_year_bounds(y, start_month)[1]:%b %Y})"
-        ),
+        format_func=lambda y: f"{_fiscal_year_label(y, start_month)}{' — this plan' if y == shown.own_year else ''}",
+        help="Each fiscal year is planned in the third quarter of the year before it",
         on_change=_remember,
         args=("accounts.pick.fiscal_year", "accounts.fiscal_year"),
     )
     if not cycle:
         proposed = default_cycle(fiscal_year, start_month, account.owner)
         st.info(
-            f"No planning cycle set up for FY{fiscal_year} yet. The default schedule runs through the fiscal "
-            "year's third quarter, each step owned by the account owner until you change it:",
+            f"No planning cycle set up for FY{fiscal_year} yet. The default schedule plans it in the third quarter "
+            f"of FY{fiscal_year - 1}, each step owned by the account owner until you change it"
+            + (
+                f". That quarter ended on {proposed[-1].due:%d %b %Y}, so every step would start overdue: set it up, "
+                "then give each step the date it will really happen"
+                if proposed[-1].due < today
+                else ""
+            )
+            + ":",
             icon=":material/event:",
         )
         st.dataframe(
@@ -981,6 +1018,7 @@ def _cycle_tab(shown: _Shown) -> None:
             type="primary",
         )
         return
+    _old_schedule(account.id, fiscal_year, rescheduled(cycle, fiscal_year, start_month))
     late = [s for s in cycle if is_overdue(s.due, s.done_on is not None, today)]
     if late:
         st.error(
@@ -1017,6 +1055,30 @@ def _cycle_tab(shown: _Shown) -> None:
         },
     )
     st.caption(f"The five steps: {' → '.join(CYCLE_STEPS)}.")
+
+
+def _old_schedule(account_id: int, fiscal_year: int, moved: tuple[CycleStep, ...]) -> None:
+    """Steps saved when FY N was planned in its own third quarter: said, and moved only if the user asks.
+
+    Saved dates are the user's; nothing rewrites them on its own (see docs/design.md, Planning cycle).
+    """
+    if not moved:
+        return
+    one = len(moved) == 1
+    st.info(
+        f"{plural(len(moved), 'step')} of this cycle {'is' if one else 'are'} still on the old schedule's dates, in "
+        f"FY{fiscal_year}'s own third quarter; FY{fiscal_year} is now planned in the third quarter of "
+        f"FY{fiscal_year - 1}. Moved, {'it' if one else 'they'} would be due: "
+        + "; ".join(f"{s.name} {s.due:%d %b %Y}" for s in moved)
+        + ". Steps done, or given another date, stay as they are.",
+        icon=":material/event_repeat:",
+    )
+    st.button(
+        f"Move {'it' if one else 'them'} to FY{fiscal_year - 1}'s third quarter",
+        key="accounts.btn.reschedule",
+        on_click=_save_steps,
+        args=(account_id, fiscal_year, moved),
+    )
 
 
 # --------------------------------------------------------------------------- reviews

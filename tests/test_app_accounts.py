@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from streamlit.testing.v1 import AppTest
 
 from planner import store
-from planner.accounts import Action, Objective, Review, default_cycle, fiscal_year_of
+from planner.accounts import Action, CycleStep, Objective, Review, default_cycle, fiscal_year_of, new_plan_year
 from tests.conftest import metric, open_store
 
 TODAY = date.today()
@@ -248,6 +248,10 @@ def test_the_planning_cycle_is_set_up_with_the_default_schedule_and_shows_overdu
     open_accounts(app)
     year = fiscal_year_of(TODAY)
     assert f"No planning cycle set up for FY{year} yet" in texts(app)
+    # This year's cycle was due in last year's third quarter: the page says so before it is set up.
+    assert f"That quarter ended on {default_cycle(year)[-1].due:%d %b %Y}, so every step would start overdue" in texts(
+        app
+    )
     app.button(key="accounts.btn.set_up_cycle").click().run()
     assert not app.exception, app.exception
     with open_store(database) as con:
@@ -317,3 +321,71 @@ def test_the_chosen_account_survives_a_page_switch(app: AppTest, database) -> No
     app.switch_page("pages/plan.py").run()
     open_accounts(app)
     assert app.subheader[1].value == "Zeta"  # the plan shown is Zeta's
+
+
+# --------------------------------------------------------------------------- the year a plan is for
+
+
+def test_a_new_account_plan_covers_the_fiscal_year_being_planned(app: AppTest, database) -> None:
+    open_accounts(app)
+    add_account(app, "Globex")
+    with open_store(database) as con:
+        account = store.list_accounts(con)[0]
+    expected = new_plan_year(TODAY)
+    assert (account.period_start, account.period_end) == (date(expected, 1, 1), date(expected, 12, 31))
+    if TODAY.month >= 7:  # from the third quarter on, next year is the one being planned
+        assert expected == TODAY.year + 1
+    assert (account.period_end - account.period_start).days >= 364
+    assert f"The plan covers FY{expected}" in texts(app)
+
+
+def test_the_cycle_tab_opens_on_the_plans_own_year_planned_the_year_before(app: AppTest, database) -> None:
+    with open_store(database) as con:
+        account = store.add_account(con, "Initech", date(2031, 1, 1), date(2031, 12, 31))
+        store.save_cycle(con, account, 2031, default_cycle(2031, 1, "Ana"))
+    open_accounts(app)
+    assert app.selectbox(key="accounts.pick.fiscal_year").value == 2031
+    assert app.session_state["accounts.pick.fiscal_year"] == 2031
+    assert "No planning cycle set up" not in texts(app)  # FY2031's, set up above
+    assert "No step is overdue." in texts(app)  # due in Q3 2030, not Q3 2031
+    assert app.data_editor[0].value["Due"].tolist()[0] == date(2030, 7, 15)
+
+
+def test_a_cycle_saved_on_the_old_schedule_is_pointed_out_and_moved_only_when_asked(app: AppTest, database) -> None:
+    """Saved dates are the user's: nothing moves them until the user says so, and then only the old defaults."""
+    old = default_cycle(2032, 1, "Ana")  # FY2031's cycle as it was set up when FY N was planned in its own Q3
+    with open_store(database) as con:
+        account = store.add_account(con, "Hooli", date(2031, 1, 1), date(2031, 12, 31))
+        store.save_cycle(con, account, 2031, [*old[:4], CycleStep(5, "Ben", date(2031, 9, 12))])
+    open_accounts(app)
+    said = texts(app)
+    assert "4 steps of this cycle are still on the old schedule's dates, in FY2031's own third quarter" in said
+    assert "Moved, they would be due: Assemble the team 15 Jul 2030;" in said
+    with open_store(database) as con:
+        assert store.get_cycle(con, account, 2031)[0].due == date(2031, 7, 15)  # opening the page moved nothing
+    app.button(key="accounts.btn.reschedule").click().run()
+    assert not app.exception, app.exception
+    with open_store(database) as con:
+        saved = store.get_cycle(con, account, 2031)
+    assert [(s.owner, s.due) for s in saved] == [
+        ("Ana", date(2030, 7, 15)),
+        ("Ana", date(2030, 7, 29)),
+        ("Ana", date(2030, 8, 19)),
+        ("Ana", date(2030, 9, 9)),
+        ("Ben", date(2031, 9, 12)),  # chosen by someone: kept
+    ]
+    assert "still on the old schedule's dates" not in texts(app)
+
+
+def test_progress_in_the_accounts_list_is_a_whole_percent(app: AppTest, database) -> None:
+    account = seed(database)
+    with open_store(database) as con:
+        goal = store.get_account_plan(con, account).goals[0].id
+        third = store.add_objective(con, Objective(0, goal, "A third objective"))
+        for n in range(3):
+            action = store.add_action(con, Action(0, account, f"Step {n}", third))
+            if n == 0:
+                store.set_action_status(con, action, "done")
+    open_accounts(app)  # objectives 0/2 and 1/3 done: the goal is 16.67% along
+    assert app.dataframe[0].value["Progress"].tolist() == [17]
+    assert metric(app, "Plan progress") == "17%"
