@@ -547,8 +547,13 @@ def waterfall_chart(
     start_total: float, causes: Sequence[tuple[str, float]], end_total: float, start_label: str, end_label: str,
     currency: str = "USD",
 ) -> go.Figure:  # fmt: skip
-    """Last week's pipeline total to this week's, by cause: new, pulled in, amounts, slipped, won, lost, dropped."""
+    """Last week's pipeline total to this week's, by cause: new, pulled in, amounts, slipped, won, lost, dropped.
+
+    A cause that moved nothing has no bar: a "+$0" beside deals the caption says changed without moving
+    the total read as a contradiction.
+    """
     symbol = CURRENCIES.get(currency, "")
+    causes = [(name, value) for name, value in causes if value]
     labels = [start_label, *[name.capitalize() for name, _ in causes], end_label]
     values = [start_total, *[value for _, value in causes], end_total]
     trace = {

@@ -126,6 +126,16 @@ def test_waterfall_runs_from_last_weeks_total_through_each_cause_to_this_weeks()
     assert list(trace.text) == ["$1,000", "+$200", "-$300", "$900"]
 
 
+def test_a_cause_that_moved_nothing_has_no_bar_in_the_waterfall() -> None:
+    """A "+$0 Won" bar beside a caption counting a won deal read as a contradiction; the caption names those."""
+    causes = [("new", 200.0), ("pulled in", 0.0), ("won", 0.0), ("lost", -300.0)]
+    trace = waterfall_chart(1_000.0, causes, 900.0, "9 Nov", "16 Nov").data[0]
+    assert list(trace.x) == ["9 Nov", "New", "Lost", "16 Nov"]
+    assert list(trace.text) == ["$1,000", "+$200", "-$300", "$900"]
+    unchanged = waterfall_chart(500.0, [("new", 0.0), ("lost", 0.0)], 500.0, "9 Nov", "16 Nov").data[0]
+    assert list(unchanged.x) == ["9 Nov", "16 Nov"]
+
+
 def test_the_forecast_fan_opens_from_todays_booked_to_p10_and_p90_with_the_p50_line() -> None:
     figure = FIGURES["forecast_fan"]
     assert len(figure.data) == len(BURNUP.data) + 3  # the burn-up is kept, the fan added
