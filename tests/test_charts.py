@@ -181,6 +181,21 @@ def test_a_funnel_stage_too_narrow_for_its_number_shows_it_beside_the_bar_at_ful
     assert list(trace.textfont.color)[2:] == ["#1c2733"] * 3  # ink beside the bars, not white on white
 
 
+def test_long_lever_names_wrap_and_their_numbers_are_not_clipped() -> None:
+    """Two stage names from a CRM export made a 40-character lever name that squeezed the bars to a sliver."""
+    inputs = PlanInputs(
+        385_000, 3_850, date(2027, 1, 4), date(2027, 12, 31),
+        stages=(Stage("Presentation Scheduled", 2), Stage("Appointment Scheduled", 2)),
+    )  # fmt: skip
+    figure = levers_chart(levers(inputs))
+    trace, axis = figure.data[0], figure.layout.yaxis
+    assert list(axis.tickvals) == list(trace.y)  # the hover keeps the whole name
+    lines = [line for label in axis.ticktext for line in label.split("<br>")]
+    assert max(len(line) for line in lines) <= 24
+    assert "Presentation Scheduled →<br>Appointment Scheduled" in axis.ticktext
+    assert trace.cliponaxis is False
+
+
 def test_what_if_cells_hold_short_numbers_at_a_readable_size() -> None:
     # With a calibrated funnel the weekly activity runs to thousands; Plotly shrank "1,497" to fit the cell.
     heatmap = what_if_heatmap(what_if_grid(STEEP)).data[0]
