@@ -483,7 +483,9 @@ def _import_form(plans: list[AccountPlan]) -> None:
     have = {p.account.name.casefold() for p in plans}
     fresh = {c.name: c for c in crm if c.name.casefold() not in have and viewer.can_see_owner(c.owner)}
     if not fresh:
-        st.caption(f"All {len(crm)} accounts in the CRM export are here already.")
+        st.caption(
+            f"All {plural(len(crm), 'account')} in the CRM export {'is' if len(crm) == 1 else 'are'} here already."
+        )
         return
     state.setdefault("accounts.import_pick", list(fresh))
     st.multiselect(
@@ -734,7 +736,7 @@ def _objective_editor(account_id: int, objective: Objective, action_count: int) 
             help="Deletes its actions too",
         )
         _confirm_delete(
-            account_id, "objective", objective.id, f"Delete this objective and its {action_count} action(s)?"
+            account_id, "objective", objective.id, f"Delete this objective and its {plural(action_count, 'action')}?"
         )
 
 
@@ -774,7 +776,8 @@ def _goals(shown: _Shown) -> None:
                 account_id,
                 "goal",
                 goal.id,
-                f"Delete this goal with its {len(goal_row.objectives)} objective(s) and {goal_row.total} action(s)?",
+                f"Delete this goal with its {plural(len(goal_row.objectives), 'objective')} and "
+                f"{plural(goal_row.total, 'action')}?",
             )
             st.progress(
                 goal_row.progress,
@@ -870,13 +873,32 @@ def _opportunities(shown: _Shown) -> None:
     elif not deals.open_deals:
         st.caption(f"The latest pipeline snapshot ({deals.snapshot_date:%d %b %Y}) has no opportunities for it.")
     else:
+        # Open, with a close date already gone by: a forecast nobody updated (Team review lists them too).
+        late = sum(is_overdue(d.close_date, False, today) for d in deals.open_deals)
+        past = (
+            f" {late} of them {'has' if late == 1 else 'have'} a close date already past: ask "
+            f"{'its owner' if late == 1 else 'their owners'} to win, lose or re-date {'it' if late == 1 else 'them'}."
+            if late
+            else ""
+        )
         st.caption(
-            f"From the latest pipeline snapshot ({deals.snapshot_date:%d %b %Y}): {len(deals.open_deals)} "
-            f"opportunities, {money(deals.open_amount, currency)} in all."
+            f"From the latest pipeline snapshot ({deals.snapshot_date:%d %b %Y}): "
+            f"{plural(len(deals.open_deals), 'opportunity')}, {money(deals.open_amount, currency)} in all.{past}"
         )
         st.dataframe(
             [
-                {"Deal": d.deal_id, "Owner": d.owner, "Stage": d.stage, "Amount": d.amount, "Close date": d.close_date}
+                {
+                    "Deal": d.deal_id,
+                    "Owner": d.owner,
+                    "Stage": d.stage,
+                    "Amount": d.amount,
+                    "Close date": d.close_date,
+                    "Past its close date": (
+                        f"⚠ {plural((today - d.close_date).days, 'day')}"
+                        if is_overdue(d.close_date, False, today)
+                        else ""
+                    ),
+                }
                 for d in deals.open_deals
             ],
             hide_index=True,
@@ -908,8 +930,8 @@ def _goals_tab(shown: _Shown) -> None:
     _goals(shown)
     if progress.busywork:
         st.warning(
-            f"{len(progress.busywork)} action(s) serve no objective. Activity that serves no objective is busywork: "
-            "tie it to one or drop it.",
+            f"{plural(len(progress.busywork), 'action')} {'serves' if len(progress.busywork) == 1 else 'serve'} "
+            "no objective. Activity that serves no objective is busywork: tie it to one or drop it.",
             icon=":material/report:",
         )
         for action in progress.busywork:
@@ -967,8 +989,9 @@ def _view_tab(shown: _Shown) -> None:
         account.id,
         "account",
         account.id,
-        f"Delete the account plan for {md(account.name)} with its {len(plan.goals)} goal(s), "
-        f"{len(plan.objectives)} objective(s), {len(plan.actions)} action(s), planning cycle and review log?",
+        f"Delete the account plan for {md(account.name)} with its {plural(len(plan.goals), 'goal')}, "
+        f"{plural(len(plan.objectives), 'objective')}, {plural(len(plan.actions), 'action')}, planning cycle and "
+        "review log?",
     )
     if account.priorities:
         st.caption("Priorities as saved, ranked:")

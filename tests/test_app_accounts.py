@@ -111,7 +111,7 @@ def test_an_action_with_no_objective_is_flagged_as_busywork(app: AppTest, databa
     with open_store(database) as con:
         store.add_action(con, Action(0, account, "Golf day"))
     open_accounts(app)
-    assert "1 action(s) serve no objective" in texts(app)
+    assert "1 action serves no objective" in texts(app)
     assert any(box.label.startswith("Golf day") for box in app.checkbox)
 
 
@@ -126,7 +126,7 @@ def test_deleting_a_goal_with_objectives_asks_first_then_removes_them_all(app: A
     account = seed(database)
     open_accounts(app)
     app.button(key="accounts.btn.delete_goal.1").click().run()
-    assert "Delete this goal with its 1 objective(s) and 2 action(s)?" in texts(app)
+    assert "Delete this goal with its 1 objective and 2 actions?" in texts(app)
     app.button(key="accounts.btn.delete_goal_no.1").click().run()
     assert "Delete this goal" not in texts(app)
     with open_store(database) as con:
@@ -146,7 +146,7 @@ def test_deleting_an_objective_with_actions_asks_first(app: AppTest, database) -
     account = seed(database)
     open_accounts(app)
     app.button(key="accounts.btn.delete_objective.1").click().run()
-    assert "Delete this objective and its 2 action(s)?" in texts(app)
+    assert "Delete this objective and its 2 actions?" in texts(app)
     with open_store(database) as con:
         assert len(store.get_account_plan(con, account).objectives) == 1  # nothing gone before "Yes"
     app.button(key="accounts.btn.delete_objective_yes.1").click().run()
@@ -209,7 +209,7 @@ def test_deleting_an_account_plan_asks_first_then_removes_it_whole(app: AppTest,
     account = seed(database)
     open_accounts(app)
     app.button(key=f"accounts.btn.delete_account.{account}").click().run()
-    assert "with its 1 goal(s), 1 objective(s), 2 action(s), planning cycle and review log?" in texts(app)
+    assert "with its 1 goal, 1 objective, 2 actions, planning cycle and review log?" in texts(app)
     app.button(key=f"accounts.btn.delete_account_yes.{account}").click().run()
     assert not app.exception, app.exception
     assert "Deleted the account plan with everything in it." in texts(app)
@@ -310,6 +310,23 @@ def test_crm_accounts_are_imported_and_missing_pipeline_is_said_plainly(app: App
     said = texts(app)
     assert "No pipeline snapshot yet — upload one on Team review" in said
     assert "Won from this account so far: 1 deal, $50,000." in said
+
+
+def test_an_open_opportunity_past_its_close_date_is_flagged(app: AppTest, database) -> None:
+    seed(database)
+    late, soon = TODAY - timedelta(days=10), TODAY + timedelta(days=20)
+    with open_store(database) as con:
+        con.execute(
+            "INSERT INTO pipeline_snapshots (snapshot_date, deal_id, owner, account, stage, amount, close_date)"
+            " VALUES (?, 'p1', 'Ana Lima', 'Acme', 'Proposal', 40000, ?),"
+            " (?, 'p2', 'Ana Lima', 'Acme', 'Demo', 9000, ?)",
+            [TODAY, late, TODAY, soon],
+        )
+    open_accounts(app)
+    deals = next(d.value for d in app.dataframe if "Close date" in d.value.columns)
+    assert deals["Deal"].tolist() == ["p1", "p2"]
+    assert deals["Past its close date"].tolist() == ["⚠ 10 days", ""]
+    assert "1 of them has a close date already past: ask its owner to win, lose or re-date it." in texts(app)
 
 
 def test_the_chosen_account_survives_a_page_switch(app: AppTest, database) -> None:
