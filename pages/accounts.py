@@ -875,9 +875,10 @@ def _opportunities(shown: _Shown) -> None:
     else:
         # Open, with a close date already gone by: a forecast nobody updated (Team review lists them too).
         late = sum(is_overdue(d.close_date, False, today) for d in deals.open_deals)
+        which = "It has" if len(deals.open_deals) == 1 else f"{late} of them {'has' if late == 1 else 'have'}"
         past = (
-            f" {late} of them {'has' if late == 1 else 'have'} a close date already past: ask "
-            f"{'its owner' if late == 1 else 'their owners'} to win, lose or re-date {'it' if late == 1 else 'them'}."
+            f" {which} a close date already past: ask {'its owner' if late == 1 else 'their owners'} to win, lose "
+            f"or re-date {'it' if late == 1 else 'them'}."
             if late
             else ""
         )
