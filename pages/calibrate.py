@@ -341,19 +341,23 @@ def _results(result: Calibration) -> None:
         }
         for c, lag in zip(o.conversions, result.lag_days, strict=True)
     ]
-    st.dataframe(
-        steps,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "Rate": st.column_config.NumberColumn(format="%.1f%%"),
-            "Days to next": st.column_config.NumberColumn(format="%.0f"),
-        },
-    )
-    st.caption(
-        "Stage conversion: closed deals that reached each stage and went on to the next; the rates multiply out to "
-        f"the win rate. Days to the next stage come from the {result.lag_source}."
-    )
+    if not steps:
+        st.caption("The file names no stage before won, so there is no stage-to-stage conversion to show.")
+    else:
+        st.dataframe(
+            steps,
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "Rate": st.column_config.NumberColumn(format="%.1f%%"),
+                "Days to next": st.column_config.NumberColumn(format="%.0f"),
+            },
+        )
+        lags = f" Days to the next stage come from the {result.lag_source}." if result.lag_source != "none" else ""
+        st.caption(
+            "Stage conversion: closed deals that reached each stage and went on to the next; the rates multiply out "
+            f"to the win rate.{lags}"
+        )
     left, right = st.columns(2, gap="large")
     if result.deal_size_bins[0]:
         left.plotly_chart(

@@ -63,6 +63,7 @@ from planner.imports import (
     read_history,
     read_table,
 )
+from planner.units import plural
 
 __all__ = [
     "CONFIDENCE_LEVELS",
@@ -377,18 +378,22 @@ def _placed(
             if history
             else "their stage is lost and the file has no stage history"
         )
+        one = n_unplaced == 1
         notes.append(
-            f"{n_unplaced:,} lost deals do not say how far they got ({why}), so stage-to-stage rates cannot be told "
+            f"{plural(n_unplaced, 'lost deal')} {'does' if one else 'do'} not say how far {'it' if one else 'they'} "
+            f"got ({why}), so stage-to-stage rates cannot be told "
             f"apart: the funnel is one step at the win rate ({won / closed:.0%}) rather than steps made up at 100%. "
             "Upload the stage history (Salesforce OpportunityHistory) or an export with “Date entered …” columns "
             "for rates stage by stage."
         )
         one = frame.drop(columns=[c for c in frame.columns if c.startswith("entered_")])
         return one.assign(furthest=np.where(outcome == "won", 1, 0)), (ONE_STEP_STAGE, order[-1]), True
-    if n_unplaced:
+    if n_unplaced and len(order) > 1:  # with the won stage alone there is no stage to place them at
+        one = n_unplaced == 1
         notes.append(
-            f"{n_unplaced:,} of {n_lost:,} lost deals do not say how far they got; they count as lost at the first "
-            f"stage, “{order[0]}”."
+            f"{n_unplaced:,} of {plural(n_lost, 'lost deal')} {'does' if one else 'do'} not say how far "
+            f"{'it' if one else 'they'} got; {'it counts' if one else 'they count'} as lost at the first stage, "
+            f"“{order[0]}”."
         )
     return frame.assign(furthest=furthest.fillna(0).astype("int64")), order, False
 
