@@ -380,8 +380,9 @@ def _results(result: Calibration) -> None:
         }
         for f in result.by_owner
     ]
-    st.caption("Stage conversion by owner (%): the fewer deals behind a figure, the less it can be trusted.")
-    st.dataframe(conversions, hide_index=True, width="stretch")
+    if steps:  # else there is no stage conversion, for anyone
+        st.caption("Stage conversion by owner (%): the fewer deals behind a figure, the less it can be trusted.")
+        st.dataframe(conversions, hide_index=True, width="stretch")
 
 
 def _figures_table(first: str, labelled: list[tuple[str, Figures]]) -> None:

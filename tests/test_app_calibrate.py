@@ -176,6 +176,7 @@ def test_a_file_with_no_stage_before_won_says_there_is_no_conversion_to_show(cal
     """Only won and lost stages: no empty conversion table, no "come from the none", no lost deal "at Closed Won"."""
     at = give_file(calibrate_page, "deals.csv", b"Stage,Amount\nClosed Won,100\nClosed Lost,50\nClosed Won,70\n")
     assert not [d for d in at.dataframe if "From" in d.value.columns]
+    assert not [d for d in at.dataframe if list(d.value.columns) == ["Owner"]]  # nor a by-owner table of names
     said = [c.value for c in at.caption] + [i.value for i in at.info]
     assert "The file names no stage before won, so there is no stage-to-stage conversion to show." in said
     assert not [t for t in said if "the none" in t or "“Closed Won”" in t]
