@@ -51,6 +51,7 @@ __all__ = [
     "fiscal_year_bounds",
     "fiscal_year_of",
     "is_overdue",
+    "match_owners",
     "new_plan_year",
     "open_items",
     "plan_fiscal_year",
@@ -87,7 +88,12 @@ NO_OWNER = "(no owner)"
 
 @dataclass(frozen=True, slots=True)
 class Account:
-    """An account and the customer's view of their own business."""
+    """An account and the customer's view of their own business.
+
+    ``owner_rep_id`` is who owns it, and so who may see and change its plan; None
+    when nobody on file does (then only sales ops). ``owner`` is only a label: the
+    owner's name as on file, or the name typed or imported before it matched anyone.
+    """
 
     id: int
     name: str
@@ -101,6 +107,7 @@ class Account:
     risk_tolerance: str = "medium"
     notes: str = ""
     created_on: date | None = None
+    owner_rep_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -479,6 +486,25 @@ def plan_fiscal_year(account: Account, start_month: int = 1) -> int:
     """
     middle = account.period_start + (account.period_end - account.period_start) / 2
     return fiscal_year_of(middle, start_month)
+
+
+def match_owners(names: Iterable[str], people: Iterable[tuple[int, str]]) -> dict[str, int | None]:
+    """Each owner name as typed or imported → the id of the one person on file it names, or None.
+
+    Names compare ignoring case and surrounding spaces; a name matching nobody, or
+    more than one person, matches None (the account is then unassigned).
+
+    >>> match_owners(["ana lima ", "Eve", ""], [(1, "Ana Lima"), (2, "Ben Carter")])
+    {'ana lima ': 1, 'Eve': None, '': None}
+    """
+    by_name: dict[str, list[int]] = {}
+    for person_id, name in people:
+        by_name.setdefault(name.strip().casefold(), []).append(person_id)
+    found = {}
+    for name in names:
+        ids = by_name.get(name.strip().casefold(), []) if name.strip() else []
+        found[name] = ids[0] if len(ids) == 1 else None
+    return found
 
 
 def rescheduled(cycle: Iterable[CycleStep], fiscal_year: int, start_month: int = 1) -> tuple[CycleStep, ...]:

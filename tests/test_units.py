@@ -7,7 +7,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from planner.units import CURRENCIES, markdown_text, money, plural, ratio_label
+from planner.units import CURRENCIES, WORD_JOINER, markdown_text, money, plural, ratio_label
 
 
 def test_money_is_whole_units_with_the_currency_symbol_and_separators() -> None:
@@ -53,8 +53,17 @@ ONE_LINE = st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")),
 
 @given(ONE_LINE)
 def test_escaped_text_reads_back_exactly_as_typed(text: str) -> None:
-    escaped = markdown_text(text)
-    assert re.sub(r"\\(.)", r"\1", escaped) == text.strip()
+    escaped = markdown_text(text).replace(WORD_JOINER, "")  # the joiner is invisible
+    assert re.sub(r"\\(.)", r"\1", escaped) == text.strip().replace(WORD_JOINER, "")
+
+
+def test_a_typed_url_or_email_is_not_made_a_link() -> None:
+    """GitHub-flavoured Markdown links bare "https://…", "www.…" and "a@b.c" after escapes are read."""
+    for typed in ("Stage https://x.te", "see www.x.te today", "ana@acme.test", "HTTP://X.TE"):
+        shown = markdown_text(typed)
+        assert WORD_JOINER in shown
+        assert not re.search(r"(?i)https?://|www\.|@\w", re.sub(r"\\(.)", r"\1", shown))
+    assert markdown_text("nothing to link: 10:30 at the office") == "nothing to link\\: 10\\:30 at the office"
 
 
 def test_a_markdown_file_escapes_only_markup_so_it_reads_as_typed() -> None:

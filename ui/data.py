@@ -21,7 +21,7 @@ import pandas as pd
 import streamlit as st
 
 from planner import backups, store
-from planner.access import Viewer
+from planner.access import SYSTEM, Viewer
 from planner.calibrate import Calibration, CalibrationError, Confidence, plan_confidence
 from planner.funnel import PlanInputs, validate
 from planner.team import SnapshotDiff, TeamRollup, convert_pipeline, slipped_deals, snapshot_diff
@@ -95,7 +95,7 @@ def _start_daily_backups(database: _Database) -> None:
             if database.released.wait((backups.next_run(now, schedule.at) - now).total_seconds()):
                 return  # the connection was released: a new one has its own thread
             try:
-                store.take_backup(database.con, schedule, datetime.now())
+                store.take_backup(database.con, SYSTEM, schedule, datetime.now())
             except Exception:  # whatever it was, logged and tried again tomorrow: the thread must not die
                 _log.exception("The daily backup into %s failed", schedule.folder)
 
