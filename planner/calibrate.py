@@ -48,6 +48,8 @@ from dataclasses import asdict, dataclass, field
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from planner.funnel import PlanInputs, Stage, deals_needed, stage_totals
 from planner.imports import (
@@ -58,10 +60,11 @@ from planner.imports import (
     column_list,
     date_order_needed,
     detect_mapping,
+    finish_deals,
     pair_exports,
-    read_deals,
     read_history,
     read_table,
+    type_deals,
 )
 
 __all__ = [
@@ -613,6 +616,7 @@ def calibrate_export(
     cannot be calibrated.
     """
     table = read_table(data, filename, sheet)
+    del data  # the caller passes the bytes in and keeps no reference (the command line): they go now, not at return
     mapping = mapping or detect_mapping(table.columns, preset)
     if columns:
         mapping = _with_columns(mapping, columns, table.columns, filename)
@@ -635,7 +639,10 @@ def calibrate_export(
     if missing:  # before asking about dates: without these columns there is nothing to read
         raise ImportFailure(f"Missing {' and '.join(missing)} column; the columns found: {column_list(table.columns)}.")
     order = _date_order(table, mapping, date_order)
-    deals = read_deals(table, mapping, outcome_map, stage_order, order, stage_history)
+    typed = type_deals(table, mapping, order, stage_history)
+    del table, stage_history  # the typed columns keep what they use of the file's text; the rest goes now
+    deals = finish_deals(typed, outcome_map, stage_order)
+    del typed
     result = calibrate(
         deals.deals, deals.stage_order, rows_read=deals.rows_read, notes=deals.notes, currency=currency, rates=rates
     )
@@ -905,75 +912,105 @@ class DealTables:
     cycle_days: np.ndarray
 
 
+_OUTCOME_CODES = {"won": 1, "lost": 2, "open": 3}
+
+
+def _deal_arrow(deals: pd.DataFrame, stage_count: int) -> pa.Table:
+    """The columns calibration counts, as an Arrow table DuckDB scans in place: outcome as a small code (1 won,
+    2 lost, 3 open), owner dictionary-encoded, missing numbers and dates as nulls. Text stays the Arrow it is."""
+    code = np.zeros(len(deals), dtype=np.int8)
+    for word, number in _OUTCOME_CODES.items():
+        code[(deals["outcome"] == word).to_numpy(dtype=bool)] = number
+    columns = {"outcome": pa.array(code), "owner": pc.dictionary_encode(pa.array(deals["owner"].astype("str")))}
+    for name in ("amount", "created", "closed", "furthest", *(f"entered_{i}" for i in range(stage_count))):
+        if name in deals.columns:
+            columns[name] = pa.array(deals[name].to_numpy(), from_pandas=True)
+    return pa.table(columns)
+
+
 def deal_tables(deals: pd.DataFrame, stage_count: int) -> DealTables:
     """Aggregate a deal list (the shape :func:`planner.imports.read_deals` returns) in an in-memory DuckDB.
 
-    Works on the frame in place through DuckDB's pandas scan: nothing is copied row by row.
+    DuckDB scans an Arrow view of the frame's columns (nothing is copied row by row) and passes
+    over all the deals twice: once counting deals by owner, outcome and furthest stage, once for
+    the stage lags. Amount and cycle figures come from the won deals alone, set apart once.
     """
     con = duckdb.connect(":memory:", config={"threads": 2})
     try:
-        con.register("deals", deals)
-        summary = con.execute(
+        table = _deal_arrow(deals, stage_count)
+        con.register("deals", table)
+        counts = con.execute(
+            "SELECT coalesce(owner, '') AS owner, outcome, furthest, count(*) AS deals FROM deals GROUP BY ALL"
+        ).df()
+        con.execute("CREATE TEMP TABLE won AS SELECT owner, amount, created, closed FROM deals WHERE outcome = 1")
+        won = con.execute(
             """
             SELECT grouping(owner) = 1 AS is_team, coalesce(owner, '') AS owner,
-                count(*) AS deals,
-                count(*) FILTER (WHERE outcome = 'won') AS won,
-                count(*) FILTER (WHERE outcome = 'lost') AS lost,
-                count(*) FILTER (WHERE outcome = 'open') AS open,
-                coalesce(sum(amount) FILTER (WHERE outcome = 'won'), 0) AS won_amount,
-                count(amount) FILTER (WHERE outcome = 'won') AS won_with_amount,
-                coalesce(sum(amount) FILTER (WHERE outcome = 'lost' AND amount > 0), 0) AS lost_amount,
-                count(*) FILTER (WHERE outcome = 'lost' AND amount > 0) AS lost_with_amount,
-                avg(amount) FILTER (WHERE outcome = 'won') AS avg_won,
-                median(amount) FILTER (WHERE outcome = 'won') AS median_won,
-                stddev_samp(amount) FILTER (WHERE outcome = 'won') AS sd_won,
+                coalesce(sum(amount), 0) AS won_amount, count(amount) AS won_with_amount, avg(amount) AS avg_won,
+                median(amount) AS median_won, stddev_samp(amount) AS sd_won,
                 quantile_cont(date_diff('day', created, closed), [0.25, 0.5, 0.75])
-                    FILTER (WHERE outcome = 'won' AND created IS NOT NULL AND closed IS NOT NULL) AS cycle,
-                count(*) FILTER (WHERE outcome = 'won' AND created IS NOT NULL AND closed IS NOT NULL) AS cycle_deals
-            FROM deals
+                    FILTER (WHERE created IS NOT NULL AND closed IS NOT NULL) AS cycle,
+                count(*) FILTER (WHERE created IS NOT NULL AND closed IS NOT NULL) AS cycle_deals
+            FROM won
             GROUP BY GROUPING SETS ((), (owner))
-            ORDER BY is_team DESC, owner
             """
         ).df()
-        reached = con.execute(
+        lost = con.execute(
             """
-            SELECT grouping(owner) = 1 AS is_team, coalesce(owner, '') AS owner, furthest,
-                count(*) AS deals, count(*) FILTER (WHERE outcome = 'open') AS open
-            FROM deals
-            GROUP BY GROUPING SETS ((furthest), (owner, furthest))
-            ORDER BY is_team DESC, owner, furthest
+            SELECT grouping(owner) = 1 AS is_team, coalesce(owner, '') AS owner,
+                coalesce(sum(amount), 0) AS lost_amount, count(*) AS lost_with_amount
+            FROM deals WHERE outcome = 2 AND amount > 0
+            GROUP BY GROUPING SETS ((), (owner))
             """
         ).df()
+        pairs = [i for i in range(stage_count - 1) if f"entered_{i}" in deals.columns and f"entered_{i + 1}" in deals]
         lag_rows = []
-        for i in range(stage_count - 1):
+        if pairs:
             # Column names are built from integers, never from the file: nothing a user typed reaches the SQL.
-            frm, to = f"entered_{i}", f"entered_{i + 1}"
-            if frm not in deals.columns or to not in deals.columns:
-                continue
-            row = con.execute(
-                f"SELECT median(date_diff('day', {frm}, {to})), count(*) FROM deals"
-                f" WHERE {frm} IS NOT NULL AND {to} IS NOT NULL AND {to} >= {frm}"
-            ).fetchone()
-            lag_rows.append({"stage": i, "median_days": row[0] if row else None, "deals": row[1] if row else 0})
+            parts = []
+            for i in pairs:
+                frm, to = f"entered_{i}", f"entered_{i + 1}"
+                both = f"{frm} IS NOT NULL AND {to} IS NOT NULL AND {to} >= {frm}"
+                parts.append(f"median(date_diff('day', {frm}, {to})) FILTER (WHERE {both}), "
+                             f"count(*) FILTER (WHERE {both})")  # fmt: skip
+            row = con.execute(f"SELECT {', '.join(parts)} FROM deals").fetchone()
+            assert row is not None
+            lag_rows = [{"stage": i, "median_days": row[2 * k], "deals": row[2 * k + 1]} for k, i in enumerate(pairs)]
         lags = pd.DataFrame(lag_rows, columns=["stage", "median_days", "deals"])
         months = con.execute(
-            "SELECT month(closed) AS month, sum(amount) AS amount FROM deals"
-            " WHERE outcome = 'won' AND closed IS NOT NULL AND amount > 0 GROUP BY 1 ORDER BY 1"
+            "SELECT month(closed) AS month, sum(amount) AS amount FROM won"
+            " WHERE closed IS NOT NULL AND amount > 0 GROUP BY 1 ORDER BY 1"
         ).df()
         quarter_weeks = con.execute(
             "SELECT least(date_diff('day', date_trunc('quarter', closed), closed) // 7 + 1, 13) AS week,"
-            " sum(amount) AS amount FROM deals"
-            " WHERE outcome = 'won' AND closed IS NOT NULL AND amount > 0 GROUP BY 1 ORDER BY 1"
+            " sum(amount) AS amount FROM won WHERE closed IS NOT NULL AND amount > 0 GROUP BY 1 ORDER BY 1"
         ).df()
-        won_amounts = con.execute("SELECT amount FROM deals WHERE outcome = 'won' AND amount IS NOT NULL").fetchnumpy()[
-            "amount"
-        ]
+        won_amounts = con.execute("SELECT amount FROM won WHERE amount IS NOT NULL").fetchnumpy()["amount"]
         cycle_days = con.execute(
-            "SELECT date_diff('day', created, closed) AS days FROM deals"
-            " WHERE outcome = 'won' AND created IS NOT NULL AND closed IS NOT NULL"
+            "SELECT date_diff('day', created, closed) AS days FROM won WHERE created IS NOT NULL AND closed IS NOT NULL"
         ).fetchnumpy()["days"]
     finally:
         con.close()
+    summary, reached = _summary(counts, won, lost)
     return DealTables(
         summary, reached, lags, months, quarter_weeks, np.asarray(won_amounts, float), np.asarray(cycle_days, float)
     )
+
+
+def _summary(counts: pd.DataFrame, won: pd.DataFrame, lost: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The team's row and one per owner (counts by outcome, amounts, deal size, cycle), and deals by furthest stage
+    for the team and each owner (with how many are still open there), from deal counts by owner, outcome and
+    furthest stage and the won and lost deals' own figures."""
+    counts = counts.assign(
+        is_team=False, **{word: (counts["outcome"] == code) * counts["deals"] for word, code in _OUTCOME_CODES.items()}
+    )
+    owners = counts.groupby("owner", sort=True)[["deals", "won", "lost", "open"]].sum().reset_index()
+    team = owners[["deals", "won", "lost", "open"]].sum().to_frame().T.assign(is_team=True, owner="")
+    summary = pd.concat([team, owners.assign(is_team=False)], ignore_index=True)
+    summary = summary.merge(won, on=["is_team", "owner"], how="left").merge(lost, on=["is_team", "owner"], how="left")
+    for column in ("won_amount", "won_with_amount", "cycle_deals", "lost_amount", "lost_with_amount"):
+        summary[column] = summary[column].fillna(0)
+    by_owner = counts.groupby(["owner", "furthest"], sort=True)[["deals", "open"]].sum().reset_index()
+    by_stage = counts.groupby("furthest", sort=True)[["deals", "open"]].sum().reset_index()
+    reached = pd.concat([by_stage.assign(is_team=True, owner=""), by_owner.assign(is_team=False)], ignore_index=True)
+    return summary, reached[["is_team", "owner", "furthest", "deals", "open"]]

@@ -572,7 +572,9 @@ def _track_command(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
 def _calibrate_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     outcomes = {stage: outcome for outcome in OUTCOMES for stage in getattr(args, outcome)}
     try:
-        data = read_export_file(args.file)
+        # Held in a list only to be handed over (pop): calibrate_export lets the bytes go once the file is read,
+        # which a name here would prevent (a million-row export is 130 MB).
+        data = [read_export_file(args.file)]
         history = None
         if args.history:
             try:
@@ -580,7 +582,7 @@ def _calibrate_command(args: argparse.Namespace, parser: argparse.ArgumentParser
             except ImportFailure as error:
                 raise ImportFailure(f"{args.history}: {error}") from None
         deals, result = calibrate_export(
-            data,
+            data.pop(),
             args.file,
             history=history,
             preset=args.preset,

@@ -78,6 +78,16 @@ __all__ = [
     "type_deals",
 ]
 
+if "ARROW_DEFAULT_MEMORY_POOL" not in os.environ:
+    # Arrow's default allocator (mimalloc) costs a million-row read about half a second of system time, mapping
+    # and zeroing fresh pages again and again; jemalloc reuses them, and with no decay gives freed memory back
+    # at once, so a big upload's peak does not linger in a long-running server.
+    try:
+        pa.set_memory_pool(pa.jemalloc_memory_pool())
+        pa.jemalloc_set_decay_ms(0)
+    except NotImplementedError:  # an Arrow build without jemalloc keeps its default
+        pass
+
 #: A pasted spreadsheet of weekly actuals is small; anything larger is the wrong file.
 MAX_ACTUALS_ROWS = 5_000
 #: Larger than any deal or week of revenue: such a cell is a typo or a placeholder, and a million of them still sum
@@ -105,21 +115,63 @@ class RowProblem:
 # =========================================================================== one number parser
 
 
-def _arrow(cells: pd.Series | pa.Array | pa.ChunkedArray) -> pa.Array:
-    """A column as one Arrow large_string array, blanks for missing cells (zero-copy for Arrow-backed text)."""
+#: Arrow text as the readers keep it: one column may arrive in many chunks (the CSV reader's blocks).
+Text = pa.Array | pa.ChunkedArray
+
+
+def _arrow(cells: pd.Series | Text) -> Text:
+    """A column as Arrow text, blanks for missing cells: zero-copy for Arrow-backed text, chunks and all.
+
+    Chunks are kept: joining them would copy the column, and every kernel used here takes chunks.
+    """
     if isinstance(cells, pd.Series) and cells.dtype == object:
         cells = cells.astype("str")
     array = cells if isinstance(cells, pa.Array | pa.ChunkedArray) else pa.array(cells, from_pandas=True)
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
-    if array.type != pa.large_string():
-        array = array.cast(pa.large_string())
+    if isinstance(array, pa.ChunkedArray) and array.num_chunks <= 1:
+        array = array.chunk(0) if array.num_chunks else pa.array([], pa.string())
+    if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
+        array = array.cast(pa.string())
     return pc.fill_null(array, "") if array.null_count else array
 
 
-def _text(array: pa.Array) -> pa.Array:
+def _text(array: Text) -> Text:
     """Cells without the white space around them."""
     return pc.utf8_trim_whitespace(array)
+
+
+def _value_bytes(array: Text) -> int:
+    """How many bytes of text the cells hold (white space trimmed away shows as fewer)."""
+    total = 0
+    for chunk in array.chunks if isinstance(array, pa.ChunkedArray) else [array]:
+        if len(chunk):
+            width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+            offsets = np.frombuffer(chunk.buffers()[1], dtype=width)
+            total += int(offsets[chunk.offset + len(chunk)] - offsets[chunk.offset])
+    return total
+
+
+def _trimmed(array: Text) -> Text:
+    """:func:`_text`, but the cells themselves (no copy kept) when none has white space around it."""
+    trimmed = _text(array)
+    return array if _value_bytes(trimmed) == _value_bytes(array) else trimmed
+
+
+def _distinct(array: Text) -> tuple[np.ndarray, pa.Array]:
+    """Each cell's code into the column's distinct texts, and those texts in the order they are first met.
+
+    Work done on the distinct texts and taken back by code is done once per text, not once per row.
+    """
+    encoded = pc.dictionary_encode(array)
+    if isinstance(encoded, pa.ChunkedArray):  # every chunk shares the one dictionary
+        if not encoded.num_chunks:
+            return np.zeros(0, dtype=np.int32), pa.array([], array.type)
+        encoded = encoded.combine_chunks()
+    return encoded.indices.to_numpy(zero_copy_only=False), encoded.dictionary
+
+
+def _bools(array: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """An Arrow boolean column as numpy (nulls as False)."""
+    return np.asarray(pc.fill_null(array, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 _CURRENCY_SYMBOLS = {"$": "USD", "US$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₽": "RUB", "РУБ": "RUB",
@@ -227,24 +279,29 @@ def _messy_one(text: str, convention: str) -> tuple[float, str]:
     return (-value if negative else value), (found.group(1) if found else "")
 
 
-def _numbers(cells: pd.Series | pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray | None]:
-    """A column's numbers (NaN for blanks, text and non-finite values) and the currency each cell names, if any.
+def _numbers(cells: pd.Series | Text) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    """A column's numbers (NaN for blanks, text and non-finite values), the currency each cell names if any, and
+    which cells are blank.
 
-    Plain numbers go through Arrow's cast in one pass; only the cells it cannot read take the
-    slower path. The column's own cells settle the decimal mark where one cell cannot: "1.000"
-    is a thousand beside "1.234,56", and one beside "25920.50".
+    Plain numbers go through Arrow's cast in one pass (it refuses white space, so a column it
+    reads needs no trimming); only the cells it cannot read take the slower path. The column's
+    own cells settle the decimal mark where one cell cannot: "1.000" is a thousand beside
+    "1.234,56", and one beside "25920.50".
     """
-    text = _text(_arrow(cells))
+    text = _arrow(cells)
     blank = pc.equal(text, "")
-    missing = pa.scalar(None, pa.large_string())
+    missing = pa.scalar(None, text.type)
     try:
         values = pc.cast(pc.if_else(blank, missing, text), pa.float64())
         messy = np.zeros(len(text), dtype=bool)
     except pa.ArrowInvalid:
+        text = _trimmed(text)
+        blank = pc.equal(text, "")
         plain = pc.match_substring_regex(text, _PLAIN_NUMBER)
         values = pc.cast(pc.if_else(plain, text, missing), pa.float64())
-        messy = ~np.asarray(pc.or_(plain, blank).to_numpy(zero_copy_only=False), dtype=bool)
+        messy = ~_bools(pc.or_(plain, blank))
     out = np.array(values.to_numpy(zero_copy_only=False), dtype="float64")
+    del values
     dot = pc.find_substring(text, ".")
     dotted = np.asarray(pc.greater_equal(dot, 0).to_numpy(zero_copy_only=False), dtype=bool) & ~messy
     # A plain "1.000" (one separator, three digits after it) reads as 1 above; it may be a thousand.
@@ -283,7 +340,7 @@ def _numbers(cells: pd.Series | pa.Array | pa.ChunkedArray) -> tuple[np.ndarray,
                 currency[messy] = np.array([_CURRENCY_SYMBOLS.get(c.upper(), c.upper()) for c in named],
                                            dtype=object)[codes]  # fmt: skip
     out[~np.isfinite(out)] = np.nan
-    return out, currency
+    return out, currency, _bools(blank)
 
 
 def parse_amounts(cells: pd.Series) -> pd.Series:
@@ -297,8 +354,7 @@ def parse_amounts(cells: pd.Series) -> pd.Series:
     ...                          "EUR 1.000", "1e400"])).tolist()
     [1234.5, 1234.5, 12500.0, -300.0, nan, nan, 7.0, 150000.0, 1000.0, nan]
     """
-    values, _ = _numbers(cells)
-    return pd.Series(values, index=cells.index, dtype="float64")
+    return pd.Series(_numbers(cells)[0], index=cells.index, dtype="float64")
 
 
 def parse_amount(text: str) -> float | None:
@@ -528,26 +584,30 @@ def parse_dates(cells: pd.Series, order: str | None = "MDY") -> pd.Series:
     return pd.Series(values, index=cells.index, dtype="datetime64[s]")
 
 
-def _dates(cells: pd.Series | pa.Array | pa.ChunkedArray, order: str | None) -> tuple[np.ndarray, np.ndarray]:
+def _dates(cells: pd.Series | Text, order: str | None) -> tuple[np.ndarray, np.ndarray]:
     """:func:`parse_dates`'s values, and which cells held text that is no date (blank cells are not such)."""
     array = _arrow(cells)
-    head = pc.utf8_slice_codeunits(array, 0, 10)
-    encoded = pc.dictionary_encode(head)
-    iso = pc.strptime(encoded.dictionary, format="%Y-%m-%d", unit="s", error_is_null=True)
+    # Each distinct text is read once, by its first ten characters. Timestamps to the second rarely repeat, but
+    # their days do: such a column is cut to its days before its distinct values are found.
+    sample = array.slice(0, 10_000)
+    precise = len(sample) > 0 and pc.count_distinct(sample).as_py() > len(sample) // 5
+    codes, texts = _distinct(pc.utf8_slice_codeunits(array, 0, 10) if precise else array)
+    heads = pc.utf8_slice_codeunits(texts, 0, 10)
+    iso = pc.strptime(heads, format="%Y-%m-%d", unit="s", error_is_null=True)
     # strptime rolls 30 February into March: a date counts only if it reads back as written.
-    iso = pc.if_else(pc.equal(pc.strftime(iso, format="%Y-%m-%d"), encoded.dictionary), iso, pa.scalar(None, iso.type))
-    values = pc.take(iso, encoded.indices).to_numpy(zero_copy_only=False).astype("datetime64[s]")
-    rest = np.isnat(values) & np.asarray(pc.not_equal(array, "").to_numpy(zero_copy_only=False), dtype=bool)
+    iso = pc.if_else(pc.equal(pc.strftime(iso, format="%Y-%m-%d"), heads), iso, pa.scalar(None, iso.type))
+    days = iso.to_numpy(zero_copy_only=False).astype("datetime64[s]")
+    values = days[codes]
+    rest = (np.isnat(days) & _bools(pc.not_equal(heads, "")))[codes]
     unreadable = np.zeros(len(values), dtype=bool)
     if rest.any():
         # The rest (padded with spaces, or not ISO) is read once per distinct text.
-        others = pc.dictionary_encode(pc.filter(array, pa.array(rest)))
-        uniques = pd.Series(_text(others.dictionary).to_pandas(), dtype="str")
+        indices, others = _distinct(pc.filter(array, pa.array(rest)))
+        uniques = pd.Series(_text(others).to_pandas(), dtype="str")
         if len(uniques) < _SMALL:
             parsed = np.array([_other_date_one(u, order) for u in uniques], dtype="datetime64[s]")
         else:
             parsed = _other_dates(uniques, order)
-        indices = others.indices.to_numpy(zero_copy_only=False)
         values[rest] = parsed[indices]
         unreadable[rest] = (np.isnat(parsed) & (uniques != "").to_numpy())[indices]
     return values, unreadable
@@ -605,7 +665,7 @@ def date_order_needed(*columns: pd.Series) -> str | None:
     """
     firsts, seconds = [], []
     for column in columns:
-        head = pc.unique(pc.utf8_slice_codeunits(_text(_arrow(column)), 0, 10))
+        head = pc.unique(pc.utf8_slice_codeunits(_text(pc.unique(_arrow(column))), 0, 10))
         parts = pd.Series(head.to_pandas(), dtype="str").str.extract(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2,4})(?!\d)")
         parts = parts.dropna()
         if not parts.empty:
@@ -845,13 +905,28 @@ def _text_bytes(data: bytes) -> tuple[bytes, str, int]:
         except UnicodeDecodeError:  # a byte the guessed code page leaves undefined: Latin-1 reads every byte
             return _from_text(body.decode("latin-1"), "Latin-1")
     removed = 0
-    for start in range(0, len(body), 16 * 2**20):  # in slices: a clean file costs no copy of itself
-        chunk = body[start : start + 16 * 2**20]
-        if len(chunk.translate(None, _CONTROL_BYTES)) != len(chunk):
-            cleaned = body.translate(None, _CONTROL_BYTES)
-            removed, body = len(body) - len(cleaned), cleaned
-            break
+    if _has_control_bytes(body):
+        cleaned = body.translate(None, _CONTROL_BYTES)
+        removed, body = len(body) - len(cleaned), cleaned
     return body, label, removed
+
+
+def _has_control_bytes(body: bytes) -> bool:
+    """Whether UTF-8 text holds a control character other than tab, line feed and carriage return.
+
+    Looked at in slices, without a copy: a clean 130 MB file costs a few hundredths of a second.
+    """
+    view = np.frombuffer(body, dtype=np.uint8)
+    step = 4 * 2**20
+    for start in range(0, len(view), step):
+        chunk = view[start : start + step]
+        low = chunk < 32
+        low &= chunk != 10  # most files have only line feeds: one more look settles them
+        if low.any() and (low & (chunk != 13) & (chunk != 9)).any():
+            return True
+        if (chunk == 127).any():
+            return True
+    return False
 
 
 def _from_text(text: str, label: str) -> tuple[bytes, str, int]:
@@ -899,24 +974,26 @@ def _read_csv_fast(data: bytes, delimiter: str, width: int) -> pd.DataFrame | No
 
     A blank line is read as a row of one empty cell, which makes Arrow stop as it does at the first
     ragged row (where the careful reader reports each one): such files go the careful way, which
-    keeps the row numbers a spreadsheet shows. Every column comes back as one chunk, so later steps
-    read it without copying.
+    keeps the row numbers a spreadsheet shows.
     """
     names = [f"c{i}" for i in range(width)]
     try:
         table = pcsv.read_csv(
             pa.BufferReader(data),
-            read_options=pcsv.ReadOptions(column_names=names, use_threads=len(data) > 4 * 2**20),
+            # One thread: on two shared cores a second one costs 60% more CPU for the same wall time or worse.
+            read_options=pcsv.ReadOptions(column_names=names, use_threads=False),
             parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False),
             convert_options=pcsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.large_string()),
+                column_types=dict.fromkeys(names, pa.large_string()),  # as pandas keeps text: no conversion
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
+                check_utf8=False,  # the bytes were checked (or made) UTF-8 already
             ),
         )
     except (pa.ArrowInvalid, pa.ArrowException):  # any refusal just means: read it the careful way
         return None
-    return table.combine_chunks().to_pandas()
+    # pandas keeps each column's Arrow chunks as they are: no copy of the file's text is made here.
+    return table.to_pandas()
 
 
 def _read_csv_checked(text: str, delimiter: str, caught: list[warnings.WarningMessage]) -> pd.DataFrame:
@@ -1005,10 +1082,9 @@ def read_table(data: bytes, filename: str = "export.csv", sheet: str | None = No
     frame = _read_csv_fast(body, delimiter, _header_width(head, delimiter))
     caught: list[warnings.WarningMessage] = []
     if frame is None:
-        frame = _read_csv_checked(body.decode("utf-8"), delimiter, caught)
+        frame = _read_csv_checked(body.decode("utf-8"), delimiter, caught).fillna("").astype("str")
     del body
     skipped = sorted(int(m.group(1)) for w in caught for m in re.finditer(r"[Ss]kipping line (\d+)", str(w.message)))
-    frame = frame.fillna("").astype("str")
     numbers = np.arange(1, len(frame) + 1, dtype=np.int64)
     for line in skipped:  # each skipped line pushes every later row down one
         numbers[numbers >= line] += 1
@@ -1027,7 +1103,10 @@ def read_table(data: bytes, filename: str = "export.csv", sheet: str | None = No
         todo = ~filled
         if not todo.any():
             break
-        filled[todo] = (frame.loc[todo, column].str.strip() != "").to_numpy()
+        cells = _arrow(frame[column])
+        if not todo.all():
+            cells = pc.filter(cells, pa.array(todo))
+        filled[todo] = ~_bools(pc.or_(pc.equal(cells, ""), pc.utf8_is_space(cells)))
     if not filled.all():
         frame, numbers = frame[filled], numbers[filled]
     if frame.empty:
@@ -1670,17 +1749,21 @@ class _Columns:
         self.rows = table.row_numbers
         self.problems: list[pd.DataFrame] = []
         self.size = len(table.frame)
-        self._trimmed: dict[str, pa.Array] = {}
+        self._trimmed: dict[str, Text] = {}
 
-    def arrow(self, column: str) -> pa.Array:
-        """A column's cells without surrounding white space, as one Arrow array (made once)."""
+    def raw(self, column: str) -> Text:
+        """A column's cells as the file has them (no copy)."""
+        return _arrow(self.table.frame[column])
+
+    def arrow(self, column: str) -> Text:
+        """A column's cells without surrounding white space (made once; the cells themselves when none has any)."""
         if column not in self._trimmed:
-            self._trimmed[column] = _text(_arrow(self.table.frame[column]))
+            self._trimmed[column] = _trimmed(self.raw(column))
         return self._trimmed[column]
 
     def text(self, name: str) -> pd.Series:
         if name not in self.cols:
-            return pd.Series("", index=range(self.size), dtype="str")
+            return _blanks(self.size)
         return pd.Series(self.arrow(self.cols[name]).to_pandas(), dtype="str")
 
     def flag(
@@ -1690,25 +1773,22 @@ class _Columns:
         if mask.any():
             self.problems.append(_problem(self.rows[mask], column, reasons(mask), figures))
 
+    def cells(self, column: str, mask: np.ndarray) -> pd.Series:
+        """The flagged cells, trimmed."""
+        return pd.Series(_text(pc.filter(self.raw(column), pa.array(mask))).to_pandas(), dtype="str")
+
     def shown(self, column: str, mask: np.ndarray) -> pd.Series:
         """The flagged cells, quoted for a message."""
-        return _quoted(pd.Series(pc.filter(self.arrow(column), pa.array(mask)).to_pandas(), dtype="str"))
+        return _quoted(self.cells(column, mask))
 
     def amounts(self, name: str) -> tuple[np.ndarray, np.ndarray | None]:
         if name not in self.cols:
             return np.full(self.size, np.nan), None
         column = self.cols[name]
-        cells = self.arrow(column)
-        values, currency = _numbers(cells)
-        blank = np.asarray(pc.equal(cells, "").to_numpy(zero_copy_only=False), dtype=bool)
+        values, currency, blank = _numbers(self.raw(column))
         bad = (np.isnan(values) & ~blank) | (values < 0) | (values > MAX_AMOUNT)
         if bad.any():
-            self.flag(
-                bad,
-                column,
-                lambda m: _amount_reasons(pd.Series(pc.filter(cells, pa.array(m)).to_pandas()), values[m]),
-                _FIGURES_OF[name],
-            )
+            self.flag(bad, column, lambda m: _amount_reasons(self.cells(column, m), values[m]), _FIGURES_OF[name])
             values = np.where(bad, np.nan, values)
         return values, currency
 
@@ -1716,7 +1796,7 @@ class _Columns:
         column = column or self.cols.get(name)
         if column is None:
             return None
-        values, bad = _dates(self.arrow(column), self.date_order)
+        values, bad = _dates(self.raw(column), self.date_order)
         example = "MM/DD/YYYY" if self.date_order == "MDY" else "DD/MM/YYYY"
         self.flag(
             bad,
@@ -1726,13 +1806,22 @@ class _Columns:
         )
         return values
 
+    def words(self, column: str) -> tuple[np.ndarray, list[str]]:
+        """Each cell's code into the column's distinct texts, trimmed and case-folded (looked at once each)."""
+        codes, texts = _distinct(self.raw(column))
+        return codes, [str(w).casefold() for w in _text(texts).to_pylist()]
+
+
+def _blanks(size: int) -> pd.Series:
+    """``size`` empty texts (no Python string per row)."""
+    return pd.Series(pa.repeat(pa.scalar("", pa.large_string()), size).to_pandas(), dtype="str")
+
 
 def _flag_codes(columns: _Columns, name: str) -> np.ndarray:
     """A true / false column as codes: 1 true, 0 false, -1 blank or unreadable (each distinct text looked at once)."""
-    encoded = pc.dictionary_encode(columns.arrow(columns.cols[name]))
-    words = [str(w).casefold() for w in encoded.dictionary.to_pylist()]
+    codes, words = columns.words(columns.cols[name])
     meaning = np.array([1 if w in _BOOL_TRUE else 0 if w in _BOOL_FALSE else -1 for w in words] or [-1], dtype=np.int8)
-    return meaning[encoded.indices.to_numpy(zero_copy_only=False)]
+    return meaning[codes]
 
 
 def _declared_outcome(columns: _Columns, preset: str) -> np.ndarray:
@@ -1742,12 +1831,10 @@ def _declared_outcome(columns: _Columns, preset: str) -> np.ndarray:
     says = np.zeros(size, dtype=np.int8)
     if "status" in cols:
         column = cols["status"]
-        encoded = pc.dictionary_encode(columns.arrow(column))
+        indices, texts = columns.words(column)
         words = {**_STATUS_WORDS, **(_DYNAMICS_STATE_CODES if preset == "dynamics" else {})}
-        texts = [str(w).casefold() for w in encoded.dictionary.to_pylist()]
         meaning = np.array([_SAY.get(words.get(t, ""), 0) for t in texts] or [0], dtype=np.int8)
         unknown = np.array([t != "" and t not in words for t in texts] or [False])
-        indices = encoded.indices.to_numpy(zero_copy_only=False)
         says = meaning[indices]
         columns.flag(
             unknown[indices],
@@ -1771,9 +1858,9 @@ def _declared_outcome(columns: _Columns, preset: str) -> np.ndarray:
 
 def _each_distinct(cells: pd.Series, change: Callable[[str], str]) -> pd.Series:
     """``change`` applied once per distinct text of a column, not once per row."""
-    codes, uniques = pd.factorize(cells)
-    changed = np.array([change(str(u)) for u in uniques] + [""], dtype=object)
-    return pd.Series(changed[np.where(codes < 0, len(uniques), codes)], index=cells.index, dtype="str")
+    codes, uniques = _distinct(_arrow(cells))
+    changed = pa.array([change(str(u)) for u in uniques.to_pylist()], pa.string())
+    return pd.Series(pc.take(changed, pa.array(codes)).to_pandas(), index=cells.index, dtype="str")
 
 
 def _first_of_each(ids: pd.Series) -> np.ndarray:
@@ -1916,8 +2003,8 @@ def _events_by_stage(
 
 def _stage_codes(stage: pd.Series | pa.Array) -> tuple[np.ndarray, tuple[str, ...]]:
     """Each row's stage as a code into the distinct stage texts, in the order they are first met."""
-    encoded = pc.dictionary_encode(_arrow(stage))
-    return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64), tuple(encoded.dictionary.to_pylist())
+    codes, stages = _distinct(_arrow(stage))
+    return codes.astype(np.int64), tuple(stages.to_pylist())
 
 
 def type_deals(
@@ -2216,16 +2303,19 @@ class DealImport:
 
 
 def _backfill(entered: list[np.ndarray], furthest: np.ndarray) -> list[np.ndarray]:
-    """A deal that skipped a stage reached it too, on the day it entered the next stage it did enter."""
-    out = [e.copy() for e in entered]
+    """A deal that skipped a stage reached it too, on the day it entered the next stage it did enter.
+
+    A column with nothing to fill is returned as it is (not copied); one that changes is a new array.
+    """
+    out = list(entered)
     never = np.iinfo(np.int64).max
     later = np.full(len(furthest), never, dtype=np.int64)
     for i in range(len(out) - 1, -1, -1):
         known = ~np.isnat(out[i])
         missing = ~known & (later != never) & (furthest >= i)
         if missing.any():
-            out[i][missing] = later[missing].view("datetime64[s]")
-        later = np.where(known, np.minimum(later, out[i].view("int64")), later)
+            out[i] = np.where(missing, later.view("datetime64[s]"), out[i])
+        np.minimum(later, out[i].view("int64"), out=later, where=known)
     return out
 
 
@@ -2262,7 +2352,7 @@ def finish_deals(
     if no_outcome.any():
         column = cols.get("stage") or cols.get("status") or ""
         problems.append(_problem(rows[no_outcome], column, "The stage is empty.", _FIGURES_OF["all"]))
-    keep = ~typed.dropped & np.isin(outcome, (_SAY["won"], _SAY["lost"], _SAY["open"]))
+    keep = ~typed.dropped & (outcome >= _SAY["won"]) & (outcome <= _SAY["open"])  # won, lost or open
     won, lost = outcome == _SAY["won"], outcome == _SAY["lost"]
     closed_deal = won | lost
 
@@ -2329,7 +2419,7 @@ def finish_deals(
         if engaging is not None:
             reached[engaging] = reached.get(engaging, np.zeros(size, bool)) | ~np.isnat(dates("created"))
     for i, stage in enumerate(order):
-        entered.append(typed.entered[stage].copy() if stage in typed.entered else never.copy())
+        entered.append(typed.entered.get(stage, never))  # not copied: nothing below writes into these
         if stage in reached:
             furthest = np.fmax(furthest, np.where(reached[stage], float(i), np.nan))
     probability = np.asarray(data["probability"], dtype="float64")
@@ -2341,10 +2431,10 @@ def finish_deals(
     furthest = np.where(won, float(won_index), furthest)
     entered = _backfill(entered, np.nan_to_num(furthest, nan=-1.0))
     if early.any():
-        for column in entered:
-            column[early] = np.datetime64("NaT")
+        entered = [np.where(early, np.datetime64("NaT"), column) for column in entered]
 
     text = pc.take(_OUTCOME_TEXT, pa.array(np.clip(outcome - 1, 0, 2).astype(np.int8)))
+    # copy=False: each column stays the array it is, not stacked with its kind into a copy (a million deals' dates).
     out = pd.DataFrame(
         {
             "row": rows,
@@ -2360,7 +2450,8 @@ def finish_deals(
             "forecast_category": data["forecast_category"],
             "furthest": furthest,
             **{f"entered_{i}": column for i, column in enumerate(entered)},
-        }
+        },
+        copy=False,
     )
     if not keep.all():
         out = out[keep].reset_index(drop=True)
