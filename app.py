@@ -33,7 +33,7 @@ def sidebar(who: Viewer) -> None:
         st.caption("Plan backwards from the number you must hit: target → deals → funnel → weekly activity.")
         if who.signed_in:
             st.caption(f"Signed in as **{markdown_text(who.label)}**")
-            st.button("Sign out", key="btn.sign_out", icon=":material/logout:", on_click=st.logout)
+            st.button("Sign out", key="btn.sign_out", icon=":material/logout:", on_click=auth.sign_out)
 
 
 def main() -> None:
@@ -57,6 +57,7 @@ def main() -> None:
         page.run()
     finally:  # st.stop() on a page ends the run through here too
         session.keep_inputs()
+        auth.note_activity()
 
 
 if __name__ == "__main__":

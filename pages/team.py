@@ -11,19 +11,20 @@ import streamlit as st
 from planner import store
 from planner.backups import list_backups
 from planner.charts import team_burnup_chart, waterfall_chart
+from planner.currency import RATE_LIMITS, Rate, RateError
 from planner.imports import ImportFailure, read_deals, read_table
 from planner.team import (
     STATUS_RULE,
     STATUSES,
+    TEAM_LINE,
+    TEAM_NAME,
     TeamReview,
-    activity_check,
+    TeamRollup,
+    changes_table,
     review_table,
-    slipped_deals,
-    snapshot_diff,
-    team_burnup,
-    team_review,
+    waterfall_note,
 )
-from planner.units import markdown_text, money
+from planner.units import CURRENCIES, markdown_text, money, money_short, plural
 from ui import auth, data, mapping, session, widgets
 from ui.plans import load_demo
 
@@ -41,6 +42,36 @@ MONEY_COLUMNS = (
     "Run-rate projection",
     "Pipeline-weighted projection",
 )
+#: The review's columns the page shows (the downloads have them all), with a short header and what it means.
+SHOWN_COLUMNS = {
+    "Rep": ("Rep", None),
+    "Status": ("Status", None),
+    "Target": ("Target", None),
+    "Booked": ("Booked", None),
+    "Attainment %": ("Booked %", "Booked ÷ target"),
+    "Ahead (+) / behind (-)": ("Ahead / behind", "Booked − the milestones due to date"),
+    "Pipeline in period": ("Pipeline", "Open pipeline closing by the end of the rep's period"),
+    "Coverage of what is left": ("Coverage", "Pipeline ÷ what is left to book"),
+    "Required coverage": ("Needed", "The plan's coverage ratio: the coverage the status asks for"),
+    "Pipeline-weighted projection": ("Projection", "Booked + pipeline ÷ the plan's coverage ratio"),
+}
+NUMBER_FORMATS = {
+    **dict.fromkeys(MONEY_COLUMNS, "localized"),
+    "Attainment %": "%.0f%%",
+    "Coverage of what is left": "%.1f×",
+    "Required coverage": "%.1f×",
+}
+#: Reps in the review table per page, and on the burn-up chart unless the manager picks others.
+PAGE_ROWS = 50
+CHART_REPS = 5
+#: A team this small has every rep on the chart.
+SMALL_TEAM = 8
+SHOW = {
+    "everyone": None,
+    "off track": ("off track",),
+    "at risk": ("at risk",),
+    "not on track": ("off track", "at risk"),
+}
 
 
 # --------------------------------------------------------------------------- callbacks
@@ -49,8 +80,38 @@ MONEY_COLUMNS = (
 def _open_track() -> None:
     """A rep's row was clicked: open their plan on Track (done by the next run, which may switch pages)."""
     rows = state["team.review_table"]["selection"]["rows"]
-    if rows and rows[0] > 0:  # row 0 is the team's totals
-        state["team.open_track"] = int(rows[0]) - 1
+    shown = state["team.shown_plans"]
+    if rows and 0 < rows[0] <= len(shown):  # row 0 is the team's totals
+        state["team.open_track"] = shown[int(rows[0]) - 1]
+
+
+def _set_rate() -> None:
+    if not auth.permitted(lambda who: who.can_set_rates, "Only sales ops can set exchange rates."):
+        return
+    rate = Rate(state["team.rate.from"], state["team.rate.to"], state["team.rate.value"])
+    try:
+        who = auth.viewer()
+        store.set_rate(data.db(), rate, updated_by=who.name if who is not None else "")
+    except RateError as error:
+        st.toast(markdown_text(str(error)), icon=":material/error:")
+    except data.WRITE_ERRORS as error:
+        st.toast(markdown_text(data.failure(error)), icon=":material/error:")
+    else:
+        st.toast(
+            f"1 {rate.from_currency} = {rate.rate:g} {rate.to_currency} saved.", icon=":material/currency_exchange:"
+        )
+
+
+def _remove_rate() -> None:
+    if not auth.permitted(lambda who: who.can_set_rates, "Only sales ops can set exchange rates."):
+        return
+    pair = state["team.rate.remove"]
+    if not pair or pair not in {(r.from_currency, r.to_currency) for r in store.list_rates(data.db())}:
+        return  # only a pair that is on file, as listed
+    try:
+        store.delete_rate(data.db(), *pair)
+    except data.WRITE_ERRORS as error:
+        st.toast(markdown_text(data.failure(error)), icon=":material/error:")
 
 
 def _save_snapshot(team: str, deals: pd.DataFrame, name: str) -> None:
@@ -67,7 +128,7 @@ def _save_snapshot(team: str, deals: pd.DataFrame, name: str) -> None:
     state["team.to_snapshot"] = snapshot_date
     state["team.from_snapshot"] = None
     state["team.snapshot_upload_done"] = (
-        f"{markdown_text(name)}: {count:,} deals stored as the pipeline of {snapshot_date:%d %b %Y}."
+        f"{markdown_text(name)}: {plural(count, 'deal')} stored as the pipeline of {snapshot_date:%d %b %Y}."
     )
 
 
@@ -195,15 +256,16 @@ def _totals(review: TeamReview, currency: str) -> None:
     cards = st.columns(4)
     cards[0].metric(
         "Booked",
-        money(t.booked, currency),
-        f"{t.attainment:.0%} of {money(t.target, currency)}",
+        money_short(t.booked, currency),
+        f"{t.attainment:.0%} of {money_short(t.target, currency)}",
         delta_color="off",
         delta_arrow="off",
         border=True,
+        help=f"{money(t.booked, currency)} of {money(t.target, currency)}",
     )
     cards[1].metric(
         "Against milestones to date",
-        money(t.gap, currency),
+        money_short(t.gap, currency),
         "ahead" if t.gap >= 0 else "behind",
         delta_color="normal" if t.gap >= 0 else "inverse",
         delta_arrow="off",
@@ -221,59 +283,128 @@ def _totals(review: TeamReview, currency: str) -> None:
         f"({money(t.remaining, currency)})",
     )
     cards[3].metric(
-        "Pipeline-weighted projection",
-        money(t.weighted_projection, currency),
-        f"run rate {money(t.run_rate_projection, currency)}",
+        "Weighted projection",
+        money_short(t.weighted_projection, currency),
+        f"run rate {money_short(t.run_rate_projection, currency)}",
         delta_color="off",
         delta_arrow="off",
         border=True,
-        help="Booked + pipeline ÷ required coverage (the plan's coverage ratio is 1 ÷ its win rate)",
+        help=f"Pipeline-weighted: booked + pipeline ÷ required coverage (the plan's coverage ratio is 1 ÷ its win "
+        f"rate): {money(t.weighted_projection, currency)}. The run rate extends what is booked over the period's "
+        f"working days: {money(t.run_rate_projection, currency)}.",
     )
     counts = {s: sum(r.status == s for r in review.rows) for s in STATUSES}
     st.caption(" · ".join(f":{STATUS_COLOURS[s][0]}[**{s}**]: {counts[s]}" for s in STATUSES))
 
 
-def _review_table(review: TeamReview, currency: str, team: str) -> pd.DataFrame:
-    table = review_table(review)
-    shown = table.style.map(lambda status: f"background-color: {STATUS_COLOURS[status][1]}", subset=["Status"])
+def _rows_shown(review: TeamReview) -> list:
+    """The reps the table lists: the status and name asked for, then this page of them (worst first)."""
+    wanted = SHOW.get(state["team.show"])
+    found = state["team.find"].strip().casefold()
+    rows = [r for r in review.rows if (wanted is None or r.status in wanted) and found in r.rep.casefold()]
+    pages = max(1, math.ceil(len(rows) / PAGE_ROWS))
+    if not 1 <= state["team.page"] <= pages:
+        state["team.page"] = 1
+    if len(review.rows) <= SMALL_TEAM and state["team.show"] == "everyone" and not found:
+        return rows  # a few reps: nothing to look for
+    filters, page_col = st.columns([3, 1]) if pages > 1 else (st.container(), None)
+    with filters:
+        show_col, find_col = st.columns([2, 1])
+        show_col.segmented_control("Show", list(SHOW), key="team.show", required=True)
+        find_col.text_input("Find a rep", key="team.find", max_chars=80, placeholder="Name")
+    if page_col is not None:
+        page_col.number_input(f"Page (of {pages})", min_value=1, max_value=pages, step=1, key="team.page")
+    first = (state["team.page"] - 1) * PAGE_ROWS
+    return rows[first : first + PAGE_ROWS]
+
+
+def _width(values: pd.Series, label: str) -> int | None:
+    """Pixels for a column of numbers wider than its label, drawn with separators ("1,737,610,923"): the table
+    sizes a column by the raw number and would cut it. None (the table's own size) for the rest."""
+    shown = [f"{v:,.0f}" for v in values if isinstance(v, int | float) and not isinstance(v, bool) and pd.notna(v)]
+    widest = max((len(text) for text in shown), default=0)
+    return 7 * widest + 14 if widest > len(label) else None
+
+
+def _review_table(rollup: TeamRollup, team: str) -> list:
+    review, currency = rollup.review, rollup.view.currency
+    shown = _rows_shown(review)
+    state["team.shown_plans"] = tuple(r.plan_id for r in shown)
+    page = review_table(TeamReview(tuple(shown), review.totals, review.as_of))[list(SHOWN_COLUMNS)]
+    styled = page.style.map(lambda status: f"background-color: {STATUS_COLOURS[status][1]}", subset=["Status"])
+    config = {
+        column: st.column_config.NumberColumn(
+            label, help=help_text, format=NUMBER_FORMATS[column], width=_width(page[column], label)
+        )
+        if column in NUMBER_FORMATS
+        else st.column_config.Column(label, help=help_text, width=_width(page[column], label))
+        for column, (label, help_text) in SHOWN_COLUMNS.items()
+    }
     st.dataframe(
-        shown,
+        styled,
         key="team.review_table",
         on_select=_open_track,
         selection_mode="single-row",
         hide_index=True,
         width="stretch",
-        column_config={
-            **{c: st.column_config.NumberColumn(format="localized") for c in MONEY_COLUMNS},
-            "Attainment %": st.column_config.NumberColumn(format="%.1f%%"),
-            "Coverage of what is left": st.column_config.NumberColumn(format="%.2f×"),
-            "Required coverage": st.column_config.NumberColumn(format="%.1f×"),
-        },
+        column_config=config,
     )
-    st.caption(f"Worst first; the first row is the team. Click a rep's row to open their plan on Track. {STATUS_RULE}")
-    widgets.download_pair("Review", table, f"backplan-review-{team}-{review.as_of:%Y-%m-%d}")
-    return table
+    listed = len(review.rows)
+    st.caption(
+        f"Amounts in {currency}. Worst first; the first row is the team ({plural(listed, 'rep')}). Click a rep's row "
+        f"to open their plan on Track. The downloads have every column, the plans' names and milestones included. "
+        f"{STATUS_RULE}"
+    )
+    widgets.download_pair("Review", rollup.table, f"backplan-review-{team}-{review.as_of:%Y-%m-%d}")
+    return shown
 
 
-def _burnup(review: TeamReview, team_inputs: list, currency: str) -> None:
-    booked, milestones = team_burnup(team_inputs, review.as_of)
-    reps = [r.rep for r in team_inputs]
-    chosen = st.multiselect("Reps on the chart", reps, default=reps, key="team.burnup_reps")
-    start = min(r.inputs.period_start for r in team_inputs)
-    end = max(r.inputs.period_end for r in team_inputs)
+def _burnup(rollup: TeamRollup) -> None:
+    rows = rollup.review.rows  # worst first
+    names = {r.plan_id: r.rep for r in rows}
+    options = list(names)
+    drawn_for = (rollup.review.as_of, tuple(options[:1]), len(options))  # another team, or another day's order
+    if state["team.burnup_for"] != drawn_for or "team.burnup_reps" not in state:
+        state["team.burnup_for"] = drawn_for
+        state["team.burnup_reps"] = options if len(options) <= SMALL_TEAM else options[:CHART_REPS]  # worst first
+    else:
+        state["team.burnup_reps"] = [key for key in state["team.burnup_reps"] if key in names]
+    st.multiselect(
+        "Reps on the chart",
+        options,
+        key="team.burnup_reps",
+        format_func=lambda key: names[key],
+        placeholder="Pick reps to draw beside the team",
+    )
+    lines = [(TEAM_LINE, TEAM_NAME), *((key, names[key]) for key in state["team.burnup_reps"])]
     st.plotly_chart(
-        team_burnup_chart(booked, milestones, review.totals.target, chosen, (start, end), currency),
+        team_burnup_chart(
+            rollup.booked, rollup.milestones, rollup.review.totals.target, lines, rollup.period, rollup.view.currency
+        ),
         config={"displayModeBar": False},
     )
+    if len(options) > SMALL_TEAM:
+        st.caption(
+            f"The whole team's line, and {plural(len(state['team.burnup_reps']), 'rep')} of {len(options):,}: "
+            f"at first the {CHART_REPS} furthest behind. Pick others above."
+        )
 
 
-def _activity(team_inputs: list, as_of: date) -> None:
-    week, table = activity_check(team_inputs, as_of)
+def _activity(rollup: TeamRollup, shown: list) -> None:
+    week, table = rollup.activity_week, rollup.activity
     st.subheader("Activity this week")
     if week is None:
         st.caption("No weekly activity recorded yet: reps record it on the Track page.")
         return
-    st.caption(f"Week of {week:%d %b %Y}: activity recorded on Track against what each rep's plan needs a week.")
+    big = len(rollup.review.rows) > PAGE_ROWS
+    if big:  # the reps on the review's page, in its order (worst first), not thousands of rows
+        order = {r.rep: i for i, r in enumerate(shown)}
+        table = table[table["Rep"].isin(order.keys())]
+        table = table.iloc[table["Rep"].map(order).argsort(kind="stable")]
+    st.caption(
+        f"Week of {week:%d %b %Y}: activity recorded on Track against what each rep's plan needs a week"
+        + (", for the reps on this page of the review." if big else ".")
+    )
     st.dataframe(
         table,
         hide_index=True,
@@ -282,6 +413,71 @@ def _activity(team_inputs: list, as_of: date) -> None:
             "% of need": st.column_config.ProgressColumn(format="%d%%", min_value=0, max_value=150),
         },
     )
+
+
+def _overdue(rollup: TeamRollup, team: str) -> None:
+    late = rollup.overdue
+    if late.empty:
+        return
+    currency = rollup.view.currency
+    st.warning(
+        f"**{plural(len(late), 'open deal')}** worth {money(late['Amount'].sum(), currency)} "
+        f"{'has' if len(late) == 1 else 'have'} a close date already past. They still count in the pipeline closing "
+        "in the period: ask their owners to win, lose or re-date them.",
+        icon=":material/event_busy:",
+    )
+    with st.expander(f"Open deals past their close date ({len(late):,})", icon=":material/event_busy:"):
+        st.dataframe(
+            late,
+            hide_index=True,
+            width="stretch",
+            column_config={"Amount": st.column_config.NumberColumn(format="localized")},
+        )
+        widgets.download_pair(
+            "Past close date", late, f"backplan-past-close-date-{team}-{rollup.review.as_of:%Y-%m-%d}"
+        )
+
+
+def _rates() -> None:
+    if not viewer.can_set_rates:
+        return
+    with st.expander("Exchange rates", icon=":material/currency_exchange:"):
+        st.caption(
+            "A team whose plans are in several currencies adds up in one with these rates (and nothing is added "
+            "across currencies without one). One rate per pair: it works both ways."
+        )
+        rates = store.list_rates(data.db())
+        if rates:
+            st.dataframe(
+                pd.DataFrame(
+                    {
+                        "Rate": [f"1 {r.from_currency} = {r.rate:,.6g} {r.to_currency}" for r in rates],
+                        "Set": [f"{r.updated_at:%d %b %Y %H:%M}" for r in rates],
+                        "By": [r.updated_by for r in rates],
+                    }
+                ),
+                hide_index=True,
+            )
+        else:
+            st.caption("No rates yet.")
+        with st.form("team.form.rate", border=False):
+            one, to, value = st.columns([1, 1, 1.2])
+            one.selectbox("1 of", list(CURRENCIES), key="team.rate.from")
+            to.selectbox("is worth, in", list(CURRENCIES), key="team.rate.to", index=1)
+            low, high = RATE_LIMITS
+            value.number_input(
+                "this many", min_value=low, max_value=high, value=1.0, format="%.6g", key="team.rate.value"
+            )
+            st.form_submit_button("Save rate", icon=":material/save:", on_click=_set_rate)
+        if rates:
+            remove, button = st.columns([2, 1], vertical_alignment="bottom")
+            remove.selectbox(
+                "Remove a rate",
+                [(r.from_currency, r.to_currency) for r in rates],
+                key="team.rate.remove",
+                format_func=lambda pair: f"{pair[0]} → {pair[1]}",
+            )
+            button.button("Remove", key="btn.rate_remove", icon=":material/delete:", on_click=_remove_rate)
 
 
 def _snapshot_upload(team: str) -> None:
@@ -330,8 +526,8 @@ def _snapshot_upload(team: str) -> None:
             return
         snapshot = deals.deals.rename(columns={"closed": "close_date"})
         st.write(
-            f"{len(snapshot):,} deals read ({(snapshot['outcome'] == 'open').sum():,} open), "
-            f"{deals.rows_bad:,} rows left out."
+            f"{plural(len(snapshot), 'deal')} read ({int((snapshot['outcome'] == 'open').sum()):,} open), "
+            f"{plural(deals.rows_bad, 'row')} left out."
         )
         if not deals.problems.empty:
             # A problem in one field costs a deal only what needs that field: a snapshot needs no created date.
@@ -346,7 +542,7 @@ def _snapshot_upload(team: str) -> None:
         )
 
 
-def _changes(team: str, period_end: date, currency: str) -> None:
+def _changes(team: str, figures: data.TeamFigures) -> None:
     st.header("What changed in the pipeline")
     snapshots = store.list_snapshots(data.db(), team)
     _snapshot_upload(team)
@@ -366,10 +562,8 @@ def _changes(team: str, period_end: date, currency: str) -> None:
     from_col.selectbox("From snapshot", later, key="team.from_snapshot", format_func=lambda d: f"{d:%a %d %b %Y}")
     to_col.selectbox("To snapshot", dates, key="team.to_snapshot", format_func=lambda d: f"{d:%a %d %b %Y}")
     older_date, newer_date = state["team.from_snapshot"], state["team.to_snapshot"]
-    con = data.db()
-    diff = snapshot_diff(
-        store.get_snapshot(con, team, older_date), store.get_snapshot(con, team, newer_date), period_end
-    )
+    view, period_end = figures.rollup.view, figures.rollup.period[1]
+    diff, slipped_table = data.pipeline_changes(team, older_date, newer_date, figures)
     st.plotly_chart(
         waterfall_chart(
             diff.start_total,
@@ -377,15 +571,12 @@ def _changes(team: str, period_end: date, currency: str) -> None:
             diff.end_total,
             f"{older_date:%d %b}",
             f"{newer_date:%d %b}",
-            currency,
+            view.currency,
         ),
         config={"displayModeBar": False},
     )
-    st.caption(
-        f"Open pipeline closing by {period_end:%d %b %Y}. "
-        + " · ".join(f"{name}: {n}" for name, n in diff.counts.items() if n)
-    )
-    slipped_table = slipped_deals(diff, store.slip_counts(con, team, newer_date))
+    left_out = f" Left out: the deals of {', '.join(view.left_out)} (no rate)." if view.left_out else ""
+    st.caption(f"Open pipeline closing by {period_end:%d %b %Y}, in {view.currency}. {waterfall_note(diff)}{left_out}")
     st.subheader(f"Slipped deals ({len(slipped_table)})")
     st.caption("Deals re-forecast again and again are the ones to ask about: most slipped first.")
     st.dataframe(
@@ -395,8 +586,39 @@ def _changes(team: str, period_end: date, currency: str) -> None:
         column_config={"Amount": st.column_config.NumberColumn(format="localized")},
     )
     widgets.download_pair("Slipped deals", slipped_table, f"backplan-slipped-{team}-{newer_date:%Y-%m-%d}")
-    with st.expander(f"Every change, deal by deal ({len(diff.changes)})"):
-        st.dataframe(diff.changes, hide_index=True, width="stretch")
+    with st.expander(f"Every change, deal by deal ({len(diff.changes):,})"):
+        amounts = ("Amount before", "Amount now", "Change to the total")
+        st.dataframe(
+            changes_table(diff),
+            hide_index=True,
+            width="stretch",
+            column_config={c: st.column_config.NumberColumn(format="localized") for c in amounts},
+        )
+
+
+def _currency_choice(team: str, as_of: date) -> data.TeamFigures:
+    """The team's figures in the currency chosen (by default the one most of its plans are in)."""
+    currencies = data.team_rollup(team, as_of).rollup.view.currencies
+    if state["team.currency"] not in currencies:
+        state["team.currency"] = currencies[0]
+    if len(currencies) > 1:
+        st.selectbox("Add up in", currencies, key="team.currency", help="Plans in other currencies are converted "
+                     "with the exchange rates sales ops set at the bottom of this page.")  # fmt: skip
+    return data.team_rollup(team, as_of, state["team.currency"])
+
+
+def _left_out(figures: data.TeamFigures) -> None:
+    view = figures.rollup.view
+    if not view.left_out:
+        return
+    rates_where = "under **Exchange rates** below" if viewer.can_set_rates else "(ask your sales ops team)"
+    st.warning(
+        f"No exchange rate from {' or '.join(view.missing)} to {view.currency}: "
+        f"{plural(len(view.left_out), 'rep')} left out of these figures "
+        f"({markdown_text(', '.join(view.left_out))}), never added in another currency. "
+        f"Set the rate {rates_where}, or add up in {' or '.join(view.missing)} to see them.",
+        icon=":material/currency_exchange:",
+    )
 
 
 # --------------------------------------------------------------------------- the page
@@ -422,7 +644,9 @@ if not teams:
 managers = dict(teams)
 if state["team.name"] not in managers:
     state["team.name"] = teams[0][0]
-team_col, date_col = st.columns([2, 1])
+# A team's currencies are known once it is added up: from the inputs' state, before they are drawn.
+several = len(data.team_rollup(state["team.name"], state["team.as_of"]).rollup.view.currencies) > 1
+team_col, currency_col, date_col = st.columns([2, 0.7, 1] if several else [2, 0.001, 1])
 team = team_col.selectbox(
     "Team",
     list(managers),
@@ -430,36 +654,38 @@ team = team_col.selectbox(
     format_func=lambda t: f"{t} — managed by {managers[t]}" if managers[t] else t,
 )
 as_of = date_col.date_input("As of", key="team.as_of", format="YYYY-MM-DD")
+with currency_col:
+    figures = _currency_choice(team, as_of)
+_left_out(figures)
 
-team_inputs = store.review_inputs(con, team, as_of)
-snapshot_date = store.latest_snapshot_date(con, team, as_of)
-pipeline = store.get_snapshot(con, team, snapshot_date) if snapshot_date else None
-if team_inputs:
-    review = team_review(team_inputs, as_of, pipeline)
-    opened = state.get("team.open_track")
-    if opened is not None and opened < len(review.rows):
-        state["team.open_track"] = None
-        row = review.rows[opened]
+opened = state["team.open_track"]
+rollup, snapshot_date = figures.rollup, figures.snapshot_date
+review = rollup.review
+if opened is not None:
+    state["team.open_track"] = None
+    row = next((r for r in review.rows if r.plan_id == opened), None)
+    if row is not None:
         session.open_on_track(row.rep, row.plan_name, as_of)
         st.switch_page("pages/track.py")
-    currency = store.get_plan(con, review.rows[0].plan_id).currency if review.rows else "USD"
+if review.rows:
+    reps = plural(len(review.rows), "rep")
     st.caption(
-        f"{len(review.rows)} reps · pipeline from the snapshot of {snapshot_date:%d %b %Y}"
+        f"{reps} · pipeline from the snapshot of {snapshot_date:%d %b %Y}"
         if snapshot_date
-        else f"{len(review.rows)} reps · no pipeline snapshot yet: upload one below to see coverage"
+        else f"{reps} · no pipeline snapshot yet: upload one below to see coverage"
     )
-    _totals(review, currency)
-    _review_table(review, currency, team)
-    _burnup(review, team_inputs, currency)
-    _activity(team_inputs, as_of)
-    period_end = max(r.inputs.period_end for r in team_inputs)
-else:
+    _totals(review, rollup.view.currency)
+    shown = _review_table(rollup, team)
+    _overdue(rollup, team)
+    _burnup(rollup)
+    _activity(rollup, shown)
+elif not rollup.view.left_out:
     st.info(
         f"No rep in {markdown_text(team)} has a saved plan yet: save one on the Plan page with the rep in this team.",
         icon=":material/info:",
     )
-    currency, period_end = "USD", as_of
-_changes(team, period_end, currency)
+_changes(team, figures)
 st.divider()
+_rates()
 _members()
 _backups()

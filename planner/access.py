@@ -119,6 +119,11 @@ class Viewer:
         return self.role in ("open", "ops")
 
     @property
+    def can_set_rates(self) -> bool:
+        """The exchange rates team figures are added up with: sales ops' (anyone's, with sign-in off)."""
+        return self.role in ("open", "ops")
+
+    @property
     def can_calibrate(self) -> bool:
         """Uploading CRM exports and saving or deleting calibration profiles."""
         return self.may_open("calibrate")

@@ -9,7 +9,11 @@ decides when backups run, what their folders are called and which have expired;
 the store writes and removes them.
 
 Each backup is a folder named by its local time, ``2026-11-22T023000``, so
-names sort by age and say when they were taken.
+names sort by age and say when they were taken. A backup is written into a
+hidden folder beside it (:func:`partial_name`), finished with a manifest
+(:data:`MANIFEST`: every file's size and checksum, every table's rows) and only
+then renamed into place, so a backup killed half-way never carries a backup's
+name: only folders with a manifest are listed, pruned or offered to restore.
 
 >>> from datetime import datetime, time
 >>> next_run(datetime(2026, 11, 22, 9, 0), time(2, 30))
@@ -20,6 +24,8 @@ datetime.datetime(2026, 11, 23, 2, 30)
 
 from __future__ import annotations
 
+import re
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -27,16 +33,24 @@ from pathlib import Path
 
 __all__ = [
     "FOLDER_FORMAT",
+    "MANIFEST",
     "BackupSchedule",
     "expired",
     "folder_name",
+    "is_complete",
+    "is_partial",
     "list_backups",
     "next_run",
+    "partial_name",
     "schedule_from_env",
 ]
 
 #: How a backup folder is named: its local time, to the second.
 FOLDER_FORMAT = "%Y-%m-%dT%H%M%S"
+#: The file that marks a backup folder complete; written last, before the folder gets its name.
+MANIFEST = "backplan-backup.json"
+#: What a backup still being written (or one a killed process left) is called: ``.NAME.partial-TOKEN``.
+_PARTIAL = re.compile(r"^\..+\.partial-[0-9a-f]{16}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,8 +108,35 @@ def expired(names: Iterable[str], now: datetime, keep_days: int) -> list[str]:
     return sorted(n for n in names if (taken := _taken_at(n)) is not None and taken < cutoff)
 
 
+def is_complete(folder: Path) -> bool:
+    """True if ``folder`` is a finished backup: it has its manifest (a backup in progress is not there yet)."""
+    return (folder / MANIFEST).is_file()
+
+
+def partial_name(name: str) -> str:
+    """A fresh, unique name for the hidden folder a backup called ``name`` is written into.
+
+    >>> partial_name("2026-11-22T023000").startswith(".2026-11-22T023000.partial-")
+    True
+    >>> is_partial(partial_name("x")), is_partial("2026-11-22T023000")
+    (True, False)
+    """
+    return f".{name}.partial-{secrets.token_hex(8)}"
+
+
+def is_partial(name: str) -> bool:
+    """True if ``name`` is a backup still being written, or left by a process killed while writing it."""
+    return bool(_PARTIAL.match(name))
+
+
 def list_backups(folder: Path) -> list[str]:
-    """The backup folders in ``folder``, newest first (none when it does not exist)."""
+    """The complete backup folders in ``folder``, newest first (none when it does not exist).
+
+    A folder named like a backup but without a manifest (a backup by an older
+    Backplan, or a copy someone made by hand) is neither listed nor pruned.
+    """
     if not folder.is_dir():
         return []
-    return sorted((p.name for p in folder.iterdir() if p.is_dir() and _taken_at(p.name)), reverse=True)
+    return sorted(
+        (p.name for p in folder.iterdir() if p.is_dir() and _taken_at(p.name) and is_complete(p)), reverse=True
+    )

@@ -21,6 +21,7 @@ import plotly.graph_objects as go
 
 from planner.funnel import FunnelPlan, Lever, WhatIfGrid
 from planner.milestones import MilestoneCheck, Pace, milestone_path
+from planner.team import TEAM_LINE
 from planner.units import CURRENCIES
 
 __all__ = [
@@ -500,11 +501,18 @@ def waterfall_chart(
 
 
 def team_burnup_chart(
-    booked: Any, milestones: Any, target: float, reps: Sequence[str], period: tuple[date, date], currency: str = "USD"
+    booked: Any,
+    milestones: Any,
+    target: float,
+    lines: Sequence[tuple[int, str]],
+    period: tuple[date, date],
+    currency: str = "USD",
 ) -> go.Figure:
     """The team's cumulative booked against its summed milestones and target, with the chosen reps' lines.
 
-    ``booked`` has columns week, rep, booked (the team as rep "Team"); ``milestones`` due, cumulative.
+    ``booked`` has columns week, line, booked (:func:`planner.team.team_burnup`); ``lines`` are the
+    (line key, name) pairs to draw, the team's own among them when wanted. Lines are found by key,
+    so a rep called "Team", or two reps of one name, each keep a line of their own.
     """
     symbol = CURRENCIES.get(currency, "")
     traces: list[dict[str, Any]] = [
@@ -529,10 +537,13 @@ def team_burnup_chart(
         },
     ]
     colours = [PALETTE[1], _AMBER, PALETTE[2], "#7e57c2", "#26a69a", "#8d6e63"]
-    for i, rep in enumerate(["Team", *[r for r in reps if r != "Team"]]):
-        rows = booked[booked["rep"] == rep]
-        if rows.empty:
+    wanted = booked[booked["line"].isin([key for key, _ in lines])] if len(booked) else booked
+    by_line = {key: rows for key, rows in wanted.groupby("line")} if len(wanted) else {}
+    for i, (key, name) in enumerate(sorted(lines, key=lambda line: line[0] != TEAM_LINE)):
+        rows = by_line.get(key)
+        if rows is None or rows.empty:
             continue
+        team = key == TEAM_LINE
         # Booked by the end of each week: plotted on the week's Friday.
         x = [w + timedelta(days=4) for w in rows["week"]]
         traces.append(
@@ -541,10 +552,10 @@ def team_burnup_chart(
                 "x": [period[0], *x],
                 "y": [0.0, *list(rows["booked"])],
                 "mode": "lines+markers",
-                "name": rep,
+                "name": name,
                 "line": {
-                    "color": _GREEN if rep == "Team" else colours[(i - 1) % len(colours)],
-                    "width": 3 if rep == "Team" else 1.5,
+                    "color": _GREEN if team else colours[(i - 1) % len(colours)],
+                    "width": 3 if team else 1.5,
                 },
                 "hovertemplate": f"%{{fullData.name}}, %{{x|%d %b}}: {symbol}%{{y:,.0f}} booked<extra></extra>",
             }

@@ -50,8 +50,8 @@ from planner.milestones import (
     plan_pace,
     recovery_plan,
 )
-from planner.team import STATUS_RULE, RepReview, team_review
-from planner.units import ratio_label
+from planner.team import STATUS_RULE, RepReview, team_rollup
+from planner.units import CURRENCIES, ratio_label
 
 __all__ = ["main", "plan_to_dict"]
 
@@ -213,6 +213,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     review.add_argument("--team", required=True, help="the team's name, as on the Team review page")
     review.add_argument("--as-of", type=_iso_date, help="the day to judge it on, YYYY-MM-DD (default today)")
+    review.add_argument(
+        "--currency",
+        choices=list(CURRENCIES),
+        help="add every plan up in this currency, with the rates entered on Team review "
+        "(default: the one most of the team's plans are in)",
+    )
     review.add_argument("--db", help="database file (default: BACKPLAN_DB, else data/backplan.duckdb)")
     review.add_argument("--json", action="store_true", help="print the review as JSON")
     review.set_defaults(handler=_review_command, subparser=review)
@@ -447,9 +453,11 @@ def _review_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -
         reps = store.review_inputs(con, args.team, as_of)
         snapshot_date = store.latest_snapshot_date(con, args.team, as_of)
         pipeline = store.get_snapshot(con, args.team, snapshot_date) if snapshot_date else None
+        rates = {(r.from_currency, r.to_currency): r.rate for r in store.list_rates(con)}
     finally:
         con.close()
-    review = team_review(reps, as_of, pipeline)
+    rollup = team_rollup(reps, as_of, pipeline, args.currency, rates)
+    review, view = rollup.review, rollup.view
 
     def row(r: RepReview) -> dict[str, Any]:
         return {
@@ -471,6 +479,9 @@ def _review_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -
     report = {
         "team": args.team,
         "as_of": as_of.isoformat(),
+        "currency": view.currency,
+        "left_out": list(view.left_out),
+        "missing_rates": [f"{c} to {view.currency}" for c in view.missing],
         "pipeline_snapshot": snapshot_date.isoformat() if snapshot_date else None,
         "status_rule": STATUS_RULE.replace("**", ""),
         "totals": row(review.totals),
@@ -480,7 +491,9 @@ def _review_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -
         json.dump(report, sys.stdout, indent=2)
         print()
         return 0
-    print(f"{args.team} on {as_of}: {review.totals.booked:,.0f} of {review.totals.target:,.0f} booked")
+    print(f"{args.team} on {as_of}: {review.totals.booked:,.0f} of {review.totals.target:,.0f} {view.currency} booked")
+    if view.left_out:
+        print(f"  left out, no rate from {' or '.join(view.missing)} to {view.currency}: {', '.join(view.left_out)}")
     for r in review.rows:
         print(
             f"  {r.status:<9} {r.rep}: {r.attainment:.0%}, {r.gap:+,.0f} against the milestone, coverage "

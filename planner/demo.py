@@ -55,6 +55,7 @@ class DemoPlan:
     inputs: PlanInputs
     milestone_shape: str
     weeks: tuple[WeekActual, ...]
+    currency: str = "USD"
 
 
 @dataclass(frozen=True, slots=True)

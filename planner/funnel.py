@@ -29,6 +29,7 @@ Example -- the plan from the literature we build on:
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -408,6 +409,12 @@ def working_days(start: date, end: date, holiday_weeks: Sequence[date] = ()) -> 
     >>> working_days(start, end), working_days(start, end, holiday_weeks=[date(2026, 12, 24)])
     (15, 10)
     """
+    return _working_days(start, end, tuple(holiday_weeks))
+
+
+@functools.lru_cache(maxsize=4096)
+def _working_days(start: date, end: date, holiday_weeks: tuple[date, ...]) -> int:
+    # Remembered: a team review asks it of thousands of plans, most with the same period.
     if end < start:
         return 0
     # The day after ``end`` in numpy's calendar, which goes on past 31 Dec 9999.

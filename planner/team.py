@@ -12,6 +12,12 @@ and a status whose rule is :data:`STATUS_RULE`. Pipeline changes between two
 snapshots are classified deal by deal, and the change in the pipeline total is
 split by cause so that ``start + sum(causes) == end`` exactly (the waterfall).
 
+A team's plans may be in several currencies. Figures are only ever added in one:
+:func:`in_one_currency` converts each plan (its target, milestones, actuals and its
+owner's pipeline) with the rates sales ops entered (:mod:`planner.currency`), and a
+plan whose currency has no rate is left out and named, never added as it stands.
+:func:`team_rollup` is everything the page draws, computed once per change of data.
+
 >>> from datetime import date
 >>> rep_status(booked=50_000, milestone=48_000, coverage=3.2, required_coverage=3.0,
 ...            weighted_projection=120_000, target=100_000)
@@ -24,33 +30,47 @@ split by cause so that ``start + sum(causes) == end`` exactly (the waterfall).
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
 
-from planner.funnel import PlanInputs, build_plan
+from planner.currency import Rates, rate_between
+from planner.funnel import PlanInputs, deals_needed, stage_totals, whole_counts, working_days
 from planner.imports import guess_outcome, guess_stage_order
 from planner.milestones import Milestone, plan_pace
+from planner.units import plural
 
 __all__ = [
     "CHANGE_CATEGORIES",
     "OFF_TRACK_GAP",
     "STATUSES",
     "STATUS_RULE",
+    "TEAM_LINE",
+    "TEAM_NAME",
+    "CurrencyView",
     "RepReview",
     "ReviewInput",
     "SnapshotDiff",
     "TeamReview",
+    "TeamRollup",
     "activity_check",
+    "changes_table",
+    "convert_pipeline",
+    "default_currency",
+    "in_one_currency",
+    "overdue_deals",
     "rep_status",
     "review_table",
     "slipped_deals",
     "snapshot_diff",
     "team_burnup",
     "team_review",
+    "team_rollup",
+    "waterfall_note",
 ]
 
 #: Worst first: the order the review lists reps in.
@@ -78,6 +98,10 @@ CHANGE_CATEGORIES = (
     "dropped out",
 )
 _WATERFALL = ("new", "pulled in", "amount up", "amount down", "slipped out of period", "won", "lost", "dropped out")
+#: The key of the team's own line in :func:`team_burnup` (plan ids, the reps' keys, start at 1).
+TEAM_LINE = 0
+#: What the team's own row and line are called: not "Team", which a rep may well be called.
+TEAM_NAME = "Whole team"
 
 
 def rep_status(
@@ -113,10 +137,13 @@ class ReviewInput:
     inputs: PlanInputs
     milestones: Sequence[Milestone]
     weekly_revenue: Mapping[date, float]
-    #: stage name → count, per week start
+    #: stage name → count, per week start (the store hands over only the latest week up to the review's day:
+    #: the only one :func:`activity_check` can show)
     weekly_counts: Mapping[date, Mapping[str, int]] = field(default_factory=dict)
     #: revenue by day, for weeks recorded day by day
     daily_revenue: Mapping[date, float] = field(default_factory=dict)
+    #: the plan's currency: its target, milestones and actuals are in it, and so is its owner's pipeline
+    currency: str = "USD"
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,11 +176,11 @@ def _pipeline_by_rep(pipeline: pd.DataFrame | None, reps: Sequence[ReviewInput])
     """Open pipeline per rep that closes by the end of that rep's period (overdue close dates included)."""
     if pipeline is None or pipeline.empty:
         return {}
-    ends = pd.DataFrame({"owner": [r.rep for r in reps], "period_end": [r.inputs.period_end for r in reps]})
-    ends["period_end"] = pd.to_datetime(ends["period_end"])
-    frame = pipeline[pipeline["outcome"] == "open"][["owner", "amount", "close_date"]].merge(ends, on="owner")
+    ends = {r.rep: pd.Timestamp(r.inputs.period_end) for r in reps}
+    frame = pipeline[(pipeline["outcome"] == "open") & pipeline["owner"].isin(ends.keys())]
     closes = pd.to_datetime(frame["close_date"])
-    in_period = closes.isna() | (closes <= frame["period_end"])
+    period_end = pd.to_datetime(frame["owner"].map(ends))
+    in_period = closes.isna() | (closes <= period_end)
     return frame[in_period].groupby("owner")["amount"].sum().to_dict()
 
 
@@ -202,7 +229,7 @@ def team_review(reps: Sequence[ReviewInput], as_of: date, pipeline: pd.DataFrame
     weighted = sum(r.weighted_projection for r in rows)
     coverage = pipeline_total / remaining if remaining > 0 else math.inf
     totals = RepReview(
-        rep="Team",
+        rep=TEAM_NAME,
         plan_id=0,
         plan_name="",
         target=target,
@@ -221,32 +248,52 @@ def team_review(reps: Sequence[ReviewInput], as_of: date, pipeline: pd.DataFrame
     return TeamReview(tuple(rows), totals, as_of)
 
 
-def review_table(review: TeamReview) -> pd.DataFrame:
-    """The review as the page and the exports show it: team totals first, then reps worst first."""
-    records = []
-    for r in (review.totals, *review.rows):
-        records.append(
-            {
-                "Rep": r.rep,
-                "Plan": r.plan_name,
-                "Status": r.status,
-                "Target": round(r.target),
-                "Booked": round(r.booked),
-                "Milestone to date": round(r.milestone),
-                "Attainment %": round(r.attainment * 100, 1),
-                "Ahead (+) / behind (-)": round(r.gap),
-                "Pipeline in period": round(r.pipeline),
-                "Coverage of what is left": None if math.isinf(r.coverage) else round(r.coverage, 2),
-                "Required coverage": round(r.required_coverage, 2),
-                "Run-rate projection": round(r.run_rate_projection),
-                "Pipeline-weighted projection": round(r.weighted_projection),
-            }
-        )
-    return pd.DataFrame.from_records(records)
+def review_table(review: TeamReview, currency: str = "") -> pd.DataFrame:
+    """The review as the exports show it: team totals first, then reps worst first (the page shows fewer columns).
+
+    ``currency``, when given, is every amount's currency, in a column of its own.
+    """
+    rows = (review.totals, *review.rows)
+
+    def whole(field_name: str) -> np.ndarray:
+        return np.round([getattr(r, field_name) for r in rows]).astype(np.int64)
+
+    table = pd.DataFrame(
+        {
+            "Rep": [r.rep for r in rows],
+            "Plan": [r.plan_name for r in rows],
+            "Status": [r.status for r in rows],
+            "Target": whole("target"),
+            "Booked": whole("booked"),
+            "Milestone to date": whole("milestone"),
+            "Attainment %": np.round([r.attainment * 100 for r in rows], 1),
+            "Ahead (+) / behind (-)": whole("gap"),
+            "Pipeline in period": whole("pipeline"),
+            "Coverage of what is left": [None if math.isinf(r.coverage) else round(r.coverage, 2) for r in rows],
+            "Required coverage": np.round([r.required_coverage for r in rows], 2),
+            "Run-rate projection": whole("run_rate_projection"),
+            "Pipeline-weighted projection": whole("weighted_projection"),
+        }
+    )
+    if currency:
+        table["Currency"] = currency
+    return table
 
 
 def _monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
+
+
+def _needed_per_week(inputs: PlanInputs) -> list[tuple[str, float]]:
+    """Each stage above the won deals with the activity a week the plan asks for (as :func:`build_plan` has it)::
+
+    per week = whole stage total / working days x 5
+
+    without the time phasing, which the check does not need and which costs most of a plan.
+    """
+    whole = whole_counts(stage_totals(deals_needed(inputs.target, inputs.deal_size), inputs.stages))
+    days = working_days(inputs.period_start, inputs.period_end, inputs.holiday_weeks)
+    return [(stage.name.strip(), float(whole[k]) / days * 5 if days else 0.0) for k, stage in enumerate(inputs.stages)]
 
 
 def activity_check(reps: Sequence[ReviewInput], as_of: date) -> tuple[date | None, pd.DataFrame]:
@@ -255,51 +302,220 @@ def activity_check(reps: Sequence[ReviewInput], as_of: date) -> tuple[date | Non
     "This week" is the week of ``as_of`` if anyone has recorded it, else the latest week anyone has
     recorded up to then. Returns that week's Monday and one row per rep and stage.
     """
-    recorded = sorted({w for r in reps for w in r.weekly_counts if w <= as_of})
-    week = _monday(as_of) if _monday(as_of) in recorded else (recorded[-1] if recorded else None)
-    rows = []
+    recorded = {w for r in reps for w in r.weekly_counts if w <= as_of}
+    week = _monday(as_of) if _monday(as_of) in recorded else (max(recorded) if recorded else None)
+    needs: dict[PlanInputs, list[tuple[str, float]]] = {}  # plans alike are worked out once
+    names, stages, done, need = [], [], [], []
     for r in reps:
-        plan = build_plan(r.inputs)
         counts = r.weekly_counts.get(week, {}) if week else {}
-        for stage in plan.stages[:-1]:
-            done = int(counts.get(stage.name, 0))
-            rows.append(
-                {
-                    "Rep": r.rep,
-                    "Stage": stage.name,
-                    "Done this week": done,
-                    "Needed a week": round(stage.per_week, 1),
-                    "% of need": round(100 * done / stage.per_week) if stage.per_week else None,
-                }
-            )
-    return week, pd.DataFrame(rows, columns=["Rep", "Stage", "Done this week", "Needed a week", "% of need"])
+        if r.inputs not in needs:
+            needs[r.inputs] = _needed_per_week(r.inputs)
+        for stage, per_week in needs[r.inputs]:
+            names.append(r.rep)
+            stages.append(stage)
+            done.append(int(counts.get(stage, 0)))
+            need.append(per_week)
+    done_a, need_a = np.array(done, dtype=np.int64), np.array(need, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(need_a > 0, np.round(100 * done_a / need_a), np.nan)
+    table = pd.DataFrame(
+        {
+            "Rep": pd.Series(names, dtype="str"),
+            "Stage": pd.Series(stages, dtype="str"),
+            "Done this week": done_a,
+            "Needed a week": np.round(need_a, 1),
+            "% of need": share,
+        }
+    )
+    return week, table
 
 
 def team_burnup(reps: Sequence[ReviewInput], as_of: date) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Cumulative booked per rep and for the team by week, and the team's summed milestone steps.
 
-    Returns (booked: columns week, rep, booked — the team as rep "Team"; milestones: due, cumulative).
+    Returns (booked: columns week, line, booked — ``line`` is the rep's plan id, the team's is
+    :data:`TEAM_LINE`; milestones: due, cumulative). Lines are keyed by id, never by a name a rep
+    could share with another, or with the team. The team's booked by a week is everything booked
+    by then, and its milestone on a date the sum of every rep's latest step by then: both running
+    sums of what each week, or each step, adds::
+
+        team booked(w) = sum of revenue in weeks <= w        team milestone(d) = sum of step increases due <= d
     """
-    rows = []
+    lines, weeks, revenue = [], [], []
     for r in reps:
-        total = 0.0
-        for week in sorted(w for w in r.weekly_revenue if w <= as_of):
-            total += float(r.weekly_revenue[week])
-            rows.append({"week": week, "rep": r.rep, "booked": total})
-    booked = pd.DataFrame(rows, columns=["week", "rep", "booked"])
+        for week, amount in r.weekly_revenue.items():
+            if week <= as_of:
+                lines.append(r.plan_id)
+                weeks.append(week)
+                revenue.append(float(amount))
+    booked = pd.DataFrame({"week": weeks, "line": np.array(lines, dtype=np.int64), "booked": revenue})
     if not booked.empty:
-        wide = booked.pivot_table(index="week", columns="rep", values="booked", aggfunc="last").sort_index().ffill()
-        team = wide.fillna(0.0).sum(axis=1).rename("booked").reset_index().assign(rep="Team")
-        booked = pd.concat([team[["week", "rep", "booked"]], booked], ignore_index=True)
-    dues = sorted({m.due for r in reps for m in r.milestones})
-    milestone_rows = []
-    for due in dues:
-        cumulative = 0.0
-        for r in reps:
-            reached = [m.cumulative for m in r.milestones if m.due <= due]
-            cumulative += reached[-1] if reached else 0.0
-        milestone_rows.append({"due": due, "cumulative": cumulative})
-    return booked, pd.DataFrame(milestone_rows, columns=["due", "cumulative"])
+        team = booked.groupby("week", sort=True)["booked"].sum().cumsum()
+        booked = booked.sort_values(["line", "week"], ignore_index=True)
+        booked["booked"] = booked.groupby("line")["booked"].cumsum()
+        team_rows = pd.DataFrame({"week": team.index, "line": TEAM_LINE, "booked": team.to_numpy()})
+        booked = pd.concat([team_rows, booked], ignore_index=True)
+    dues, rises = [], []
+    for r in reps:
+        before = 0.0
+        for m in r.milestones:
+            dues.append(m.due)
+            rises.append(float(m.cumulative) - before)
+            before = float(m.cumulative)
+    if not dues:
+        return booked, pd.DataFrame({"due": [], "cumulative": []})
+    summed = pd.Series(rises).groupby(pd.Series(dues), sort=True).sum().cumsum()
+    return booked, pd.DataFrame({"due": list(summed.index), "cumulative": summed.to_numpy()})
+
+
+# --------------------------------------------------------------------------- one currency
+
+
+@dataclass(frozen=True, slots=True)
+class CurrencyView:
+    """A team's plans in one currency: those that could be converted, and what could not, named."""
+
+    currency: str
+    #: every currency the team's plans are in, the chosen one first
+    currencies: tuple[str, ...]
+    reps: tuple[ReviewInput, ...]
+    #: reps whose plan is in a currency with no rate into this one: left out, never added as they stand
+    left_out: tuple[str, ...]
+    #: those currencies
+    missing: tuple[str, ...]
+    #: each rep's rate into this currency (None: left out), for the pipeline their deals are in
+    owner_rates: Mapping[str, float | None]
+
+
+def default_currency(reps: Sequence[ReviewInput]) -> str:
+    """The currency most of the team's plans are in (alphabetically first on a tie; USD with no plans)."""
+    counts = Counter(r.currency for r in reps)
+    return min(counts, key=lambda c: (-counts[c], c)) if counts else "USD"
+
+
+def _converted(rep: ReviewInput, factor: float, currency: str) -> ReviewInput:
+    if factor == 1.0:
+        return replace(rep, currency=currency)
+    return replace(
+        rep,
+        inputs=replace(rep.inputs, target=rep.inputs.target * factor, deal_size=rep.inputs.deal_size * factor),
+        milestones=tuple(Milestone(m.due, m.cumulative * factor) for m in rep.milestones),
+        weekly_revenue={week: amount * factor for week, amount in rep.weekly_revenue.items()},
+        daily_revenue={day: amount * factor for day, amount in rep.daily_revenue.items()},
+        currency=currency,
+    )
+
+
+def in_one_currency(reps: Sequence[ReviewInput], currency: str | None, rates: Rates) -> CurrencyView:
+    """Every plan of ``reps`` converted into ``currency`` (:func:`default_currency` when None) with ``rates``.
+
+    A plan whose currency has no rate into it is left out and named, with its currency.
+
+    >>> from planner.funnel import PlanInputs
+    >>> inputs = PlanInputs(100_000, 5_000, date(2027, 1, 4), date(2027, 3, 28))
+    >>> reps = [ReviewInput("Ana", 1, "Q1", inputs, (), {}, currency="EUR"),
+    ...         ReviewInput("Ben", 2, "Q1", inputs, (), {}, currency="USD"),
+    ...         ReviewInput("Cy", 3, "Q1", inputs, (), {}, currency="GBP")]
+    >>> view = in_one_currency(reps, "USD", {("EUR", "USD"): 1.1})
+    >>> [(r.rep, round(r.inputs.target)) for r in view.reps], view.left_out, view.missing
+    ([('Ana', 110000), ('Ben', 100000)], ('Cy',), ('GBP',))
+    """
+    chosen = currency or default_currency(reps)
+    kept, left_out, missing, owner_rates = [], [], set(), {}
+    for rep in reps:
+        factor = rate_between(rates, rep.currency, chosen)
+        owner_rates[rep.rep] = factor
+        if factor is None:
+            left_out.append(rep.rep)
+            missing.add(rep.currency)
+        else:
+            kept.append(_converted(rep, factor, chosen))
+    others = sorted({r.currency for r in reps} - {chosen})
+    return CurrencyView(chosen, (chosen, *others), tuple(kept), tuple(left_out), tuple(sorted(missing)), owner_rates)
+
+
+def convert_pipeline(deals: pd.DataFrame, owner_rates: Mapping[str, float | None]) -> pd.DataFrame:
+    """A snapshot's deals in the view's currency: each at its owner's plan's rate; a left-out owner's deals dropped.
+
+    A deal whose owner has no plan in the view is taken to be in the view's currency already.
+    """
+    if deals.empty or not owner_rates:
+        return deals
+    factor = deals["owner"].map(lambda owner: owner_rates.get(owner, 1.0)).astype(float)  # None becomes NaN
+    kept = factor.notna()
+    out = deals[kept].copy()
+    out["amount"] = out["amount"].astype(float) * factor[kept]
+    return out
+
+
+# --------------------------------------------------------------------------- what the page draws
+
+
+@dataclass(frozen=True, slots=True)
+class TeamRollup:
+    """Everything Team review draws for one team, date and currency, computed once per change of data."""
+
+    view: CurrencyView
+    review: TeamReview
+    #: :func:`team_burnup`'s two frames
+    booked: pd.DataFrame
+    milestones: pd.DataFrame
+    #: the earliest start and the latest end of the reps' periods (``as_of`` twice with no plans)
+    period: tuple[date, date]
+    activity_week: date | None
+    activity: pd.DataFrame
+    #: open deals of the pipeline whose close date has passed (:func:`overdue_deals`), in the view's currency
+    overdue: pd.DataFrame
+    #: :func:`review_table` of the whole review, as the downloads have it
+    table: pd.DataFrame
+
+
+def team_rollup(
+    reps: Sequence[ReviewInput],
+    as_of: date,
+    pipeline: pd.DataFrame | None,
+    currency: str | None,
+    rates: Rates,
+) -> TeamRollup:
+    """The review, burn-up, activity check and overdue deals of ``reps`` in ``currency``, with ``rates``."""
+    view = in_one_currency(reps, currency, rates)
+    deals = convert_pipeline(pipeline, view.owner_rates) if pipeline is not None else None
+    review = team_review(view.reps, as_of, deals)
+    booked, milestones = team_burnup(view.reps, as_of)
+    week, activity = activity_check(view.reps, as_of)
+    if view.reps:
+        period = (min(r.inputs.period_start for r in view.reps), max(r.inputs.period_end for r in view.reps))
+    else:
+        period = (as_of, as_of)
+    overdue = overdue_deals(deals, as_of)
+    table = review_table(review, view.currency)
+    return TeamRollup(view, review, booked, milestones, period, week, activity, overdue, table)
+
+
+def overdue_deals(pipeline: pd.DataFrame | None, as_of: date) -> pd.DataFrame:
+    """Open deals whose close date is before ``as_of``: a forecast nobody has updated. Largest first.
+
+    They still count in the pipeline closing in the period (they have not closed yet), so they are listed
+    for the manager to have re-dated.
+    """
+    columns = ["Deal", "Owner", "Account", "Stage", "Amount", "Close date", "Days past"]
+    if pipeline is None or pipeline.empty:
+        return pd.DataFrame({c: [] for c in columns})
+    closes = pd.to_datetime(pipeline["close_date"])
+    day = pd.Timestamp(as_of)
+    late = pipeline[(pipeline["outcome"] == "open") & (closes < day)]
+    table = pd.DataFrame(
+        {
+            "Deal": late["deal_id"],
+            "Owner": late["owner"],
+            "Account": late["account"],
+            "Stage": late["stage"],
+            "Amount": late["amount"].astype(float),
+            "Close date": closes[late.index].dt.date,
+            "Days past": (day - closes[late.index]).dt.days.astype("int64"),
+        }
+    )
+    return table.sort_values(["Amount", "Days past"], ascending=[False, False], ignore_index=True)
 
 
 # --------------------------------------------------------------------------- snapshot diff
@@ -318,7 +534,10 @@ class SnapshotDiff:
     waterfall: tuple[tuple[str, float], ...]
     start_total: float
     end_total: float
+    #: deals flagged with each of :data:`CHANGE_CATEGORIES` (a deal can have several)
     counts: dict[str, int]
+    #: deals each waterfall bar counts (each deal under one cause at most): what the chart's caption says
+    cause_counts: dict[str, int] = field(default_factory=dict)
 
 
 def _stage_rank(stages: Sequence[str]) -> dict[str, int]:
@@ -434,7 +653,56 @@ def snapshot_diff(
         }
     )
     counts = {name: int(flags[name].sum()) for name in CHANGE_CATEGORIES}
-    return SnapshotDiff(changes, waterfall, start_total, end_total, counts)
+    cause_counts = {name: int((cause == name).sum()) for name in _WATERFALL}
+    return SnapshotDiff(changes, waterfall, start_total, end_total, counts, cause_counts)
+
+
+def waterfall_note(diff: SnapshotDiff) -> str:
+    """The waterfall's caption: the deals behind each bar, then the changes that moved nothing in the total.
+
+    Every count in its first part is a bar with that many deals in it, so a bar at 0 is never said to
+    hold a deal; a deal that slipped but still closes in the period, or was won though it closed after
+    the period, is told apart in the second.
+
+    >>> import pandas as pd
+    >>> a = pd.DataFrame({"deal_id": ["1", "2"], "owner": "Ana", "account": "", "stage": "Demo", "outcome": "open",
+    ...                   "amount": [100.0, 50.0], "close_date": pd.to_datetime(["2026-12-01", "2027-03-01"])})
+    >>> b = a.assign(outcome=["open", "won"], close_date=pd.to_datetime(["2026-12-08", "2027-03-01"]))
+    >>> waterfall_note(snapshot_diff(a, b, date(2026, 12, 31), ["Demo", "Won"]))
+    'No deal moved the total. Changed without moving the total: slipped within the period: 1 deal · won: 1 deal.'
+    """
+    counted = [f"{name}: {plural(n, 'deal')}" for name, n in diff.cause_counts.items() if n]
+    others = []
+    for name in CHANGE_CATEGORIES:
+        n = diff.counts[name] - diff.cause_counts.get(name, 0)
+        if name == "slipped":  # slipping out of the period is slipping too, and has its bar
+            n -= diff.cause_counts.get("slipped out of period", 0)
+        if n > 0:
+            others.append(f"{'slipped within the period' if name == 'slipped' else name}: {plural(n, 'deal')}")
+    first = f"In the chart: {' · '.join(counted)}." if counted else "No deal moved the total."
+    return first + (f" Changed without moving the total: {' · '.join(others)}." if others else "")
+
+
+def changes_table(diff: SnapshotDiff) -> pd.DataFrame:
+    """Every changed deal as the page lists it: the words a manager reads, not the columns' names."""
+    c = diff.changes
+    none = "—"  # a deal new this week had no stage before; one that dropped out has none now
+    return pd.DataFrame(
+        {
+            "Deal": c["deal_id"],
+            "Owner": c["owner"].fillna(none),
+            "Account": c["account"].fillna(none),
+            "Stage before": c["stage_before"].fillna(none),
+            "Stage now": c["stage_after"].fillna(none),
+            "Amount before": c["amount_before"],
+            "Amount now": c["amount_after"],
+            "Close date before": c["close_before"],
+            "Close date now": c["close_after"],
+            "What changed": c["categories"],
+            "Counted in the chart as": c["cause"],
+            "Change to the total": c["change"],
+        }
+    )
 
 
 def slipped_deals(diff: SnapshotDiff, slip_counts: Mapping[str, int]) -> pd.DataFrame:

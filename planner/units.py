@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 
-__all__ = ["CURRENCIES", "markdown_text", "money", "ratio_label"]
+__all__ = ["CURRENCIES", "markdown_text", "money", "money_short", "plural", "ratio_label"]
 
 #: Currency code -> symbol, in the order the plan offers them.
 CURRENCIES: dict[str, str] = {"USD": "$", "EUR": "€", "GBP": "£", "CHF": "CHF ", "AUD": "A$", "CAD": "C$"}
@@ -24,6 +24,32 @@ def money(amount: float, currency: str = "USD") -> str:
     symbol = CURRENCIES.get(currency, f"{currency} ")
     sign = "-" if round(amount) < 0 else ""
     return f"{sign}{symbol}{abs(amount):,.0f}"
+
+
+def money_short(amount: float, currency: str = "USD") -> str:
+    """:func:`money`, or for a hundred million and more a rounded figure that fits a metric card.
+
+    >>> money_short(76_893_039), money_short(1_737_610_923), money_short(-250_400_000, "EUR")
+    ('$76,893,039', '$1.74B', '-€250M')
+    """
+    if not math.isfinite(amount) or abs(amount) < 1e8:
+        return money(amount, currency)
+    symbol = CURRENCIES.get(currency, f"{currency} ")
+    sign = "-" if amount < 0 else ""
+    scale, unit = (1e9, "B") if abs(amount) >= 1e9 else (1e6, "M")
+    return f"{sign}{symbol}{abs(amount) / scale:.3g}{unit}"
+
+
+def plural(count: float, noun: str, many: str | None = None) -> str:
+    """``count`` and ``noun``, the noun in the plural unless the count is exactly one (``many``: an irregular plural).
+
+    >>> plural(1, "rep"), plural(2, "rep"), plural(0, "lost deal"), plural(10_000, "rep")
+    ('1 rep', '2 reps', '0 lost deals', '10,000 reps')
+    >>> plural(1.5, "hour"), plural(3, "opportunity", "opportunities")
+    ('1.5 hours', '3 opportunities')
+    """
+    shown = f"{count:,}" if isinstance(count, int) else f"{count:,g}"
+    return f"{shown} {noun if count == 1 else (many or noun + 's')}"
 
 
 def ratio_label(ratio: float) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,6 +29,17 @@ AUTH = {
     "client_secret": "test",
     "server_metadata_url": "http://localhost:9/.well-known/openid-configuration",
 }
+
+
+#: The identity provider AppTest's seeded sign-ins come from.
+ISSUER = "https://id.backplan.test"
+
+
+def signed_in(email: str, issued_at: float | None = None, **claims: object) -> dict[str, object]:
+    """``st.user`` as Streamlit fills it after an OpenID Connect sign-in as ``email``: the identity token's
+    claims, with its issuer, subject and issue time (``issued_at``, Unix seconds; default now)."""
+    iat = int(time.time()) if issued_at is None else issued_at
+    return {"is_logged_in": True, "email": email, "iss": ISSUER, "sub": email, "iat": iat, **claims}
 
 
 @pytest.fixture(autouse=True)

@@ -111,14 +111,14 @@ def test_a_link_to_a_plan_that_does_not_exist_says_so(app: AppTest) -> None:
 from datetime import date  # noqa: E402
 
 from planner.demo import demo_email, demo_team  # noqa: E402
-from tests.conftest import AUTH, ROOT, open_saved_plan, rename_stage  # noqa: E402
+from tests.conftest import AUTH, ROOT, open_saved_plan, rename_stage, signed_in  # noqa: E402
 
 
-def signed_in(email: str) -> AppTest:
+def session_of(email: str) -> AppTest:
     """A session with sign-in on, signed in as ``email``, on the Plan page."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
     at.secrets["auth"] = AUTH
-    at.user = {"is_logged_in": True, "email": email}
+    at.user = signed_in(email)
     at.run()
     assert not at.exception, at.exception
     return at
@@ -132,7 +132,7 @@ def test_a_save_from_an_older_copy_of_the_plan_is_refused_with_who_changed_what(
     with open_store(database) as con:
         store.load_team(con, demo_team(date.today()))
         ana_plan = next(p.id for p in store.list_plans(con) if p.rep_name == "Ana Lima")
-    manager, rep = signed_in(demo_email("Maya Brooks")), signed_in(demo_email("Ana Lima"))
+    manager, rep = session_of(demo_email("Maya Brooks")), session_of(demo_email("Ana Lima"))
     open_saved_plan(manager, ana_plan)
     open_saved_plan(rep, ana_plan)  # both have the plan as it is now: a $180,000 target
 

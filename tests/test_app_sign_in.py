@@ -7,6 +7,7 @@ as a session whose state names someone else's plan.
 
 from __future__ import annotations
 
+import time
 from datetime import date
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from planner import store
 from planner.demo import demo_email, demo_team
-from tests.conftest import AUTH, ROOT, open_store
+from tests.conftest import AUTH, ISSUER, ROOT, open_store, signed_in
 
 ANA, BEN, MAYA = demo_email("Ana Lima"), demo_email("Ben Carter"), demo_email("Maya Brooks")
 
@@ -25,7 +26,7 @@ def session(email: str | None, ops: list[str] | None = None) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
     at.secrets["auth"] = AUTH
     at.secrets["backplan"] = {"ops": ops or []}
-    at.user = {"is_logged_in": False} if email is None else {"is_logged_in": True, "email": email}
+    at.user = {"is_logged_in": False} if email is None else signed_in(email)
     at.run()
     assert not at.exception, at.exception
     return at
@@ -194,3 +195,72 @@ def test_each_named_identity_provider_gets_its_own_sign_in_button() -> None:
     at.run()
     assert not at.exception, at.exception
     assert [b.label for b in at.button] == ["Sign in with Google", "Sign in with Microsoft Entra"]
+
+
+# --------------------------------------------------------------------------- sign-out that holds, idle sessions
+
+
+def returning(user: dict[str, object], idle_hours: float | None = None) -> AppTest:
+    """A new session of a browser presenting the sign-in cookie ``user`` (as a copy of it would)."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    at.secrets["auth"] = AUTH
+    at.secrets["backplan"] = {"ops": []} | ({} if idle_hours is None else {"idle_hours": idle_hours})
+    at.user = user
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def signed_in_as(at: AppTest) -> str:
+    return " ".join(c.value for c in at.sidebar.caption if c.value.startswith("Signed in as"))
+
+
+def test_a_sign_in_cookie_replayed_after_sign_out_signs_nobody_in(plans: dict[str, int]) -> None:
+    cookie = signed_in(ANA)
+    at = returning(cookie)
+    assert "Ana Lima · rep" in signed_in_as(at)
+    at.button(key="btn.sign_out").click().run()
+    assert not at.exception, at.exception
+
+    replayed = returning(cookie)  # the same cookie, copied before the sign-out, in a fresh session
+    assert signed_in_as(replayed) == ""
+    assert [b.label for b in replayed.button] == ["Sign in"]
+    assert "You signed out" in replayed.info[0].value
+    assert "Ana Lima" not in texts(replayed) and not replayed.metric
+
+
+def test_signing_out_ends_older_sign_ins_of_that_person_but_not_later_ones(plans: dict[str, int]) -> None:
+    now = int(time.time())
+    laptop, phone, later = signed_in(ANA, now - 600), signed_in(ANA, now - 60), signed_in(ANA, now + 5)
+    returning(laptop)
+    returning(phone).button(key="btn.sign_out").click().run()
+    assert [b.label for b in returning(laptop).button] == ["Sign in"]  # older: ended too
+    assert "Ana Lima · rep" in signed_in_as(returning(later))  # signed in again afterwards
+    other_person = returning(signed_in(BEN, now - 600))
+    assert "Ben Carter · rep" in signed_in_as(other_person)
+    same_subject_elsewhere = returning(signed_in(ANA, now - 600, iss="https://other-id.test"))
+    assert "Ana Lima · rep" in signed_in_as(same_subject_elsewhere)  # a subject is only unique at its issuer
+
+
+def test_a_session_unused_for_the_idle_limit_is_signed_out(plans: dict[str, int]) -> None:
+    cookie, half_a_second = signed_in(ANA), 0.5 / 3600
+    at = returning(cookie, idle_hours=half_a_second)
+    assert "Ana Lima · rep" in signed_in_as(at)
+    time.sleep(0.7)
+    at.run()  # the next thing they do, in the same session
+    assert signed_in_as(at) == ""
+    assert "without using Backplan" in at.info[0].value and [b.label for b in at.button] == ["Sign in"]
+    assert [b.label for b in returning(cookie, half_a_second).button] == ["Sign in"]  # and in a new session
+
+
+def test_a_session_in_use_is_not_signed_out(plans: dict[str, int]) -> None:
+    at = returning(signed_in(ANA), idle_hours=1.5 / 3600)
+    for _ in range(4):  # used every half second: never 1.5 seconds idle
+        time.sleep(0.5)
+        at.run()
+        assert "Ana Lima · rep" in signed_in_as(at)
+
+
+def test_a_sign_in_without_an_issue_time_is_not_trusted(plans: dict[str, int]) -> None:
+    at = returning({"is_logged_in": True, "email": ANA, "iss": ISSUER, "sub": ANA})
+    assert signed_in_as(at) == "" and "could not be checked" in at.info[0].value

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import json
+from datetime import date, timedelta
+
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from planner import store
+from planner.demo import demo_snapshots
+from planner.funnel import PlanInputs, Stage
+from planner.milestones import WeekActual
 from tests.conftest import metric, open_store
 
 
@@ -34,7 +41,7 @@ def test_an_empty_database_offers_the_demo_team(team_page: AppTest) -> None:
 
 def test_the_review_lists_reps_worst_first_under_the_team_totals(demo: AppTest) -> None:
     rows = review_rows(demo)
-    assert rows["Rep"].tolist()[0] == "Team"
+    assert rows["Rep"].tolist()[0] == "Whole team"
     statuses = rows["Status"].tolist()[1:]
     order = {"off track": 0, "at risk": 1, "on track": 2}
     assert statuses == sorted(statuses, key=order.get)
@@ -65,7 +72,7 @@ def test_an_earlier_as_of_date_uses_the_snapshot_of_that_day(demo: AppTest, data
 
 def test_clicking_a_rep_opens_their_plan_on_track(demo: AppTest) -> None:
     first_rep = review_rows(demo)["Rep"].tolist()[1]
-    demo.session_state["team.open_track"] = 0  # what selecting the first rep's row does
+    demo.session_state["team.open_track"] = demo.session_state["team.shown_plans"][0]  # what selecting row 1 does
     demo.run()
     assert not demo.exception
     assert demo.title[0].value == "Track actuals against the plan"
@@ -95,3 +102,110 @@ def test_a_person_with_an_email_already_in_use_is_refused_and_the_form_kept(demo
     assert demo.text_input(key="team.new.name").value == "Ana Again"  # kept, to be fixed
     with open_store(database) as con:
         assert "Ana Again" not in [r.name for r in store.list_reps(con)]
+
+
+# --------------------------------------------------------------------------- one currency, any name, any size
+
+START, END = date(2026, 10, 5), date(2026, 12, 27)
+INPUTS = PlanInputs(100_000, 5_000, START, END, stages=(Stage("Meetings", 2.0, 0),))
+WEEKS = [START + timedelta(weeks=k) for k in range(6)]
+
+
+def team_of(database, plans: list[tuple[str, str, float]], team: str = "Europe") -> dict[str, int]:
+    """Reps of ``team`` with a plan each: (name, currency, revenue booked every week); their plan ids by name."""
+    ids = {}
+    with open_store(database) as con:
+        for name, currency, weekly in plans:
+            rep = store.add_rep(con, name, team)
+            ids[name] = store.save_plan(con, rep, "Q4", INPUTS, currency=currency)
+            store.save_actuals(con, ids[name], [WeekActual(w, weekly, 1, {}) for w in WEEKS])
+    return ids
+
+
+def review_of(app: AppTest) -> AppTest:
+    app.session_state["team.as_of"] = date(2026, 11, 16)
+    app.switch_page("pages/team.py").run()
+    assert not app.exception, app.exception
+    return app
+
+
+def test_a_team_in_three_currencies_is_added_up_in_one_once_sales_ops_set_the_rates(app: AppTest, database) -> None:
+    team_of(
+        database, [("Eva", "EUR", 1_000.0), ("Elle", "EUR", 1_000.0), ("Uma", "USD", 2_000.0), ("Gus", "GBP", 4_000.0)]
+    )
+    at = review_of(app)
+    # Without rates nothing is added across currencies: the euro plans (most of them) alone, the others named.
+    assert metric(at, "Booked") == "€12,000"
+    warned = [w.value for w in at.warning if "No exchange rate" in w.value]
+    assert len(warned) == 1 and "GBP or USD to EUR" in warned[0] and "(Gus, Uma)" in warned[0]
+    assert set(review_rows(at)["Rep"]) == {"Whole team", "Eva", "Elle"}
+
+    for one, to, rate in (("GBP", "EUR", 1.2), ("EUR", "USD", 1.1)):  # the second entered the other way round
+        at.selectbox(key="team.rate.from").set_value(one)
+        at.selectbox(key="team.rate.to").set_value(to)
+        at.number_input(key="team.rate.value").set_value(rate)
+        at.button(key="FormSubmitter:team.form.rate-Save rate").click().run()
+        assert not at.exception, at.exception
+    assert not [w for w in at.warning if "No exchange rate" in w.value]
+    booked = 6 * (1_000 + 1_000 + 2_000 / 1.1 + 4_000 * 1.2)
+    assert metric(at, "Booked") == f"€{booked:,.0f}"
+    assert set(review_rows(at)["Rep"]) == {"Whole team", "Eva", "Elle", "Uma", "Gus"}
+    at.selectbox(key="team.currency").set_value("USD").run()  # no GBP rate to USD: never guessed through EUR
+    assert metric(at, "Booked") == f"${6 * (1_000 * 1.1 * 2 + 2_000):,.0f}"
+    assert any("No exchange rate from GBP to USD" in w.value and "(Gus)" in w.value for w in at.warning)
+
+
+def test_a_rate_is_refused_in_words_and_nothing_is_stored(app: AppTest, database) -> None:
+    team_of(database, [("Eva", "EUR", 1_000.0)])
+    at = review_of(app)
+    at.selectbox(key="team.rate.from").set_value("EUR")
+    at.selectbox(key="team.rate.to").set_value("EUR")
+    at.button(key="FormSubmitter:team.form.rate-Save rate").click().run()
+    assert any("two currencies" in t.value for t in at.toast)
+    with open_store(database) as con:
+        assert store.list_rates(con) == []
+
+
+def test_a_rep_called_team_has_a_line_of_their_own_on_the_chart(app: AppTest, database) -> None:
+    team_of(database, [("Team", "USD", 1_000.0), ("Ana", "USD", 2_000.0)])
+    at = review_of(app)
+    chart = json.loads(at.get("plotly_chart")[0].proto.spec)
+    lines = {
+        trace["name"]: trace["y"][-1]
+        for trace in chart["data"]
+        if trace["name"] not in ("Team target", "Team milestones")
+    }
+    assert lines == {"Whole team": 18_000.0, "Team": 6_000.0, "Ana": 12_000.0}
+    assert review_rows(at)["Rep"].tolist() == ["Whole team", "Team", "Ana"]  # the rep's row is theirs too
+    assert any(c.value.startswith("2 reps ·") for c in at.caption)
+
+
+def test_one_rep_is_one_rep(app: AppTest, database) -> None:
+    team_of(database, [("Ana", "USD", 2_000.0)])
+    at = review_of(app)
+    assert any(c.value.startswith("1 rep ·") for c in at.caption)
+    assert any("the team (1 rep)" in c.value for c in at.caption)
+
+
+def test_a_big_team_is_listed_a_page_at_a_time_and_charted_worst_first(app: AppTest, database) -> None:
+    ids = team_of(database, [(f"Rep {i:03d}", "USD", 100.0 * i) for i in range(120)])
+    at = review_of(app)
+    rows = review_rows(at)
+    assert len(rows) == 51 and rows["Rep"].iloc[0] == "Whole team"  # the team, then 50 reps
+    assert rows["Rep"].iloc[1] == "Rep 000"  # furthest behind first
+    assert at.number_input(key="team.page").max == 3
+    assert at.multiselect(key="team.burnup_reps").value == [ids[f"Rep {i:03d}"] for i in range(5)]
+    at.number_input(key="team.page").set_value(3).run()
+    assert review_rows(at)["Rep"].tolist()[1:] == [f"Rep {i:03d}" for i in range(100, 120)]
+    at.session_state["team.open_track"] = at.session_state["team.shown_plans"][-1]  # clicking the last row
+    at.run()
+    assert at.selectbox(key="track.rep").value == "Rep 119"
+
+
+def test_every_change_is_listed_in_words_and_late_deals_are_flagged(demo: AppTest) -> None:
+    changes = next(d.value for d in demo.dataframe if "What changed" in d.value.columns)
+    assert "Stage now" in changes.columns and not [c for c in changes.columns if "_" in c]
+    late = [w.value for w in demo.warning if "close date already past" in w.value]
+    latest = demo_snapshots(date.today())[-1][1]
+    overdue = latest[(latest["outcome"] == "open") & (latest["close_date"] < pd.Timestamp(date.today()))]
+    assert late == [] if overdue.empty else len(late) == 1 and f"{len(overdue)} open deal" in late[0]

@@ -6,7 +6,16 @@ planner/store/backups.py writes and restores them; planner/backups.py says when 
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import date, datetime
+from datetime import time as clock
 from pathlib import Path
 
 import duckdb
@@ -18,7 +27,8 @@ from planner import backups, cli, store
 from planner.accounts import Action, Objective, Review, default_cycle
 from planner.funnel import DEFAULT_STAGES, DEFAULT_WON_STAGE, PlanInputs
 from planner.milestones import WeekActual
-from tests.conftest import open_store
+from planner.store.backups import LOCK_FILE
+from tests.conftest import ROOT, open_store
 
 INPUTS = PlanInputs(
     target=385_000,
@@ -174,7 +184,7 @@ def test_backup_into_an_unusable_path_is_a_clear_message(con, tmp_path: Path) ->
 def test_the_schedule_comes_from_the_environment_and_bad_values_are_named() -> None:
     assert backups.schedule_from_env({}) is None
     schedule = backups.schedule_from_env({"BACKPLAN_BACKUP_DIR": "/srv/b", "BACKPLAN_BACKUP_KEEP_DAYS": "7"})
-    assert schedule == backups.BackupSchedule(Path("/srv/b"), time(2, 30), 7)
+    assert schedule == backups.BackupSchedule(Path("/srv/b"), clock(2, 30), 7)
     with pytest.raises(ValueError, match="BACKPLAN_BACKUP_AT is '25:00'"):
         backups.schedule_from_env({"BACKPLAN_BACKUP_DIR": "/srv/b", "BACKPLAN_BACKUP_AT": "25:00"})
     with pytest.raises(ValueError, match="BACKPLAN_BACKUP_KEEP_DAYS is '0'"):
@@ -182,20 +192,22 @@ def test_the_schedule_comes_from_the_environment_and_bad_values_are_named() -> N
 
 
 def test_the_next_run_is_later_today_or_tomorrow() -> None:
-    assert backups.next_run(datetime(2026, 11, 22, 1, 0), time(2, 30)) == datetime(2026, 11, 22, 2, 30)
-    assert backups.next_run(datetime(2026, 11, 22, 2, 30), time(2, 30)) == datetime(2026, 11, 23, 2, 30)
+    assert backups.next_run(datetime(2026, 11, 22, 1, 0), clock(2, 30)) == datetime(2026, 11, 22, 2, 30)
+    assert backups.next_run(datetime(2026, 11, 22, 2, 30), clock(2, 30)) == datetime(2026, 11, 23, 2, 30)
 
 
 def test_a_backup_is_taken_live_and_old_ones_are_pruned_but_nothing_else(tmp_path: Path, database: Path) -> None:
     folder = tmp_path / "backups"
-    (folder / "2026-09-01T023000").mkdir(parents=True)  # older than 30 days: pruned
-    (folder / "2026-11-20T023000").mkdir()  # recent: kept
+    for name in ("2026-09-01T023000", "2026-11-20T023000"):  # older than 30 days: pruned; recent: kept
+        (folder / name).mkdir(parents=True)
+        (folder / name / backups.MANIFEST).write_text("{}")  # complete backups, as far as pruning is concerned
     (folder / "notes").mkdir()  # not a backup: never touched
     with open_store(database) as con:
         store.add_rep(con, "Ana Lima", "East", "rep", "ana@acme.test")
         made = store.take_backup(con, backups.BackupSchedule(folder), datetime(2026, 11, 22, 2, 30))
     assert made == folder / "2026-11-22T023000"
-    assert sorted(p.name for p in folder.iterdir()) == ["2026-11-20T023000", "2026-11-22T023000", "notes"]
+    shown = sorted(p.name for p in folder.iterdir() if p.name != LOCK_FILE)  # the lock stays, hidden
+    assert shown == ["2026-11-20T023000", "2026-11-22T023000", "notes"]
     assert backups.list_backups(folder) == ["2026-11-22T023000", "2026-11-20T023000"]
     restored = store.restore(made, tmp_path / "restored.duckdb")
     with open_store(restored) as con:
@@ -230,3 +242,160 @@ def test_a_mistyped_backup_time_is_shown_to_sales_ops(
     assert not app.exception, app.exception
     said = [w.value for w in app.warning if w.value.startswith("Daily backups are off:")]
     assert len(said) == 1 and "BACKUP\\_AT is 'half past two'" in said[0]  # Markdown-escaped underscores
+
+
+# --------------------------------------------------------------------------- backups that are backups
+
+BACKUP_WRITER = """
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from planner import backups, store
+
+con = store.connect(sys.argv[1])
+print("started", flush=True)
+store.take_backup(con, backups.BackupSchedule(Path(sys.argv[2])), datetime.fromisoformat(sys.argv[3]))
+print("done", flush=True)
+"""
+BIG_DEALS = 1_000_000
+
+
+@pytest.fixture(scope="module")
+def big_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A Backplan database with a million-deal calibration profile: its backup takes a second or two."""
+    path = tmp_path_factory.mktemp("big") / "big.duckdb"
+    con = store.connect(path)
+    try:
+        rep = store.add_rep(con, "Ana Lima", "East")
+        store.save_plan(con, rep, "FY2027", INPUTS)
+        con.execute("SET enable_progress_bar = false")
+        con.execute(
+            "INSERT INTO profiles (id, name, source_file, result, rows_read, rows_used, rows_bad)"
+            " VALUES (1, 'big', 'crm.csv', '{}', ?, ?, 0)",
+            [BIG_DEALS, BIG_DEALS],
+        )
+        con.execute(
+            "INSERT INTO deals SELECT 1, 'D' || i, 'Owner ' || (i % 500), 'Account ' || (i % 9000), 'Won', 'won',"
+            " (i % 997) * 10.0, DATE '2026-01-01' + (i % 300)::INTEGER, DATE '2026-06-01' FROM range(?) t(i)",
+            [BIG_DEALS],
+        )
+    finally:
+        con.close()
+    return path
+
+
+def kill_during_backup(database: Path, folder: Path, now: datetime, tmp_path: Path) -> bool:
+    """Start a process taking a backup of ``database`` into ``folder`` and SIGKILL it while it writes.
+
+    Returns True if it was killed before it finished (it may, rarely, finish first).
+    """
+    script = tmp_path / "backup_writer.py"
+    script.write_text(BACKUP_WRITER)
+    before = set(folder.iterdir())
+    child = subprocess.Popen(
+        [sys.executable, str(script), str(database), str(folder), now.isoformat()],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        cwd=ROOT,
+    )
+    try:
+        assert child.stdout is not None and child.stdout.readline().strip() == "started"
+        deadline = time.monotonic() + 60
+        while not set(folder.iterdir()) - before:  # the export has begun writing
+            assert child.poll() is None, child.stderr.read() if child.stderr else ""
+            assert time.monotonic() < deadline, "the backup never started writing"
+            time.sleep(0.01)
+        time.sleep(random.uniform(0.0, 0.5))  # somewhere inside the export, the checksums or the rename
+        killed = child.poll() is None  # poll() reaps a finished child, whose pid may then be gone
+        if killed:
+            os.kill(child.pid, signal.SIGKILL)
+    finally:
+        child.wait(timeout=30)
+    return killed
+
+
+def test_a_backup_killed_half_way_is_never_listed_and_the_latest_complete_one_restores(
+    big_database: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "backups"
+    first = datetime(2026, 11, 20, 2, 30)
+    with open_store(big_database) as con:
+        store.take_backup(con, backups.BackupSchedule(folder), first)
+    killed = 0
+    for day in (21, 22, 23):
+        killed += kill_during_backup(big_database, folder, datetime(2026, 11, day, 2, 30), tmp_path)
+        listed = backups.list_backups(folder)
+        assert listed[-1] == "2026-11-20T023000"
+        for name in listed:  # whatever is listed is whole
+            assert backups.is_complete(folder / name)
+    assert killed >= 2, "the backups finished before they could be killed: make the database bigger"
+    latest = folder / backups.list_backups(folder)[0]
+    restored = store.restore(latest, tmp_path / "restored.duckdb")
+    with open_store(restored) as con:
+        assert con.execute("SELECT count(*) FROM deals").fetchone() == (BIG_DEALS,)
+        assert [p.name for p in store.list_plans(con)] == ["FY2027"]
+    # The next backup clears what the killed ones left behind, and only that.
+    (folder / "notes").mkdir()
+    with open_store(big_database) as con:
+        store.take_backup(con, backups.BackupSchedule(folder), datetime(2026, 11, 24, 2, 30))
+    assert not [p.name for p in folder.iterdir() if backups.is_partial(p.name)]
+    assert (folder / "notes").is_dir() and backups.list_backups(folder)[0] == "2026-11-24T023000"
+
+
+def test_a_backup_folder_without_its_manifest_is_neither_listed_nor_pruned(con, tmp_path: Path) -> None:
+    folder = tmp_path / "backups"
+    store.take_backup(con, backups.BackupSchedule(folder), datetime(2026, 9, 1, 2, 30))
+    (folder / "2026-09-02T023000").mkdir()  # what a killed backup used to leave: a name, half the files
+    (folder / "2026-09-02T023000" / "schema.sql").write_text("CREATE TABLE reps (id INTEGER);")
+    assert backups.list_backups(folder) == ["2026-09-01T023000"]
+    store.take_backup(con, backups.BackupSchedule(folder, keep_days=30), datetime(2026, 11, 22, 2, 30))
+    assert backups.list_backups(folder) == ["2026-11-22T023000"]  # the old complete one pruned
+    assert (folder / "2026-09-02T023000").is_dir()  # the unknown one left alone
+
+
+def test_two_backups_at_once_into_one_folder_do_not_collide(database: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "backups"
+    with open_store(database) as con:
+        fill(con)
+        outcomes: list[object] = []
+        start = threading.Barrier(4)
+
+        def take(minute: int) -> None:
+            start.wait()
+            try:
+                outcomes.append(
+                    store.take_backup(con, backups.BackupSchedule(folder), datetime(2026, 11, 22, 2, minute))
+                )
+            except store.StoreError as error:
+                outcomes.append(error)
+
+        threads = [threading.Thread(target=take, args=(m % 2,)) for m in range(4)]  # two names, two each
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    made = [o for o in outcomes if isinstance(o, Path)]
+    refused = [str(o) for o in outcomes if isinstance(o, store.StoreError)]
+    assert len(made) + len(refused) == 4 and made
+    assert all("backup" in r for r in refused), refused
+    assert sorted(backups.list_backups(folder)) == sorted({p.name for p in made})
+    assert not [p.name for p in folder.iterdir() if backups.is_partial(p.name)]
+    for path in made:
+        with open_store(store.restore(path, tmp_path / f"{path.name}.duckdb")) as again:
+            assert "Ana O'Neil" in [r.name for r in store.list_reps(again)]
+
+
+def test_a_damaged_backup_is_refused_on_restore_naming_the_file(con, tmp_path: Path) -> None:
+    fill(con)
+    folder = store.backup(con, tmp_path / "backup")
+    manifest = json.loads((folder / backups.MANIFEST).read_text())
+    assert manifest["tables"]["plans"] == 1 and manifest["tables"]["deals"] == 3
+    damaged = folder / "plans.parquet"
+    damaged.write_bytes(damaged.read_bytes()[:-10])
+    target = tmp_path / "restored.duckdb"
+    with pytest.raises(store.StoreError, match=r"plans\.parquet"):
+        store.restore(folder, target)
+    assert not target.exists()

@@ -57,12 +57,10 @@ FIGURES: dict[str, go.Figure] = {
         1_000.0, [(PAYLOAD, 200.0), ("lost", -300.0)], 900.0, PAYLOAD, f"{PAYLOAD} end", currency=PAYLOAD
     ),
     "team_burnup_chart": charts.team_burnup_chart(
-        pd.DataFrame(
-            {"week": [date(2027, 1, 4)] * 3, "rep": ["Team", PAYLOAD, "Ana"], "booked": [5_000.0, 2_000.0, 3_000.0]}
-        ),
+        pd.DataFrame({"week": [date(2027, 1, 4)] * 3, "line": [0, 7, 8], "booked": [5_000.0, 2_000.0, 3_000.0]}),
         pd.DataFrame({"due": [date(2027, 1, 31)], "cumulative": [20_000.0]}),
         60_000,
-        [PAYLOAD, "Ana"],
+        [(0, "Team"), (7, PAYLOAD), (8, "Ana")],
         PERIOD,
         currency=PAYLOAD,
     ),

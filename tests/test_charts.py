@@ -43,10 +43,10 @@ FIGURES |= {
     "seasonality": seasonality_chart(CALIBRATION.seasonality),
     "waterfall": waterfall_chart(1_000.0, [("new", 200.0), ("lost", -300.0)], 900.0, "9 Nov", "16 Nov"),
     "team_burnup": team_burnup_chart(
-        pd.DataFrame({"week": [date(2027, 1, 4)] * 2, "rep": ["Team", "Ana"], "booked": [5_000.0, 2_000.0]}),
+        pd.DataFrame({"week": [date(2027, 1, 4)] * 2, "line": [0, 7], "booked": [5_000.0, 2_000.0]}),
         pd.DataFrame({"due": [date(2027, 1, 31)], "cumulative": [20_000.0]}),
         60_000,
-        ["Ana"],
+        [(0, "Team"), (7, "Ana")],
         (date(2027, 1, 4), date(2027, 3, 31)),
     ),
 }

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import zlib
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -11,19 +14,26 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from planner import store
+from planner.charts import team_burnup_chart
+from planner.currency import Rate, RateError, check_rate
 from planner.demo import demo_team
-from planner.funnel import PlanInputs, Stage
+from planner.funnel import PlanInputs, Stage, build_plan
 from planner.milestones import Milestone
 from planner.team import (
     CHANGE_CATEGORIES,
+    TEAM_LINE,
     ReviewInput,
     activity_check,
+    changes_table,
+    overdue_deals,
     rep_status,
     review_table,
     slipped_deals,
     snapshot_diff,
     team_burnup,
     team_review,
+    team_rollup,
+    waterfall_note,
 )
 
 STAGES = ["Demo", "Proposal", "Contract", "Won"]
@@ -171,7 +181,7 @@ def review_input(rep: str, weekly: dict[date, float], target: float = 100_000, c
     # 40,000 due by the review's day (AS_OF), as the milestones call for it on their own date.
     milestones = (Milestone(date(2026, 11, 16), 40_000), Milestone(date(2026, 11, 29), 70_000), Milestone(end, target))
     counts = {w: {"Meetings": 5} for w in weekly}
-    return ReviewInput(rep, hash(rep) % 1000, "Q4", inputs, milestones, weekly, counts)
+    return ReviewInput(rep, zlib.crc32(rep.encode()) % 100_000 + 1, "Q4", inputs, milestones, weekly, counts)
 
 
 AS_OF = date(2026, 11, 16)
@@ -208,7 +218,7 @@ def test_review_rows_are_worst_first_with_team_totals() -> None:
     assert review.totals.target == 300_000 and review.totals.booked == 111_000
     assert review.totals.pipeline == 260_000
     table = review_table(review)
-    assert table["Rep"].tolist() == ["Team", "Behind", "Close", "Ahead"]
+    assert table["Rep"].tolist() == ["Whole team", "Behind", "Close", "Ahead"]
     assert table.loc[0, "Attainment %"] == 37.0
 
 
@@ -230,9 +240,132 @@ def test_activity_check_compares_this_weeks_counts_with_the_plans_weekly_need() 
 def test_team_burnup_sums_reps_cumulative_booked_and_milestones() -> None:
     reps = [review_input("A", dict.fromkeys(WEEKS, 1_000.0)), review_input("B", dict.fromkeys(WEEKS, 2_000.0))]
     booked, milestones = team_burnup(reps, AS_OF)
-    team = booked[booked["rep"] == "Team"]
+    team = booked[booked["line"] == TEAM_LINE]
     assert team["booked"].tolist() == [3_000.0 * k for k in range(1, 7)]
     assert milestones["cumulative"].tolist() == [80_000, 140_000, 200_000]
+
+
+def test_a_rep_called_team_has_a_line_of_their_own_beside_the_teams() -> None:
+    reps = [
+        review_input("Team", dict.fromkeys(WEEKS, 1_000.0)),  # a rep may be called anything
+        review_input("Ana", dict.fromkeys(WEEKS, 2_000.0)),
+    ]
+    booked, milestones = team_burnup(reps, AS_OF)
+    lines = [(TEAM_LINE, "Team"), (reps[0].plan_id, "Team"), (reps[1].plan_id, "Ana")]
+    figure = team_burnup_chart(booked, milestones, 200_000, lines, (WEEKS[0], date(2026, 12, 27)))
+    drawn = {t.name: [] for t in figure.data}
+    for trace in figure.data:
+        drawn[trace.name].append(list(trace.y)[-1])
+    assert sorted(drawn["Team"]) == [6_000.0, 18_000.0]  # the rep's own line, and the team's: never merged
+    assert drawn["Ana"] == [12_000.0]
+
+
+def test_the_activity_check_asks_what_the_plan_asks_a_week() -> None:
+    for target, holidays in ((100_000, ()), (385_000, (date(2026, 10, 12), date(2026, 12, 21))), (7_777, ())):
+        rep = review_input("Ana", dict.fromkeys(WEEKS, 9_000.0), target=target)
+        rep = ReviewInput(rep.rep, rep.plan_id, rep.plan_name, replace(rep.inputs, holiday_weeks=holidays),
+                          rep.milestones, rep.weekly_revenue, rep.weekly_counts)  # fmt: skip
+        plan = build_plan(rep.inputs)
+        _, table = activity_check([rep], AS_OF)
+        assert table["Needed a week"].tolist() == [round(s.per_week, 1) for s in plan.stages[:-1]]
+
+
+# --------------------------------------------------------------------------- one currency
+
+EUR, USD, GBP = "EUR", "USD", "GBP"
+RATES = {(EUR, USD): 1.10, (USD, GBP): 0.80}  # GBP → USD is the inverse: 1.25
+
+
+def in_currency(rep: str, currency: str, weekly_amount: float, target: float = 100_000) -> ReviewInput:
+    base = review_input(rep, dict.fromkeys(WEEKS, weekly_amount), target=target)
+    return replace(base, currency=currency)
+
+
+MIXED = [in_currency("Eva", EUR, 1_000.0), in_currency("Uma", USD, 2_000.0), in_currency("Gus", GBP, 4_000.0)]
+MIXED_PIPELINE = pd.DataFrame(
+    {
+        "deal_id": ["e", "u", "g", "x"],
+        "owner": ["Eva", "Uma", "Gus", "Someone else"],
+        "account": "",
+        "stage": "Demo",
+        "outcome": "open",
+        "amount": [10_000.0, 10_000.0, 10_000.0, 1_000.0],
+        "close_date": pd.to_datetime(["2026-12-01"] * 4),
+    }
+)
+
+
+def test_a_team_in_three_currencies_adds_up_in_one_with_the_rates_ops_entered() -> None:
+    rollup = team_rollup(MIXED, AS_OF, MIXED_PIPELINE, USD, RATES)
+    totals = rollup.review.totals
+    assert rollup.view.left_out == () and rollup.view.missing == ()
+    assert totals.target == pytest.approx(100_000 * (1.10 + 1 + 1.25))
+    assert totals.booked == pytest.approx(6 * (1_000 * 1.10 + 2_000 + 4_000 * 1.25))
+    assert totals.pipeline == pytest.approx(10_000 * (1.10 + 1 + 1.25))  # each rep's deals at their rate
+    team = rollup.booked[rollup.booked["line"] == TEAM_LINE]["booked"].iloc[-1]
+    assert team == pytest.approx(totals.booked)
+    assert rollup.milestones["cumulative"].iloc[-1] == pytest.approx(totals.target)
+    # The same team seen in euros: every figure divided by the one rate.
+    in_euros = team_rollup(MIXED, AS_OF, MIXED_PIPELINE, EUR, RATES)
+    assert in_euros.view.missing == (GBP,)  # no rate between GBP and EUR was entered: no guessing through USD
+    assert in_euros.view.left_out == ("Gus",)
+    assert in_euros.review.totals.target == pytest.approx(100_000 + 100_000 / 1.10)
+
+
+def test_without_rates_nothing_is_added_across_currencies_and_the_missing_ones_are_named() -> None:
+    rollup = team_rollup(MIXED, AS_OF, MIXED_PIPELINE, None, {})
+    assert rollup.view.currency == EUR  # one plan each: the first alphabetically
+    assert rollup.view.currencies == (EUR, GBP, USD)
+    assert rollup.view.missing == (GBP, USD) and rollup.view.left_out == ("Uma", "Gus")
+    assert [r.rep for r in rollup.review.rows] == ["Eva"]
+    assert rollup.review.totals.target == 100_000 and rollup.review.totals.pipeline == 10_000
+    assert set(rollup.activity["Rep"]) == {"Eva"}
+
+
+def test_a_rate_is_checked_before_it_is_stored() -> None:
+    assert check_rate(EUR, USD, "1.08") == Rate(EUR, USD, 1.08)
+    for bad in ((EUR, EUR, 1.0), ("XBT", USD, 1.0), (EUR, USD, 0), (EUR, USD, float("nan")), (EUR, USD, 1e9)):
+        with pytest.raises(RateError):
+            check_rate(*bad)
+
+
+# --------------------------------------------------------------------------- what a manager reads
+
+
+def test_the_waterfalls_caption_counts_only_the_deals_in_its_bars() -> None:
+    diff = snapshot_diff(LAST_WEEK, THIS_WEEK, PERIOD_END, STAGES)
+    for name, amount in diff.waterfall:
+        assert (diff.cause_counts[name] > 0) == (amount != 0), name
+    note = waterfall_note(diff)
+    said, _, others = note.partition(" Changed without moving the total: ")
+    for name, amount in diff.waterfall:
+        assert (f"{name}: " in said) == (amount != 0)
+    assert "slipped within the period: 1 deal" in others and "advanced: 1 deal" in others
+    # A deal won, lost or pulled in outside the period moves nothing: it is never counted as if it did.
+    late = snapshot(("w", "Demo", "open", 500, "2027-02-01"), ("p", "Demo", "open", 300, "2027-03-01"))
+    later = snapshot(("w", "Won", "won", 500, "2027-02-01"), ("p", "Demo", "open", 300, "2027-02-01"))
+    quiet = snapshot_diff(late, later, PERIOD_END, STAGES)
+    assert dict(quiet.waterfall)["won"] == 0 and dict(quiet.waterfall)["pulled in"] == 0
+    assert waterfall_note(quiet).startswith("No deal moved the total.")
+    assert "won: 1 deal" in waterfall_note(quiet) and "pulled in: 1 deal" in waterfall_note(quiet)
+
+
+def test_every_change_is_listed_in_words() -> None:
+    table = changes_table(snapshot_diff(LAST_WEEK, THIS_WEEK, PERIOD_END, STAGES))
+    assert not [c for c in table.columns if "_" in c or c != c.strip()]
+    assert table.set_index("Deal").loc["slips-out", "Counted in the chart as"] == "slipped out of period"
+
+
+def test_open_deals_whose_close_date_has_passed_are_flagged() -> None:
+    pipeline = snapshot(
+        ("late", "Demo", "open", 400, "2026-11-09"),
+        ("later", "Demo", "open", 900, "2026-10-01"),
+        ("due today", "Demo", "open", 100, "2026-11-16"),
+        ("won", "Won", "won", 800, "2026-11-01"),
+    )
+    overdue = overdue_deals(pipeline, AS_OF)
+    assert overdue["Deal"].tolist() == ["later", "late"]  # the largest first; closed and today's deals are not late
+    assert overdue["Days past"].tolist() == [46, 7]
 
 
 # --------------------------------------------------------------------------- storage
@@ -299,3 +432,88 @@ def test_slipped_deals_list_the_repeat_slippers_first() -> None:
     assert table["Deal"].tolist() == ["slips", "slips-out"]
     assert table["Times slipped before"].tolist() == [2, 0]
     assert table["Out of the period"].tolist() == [False, True]
+
+
+# --------------------------------------------------------------------------- the review's bulk reads, as Track reads
+
+Q4_START, Q4_END = date(2026, 10, 5), date(2026, 12, 27)
+TWO_STAGES = PlanInputs(100_000, 5_000, Q4_START, Q4_END, stages=(Stage("Calls", 4.0, 0), Stage("Meetings", 2.0, 0)))
+WEDNESDAY = date(2026, 11, 18)
+
+
+def test_the_review_reads_each_plan_as_track_does_and_a_team_in_three_queries(con, monkeypatch) -> None:
+    from planner.milestones import WeekActual, bookings, plan_pace
+    from planner.store import actuals as actuals_store
+    from planner.store import plans as plans_store
+
+    ana, ben, cy = (store.add_rep(con, name, "East") for name in ("Ana", "Ben", "Cy"))
+    plan = store.save_plan(con, ana, "Q4", TWO_STAGES)
+    store.save_actuals(
+        con,
+        plan,
+        [
+            WeekActual(date(2026, 11, 9), 6_000, 1, {"Calls": 30, "Meetings": 9}),
+            # Recorded day by day: Thursday's 5,000 is not booked yet on Wednesday.
+            WeekActual(
+                date(2026, 11, 16), 9_000, 1, {"Calls": 12}, {date(2026, 11, 17): 4_000, date(2026, 11, 19): 5_000}
+            ),
+        ],
+    )
+    stages = store.get_plan(con, plan).inputs.stages
+    renamed = replace(TWO_STAGES, stages=tuple(replace(s, name="Dials") if s.name == "Calls" else s for s in stages))
+    store.save_plan(con, ana, "Q4", renamed, plan_id=plan)  # counts are kept by stage id
+    q3 = replace(TWO_STAGES, period_start=date(2026, 7, 6), period_end=date(2026, 9, 27))
+    ben_q3 = store.save_plan(con, ben, "Q3", q3)
+    store.delete_plan(con, store.save_plan(con, ben, "Q4", TWO_STAGES))  # Ben's current plan, deleted
+    store.delete_plan(con, store.save_plan(con, cy, "Q4", TWO_STAGES))  # Cy's only plan, deleted
+
+    queries = []
+    for module in (plans_store, actuals_store):
+        real = module._query
+        monkeypatch.setattr(
+            module, "_query", lambda c, sql, params=(), real=real: queries.append(sql) or real(c, sql, params)
+        )
+    reps = store.review_inputs(con, "East", WEDNESDAY)
+    assert len(queries) == 3  # plans, milestones, actuals: however big the team
+    monkeypatch.undo()
+
+    assert [(r.rep, r.plan_name) for r in reps] == [("Ana", "Q4"), ("Ben", "Q3")]  # deleted plans are never chosen
+    assert reps[1].milestones == tuple(store.get_milestones(con, ben_q3))
+    ana_in = reps[0]
+    assert ana_in.weekly_counts == {date(2026, 11, 16): {"Dials": 12}}  # as the plan names its stages now
+    weekly, daily = bookings(store.get_actuals(con, plan))
+    assert (dict(ana_in.weekly_revenue), dict(ana_in.daily_revenue)) == (weekly, daily)
+    on_track = plan_pace(renamed, store.get_milestones(con, plan), weekly, WEDNESDAY, daily)
+    row = next(r for r in team_review(reps, WEDNESDAY).rows if r.rep == "Ana")
+    assert row.booked == on_track.booked == 10_000  # the same figure as Track's, Thursday's 5,000 not yet
+    assert row.gap == pytest.approx(on_track.gap_to_milestone)
+    _, activity = activity_check(reps, WEDNESDAY)
+    ana_calls = activity[(activity["Rep"] == "Ana") & (activity["Stage"] == "Dials")]
+    assert ana_calls["Done this week"].tolist() == [12]
+
+
+def test_the_demo_team_is_written_as_every_other_write_stores_actuals(con) -> None:
+    from planner.milestones import WeekActual
+
+    team = demo_team(date(2026, 11, 22))
+    plan_ids = store.load_team(con, team)
+    for plan_id, plan in zip(plan_ids, team.plans, strict=True):
+        recorded = store.get_recorded_weeks(con, plan_id)
+        assert [w.actual for w in recorded] == [
+            WeekActual(w.week_start, w.revenue, w.deals_won, dict(w.stage_counts), dict(w.daily_revenue))
+            for w in plan.weeks
+        ]
+        assert {w.version for w in recorded} <= {1}
+    stored = con.execute("SELECT stage_counts FROM actuals WHERE stage_counts <> '{}' LIMIT 1").fetchone()[0]
+    assert all(key.isdigit() for key in json.loads(stored))  # by stage id, so a renamed stage keeps its counts
+
+
+def test_a_plan_recorded_day_by_day_adds_up_in_one_currency_day_by_day_too() -> None:
+    monday = date(2026, 11, 16)
+    eur = replace(
+        review_input("Eva", {monday: 9_000.0}),
+        daily_revenue={date(2026, 11, 17): 4_000.0, date(2026, 11, 19): 5_000.0},
+        currency=EUR,
+    )
+    rollup = team_rollup([eur], WEDNESDAY, None, USD, RATES)
+    assert rollup.review.totals.booked == pytest.approx(4_000 * 1.10)  # never 4,000 euros counted as dollars

@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from planner import store
 from planner.demo import demo_email, demo_team
-from tests.conftest import AUTH, ROOT, open_store
+from tests.conftest import AUTH, ROOT, open_store, signed_in
 
 #: The daily backup thread's name (ui.data.BACKUP_THREAD).
 BACKUP_THREAD = "backplan-daily-backup"
@@ -43,7 +43,7 @@ def test_one_connection_and_one_backup_thread_whatever_pages_are_opened(
     if sign_in:  # as sales ops, who may open every page
         at.secrets["auth"] = AUTH
         at.secrets["backplan"] = {"ops": [demo_email("Maya Brooks")]}
-        at.user = {"is_logged_in": True, "email": demo_email("Maya Brooks")}
+        at.user = signed_in(demo_email("Maya Brooks"))
     at.run()
     for page in PAGES:
         at.switch_page(f"pages/{page}.py").run()

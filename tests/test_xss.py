@@ -20,7 +20,7 @@ from streamlit.testing.v1 import AppTest
 from planner import store
 from planner.accounts import Action, Objective, Review, default_cycle
 from planner.units import markdown_text
-from tests.conftest import open_store
+from tests.conftest import open_store, signed_in
 
 PAYLOAD = "<img src=x onerror=alert(1)><script>alert(1)</script>**bold** [link](javascript:alert(1))"
 #: For fields that take at most 60 characters: the two halves, one field each.
@@ -220,7 +220,7 @@ def test_team_page_adding_a_person(app: AppTest, database: Path) -> None:
 def test_sign_in_page_an_email_on_no_team() -> None:
     at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=30)
     at.secrets["auth"] = {"client_id": "backplan", "redirect_uri": "http://localhost:8501/oauth2callback"}
-    at.user = {"is_logged_in": True, "email": PAYLOAD}
+    at.user = signed_in(PAYLOAD)
     at.run()
     assert "not on a Backplan team yet" in at.warning[0].value
     assert_never_rendered(at)

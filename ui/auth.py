@@ -2,26 +2,44 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import runpy
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import streamlit as st
 
+from planner import store
 from planner.access import OPEN, Viewer, resolve_viewer
+from planner.sessions import (
+    DEFAULT_IDLE_HOURS,
+    SignInKey,
+    idle_limit,
+    idle_words,
+    note_due,
+    sign_in_key,
+    sign_in_verdict,
+)
 from planner.units import markdown_text
 from ui import data, session
 
 __all__ = [
     "ENTRY_SCRIPT",
     "enter_page",
+    "note_activity",
     "permitted",
     "refusal",
     "require",
     "sign_in_configured",
+    "sign_in_ended",
     "sign_in_page",
+    "sign_out",
     "viewer",
 ]
+
+_log = logging.getLogger("backplan")
 
 #: The app's entry script: routing, session state, sign-in and the sidebar.
 ENTRY_SCRIPT = Path(__file__).resolve().parent.parent / "app.py"
@@ -35,10 +53,81 @@ def sign_in_configured() -> bool:
         return True
 
 
-def _ops_emails() -> list[str]:
+def _settings() -> dict:
+    """The ``[backplan]`` section of the deployment's secrets (empty when there is none)."""
     section = st.secrets.get("backplan", {}) if st.secrets.load_if_toml_exists() else {}
-    emails = section.get("ops", []) if hasattr(section, "get") else []
+    return dict(section) if hasattr(section, "keys") else {}
+
+
+def _ops_emails() -> list[str]:
+    emails = _settings().get("ops", [])
     return [str(e) for e in ([emails] if isinstance(emails, str) else emails)]
+
+
+def _idle_limit() -> timedelta:
+    """``[backplan] idle_hours`` (or BACKPLAN_IDLE_HOURS); a mistyped one is logged and the default kept."""
+    try:
+        return idle_limit(_settings().get("idle_hours"), os.environ.get("BACKPLAN_IDLE_HOURS"))
+    except ValueError as error:
+        _log.error("%s Sessions end after %g hours without use until it is fixed.", error, DEFAULT_IDLE_HOURS)
+        return timedelta(hours=DEFAULT_IDLE_HOURS)
+
+
+def _sign_in_key() -> SignInKey | None:
+    return sign_in_key({claim: st.user.get(claim) for claim in ("iss", "sub", "iat")})
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+#: Why a browser's sign-in no longer counts, as the sign-in page says it.
+ENDED = {
+    "signed out": "You signed out of Backplan. Sign in again to go on.",
+    "idle": "You were signed out after {idle} without using Backplan. Sign in again to go on.",
+    "unknown": "Your identity provider's sign-in could not be checked (it has no subject or issue time). "
+    "Sign in again; if this keeps happening, ask your sales ops team.",
+}
+
+
+def sign_in_ended() -> str | None:
+    """Why this browser's sign-in no longer counts (a key of :data:`ENDED`), or None while it does.
+
+    Asked on every run with a signed-in cookie, from the server's record of the
+    sign-in (:mod:`planner.sessions` has the rule); an active one's use is noted.
+    """
+    key = _sign_in_key()
+    if key is None:
+        return "unknown"
+    con = data.db()
+    idle, now = _idle_limit(), _utc_now()
+    record = store.get_sign_in(con, key)
+    verdict = sign_in_verdict(record, key.issued_at, now, idle)
+    if verdict != "active":
+        return verdict
+    if note_due(record, now, idle):
+        try:
+            store.note_sign_in(con, key, now)
+        except data.WRITE_ERRORS as error:  # the sign-in still counts; its idle clock starts at the next note
+            _log.error("Could not note a sign-in's use: %s", error)
+    return None
+
+
+def note_activity() -> None:
+    """The end of a signed-in run: the idle clock starts from here, not from when a slow run began."""
+    if sign_in_configured() and st.user.is_logged_in:
+        sign_in_ended()
+
+
+def sign_out() -> None:
+    """The Sign out button: end this sign-in on the server (so no copy of its cookie counts), then Streamlit's."""
+    key = _sign_in_key()
+    if key is not None:
+        try:
+            store.end_sign_in(data.db(), key, _utc_now())
+        except data.WRITE_ERRORS as error:
+            _log.error("Could not record a sign-out: %s", error)
+    st.logout()
 
 
 def viewer() -> Viewer | None:
@@ -52,6 +141,8 @@ def viewer() -> Viewer | None:
     if not st.user.is_logged_in:
         return None
     if st.user.get("email_verified") is False:  # an IdP that says the address is unproven
+        return None
+    if sign_in_ended() is not None:  # signed out, or idle too long: the cookie no longer counts
         return None
     return resolve_viewer(str(st.user.get("email") or ""), data.reps(), _ops_emails())
 
@@ -117,7 +208,10 @@ def _providers() -> list[str]:
 def sign_in_page() -> None:
     """The only page for a visitor who is not signed in, or whose email is on no team."""
     st.title("Backplan")
-    if not st.user.is_logged_in:
+    ended = sign_in_ended() if st.user.is_logged_in else None
+    if not st.user.is_logged_in or ended:
+        if ended:
+            st.info(ENDED[ended].format(idle=idle_words(_idle_limit())), icon=":material/logout:")
         st.write("Plan backwards from the number you must hit. Sign in with your work account to see your plans.")
         providers = _providers()
         if not providers:
@@ -138,4 +232,4 @@ def sign_in_page() -> None:
         "Ask your sales ops team to add it under **Team review → Teams and roles**, then reload this page.",
         icon=":material/person_off:",
     )
-    st.button("Sign out", key="btn.sign_out", icon=":material/logout:", on_click=st.logout)
+    st.button("Sign out", key="btn.sign_out", icon=":material/logout:", on_click=sign_out)

@@ -8,19 +8,36 @@ Beside it runs the one thread that backs it up daily when
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 import duckdb
+import pandas as pd
 import streamlit as st
 
 from planner import backups, store
 from planner.access import Viewer
+from planner.team import SnapshotDiff, TeamRollup, convert_pipeline, slipped_deals, snapshot_diff
+from planner.team import team_rollup as _team_rollup
 
-__all__ = ["BACKUP_THREAD", "WRITE_ERRORS", "backup_schedule", "db", "failure", "profiles", "reps", "saved_plans"]
+__all__ = [
+    "BACKUP_THREAD",
+    "WRITE_ERRORS",
+    "TeamFigures",
+    "backup_schedule",
+    "db",
+    "failure",
+    "pipeline_changes",
+    "profiles",
+    "reps",
+    "saved_plans",
+    "team_rollup",
+]
 
 #: The name of the daily backup thread, one per server process.
 BACKUP_THREAD = "backplan-daily-backup"
@@ -143,3 +160,68 @@ def saved_plans(who: Viewer) -> list[store.PlanSummary]:
 def profiles() -> list[store.ProfileSummary]:
     """The saved calibration profiles (cached until the next write)."""
     return _profiles(str(store.default_path()), store.data_generation())
+
+
+# --------------------------------------------------------------------------- Team review's rollups
+# A team of 2,000 reps is thousands of rows to read and add up: done once per change of data, team, date and
+# currency, and shared by every session (cache_resource: not copied on each use, so the pages only read them).
+
+
+@dataclass(frozen=True, slots=True)
+class TeamFigures:
+    """Team review's figures, the snapshot they take the pipeline from, and a key for what they were converted with."""
+
+    rollup: TeamRollup
+    snapshot_date: date | None
+    #: changes exactly when the reps' rates into the rollup's currency do (a short key for the pipeline diff's cache)
+    rates_key: str
+
+
+@st.cache_resource(max_entries=8, show_spinner="Adding up the team…")
+def _rollup(path: str, generation: int, team: str, as_of: date, currency: str | None) -> TeamFigures:
+    con = db()
+    reps = store.review_inputs(con, team, as_of)
+    snapshot_date = store.latest_snapshot_date(con, team, as_of)
+    pipeline = store.get_snapshot(con, team, snapshot_date) if snapshot_date else None
+    rates = {(r.from_currency, r.to_currency): r.rate for r in store.list_rates(con)}
+    rollup = _team_rollup(reps, as_of, pipeline, currency, rates)
+    key = hashlib.sha256(repr(sorted(rollup.view.owner_rates.items())).encode()).hexdigest()
+    return TeamFigures(rollup, snapshot_date, key)
+
+
+def team_rollup(team: str, as_of: date, currency: str | None = None) -> TeamFigures:
+    """Team review's figures for ``team`` on ``as_of`` in ``currency`` (None: the one most of its plans are in);
+    cached until the next write."""
+    path, generation = str(store.default_path()), store.data_generation()
+    figures = _rollup(path, generation, team, as_of, None)
+    if currency is None or currency == figures.rollup.view.currency:
+        return figures  # one entry for the team's own currency, however it is asked for
+    return _rollup(path, generation, team, as_of, currency)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _changes(
+    path: str,
+    generation: int,
+    team: str,
+    older: date,
+    newer: date,
+    period_end: date,
+    rates_key: str,
+    _owner_rates: Mapping[str, float | None],  # not hashed: rates_key stands for it
+) -> tuple[SnapshotDiff, pd.DataFrame]:
+    con = db()
+    diff = snapshot_diff(
+        convert_pipeline(store.get_snapshot(con, team, older), _owner_rates),
+        convert_pipeline(store.get_snapshot(con, team, newer), _owner_rates),
+        period_end,
+    )
+    return diff, slipped_deals(diff, store.slip_counts(con, team, newer))
+
+
+def pipeline_changes(team: str, older: date, newer: date, figures: TeamFigures) -> tuple[SnapshotDiff, pd.DataFrame]:
+    """What changed between two of ``team``'s snapshots, in the figures' currency and period, and the slipped
+    deals; cached until the next write (a new "as of" day with the same period and rates computes nothing)."""
+    rollup = figures.rollup
+    path, generation = str(store.default_path()), store.data_generation()
+    return _changes(path, generation, team, older, newer, rollup.period[1], figures.rates_key, rollup.view.owner_rates)

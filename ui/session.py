@@ -126,7 +126,13 @@ def page_defaults(today: date) -> dict[str, object]:
         "team.from_snapshot": None,
         "team.to_snapshot": None,
         "team.snapshot_date": today,
-        "team.open_track": None,
+        "team.open_track": None,  # the plan id of the rep whose row was clicked, for the next run to open
+        "team.currency": None,  # what the review adds up in (None: the currency most of the team's plans are in)
+        "team.show": "everyone",  # which statuses the review table lists
+        "team.find": "",
+        "team.page": 1,
+        "team.shown_plans": (),  # the plan ids of the rows the review table shows, in order (for a click)
+        "team.burnup_for": None,  # the review the chart's rep picker was filled for: another one refills it
     }
 
 
@@ -150,6 +156,10 @@ WIDGET_KEYS = frozenset(
         "team.new.team",
         "team.new.role",
         "team.new.email",
+        "team.rate.from",
+        "team.rate.to",
+        "team.rate.value",
+        "team.rate.remove",
         # Calibrate
         "calibrate.upload",
         "calibrate.history_upload",

@@ -54,6 +54,7 @@ __all__ = [
     "StaleWeeks",
     "StaleWrite",
     "StoreError",
+    "StoredRate",
     "WeekActual",
     "account_deals",
     "add_account",
@@ -74,7 +75,9 @@ __all__ = [
     "delete_objective",
     "delete_plan",
     "delete_profile",
+    "delete_rate",
     "duplicate_plan",
+    "end_sign_in",
     "get_account_plan",
     "get_actuals",
     "get_cycle",
@@ -82,6 +85,7 @@ __all__ = [
     "get_plan",
     "get_profile",
     "get_recorded_weeks",
+    "get_sign_in",
     "get_snapshot",
     "is_empty",
     "latest_snapshot_date",
@@ -90,11 +94,13 @@ __all__ = [
     "list_cycle_steps",
     "list_plans",
     "list_profiles",
+    "list_rates",
     "list_reps",
     "list_snapshots",
     "list_teams",
     "load_team",
     "migrate",
+    "note_sign_in",
     "owner_plan",
     "plan_differences",
     "profile_month_shares",
@@ -110,6 +116,7 @@ __all__ = [
     "save_snapshot",
     "schema_version",
     "set_action_status",
+    "set_rate",
     "slip_counts",
     "take_backup",
     "team_plans",
@@ -184,12 +191,13 @@ def _open(target: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
 
 
 @contextmanager
-def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+def transaction(con: duckdb.DuckDBPyConnection, *, changes_data: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
     """A cursor inside one transaction: committed on success, rolled back on any error.
 
     Two sessions writing the same rows at once make DuckDB refuse one of the
     transactions; the public writes below are wrapped in :func:`retry_conflicts`,
-    which runs the refused one again.
+    which runs the refused one again. ``changes_data=False`` is for writes no
+    cached read shows (sign-in records), which then leave :func:`data_generation` as it is.
     """
     cur = con.cursor()
     cur.execute("BEGIN TRANSACTION")
@@ -202,7 +210,8 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
         raise
     else:
         cur.execute("COMMIT")
-        _bump_generation()
+        if changes_data:
+            _bump_generation()
     finally:
         cur.close()
 
@@ -409,6 +418,8 @@ from planner.store.profiles import (  # noqa: E402
     profile_month_shares,
     save_profile,
 )
+from planner.store.rates import StoredRate, delete_rate, list_rates, set_rate  # noqa: E402
+from planner.store.sign_ins import end_sign_in, get_sign_in, note_sign_in  # noqa: E402
 from planner.store.snapshots import (  # noqa: E402
     SnapshotSummary,
     get_snapshot,

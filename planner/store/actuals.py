@@ -16,10 +16,11 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import duckdb
+import pandas as pd
 
 from planner.access import Viewer
 from planner.funnel import Stage
@@ -32,9 +33,11 @@ __all__ = [
     "WON_FIELD",
     "ActualCell",
     "RecordedWeek",
+    "ReviewActuals",
     "StaleWeeks",
     "get_actuals",
     "get_recorded_weeks",
+    "review_actuals",
     "save_actual_cells",
     "save_actuals",
 ]
@@ -86,17 +89,20 @@ _WEEK_COLUMNS = (
 )
 
 
+def _counts_by_name(counts: str, stages: Sequence[Stage]) -> dict[str, int]:
+    """Stored counts (by stage id) named as the plan names its stages now; a stage no longer in it is left out."""
+    stored = json.loads(counts)
+    return {s.name: int(stored[str(s.id)]) for s in stages if str(s.id) in stored}
+
+
+def _days(daily: str) -> dict[date, float]:
+    return {date.fromisoformat(day): float(amount) for day, amount in json.loads(daily).items()}
+
+
 def _recorded(row: tuple, stages: Sequence[Stage]) -> RecordedWeek:
     week, revenue, deals, counts, daily, version, changed_at, changed_by = row
-    stored = json.loads(counts)
     return RecordedWeek(
-        WeekActual(
-            week,
-            float(revenue),
-            int(deals),
-            {s.name: int(stored[str(s.id)]) for s in stages if str(s.id) in stored},
-            {date.fromisoformat(day): float(amount) for day, amount in json.loads(daily).items()},
-        ),
+        WeekActual(week, float(revenue), int(deals), _counts_by_name(counts, stages), _days(daily)),
         int(version),
         changed_at,
         changed_by or "",
@@ -216,25 +222,87 @@ def save_actual_cells(
             _upsert(cur, plan_id, week, (revenue, deals, counts, daily), row is not None, viewer)
 
 
+#: A week as stored: revenue, deals won, counts by stage id, revenue by day (ISO dates).
+_StoredWeek = tuple[float, int, dict[str, int], dict[str, float]]
+
+
+def _as_stored(weeks: Sequence[WeekActual], stages: Sequence[Stage]) -> list[_StoredWeek]:
+    """``weeks`` as stored: amounts checked, counts moved from the plan's stage names to its stage ids.
+
+    Refused with :class:`StoreError` when a count names a stage the plan does not have.
+    """
+    ids = {s.name.strip().casefold(): str(s.id) for s in stages}
+    unknown = sorted({name for w in weeks for name in w.stage_counts if name.strip().casefold() not in ids})
+    if unknown:
+        raise StoreError(f"This plan has no stage called “{unknown[0]}” — nothing was saved.")
+    return [
+        (
+            _amount(w.revenue, "Revenue"),
+            int(_amount(w.deals_won, "Deals won")),
+            {ids[name.strip().casefold()]: int(count) for name, count in w.stage_counts.items()},
+            {day.isoformat(): float(amount) for day, amount in w.daily_revenue.items()},
+        )
+        for w in weeks
+    ]
+
+
 def _write_weeks(
     cur: duckdb.DuckDBPyConnection, plan_id: int, weeks: Sequence[WeekActual], viewer: Viewer | None
 ) -> None:
     stages = _lock_plan(cur, plan_id)
     if stages is None:
         raise StoreError(_PLAN_GONE)
-    ids = {s.name.strip().casefold(): str(s.id) for s in stages}
-    unknown = sorted({name for w in weeks for name in w.stage_counts if name.strip().casefold() not in ids})
-    if unknown:
-        raise StoreError(f"This plan has no stage called “{unknown[0]}” — nothing was saved.")
+    values = _as_stored(weeks, stages)
     stored = _stored_rows(cur, plan_id, [w.week_start for w in weeks])
-    for w in weeks:
-        values = (
-            _amount(w.revenue, "Revenue"),
-            int(_amount(w.deals_won, "Deals won")),
-            {ids[name.strip().casefold()]: int(count) for name, count in w.stage_counts.items()},
-            {day.isoformat(): float(amount) for day, amount in w.daily_revenue.items()},
+    for w, week_values in zip(weeks, values, strict=True):
+        _upsert(cur, plan_id, w.week_start, week_values, w.week_start in stored, viewer)
+
+
+def _insert_new_actuals(
+    cur: duckdb.DuckDBPyConnection, weeks_by_plan: Sequence[tuple[int, Sequence[WeekActual]]]
+) -> None:
+    """Many plans' weeks in one statement, for plans just written in this transaction (a demo, or a test team of
+    thousands of reps): nothing is there to replace, and a row at a time would take minutes.
+
+    Stored as :func:`save_actuals` stores them: counts by the plan's stage ids, revenue by day, version 1.
+    """
+    wanted = [(plan_id, weeks) for plan_id, weeks in weeks_by_plan if weeks]
+    if not wanted:
+        return
+    funnels = dict(
+        cur.execute(
+            "SELECT p.id, p.funnel FROM plans p JOIN (SELECT unnest(?::INTEGER[]) AS id) chosen ON chosen.id = p.id"
+            " WHERE p.deleted_at IS NULL",
+            [[plan_id for plan_id, _ in wanted]],
+        ).fetchall()
+    )
+    rows = []
+    for plan_id, weeks in wanted:
+        if plan_id not in funnels:
+            raise StoreError(_PLAN_GONE)
+        stored = _as_stored(weeks, _funnel_stages(funnels[plan_id]))
+        for w, (revenue, deals, counts, daily) in zip(weeks, stored, strict=True):
+            rows.append(
+                (
+                    plan_id,
+                    w.week_start,
+                    revenue,
+                    deals,
+                    json.dumps(counts, sort_keys=True),
+                    json.dumps(daily, sort_keys=True),
+                )
+            )
+    frame = pd.DataFrame(
+        rows, columns=["plan_id", "week_start", "revenue", "deals_won", "stage_counts", "daily_revenue"]
+    )
+    cur.register("new_actuals", frame)
+    try:
+        cur.execute(
+            "INSERT INTO actuals (plan_id, week_start, revenue, deals_won, stage_counts, daily_revenue)"
+            " SELECT plan_id, week_start, revenue, deals_won, stage_counts, daily_revenue FROM new_actuals"
         )
-        _upsert(cur, plan_id, w.week_start, values, w.week_start in stored, viewer)
+    finally:
+        cur.unregister("new_actuals")
 
 
 @retry_conflicts
@@ -250,3 +318,44 @@ def save_actuals(
         return
     with transaction(con) as cur:
         _write_weeks(cur, plan_id, weeks, viewer)
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewActuals:
+    """What a team review reads of one plan's actuals (as :func:`planner.milestones.bookings` has them)."""
+
+    weekly_revenue: dict[date, float] = field(default_factory=dict)
+    #: revenue by day, for the weeks recorded day by day
+    daily_revenue: dict[date, float] = field(default_factory=dict)
+    #: stage name → count, of the plan's latest week up to the review's day only
+    latest_counts: dict[date, dict[str, int]] = field(default_factory=dict)
+
+
+def review_actuals(
+    con: duckdb.DuckDBPyConnection, plans: Mapping[int, Sequence[Stage]], as_of: date
+) -> dict[int, ReviewActuals]:
+    """What a team review reads of many plans' actuals, in one query, by plan id (``plans``: each one's stages).
+
+    Each plan's revenue by week and by day, and the stage counts of its latest week up to ``as_of`` only
+    (the only week the review's activity check can show), named as the plan names its stages now. A
+    deleted plan reads as having nothing. A team of 2,000 reps has 100,000 weeks of actuals; reading
+    every week's counts took most of the review.
+    """
+    rows = _query(
+        con,
+        "SELECT a.plan_id, a.week_start, a.revenue, CASE WHEN a.daily_revenue <> '{}' THEN a.daily_revenue END,"
+        " CASE WHEN a.week_start = max(a.week_start) FILTER (WHERE a.week_start <= ?) OVER (PARTITION BY a.plan_id)"
+        " THEN a.stage_counts END"
+        " FROM actuals a JOIN (SELECT unnest(?::INTEGER[]) AS id) chosen ON chosen.id = a.plan_id"
+        " JOIN plans p ON p.id = a.plan_id WHERE p.deleted_at IS NULL",
+        [as_of, list(plans)],
+    )
+    out = {plan_id: ReviewActuals() for plan_id in plans}
+    for plan_id, week, revenue, daily, counts in rows:
+        got = out[plan_id]
+        got.weekly_revenue[week] = float(revenue)
+        if daily is not None:
+            got.daily_revenue.update(_days(daily))
+        if counts is not None:
+            got.latest_counts[week] = _counts_by_name(counts, plans[plan_id])
+    return out

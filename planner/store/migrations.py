@@ -310,6 +310,35 @@ MIGRATIONS: tuple[tuple[int, str, Step], ...] = (
         "foreign keys, actuals per stage id with a version and who changed them",
         _plans_with_identity,
     ),
+    (
+        8,
+        "a record of every sign-in, so a signed-out or idle sign-in cookie no longer signs anyone in",
+        """
+        CREATE TABLE sign_ins (
+            issuer VARCHAR NOT NULL,            -- the identity token's iss
+            subject VARCHAR NOT NULL,           -- its sub: the person, at that issuer
+            issued_at TIMESTAMP NOT NULL,       -- its iat, UTC: one sign-in of that person
+            first_seen TIMESTAMP NOT NULL,      -- server time, UTC
+            last_seen TIMESTAMP NOT NULL,       -- server time, UTC: for the idle limit
+            signed_out_at TIMESTAMP,            -- server time, UTC; NULL while signed in
+            PRIMARY KEY (issuer, subject, issued_at)
+        );
+        """,
+    ),
+    (
+        9,
+        "exchange rates sales ops enter, so a team's plans in several currencies add up in one",
+        """
+        CREATE TABLE exchange_rates (
+            from_currency VARCHAR NOT NULL,
+            to_currency VARCHAR NOT NULL CHECK (to_currency <> from_currency),
+            rate DOUBLE NOT NULL CHECK (rate > 0),  -- 1 from_currency = rate to_currency
+            updated_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            updated_by VARCHAR NOT NULL DEFAULT '',
+            PRIMARY KEY (from_currency, to_currency)
+        );
+        """,
+    ),
 )
 
 

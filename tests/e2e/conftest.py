@@ -142,11 +142,12 @@ def own_app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 OPS_EMAIL = "ops@backplan.test"
 
 
-@pytest.fixture(scope="module")
-def signed_in_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, int]]]:
+@contextmanager
+def _signed_in_app(workdir: Path, settings: str = "") -> Iterator[tuple[str, dict[str, int]]]:
     """An app with sign-in on against a real OIDC provider on localhost, holding the demo team.
 
-    Yields the app's URL and each demo rep's plan id by name.
+    Yields the app's URL and each demo rep's plan id by name; ``settings`` are more lines of the
+    secrets' ``[backplan]`` section (such as ``idle_hours = 0.01``).
 
     The provider (``oidc-provider-mock``) shows a form that signs in whatever
     email is typed, with that email as the ``email`` claim; the demo team's
@@ -165,7 +166,6 @@ def signed_in_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple
     from planner import store
     from planner.demo import demo_team
 
-    workdir = tmp_path_factory.mktemp("backplan-e2e-sign-in")
     con = store.connect(workdir / "backplan.duckdb")
     try:
         team = demo_team(date.today())
@@ -184,9 +184,23 @@ def signed_in_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple
             f'server_metadata_url = "http://localhost:{provider.server_port}/.well-known/openid-configuration"\n'
             "\n[backplan]\n"
             f'ops = ["{OPS_EMAIL}"]\n'
+            f"{settings}\n"
         )
         with _serve(workdir, port, ("--secrets.files", str(secrets))):
             yield f"http://localhost:{port}", plan_ids
+
+
+@pytest.fixture(scope="module")
+def signed_in_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, int]]]:
+    """An app with sign-in on, the demo team in its database (see :func:`_signed_in_app`)."""
+    with _signed_in_app(tmp_path_factory.mktemp("backplan-e2e-sign-in")) as served:
+        yield served
+
+
+@pytest.fixture(scope="session")
+def serve_signed_in() -> Callable[..., AbstractContextManager[tuple[str, dict[str, int]]]]:
+    """``serve_signed_in(workdir, settings)``: another signed-in app, for settings the shared one must not have."""
+    return _signed_in_app
 
 
 def _wait_until_healthy(proc: subprocess.Popen[bytes], health_url: str, stderr_path: Path) -> None:

@@ -8,10 +8,11 @@ not another rep's plan, even by typing its address.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from planner.demo import demo_email
 
@@ -93,7 +94,8 @@ def test_a_rep_typing_another_reps_plan_address_is_refused(visitor: Page, signed
     sign_in(visitor, demo_email("Ana Lima"))
     for path in ("/track", "/"):
         visitor.goto(f"{url}{path}?plan={plan_ids['Ben Carter']}")
-        expect(visitor.get_by_text(NOT_YOURS)).to_be_visible()
+        # The Plan page says it twice, in a toast and in the sidebar's alert: the alert is the one that stays.
+        expect(visitor.get_by_test_id("stAlert").filter(has_text=NOT_YOURS)).to_be_visible()
         expect(visitor.get_by_text("Ben Carter")).to_have_count(0)
     ARTIFACTS.mkdir(exist_ok=True)
     visitor.screenshot(path=ARTIFACTS / "sign-in-refused-link.png")
@@ -171,3 +173,106 @@ def test_sales_ops_give_a_rep_a_new_sign_in_email_and_the_rep_signs_in_with_it(
         expect(chloe.get_by_role("combobox", name="Rep", exact=True)).to_have_value("Chloe Nguyen")
     finally:
         context.close()
+
+
+# --------------------------------------------------------------------------- sign-out that holds, idle sessions
+
+
+def fresh_browser(browser: Browser, cookies: list) -> BrowserContext:
+    """Another browser holding a copy of ``cookies``: what a stolen or replayed sign-in cookie gives."""
+    from tests.e2e.conftest import RERUN_TIMEOUT_MS, VIEWPORT
+
+    context = browser.new_context(viewport=VIEWPORT)
+    context.set_default_timeout(RERUN_TIMEOUT_MS)
+    context.add_cookies(cookies)
+    return context
+
+
+def test_a_sign_in_cookie_copied_before_sign_out_no_longer_signs_anyone_in(
+    browser: Browser, visitor: Page, signed_in_server
+) -> None:
+    from tests.e2e.conftest import ARTIFACTS, LOAD_TIMEOUT_MS
+
+    url, _ = signed_in_server
+    sign_in(visitor, demo_email("Ana Lima"))
+    copied = visitor.context.cookies()
+    assert any(c["name"].startswith("_streamlit_user") for c in copied)
+    visitor.get_by_test_id("stSidebar").get_by_role("button", name="Sign out").click()
+    visitor.get_by_role("button", name="End session").click()  # the provider ends its session too
+    expect(visitor.get_by_role("button", name="Sign in")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+
+    replay = fresh_browser(browser, copied)
+    try:
+        tab = replay.new_page()
+        for path in ("/track", ""):  # the front page last: a deep link shows "Page not found" over it
+            tab.goto(url + path)
+            expect(tab.get_by_role("button", name="Sign in")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+            expect(tab.get_by_text("You signed out of Backplan")).to_be_visible()
+            expect(tab.get_by_test_id("stSidebarNav")).to_have_count(0)
+            expect(tab.get_by_text("Ana Lima")).to_have_count(0)
+        ARTIFACTS.mkdir(exist_ok=True)
+        tab.screenshot(path=ARTIFACTS / "sign-in-replayed-cookie.png")
+        sign_in(tab, demo_email("Ana Lima"))  # signing in afresh works at once
+        expect(tab.get_by_test_id("stSidebar").get_by_text("Ana Lima · rep")).to_be_visible()
+    finally:
+        replay.close()
+
+
+#: The idle server's limit: long enough to sign in, short enough to wait out.
+IDLE_SECONDS = 10
+
+
+@pytest.fixture(scope="module")
+def idle_server(browser: Browser, serve_signed_in, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A signed-in app whose sessions end after :data:`IDLE_SECONDS`, its pages drawn once already.
+
+    A server's first run of the Plan page takes seconds (imports, first charts); the
+    idle clock starts when a run starts, so the test's own runs must be warm ones.
+    """
+    from tests.e2e.conftest import LOAD_TIMEOUT_MS, OPS_EMAIL, VIEWPORT, wait_for_app_idle
+
+    workdir = tmp_path_factory.mktemp("backplan-e2e-idle")
+    with serve_signed_in(workdir, f"idle_hours = {IDLE_SECONDS / 3600}") as (url, _):
+        warm_up = browser.new_context(viewport=VIEWPORT)
+        try:
+            tab = warm_up.new_page()
+            tab.goto(url)
+            sign_in(tab, OPS_EMAIL)
+            wait_for_app_idle(tab, LOAD_TIMEOUT_MS)
+        finally:
+            warm_up.close()
+        yield url
+
+
+def test_a_sign_in_unused_for_the_idle_limit_ends(browser: Browser, idle_server: str) -> None:
+    from tests.e2e.conftest import LOAD_TIMEOUT_MS, VIEWPORT, wait_for_app_idle
+
+    context = browser.new_context(viewport=VIEWPORT)
+    try:
+        tab = context.new_page()
+        tab.goto(idle_server)
+        sign_in(tab, demo_email("Ana Lima"))
+        nav = tab.get_by_test_id("stSidebarNav")
+        titles = {"Track": "Track actuals against the plan", "Plan": "Plan backwards from your target"}
+        for page, title in titles.items():  # in use: every click within the limit keeps the session
+            wait_for_app_idle(tab, LOAD_TIMEOUT_MS)  # a run still drawing the page would take the next click late
+            time.sleep(IDLE_SECONDS / 3)
+            nav.get_by_role("link", name=page).click()
+            expect(tab.get_by_role("heading", name=title)).to_be_visible()
+        expect(tab.get_by_test_id("stSidebar").get_by_text("Ana Lima · rep")).to_be_visible()
+        wait_for_app_idle(tab, LOAD_TIMEOUT_MS)
+        copied = context.cookies()
+        time.sleep(IDLE_SECONDS + 2)  # then left alone
+        nav.get_by_role("link", name="Track").click()
+        expect(tab.get_by_text("without using Backplan")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+        expect(tab.get_by_role("button", name="Sign in")).to_be_visible()
+        expect(tab.get_by_text("Ana Lima")).to_have_count(0)
+    finally:
+        context.close()
+    replay = fresh_browser(browser, copied)
+    try:
+        tab = replay.new_page()
+        tab.goto(idle_server)
+        expect(tab.get_by_text("without using Backplan")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+    finally:
+        replay.close()

@@ -33,9 +33,37 @@ def open_review(page: Page, ui) -> None:
     ui.wait_for_idle()
 
 
+def review_table(page: Page):
+    """The review table, known by a header no other table on the page has."""
+    return page.get_by_test_id("stDataFrame").filter(has_text="Booked")
+
+
+#: True when a metric card's label is cut short: its text is wider, by the font it is drawn in, than its box.
+LABEL_CUT = """m => {
+    const box = m.querySelector('.stMarkdownEllipsis');
+    const style = getComputedStyle(box.querySelector('p'));
+    const ctx = document.createElement('canvas').getContext('2d');
+    ctx.font = `${style.fontStyle} ${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+    return ctx.measureText(box.textContent).width > box.getBoundingClientRect().width + 0.01;
+}"""
+
+
+def test_the_review_fits_the_page_and_no_card_label_is_cut_short(page: Page, ui) -> None:
+    open_review(page, ui)
+    review = review_table(page)
+    expect(review).to_be_visible()
+    ui.wait_for_idle()
+    widths = review.locator(".dvn-scroller").evaluate("s => [s.scrollWidth, s.clientWidth]")
+    assert widths[0] <= widths[1], f"the review scrolls sideways: {widths[0]} px of columns in {widths[1]} px"
+    cards = page.get_by_test_id("stMetric")
+    expect(cards).to_have_count(4)
+    cut = [c.get_by_test_id("stMetricLabel").inner_text() for c in cards.all() if c.evaluate(LABEL_CUT)]
+    assert cut == []
+
+
 def test_review_compares_two_snapshots_and_exports_the_table(page: Page, ui) -> None:
     open_review(page, ui)
-    review = page.get_by_test_id("stDataFrame").filter(has_text="Pipeline in period")
+    review = review_table(page)
     expect(review).to_be_visible()
     expect(ui.chart("Team burn-up")).to_be_visible()
     waterfall = ui.chart("What moved the pipeline")
@@ -58,7 +86,8 @@ def test_review_compares_two_snapshots_and_exports_the_table(page: Page, ui) -> 
     with page.expect_download() as download:
         page.get_by_role("button", name="Review as CSV").click()
     rows = list(csv.DictReader(io.StringIO(download.value.path().read_text(encoding="utf-8-sig"))))
-    assert rows[0]["Rep"] == "Team"
+    assert rows[0]["Rep"] == "Whole team"
+    assert "Plan" in rows[0] and "Run-rate projection" in rows[0]  # the download has every column
     assert {r["Rep"] for r in rows[1:]} == {"Ana Lima", "Ben Carter", "Chloe Nguyen", "Dev Patel"}
     assert {r["Status"] for r in rows[1:]} == {"on track", "at risk", "off track"}
 
@@ -72,7 +101,7 @@ def test_review_compares_two_snapshots_and_exports_the_table(page: Page, ui) -> 
 
 def test_clicking_a_rep_opens_their_track_view(page: Page, ui) -> None:
     open_review(page, ui)
-    review = page.get_by_test_id("stDataFrame").filter(has_text="Pipeline in period")
+    review = review_table(page)
     expect(review).to_be_visible()
     first_rep = review.get_by_test_id("glide-cell-1-1").inner_text()
     # Row 1 (under the team's totals) is the rep worst off; the checkbox at its left edge selects it.

@@ -139,9 +139,11 @@ def test_a_rep_named_so_is_text_in_the_team_charts_and_their_hover(open_ui, payl
     expect(burnup).to_be_visible()
     expect_charts_inert(ui, 2, REP)  # team burn-up (the rep's line in the legend) and the waterfall
     expect(burnup.locator("g.legend text.legendtext").filter(has_text=REP)).to_have_count(1)
-    # Hovering her last point names her in the hover label, still as text. Her line is the fourth trace:
-    # after the target, the milestones and the team's line.
-    burnup.locator("g.scatterlayer g.trace").nth(3).locator("path.point").last.hover(force=True)
+    # Hovering her last point names her in the hover label, still as text. The legend lists the traces in
+    # their order (the target, the milestones, the whole team's line, then the reps worst first).
+    legend = burnup.locator("g.legend text.legendtext").all_text_contents()
+    hers = next(i for i, name in enumerate(legend) if REP in name)
+    burnup.locator("g.scatterlayer g.trace").nth(hers).locator("path.point").last.hover(force=True)
     hover = burnup.locator("g.hoverlayer")
     expect(hover).to_contain_text(REP)
     expect(hover.locator("a")).to_have_count(0)
