@@ -289,7 +289,8 @@ def _value_figures(row: pd.Series | None, notes: list[str] | None) -> dict:
     else:
         # Most lost deals carry no amount (a common CRM habit): assume they were average won-sized deals,
         # so the value win rate equals the count win rate instead of a flattering near-100%.
-        value_rate = won_amount / (won_amount + lost * avg)
+        # Nothing won was worth anything: there is no value to weigh (0 / 0).
+        value_rate = won_amount / (won_amount + lost * avg) if won_amount + lost * avg else None
         if notes is not None:
             notes.append(
                 f"{lost - lost_with_amount:,} of {lost:,} lost deals have no amount, so lost deals are assumed to "

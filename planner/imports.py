@@ -947,17 +947,38 @@ def decode_text(data: bytes) -> str:
 # --------------------------------------------------------------------------- CSV
 
 
+_DELIMITERS = ",;\t|"
+
+
 def _sniff_delimiter(text: str) -> str:
+    """The delimiter the first lines line up on: the most of them split into as many cells as the header, which
+    must have two at least; then the widest header; then csv.Sniffer's choice among those left.
+
+    Cells are always quoted with '"' here, as CRMs and spreadsheets write them: the Sniffer also guesses the quote
+    character, and a "'" in free text once made it read a comma-separated file as ";"-separated.
+    """
     lines = [line for line in text[:65_536].splitlines()[:50] if line.strip()]
-    if not lines:
+    sample = "\n".join(lines[:20])
+    scores = {}
+    for delimiter in _DELIMITERS:
+        try:
+            widths = [len(row) for row in csv.reader(io.StringIO(sample), delimiter=delimiter) if row]
+        except csv.Error:
+            continue
+        if widths and widths[0] >= 2:
+            scores[delimiter] = (sum(w == widths[0] for w in widths), widths[0])
+    if not scores:
         return ","
-    try:
-        return csv.Sniffer().sniff("\n".join(lines[:20]), delimiters=",;\t|").delimiter
-    except csv.Error:
-        # The sniffer gives up on ragged files: take the candidate the header uses most.
-        counts = {d: lines[0].count(d) for d in ",;\t|"}
-        best = max(counts, key=counts.__getitem__)
-        return best if counts[best] else ","
+    best = max(scores.values())
+    tied = [d for d, score in scores.items() if score == best]
+    if len(tied) > 1:
+        try:
+            sniffed = csv.Sniffer().sniff(sample, delimiters="".join(tied)).delimiter
+        except csv.Error:
+            sniffed = ""
+        if sniffed in tied:
+            return sniffed
+    return tied[0]
 
 
 def _header_width(text: str, delimiter: str) -> int:
