@@ -19,8 +19,8 @@ currency (the profile's), converted with rates the user gives or left out.
 
 Conversion intervals are 95% Wilson score intervals: a 2 : 1 ratio learned from 30
 deals is far less certain than one from 3,000, and the interval says by how much.
-DuckDB does the counting (:func:`deal_tables`, in memory); this module turns counts
-into figures, handles the edge cases in one place, and says what it assumed.
+numpy does the counting (:func:`deal_tables`, whole columns at once); this module turns
+counts into figures, handles the edge cases in one place, and says what it assumed.
 
 Example -- six deals through a three-stage funnel:
 
@@ -41,15 +41,13 @@ Example -- six deals through a three-stage funnel:
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
-import duckdb
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from planner.funnel import PlanInputs, Stage, deals_needed, stage_totals
 from planner.imports import (
@@ -889,12 +887,12 @@ def plan_confidence(
     )
 
 
-# --------------------------------------------------------------------------- counting, in DuckDB
+# --------------------------------------------------------------------------- counting
 
 
 @dataclass(frozen=True, slots=True)
 class DealTables:
-    """What calibration needs from a deal list, aggregated by DuckDB.
+    """What calibration needs from a deal list, aggregated.
 
     ``summary``: one row for the team (``is_team``) and one per owner: deal counts by
     outcome, won and lost amounts, deal size and sales-cycle quantiles.
@@ -916,102 +914,164 @@ class DealTables:
 _OUTCOME_CODES = {"won": 1, "lost": 2, "open": 3}
 
 
-def _deal_arrow(deals: pd.DataFrame, stage_count: int) -> pa.Table:
-    """The columns calibration counts, as an Arrow table DuckDB scans in place: outcome as a small code (1 won,
-    2 lost, 3 open), owner dictionary-encoded, missing numbers and dates as nulls. Text stays the Arrow it is."""
-    code = np.zeros(len(deals), dtype=np.int8)
-    for word, number in _OUTCOME_CODES.items():
-        code[(deals["outcome"] == word).to_numpy(dtype=bool)] = number
-    columns = {"outcome": pa.array(code), "owner": pc.dictionary_encode(pa.array(deals["owner"].astype("str")))}
-    for name in ("amount", "created", "closed", "furthest", *(f"entered_{i}" for i in range(stage_count))):
-        if name in deals.columns:
-            columns[name] = pa.array(deals[name].to_numpy(), from_pandas=True)
-    return pa.table(columns)
+#: An unknown date, as int64 seconds (NaT's own bit pattern).
+_UNKNOWN = np.iinfo(np.int64).min
+
+
+def _seconds(deals: pd.DataFrame, column: str, rows: np.ndarray | None = None) -> np.ndarray:
+    """A date column (only ``rows``, when given) as int64 seconds since 1970, :data:`_UNKNOWN` where unknown.
+
+    The parsed dates are datetime64[s] already: this is a view of them, not a copy.
+    """
+    if column not in deals.columns:
+        return np.full(len(deals) if rows is None else int(np.count_nonzero(rows)), _UNKNOWN)
+    values = deals[column].to_numpy()
+    if rows is not None:
+        values = values[rows]
+    if values.dtype.kind != "M":
+        values = pd.to_datetime(values).to_numpy()
+    return values.astype("datetime64[s]", copy=False).view("int64")
+
+
+def _between(start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Calendar days from ``start`` to ``end`` (seconds, as :func:`_seconds` gives them) as floats, counted as
+    date_diff('day', …) counts them (midnights crossed), and where both are known."""
+    known = (start != _UNKNOWN) & (end != _UNKNOWN)
+    return (end // 86_400 - start // 86_400).astype("float64"), known
+
+
+def _group_quantiles(values: np.ndarray, groups: np.ndarray, size: int, qs: Sequence[float]) -> np.ndarray:
+    """Each group's quantiles of ``values``, interpolated linearly between the two nearest values (as numpy's
+    and DuckDB's quantile_cont do): one row per group, one column per quantile, NaN for an empty group."""
+    out = np.full((size, len(qs)), np.nan)
+    counts = np.bincount(groups, minlength=size)
+    if not len(values):
+        return out
+    ordered = values[np.lexsort((values, groups))]
+    starts = np.cumsum(counts) - counts
+    filled = counts > 0
+    for j, q in enumerate(qs):
+        at = starts[filled] + q * (counts[filled] - 1)
+        low, high = np.floor(at).astype(np.int64), np.ceil(at).astype(np.int64)
+        out[filled, j] = ordered[low] + (ordered[high] - ordered[low]) * (at - low)
+    return out
+
+
+def _money_and_cycle(amount: np.ndarray, cycle: np.ndarray, has_cycle: np.ndarray, groups: np.ndarray, size: int,
+                     lost_amount: np.ndarray, lost_groups: np.ndarray) -> dict[str, object]:  # fmt: skip
+    """Won and lost amounts, deal size and sales-cycle quartiles per group, from the won deals' amounts and cycles
+    (NaN amounts and unknown cycles left out) and the lost deals' amounts above 0."""
+    priced = ~np.isnan(amount)
+    counted = np.bincount(groups[priced], minlength=size)
+    total = np.bincount(groups[priced], amount[priced], minlength=size)
+    mean = np.divide(total, counted, out=np.full(size, np.nan), where=counted > 0)
+    spread = np.bincount(groups[priced], (amount[priced] - mean[groups[priced]]) ** 2, minlength=size)
+    sd = np.sqrt(np.divide(spread, counted - 1, out=np.full(size, np.nan), where=counted > 1))
+    median = _group_quantiles(amount[priced], groups[priced], size, (0.5,))[:, 0]
+    quartiles = _group_quantiles(cycle[has_cycle], groups[has_cycle], size, (0.25, 0.5, 0.75))
+    cycle_deals = np.bincount(groups[has_cycle], minlength=size)
+    return {
+        "won_amount": total,
+        "won_with_amount": counted,
+        "avg_won": mean,
+        "median_won": median,
+        "sd_won": sd,
+        "cycle": [tuple(row) if n else None for row, n in zip(quartiles.tolist(), cycle_deals, strict=True)],
+        "cycle_deals": cycle_deals,
+        "lost_amount": np.bincount(lost_groups, lost_amount, minlength=size),
+        "lost_with_amount": np.bincount(lost_groups, minlength=size),
+    }
+
+
+def _stacked(team: object, owners: object) -> list | np.ndarray:
+    """The team's figure above the owners' (lists of quartiles or arrays)."""
+    if isinstance(team, list) and isinstance(owners, list):
+        return team + owners
+    return np.concatenate([np.asarray(team), np.asarray(owners)])
+
+
+def _amount_by(key: np.ndarray, amount: np.ndarray, size: int, name: str) -> pd.DataFrame:
+    """Amounts summed by a small key (0 … size-1), for the keys that have any, numbered from 1."""
+    deals = np.bincount(key, minlength=size)
+    return pd.DataFrame(
+        {name: np.flatnonzero(deals) + 1, "amount": np.bincount(key, amount, minlength=size)[deals > 0]}
+    )
 
 
 def deal_tables(deals: pd.DataFrame, stage_count: int) -> DealTables:
-    """Aggregate a deal list (the shape :func:`planner.imports.read_deals` returns) in an in-memory DuckDB.
+    """Aggregate a deal list (the shape :func:`planner.imports.read_deals` returns) for calibration.
 
-    DuckDB scans an Arrow view of the frame's columns (nothing is copied row by row) and passes
-    over all the deals twice: once counting deals by owner, outcome and furthest stage, once for
-    the stage lags. Amount and cycle figures come from the won deals alone, set apart once.
+    Whole columns at once: each deal's owner and outcome become small codes, and every count, sum
+    and quantile is a bincount or a sort over them. The won deals are set apart once for the amount
+    and cycle figures; nothing goes row by row, and no copy of the frame is made.
     """
-    con = duckdb.connect(":memory:", config={"threads": 2})
-    try:
-        table = _deal_arrow(deals, stage_count)
-        con.register("deals", table)
-        counts = con.execute(
-            "SELECT coalesce(owner, '') AS owner, outcome, furthest, count(*) AS deals FROM deals GROUP BY ALL"
-        ).df()
-        con.execute("CREATE TEMP TABLE won AS SELECT owner, amount, created, closed FROM deals WHERE outcome = 1")
-        won = con.execute(
-            """
-            SELECT grouping(owner) = 1 AS is_team, coalesce(owner, '') AS owner,
-                coalesce(sum(amount), 0) AS won_amount, count(amount) AS won_with_amount, avg(amount) AS avg_won,
-                median(amount) AS median_won, stddev_samp(amount) AS sd_won,
-                quantile_cont(date_diff('day', created, closed), [0.25, 0.5, 0.75])
-                    FILTER (WHERE created IS NOT NULL AND closed IS NOT NULL) AS cycle,
-                count(*) FILTER (WHERE created IS NOT NULL AND closed IS NOT NULL) AS cycle_deals
-            FROM won
-            GROUP BY GROUPING SETS ((), (owner))
-            """
-        ).df()
-        lost = con.execute(
-            """
-            SELECT grouping(owner) = 1 AS is_team, coalesce(owner, '') AS owner,
-                coalesce(sum(amount), 0) AS lost_amount, count(*) AS lost_with_amount
-            FROM deals WHERE outcome = 2 AND amount > 0
-            GROUP BY GROUPING SETS ((), (owner))
-            """
-        ).df()
-        pairs = [i for i in range(stage_count - 1) if f"entered_{i}" in deals.columns and f"entered_{i + 1}" in deals]
-        lag_rows = []
-        if pairs:
-            # Column names are built from integers, never from the file: nothing a user typed reaches the SQL.
-            parts = []
-            for i in pairs:
-                frm, to = f"entered_{i}", f"entered_{i + 1}"
-                both = f"{frm} IS NOT NULL AND {to} IS NOT NULL AND {to} >= {frm}"
-                parts.append(f"median(date_diff('day', {frm}, {to})) FILTER (WHERE {both}), "
-                             f"count(*) FILTER (WHERE {both})")  # fmt: skip
-            row = con.execute(f"SELECT {', '.join(parts)} FROM deals").fetchone()
-            assert row is not None
-            lag_rows = [{"stage": i, "median_days": row[2 * k], "deals": row[2 * k + 1]} for k, i in enumerate(pairs)]
-        lags = pd.DataFrame(lag_rows, columns=["stage", "median_days", "deals"])
-        months = con.execute(
-            "SELECT month(closed) AS month, sum(amount) AS amount FROM won"
-            " WHERE closed IS NOT NULL AND amount > 0 GROUP BY 1 ORDER BY 1"
-        ).df()
-        quarter_weeks = con.execute(
-            "SELECT least(date_diff('day', date_trunc('quarter', closed), closed) // 7 + 1, 13) AS week,"
-            " sum(amount) AS amount FROM won WHERE closed IS NOT NULL AND amount > 0 GROUP BY 1 ORDER BY 1"
-        ).df()
-        won_amounts = con.execute("SELECT amount FROM won WHERE amount IS NOT NULL").fetchnumpy()["amount"]
-        cycle_days = con.execute(
-            "SELECT date_diff('day', created, closed) AS days FROM won WHERE created IS NOT NULL AND closed IS NOT NULL"
-        ).fetchnumpy()["days"]
-    finally:
-        con.close()
-    summary, reached = _summary(counts, won, lost)
-    return DealTables(
-        summary, reached, lags, months, quarter_weeks, np.asarray(won_amounts, float), np.asarray(cycle_days, float)
+    size = len(deals)
+    outcome = np.zeros(size, dtype=np.int8)
+    words = deals["outcome"]
+    for word, number in _OUTCOME_CODES.items():
+        outcome[(words == word).to_numpy(dtype=bool)] = number
+    codes, names = pd.factorize(deals["owner"].fillna("").astype("str"), sort=True)
+    owners = len(names)
+    furthest = pd.to_numeric(deals["furthest"]).to_numpy(dtype="float64", na_value=np.nan)
+    placed = ~np.isnan(furthest)
+    stages = int(np.nanmax(furthest)) + 1 if placed.any() else 0
+    place = np.where(placed, furthest, 0).astype(np.int64)
+    by_outcome = np.bincount(codes * 4 + outcome, minlength=owners * 4).reshape(owners, 4)
+    is_open = outcome == _OUTCOME_CODES["open"]
+    reach = np.bincount(codes[placed] * stages + place[placed], minlength=owners * stages).reshape(owners, stages)
+    still_open = np.bincount(codes[placed & is_open] * stages + place[placed & is_open], minlength=owners * stages)
+    still_open = still_open.reshape(owners, stages)
+
+    amount = pd.to_numeric(deals["amount"]).to_numpy(dtype="float64", na_value=np.nan)
+    won = outcome == _OUTCOME_CODES["won"]
+    lost = (outcome == _OUTCOME_CODES["lost"]) & (amount > 0)
+    closed = _seconds(deals, "closed", won)
+    cycle, has_cycle = _between(_seconds(deals, "created", won), closed)
+    won_amount, won_owner = amount[won], codes[won]
+    team = _money_and_cycle(won_amount, cycle, has_cycle, np.zeros(len(won_owner), np.int64), 1, amount[lost],
+                            np.zeros(int(lost.sum()), np.int64))  # fmt: skip
+    each = _money_and_cycle(won_amount, cycle, has_cycle, won_owner, owners, amount[lost], codes[lost])
+    counts = np.vstack([by_outcome.sum(axis=0), by_outcome])  # the team's row first, then each owner's
+    summary = pd.DataFrame(
+        {
+            "is_team": [True] + [False] * owners,
+            "owner": ["", *map(str, names)],
+            "deals": counts.sum(axis=1),
+            **{word: counts[:, number] for word, number in _OUTCOME_CODES.items()},
+            **{key: _stacked(team[key], each[key]) for key in team},
+        }
+    )
+    grid = np.vstack([reach.sum(axis=0), reach])
+    open_grid = np.vstack([still_open.sum(axis=0), still_open])
+    row, stage = np.nonzero(grid)
+    reached = pd.DataFrame(
+        {
+            "is_team": row == 0,
+            "owner": np.array(["", *map(str, names)], dtype=object)[row],
+            "furthest": stage,
+            "deals": grid[row, stage],
+            "open": open_grid[row, stage],
+        }
     )
 
+    lag_rows = []
+    entered = [_seconds(deals, f"entered_{i}") if f"entered_{i}" in deals.columns else None for i in range(stage_count)]
+    for i, (frm, to) in enumerate(itertools.pairwise(entered)):
+        if frm is not None and to is not None:
+            days, known = _between(frm, to)
+            days = days[known & (to >= frm)]
+            lag_rows.append({"stage": i, "median_days": float(np.median(days)) if len(days) else None,
+                             "deals": len(days)})  # fmt: skip
+    lags = pd.DataFrame(lag_rows, columns=["stage", "median_days", "deals"])
 
-def _summary(counts: pd.DataFrame, won: pd.DataFrame, lost: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The team's row and one per owner (counts by outcome, amounts, deal size, cycle), and deals by furthest stage
-    for the team and each owner (with how many are still open there), from deal counts by owner, outcome and
-    furthest stage and the won and lost deals' own figures."""
-    counts = counts.assign(
-        is_team=False, **{word: (counts["outcome"] == code) * counts["deals"] for word, code in _OUTCOME_CODES.items()}
-    )
-    owners = counts.groupby("owner", sort=True)[["deals", "won", "lost", "open"]].sum().reset_index()
-    team = owners[["deals", "won", "lost", "open"]].sum().to_frame().T.assign(is_team=True, owner="")
-    summary = pd.concat([team, owners.assign(is_team=False)], ignore_index=True)
-    summary = summary.merge(won, on=["is_team", "owner"], how="left").merge(lost, on=["is_team", "owner"], how="left")
-    for column in ("won_amount", "won_with_amount", "cycle_deals", "lost_amount", "lost_with_amount"):
-        summary[column] = summary[column].fillna(0)
-    by_owner = counts.groupby(["owner", "furthest"], sort=True)[["deals", "open"]].sum().reset_index()
-    by_stage = counts.groupby("furthest", sort=True)[["deals", "open"]].sum().reset_index()
-    reached = pd.concat([by_stage.assign(is_team=True, owner=""), by_owner.assign(is_team=False)], ignore_index=True)
-    return summary, reached[["is_team", "owner", "furthest", "deals", "open"]]
+    # Seasonality: won amounts by calendar month and by week of the quarter (the 13th takes a long quarter's end).
+    booked = (closed != _UNKNOWN) & (won_amount > 0)
+    day, value = (closed[booked] // 86_400).astype("datetime64[D]"), won_amount[booked]
+    month = day.astype("datetime64[M]")
+    of_year = month.astype(np.int64) % 12
+    quarter_start = (month - (of_year % 3).astype("timedelta64[M]")).astype("datetime64[D]")
+    week = np.minimum((day - quarter_start).astype(np.int64) // 7 + 1, 13)
+    months = _amount_by(of_year, value, 12, "month")
+    quarter_weeks = _amount_by(week - 1, value, 13, "week")
+    return DealTables(summary, reached, lags, months, quarter_weeks, won_amount[~np.isnan(won_amount)],
+                      cycle[has_cycle])  # fmt: skip
