@@ -22,11 +22,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-import duckdb
-
-from planner import store
 from planner.calibrate import CalibrationError, calibrate_export, summary_dict
 from planner.funnel import (
     DEFAULT_STAGES,
@@ -50,8 +47,13 @@ from planner.milestones import (
     plan_pace,
     recovery_plan,
 )
-from planner.team import STATUS_RULE, RepReview, team_rollup
 from planner.units import CURRENCIES, ratio_label
+
+if TYPE_CHECKING:
+    import duckdb
+
+# The database (duckdb, planner.store) and the team review are imported by the commands that use them: importing
+# them costs a command that needs neither, such as calibrating a file, a sixth of a second.
 
 __all__ = ["main", "plan_to_dict"]
 
@@ -423,6 +425,10 @@ def _open_database(
 
     A path with no database at it is refused, never created: a typo must not back up a new, empty one.
     """
+    import duckdb
+
+    from planner import store
+
     target = Path(args.db).expanduser() if args.db else store.default_path()
     if target.is_dir():
         parser.exit(1, f"{parser.prog}: error: {target} is a folder — give the path of the database file in it\n")
@@ -443,6 +449,9 @@ def _first_line(error: BaseException) -> str:
 
 
 def _review_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from planner import store
+    from planner.team import STATUS_RULE, RepReview, team_rollup
+
     as_of = args.as_of or date.today()
     con = _open_database(args, parser)
     try:
@@ -503,6 +512,8 @@ def _review_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -
 
 
 def _track_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from planner import store
+
     con = _open_database(args, parser)
     try:
         saved = store.get_plan(con, args.plan)
@@ -642,6 +653,10 @@ def _calibrate_command(args: argparse.Namespace, parser: argparse.ArgumentParser
 
 
 def _backup_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    import duckdb
+
+    from planner import store
+
     con = _open_database(args, parser, read_only=False)
     try:
         folder = store.backup(con, args.folder)
@@ -656,6 +671,10 @@ def _backup_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -
 
 
 def _restore_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    import duckdb
+
+    from planner import store
+
     try:
         target = store.restore(args.folder, args.to)
     except store.StoreError as error:
