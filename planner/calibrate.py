@@ -48,6 +48,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from planner.funnel import PlanInputs, Stage, deals_needed, stage_totals
 from planner.imports import (
@@ -396,24 +398,39 @@ def _placed(
 
 def _currency_choice(codes: pd.Series, outcome: pd.Series) -> str:
     """The currency of the most deals (then the most won deals, then the first alphabetically)."""
-    table = pd.DataFrame({"code": codes, "won": outcome == "won"})
-    table = table[table["code"] != ""]
-    ranked = table.groupby("code")["won"].agg(["size", "sum"]).reset_index()
-    ranked = ranked.sort_values(["size", "sum", "code"], ascending=[False, False, True], kind="stable")
-    return str(ranked["code"].iloc[0])
+    names = [str(name) for name in codes.cat.categories]
+    numbers = codes.cat.codes.to_numpy()
+    deals = np.bincount(numbers, minlength=len(names))
+    won = np.bincount(numbers, weights=(outcome == "won").to_numpy(dtype=bool), minlength=len(names))
+    ranked = sorted((-deals[i], -won[i], name) for i, name in enumerate(names) if name and deals[i])
+    return ranked[0][2]
+
+
+def _currency_codes(frame: pd.DataFrame) -> pd.Series:
+    """Each deal's currency code, upper case and trimmed ("" where none), as a categorical: each distinct text is
+    cleaned once, and comparing a million deals' codes compares small integers."""
+    if "currency" not in frame:
+        return pd.Series(pd.Categorical.from_codes(np.zeros(len(frame), np.int8), [""]), index=frame.index)
+    codes, texts = pd.factorize(frame["currency"].fillna("").astype("str"))
+    cleaned = pd.Series(texts, dtype="str").str.upper().str.strip()
+    merged, names = pd.factorize(cleaned)  # "usd" and "USD " are one currency
+    if not len(names):
+        return pd.Series(pd.Categorical.from_codes(np.zeros(len(frame), np.int8), [""]), index=frame.index)
+    return pd.Series(pd.Categorical.from_codes(merged[codes], list(names)), index=frame.index)
 
 
 def _in_one_currency(
-    frame: pd.DataFrame, currency: str | None, rates: dict[str, float] | None, notes: list[str]
+    frame: pd.DataFrame, codes: pd.Series, currency: str | None, rates: dict[str, float] | None, notes: list[str]
 ) -> tuple[pd.DataFrame, str | None, list[str]]:
     """The deals whose amounts can be used in the profile's currency (converted with ``rates``), that currency,
-    and every currency the file has when it has more than one (amounts are never added across currencies)."""
-    codes = (
-        frame["currency"].astype("str").str.upper().str.strip()
-        if "currency" in frame
-        else pd.Series("", index=frame.index)
-    )
+    and every currency the file has when it has more than one (amounts are never added across currencies).
+
+    ``codes`` are the deals' currencies (:func:`_currency_codes`). When every deal can be used as it is, the
+    frame itself comes back (not a copy), so its figures are counted once.
+    """
     counts = codes[codes != ""].value_counts()
+    counts = counts[counts > 0].astype("int64")
+    counts.index = counts.index.astype("str")
     several = len(counts) > 1
     rates = {k.upper(): float(v) for k, v in (rates or {}).items()}
     if not len(counts) and not currency:
@@ -425,7 +442,10 @@ def _in_one_currency(
         if code != profile:
             factor[codes == code] = rate
             usable |= codes == code
-    converted = frame.assign(amount=frame["amount"] * factor)[usable.to_numpy()]
+    if usable.all() and (factor == 1.0).all():
+        converted = frame
+    else:
+        converted = frame.assign(amount=frame["amount"] * factor)[usable.to_numpy()]
     left_out = counts[[c for c in counts.index if not usable[codes == c].any()]]
     if several or len(left_out):
         listing = ", ".join(f"{code} {n:,}" for code, n in counts.items())
@@ -444,10 +464,11 @@ def _in_one_currency(
 
 def _span_note(frame: pd.DataFrame) -> str | None:
     """A warning when the closed deals cover less than a year: a season's win rate is not a year's."""
-    closed = frame.loc[frame["outcome"].isin(["won", "lost"]), "closed"].dropna()
-    if closed.empty:
+    seconds = _seconds(frame, "closed", frame["outcome"].isin(["won", "lost"]).to_numpy(dtype=bool))
+    seconds = seconds[seconds != _UNKNOWN]
+    if not len(seconds):
         return None
-    first, last = closed.min(), closed.max()
+    first, last = (pd.Timestamp(int(v), unit="s") for v in (seconds.min(), seconds.max()))
     days = (last - first).days
     if days >= 365:
         return None
@@ -488,7 +509,8 @@ def calibrate(
             frame = frame.assign(**{column: default})
     all_notes = list(notes)
     frame, order, one_step = _placed(frame, order, all_notes)
-    amounts, profile_currency, currencies = _in_one_currency(frame, currency, rates, all_notes)
+    codes = _currency_codes(frame)
+    amounts, profile_currency, currencies = _in_one_currency(frame, codes, currency, rates, all_notes)
     tables = deal_tables(frame, len(order))
     money = tables if amounts is frame else deal_tables(amounts, len(order))
     team = tables.summary[tables.summary["is_team"]].iloc[0]
@@ -512,7 +534,6 @@ def calibrate(
         for _, row in tables.summary[~tables.summary["is_team"]].iterrows()
     )
     by_currency = []
-    codes = frame["currency"].astype("str").str.upper().str.strip()
     for code in currencies:
         part = deal_tables(frame[(codes == code).to_numpy()], len(order))
         row = part.summary[part.summary["is_team"]].iloc[0]
@@ -934,10 +955,10 @@ def _seconds(deals: pd.DataFrame, column: str, rows: np.ndarray | None = None) -
 
 
 def _between(start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Calendar days from ``start`` to ``end`` (seconds, as :func:`_seconds` gives them) as floats, counted as
-    date_diff('day', …) counts them (midnights crossed), and where both are known."""
+    """Calendar days from ``start`` to ``end`` (seconds, as :func:`_seconds` gives them) where both are known, as
+    floats counted as date_diff('day', …) counts them (midnights crossed); and which rows those are."""
     known = (start != _UNKNOWN) & (end != _UNKNOWN)
-    return (end // 86_400 - start // 86_400).astype("float64"), known
+    return (end[known] // 86_400 - start[known] // 86_400).astype("float64"), known
 
 
 def _group_quantiles(values: np.ndarray, groups: np.ndarray, size: int, qs: Sequence[float]) -> np.ndarray:
@@ -959,8 +980,8 @@ def _group_quantiles(values: np.ndarray, groups: np.ndarray, size: int, qs: Sequ
 
 def _money_and_cycle(amount: np.ndarray, cycle: np.ndarray, has_cycle: np.ndarray, groups: np.ndarray, size: int,
                      lost_amount: np.ndarray, lost_groups: np.ndarray) -> dict[str, object]:  # fmt: skip
-    """Won and lost amounts, deal size and sales-cycle quartiles per group, from the won deals' amounts and cycles
-    (NaN amounts and unknown cycles left out) and the lost deals' amounts above 0."""
+    """Won and lost amounts, deal size and sales-cycle quartiles per group, from the won deals' amounts (NaN where
+    unknown), the cycles of those ``has_cycle`` marks, and the lost deals' amounts above 0."""
     priced = ~np.isnan(amount)
     counted = np.bincount(groups[priced], minlength=size)
     total = np.bincount(groups[priced], amount[priced], minlength=size)
@@ -968,7 +989,7 @@ def _money_and_cycle(amount: np.ndarray, cycle: np.ndarray, has_cycle: np.ndarra
     spread = np.bincount(groups[priced], (amount[priced] - mean[groups[priced]]) ** 2, minlength=size)
     sd = np.sqrt(np.divide(spread, counted - 1, out=np.full(size, np.nan), where=counted > 1))
     median = _group_quantiles(amount[priced], groups[priced], size, (0.5,))[:, 0]
-    quartiles = _group_quantiles(cycle[has_cycle], groups[has_cycle], size, (0.25, 0.5, 0.75))
+    quartiles = _group_quantiles(cycle, groups[has_cycle], size, (0.25, 0.5, 0.75))
     cycle_deals = np.bincount(groups[has_cycle], minlength=size)
     return {
         "won_amount": total,
@@ -981,6 +1002,12 @@ def _money_and_cycle(amount: np.ndarray, cycle: np.ndarray, has_cycle: np.ndarra
         "lost_amount": np.bincount(lost_groups, lost_amount, minlength=size),
         "lost_with_amount": np.bincount(lost_groups, minlength=size),
     }
+
+
+def _outcome_codes(words: pd.Series) -> np.ndarray:
+    """Each deal's outcome as a small code (1 won, 2 lost, 3 open, 0 anything else), in one pass."""
+    found = pc.index_in(pa.array(words), value_set=pa.array(list(_OUTCOME_CODES)))
+    return (pc.fill_null(found, -1).to_numpy(zero_copy_only=False) + 1).astype(np.int8)
 
 
 def _stacked(team: object, owners: object) -> list | np.ndarray:
@@ -1005,11 +1032,7 @@ def deal_tables(deals: pd.DataFrame, stage_count: int) -> DealTables:
     and quantile is a bincount or a sort over them. The won deals are set apart once for the amount
     and cycle figures; nothing goes row by row, and no copy of the frame is made.
     """
-    size = len(deals)
-    outcome = np.zeros(size, dtype=np.int8)
-    words = deals["outcome"]
-    for word, number in _OUTCOME_CODES.items():
-        outcome[(words == word).to_numpy(dtype=bool)] = number
+    outcome = _outcome_codes(deals["outcome"])
     codes, names = pd.factorize(deals["owner"].fillna("").astype("str"), sort=True)
     owners = len(names)
     furthest = pd.to_numeric(deals["furthest"]).to_numpy(dtype="float64", na_value=np.nan)
@@ -1058,8 +1081,8 @@ def deal_tables(deals: pd.DataFrame, stage_count: int) -> DealTables:
     entered = [_seconds(deals, f"entered_{i}") if f"entered_{i}" in deals.columns else None for i in range(stage_count)]
     for i, (frm, to) in enumerate(itertools.pairwise(entered)):
         if frm is not None and to is not None:
-            days, known = _between(frm, to)
-            days = days[known & (to >= frm)]
+            days, _ = _between(frm, to)
+            days = days[days >= 0]  # (a stage entered before the one before it says nothing of the lag)
             lag_rows.append({"stage": i, "median_days": float(np.median(days)) if len(days) else None,
                              "deals": len(days)})  # fmt: skip
     lags = pd.DataFrame(lag_rows, columns=["stage", "median_days", "deals"])
@@ -1074,4 +1097,4 @@ def deal_tables(deals: pd.DataFrame, stage_count: int) -> DealTables:
     months = _amount_by(of_year, value, 12, "month")
     quarter_weeks = _amount_by(week - 1, value, 13, "week")
     return DealTables(summary, reached, lags, months, quarter_weeks, won_amount[~np.isnan(won_amount)],
-                      cycle[has_cycle])  # fmt: skip
+                      cycle)  # fmt: skip

@@ -169,6 +169,15 @@ def _distinct(array: Text) -> tuple[np.ndarray, pa.Array]:
     return encoded.indices.to_numpy(zero_copy_only=False), encoded.dictionary
 
 
+def _spread(array: Text, blocks: int = 100, size: int = 100) -> pa.ChunkedArray:
+    """``blocks`` runs of ``size`` cells from evenly over the column (slices: nothing is copied)."""
+    column = array if isinstance(array, pa.ChunkedArray) else pa.chunked_array([array], array.type)
+    if len(column) <= blocks * size:
+        return column
+    starts = np.linspace(0, len(column) - size, blocks).astype(np.int64)
+    return pa.chunked_array([c for start in starts for c in column.slice(int(start), size).chunks], column.type)
+
+
 def _bools(array: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """An Arrow boolean column as numpy (nulls as False)."""
     return np.asarray(pc.fill_null(array, False).to_numpy(zero_copy_only=False), dtype=bool)
@@ -588,9 +597,11 @@ def _dates(cells: pd.Series | Text, order: str | None) -> tuple[np.ndarray, np.n
     """:func:`parse_dates`'s values, and which cells held text that is no date (blank cells are not such)."""
     array = _arrow(cells)
     # Each distinct text is read once, by its first ten characters. Timestamps to the second rarely repeat, but
-    # their days do: such a column is cut to its days before its distinct values are found.
-    sample = array.slice(0, 10_000)
-    precise = len(sample) > 0 and pc.count_distinct(sample).as_py() > len(sample) // 5
+    # their days do: such a column is cut to its days before its distinct values are found. Whether its texts
+    # repeat is judged from cells spread over the whole column (a file sorted by date repeats little at its top):
+    # 10,000 cells drawn from 20,000 distinct texts show about 7,900 of them, from 4,000 about 3,700.
+    sample = _spread(array)
+    precise = len(sample) > 0 and pc.count_distinct(sample).as_py() > 0.8 * len(sample)
     codes, texts = _distinct(pc.utf8_slice_codeunits(array, 0, 10) if precise else array)
     heads = pc.utf8_slice_codeunits(texts, 0, 10)
     iso = pc.strptime(heads, format="%Y-%m-%d", unit="s", error_is_null=True)
