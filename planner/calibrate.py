@@ -462,13 +462,12 @@ def _in_one_currency(
     return converted, profile, list(counts.index) if several else []
 
 
-def _span_note(frame: pd.DataFrame) -> str | None:
-    """A warning when the closed deals cover less than a year: a season's win rate is not a year's."""
-    seconds = _seconds(frame, "closed", frame["outcome"].isin(["won", "lost"]).to_numpy(dtype=bool))
-    seconds = seconds[seconds != _UNKNOWN]
-    if not len(seconds):
+def _span_note(closed: tuple[int, int] | None) -> str | None:
+    """A warning when the closed deals cover less than a year (``closed``: their first and last close, in seconds,
+    as :attr:`DealTables.closed` has them): a season's win rate is not a year's."""
+    if closed is None:
         return None
-    first, last = (pd.Timestamp(int(v), unit="s") for v in (seconds.min(), seconds.max()))
+    first, last = (pd.Timestamp(v, unit="s") for v in closed)
     days = (last - first).days
     if days >= 365:
         return None
@@ -545,7 +544,7 @@ def calibrate(
         )
     elif overall.won + overall.lost == 0:
         all_notes.append("No deal is closed yet: win rates need won or lost deals.")
-    span = _span_note(frame)
+    span = _span_note(tables.closed)
     if span:
         all_notes.append(span)
 
@@ -921,6 +920,7 @@ class DealTables:
     ``lags``: median days from entering stage i to entering stage i+1, and the deals behind it.
     ``months`` / ``quarter_weeks``: won amount by calendar month and by week of the quarter.
     ``won_amounts`` / ``cycle_days``: the raw values, for the distribution charts.
+    ``closed``: the first and last close of a won or lost deal (seconds since 1970), None without one.
     """
 
     summary: pd.DataFrame
@@ -930,6 +930,7 @@ class DealTables:
     quarter_weeks: pd.DataFrame
     won_amounts: np.ndarray
     cycle_days: np.ndarray
+    closed: tuple[int, int] | None = None
 
 
 _OUTCOME_CODES = {"won": 1, "lost": 2, "open": 3}
@@ -968,7 +969,11 @@ def _group_quantiles(values: np.ndarray, groups: np.ndarray, size: int, qs: Sequ
     counts = np.bincount(groups, minlength=size)
     if not len(values):
         return out
-    ordered = values[np.lexsort((values, groups))]
+    if size == 1:
+        ordered = np.sort(values)
+    else:  # by value, then (stably) by group: two plain sorts beat one lexsort on two keys
+        by_value = np.argsort(values)
+        ordered = values[by_value[np.argsort(groups[by_value], kind="stable")]]
     starts = np.cumsum(counts) - counts
     filled = counts > 0
     for j, q in enumerate(qs):
@@ -1081,8 +1086,8 @@ def deal_tables(deals: pd.DataFrame, stage_count: int) -> DealTables:
     entered = [_seconds(deals, f"entered_{i}") if f"entered_{i}" in deals.columns else None for i in range(stage_count)]
     for i, (frm, to) in enumerate(itertools.pairwise(entered)):
         if frm is not None and to is not None:
-            days, _ = _between(frm, to)
-            days = days[days >= 0]  # (a stage entered before the one before it says nothing of the lag)
+            ahead = (frm != _UNKNOWN) & (to >= frm)  # (a stage entered before the one before it says nothing)
+            days = (to[ahead] // 86_400 - frm[ahead] // 86_400).astype("float64")
             lag_rows.append({"stage": i, "median_days": float(np.median(days)) if len(days) else None,
                              "deals": len(days)})  # fmt: skip
     lags = pd.DataFrame(lag_rows, columns=["stage", "median_days", "deals"])
@@ -1096,5 +1101,8 @@ def deal_tables(deals: pd.DataFrame, stage_count: int) -> DealTables:
     week = np.minimum((day - quarter_start).astype(np.int64) // 7 + 1, 13)
     months = _amount_by(of_year, value, 12, "month")
     quarter_weeks = _amount_by(week - 1, value, 13, "week")
-    return DealTables(summary, reached, lags, months, quarter_weeks, won_amount[~np.isnan(won_amount)],
-                      cycle)  # fmt: skip
+    decided = _seconds(deals, "closed", won | (outcome == _OUTCOME_CODES["lost"]))
+    decided = decided[decided != _UNKNOWN]
+    span = (int(decided.min()), int(decided.max())) if len(decided) else None
+    return DealTables(summary, reached, lags, months, quarter_weeks, won_amount[~np.isnan(won_amount)], cycle,
+                      span)  # fmt: skip
