@@ -25,7 +25,7 @@ import stat
 import time
 import warnings
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -139,39 +139,47 @@ def _text(array: Text) -> Text:
     return pc.utf8_trim_whitespace(array)
 
 
-def _value_bytes(array: Text) -> int:
-    """How many bytes of text the cells hold (white space trimmed away shows as fewer)."""
-    total = 0
-    for chunk in array.chunks if isinstance(array, pa.ChunkedArray) else [array]:
-        if len(chunk):
-            width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-            offsets = np.frombuffer(chunk.buffers()[1], dtype=width)
-            total += int(offsets[chunk.offset + len(chunk)] - offsets[chunk.offset])
-    return total
-
-
-#: Bytes a cell's text may start or end with when white space is there to trim: ASCII white space (as
-#: utf8_trim_whitespace takes it), and any byte of a character beyond ASCII (a no-break space, say; checked the slow
-#: way, as are names such as "Zoë").
-_EDGE_BYTES = np.zeros(256, dtype=bool)
-_EDGE_BYTES[[9, 10, 11, 12, 13, 28, 29, 30, 31, 32, *range(128, 256)]] = True
-
-
-def _padded(array: Text) -> bool:
-    """Whether a cell may have white space around it, judged by each cell's first and last byte (no copy)."""
+def _cells(array: Text) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Each non-empty chunk's bytes, and where each of its cells starts and ends in them (views, not copies)."""
     for chunk in array.chunks if isinstance(array, pa.ChunkedArray) else [array]:
         if not len(chunk):
             continue
         width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
         offsets = np.frombuffer(chunk.buffers()[1], dtype=width)[chunk.offset : chunk.offset + len(chunk) + 1]
-        data = np.frombuffer(chunk.buffers()[2], dtype=np.uint8) if chunk.buffers()[2] is not None else None
-        starts, ends = offsets[:-1], offsets[1:]
-        filled = ends > starts
-        if data is None or not filled.any():
+        values = chunk.buffers()[2]
+        data = np.frombuffer(values, dtype=np.uint8) if values is not None else np.zeros(0, np.uint8)
+        yield data, offsets[:-1], offsets[1:]
+
+
+def _value_bytes(array: Text) -> int:
+    """How many bytes of text the cells hold (white space trimmed away shows as fewer)."""
+    return sum(int(ends[-1] - starts[0]) for _, starts, ends in _cells(array))
+
+
+def _padded(array: Text) -> bool:
+    """Whether a cell may have white space around it, judged by each cell's first and last byte (no copy).
+
+    Any byte up to a space, or of a character beyond ASCII (a no-break space, but also the "ë" of
+    "Zoë"), counts: such a column is trimmed the slow way.
+    """
+    for data, starts, ends in _cells(array):
+        if not len(data):
             continue
-        if _EDGE_BYTES[data[starts[filled]]].any() or _EDGE_BYTES[data[ends[filled] - 1]].any():
+        first = data[np.minimum(starts, len(data) - 1)]  # an empty cell looks at a neighbour's byte: no harm
+        last = data[np.maximum(ends - 1, 0)]
+        if ((first <= 32) | (first >= 128) | (last <= 32) | (last >= 128)).any():
             return True
     return False
+
+
+def _byte_from_end(array: Text, back: int) -> np.ndarray:
+    """Each cell's byte ``back`` places before its end (-1 in a shorter cell), read from the buffers in place."""
+    parts = [np.zeros(0, np.int16)]
+    for data, starts, ends in _cells(array):
+        at = ends - back
+        found = data[np.clip(at, 0, len(data) - 1)].astype(np.int16) if len(data) else np.zeros(len(at), np.int16)
+        parts.append(np.where(at >= starts, found, -1).astype(np.int16))
+    return np.concatenate(parts)
 
 
 def _trimmed(array: Text) -> Text:
@@ -337,12 +345,15 @@ def _numbers(cells: pd.Series | Text) -> tuple[np.ndarray, np.ndarray | None, np
         messy = ~_bools(pc.or_(plain, blank))
     out = np.array(values.to_numpy(zero_copy_only=False), dtype="float64")
     del values
-    dot = pc.find_substring(text, ".")
-    dotted = np.asarray(pc.greater_equal(dot, 0).to_numpy(zero_copy_only=False), dtype=bool) & ~messy
-    # A plain "1.000" (one separator, three digits after it) reads as 1 above; it may be a thousand.
-    suspect = dotted & np.asarray(pc.equal(dot, pc.subtract(pc.utf8_length(text), 4)).to_numpy(zero_copy_only=False))
+    # A plain "1.000" (one separator, three digits after it) reads as 1 above; it may be a thousand. Only a cell
+    # with a "." four bytes from its end can be one: those few are looked at closely.
+    suspect = (_byte_from_end(text, 4) == ord(".")) & ~messy
+    if suspect.any():
+        picked = pc.filter(text, pa.array(suspect))
+        suspect[suspect] = _bools(pc.equal(pc.find_substring(picked, "."), pc.subtract(pc.utf8_length(picked), 4)))
     currency: np.ndarray | None = None
     if suspect.any() or messy.any():
+        dotted = _bools(pc.greater_equal(pc.find_substring(text, "."), 0)) & ~messy
         series = pd.Series(text.to_pandas(), dtype="str")
         ambiguous = np.zeros(len(series), dtype=bool)
         ambiguous[suspect] = series[suspect].str.fullmatch(_AMBIGUOUS.pattern).to_numpy()
