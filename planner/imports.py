@@ -25,7 +25,8 @@ import stat
 import time
 import warnings
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -938,18 +939,30 @@ def _is_binary(head: bytes) -> bool:
     return len(runs) > max(8, 2 * lines) or sum(map(len, runs)) > 0.3 * len(head)
 
 
+def _undecoded(data: bytes) -> tuple[bytes, str] | None:
+    """A text file that should be UTF-8 (with or without a byte-order mark): its bytes, not yet checked, and the
+    label; None for UTF-16. A binary file renamed .csv is refused here."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:], "UTF-8 with BOM"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or _utf16_without_bom(data[:4096]) is not None:
+        return None
+    if _is_binary(data[:65_536]):
+        raise ImportFailure("This is not a text file: export the report as CSV or .xlsx and upload that.")
+    return data, "UTF-8"
+
+
+def _clean_utf8(body: bytes) -> bool:
+    """Whether bytes are valid UTF-8 with no control character to remove: as they can be read."""
+    return _valid_utf8(body) and not _has_control_bytes(body)
+
+
 def _text_bytes(data: bytes) -> tuple[bytes, str, int]:
     """The file as UTF-8 bytes, the encoding it was in, and how many control characters were removed."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        body, label = data[3:], "UTF-8 with BOM"
-    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return _from_text(data.decode("utf-16", errors="replace"), "UTF-16")
-    elif (utf16 := _utf16_without_bom(data[:4096])) is not None:
-        return _from_text(data.decode(utf16, errors="replace"), "UTF-16")
-    else:
-        if _is_binary(data[:65_536]):
-            raise ImportFailure("This is not a text file: export the report as CSV or .xlsx and upload that.")
-        body, label = data, "UTF-8"
+    found = _undecoded(data)
+    if found is None:
+        utf16 = "utf-16" if data.startswith((b"\xff\xfe", b"\xfe\xff")) else _utf16_without_bom(data[:4096])
+        return _from_text(data.decode(utf16 or "utf-16", errors="replace"), "UTF-16")
+    body, label = found
     if not _valid_utf8(body):
         encoding, label = _single_byte_encoding(body)
         try:
@@ -1125,6 +1138,29 @@ def _footer(frame: pd.DataFrame) -> int:
     return 0
 
 
+#: Threads that type an export's columns side by side, from this many rows on (a thread costs more than a small
+#: file's column takes).
+_THREADS = min(2, os.cpu_count() or 1)
+_READ_AHEAD_ROWS = 2_000
+#: From this size on, a CSV is parsed while its bytes are checked (a thread costs more than a small file takes).
+_OVERLAP_BYTES = 4 * 2**20
+
+
+def _refuse_empty(body: bytes) -> None:
+    """:class:`ImportFailure` for a file with nothing but white space in it."""
+    if not body[:65_536].strip() and not body.strip():  # the prefix settles it without copying a big file
+        raise ImportFailure("The file is empty.")
+
+
+def _head(body: bytes) -> str:
+    """The start of the file as text, enough to find its delimiter and header."""
+    return body[:65_536].decode("utf-8", errors="ignore")
+
+
+def _delimiter(body: bytes) -> str:
+    return _sniff_delimiter(_head(body))
+
+
 def read_table(data: bytes, filename: str = "export.csv", sheet: str | None = None) -> RawTable:
     """Every cell of a CSV or .xlsx export as text; :class:`ImportFailure` when the file cannot be read.
 
@@ -1147,12 +1183,22 @@ def read_table(data: bytes, filename: str = "export.csv", sheet: str | None = No
         return RawTable(frame, numbers, filename, f"Excel, sheet “{chosen}”", sheets, chosen)
     if sheet:
         raise ImportFailure(f"This is a text file, which has no sheets: there is no sheet “{sheet}” to read.")
-    body, encoding, removed = _text_bytes(data)
-    if not body[:65_536].strip() and not body.strip():  # the prefix settles it without copying a big file
-        raise ImportFailure("The file is empty.")
-    head = body[:65_536].decode("utf-8", errors="ignore")
-    delimiter = _sniff_delimiter(head)
-    frame = _read_csv_fast(body, delimiter, _header_width(head, delimiter))
+    read = False  # whether the bytes were parsed as they are
+    found = _undecoded(data)
+    if found is not None and len(found[0]) >= _OVERLAP_BYTES:
+        body, encoding = found
+        _refuse_empty(body)
+        delimiter, removed = _delimiter(body), 0
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            # Nearly every big export is clean UTF-8: it is parsed on one core while the other checks that it is.
+            parsed = pool.submit(_read_csv_fast, body, delimiter, _header_width(_head(body), delimiter))
+            read = _clean_utf8(body)
+            frame = parsed.result()
+    if not read:
+        body, encoding, removed = _text_bytes(data)
+        _refuse_empty(body)
+        delimiter = _delimiter(body)
+        frame = _read_csv_fast(body, delimiter, _header_width(_head(body), delimiter))
     caught: list[warnings.WarningMessage] = []
     if frame is None:
         frame = _read_csv_checked(body.decode("utf-8"), delimiter, caught).fillna("").astype("str")
@@ -1824,6 +1870,20 @@ class _Columns:
         self.size = len(table.frame)
         self._trimmed: dict[str, Text] = {}
         self._blank: pd.Series | None = None
+        self._ahead: dict[tuple[str, str], Future] = {}
+
+    def read_ahead(self, pool: Executor, dates: Iterable[str], amounts: Iterable[str]) -> None:
+        """Start typing these columns on ``pool``'s threads: Arrow's kernels let go of Python's lock, so another
+        core reads the next column. :meth:`dates` and :meth:`amounts` take the results, in their own order."""
+        for column in dict.fromkeys(dates):
+            self._ahead[("date", column)] = pool.submit(_dates, self.raw(column), self.date_order)
+        for column in dict.fromkeys(amounts):
+            self._ahead[("amount", column)] = pool.submit(_numbers, self.raw(column))
+
+    def _typed(self, kind: str, column: str, read: Callable[[Text], tuple]) -> tuple:
+        """What ``read`` makes of the column: read ahead (each result taken once: the caller may keep it), or now."""
+        ahead = self._ahead.pop((kind, column), None)
+        return ahead.result() if ahead is not None else read(self.raw(column))
 
     def raw(self, column: str) -> Text:
         """A column's cells as the file has them (no copy)."""
@@ -1861,7 +1921,7 @@ class _Columns:
         if name not in self.cols:
             return np.full(self.size, np.nan), None
         column = self.cols[name]
-        values, currency, blank = _numbers(self.raw(column))
+        values, currency, blank = self._typed("amount", column, _numbers)
         bad = (np.isnan(values) & ~blank) | (values < 0) | (values > MAX_AMOUNT)
         if bad.any():
             self.flag(bad, column, lambda m: _amount_reasons(self.cells(column, m), values[m]), _FIGURES_OF[name])
@@ -1872,7 +1932,7 @@ class _Columns:
         column = column or self.cols.get(name)
         if column is None:
             return None
-        values, bad = _dates(self.raw(column), self.date_order)
+        values, bad = self._typed("date", column, lambda cells: _dates(cells, self.date_order))
         example = "MM/DD/YYYY" if self.date_order == "MDY" else "DD/MM/YYYY"
         self.flag(
             bad,
@@ -2100,6 +2160,15 @@ def type_deals(
     if mapping.is_history:
         return _typed_from_history(read_history(table, mapping, date_order), table)
     columns = _Columns(table, mapping, date_order)
+    with ThreadPoolExecutor(max_workers=_THREADS) as pool:
+        if columns.size >= _READ_AHEAD_ROWS:
+            dated = [mapping.fields[n] for n in _DATE_FIELDS if n in mapping.fields]
+            priced = [mapping.fields[n] for n in ("amount", "amount_estimated") if n in mapping.fields]
+            columns.read_ahead(pool, [*dated, *mapping.entered.values()], priced)
+        return _typed_columns(columns, table, mapping, history)
+
+
+def _typed_columns(columns: _Columns, table: RawTable, mapping: Mapping, history: StageHistory | None) -> TypedDeals:
     cols = mapping.fields
     size = columns.size
     rows = table.row_numbers
