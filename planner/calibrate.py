@@ -409,9 +409,10 @@ def _currency_choice(codes: pd.Series, outcome: pd.Series) -> str:
 def _currency_codes(frame: pd.DataFrame) -> pd.Series:
     """Each deal's currency code, upper case and trimmed ("" where none), as a categorical: each distinct text is
     cleaned once, and comparing a million deals' codes compares small integers."""
-    if "currency" not in frame:
+    cells = frame["currency"].fillna("").astype("str") if "currency" in frame else None
+    if cells is None or not pc.max(pc.binary_length(pa.array(cells))).as_py():  # (no currency at all: no more work)
         return pd.Series(pd.Categorical.from_codes(np.zeros(len(frame), np.int8), [""]), index=frame.index)
-    codes, texts = pd.factorize(frame["currency"].fillna("").astype("str"))
+    codes, texts = pd.factorize(cells)
     cleaned = pd.Series(texts, dtype="str").str.upper().str.strip()
     merged, names = pd.factorize(cleaned)  # "usd" and "USD " are one currency
     if not len(names):

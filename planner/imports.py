@@ -2462,7 +2462,7 @@ def _backfill(entered: list[np.ndarray], furthest: np.ndarray) -> list[np.ndarra
         missing = ~known & (later != never) & (furthest >= i)
         if missing.any():
             out[i] = np.where(missing, later.view("datetime64[s]"), out[i])
-        np.minimum(later, out[i].view("int64"), out=later, where=known)
+        np.minimum(later, np.where(known, out[i].view("int64"), never), out=later)
     return out
 
 
@@ -2558,17 +2558,19 @@ def finish_deals(
     won_index = len(order) - 1
     position = {s: i for i, s in enumerate(order[:-1])}
     in_stage = np.array([position.get(s, np.nan) if s else np.nan for s in typed.stages] or [np.nan])
-    furthest = in_stage[codes]  # a new array: raised in place below
+    furthest = in_stage[codes]
     entered: list[np.ndarray] = []
     reached = dict(typed.reached)
     if typed.engage_dates:
         engaging = next((s for s in order[:-1] if s.casefold().startswith("engag")), None)
         if engaging is not None:
             reached[engaging] = reached.get(engaging, np.zeros(size, bool)) | ~np.isnat(dates("created"))
+    top = np.zeros(size, dtype=np.int16)  # 1 + the furthest stage a deal's dates or history say it reached; 0: none
     for i, stage in enumerate(order):
         entered.append(typed.entered.get(stage, never))  # not copied: nothing below writes into these
         if stage in reached:
-            np.fmax(furthest, float(i), out=furthest, where=reached[stage])
+            np.maximum(top, np.asarray(reached[stage], dtype=bool).view(np.int8) * np.int16(i + 1), out=top)
+    furthest = np.fmax(furthest, np.where(top > 0, top - 1.0, np.nan))
     probability = np.asarray(data["probability"], dtype="float64")
     if lost.any() and not np.isnan(probability).all():
         typical = _probability_evidence(typed, order[:-1])
