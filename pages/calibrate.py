@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from planner import store
-from planner.calibrate import Calibration, CalibrationError, Figures, calibrate
+from planner.calibrate import Calibration, CalibrationError, Figures
 from planner.charts import conversion_chart, histogram_chart, seasonality_chart
 from planner.exports import csv_bytes
 from planner.imports import (
@@ -19,77 +19,20 @@ from planner.imports import (
     ImportFailure,
     Mapping,
     RawTable,
-    StageHistory,
     TypedDeals,
-    date_order_needed,
-    detect_mapping,
-    finish_deals,
     funnel_order,
     pair_exports,
-    read_history,
-    read_table,
     stage_table,
-    type_deals,
 )
 from planner.units import markdown_text
 from ui import auth, data
+from ui import calibration as steps
 from ui import mapping as mapping_widgets
 
 viewer = auth.enter_page("calibrate")
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample_crm_export.csv"
 state = st.session_state
-
-
-# --------------------------------------------------------------------------- cached steps
-
-
-@st.cache_data(max_entries=2, show_spinner=False)
-def _read(digest: str, name: str, sheet: str | None, _data: bytes) -> RawTable:
-    # Keyed by the file's digest: hashing a 100 MB upload on every rerun would cost more than the page.
-    return read_table(_data, name, sheet)
-
-
-@st.cache_data(max_entries=2, show_spinner=False)
-def _history(digest: str, _table: RawTable) -> StageHistory:
-    mapping = detect_mapping(_table.columns)
-    order = date_order_needed(*[_table.frame[c] for k, c in mapping.fields.items() if k == "changed_at"])
-    if order == "ambiguous":
-        raise ImportFailure(f"{_table.source}: its dates could be day/month or month/day; export them as YYYY-MM-DD.")
-    return read_history(_table, mapping, order or "MDY")
-
-
-@st.cache_data(max_entries=4, show_spinner=False)
-def _typed(
-    key: tuple,
-    fields: tuple[tuple[str, str], ...],
-    preset: str,
-    entered: tuple[tuple[str, str], ...],
-    date_order: str,
-    _table: RawTable,
-    _history: StageHistory | None,
-) -> TypedDeals:
-    # Keyed by the files' digests (``key``), the sheet and the mapping: every column is typed once per choice.
-    return type_deals(_table, Mapping(preset, dict(fields), dict(entered)), date_order, _history)
-
-
-@st.cache_data(max_entries=4, show_spinner=False)
-def _deals(key: tuple, outcomes: tuple[tuple[str, str], ...], order: tuple[str, ...], _typed: TypedDeals) -> DealImport:
-    return finish_deals(_typed, dict(outcomes), order)
-
-
-@st.cache_data(max_entries=4, show_spinner=False)
-def _calibration(
-    key: tuple, currency: str | None, rates: tuple[tuple[str, float], ...], _deals: DealImport
-) -> Calibration:
-    return calibrate(
-        _deals.deals,
-        _deals.stage_order,
-        rows_read=_deals.rows_read,
-        notes=_deals.notes,
-        currency=currency,
-        rates=dict(rates),
-    )
 
 
 # --------------------------------------------------------------------------- source
@@ -415,9 +358,9 @@ def _figures_table(first: str, labelled: list[tuple[str, Figures]]) -> None:
     )
 
 
-def _currency_inputs(deals: DealImport) -> tuple[str | None, tuple[tuple[str, float], ...]]:
-    """The profile's currency and the rates that bring other currencies into it, when the file has several."""
-    counts = deals.deals["currency"][deals.deals["currency"] != ""].value_counts()
+def _currency_inputs(counts: pd.Series) -> tuple[str | None, tuple[tuple[str, float], ...]]:
+    """The profile's currency and the rates that bring other currencies into it, when the file has several
+    (``counts``: deals by currency, most first)."""
     if len(counts) < 2:
         return None, ()
     codes = list(counts.index)
@@ -563,7 +506,7 @@ st.divider()
 progress = st.progress(0, text=f"Reading {markdown_text(source['name'])}…")
 history_source = state.get("calibrate.history_source")
 try:
-    table = _read(source["digest"], source["name"], state.get("calibrate.sheet"), source["data"])
+    table = steps.table(source["digest"], source["name"], state.get("calibrate.sheet"), source["data"])
 except ImportFailure as error:
     progress.empty()
     st.error(
@@ -573,9 +516,9 @@ except ImportFailure as error:
 history = None
 if history_source is not None:
     try:
-        other = _read(history_source["digest"], history_source["name"], None, history_source["data"])
+        other = steps.table(history_source["digest"], history_source["name"], None, history_source["data"])
         table, history_table = pair_exports(table, other)
-        history = _history(history_source["digest"] + source["digest"], history_table)
+        history = steps.history(history_source["digest"] + source["digest"], history_table)
     except ImportFailure as error:
         progress.empty()
         st.error(
@@ -615,11 +558,12 @@ if missing:
         icon=":material/error:",
     )
     st.stop()
-date_order = mapping_widgets.date_order(table, mapping, "calibrate")
 files = (source["digest"], history_source["digest"] if history_source else None, state.get("calibrate.sheet"))
+date_columns = tuple(mapping.fields[f] for f in ("created", "closed") if f in mapping.fields)
+date_order = mapping_widgets.ask_date_order(steps.date_order_found(files, date_columns, table), "calibrate")
 progress.progress(30, text="Checking every row…")
 try:
-    typed = _typed(
+    typed = steps.typed(
         files,
         tuple(sorted(mapping.fields.items())),
         mapping.preset,
@@ -639,19 +583,16 @@ st.caption(
 )
 stage_frame = _stage_frame(typed, mapping.fields.get("stage"))
 outcomes, order = _stage_inputs(stage_frame)
-deals = _deals(
-    (files, tuple(sorted(mapping.fields.items())), date_order), tuple(sorted(outcomes.items())), order, typed
-)
+# What the typed columns were made from, so the deals and figures cached for them are told apart from any other's.
+typed_key = (files, tuple(sorted(mapping.fields.items())), mapping.preset, tuple(sorted(mapping.entered.items())),
+             date_order)  # fmt: skip
+deals_key = (typed_key, tuple(sorted(outcomes.items())), order)
+deals = steps.deals(typed_key, tuple(sorted(outcomes.items())), order, typed)
 _report(deals)
-currency, rates = _currency_inputs(deals)
+currency, rates = _currency_inputs(steps.currency_counts(deals_key, deals))
 progress.progress(70, text="Calibrating…")
 try:
-    result = _calibration(
-        (files, tuple(sorted(mapping.fields.items())), tuple(sorted(outcomes.items())), order, date_order),
-        currency,
-        rates,
-        deals,
-    )
+    result = steps.calibration(deals_key, currency, rates, deals)
 except CalibrationError as error:
     progress.empty()
     st.error(str(error), icon=":material/error:")
