@@ -57,6 +57,9 @@ if TYPE_CHECKING:
 # The database (duckdb, planner.store) and the team review are imported by the commands that use them: importing
 # them costs a command that needs neither, such as calibrating a file, a sixth of a second.
 
+#: The --db option's help, for every command that reads or backs up the database.
+_DB_HELP = "database file or postgresql:// URL (default: BACKPLAN_DB, else data/backplan.duckdb)"
+
 __all__ = ["main", "plan_to_dict"]
 
 
@@ -210,7 +213,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     track.add_argument("--plan", type=int, required=True, help="the saved plan's id")
     track.add_argument("--as-of", type=_iso_date, help="the day to judge it on, YYYY-MM-DD (default today)")
-    track.add_argument("--db", help="database file (default: BACKPLAN_DB, else data/backplan.duckdb)")
+    track.add_argument("--db", help=_DB_HELP)
     track.add_argument("--json", action="store_true", help="print the figures as JSON")
     track.set_defaults(handler=_track_command, subparser=track)
 
@@ -229,7 +232,7 @@ def _parser() -> argparse.ArgumentParser:
         help="add every plan up in this currency, with the rates entered on Team review "
         "(default: the one most of the team's plans are in)",
     )
-    review.add_argument("--db", help="database file (default: BACKPLAN_DB, else data/backplan.duckdb)")
+    review.add_argument("--db", help=_DB_HELP)
     review.add_argument("--json", action="store_true", help="print the review as JSON")
     review.set_defaults(handler=_review_command, subparser=review)
 
@@ -290,7 +293,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog="example: backplan backup backups/$(date +%%F)",
     )
     backup.add_argument("folder", help="where to write the backup (a new or empty folder)")
-    backup.add_argument("--db", help="database file (default: BACKPLAN_DB, else data/backplan.duckdb)")
+    backup.add_argument("--db", help=_DB_HELP)
     backup.set_defaults(handler=_backup_command, subparser=backup)
 
     restore = commands.add_parser(
@@ -301,8 +304,24 @@ def _parser() -> argparse.ArgumentParser:
         epilog="example: backplan restore backups/2026-11-22 --to data/restored.duckdb",
     )
     restore.add_argument("folder", help="the backup folder")
-    restore.add_argument("--to", required=True, metavar="PATH", help="the new database file to create")
+    restore.add_argument(
+        "--to", required=True, metavar="PATH", help="the new database file, or an empty postgresql:// database"
+    )
     restore.set_defaults(handler=_restore_command, subparser=restore)
+
+    copy_db = commands.add_parser(
+        "copy-db",
+        help="copy a whole database, DuckDB file or PostgreSQL, into another; every row checked",
+        description="Copy every table from one database to another (a DuckDB file or a postgresql:// URL each), in "
+        "one transaction, then read both back and compare every table row by row. The target must hold no data "
+        "unless --replace. Stop the app on a DuckDB source first (DuckDB lets one process open the file).",
+        epilog="example: backplan copy-db --from data/backplan.duckdb --to postgresql://backplan@db.internal/backplan",
+    )
+    copy_db.add_argument("--from", dest="source", required=True, metavar="DB", help="the database to copy")
+    copy_db.add_argument("--to", dest="target", required=True, metavar="DB", help="the database to copy into")
+    copy_db.add_argument("--replace", action="store_true", help="remove what the target holds, in the same transaction")
+    copy_db.add_argument("--json", action="store_true", help="print each table's rows as JSON")
+    copy_db.set_defaults(handler=_copy_db_command, subparser=copy_db)
     return parser
 
 
@@ -446,6 +465,11 @@ def _open_database(
 
     from planner import store
 
+    if store.is_server_url(args.db or store.default_target()):
+        try:
+            return store.connect(args.db or store.default_target(), read_only=read_only)
+        except store.StoreError as error:  # not reachable, or at an older schema: the store says which
+            parser.exit(1, f"{parser.prog}: error: {error}\n")
     target = Path(args.db).expanduser() if args.db else store.default_path()
     if target.is_dir():
         parser.exit(1, f"{parser.prog}: error: {target} is a folder — give the path of the database file in it\n")
@@ -683,7 +707,7 @@ def _backup_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -
         parser.exit(1, f"{parser.prog}: error: could not write the backup: {_first_line(error)}\n")
     finally:
         con.close()
-    print(f"backed up {args.db or store.default_path()} to {folder}")
+    print(f"backed up {store.describe(args.db or store.default_target())} to {folder}")
     return 0
 
 
@@ -698,7 +722,34 @@ def _restore_command(args: argparse.Namespace, parser: argparse.ArgumentParser) 
         parser.exit(1, f"{parser.prog}: error: {error}\n")
     except (OSError, duckdb.Error) as error:
         parser.exit(1, f"{parser.prog}: error: could not restore: {_first_line(error)}\n")
-    print(f"restored {args.folder} into {target}; set BACKPLAN_DB={target} and restart the app to use it")
+    print(
+        f"restored {args.folder} into {store.describe(target)}; "
+        f"set BACKPLAN_DB={store.describe(target)} and restart the app to use it"
+    )
+    return 0
+
+
+def _copy_db_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from planner import store
+
+    source = args.source if store.is_server_url(args.source) else Path(args.source).expanduser()
+    if not store.is_server_url(args.source) and not source.is_file():
+        parser.exit(1, f"{parser.prog}: error: There is no database at {source} — check the path\n")
+    target = args.target if store.is_server_url(args.target) else Path(args.target).expanduser()
+    try:
+        report = store.copy_database(source, target, replace=args.replace)
+    except store.StoreError as error:
+        parser.exit(1, f"{parser.prog}: error: {error}\n")
+    except (OSError, duckdb.Error) as error:
+        parser.exit(1, f"{parser.prog}: error: could not copy: {_first_line(error)}\n")
+    if args.json:
+        json.dump({"tables": report.tables, "rows": report.rows, "sequences": report.sequences}, sys.stdout, indent=2)
+        print()
+    else:
+        print(
+            f"copied {report.rows:,} rows in {len(report.tables)} tables from {store.describe(source)} "
+            f"to {store.describe(target)}; every row checked"
+        )
     return 0
 
 
