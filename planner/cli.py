@@ -22,11 +22,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-import duckdb
-
-from planner import store
 from planner.access import SYSTEM
 from planner.calibrate import CalibrationError, calibrate_export, summary_dict
 from planner.funnel import (
@@ -52,8 +49,13 @@ from planner.milestones import (
     plan_pace,
     recovery_plan,
 )
-from planner.team import STATUS_RULE, RepReview, team_rollup
 from planner.units import CURRENCIES, ratio_label
+
+if TYPE_CHECKING:
+    import duckdb
+
+# The database (duckdb, planner.store) and the team review are imported by the commands that use them: importing
+# them costs a command that needs neither, such as calibrating a file, a sixth of a second.
 
 #: The --db option's help, for every command that reads or backs up the database.
 _DB_HELP = "database file or postgresql:// URL (default: BACKPLAN_DB, else data/backplan.duckdb)"
@@ -459,6 +461,10 @@ def _open_database(
 
     A path with no database at it is refused, never created: a typo must not back up a new, empty one.
     """
+    import duckdb
+
+    from planner import store
+
     if store.is_server_url(args.db or store.default_target()):
         try:
             return store.connect(args.db or store.default_target(), read_only=read_only)
@@ -484,6 +490,9 @@ def _first_line(error: BaseException) -> str:
 
 
 def _review_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from planner import store
+    from planner.team import STATUS_RULE, RepReview, team_rollup
+
     as_of = args.as_of or date.today()
     con = _open_database(args, parser)
     try:
@@ -544,6 +553,8 @@ def _review_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -
 
 
 def _track_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from planner import store
+
     con = _open_database(args, parser)
     try:
         saved = store.get_plan(con, args.plan)
@@ -626,7 +637,9 @@ def _track_command(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
 def _calibrate_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     outcomes = {stage: outcome for outcome in OUTCOMES for stage in getattr(args, outcome)}
     try:
-        data = read_export_file(args.file)
+        # Held in a list only to be handed over (pop): calibrate_export lets the bytes go once the file is read,
+        # which a name here would prevent (a million-row export is 130 MB).
+        data = [read_export_file(args.file)]
         history = None
         if args.history:
             try:
@@ -634,7 +647,7 @@ def _calibrate_command(args: argparse.Namespace, parser: argparse.ArgumentParser
             except ImportFailure as error:
                 raise ImportFailure(f"{args.history}: {error}") from None
         deals, result = calibrate_export(
-            data,
+            data.pop(),
             args.file,
             history=history,
             preset=args.preset,
@@ -681,6 +694,10 @@ def _calibrate_command(args: argparse.Namespace, parser: argparse.ArgumentParser
 
 
 def _backup_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    import duckdb
+
+    from planner import store
+
     con = _open_database(args, parser, read_only=False)
     try:
         folder = store.backup(con, SYSTEM, args.folder)
@@ -695,6 +712,10 @@ def _backup_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -
 
 
 def _restore_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    import duckdb
+
+    from planner import store
+
     try:
         target = store.restore(args.folder, args.to)
     except store.StoreError as error:
@@ -709,6 +730,8 @@ def _restore_command(args: argparse.Namespace, parser: argparse.ArgumentParser) 
 
 
 def _copy_db_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from planner import store
+
     source = args.source if store.is_server_url(args.source) else Path(args.source).expanduser()
     if not store.is_server_url(args.source) and not source.is_file():
         parser.exit(1, f"{parser.prog}: error: There is no database at {source} — check the path\n")
