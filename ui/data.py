@@ -22,7 +22,7 @@ import streamlit as st
 
 from planner import backups, store
 from planner.access import Viewer
-from planner.team import SnapshotDiff, TeamRollup, convert_pipeline, slipped_deals, snapshot_diff
+from planner.team import SnapshotDiff, TeamRollup, slipped_deals, snapshot_diff
 from planner.team import team_rollup as _team_rollup
 
 __all__ = [
@@ -211,11 +211,8 @@ def _changes(
     _owner_rates: Mapping[str, float | None],  # not hashed: rates_key stands for it
 ) -> tuple[SnapshotDiff, pd.DataFrame]:
     con = db()
-    diff = snapshot_diff(
-        convert_pipeline(store.get_snapshot(con, team, older), _owner_rates),
-        convert_pipeline(store.get_snapshot(con, team, newer), _owner_rates),
-        period_end,
-    )
+    older_deals, newer_deals = store.snapshot_deals(con, team, older), store.snapshot_deals(con, team, newer)
+    diff = snapshot_diff(older_deals, newer_deals, period_end, owner_rates=_owner_rates)
     return diff, slipped_deals(diff, store.slip_counts(con, team, newer))
 
 

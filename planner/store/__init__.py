@@ -118,6 +118,7 @@ __all__ = [
     "set_action_status",
     "set_rate",
     "slip_counts",
+    "snapshot_deals",
     "take_backup",
     "team_plans",
     "transaction",
@@ -427,4 +428,5 @@ from planner.store.snapshots import (  # noqa: E402
     list_snapshots,
     save_snapshot,
     slip_counts,
+    snapshot_deals,
 )
