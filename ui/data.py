@@ -8,6 +8,7 @@ Beside it runs the one thread that backs it up daily when
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import os
@@ -36,6 +37,7 @@ __all__ = [
     "confidence",
     "db",
     "failure",
+    "freeze_start_up_heap",
     "pipeline_changes",
     "profiles",
     "reps",
@@ -116,6 +118,29 @@ def db() -> duckdb.DuckDBPyConnection:
         )
         st.stop()
         raise  # st.stop() raises; this keeps type checkers honest
+
+
+_FREEZE = threading.Lock()
+_frozen = False
+
+
+def freeze_start_up_heap() -> bool:
+    """Once per process, after its first run: keep what start-up made out of Python's full garbage collections.
+
+    By then the heap holds pandas, Plotly, Streamlit and the planner, hundreds of thousands of objects
+    that live as long as the process; every full collection walked all of them again (120-200 ms, the
+    slow tail of a slider move). ``gc.freeze`` moves everything alive now into a generation the
+    collector never scans; what reruns make is still collected as before (``bench/bench_load.py``'s
+    soak shows memory flat). Returns whether this call froze it.
+    """
+    global _frozen
+    with _FREEZE:
+        if _frozen:
+            return False
+        gc.collect()  # what the first run left as garbage is freed, not frozen
+        gc.freeze()
+        _frozen = True
+        return True
 
 
 #: What a write can fail with that a page can explain: the store's refusals, and DuckDB itself giving up.
