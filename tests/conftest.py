@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,7 +14,7 @@ import streamlit as st
 from hypothesis import settings
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 from streamlit.testing.v1 import AppTest
-from streamlit.testing.v1.element_tree import NumberInput, Slider, Widget
+from streamlit.testing.v1.element_tree import Dataframe, NumberInput, Slider, Widget
 
 from planner import store
 
@@ -121,7 +122,47 @@ def open_saved_plan(at: AppTest, plan_id: int) -> AppTest:
     return at
 
 
+def edit_table(
+    editor: Dataframe,
+    *,
+    edited: dict[int, dict[str, object]] | None = None,
+    added: list[dict[str, object]] | None = None,
+    deleted: list[int] | None = None,
+) -> AppTest:
+    """Send a data editor's edits as the browser does, and run: the cells ``edited`` (by row position and
+    column), the rows ``added`` and the rows ``deleted``.
+
+    AppTest draws a data editor but cannot edit one; the browser sends the editor's whole edit state as
+    JSON with the other widgets' values, which is what this sends, so the editor's ``on_change`` runs.
+    """
+    states = editor.root.get_widget_states()
+    state = states.widgets.add()
+    state.id = editor.proto.id
+    state.string_value = json.dumps(
+        {"edited_rows": {str(row): cells for row, cells in (edited or {}).items()},
+         "added_rows": added or [], "deleted_rows": deleted or []}
+    )  # fmt: skip
+    return editor.root._runner._run(states)
+
+
+def stage_editor(at: AppTest) -> Dataframe:
+    """The Plan page's funnel table (a row per stage, top down)."""
+    [editor] = [e for e in at.data_editor if (e.key or "").startswith("editor.stages.")]
+    return editor
+
+
+def stage_names(at: AppTest) -> list[str]:
+    """The funnel's stage names as the table shows them, top down."""
+    return stage_editor(at).value["Stage"].tolist()
+
+
+def edit_stages(at: AppTest, **edits: object) -> AppTest:
+    """:func:`edit_table` on the Plan page's funnel table; a stale table would ignore the edits, so none is."""
+    edited = edit_table(stage_editor(at), **edits)  # type: ignore[arg-type]
+    assert not edited.exception, edited.exception
+    return edited
+
+
 def rename_stage(at: AppTest, old: str, new: str) -> None:
     """Type ``new`` over the name of the funnel stage called ``old`` on the Plan page."""
-    [field] = [t for t in at.text_input if (t.key or "").startswith("plan.stage.") and t.value == old]
-    field.set_value(new).run()
+    edit_stages(at, edited={stage_names(at).index(old): {"Stage": new}})
