@@ -107,6 +107,7 @@ def _save_big_plan(stages: int, weeks: int) -> int:
     plannable few thousand (a billion is refused as a typo).
     """
     from planner import store
+    from planner.access import SYSTEM
     from planner.funnel import PlanInputs, Stage
 
     start = date(2027, 1, 4)
@@ -115,7 +116,7 @@ def _save_big_plan(stages: int, weeks: int) -> int:
     inputs = PlanInputs(385_000, 3_850, start, start + timedelta(weeks=weeks, days=-3), stages=funnel)
     con = store.connect(os.environ["BACKPLAN_DB"])
     try:
-        return store.save_plan(con, "Bench rep", "Big plan", inputs)
+        return store.save_plan(con, SYSTEM, "Bench rep", "Big plan", inputs)
     finally:
         con.close()
 

@@ -18,6 +18,11 @@ from streamlit.testing.v1.element_tree import Dataframe, NumberInput, Slider, Wi
 
 from planner import store
 
+pytest.register_assert_rewrite("tests.backends")
+from tests.backends import postgres_server  # noqa: E402
+
+pytest_plugins = ["tests.backends"]
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # Property tests assert behaviour, never speed: on a shared 2-core machine one example can take
@@ -46,8 +51,19 @@ def signed_in(email: str, issued_at: float | None = None, **claims: object) -> d
 
 
 @pytest.fixture(autouse=True)
-def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Every test gets its own empty database file; nothing touches data/."""
+def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend: str) -> Iterator[store.Target]:
+    """Every test gets its own empty database: a DuckDB file, or (``backend``) a PostgreSQL database's URL.
+
+    Nothing touches data/. See tests/backends.py for which tests run on PostgreSQL too.
+    """
+    if backend == "postgresql":
+        server = postgres_server()
+        url = server.fresh()
+        monkeypatch.setenv("BACKPLAN_DB", url)
+        yield url
+        st.cache_resource.clear()
+        server.drop(url)
+        return
     path = tmp_path / "backplan.duckdb"
     monkeypatch.setenv("BACKPLAN_DB", str(path))
     yield path
@@ -58,6 +74,17 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 def app(database: Path) -> AppTest:
     """A fresh session of the whole app, on its default page, after the first run."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def session_as(email: str | None, ops: list[str] | None = None) -> AppTest:
+    """A session of the app with sign-in on, signed in as ``email`` (signed out when None), after its first run."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    at.secrets["auth"] = AUTH
+    at.secrets["backplan"] = {"ops": ops or []}
+    at.user = {"is_logged_in": False} if email is None else signed_in(email)
+    at.run()
     assert not at.exception, at.exception
     return at
 
@@ -129,20 +156,23 @@ def edit_table(
     added: list[dict[str, object]] | None = None,
     deleted: list[int] | None = None,
 ) -> AppTest:
-    """Send a data editor's edits as the browser does, and run: the cells ``edited`` (by row position and
-    column), the rows ``added`` and the rows ``deleted``.
+    """Edit a data editor as a browser does, and run the app: the cells ``edited`` ({row as drawn: {column:
+    new value}}), the rows ``added`` and the rows ``deleted``.
 
-    AppTest draws a data editor but cannot edit one; the browser sends the editor's whole edit state as
-    JSON with the other widgets' values, which is what this sends, so the editor's ``on_change`` runs.
+    AppTest draws a data editor but cannot edit one, so the widget state the browser would send is built
+    here. Like the browser, an editor keeps every edit made in it until it is drawn afresh (a new widget
+    id), and sends them all with each new one.
     """
-    states = editor.root.get_widget_states()
-    state = states.widgets.add()
-    state.id = editor.proto.id
-    state.string_value = json.dumps(
-        {"edited_rows": {str(row): cells for row, cells in (edited or {}).items()},
-         "added_rows": added or [], "deleted_rows": deleted or []}
-    )  # fmt: skip
-    return editor.root._runner._run(states)
+    at = editor.root._runner
+    kept: dict[str, dict[str, object]] = at.__dict__.setdefault("_edits_by_editor", {})
+    state = kept.setdefault(editor.proto.id, {"edited_rows": {}, "added_rows": [], "deleted_rows": []})
+    for row, cells in (edited or {}).items():
+        state["edited_rows"].setdefault(str(row), {}).update(cells)  # type: ignore[union-attr]
+    state["added_rows"] += added or []  # type: ignore[operator]
+    state["deleted_rows"] += deleted or []  # type: ignore[operator]
+    widgets = at._tree.get_widget_states()
+    widgets.widgets.append(WidgetState(id=editor.proto.id, string_value=json.dumps(state)))
+    return at._run(widgets)
 
 
 def stage_editor(at: AppTest) -> Dataframe:
@@ -166,3 +196,11 @@ def edit_stages(at: AppTest, **edits: object) -> AppTest:
 def rename_stage(at: AppTest, old: str, new: str) -> None:
     """Type ``new`` over the name of the funnel stage called ``old`` on the Plan page."""
     edit_stages(at, edited={stage_names(at).index(old): {"Stage": new}})
+
+
+def edit_cells(at: AppTest, edits: dict[int, dict[str, object]], editor: int = 0) -> AppTest:
+    """Edit cells of the page's data editor number ``editor`` as a browser does, and run the app (:func:`edit_table`).
+
+    ``edits`` is {row as drawn: {column: new value}}.
+    """
+    return edit_table(at.data_editor[editor], edited=edits)

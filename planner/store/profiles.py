@@ -9,7 +9,9 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
+from planner.access import Viewer
 from planner.store import StoreError, _query, retry_conflicts, transaction
+from planner.store.ownership import authorise
 
 __all__ = ["ProfileSummary", "delete_profile", "get_profile", "list_profiles", "profile_month_shares", "save_profile"]
 
@@ -44,12 +46,16 @@ class ProfileSummary:
     created_at: datetime
 
 
+#: What anyone but sales ops is told on saving or deleting a calibration profile.
+_ONLY_OPS = "Only sales ops can save or delete calibration profiles."
+
 _DEAL_COLUMNS = ("deal_id", "owner", "account", "stage", "outcome", "amount", "created", "closed")
 
 
 @retry_conflicts
 def save_profile(
     con: duckdb.DuckDBPyConnection,
+    viewer: Viewer | None,
     name: str,
     source_file: str,
     result: dict,
@@ -70,6 +76,7 @@ def save_profile(
     frame["closed"] = pd.to_datetime(frame["closed"]).dt.date
     try:
         with transaction(con) as cur:
+            authorise(viewer, lambda v: v.can_calibrate, _ONLY_OPS)
             row = cur.execute(
                 "INSERT INTO profiles (name, source_file, result, rows_read, rows_used, rows_bad)"
                 " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
@@ -124,9 +131,10 @@ def profile_month_shares(con: duckdb.DuckDBPyConnection, profile_id: int | None)
 
 
 @retry_conflicts
-def delete_profile(con: duckdb.DuckDBPyConnection, profile_id: int) -> None:
+def delete_profile(con: duckdb.DuckDBPyConnection, viewer: Viewer | None, profile_id: int) -> None:
     """Delete a profile and its deals; plans that used it keep their numbers and forget the link."""
     with transaction(con) as cur:
+        authorise(viewer, lambda v: v.can_calibrate, _ONLY_OPS)
         cur.execute("UPDATE plans SET profile_id = NULL WHERE profile_id = ?", [profile_id])
         cur.execute("DELETE FROM deals WHERE profile_id = ?", [profile_id])
         cur.execute("DELETE FROM profiles WHERE id = ?", [profile_id])

@@ -39,11 +39,11 @@ RERUN_TIMEOUT_MS = 10_000
 LOAD_TIMEOUT_MS = 30_000
 SERVER_START_TIMEOUT_S = 60.0
 VIEWPORT = {"width": 1400, "height": 1000}
+#: Streamlit's data editor: the header and each row are 35 px tall.
+EDITOR_ROW_HEIGHT = 35
 #: The Plan page's funnel table's columns as glide numbers them: 0 is the row selector, then #, Stage, Ratio,
 #: Conversion, Lag.
 STAGE_COLUMNS = {"#": 1, "Stage": 2, "Ratio": 3, "Conversion": 4, "Lag, days": 5}
-#: Streamlit's data editor: the header and each row are 35 px tall.
-ROW_HEIGHT = 35
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -168,12 +168,15 @@ def _signed_in_app(workdir: Path, settings: str = "") -> Iterator[tuple[str, dic
         from oidc_provider_mock import run_server_in_thread
 
     from planner import store
+    from planner.access import SYSTEM
     from planner.demo import demo_team
 
     con = store.connect(workdir / "backplan.duckdb")
     try:
         team = demo_team(date.today())
-        plan_ids = {plan.rep: plan_id for plan, plan_id in zip(team.plans, store.load_team(con, team), strict=True)}
+        plan_ids = {
+            plan.rep: plan_id for plan, plan_id in zip(team.plans, store.load_team(con, SYSTEM, team), strict=True)
+        }
     finally:
         con.close()
     with run_server_in_thread() as provider:
@@ -333,6 +336,21 @@ class Backplan:
         field.fill(value)
         field.press("Enter")
 
+    def type_into_cell(self, editor: Locator, column: int, row: int, value: str) -> None:
+        """Select a data editor's cell with the mouse and arrow keys and type ``value``, as a keyboard user does.
+
+        The first (left) column is clicked, then ArrowRight moves ``column`` cells on; the first key
+        typed opens glide's cell editor, which then takes the whole value.
+        """
+        editor.click(position={"x": 20, "y": EDITOR_ROW_HEIGHT * (row + 1) + EDITOR_ROW_HEIGHT / 2})
+        for _ in range(column):
+            self.page.keyboard.press("ArrowRight")
+        self.page.keyboard.type(value[0])
+        field = self.page.locator(".gdg-input")
+        expect(field).to_be_visible()
+        field.fill(value)
+        field.press("Enter")
+
     # ---- locators
 
     def metric_value(self, label: str) -> Locator:
@@ -377,7 +395,7 @@ class Backplan:
         """Type ``value`` into a cell of the stage at ``position``, as a keyboard user does: click the stage's
         name, arrow to the column, type (the first key opens the cell's editor), Enter."""
         # Past the row selector and the # column, into the name (positions relative to the grid).
-        self.stage_table().click(position={"x": 110, "y": ROW_HEIGHT * position + ROW_HEIGHT / 2})
+        self.stage_table().click(position={"x": 110, "y": EDITOR_ROW_HEIGHT * position + EDITOR_ROW_HEIGHT / 2})
         steps = STAGE_COLUMNS[column] - STAGE_COLUMNS["Stage"]
         for _ in range(abs(steps)):
             self.page.keyboard.press("ArrowRight" if steps > 0 else "ArrowLeft")
@@ -391,7 +409,7 @@ class Backplan:
     def remove_stage(self, position: int) -> None:
         """Tick the row of the stage at ``position`` and delete it with the table's Delete key."""
         table = self.stage_table()
-        table.click(position={"x": 16, "y": ROW_HEIGHT * position + ROW_HEIGHT / 2})
+        table.click(position={"x": 16, "y": EDITOR_ROW_HEIGHT * position + EDITOR_ROW_HEIGHT / 2})
         self.page.keyboard.press("Delete")
         self.wait_for_idle()
 
@@ -416,6 +434,18 @@ class Backplan:
 
     def sidebar_link(self, title: str) -> Locator:
         return self.page.get_by_test_id("stSidebarNav").get_by_role("link", name=title, exact=True)
+
+    def cut_card_labels(self) -> list[str]:
+        """The metric cards whose label is cut short: its text is wider, in the font it is drawn in, than its box."""
+        cut = """m => {
+            const box = m.querySelector('.stMarkdownEllipsis');
+            const style = getComputedStyle(box.querySelector('p'));
+            const ctx = document.createElement('canvas').getContext('2d');
+            ctx.font = `${style.fontStyle} ${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+            return ctx.measureText(box.textContent).width > box.getBoundingClientRect().width + 0.01;
+        }"""
+        cards = self.page.get_by_test_id("stMetric")
+        return [c.get_by_test_id("stMetricLabel").inner_text() for c in cards.all() if c.evaluate(cut)]
 
     # ---- artefacts
 

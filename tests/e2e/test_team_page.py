@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+from collections.abc import Iterator
 from datetime import date, timedelta
 
 import openpyxl
@@ -38,16 +40,6 @@ def review_table(page: Page):
     return page.get_by_test_id("stDataFrame").filter(has_text="Booked")
 
 
-#: True when a metric card's label is cut short: its text is wider, by the font it is drawn in, than its box.
-LABEL_CUT = """m => {
-    const box = m.querySelector('.stMarkdownEllipsis');
-    const style = getComputedStyle(box.querySelector('p'));
-    const ctx = document.createElement('canvas').getContext('2d');
-    ctx.font = `${style.fontStyle} ${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
-    return ctx.measureText(box.textContent).width > box.getBoundingClientRect().width + 0.01;
-}"""
-
-
 def test_the_review_fits_the_page_and_no_card_label_is_cut_short(page: Page, ui) -> None:
     open_review(page, ui)
     review = review_table(page)
@@ -55,10 +47,8 @@ def test_the_review_fits_the_page_and_no_card_label_is_cut_short(page: Page, ui)
     ui.wait_for_idle()
     widths = review.locator(".dvn-scroller").evaluate("s => [s.scrollWidth, s.clientWidth]")
     assert widths[0] <= widths[1], f"the review scrolls sideways: {widths[0]} px of columns in {widths[1]} px"
-    cards = page.get_by_test_id("stMetric")
-    expect(cards).to_have_count(4)
-    cut = [c.get_by_test_id("stMetricLabel").inner_text() for c in cards.all() if c.evaluate(LABEL_CUT)]
-    assert cut == []
+    expect(page.get_by_test_id("stMetric")).to_have_count(4)
+    assert ui.cut_card_labels() == []
 
 
 def test_review_compares_two_snapshots_and_exports_the_table(page: Page, ui) -> None:
@@ -167,3 +157,52 @@ def test_a_pipeline_export_with_an_unknown_id_column_is_mapped_by_hand(page: Pag
     expect(page.get_by_text("3 deals read (3 open)")).to_be_visible()
     expect(warning).to_have_count(0)
     expect(page.get_by_role("button", name="Save snapshot")).to_be_enabled()
+
+
+# --------------------------------------------------------------------------- Teams and roles
+
+
+@pytest.fixture(scope="module")
+def three_people(serve_app, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """An app of its own whose database holds Ana and Ben in East and Cy in West, and nothing else."""
+    from planner import store
+    from planner.access import SYSTEM
+
+    workdir = tmp_path_factory.mktemp("backplan-e2e-people")
+    con = store.connect(workdir / "backplan.duckdb")
+    try:
+        for name, team in (("Ana Lima", "East"), ("Ben Carter", "East"), ("Cy Ode", "West")):
+            store.add_rep(con, SYSTEM, name, team)
+    finally:
+        con.close()
+    with serve_app(workdir) as url:
+        yield url
+
+
+def test_teams_and_roles_edits_land_on_the_person_each_row_shows(open_ui, three_people: str) -> None:
+    ui = open_ui(three_people)
+    page = ui.page
+    ui.sidebar_link("Team review").click()
+    expect(page.get_by_role("heading", name="Team review")).to_be_visible()
+    page.get_by_text("Teams and roles").click()
+    editor = page.get_by_test_id("stDataFrame").filter(has_text="Sign-in email")
+    names = editor.get_by_test_id(re.compile(r"^glide-cell-0-\d+$"))
+    expect(names).to_have_text(["Ana Lima", "Ben Carter", "Cy Ode"])
+    ui.wait_for_idle()
+
+    ui.type_into_cell(editor, column=1, row=0, value="Zulu")  # Ana to Zulu: the list re-sorts, Ana last
+    expect(names).to_have_text(["Ben Carter", "Cy Ode", "Ana Lima"])
+    ui.wait_for_idle()
+    ui.type_into_cell(editor, column=3, row=0, value="ben@acme.test")  # then the first row, now Ben's
+    expect(editor.get_by_test_id("glide-cell-3-0")).to_have_text("ben@acme.test")
+    ui.wait_for_idle()
+    expect(editor.get_by_test_id("glide-cell-1-0")).to_have_text("East")  # Ben was not moved with Ana
+    ui.screenshot("team-teams-and-roles.png")
+
+    page.reload()
+    expect(page.get_by_role("heading", name="Team review")).to_be_visible(timeout=30_000)
+    page.get_by_text("Teams and roles").click()
+    editor = page.get_by_test_id("stDataFrame").filter(has_text="Sign-in email")
+    saved = {0: ["Ben Carter", "Cy Ode", "Ana Lima"], 1: ["East", "West", "Zulu"], 3: ["ben@acme.test", "", ""]}
+    for column, cells in saved.items():
+        expect(editor.get_by_test_id(re.compile(rf"^glide-cell-{column}-\d+$"))).to_have_text(cells)
