@@ -139,6 +139,7 @@ __all__ = [
     "set_action_status",
     "set_rate",
     "slip_counts",
+    "snapshot_deals",
     "take_backup",
     "team_plans",
     "transaction",
@@ -526,4 +527,5 @@ from planner.store.snapshots import (  # noqa: E402
     list_snapshots,
     save_snapshot,
     slip_counts,
+    snapshot_deals,
 )
