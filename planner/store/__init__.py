@@ -43,6 +43,7 @@ __all__ = [
     "AccountDeals",
     "ActualCell",
     "CrmAccount",
+    "ForecastSources",
     "OpenDeal",
     "PlanSummary",
     "ProfileSummary",
@@ -78,6 +79,7 @@ __all__ = [
     "delete_rate",
     "duplicate_plan",
     "end_sign_in",
+    "forecast_sources",
     "get_account_plan",
     "get_actuals",
     "get_cycle",
@@ -94,6 +96,7 @@ __all__ = [
     "list_cycle_steps",
     "list_plans",
     "list_profiles",
+    "list_projections",
     "list_rates",
     "list_reps",
     "list_snapshots",
@@ -113,11 +116,13 @@ __all__ = [
     "save_cycle",
     "save_plan",
     "save_profile",
+    "save_projections",
     "save_snapshot",
     "schema_version",
     "set_action_status",
     "set_rate",
     "slip_counts",
+    "stage_history",
     "take_backup",
     "team_plans",
     "transaction",
@@ -418,6 +423,12 @@ from planner.store.profiles import (  # noqa: E402
     profile_month_shares,
     save_profile,
 )
+from planner.store.projections import (  # noqa: E402
+    ForecastSources,
+    forecast_sources,
+    list_projections,
+    save_projections,
+)
 from planner.store.rates import StoredRate, delete_rate, list_rates, set_rate  # noqa: E402
 from planner.store.sign_ins import end_sign_in, get_sign_in, note_sign_in  # noqa: E402
 from planner.store.snapshots import (  # noqa: E402
@@ -427,4 +438,5 @@ from planner.store.snapshots import (  # noqa: E402
     list_snapshots,
     save_snapshot,
     slip_counts,
+    stage_history,
 )

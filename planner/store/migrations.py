@@ -339,6 +339,26 @@ MIGRATIONS: tuple[tuple[int, str, Step], ...] = (
         );
         """,
     ),
+    (
+        10,
+        "forecast categories on pipeline snapshots, and every projection shown, recorded for forecast accuracy",
+        """
+        -- As the CRM exported it (Commit, BEST_CASE, Omitted ...); '' when the export had none.
+        ALTER TABLE pipeline_snapshots ADD COLUMN forecast_category VARCHAR NOT NULL DEFAULT '';
+        CREATE TABLE projections (
+            team VARCHAR NOT NULL,
+            rep VARCHAR NOT NULL,               -- the rep's name as on the snapshot; '' for the whole team
+            as_of DATE NOT NULL,                -- the snapshot date the projection was made on
+            method VARCHAR NOT NULL CHECK (method IN ('run-rate', 'pipeline-weighted', 'P50', 'commit')),
+            period_start DATE NOT NULL,
+            period_end DATE NOT NULL,
+            projected DOUBLE NOT NULL,          -- the period's bookings, as projected that day
+            currency VARCHAR NOT NULL,          -- the team's figures' currency that day
+            recorded_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            PRIMARY KEY (team, rep, as_of, method)
+        );
+        """,
+    ),
 )
 
 
