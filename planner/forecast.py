@@ -58,7 +58,7 @@ from planner.calibrate import Calibration
 from planner.currency import Rates
 from planner.funnel import FunnelPlan, build_plan
 from planner.milestones import Pace, Recovery, plan_pace, recovery_plan
-from planner.team import ReviewInput, TeamReview, TeamRollup, convert_pipeline, in_one_currency, team_review
+from planner.team import CurrencyView, ReviewInput, TeamReview, convert_pipeline, in_one_currency, team_review
 
 __all__ = [
     "CATEGORIES",
@@ -1231,7 +1231,8 @@ def _profile_sentence(profile_name: str, profile_plans: int, plans: int) -> str:
 
 def team_outlook(
     team: str,
-    rollup: TeamRollup,
+    view: CurrencyView,
+    review: TeamReview,
     pipeline: pd.DataFrame | None,
     profile: Calibration | None,
     *,
@@ -1244,21 +1245,21 @@ def team_outlook(
     simulations: int = SIMULATIONS,
     seed: int = SEED,
 ) -> TeamOutlook:
-    """The forecast of the reps in ``rollup`` (a Team review in one currency) from their owners' ``pipeline``.
+    """The forecast of the reps of ``review`` (a Team review of ``view``, the team in one currency) from their
+    owners' ``pipeline``.
 
     ``pipeline`` is the snapshot as stored, each deal in its owner's plan's currency (converted here
     as the review converts it); ``history`` the snapshots' sightings of its deals
     (:func:`days_at_stage`), ``slips`` how often each deal's close date slipped. ``profile_plans``
     of the team's ``plans`` apply the profile (0: none does, and it is the newest on file).
     """
-    review = rollup.review
-    standings = rep_standings(rollup.view.reps, review)
+    standings = rep_standings(view.reps, review)
     result: Forecast | None = None
     missing = ""
     if not standings:
         missing = "No rep of the team has a plan for this period, so there is no target to forecast against."
     else:
-        deals = convert_pipeline(pipeline, rollup.view.owner_rates) if pipeline is not None else None
+        deals = convert_pipeline(pipeline, view.owner_rates) if pipeline is not None else None
         if deals is not None and history is not None and not history.empty:
             deals = deals.assign(days_at_stage=deals["deal_id"].map(days_at_stage(history, review.as_of)))
         try:

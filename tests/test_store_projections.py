@@ -10,12 +10,21 @@ import pandas as pd
 import pytest
 
 from planner import store
-from planner.calibrate import calibrate
-from planner.forecast import RecordedProjection, RepStanding, days_at_stage, forecast, forecast_categories
+from planner.calibrate import Calibration, calibrate
+from planner.demo import demo_team
+from planner.forecast import (
+    RecordedProjection,
+    RepStanding,
+    days_at_stage,
+    forecast,
+    forecast_categories,
+    team_outlook,
+)
 from planner.funnel import PlanInputs
 from planner.imports import detect_mapping, read_deals, read_table
 from planner.store import WeekActual
 from planner.store.migrations import MIGRATIONS
+from planner.team import team_rollup
 
 Q4 = PlanInputs(100_000, 5_000, date(2026, 10, 1), date(2026, 12, 31))
 Q3 = PlanInputs(90_000, 5_000, date(2026, 7, 1), date(2026, 9, 30))
@@ -202,3 +211,27 @@ def test_the_latest_snapshot_its_slips_and_the_finished_periods_bookings_are_rea
     assert booked == {"Ana": 50_000.0, "Ben": 70_000.0}  # each rep's Q3 plan, not this quarter's
     # Before Q3 ends its projections wait: no finished period to read.
     assert store.forecast_sources(con, "East", date(2026, 9, 14)).finished == {}
+
+
+# --------------------------------------------------------------------------- the demo, stored
+
+
+def test_the_demos_recorded_projections_are_what_the_stored_demo_forecasts_on_each_snapshot_date(con) -> None:
+    team = demo_team(date(2026, 11, 22))
+    plan_ids = store.load_team(con, team)
+    assert len(plan_ids) == len(team.plans)  # this quarter's, as before; last quarter's are stored too
+    assert len(store.list_plans(con)) == 2 * len(team.plans)
+    [profile] = store.list_profiles(con)
+    assert {store.get_plan(con, i).profile_id for i in plan_ids} == {profile.id}
+    for day in (date(2026, 9, 7), date(2026, 11, 16)):  # last quarter's and this quarter's
+        sources = store.forecast_sources(con, team.team, day)
+        reps = store.review_inputs(con, team.team, day)
+        rollup = team_rollup(reps, day, sources.pipeline, None, {})
+        outlook = team_outlook(team.team, rollup.view, rollup.review, sources.pipeline,
+                               Calibration.from_dict(sources.profile_result), history=sources.history,
+                               slips=sources.slips, profile_name=sources.profile.name,
+                               profile_plans=sources.profile_plans, plans=sources.plans)  # fmt: skip
+        recorded = {p for p in sources.projections["USD"] if p.as_of == day}
+        assert set(outlook.projections) == recorded and len(recorded) == 20  # 4 methods, 4 reps and the team
+    later = store.forecast_sources(con, team.team, date(2026, 11, 22))
+    assert list(later.finished) == [date(2026, 9, 30)]

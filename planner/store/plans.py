@@ -583,25 +583,35 @@ def review_inputs(con: duckdb.DuckDBPyConnection, team: str, as_of: date) -> lis
 
 @retry_conflicts
 def load_team(con: duckdb.DuckDBPyConnection, team: DemoTeam) -> list[int]:
-    """Write a team's reps, plans, milestones and actuals in one transaction; return the plan ids.
+    """Write a team's reps, plans (this period's and past ones), milestones, actuals, snapshots, profile and
+    recorded projections in one transaction; return the ids of this period's plans.
 
     Only into an empty database: demo data never mixes with a team's own.
     """
     from planner.store.actuals import _insert_new_actuals  # actuals builds on this module (the plan's row lock)
+    from planner.store.profiles import _insert_profile
+    from planner.store.projections import _write_projections  # projections builds on this module (the reads)
 
     if not is_empty(con):
         raise StoreError("The database already holds reps or plans; demo data only loads into an empty one.")
     plan_ids = []
     with transaction(con) as cur:
+        profile = team.profile
+        profile_id = None
+        if profile is not None:
+            profile_id = _insert_profile(cur, profile.name, profile.source_file, profile.result, profile.deals,
+                                         profile.rows_read, profile.rows_bad)  # fmt: skip
         rep_ids = {}
         for rep in team.reps:
             rep_ids[rep.name] = _insert_rep(cur, rep.name, rep.team, rep.role, rep.email)
-        for plan in team.plans:
-            plan_id = _write_plan(
-                cur, rep_ids[plan.rep], plan.name, plan.inputs, plan.currency, plan.milestone_shape, "auto", (), None
-            )
+        plans = (*team.plans, *team.past_plans)
+        for plan in plans:
+            plan_id = _write_plan(cur, rep_ids[plan.rep], plan.name, plan.inputs, plan.currency,
+                                  plan.milestone_shape, "auto", (), None, profile_id)  # fmt: skip
             plan_ids.append(plan_id)
-        _insert_new_actuals(cur, [(plan_id, plan.weeks) for plan_id, plan in zip(plan_ids, team.plans, strict=True)])
+        _insert_new_actuals(cur, [(plan_id, plan.weeks) for plan_id, plan in zip(plan_ids, plans, strict=True)])
         for snapshot_date, deals in team.snapshots:
             _write_snapshot(cur, team.team, snapshot_date, deals)
-    return plan_ids
+        for as_of, currency, made in team.projections:
+            _write_projections(cur, team.team, as_of, made, currency)
+    return plan_ids[: len(team.plans)]
