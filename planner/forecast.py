@@ -1216,6 +1216,13 @@ class TeamOutlook:
 def _profile_sentence(profile_name: str, profile_plans: int, plans: int) -> str:
     if not profile_name:
         return ""
+    if plans == 1:
+        if profile_plans:
+            return f"The win rates are those of “{profile_name}”, the profile this plan applies."
+        return (
+            f"This plan applies no calibration profile, so “{profile_name}”, the one the team's forecast reads, "
+            "gives the win rates; apply a profile to the plan on the Plan page to choose another."
+        )
     if profile_plans == 0:
         return (
             f"No plan of the team applies a calibration profile, so the newest one, “{profile_name}”, gives the win "
