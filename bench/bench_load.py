@@ -166,7 +166,7 @@ class WireSession:
                 element = reply.delta.new_element
                 if element.WhichOneof("type") == "metric":
                     metrics[element.metric.label] = element.metric.body
-                elif element.WhichOneof("type") == "slider" and element.slider.id.endswith("-plan.target_slider"):
+                elif element.WhichOneof("type") == "slider" and "-sync.plan.target.slider." in element.slider.id:
                     self.slider_id = element.slider.id
             elif kind == "script_finished":
                 return metrics

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-import time
-from dataclasses import replace
 from datetime import date
 
 import streamlit as st
 
 from planner import store
-from planner.calibrate import Calibration, CalibrationError, Confidence, plan_confidence, plan_settings
-from planner.charts import coverage_chart, funnel_chart, levers_chart, what_if_heatmap
+from planner.access import Viewer
+from planner.calibrate import Calibration, CalibrationError, Confidence, plan_for_chance, plan_settings
+from planner.charts import coverage_chart, funnel_chart, levers_chart, milestones_chart, what_if_heatmap
+from planner.choices import CADENCE_CHOICES, PlanChoices, check_choices
 from planner.exports import csv_bytes
 from planner.funnel import (
     FunnelPlan,
     PlanInputError,
     PlanInputs,
+    Problem,
     Stage,
-    build_plan,
     levers,
     period_weeks,
     validate,
@@ -25,56 +25,34 @@ from planner.funnel import (
     what_if_grid,
 )
 from planner.imports import parse_amount_list
-from planner.milestones import SHAPES, MilestoneError
-from planner.units import CURRENCIES, markdown_text, money, ratio_label
+from planner.milestones import (
+    SHAPES,
+    MilestoneError,
+    choose_cadence,
+    milestone_table,
+    months_without_history,
+    plan_milestones,
+)
+from planner.units import CURRENCIES, markdown_text, money, plural, ratio_label
 from ui import auth, data, session, widgets
 from ui.plans import linked_plan_id, may_change_plan, plan_refusal, show_plan_in_url
 
 viewer = auth.enter_page("plan")
+widgets.new_round()
 
-TARGET_RANGE = (10_000, 5_000_000, 5_000)
-COVERAGE_RANGE = (1.0, 12.0)
+TARGET_SLIDER = widgets.Slider(10_000, 5_000_000, 5_000)
+#: The box takes any coverage of 1× or more (a calibrated one is kept exactly); the slider drags in half steps.
+COVERAGE_SLIDER = widgets.Slider(1.0, 12.0, 0.5, format="%.1f×")
 #: "Plan for" choices: the expected case, or a chance of hitting the target.
 CONFIDENCE_CHOICES = {"expected": "Expected case", "0.5": "50% chance", "0.8": "80% chance", "0.9": "90% chance"}
-DEAL_SIZE_RANGE = (100, 200_000, 50)
+#: Each choice's level, as a plan saves it (None: the expected case).
+CONFIDENCE_LEVEL: dict[str, float | None] = {"expected": None, "0.5": 0.5, "0.8": 0.8, "0.9": 0.9}
+DEAL_SIZE_SLIDER = widgets.Slider(100, 200_000, 50)
 
 state = st.session_state
 
 
 # --------------------------------------------------------------------------- callbacks
-
-
-#: How long after Backplan moves a widget for the user an old value from it is the browser catching up.
-ECHO_WINDOW_S = 5.0
-
-
-def _copy(source: str, dest: str, bounds: tuple[int, int, int] | None = None) -> None:
-    """Keep a slider and its number input showing the same value.
-
-    When one moves the other, a rerun the browser asks for before it has drawn
-    that move sends the other's old value back, which would undo the user's
-    move (rapid arrow keys on the slider did). A widget that comes back, within
-    a few seconds, with a value it showed before Backplan moved it is that echo:
-    it is put back instead of copied across.
-    """
-    now = time.monotonic()
-    value = state[source]
-    moved_at, moved_to, shown_before = state.get(f"sync.{source}", (0.0, None, ()))
-    if now - moved_at < ECHO_WINDOW_S:
-        if value == moved_to:
-            return  # the value Backplan just gave it: the user has not touched it
-        if value in shown_before:
-            state[source] = moved_to
-            return
-    if bounds is not None:
-        low, high, step = bounds
-        value = min(max(round((value or 0) / step) * step, low), high)
-    if state[dest] == value:
-        return  # writing it anyway would reset a control the user may be moving right now
-    dest_moved_at, _, dest_shown = state.get(f"sync.{dest}", (0.0, None, ()))
-    recent = dest_shown[-7:] if now - dest_moved_at < ECHO_WINDOW_S else ()
-    state[f"sync.{dest}"] = (now, value, (*recent, state[dest]))
-    state[dest] = value
 
 
 def _add_stage() -> None:
@@ -87,8 +65,13 @@ def _add_stage() -> None:
     state["plan.stage_ids"] = [sid, *state["plan.stage_ids"]]
 
 
+def _stage_keys(sid: int) -> list[str]:
+    return [f"plan.stage.{sid}.{part}" for part in ("name", "ratio", "lag", "uid")]
+
+
 def _remove_stage(sid: int) -> None:
     state["plan.stage_ids"] = [s for s in state["plan.stage_ids"] if s != sid]
+    session.forget(_stage_keys(sid))
 
 
 def _move_stage(sid: int, step: int) -> None:
@@ -102,35 +85,25 @@ def _move_stage(sid: int, step: int) -> None:
 # --------------------------------------------------------------------------- inputs
 
 
-def _amount_input(label: str, key: str, bounds: tuple[int, int, int], help: str) -> None:
-    """An exact number input with a slider under it for dragging; each follows the other."""
-    low, high, step = bounds
-    st.number_input(
-        label, key=key, min_value=0, step=step, help=help, on_change=_copy, args=(key, f"{key}_slider", bounds)
-    )
-    st.slider(
-        f"Drag to change the {label.split(' (')[0].lower()}",
-        min_value=low,
-        max_value=high,
-        step=step,
-        key=f"{key}_slider",
-        label_visibility="collapsed",
-        format="localized",
-        on_change=_copy,
-        args=(f"{key}_slider", key),
-    )
-
-
 def _target_inputs(currency: str) -> None:
     symbol = CURRENCIES[currency].strip()
-    _amount_input(
-        f"Revenue target ({symbol})", "plan.target", TARGET_RANGE, "What you must book in the period: your quota."
+    widgets.number_pair(
+        "plan.target",
+        f"Revenue target ({symbol})",
+        TARGET_SLIDER,
+        slider_label="Drag to change the revenue target",
+        min_value=0,
+        step=TARGET_SLIDER.step,
+        help="What you must book in the period: your quota.",
     )
-    _amount_input(
-        f"Average deal size ({symbol})",
+    widgets.number_pair(
         "plan.deal_size",
-        DEAL_SIZE_RANGE,
-        "The typical value of a won deal. Calibrate it from last year's CRM export.",
+        f"Average deal size ({symbol})",
+        DEAL_SIZE_SLIDER,
+        slider_label="Drag to change the average deal size",
+        min_value=0,
+        step=DEAL_SIZE_SLIDER.step,
+        help="The typical value of a won deal. Calibrate it from last year's CRM export.",
     )
 
 
@@ -203,39 +176,116 @@ def _period_inputs() -> None:
         format_func=lambda d: f"Week of {d:%d %b %Y}",
         placeholder="None — every week is worked",
     )
-    shape_col, cadence_col = st.columns(2)
-    shapes = [s for s in SHAPES if s != "historical" or state["plan.profile_id"] is not None]
-    if state["plan.milestone_shape"] not in shapes:
-        state["plan.milestone_shape"] = "linear"
-    shape_col.selectbox(
-        "Milestones",
-        shapes,
+    widgets.number_pair(
+        "plan.coverage",
+        "Pipeline coverage (×)",
+        COVERAGE_SLIDER,
+        slider_label="Drag to change the pipeline coverage",
+        step=0.1,
+        format="%.2f",
+        help="Open pipeline you need for each dollar you must book. 3× is the usual rule of thumb; "
+        "a calibration profile sets it to 1 ÷ last year's win rate by value.",
+    )
+
+
+def _shape_label(shape: str) -> str:
+    return "Historical (the profile's seasonality)" if shape == "historical" else shape.capitalize()
+
+
+def _milestone_inputs(profile: Calibration | None, currency: str) -> None:
+    """Shape, cadence and custom amounts, with the checkpoints they make shown as they change."""
+    st.markdown("**Milestones, counted back from the end date**")
+    shape_col, cadence_col, amounts_col, fill_col = st.columns([1, 1.2, 1.3, 1])
+    allowed = [s for s in SHAPES if s != "historical" or profile is not None]
+    for key in ("plan.milestone_shape", "plan.milestone_fill"):
+        if state[key] not in allowed:
+            state[key] = "linear"
+    shape = shape_col.selectbox(
+        "Shape",
+        allowed,
         key="plan.milestone_shape",
-        format_func=lambda s: "Historical (the profile's seasonality)" if s == "historical" else s.capitalize(),
-        help="How the target is spread over the checkpoints counted back from the end date. "
-        "Historical follows the applied calibration profile's month-by-month won amounts.",
+        format_func=_shape_label,
+        help="How the target is spread over the checkpoints. Historical follows the applied calibration "
+        "profile's month-by-month won amounts; custom takes the amounts you type.",
     )
     cadence_col.selectbox(
         "Checkpoints",
-        ["auto", "weekly", "monthly"],
+        CADENCE_CHOICES,
         key="plan.cadence",
         format_func=lambda c: "Weekly for a quarter, else monthly" if c == "auto" else c.capitalize(),
     )
-    if state["plan.milestone_shape"] == "custom":
-        st.text_input(
-            "Booked with 1, 2, 3 … steps to go",
+    if shape == "custom":
+        amounts_col.text_input(
+            "Booked with 1, 2, 3 … checkpoints to go",
             key="plan.milestone_custom",
             placeholder="42,000; 30,000; 20,000",
-            help="Amounts that must be booked with one checkpoint to go, two to go, and so on, "
-            "working back from the target date.",
+            help="Amounts that must be booked with one checkpoint to go, two to go, and so on, working back "
+            "from the target date. Separate them with “; ”.",
         )
-    st.slider(
-        "Pipeline coverage",
-        *COVERAGE_RANGE,
-        key="plan.coverage",
-        step=0.5,
-        format="%.1f×",
-        help="Open pipeline you need for each dollar you must book. 3× is the usual rule of thumb.",
+        fill_col.selectbox(
+            "Checkpoints not typed follow",
+            [s for s in allowed if s != "custom"],
+            key="plan.milestone_fill",
+            format_func=_shape_label,
+            help="The earlier checkpoints you leave out climb to your first amount as this shape would.",
+        )
+    uses_history = "historical" in (shape, state["plan.milestone_fill"] if shape == "custom" else None)
+    shares = list(profile.seasonality) if profile is not None and uses_history else None
+    empty = months_without_history(shares) if shares else ()
+    if empty and len(empty) < 12:
+        names = ", ".join(f"{date(2000, m, 1):%b}" for m in empty)
+        st.warning(
+            f"The profile's history has no won deals in {names} ({12 - len(empty)} of 12 months covered): "
+            f"{'that month gets' if len(empty) == 1 else 'those months get'} an even twelfth of the year, "
+            "the linear shape, instead of nothing.",
+            icon=":material/warning:",
+        )
+    _milestone_preview(shape, shares, currency)
+
+
+def _milestone_preview(shape: str, shares: list[float] | None, currency: str) -> None:
+    """The checkpoints Save would store, as a mini burn-up and a table; what is wrong with them, where it is typed."""
+    inputs = _inputs_from_state()
+    try:
+        steps = plan_milestones(
+            inputs, shape, state["plan.cadence"], _custom_amounts(), shares, state["plan.milestone_fill"]
+        )
+    except ValueError as error:  # a MilestoneError, or an amount that is not one
+        problems = getattr(error, "problems", None) or [Problem("custom", str(error))]
+        mine = [p.message for p in problems if p.field.startswith(("custom", "milestones", "shares", "fill"))]
+        if mine:
+            st.error("\n\n".join(markdown_text(m) for m in mine), icon=":material/error:")
+        else:
+            st.caption("Fix the plan's inputs above to see its milestones.")
+        return
+    filled = [m for m in steps if m.filled]
+    if shape == "custom" and filled:
+        fill = _shape_label(state["plan.milestone_fill"]).lower()
+        if len(filled) <= 3:
+            listed = ", ".join(f"{m.due.day} {m.due:%b} ({money(m.cumulative, currency)})" for m in filled)
+        else:
+            listed = f"{plural(len(filled), 'checkpoint')} from {filled[0].due:%d %b} to {filled[-1].due:%d %b}"
+        st.caption(markdown_text(f"Not typed, so filled by the {fill} shape: {listed}."))
+    chart_col, table_col = st.columns([0.45, 0.55], gap="medium")
+    chart_col.plotly_chart(
+        milestones_chart(steps, inputs.period_start, inputs.target, currency), config={"displayModeBar": False}
+    )
+    symbol = CURRENCIES[currency].strip()
+    cadence = state["plan.cadence"]
+    if cadence == "auto":
+        cadence = choose_cadence(inputs.period_start, inputs.period_end)
+    table = milestone_table(steps, cadence, custom=shape == "custom")
+    table_col.dataframe(
+        table,
+        hide_index=True,
+        height=min(35 * (len(steps) + 1) + 3, 246),
+        column_order=list(table.columns) if shape == "custom" else list(table.columns[:-1]),
+        column_config={
+            "Checkpoint": st.column_config.DateColumn(format="D MMM YYYY"),
+            "Booked by then": st.column_config.NumberColumn(f"Booked by then ({symbol})", format="localized"),
+            "This step": st.column_config.NumberColumn(f"This step ({symbol})", format="localized", width="small"),
+            "Set by": st.column_config.TextColumn(width="small"),
+        },
     )
 
 
@@ -257,7 +307,7 @@ def _inputs_from_state() -> PlanInputs:
         stages=stages,
         won_stage=state["plan.won_stage"] or "",
         holiday_weeks=tuple(state["plan.holiday_weeks"]),
-        coverage_ratio=float(state["plan.coverage"]),
+        coverage_ratio=float(state["plan.coverage"] or 0),
     )
 
 
@@ -271,6 +321,7 @@ def _set_stages(stages: tuple[Stage, ...]) -> None:
         (state[f"plan.stage.{sid}.name"] or "").strip().casefold(): state.get(f"plan.stage.{sid}.uid")
         for sid in state["plan.stage_ids"]
     }
+    session.forget([key for sid in state["plan.stage_ids"] for key in _stage_keys(sid)])
     first_id = state["plan.next_stage_id"]
     ids = list(range(first_id, first_id + len(stages)))
     for sid, stage in zip(ids, stages, strict=True):
@@ -282,22 +333,12 @@ def _set_stages(stages: tuple[Stage, ...]) -> None:
     state["plan.next_stage_id"] = first_id + len(ids)
 
 
-def _coverage_step(coverage: float) -> float:
-    low, high = COVERAGE_RANGE
-    return min(max(round(coverage * 2) / 2, low), high)
-
-
 # --------------------------------------------------------------------------- calibration profiles
-
-
-def _profile(profile_id: int | None) -> tuple[store.ProfileSummary, Calibration] | None:
-    found = store.get_profile(data.db(), profile_id) if profile_id is not None else None
-    return (found[0], Calibration.from_dict(found[1])) if found else None
 
 
 def _apply_profile(profile_id: int | None) -> None:
     """Put a profile's deal size, funnel, lags and coverage into the plan's inputs."""
-    found = _profile(profile_id)
+    found = data.calibration(profile_id)
     if found is None:
         state["plan.profile_error"] = "Pick a saved profile first (make one on the Calibrate page)."
         return
@@ -310,9 +351,8 @@ def _apply_profile(profile_id: int | None) -> None:
     _set_stages(settings.stages)
     state["plan.won_stage"] = settings.won_stage[:60]
     state["plan.deal_size"] = round(settings.deal_size)
-    _copy("plan.deal_size", "plan.deal_size_slider", DEAL_SIZE_RANGE)
     if settings.coverage_ratio is not None:
-        state["plan.coverage"] = _coverage_step(settings.coverage_ratio)
+        state["plan.coverage"] = settings.coverage_ratio  # exactly: the slider under it only drags
     state["plan.profile_id"] = summary.id
     state["plan.profile_error"] = None
     state["plan.profile_notes"] = list(settings.notes)
@@ -328,10 +368,10 @@ def _clear_profile() -> None:
 def _profile_inputs() -> Calibration | None:
     """The profile picker; returns the applied profile's calibration."""
     profiles = data.profiles()
-    applied = _profile(state["plan.profile_id"])
+    applied = data.calibration(state["plan.profile_id"])
     if applied is None and state["plan.profile_id"] is not None:
-        state["plan.profile_id"] = None  # deleted on the Calibrate page
-    labels = {p.id: f"{p.name} ({p.rows_used:,} deals)" for p in profiles}
+        _clear_profile()  # deleted on the Calibrate page
+    labels = {p.id: f"{p.name} ({plural(p.rows_used, 'deal')})" for p in profiles}
     if not profiles:
         if viewer.can_calibrate:
             st.caption(
@@ -360,7 +400,7 @@ def _profile_inputs() -> Calibration | None:
         return None
     summary, result = applied
     st.caption(
-        f"Started from **{markdown_text(summary.name)}**: {result.overall.won:,} won deals, "
+        f"Started from **{markdown_text(summary.name)}**: {plural(result.overall.won, 'won deal')}, "
         f"win rate {result.overall.win_rate or 0:.0%}. Edit anything; the profile's sample sizes still say how "
         "sure the plan is."
     )
@@ -391,28 +431,47 @@ def _custom_amounts() -> list[float]:
     return parse_amount_list(state["plan.milestone_custom"]) if state["plan.milestone_shape"] == "custom" else []
 
 
+def _choices() -> PlanChoices:
+    """The plan's choices as the widgets hold them; planner.choices checks them before anything is saved."""
+    level = state["plan.confidence"]
+    return PlanChoices(
+        currency=state["plan.currency"],
+        milestone_shape=state["plan.milestone_shape"],
+        cadence=state["plan.cadence"],
+        milestone_fill=state["plan.milestone_fill"],
+        confidence=CONFIDENCE_LEVEL.get(level, level),  # type: ignore[arg-type]  (a stray value is refused)
+        profile_id=state["plan.profile_id"],
+    )
+
+
+def _drawn_reps(who: Viewer) -> dict[int, str]:
+    """The reps the Rep box offers ``who``: those they may see."""
+    return {r.id: r.name for r in data.reps() if who.can_see_rep(r.id)}
+
+
 def _fill_state(saved: store.SavedPlan) -> None:
     """Put a saved plan into every input of the page, exactly as it was saved."""
     inputs = saved.inputs
     _set_stages(inputs.stages)
-    for key, value, bounds in (
-        ("plan.target", inputs.target, TARGET_RANGE),
-        ("plan.deal_size", inputs.deal_size, DEAL_SIZE_RANGE),
-    ):
-        state[key] = round(value)
-        _copy(key, f"{key}_slider", bounds)
+    state["plan.target"], state["plan.deal_size"] = round(inputs.target), round(inputs.deal_size)
     state["plan.currency"] = saved.currency
     state["plan.start"], state["plan.end"] = inputs.period_start, inputs.period_end
     state["plan.holiday_weeks"] = list(inputs.holiday_weeks)
-    state["plan.coverage"] = _coverage_step(inputs.coverage_ratio)
+    state["plan.coverage"] = inputs.coverage_ratio
     state["plan.profile_id"] = saved.profile_id
     state["plan.won_stage"] = inputs.won_stage
     state["plan.milestone_shape"] = saved.milestone_shape if saved.milestone_shape in SHAPES else "linear"
     state["plan.cadence"] = saved.cadence
-    state["plan.milestone_custom"] = ", ".join(f"{v:g}" for v in saved.milestone_custom)
+    state["plan.milestone_custom"] = "; ".join(
+        f"{v:,.0f}" if v == round(v) else f"{v:,.2f}" for v in saved.milestone_custom
+    )
+    state["plan.milestone_fill"] = saved.milestone_fill
     state["plan.loaded_id"], state["plan.name"], state["plan.rep"] = saved.id, saved.name, saved.rep_id
     state["plan.loaded_version"], state["plan.conflict"] = saved.version, None
-    state["plan.confidence"] = "expected"
+    state["plan.confidence"] = next(
+        (key for key, level in CONFIDENCE_LEVEL.items() if level == saved.confidence and saved.profile_id is not None),
+        "expected",
+    )
     state["plan.confirm_delete"] = False
     state["plan.save_error"] = None
 
@@ -443,14 +502,23 @@ def _save(as_new: bool, over_version: int | None = None) -> None:
     if not _may_save(rep, plan_id):
         return
     expected = over_version if over_version is not None else state["plan.loaded_version"]
-    options = {
-        "currency": state["plan.currency"],
-        "milestone_shape": state["plan.milestone_shape"],
-        "cadence": state["plan.cadence"],
-        "profile_id": state["plan.profile_id"],
-    }
     try:
+        # Against what the page offered: a browser can send a value that was never among the options.
+        choices = check_choices(
+            _choices(),
+            profile_ids=[p.id for p in data.profiles()],
+            rep=rep,
+            rep_ids=_drawn_reps(auth.viewer() or viewer),
+        )
         custom = _custom_amounts()
+        options = {
+            "currency": choices.currency,
+            "milestone_shape": choices.milestone_shape,
+            "cadence": choices.cadence,
+            "profile_id": choices.profile_id,
+            "confidence": choices.confidence,
+            "milestone_fill": choices.milestone_fill,
+        }
         saved_id = store.save_plan(
             data.db(),
             rep,
@@ -572,7 +640,7 @@ def _delete() -> None:
 
 def _saved_plans() -> None:
     plans = data.saved_plans(viewer)
-    reps = {r.id: r.name for r in data.reps() if viewer.can_see_rep(r.id)}
+    reps = _drawn_reps(viewer)
     linked = linked_plan_id("plan")
     if linked is not None:
         _open(linked)
@@ -651,7 +719,7 @@ def _when(day: date, today: date) -> str:
     days = (day - today).days
     if days == 0:
         return "today"
-    return f"in {days} days" if days > 0 else f"{-days} days ago"
+    return f"in {plural(days, 'day')}" if days > 0 else f"{plural(-days, 'day')} ago"
 
 
 def _metrics(plan: FunnelPlan, currency: str, deals_label: str = "Deals needed") -> None:
@@ -670,13 +738,13 @@ def _metrics(plan: FunnelPlan, currency: str, deals_label: str = "Deals needed")
         f"{markdown_text(top.name)} / week",
         f"{top.per_week:,.1f}",
         border=True,
-        help=f"{top.total:,} over {plan.working_weeks:,.1f} working weeks ({top.per_day:,.1f} a day)",
+        help=f"{top.total:,} over {plural(round(plan.working_weeks, 1), 'working week')} ({top.per_day:,.1f} a day)",
     )
     cards[2].metric(
         f"{markdown_text(meetings.name)} / week",
         f"{meetings.per_week:,.1f}",
         border=True,
-        help=f"{meetings.total:,} over {plan.working_weeks:,.1f} working weeks",
+        help=f"{meetings.total:,} over {plural(round(plan.working_weeks, 1), 'working week')}",
     )
     cards[3].metric(
         "Start prospecting by",
@@ -685,7 +753,7 @@ def _metrics(plan: FunnelPlan, currency: str, deals_label: str = "Deals needed")
         delta_color="inverse" if plan.start_by < today else "off",
         delta_arrow="off",
         border=True,
-        help=f"{top.days_before_close} days of lags before the first deal of the period closes",
+        help=f"{plural(top.days_before_close, 'day')} of lags before the first deal of the period closes",
     )
     if plan.start_by < today:
         st.info(
@@ -747,24 +815,9 @@ def _levers(inputs: PlanInputs, currency: str) -> None:
         change = f"{best.before:,.1f} → {best.after:,.1f} a week"
     st.caption(
         f"Cheapest on paper: **{best.label}** ({change}) reaches the target "
-        f"{best.weeks_saved:,.1f} weeks sooner. Every lever multiplies, so +10% anywhere saves "
+        f"{plural(round(best.weeks_saved, 1), 'week')} sooner. Every lever multiplies, so +10% anywhere saves "
         "about 9% — pick the one that is easiest for you to move."
     )
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def _confidence(profile_id: int, inputs: PlanInputs, _result: Calibration) -> Confidence | None:
-    # 20,000 simulated years take about 12 ms: a slider move that lands on a plan seen before skips them.
-    try:
-        return plan_confidence(_result, inputs)
-    except CalibrationError:
-        return None
-
-
-def _certainty(result: Calibration | None, inputs: PlanInputs) -> Confidence | None:
-    if result is None or validate(inputs):
-        return None
-    return _confidence(state["plan.profile_id"], inputs, result)
 
 
 def _certainty_table(certainty: Confidence, inputs: PlanInputs, currency: str) -> None:
@@ -822,15 +875,14 @@ with left:
 with right, st.container(border=True):
     st.markdown("**Funnel, top down**")
     _stage_inputs()
+with st.container(border=True):
+    _milestone_inputs(profile, state["plan.currency"])
 
 currency = state["plan.currency"]
 inputs = _inputs_from_state()
 try:
-    plan = build_plan(inputs)
-    certainty = _certainty(profile, inputs)
-    if certainty is not None and state["plan.confidence"] != "expected":
-        level = certainty.at(float(state["plan.confidence"]))
-        plan = build_plan(replace(inputs, target=inputs.target * level.multiplier))
+    certainty = data.confidence(state["plan.profile_id"], inputs) if profile is not None else None
+    plan, _ = plan_for_chance(inputs, certainty, CONFIDENCE_LEVEL.get(state["plan.confidence"]))
 except PlanInputError as error:
     metrics_area.error(
         "**Fix these to see your plan:**\n\n" + "\n".join(f"- {p.message}" for p in error.problems),

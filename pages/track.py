@@ -30,9 +30,17 @@ from planner.milestones import (
     plan_pace,
     recovery_plan,
 )
-from planner.units import markdown_text, money
+from planner.units import markdown_text, money, times
 from ui import auth, data
-from ui.plans import linked_plan_id, load_demo, may_change_plan, plan_refusal, show_plan_in_url
+from ui.plans import (
+    chance_caption,
+    linked_plan_id,
+    load_demo,
+    may_change_plan,
+    plan_refusal,
+    planned_funnel,
+    show_plan_in_url,
+)
 
 viewer = auth.enter_page("track")
 
@@ -323,7 +331,7 @@ def _recovery(plan: FunnelPlan, progress: Pace, recovery: Recovery, currency: st
             f"New {markdown_text(plan.stages[0].name.lower())} started now cannot close before "
             f"{inputs.period_end:%d %b}: the funnel takes {plan.stages[0].days_before_close} days. The "
             f"{money(recovery.remaining, currency)} left must come from pipeline that already exists — about "
-            f"{money(recovery.pipeline_needed, currency)} of it at {inputs.coverage_ratio:g}× coverage.",
+            f"{money(recovery.pipeline_needed, currency)} of it at {times(inputs.coverage_ratio)} coverage.",
             icon=":material/hourglass_bottom:",
         )
     else:
@@ -358,7 +366,7 @@ def _recovery(plan: FunnelPlan, progress: Pace, recovery: Recovery, currency: st
     instead = recovery.instead
     options = [
         f"- **more pipeline**: about {money(instead.pipeline, currency)} of deals already open that close by "
-        f"{inputs.period_end:%d %b} ({inputs.coverage_ratio:g}× what is left);"
+        f"{inputs.period_end:%d %b} ({times(inputs.coverage_ratio)} what is left);"
     ]
     if instead.deal_size is not None:
         options.append(
@@ -446,7 +454,9 @@ saved = store.get_plan(con, plan_id)
 if saved is None:  # deleted in another session since the list was read
     st.warning("That plan has just been deleted. Pick another.", icon=":material/warning:")
     st.stop()
-plan = build_plan(saved.inputs)
+plan, chance = planned_funnel(saved)  # at the chance of hitting the target the plan was saved for
+if caption := chance_caption(saved, chance):
+    st.caption(caption)
 steps = store.get_milestones(con, plan_id)
 weeks = store.get_actuals(con, plan_id)
 weekly, daily = bookings(weeks)

@@ -43,13 +43,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import duckdb
 import numpy as np
 import pandas as pd
 
-from planner.funnel import PlanInputs, Stage, deals_needed, stage_totals
+from planner.funnel import FunnelPlan, PlanInputs, Stage, build_plan, deals_needed, stage_totals
 from planner.imports import (
     DEAL_FIELDS,
     DealImport,
@@ -81,6 +81,7 @@ __all__ = [
     "deal_tables",
     "json_safe",
     "plan_confidence",
+    "plan_for_chance",
     "plan_settings",
     "summary_dict",
     "wilson_interval",
@@ -879,6 +880,28 @@ def plan_confidence(
         planned_top,
         levels=levels,
     )
+
+
+def plan_for_chance(
+    inputs: PlanInputs, certainty: Confidence | None, level: float | None
+) -> tuple[FunnelPlan, ConfidenceLevel | None]:
+    """The plan whose activity hits ``inputs.target`` with a ``level`` chance, and that level.
+
+    It is the expected plan for the target times the level's multiplier (top of the funnel needed for that
+    chance ÷ the expected top of the funnel), so every stage and week scales alike. Without a ``certainty``
+    (no profile) or a ``level`` (the expected case): the expected plan, and None.
+
+    >>> from datetime import date
+    >>> inputs = PlanInputs(385_000, 3_850, date(2027, 1, 4), date(2027, 3, 26))
+    >>> sure = Confidence(800, (ConfidenceLevel(0.9, 880, 1.1),), 0.5, 20_000)
+    >>> plan, chosen = plan_for_chance(inputs, sure, 0.9)
+    >>> plan.deals_needed, chosen.level, plan_for_chance(inputs, sure, None)[0].deals_needed
+    (110, 0.9, 100)
+    """
+    if certainty is None or level is None:
+        return build_plan(inputs), None
+    chosen = certainty.at(level)
+    return build_plan(replace(inputs, target=inputs.target * chosen.multiplier)), chosen
 
 
 # --------------------------------------------------------------------------- counting, in DuckDB

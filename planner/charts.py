@@ -20,9 +20,9 @@ import numpy as np
 import plotly.graph_objects as go
 
 from planner.funnel import FunnelPlan, Lever, WhatIfGrid
-from planner.milestones import MilestoneCheck, Pace, milestone_path
+from planner.milestones import Milestone, MilestoneCheck, Pace, milestone_path
 from planner.team import TEAM_LINE
-from planner.units import CURRENCIES
+from planner.units import CURRENCIES, times
 
 __all__ = [
     "PALETTE",
@@ -34,6 +34,7 @@ __all__ = [
     "funnel_chart",
     "histogram_chart",
     "levers_chart",
+    "milestones_chart",
     "seasonality_chart",
     "team_burnup_chart",
     "waterfall_chart",
@@ -95,16 +96,32 @@ def _figure(traces: list[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:
     return go.Figure(data=_inert(traces), layout=_inert(base | layout), _validate=False)
 
 
+#: The share of the widest bar each character of a number needs to be shown inside its bar; a narrower bar
+#: shows the number beside it, where Plotly would otherwise shrink it to nothing.
+_SHARE_PER_CHARACTER = 0.03
+
+
 def funnel_chart(plan: FunnelPlan) -> go.Figure:
-    """Stage totals from the top of the funnel down."""
+    """Stage totals from the top of the funnel down; a stage too narrow for its number shows it beside the bar."""
     names = [s.name for s in plan.stages]
+    totals = [s.total for s in plan.stages]
+    widest = max([*totals, 1])
+    inside = [total / widest >= _SHARE_PER_CHARACTER * len(f"{total:,}") for total in totals]
+    colours = [PALETTE[min(i, len(PALETTE) - 1)] for i in range(len(names))]
     trace = {
         "type": "funnel",
         "y": names,
-        "x": [s.total for s in plan.stages],
+        "x": totals,
         "texttemplate": "%{x:,}",
-        "textposition": "inside",
-        "marker": {"color": [PALETTE[min(i, len(PALETTE) - 1)] for i in range(len(names))]},
+        "textposition": ["inside" if fits else "outside" for fits in inside],
+        # Inside, white on the dark bars and ink on the light ones; beside a bar, ink.
+        "textfont": {
+            "size": 14,
+            "color": ["white" if fits and i < 3 else "#1c2733" for i, fits in enumerate(inside)],
+        },
+        "constraintext": "none",
+        "cliponaxis": False,
+        "marker": {"color": colours},
         "connector": {"line": {"color": "#c0c0c0", "width": 1}},
         "hovertemplate": "%{y}: %{x:,}<extra></extra>",
     }
@@ -119,7 +136,7 @@ def coverage_chart(plan: FunnelPlan, currency: str = "USD") -> go.Figure:
         "type": "bar",
         "x": months,
         "y": [c.pipeline_needed for c in plan.coverage],
-        "name": f"Pipeline needed ({plan.inputs.coverage_ratio:g}× coverage)",
+        "name": f"Pipeline needed ({times(plan.inputs.coverage_ratio)} coverage)",
         "marker": {"color": PALETTE[1]},
         "hovertemplate": f"%{{x|%b %Y}}: {symbol}%{{y:,.0f}} open pipeline<extra></extra>",
     }
@@ -173,6 +190,19 @@ def levers_chart(ranked: Sequence[Lever]) -> go.Figure:
     )
 
 
+def _compact(value: float) -> str:
+    """A count in four characters at most, as a cell of a heatmap can show it: 7, 312, 1.2k, 15k, 2.3M.
+
+    >>> [_compact(v) for v in (7.4, 312.0, 1_234.0, 15_499.0, 2_345_678.0)]
+    ['7', '312', '1.2k', '15k', '2.3M']
+    """
+    for limit, suffix in ((1e6, "M"), (1e3, "k")):
+        if value >= limit:
+            scaled = value / limit
+            return f"{scaled:.1f}{suffix}" if scaled < 9.95 else f"{scaled:.0f}{suffix}"
+    return f"{value:.0f}"
+
+
 def what_if_heatmap(grid: WhatIfGrid, currency: str = "USD") -> go.Figure:
     """Weekly top-of-funnel activity for every deal size x overall win rate.
 
@@ -194,7 +224,12 @@ def what_if_heatmap(grid: WhatIfGrid, currency: str = "USD") -> go.Figure:
         ),
     }
     if z.size <= 225:  # numbers in the cells only while they stay readable
-        heatmap |= {"text": z, "texttemplate": "%{text:,.0f}"}
+        # At most four characters ("1.2k"), at a size that does not shrink to fit the cell.
+        heatmap |= {
+            "text": [[_compact(v) for v in row] for row in z],
+            "texttemplate": "%{text}",
+            "textfont": {"size": 12},
+        }
     marker = {
         "type": "scatter",
         "x": [grid.current_deal_size],
@@ -211,7 +246,50 @@ def what_if_heatmap(grid: WhatIfGrid, currency: str = "USD") -> go.Figure:
             "height": 420,
             "title": {"text": "What if: top-of-funnel activity a week"},
             "xaxis": {"title": {"text": "Average deal size"}, "tickprefix": symbol, "tickformat": ",.0f"},
-            "yaxis": {"title": {"text": "Overall win rate (top of funnel → won)"}, "ticksuffix": "%"},
+            "yaxis": {
+                "title": {"text": "Overall win rate (top of funnel → won)"},
+                "ticksuffix": "%",
+                "tickformat": ".1f" if grid.win_rates.max(initial=0) < 0.1 else ".0f",
+            },
+        },
+    )
+
+
+def milestones_chart(steps: Sequence[Milestone], period_start: date, target: float, currency: str = "USD") -> go.Figure:
+    """The milestones a plan will save, as the steps of a small burn-up: typed ones solid, filled ones hollow."""
+    symbol = CURRENCIES.get(currency, "")
+    money_hover = f"{symbol}%{{y:,.0f}}"
+    line = {
+        "type": "scatter",
+        "x": [period_start] + [m.due for m in steps],
+        "y": [0.0] + [m.cumulative for m in steps],
+        "mode": "lines",
+        "line": {"shape": "hv", "color": PALETTE[2], "width": 2},
+        "hoverinfo": "skip",
+        "showlegend": False,
+    }
+    marks = {
+        "type": "scatter",
+        "x": [m.due for m in steps],
+        "y": [m.cumulative for m in steps],
+        "mode": "markers",
+        "marker": {
+            "size": 9,
+            "color": ["white" if m.filled else PALETTE[0] for m in steps],
+            "line": {"width": 2, "color": PALETTE[0]},
+        },
+        "customdata": ["filled by the shape" if m.filled else "" for m in steps],
+        "hovertemplate": f"%{{x|%d %b %Y}}: {money_hover} booked by then %{{customdata}}<extra></extra>",
+        "showlegend": False,
+    }
+    return _figure(
+        [line, marks],
+        {
+            "height": 220,
+            "margin": {"l": 10, "r": 10, "t": 30, "b": 10},
+            "title": {"text": "The milestones Save will store", "font": {"size": 14}},
+            "xaxis": {"gridcolor": "#eee", "tickformat": "%d %b"},
+            "yaxis": {"tickprefix": symbol, "tickformat": ",.0f", "gridcolor": "#eee", "range": [0, target * 1.08]},
         },
     )
 

@@ -54,6 +54,7 @@ from planner.funnel import (
 from planner.imports import DATE_ORDERS, DEAL_FIELDS, OUTCOMES, PRESET_NAMES, ImportFailure, read_export_file
 from planner.milestones import (
     CADENCES,
+    FILL_SHAPES,
     SHAPES,
     MilestoneError,
     bookings,
@@ -209,6 +210,12 @@ def _parser() -> argparse.ArgumentParser:
         "--custom",
         type=_list(float, "amounts"),
         help="for --shape custom: amounts booked with 1, 2, 3 ... checkpoints to go",
+    )
+    steps.add_argument(
+        "--fill",
+        choices=FILL_SHAPES,
+        default="linear",
+        help="for --shape custom: the shape the checkpoints not given follow (default linear)",
     )
     steps.add_argument(
         "--shares",
@@ -446,11 +453,20 @@ def _plan_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
 def _milestones_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     try:
         checkpoints = build_milestones(
-            args.target, args.start, args.end, args.cadence, args.shape, shares=args.shares, custom_to_go=args.custom
+            args.target,
+            args.start,
+            args.end,
+            args.cadence,
+            args.shape,
+            shares=args.shares,
+            custom_to_go=args.custom,
+            fill=args.fill,
         )
     except MilestoneError as error:
         parser.error(str(error))
     rows = [{"date": m.due.isoformat(), "cumulative": m.cumulative} for m in checkpoints]
+    if args.shape == "custom":  # which checkpoints the --fill shape set
+        rows = [row | {"filled": m.filled} for row, m in zip(rows, checkpoints, strict=True)]
     if args.json:
         out = {
             "target": args.target,
@@ -464,7 +480,7 @@ def _milestones_command(args: argparse.Namespace, parser: argparse.ArgumentParse
         print()
     else:
         for row in rows:
-            print(f"{row['date']}  {row['cumulative']:>14,.0f}")
+            print(f"{row['date']}  {row['cumulative']:>14,.0f}{'  (filled)' if row.get('filled') else ''}")
     return 0
 
 

@@ -10,8 +10,10 @@ weights the buckets::
     linear         weight = working days in the bucket
     front-loaded   weight = working days * (n - i)   (the first bucket carries most)
     back-loaded    weight = working days * (i + 1)   (the hockey stick)
-    historical     weight = the seasonality share of the bucket
-    custom         cumulative values entered backwards, "with k to go: amount"
+    historical     weight = the seasonality share of the bucket (months without history blended,
+                   see :func:`blend_seasonality`)
+    custom         cumulative values entered backwards, "with k to go: amount"; the checkpoints
+                   not entered follow a fill shape between the ones that are (see :func:`build_milestones`)
 
 Example -- the £50,000 month from the literature, entered backwards:
 
@@ -20,6 +22,14 @@ Example -- the £50,000 month from the literature, entered backwards:
 ...                          custom_to_go=[42_000, 30_000, 20_000])
 >>> [(m.due.isoformat(), m.cumulative) for m in steps]
 [('2026-12-07', 20000.0), ('2026-12-14', 30000.0), ('2026-12-21', 42000.0), ('2026-12-28', 50000.0)]
+
+The whole of December has a fifth checkpoint, on the 3rd (four weeks to go); not typed, it is
+filled by the linear shape: 3 of the 8 working days up to the 10th, of the £20,000 due then.
+
+>>> steps = build_milestones(50_000, date(2026, 12, 1), date(2026, 12, 31), shape="custom",
+...                          custom_to_go=[42_000, 30_000, 20_000])
+>>> [(m.due.day, m.cumulative, m.filled) for m in steps][:2]
+[(3, 7500.0, True), (10, 20000.0, False)]
 """
 
 from __future__ import annotations
@@ -43,11 +53,13 @@ from planner.funnel import (
     whole_counts,
     working_days,
 )
+from planner.units import plural
 
 __all__ = [
     "AHEAD_BEHIND_RULE",
     "BEYOND_REACH",
     "CADENCES",
+    "FILL_SHAPES",
     "NOTE_COLUMN",
     "SHAPES",
     "ActivityPace",
@@ -62,6 +74,7 @@ __all__ = [
     "WeekActual",
     "activity_pace",
     "actuals_table",
+    "blend_seasonality",
     "booked_by",
     "booked_through",
     "bookings",
@@ -72,13 +85,18 @@ __all__ = [
     "due_by",
     "edits_to_apply",
     "milestone_path",
+    "milestone_table",
+    "months_without_history",
     "pace",
+    "plan_milestones",
     "plan_pace",
     "recovery_plan",
     "validate_milestones",
 ]
 
 SHAPES = ("linear", "front-loaded", "back-loaded", "historical", "custom")
+#: The shapes that can fill the checkpoints a custom plan does not type.
+FILL_SHAPES = SHAPES[:-1]
 CADENCES = ("weekly", "monthly")
 
 
@@ -100,10 +118,14 @@ class WeekActual:
 
 @dataclass(frozen=True, slots=True)
 class Milestone:
-    """Revenue that must be booked, in total, by ``due``."""
+    """Revenue that must be booked, in total, by ``due``.
+
+    ``filled``: a custom plan's checkpoint that was not typed, set by the fill shape.
+    """
 
     due: date
     cumulative: float
+    filled: bool = False
 
 
 class MilestoneError(ValueError):
@@ -186,6 +208,42 @@ def _monthly_shares_by_bucket(
     return weights
 
 
+def months_without_history(shares: Sequence[float]) -> tuple[int, ...]:
+    """The calendar months (1 = January) in which twelve seasonality shares have nothing.
+
+    >>> months_without_history([0, 0] + [0.1] * 10)
+    (1, 2)
+    """
+    return tuple(month for month, share in enumerate(shares, start=1) if not share > 0)
+
+
+def blend_seasonality(shares: Sequence[float]) -> np.ndarray:
+    """Twelve calendar-month shares, with each month the history left empty given the linear shape's share.
+
+    A history of less than a year (an export that starts in March) has no won amount in the months it
+    does not cover; taken as it is, the *historical* shape would set $0 milestones there, and a rep
+    would be "ahead" with nothing booked. With ``c`` months that have a share above 0::
+
+        blended_m = 1 / 12                       a month with no share: an even twelfth, the linear shape
+        blended_m = share_m / sum(shares) * c / 12   a month with history: the rest, in the history's proportions
+
+    The blend adds up to 1 and leaves a full year of history as it is (only normalised). Like every share,
+    a month's is then spread over its working days. Shares that are all 0 (or not finite) are returned as
+    they are, for :func:`build_milestones` to refuse.
+
+    A history from March to December, busier from August:
+
+    >>> blended = blend_seasonality([0, 0] + [0.05] * 5 + [0.15] * 5)
+    >>> [round(float(v), 3) for v in blended[:3]], [round(float(v), 3) for v in blended[7:9]], float(sum(blended))
+    ([0.083, 0.083, 0.042], [0.125, 0.125], 1.0)
+    """
+    values = np.asarray(shares, dtype=float)
+    if not np.isfinite(values).all() or (values < 0).any() or values.sum() <= 0:
+        return values
+    covered = values > 0
+    return np.where(covered, values / values.sum() * covered.sum() / 12, 1 / 12)
+
+
 def _bucket_weights(
     start: date, dues: list[date], shape: str, shares: Sequence[float] | None, holiday_weeks: Sequence[date]
 ) -> tuple[np.ndarray, list[Problem]]:
@@ -203,7 +261,7 @@ def _bucket_weights(
     # historical
     values = np.asarray(shares if shares is not None else [], dtype=float)
     if values.size == 12:
-        values = _monthly_shares_by_bucket(values, start, dues, holiday_weeks)
+        values = _monthly_shares_by_bucket(blend_seasonality(values), start, dues, holiday_weeks)
     elif values.size != n:
         return days, [
             Problem(
@@ -226,13 +284,22 @@ def build_milestones(
     shares: Sequence[float] | None = None,
     custom_to_go: Sequence[float] | Mapping[int, float] | None = None,
     holiday_weeks: Sequence[date] = (),
+    fill: str = "linear",
 ) -> list[Milestone]:
     """Cumulative checkpoints from ``start`` to ``end``, the last one equal to ``target``.
 
     ``custom_to_go[k - 1]`` (or ``custom_to_go[k]`` for a mapping) is the amount
-    that must be booked with ``k`` cadence steps to go.  Holiday weeks carry no
-    share of the target, as in the plan itself.  Raises
-    :class:`MilestoneError` for inputs or custom values that do not hold.
+    that must be booked with ``k`` cadence steps to go.  A checkpoint not given
+    is filled (``Milestone.filled``) by the ``fill`` shape between the nearest
+    given amounts before and after it (0 at the start of the period)::
+
+        amount_i = before + (after - before) * (W_i - W_before) / (W_after - W_before)
+
+    where ``W`` is the fill shape's cumulative weight up to each checkpoint, so
+    the filled amounts climb as that shape would and never go down between
+    amounts that do not.  Holiday weeks carry no share of the target, as in the
+    plan itself.  Raises :class:`MilestoneError` for inputs or custom values
+    that do not hold.
 
     >>> from datetime import date
     >>> front = build_milestones(50_000, date(2026, 12, 1), date(2026, 12, 28), shape="front-loaded")
@@ -246,11 +313,14 @@ def build_milestones(
         problems.append(Problem("period_end", "The period ends before it starts — pick an end date after the start."))
     if shape not in SHAPES:
         problems.append(Problem("shape", f"Unknown milestone shape {shape!r}: pick one of {', '.join(SHAPES)}."))
+    if shape == "custom" and fill not in FILL_SHAPES:
+        problems.append(Problem("fill", f"Unknown fill shape {fill!r}: pick one of {', '.join(FILL_SHAPES)}."))
     if problems:
         raise MilestoneError(problems)
     dues = checkpoint_dates(start, end, cadence)
     if shape == "custom":
-        steps = _custom(target, dues, custom_to_go, cadence if cadence != "auto" else choose_cadence(start, end))
+        given = _custom(target, dues, custom_to_go, cadence if cadence != "auto" else choose_cadence(start, end))
+        steps = _filled(given, start, dues, fill, shares, holiday_weeks)
     else:
         weights, problems = _bucket_weights(start, dues, shape, shares, holiday_weeks)
         if problems:
@@ -260,6 +330,17 @@ def build_milestones(
         cumulative[-1] = target  # exactly, whatever the float sum says
         steps = [Milestone(d, float(c)) for d, c in zip(dues, cumulative, strict=True)]
     problems = validate_milestones(steps, target, start, end)
+    typed = [m.cumulative for m in steps if not m.filled][:-1]
+    if shape == "custom" and problems and len(typed) > 1 and typed == sorted(typed, reverse=True):
+        unit = "week" if (cadence if cadence != "auto" else choose_cadence(start, end)) == "weekly" else "month"
+        problems.insert(
+            0,
+            Problem(
+                "custom",
+                f"The amounts are typed forwards: type them backwards, the one with 1 {unit} to go first "
+                "(42,000; 30,000; 20,000).",
+            ),
+        )
     if problems:
         raise MilestoneError(problems)
     return steps
@@ -267,13 +348,10 @@ def build_milestones(
 
 def _custom(
     target: float, dues: list[date], to_go: Sequence[float] | Mapping[int, float] | None, cadence: str
-) -> list[Milestone]:
+) -> dict[int, float]:
+    """The amounts given, by checkpoint index (the last one is the target)."""
     unit = "week" if cadence == "weekly" else "month"
     values = dict(to_go) if isinstance(to_go, Mapping) else dict(enumerate(to_go or [], start=1))
-    missing = [k for k in range(1, len(dues)) if k not in values]
-    if missing:
-        listed = ", ".join(str(k) for k in missing)
-        raise MilestoneError([Problem("custom", f"Enter the amount to have booked with {listed} {unit}(s) to go.")])
     extra = [k for k in values if not 0 <= k < len(dues)]
     if extra:
         raise MilestoneError(
@@ -286,12 +364,95 @@ def _custom(
             ]
         )
     values.setdefault(0, target)
-    return [Milestone(due, float(values[len(dues) - 1 - i])) for i, due in enumerate(dues)]
+    return {len(dues) - 1 - k: float(v) for k, v in values.items()}
 
 
-def _to_go(index: int, count: int, cadence_unit: str) -> str:
-    k = count - 1 - index
-    return "the target date" if k == 0 else f"{k} {cadence_unit}{'s' if k > 1 else ''} to go"
+def _filled(
+    given: dict[int, float],
+    start: date,
+    dues: list[date],
+    fill: str,
+    shares: Sequence[float] | None,
+    holiday_weeks: Sequence[date],
+) -> list[Milestone]:
+    """Every checkpoint: the amounts given, and the rest filled by the ``fill`` shape between them."""
+    missing = [i for i in range(len(dues)) if i not in given]
+    if not missing:
+        return [Milestone(due, given[i]) for i, due in enumerate(dues)]
+    weights, problems = _bucket_weights(start, dues, fill, shares, holiday_weeks)
+    if problems:
+        raise MilestoneError(problems)
+    through = np.concatenate([[0.0], np.cumsum(weights)])  # through[i + 1]: the weight up to checkpoint i
+    known = {-1: 0.0, **given}  # -1: the start of the period, nothing booked
+    steps = []
+    for i, due in enumerate(dues):
+        if i in given:
+            steps.append(Milestone(due, given[i]))
+            continue
+        before = max(j for j in known if j < i)
+        after = min(j for j in known if j > i)
+        span = through[after + 1] - through[before + 1]
+        part = (through[i + 1] - through[before + 1]) / span if span > 0 else 0.0
+        steps.append(Milestone(due, float(known[before] + (known[after] - known[before]) * part), filled=True))
+    return steps
+
+
+def plan_milestones(
+    inputs: PlanInputs,
+    shape: str = "linear",
+    cadence: str = "auto",
+    custom: Sequence[float] = (),
+    shares: Sequence[float] | None = None,
+    fill: str = "linear",
+) -> list[Milestone]:
+    """:func:`build_milestones` for a plan: its target, period and holiday weeks.
+
+    One function for the milestones a plan is saved with and those the Plan page shows before saving.
+    """
+    return build_milestones(
+        inputs.target,
+        inputs.period_start,
+        inputs.period_end,
+        cadence,
+        shape,
+        shares=shares,
+        custom_to_go=list(custom) or None,
+        holiday_weeks=inputs.holiday_weeks,
+        fill=fill,
+    )
+
+
+def milestone_table(steps: Sequence[Milestone], cadence: str, custom: bool = False) -> pd.DataFrame:
+    """The checkpoints as a rep reads them: when, how long before the target date, booked by then, this step.
+
+    ``cadence`` is "weekly" or "monthly" (what "auto" chose). Amounts are to the whole unit. For a
+    ``custom`` plan, ``Set by`` says which amounts were typed and which filled; for a shape's it is empty.
+
+    >>> steps = build_milestones(50_000, date(2026, 12, 1), date(2026, 12, 31), shape="custom",
+    ...                          custom_to_go=[42_000, 30_000, 20_000])
+    >>> table = milestone_table(steps, "weekly", custom=True)
+    >>> table.iloc[[0, 1, 4]].to_dict("records")  # doctest: +NORMALIZE_WHITESPACE
+    [{'Checkpoint': datetime.date(2026, 12, 3), 'To go': '4 weeks to go', 'Booked by then': 7500.0,
+      'This step': 7500.0, 'Set by': 'filled'},
+     {'Checkpoint': datetime.date(2026, 12, 10), 'To go': '3 weeks to go', 'Booked by then': 20000.0,
+      'This step': 12500.0, 'Set by': 'typed'},
+     {'Checkpoint': datetime.date(2026, 12, 31), 'To go': 'the target date', 'Booked by then': 50000.0,
+      'This step': 8000.0, 'Set by': 'typed'}]
+    """
+    unit = "week" if cadence == "weekly" else "month"
+    rows = []
+    for i, step in enumerate(steps):
+        k = len(steps) - 1 - i
+        rows.append(
+            {
+                "Checkpoint": step.due,
+                "To go": "the target date" if k == 0 else f"{plural(k, unit)} to go",
+                "Booked by then": float(round(step.cumulative)),
+                "This step": float(round(step.cumulative) - round(steps[i - 1].cumulative if i else 0.0)),
+                "Set by": ("filled" if step.filled else "typed") if custom else "",
+            }
+        )
+    return pd.DataFrame(rows, columns=["Checkpoint", "To go", "Booked by then", "This step", "Set by"])
 
 
 def validate_milestones(steps: Sequence[Milestone], target: float, start: date, end: date) -> list[Problem]:
@@ -707,6 +868,9 @@ def recovery_plan(plan: FunnelPlan, progress: Pace, weeks: Sequence[WeekActual] 
     ends, so it has fewer weeks than the deals themselves; a stage with no
     working time left is flagged ``in_time=False``. ``weeks`` (the actuals)
     give each stage's best week: a pace beyond reach gets an :class:`Instead`.
+    A ``plan`` built for a chance of hitting the target (a target above
+    ``progress.target``) plans what is left with the same margin: deals for what
+    is left times ``plan.inputs.target / progress.target``.
 
     >>> from datetime import date
     >>> from planner.funnel import PlanInputs, Stage, build_plan
@@ -721,7 +885,10 @@ def recovery_plan(plan: FunnelPlan, progress: Pace, weeks: Sequence[WeekActual] 
     """
     inputs = plan.inputs
     remaining = progress.remaining
-    deals = deals_needed(remaining, inputs.deal_size) if remaining > 0 else 0
+    # A plan built for a chance of hitting the target (plan_for_chance: its target times that chance's
+    # multiplier) plans what is left with the same margin.
+    margin = inputs.target / progress.target if progress.target > 0 else 1.0
+    deals = deals_needed(remaining * margin, inputs.deal_size) if remaining > 0 else 0
     totals = whole_counts(stage_totals(deals, inputs.stages)).astype(int)
     stages = []
     recorded = [w for w in weeks if w.week_start <= progress.as_of]  # the record as it stood on the day

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 
-__all__ = ["CURRENCIES", "markdown_text", "money", "money_short", "plural", "ratio_label"]
+__all__ = ["CURRENCIES", "markdown_text", "money", "money_short", "plural", "ratio_label", "times"]
 
 #: Currency code -> symbol, in the order the plan offers them.
 CURRENCIES: dict[str, str] = {"USD": "$", "EUR": "€", "GBP": "£", "CHF": "CHF ", "AUD": "A$", "CAD": "C$"}
@@ -40,18 +40,6 @@ def money_short(amount: float, currency: str = "USD") -> str:
     return f"{sign}{symbol}{abs(amount) / scale:.3g}{unit}"
 
 
-def plural(count: float, noun: str, many: str | None = None) -> str:
-    """``count`` and ``noun``, the noun in the plural unless the count is exactly one (``many``: an irregular plural).
-
-    >>> plural(1, "rep"), plural(2, "rep"), plural(0, "lost deal"), plural(10_000, "rep")
-    ('1 rep', '2 reps', '0 lost deals', '10,000 reps')
-    >>> plural(1.5, "hour"), plural(3, "opportunity", "opportunities")
-    ('1.5 hours', '3 opportunities')
-    """
-    shown = f"{count:,}" if isinstance(count, int) else f"{count:,g}"
-    return f"{shown} {noun if count == 1 else (many or noun + 's')}"
-
-
 def ratio_label(ratio: float) -> str:
     """A ratio as a rep says it, with the conversion rate it stands for.
 
@@ -61,6 +49,45 @@ def ratio_label(ratio: float) -> str:
     '3.5 : 1 · 29%'
     """
     return f"{ratio:g} : 1 · {100 / ratio:.0f}%"
+
+
+def times(multiple: float) -> str:
+    """A multiple such as a pipeline coverage, to two decimals at most: "3×", "8.42×".
+
+    >>> times(3.0), times(8.417454), times(1.5)
+    ('3×', '8.42×', '1.5×')
+    """
+    return f"{round(multiple, 2):g}×"
+
+
+#: Nouns whose plural is not the noun plus "s" or "es".
+_IRREGULAR = {"person": "people", "opportunity": "opportunities", "company": "companies", "activity": "activities"}
+
+
+def _plural_noun(noun: str) -> str:
+    *head, last = noun.split(" ")
+    if last in _IRREGULAR:
+        last = _IRREGULAR[last]
+    elif last.endswith(("s", "x", "ch", "sh")):
+        last += "es"
+    else:
+        last += "s"
+    return " ".join([*head, last])
+
+
+def plural(count: float, noun: str, many: str | None = None) -> str:
+    """``count`` and ``noun``, in the plural unless the count is exactly one: "1 rep", "2 reps", "0 reps".
+
+    The noun's last word takes the plural ("lost deal" → "lost deals"); ``many`` gives one the rule does not
+    know. Whole counts show with thousands separators, others with one decimal.
+
+    >>> plural(1, "rep"), plural(3, "rep"), plural(0, "lost deal"), plural(1_200, "week"), plural(2.5, "week")
+    ('1 rep', '3 reps', '0 lost deals', '1,200 weeks', '2.5 weeks')
+    >>> plural(2, "opportunity"), plural(1, "person"), plural(4, "person"), plural(2, "stage", "steps")
+    ('2 opportunities', '1 person', '4 people', '2 steps')
+    """
+    shown = f"{count:,.0f}" if float(count).is_integer() else f"{count:,.1f}"
+    return f"{shown} {noun if count == 1 else many or _plural_noun(noun)}"
 
 
 #: Punctuation that Markdown, Streamlit's colour and icon syntax (":red[…]", ":material/…:") or its LaTeX

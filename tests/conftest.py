@@ -11,7 +11,9 @@ import duckdb
 import pytest
 import streamlit as st
 from hypothesis import settings
+from streamlit.proto.WidgetStates_pb2 import WidgetState
 from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import NumberInput, Slider, Widget
 
 from planner import store
 
@@ -64,6 +66,41 @@ def metric(at: AppTest, label: str) -> str:
     found = {m.label: m.value for m in at.metric}
     assert label in found, f"no metric {label!r}; the page shows {sorted(found)}"
     return found[label]
+
+
+def box(at: AppTest, label: str) -> NumberInput:
+    """The number box labelled ``label``, with or without its unit ("Revenue target" finds "Revenue target ($)").
+
+    Its key changes as the slider under it moves: it is found by what it says.
+    """
+    found = [w for w in at.number_input if label in (w.label, w.label.split(" (")[0])]
+    assert len(found) == 1, f"no single number box {label!r}; the page shows {[w.label for w in at.number_input]}"
+    return found[0]
+
+
+def slider(at: AppTest, label: str) -> Slider:
+    """The slider labelled ``label`` (screen readers read it; it is not shown), such as "Drag to change the revenue
+    target"."""
+    found = [w for w in at.slider if w.label == label]
+    assert len(found) == 1, f"no single slider {label!r}; the page shows {[w.label for w in at.slider]}"
+    return found[0]
+
+
+def forge(widget: Widget, value: str) -> Widget:
+    """Make a select box or radio report ``value`` on the next run, as a tampered browser can.
+
+    Streamlit reads the string a browser sends for a select box and hands it to the callbacks of the same
+    run even when it was never among the options drawn; AppTest's own ``set_value`` refuses such a value,
+    so the widget is made to send it the way a forged message would.
+    """
+
+    class Forged(type(widget)):  # type: ignore[misc, valid-type]
+        @property
+        def _widget_state(self) -> WidgetState:
+            return WidgetState(id=self.id, string_value=value)
+
+    widget.__class__ = Forged
+    return widget
 
 
 @contextmanager

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from planner import store
 from planner.calibrate import calibrate_export
 from planner.milestones import build_milestones
-from tests.conftest import ROOT, metric, open_store
+from tests.conftest import ROOT, box, metric, open_store, slider
 
 SAMPLE = ROOT / "data" / "sample_crm_export.csv"
 
@@ -46,7 +46,7 @@ def test_without_profiles_the_plan_points_to_calibrate(app: AppTest) -> None:
 def test_applying_a_profile_sets_deal_size_funnel_lags_and_coverage(with_profile) -> None:
     at, profile_id = with_profile
     apply(at, profile_id)
-    assert at.number_input(key="plan.deal_size").value == 14_595  # the sample's average won deal
+    assert box(at, "Average deal size").value == 14_595  # the sample's average won deal
     names = [at.session_state[f"plan.stage.{sid}.name"] for sid in at.session_state["plan.stage_ids"]]
     assert names == ["Appointment Scheduled", "Qualified To Buy", "Presentation Scheduled", "Contract Sent"]
     ratios = [at.session_state[f"plan.stage.{sid}.ratio"] for sid in at.session_state["plan.stage_ids"]]
@@ -55,7 +55,13 @@ def test_applying_a_profile_sets_deal_size_funnel_lags_and_coverage(with_profile
     lags = [at.session_state[f"plan.stage.{sid}.lag"] for sid in at.session_state["plan.stage_ids"]]
     assert all(lag > 0 for lag in lags)
     assert at.text_input(key="plan.won_stage").value == "Closed Won"
-    assert at.slider(key="plan.coverage").value == 8.5  # 1 ÷ 11.9% value win rate, to the slider's step
+    # 1 ÷ the 11.9% value win rate, exactly: not rounded to the slider's half steps (8.5)
+    suggested = calibrate_export(SAMPLE.read_bytes(), SAMPLE.name)[1].overall.suggested_coverage
+    assert box(at, "Pipeline coverage").value == pytest.approx(suggested, rel=1e-12)
+    assert round(suggested, 2) == 8.42
+    assert slider(at, "Drag to change the pipeline coverage").value == 8.5  # the slider only drags
+    coverage_chart = next(c for c in at.get("plotly_chart") if "Open pipeline needed" in c.proto.spec)
+    assert "8.42" in coverage_chart.proto.spec  # the legend: "Pipeline needed (8.42× coverage)"
     assert "Historical" in " ".join(at.selectbox(key="plan.milestone_shape").options)
     # $385,000 ÷ $14,595 → 27 deals
     assert metric(at, "Deals needed") == "27"
@@ -102,3 +108,52 @@ def test_stop_using_the_profile_turns_confidence_off(with_profile) -> None:
     at.button(key="btn.profile_clear").click().run()
     assert at.radio(key="plan.confidence").disabled
     assert "Chance the expected plan hits the target" not in [m.label for m in at.metric]
+
+
+def test_a_plan_for_a_90_percent_chance_is_saved_and_reopens_for_that_chance(with_profile, database: Path) -> None:
+    # It was not saved: the reopened plan fell back to the expected case, and Track used the expected plan.
+    at, profile_id = with_profile
+    apply(at, profile_id)
+    at.radio(key="plan.confidence").set_value("0.9").run()
+    sure_deals = metric(at, "Deals to plan for (90% sure)")
+    at.text_input(key="plan.new_rep").set_value("Ana Lima")
+    at.text_input(key="plan.name").set_value("FY2027")
+    at.button(key="btn.plan_save").click().run()
+    assert not at.error, [e.value for e in at.error]
+    plan_id = at.session_state["plan.loaded_id"]
+    with open_store(database) as con:
+        assert store.get_plan(con, plan_id).confidence == 0.9
+    at.button(key="btn.plan_new").click().run()
+    assert at.radio(key="plan.confidence").value == "expected"
+    at.selectbox(key="plan.pick").set_value(plan_id).run()
+    at.button(key="btn.plan_open").click().run()
+    assert at.radio(key="plan.confidence").value == "0.9"
+    assert metric(at, "Deals to plan for (90% sure)") == sure_deals
+
+
+def test_track_plans_the_activity_for_the_chance_the_plan_was_saved_for(with_profile, database: Path) -> None:
+    at, profile_id = with_profile
+    apply(at, profile_id)
+    at.radio(key="plan.confidence").set_value("0.9").run()
+    weekly_top = float(metric(at, "Appointment Scheduled / week"))
+    at.text_input(key="plan.new_rep").set_value("Ana Lima")
+    at.text_input(key="plan.name").set_value("FY2027")
+    at.button(key="btn.plan_save").click().run()
+    at.switch_page("pages/track.py").run()
+    assert not at.exception, at.exception
+    assert any("Planned for a **90% chance** of hitting" in c.value for c in at.caption)
+    recovery = next(d.value for d in at.dataframe if "Plan per week" in d.value.columns)
+    assert recovery["Plan per week"].iloc[0] == f"{weekly_top:,.1f}"  # the Plan page's 90% plan, not the expected
+
+
+def test_counts_of_one_read_in_the_singular(database: Path) -> None:
+    # "1 deals", "1 won deals" were seen.
+    deals, result = calibrate_export(b"Deal ID,Stage,Amount,Close Date\n1,Closed Won,5000,2025-03-04\n", "one.csv")
+    with open_store(database) as con:
+        profile_id = store.save_profile(
+            con, "One deal", "one.csv", result.to_dict(), deals.deals, rows_read=1, rows_bad=0
+        )
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
+    assert at.selectbox(key="plan.profile_pick").options == ["One deal (1 deal)"]
+    apply(at, profile_id)
+    assert any("1 won deal," in c.value for c in at.caption)

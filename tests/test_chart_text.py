@@ -48,6 +48,7 @@ FIGURES: dict[str, go.Figure] = {
         pace(60_000, *PERIOD, STEPS, REVENUE, AS_OF),
         currency=PAYLOAD,
     ),
+    "milestones_chart": charts.milestones_chart(STEPS, PERIOD[0], 60_000, currency=PAYLOAD),
     "conversion_chart": charts.conversion_chart([CONVERSION]),
     "histogram_chart": charts.histogram_chart(
         ([0.0, 10.0, 20.0], [3, 4]), PAYLOAD, PAYLOAD, prefix=PAYLOAD, suffix=PAYLOAD

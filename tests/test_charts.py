@@ -19,12 +19,13 @@ from planner.charts import (
     funnel_chart,
     histogram_chart,
     levers_chart,
+    milestones_chart,
     seasonality_chart,
     team_burnup_chart,
     waterfall_chart,
     what_if_heatmap,
 )
-from planner.funnel import PlanInputs, build_plan, levers, what_if_grid
+from planner.funnel import PlanInputs, Stage, build_plan, levers, what_if_grid
 from planner.milestones import build_milestones, check_milestones, pace
 
 INPUTS = PlanInputs(target=385_000, deal_size=3_850, period_start=date(2027, 1, 4), period_end=date(2027, 12, 31))
@@ -34,6 +35,12 @@ FIGURES = {
     "coverage": coverage_chart(PLAN, "EUR"),
     "levers": levers_chart(levers(INPUTS)),
     "what_if": what_if_heatmap(what_if_grid(INPUTS), "GBP"),
+    "milestones": milestones_chart(
+        build_milestones(50_000, date(2026, 12, 1), date(2026, 12, 31), shape="custom", custom_to_go=[42_000, 30_000]),
+        date(2026, 12, 1),
+        50_000,
+        "GBP",
+    ),
 }
 _SAMPLE = (Path(__file__).resolve().parent.parent / "data" / "sample_crm_export.csv").read_bytes()
 CALIBRATION = calibrate_export(_SAMPLE, "sample.csv")[1]
@@ -138,3 +145,35 @@ def test_forecast_vs_actual_draws_each_method_by_week_and_the_actual() -> None:
     assert list(figure.data[1].y) == [95_000, 100_000]
     assert list(figure.data[2].y) == [100_000, 100_000]
     assert figure.layout.title.text == "Forecast vs actual: &lt;i&gt;East&lt;/i&gt;"
+
+
+def test_the_milestones_chart_steps_up_to_the_target_and_shows_filled_checkpoints_hollow() -> None:
+    line, marks = FIGURES["milestones"].data
+    assert list(line.y) == [0.0, *marks.y] and marks.y[-1] == 50_000
+    assert line.line.shape == "hv"
+    # 42,000 and 30,000 typed; the 3rd and 10th of December filled by the linear shape
+    assert list(marks.marker.color[:2]) == ["white", "white"] and "white" not in marks.marker.color[2:]
+
+
+#: A calibrated funnel of 6.5, 4.2, 3.1 and 2.3 : 1: the bottom bars are a sliver of the top one.
+STEEP = PlanInputs(
+    385_000, 3_850, date(2027, 1, 4), date(2027, 12, 31),
+    stages=(Stage("Calls", 6.5), Stage("Meetings", 4.2), Stage("Demos", 3.1), Stage("Proposals", 2.3)),
+)  # fmt: skip
+
+
+def test_a_funnel_stage_too_narrow_for_its_number_shows_it_beside_the_bar_at_full_size() -> None:
+    # The bottom stages' numbers shrank to an unreadable speck inside their bars.
+    trace = funnel_chart(build_plan(STEEP)).data[0]
+    assert list(trace.x) == [19_465, 2_995, 713, 230, 100]
+    assert list(trace.textposition) == ["inside", "inside", "outside", "outside", "outside"]
+    assert trace.constraintext == "none" and trace.textfont.size == 14
+    assert list(trace.textfont.color)[2:] == ["#1c2733"] * 3  # ink beside the bars, not white on white
+
+
+def test_what_if_cells_hold_short_numbers_at_a_readable_size() -> None:
+    # With a calibrated funnel the weekly activity runs to thousands; Plotly shrank "1,497" to fit the cell.
+    heatmap = what_if_heatmap(what_if_grid(STEEP)).data[0]
+    labels = [label for row in heatmap.text for label in row]
+    assert max(len(label) for label in labels) <= 4 and "1.5k" in labels
+    assert heatmap.textfont.size == 12

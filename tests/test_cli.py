@@ -169,6 +169,17 @@ def test_milestones_custom_entered_backwards(capsys: pytest.CaptureFixture[str])
     assert [m["cumulative"] for m in json.loads(capsys.readouterr().out)["milestones"]] == [20000, 30000, 42000, 50000]
 
 
+def test_milestones_for_a_whole_month_fill_the_checkpoint_not_given(capsys: pytest.CaptureFixture[str]) -> None:
+    # 1-31 Dec has a checkpoint four weeks before the end; only three amounts are given.
+    period = ["--start", "2026-12-01", "--end", "2026-12-31", "--shape", "custom", "--custom", "42000,30000,20000"]
+    assert main(["milestones", "--target", "50000", *period, "--fill", "back-loaded", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["milestones"]
+    assert [(r["date"], r["filled"]) for r in rows][:2] == [("2026-12-03", True), ("2026-12-10", False)]
+    assert 0 < rows[0]["cumulative"] < 20_000
+    assert main(["milestones", "--target", "50000", *period]) == 0
+    assert capsys.readouterr().out.splitlines()[0].endswith("7,500  (filled)")
+
+
 def test_milestones_that_go_down_exit_2_naming_the_checkpoint(capsys: pytest.CaptureFixture[str]) -> None:
     period = ["--start", "2026-12-01", "--end", "2026-12-28"]
     with pytest.raises(SystemExit) as exited:

@@ -281,6 +281,7 @@ VALUES: dict[str, st.SearchStrategy[str]] = {
     "--coverage": _number(st.integers(1, 6)),
     "--shape": st.one_of(st.sampled_from(["linear", "front-loaded", "back-loaded", "historical", "custom"]), TEXT),
     "--cadence": st.one_of(st.sampled_from(["auto", "weekly", "monthly"]), TEXT),
+    "--fill": st.one_of(st.sampled_from(["linear", "front-loaded", "back-loaded", "historical"]), TEXT),
     "--plan": _number(st.sampled_from([1, 2])),
     "--team": st.one_of(st.just("East"), TEXT),
     "--rep": st.one_of(st.just("Ana Lima"), TEXT),
@@ -302,7 +303,8 @@ SWITCHES = ("--json", "--help")
 COMMANDS: dict[str, tuple[int, tuple[str, ...], tuple[str, ...]]] = {
     "plan": (0, ("--target", "--deal-size"),
              ("--ratios", "--stages", "--lags", "--start", "--end", "--holiday-weeks", "--coverage", "--json")),
-    "milestones": (0, ("--target", "--start", "--end"), ("--shape", "--cadence", "--custom", "--shares", "--json")),
+    "milestones": (0, ("--target", "--start", "--end"),
+                   ("--shape", "--cadence", "--custom", "--fill", "--shares", "--json")),
     "track": (0, ("--plan",), ("--as-of", "--db", "--json")),
     "review": (0, ("--team",), ("--as-of", "--db", "--json")),
     "forecast": (0, ("--team",), ("--rep", "--as-of", "--without-top", "--db", "--json")),

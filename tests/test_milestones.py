@@ -17,10 +17,12 @@ from planner.milestones import (
     Milestone,
     MilestoneError,
     Pace,
+    blend_seasonality,
     booked_by,
     build_milestones,
     checkpoint_dates,
     choose_cadence,
+    months_without_history,
     pace,
     plan_pace,
     recovery_plan,
@@ -78,6 +80,19 @@ def test_historical_takes_twelve_calendar_month_shares() -> None:
     assert steps[-1].cumulative - steps[-2].cumulative == pytest.approx(30_000)
 
 
+def test_historical_months_without_history_are_blended_with_the_linear_shape() -> None:
+    # Calibrated from March to December: January and February had no closes. Taken as it was, a calendar
+    # year's milestones were $0 at the end of both months (and Track said "ahead" with nothing booked).
+    shares = [0, 0] + [0.1] * 10
+    steps = build_milestones(120_000, date(2027, 1, 1), date(2027, 12, 31), shape="historical", shares=shares)
+    assert steps[0].cumulative == pytest.approx(10_000)  # an even twelfth, not 0
+    assert steps[1].cumulative == pytest.approx(20_000)
+    assert months_without_history(shares) == (1, 2)
+    # A full year of history is used as it is.
+    year = [1.0] * 11 + [3.0]
+    assert list(blend_seasonality(year)) == pytest.approx([s / 14 for s in year])
+
+
 def test_historical_with_the_wrong_number_of_shares_says_what_it_needs() -> None:
     with pytest.raises(MilestoneError, match=r"one share per checkpoint \(4\) or one per calendar month \(12\), got 3"):
         build_milestones(50_000, *DECEMBER, shape="historical", shares=[1, 2, 3])
@@ -108,9 +123,43 @@ def test_a_decreasing_custom_checkpoint_is_named() -> None:
     assert "21 Dec 2026 (42,000) is below the one before it (45,000 on 14 Dec 2026)" in problem.message
 
 
-def test_a_missing_custom_checkpoint_is_asked_for() -> None:
-    with pytest.raises(MilestoneError, match="with 2 week"):
-        build_milestones(50_000, *DECEMBER, shape="custom", custom_to_go={1: 42_000, 3: 20_000})
+def test_a_custom_checkpoint_not_given_is_filled_between_its_neighbours_by_the_fill_shape() -> None:
+    # Two weeks to go is not given: the linear shape puts it where the working days say, between
+    # 20,000 (7 Dec) and 42,000 (21 Dec); the 14th is halfway in working days (5 of 10).
+    steps = build_milestones(50_000, *DECEMBER, shape="custom", custom_to_go={1: 42_000, 3: 20_000})
+    assert amounts(steps) == [20_000, 31_000, 42_000, 50_000]
+    assert [m.filled for m in steps] == [False, True, False, False]
+    back = build_milestones(50_000, *DECEMBER, shape="custom", custom_to_go={1: 42_000, 3: 20_000}, fill="back-loaded")
+    assert 20_000 < back[1].cumulative < 31_000  # the hockey stick climbs later
+
+
+def test_the_whole_of_december_fills_its_first_checkpoint_and_says_so() -> None:
+    # 1–31 Dec has five checkpoints (the 3rd, 10th, 17th, 24th and 31st): typed backwards, 42,000; 30,000;
+    # 20,000 leave the 3rd, four weeks to go, to the chosen shape. It was refused: "Enter the amount…".
+    steps = build_milestones(50_000, date(2026, 12, 1), date(2026, 12, 31), shape="custom",
+                             custom_to_go=[42_000, 30_000, 20_000])  # fmt: skip
+    assert [m.due.day for m in steps] == [3, 10, 17, 24, 31]
+    assert amounts(steps) == [7_500, 20_000, 30_000, 42_000, 50_000]  # 3 of the 8 working days to the 10th
+    assert [m.filled for m in steps] == [True, False, False, False, False]
+
+
+@pytest.mark.parametrize("year", [2025, 2026, 2027, 2028, 2029])
+@pytest.mark.parametrize("month", range(1, 13))
+def test_the_fifty_thousand_month_works_on_any_month(year: int, month: int) -> None:
+    # A £50,000 month: £42,000 a week before the end, £30,000 two weeks before, £20,000 three weeks before.
+    start = date(year, month, 1)
+    end = date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
+    for fill in ("linear", "front-loaded", "back-loaded"):
+        steps = build_milestones(50_000, start, end, shape="custom", custom_to_go=[42_000, 30_000, 20_000], fill=fill)
+        typed = [m for m in steps if not m.filled]
+        assert [(m.due, m.cumulative) for m in typed] == [
+            (end - timedelta(weeks=3), 20_000),
+            (end - timedelta(weeks=2), 30_000),
+            (end - timedelta(weeks=1), 42_000),
+            (end, 50_000),
+        ]
+        assert all(m.filled and m.due < typed[0].due and 0 <= m.cumulative <= 20_000 for m in steps[: -len(typed)])
+        assert [m.cumulative for m in steps] == sorted(m.cumulative for m in steps)
 
 
 def test_a_custom_checkpoint_before_the_period_is_refused() -> None:

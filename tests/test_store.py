@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pandas as pd
 import pytest
 
 from planner import store
+from planner.choices import PlanChoiceError
 from planner.funnel import PlanInputs, Stage
 from planner.milestones import MilestoneError
 from planner.store import WeekActual
@@ -275,3 +277,35 @@ def test_plans_can_be_listed_for_the_reps_a_person_may_see(con) -> None:
     assert [p.rep_name for p in store.list_plans(con, rep_ids={ana})] == ["Ana Lima"]
     assert store.list_plans(con, rep_ids=set()) == []
     assert len(store.list_plans(con, rep_ids=None)) == 2
+
+
+def test_a_plan_keeps_the_chance_it_is_planned_for_and_the_shape_that_fills_its_checkpoints(con) -> None:
+    inputs = PlanInputs(50_000, 5_000, date(2026, 12, 1), date(2026, 12, 31))
+    plan_id = store.save_plan(
+        con, "Priya Shah", "December", inputs, milestone_shape="custom", milestone_custom=[42_000, 30_000, 20_000],
+        milestone_fill="back-loaded",
+    )  # fmt: skip
+    saved = store.get_plan(con, plan_id)
+    assert (saved.confidence, saved.milestone_fill) == (None, "back-loaded")
+    steps = store.get_milestones(con, plan_id)
+    assert [m.cumulative for m in steps][1:] == [20_000, 30_000, 42_000, 50_000]
+    assert 0 < steps[0].cumulative < 20_000
+
+
+@pytest.mark.parametrize(
+    ("choice", "value", "named"),
+    [
+        ("currency", "[x](http://e.vil)", "currency"),
+        ("milestone_shape", "<b>zigzag</b>", "milestone shape"),
+        ("cadence", "hourly", "checkpoint cadence"),
+        ("milestone_fill", "custom", "not typed"),
+        ("confidence", 0.99, "expected case or a 50%, 80%, 90% chance"),
+        ("profile_id", 404, "calibration profile 404"),
+        ("confidence", 0.9, "planned from a calibration profile"),  # with no profile to plan it from
+    ],
+)
+def test_a_plan_choice_outside_its_values_is_never_written(con, choice: str, value: object, named: str) -> None:
+    inputs = PlanInputs(50_000, 5_000, date(2026, 12, 1), date(2026, 12, 31))
+    with pytest.raises(PlanChoiceError, match=re.escape(named)):
+        store.save_plan(con, "Priya Shah", "December", inputs, **{choice: value})
+    assert store.list_plans(con) == [] and store.list_reps(con) == []

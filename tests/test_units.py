@@ -7,7 +7,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from planner.units import CURRENCIES, markdown_text, money, ratio_label
+from planner.units import CURRENCIES, markdown_text, money, plural, ratio_label
 
 
 def test_money_is_whole_units_with_the_currency_symbol_and_separators() -> None:
@@ -60,3 +60,9 @@ def test_escaped_text_reads_back_exactly_as_typed(text: str) -> None:
 def test_no_markup_character_is_left_bare(text: str) -> None:
     bare = re.sub(r"\\.", "", markdown_text(text))  # drop every escaped character
     assert not set(bare) & set("\\`*_[]{}<>()#+!|~$:")
+
+
+def test_plural_says_one_in_the_singular_and_everything_else_in_the_plural() -> None:
+    assert [plural(n, "rep") for n in (0, 1, 2, 1.0, 1.5)] == ["0 reps", "1 rep", "2 reps", "1 rep", "1.5 reps"]
+    assert plural(1, "lost deal") == "1 lost deal" and plural(3, "lost deal") == "3 lost deals"
+    assert plural(12_000, "activity") == "12,000 activities" and plural(2, "business") == "2 businesses"

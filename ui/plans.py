@@ -9,10 +9,23 @@ import streamlit as st
 
 from planner import store
 from planner.access import Viewer
+from planner.calibrate import ConfidenceLevel, plan_for_chance
 from planner.demo import demo_team
+from planner.funnel import FunnelPlan
+from planner.units import markdown_text, money
 from ui import auth, data
 
-__all__ = ["GONE", "NOT_YOURS", "linked_plan_id", "load_demo", "may_change_plan", "plan_refusal", "show_plan_in_url"]
+__all__ = [
+    "GONE",
+    "NOT_YOURS",
+    "chance_caption",
+    "linked_plan_id",
+    "load_demo",
+    "may_change_plan",
+    "plan_refusal",
+    "planned_funnel",
+    "show_plan_in_url",
+]
 
 #: What a signed-in person is told for a plan that is not theirs, the same whether or not it exists.
 NOT_YOURS = "That plan is not one of yours to open — it belongs to someone outside your team, or no longer exists."
@@ -73,3 +86,30 @@ def load_demo() -> None:
         st.toast(data.failure(error), icon=":material/error:")
     else:
         st.toast("Demo team loaded: four reps part-way through this quarter.", icon=":material/check:")
+
+
+def planned_funnel(saved: store.SavedPlan) -> tuple[FunnelPlan, ConfidenceLevel | None]:
+    """The funnel a saved plan's activity follows, and the chance it was planned for.
+
+    A plan saved for a chance of hitting the target (with a calibration profile) is that plan, as on the Plan
+    page; otherwise, or when its profile has since been deleted, the expected case and None.
+    """
+    certainty = data.confidence(saved.profile_id, saved.inputs) if saved.confidence is not None else None
+    return plan_for_chance(saved.inputs, certainty, saved.confidence if certainty is not None else None)
+
+
+def chance_caption(saved: store.SavedPlan, chance: ConfidenceLevel | None) -> str | None:
+    """The line (Markdown) that says which case a saved plan's activity is planned for; None for the expected case."""
+    target = saved.inputs.target
+    if chance is not None:
+        return (
+            f"Planned for a **{chance.level:.0%} chance** of hitting {markdown_text(money(target, saved.currency))}: "
+            f"its activity is what an expected {markdown_text(money(target * chance.multiplier, saved.currency))} "
+            f"takes (×{chance.multiplier:.2f})."
+        )
+    if saved.confidence is not None:
+        return (
+            f"Saved for a {saved.confidence:.0%} chance of hitting the target, but its calibration profile is gone: "
+            "the activity shown is the expected case."
+        )
+    return None

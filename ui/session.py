@@ -31,6 +31,7 @@ __all__ = [
     "WIDGET_KEYS",
     "arrive",
     "entry_run",
+    "forget",
     "in_entry_run",
     "init",
     "keep_inputs",
@@ -63,9 +64,7 @@ def plan_defaults(today: date) -> dict[str, object]:
     defaults: dict[str, object] = {
         "plan.currency": "USD",
         "plan.target": 385_000,
-        "plan.target_slider": 385_000,
         "plan.deal_size": 3_850,
-        "plan.deal_size_slider": 3_850,
         "plan.start": start,
         "plan.end": end,
         "plan.holiday_weeks": [],
@@ -76,6 +75,7 @@ def plan_defaults(today: date) -> dict[str, object]:
         "plan.milestone_shape": "linear",
         "plan.cadence": "auto",
         "plan.milestone_custom": "",
+        "plan.milestone_fill": "linear",
         "plan.loaded_id": None,
         # The version of the saved plan loaded: a save onto any other is refused (plan.conflict says why).
         "plan.loaded_version": None,
@@ -183,7 +183,7 @@ KEY_FAMILIES = {
     KEPT_COPY: "the kept copy of a page input (keep_inputs / arrive)",
     "app.": "the entry script's own: the page shown last",
     "btn.": "buttons; a button's value is only its click",
-    "sync.": "Plan: when a slider or its number input last moved the other (the echo guard)",
+    "sync.": "Plan: each number box with a slider (ui.widgets.number_pair): their keys' versions, the rerun count",
     "plan.stage.": "Plan: each funnel stage's name, ratio, lag and saved identity (uid), by stage id",
     "plan.linked": "Plan: the ?plan= link already acted on",
     "plan.save_error": "Plan: why the last save, open or delete was refused (None when it was not)",
@@ -291,6 +291,19 @@ def arrive(page: str) -> None:
     for kept in [k for k in state if isinstance(k, str) and k.startswith(KEPT_COPY)]:
         state[kept.removeprefix(KEPT_COPY)] = state[kept]
     state[LAST_PAGE] = page
+
+
+def forget(keys: list[str]) -> None:
+    """Drop page inputs nothing will draw again (a removed stage's), with their kept copies.
+
+    Unlike clearing a kept input (set it to None), this removes both, so neither comes back and the
+    session does not grow with every stage ever added: Streamlit reads the whole session state for
+    each keyed text or number input it draws.
+    """
+    state = st.session_state
+    for key in keys:
+        state.pop(key, None)
+        state.pop(KEPT_COPY + key, None)
 
 
 def keep_inputs() -> None:

@@ -341,6 +341,15 @@ MIGRATIONS: tuple[tuple[int, str, Step], ...] = (
     ),
     (
         10,
+        "the chance of hitting the target a plan is built for, and the shape that fills custom checkpoints",
+        """
+        ALTER TABLE plans ADD COLUMN confidence DOUBLE;  -- 0.5, 0.8 or 0.9; NULL: the expected case
+        -- Nullable (read as 'linear'): DuckDB refuses a NOT NULL column on a table foreign keys reference.
+        ALTER TABLE plans ADD COLUMN milestone_fill VARCHAR DEFAULT 'linear';
+        """,
+    ),
+    (
+        11,
         "forecast categories on pipeline snapshots, and every projection shown, recorded for forecast accuracy",
         """
         -- As the CRM exported it (Commit, BEST_CASE, Omitted ...); '' when the export had none.

@@ -27,12 +27,13 @@ from datetime import date, datetime
 import duckdb
 
 from planner.access import Viewer
+from planner.choices import PlanChoices, check_choices
 from planner.demo import DemoTeam
 from planner.funnel import PlanInputs, Stage
-from planner.milestones import Milestone, build_milestones
+from planner.milestones import Milestone, plan_milestones
 from planner.store import StaleWrite, StoreError, _query, retry_conflicts, transaction
 from planner.store.people import Rep, _insert_rep, is_empty
-from planner.store.profiles import _profile_shares
+from planner.store.profiles import _profile_exists, _profile_shares
 from planner.store.snapshots import _write_snapshot
 from planner.team import ReviewInput
 from planner.units import money
@@ -74,6 +75,10 @@ class SavedPlan:
     version: int = 1
     #: The name of whoever saved it last ("" when sign-in was off).
     changed_by: str = ""
+    #: the chance of hitting the target the activity is planned for; None: the expected case
+    confidence: float | None = None
+    #: the shape that fills the checkpoints a custom plan does not type
+    milestone_fill: str = "linear"
 
 
 class StalePlan(StaleWrite):
@@ -158,21 +163,6 @@ def _with_stage_ids(cur: duckdb.DuckDBPyConnection, stages: Sequence[Stage], sto
     return out
 
 
-def _plan_milestones(
-    inputs: PlanInputs, shape: str, cadence: str, custom: Sequence[float], shares: Sequence[float] | None = None
-) -> list[Milestone]:
-    return build_milestones(
-        inputs.target,
-        inputs.period_start,
-        inputs.period_end,
-        cadence,
-        shape,
-        shares=shares,
-        custom_to_go=list(custom) or None,
-        holiday_weeks=inputs.holiday_weeks,
-    )
-
-
 def _write_plan(
     cur: duckdb.DuckDBPyConnection,
     rep_id: int,
@@ -187,6 +177,8 @@ def _write_plan(
     *,
     expected_version: int | None = None,
     viewer: Viewer | None = None,
+    confidence: float | None = None,
+    fill: str = "linear",
 ) -> int:
     # The rep's row, taken first: two saves of one name for one rep cannot both pass the check below.
     cur.execute("UPDATE reps SET writes = writes + 1 WHERE id = ?", [rep_id])
@@ -205,8 +197,11 @@ def _write_plan(
         [rep_id, name, plan_id],
     ).fetchone():
         raise StoreError(f"This rep already has a plan called “{name}” — pick another name.")
-    shares = _profile_shares(cur, profile_id) if shape == "historical" else None
-    steps = _plan_milestones(inputs, shape, cadence, custom, shares)
+    historical = shape == "historical" or (shape == "custom" and fill == "historical")
+    shares = _profile_shares(cur, profile_id) if historical else None  # says what the historical shape needs
+    profiles = [profile_id] if _profile_exists(cur, profile_id) else []
+    check_choices(PlanChoices(currency, shape, cadence, fill, confidence, profile_id), profile_ids=profiles)
+    steps = plan_milestones(inputs, shape, cadence, custom, shares, fill)
     by_rep, by_name = _author(viewer)
     values = [
         rep_id,
@@ -226,12 +221,15 @@ def _write_plan(
         profile_id,
         by_rep,
         by_name,
+        confidence,
+        fill,
     ]
     if plan_id is None:
         row = cur.execute(
             "INSERT INTO plans (rep_id, name, target, currency, period_start, period_end, avg_deal_size,"
             " coverage_ratio, milestone_shape, funnel, won_stage, holiday_weeks, cadence, milestone_custom,"
-            " profile_id, updated_by_rep_id, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " profile_id, updated_by_rep_id, updated_by, confidence, milestone_fill)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " RETURNING id",
             values,
         ).fetchone()
@@ -242,7 +240,8 @@ def _write_plan(
             "UPDATE plans SET rep_id = ?, name = ?, target = ?, currency = ?, period_start = ?, period_end = ?,"
             " avg_deal_size = ?, coverage_ratio = ?, milestone_shape = ?, funnel = ?, won_stage = ?,"
             " holiday_weeks = ?, cadence = ?, milestone_custom = ?, profile_id = ?, updated_by_rep_id = ?,"
-            " updated_by = ?, version = version + 1, updated_at = now() WHERE id = ?",
+            " updated_by = ?, confidence = ?, milestone_fill = ?, version = version + 1, updated_at = now()"
+            " WHERE id = ?",
             [*values, plan_id],
         )
         cur.execute("DELETE FROM milestones WHERE plan_id = ?", [plan_id])
@@ -269,6 +268,8 @@ def save_plan(
     new_rep_team: str = "",
     expected_version: int | None = None,
     viewer: Viewer | None = None,
+    confidence: float | None = None,
+    milestone_fill: str = "linear",
 ) -> int:
     """Insert a plan (or replace plan ``plan_id``) and its milestones in one transaction; return its id.
 
@@ -278,8 +279,11 @@ def save_plan(
     says by whom and what it holds now. ``viewer`` is recorded as who saved it.
     Stages keep their ids (or take a stored stage's of the same name), so a
     rename carries the counts recorded for the stage. Raises
-    :class:`planner.milestones.MilestoneError` for milestones that do not hold
-    and :class:`StoreError` for a name in use or a plan deleted meanwhile.
+    :class:`planner.milestones.MilestoneError` for milestones that do not hold,
+    :class:`planner.choices.PlanChoiceError` for a choice outside its values (a
+    currency, shape, cadence or confidence Backplan does not offer, a profile
+    that does not exist) and :class:`StoreError` for a name in use or a plan
+    deleted meanwhile.
     """
     name = name.strip()
     if not name:
@@ -309,12 +313,14 @@ def save_plan(
             profile_id,
             expected_version=expected_version,
             viewer=viewer,
+            confidence=confidence,
+            fill=milestone_fill,
         )
 
 
 def _plan_from_row(row: tuple) -> SavedPlan:
     (plan_id, rep_id, name, target, currency, start, end, deal_size, coverage, shape, funnel, won_stage,
-     holidays, profile_id, created, updated, cadence, custom, version, changed_by) = row  # fmt: skip
+     holidays, profile_id, created, updated, cadence, custom, version, changed_by, confidence, fill) = row  # fmt: skip
     inputs = PlanInputs(
         target=float(target),
         deal_size=float(deal_size),
@@ -339,6 +345,8 @@ def _plan_from_row(row: tuple) -> SavedPlan:
         updated_at=updated,
         version=int(version),
         changed_by=changed_by or "",
+        confidence=confidence,
+        milestone_fill=fill or "linear",
     )
 
 
@@ -346,7 +354,8 @@ def _plan_from_row(row: tuple) -> SavedPlan:
 _PLAN_COLUMNS = (
     "p.id, p.rep_id, p.name, p.target, p.currency, p.period_start, p.period_end, p.avg_deal_size,"
     " p.coverage_ratio, p.milestone_shape, p.funnel, p.won_stage, p.holiday_weeks, p.profile_id, p.created_at,"
-    " p.updated_at, p.cadence, p.milestone_custom, p.version, coalesce(who.name, p.updated_by)"
+    " p.updated_at, p.cadence, p.milestone_custom, p.version, coalesce(who.name, p.updated_by),"
+    " p.confidence, p.milestone_fill"
 )
 _PLAN_QUERY = (
     f"SELECT {_PLAN_COLUMNS} FROM plans p LEFT JOIN reps who ON who.id = p.updated_by_rep_id"
@@ -457,6 +466,8 @@ def duplicate_plan(con: duckdb.DuckDBPyConnection, plan_id: int, new_name: str, 
         milestone_custom=plan.milestone_custom,
         profile_id=plan.profile_id,
         viewer=viewer,
+        confidence=plan.confidence,
+        milestone_fill=plan.milestone_fill,
     )
 
 

@@ -14,6 +14,12 @@ from planner.store import StoreError, _query, retry_conflicts, transaction
 __all__ = ["ProfileSummary", "delete_profile", "get_profile", "list_profiles", "profile_month_shares", "save_profile"]
 
 
+def _profile_exists(cur: duckdb.DuckDBPyConnection, profile_id: int | None) -> bool:
+    if not isinstance(profile_id, int) or isinstance(profile_id, bool):
+        return False
+    return cur.execute("SELECT 1 FROM profiles WHERE id = ?", [profile_id]).fetchone() is not None
+
+
 def _profile_shares(cur: duckdb.DuckDBPyConnection, profile_id: int | None) -> list[float]:
     row = cur.execute("SELECT result FROM profiles WHERE id = ?", [profile_id]).fetchone() if profile_id else None
     shares = json.loads(row[0]).get("seasonality") if row else None

@@ -9,6 +9,8 @@ from __future__ import annotations
 import csv
 import math
 import re
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,8 @@ pytestmark = pytest.mark.browser
 DEFAULT_FUNNEL = ["800", "400", "200", "100"]
 #: The revenue target slider moves in steps of $5,000.
 TARGET_STEP = 5_000
+#: How long a rerun may take to redraw a chart (as tests/e2e/conftest.py allows for any rerun).
+RERUN_S = 10.0
 
 
 def test_default_plan_on_first_load(ui) -> None:
@@ -63,8 +67,8 @@ def test_sliders_and_number_inputs_stay_in_sync(ui) -> None:
     target_slider.focus()
     expected = 385_000
     for _ in range(3):
-        # One key per rerun, like a user reading the plan between presses: keys pressed
-        # faster than the app reruns can be lost (a race between the two-way callbacks).
+        # One key per rerun, like a user reading the plan between presses (faster presses:
+        # test_rapid_arrow_keys_on_the_target_slider_are_all_counted).
         target_slider.press("ArrowRight")
         expected += TARGET_STEP
         expect(target).to_have_value(str(expected))
@@ -93,6 +97,44 @@ def test_rapid_arrow_keys_on_the_target_slider_are_all_counted(ui, attempt: int)
     expect(target).to_have_value(str(expected))
     expect(target_slider).to_have_value(str(expected))
     expect(ui.metric_value("Deals needed")).to_have_text(f"{math.ceil(expected / 3_850):,}")
+
+
+#: (label, start, step, presses, typed): move each slider up, then type an exact value it passed on the way.
+TYPED_AFTER_SLIDER = {
+    "target": ("Revenue target ($)", 385_000, TARGET_STEP, 6, 400_000),
+    "deal size": ("Average deal size ($)", 3_850, 50, 6, 4_000),
+}
+
+
+def _deals(target: int, deal_size: int) -> str:
+    return f"{math.ceil(target / deal_size):,}"
+
+
+@pytest.mark.parametrize("pace", ["one move per rerun", "all at once"])
+@pytest.mark.parametrize("field", sorted(TYPED_AFTER_SLIDER))
+def test_a_value_typed_right_after_moving_the_slider_is_kept(ui, field: str, pace: str) -> None:
+    # Seen: typed 400,000 into the box after moving the slider to 415,000, and the box snapped
+    # back to 415,000 (108 deals, not 104). Whatever was touched last is the value, however fast.
+    label, start, step, presses, typed = TYPED_AFTER_SLIDER[field]
+    box, slider = ui.number_input(label), ui.slider_after(label)
+    ui.wait_for_idle()
+    slider.focus()
+    for press in range(1, presses + 1):
+        slider.press("ArrowRight")
+        if pace == "one move per rerun":
+            expect(box).to_have_value(str(start + press * step))
+            ui.wait_for_idle()
+    # At once: the slider's reruns may still be on their way, and the box typed into may be replaced
+    # by a newer one meanwhile (Streamlit keeps it on screen while it has the focus): Enter goes to it.
+    box.fill(str(typed))
+    ui.page.keyboard.press("Enter")
+    expect(box).to_have_count(1)  # the box typed into stays the one on screen, not two side by side
+    expect(box).to_have_value(str(typed))
+    ui.wait_for_idle()
+    expect(box).to_have_value(str(typed))
+    expect(slider).to_have_value(str(typed))
+    target, deal_size = (typed, 3_850) if field == "target" else (385_000, typed)
+    expect(ui.metric_value("Deals needed")).to_have_text(_deals(target, deal_size))
 
 
 def test_zero_deal_size_shows_an_error_not_an_exception(ui) -> None:
@@ -155,16 +197,17 @@ def test_weekly_activity_csv_download(ui) -> None:
     assert sum(int(row["Deals won"]) for row in rows) == 100
 
 
-def test_all_four_charts_and_the_levers_are_rendered(ui) -> None:
+def test_all_five_charts_and_the_levers_are_rendered(ui) -> None:
     charts = ui.charts()
-    expect(charts).to_have_count(4)
-    for index in range(4):
+    expect(charts).to_have_count(5)
+    for index in range(5):
         chart = charts.nth(index)
         chart.scroll_into_view_if_needed()
         expect(chart.locator("svg.main-svg").first).to_be_visible()
         # A drawn trace, not just an empty plot area.
         expect(chart.locator("g.trace").first).to_be_attached()
 
+    expect(ui.chart("The milestones Save will store")).to_have_count(1)
     expect(ui.chart("Open pipeline needed on the 1st of each month")).to_have_count(1)
     expect(ui.chart("What if: top-of-funnel activity a week")).to_have_count(1)
     levers = ui.chart("Levers: +10% on each, ranked")
@@ -172,3 +215,51 @@ def test_all_four_charts_and_the_levers_are_rendered(ui) -> None:
     lever_names = levers.locator("g.ytick text")
     expect(lever_names).to_contain_text(["Weekly activity"])
     expect(lever_names).to_contain_text(["Average deal size"])
+
+
+def _choose(ui, label: str, option: str) -> None:
+    box = ui.page.get_by_role("combobox", name=label, exact=True)
+    box.scroll_into_view_if_needed()
+    box.click()
+    ui.page.get_by_role("option", name=option, exact=True).click()
+    expect(box).to_have_value(option)
+
+
+def _milestone_points(ui) -> dict:
+    """The checkpoints the mini burn-up draws: their amounts and marker fills, read from the plot."""
+    ui.wait_for_idle()
+    plot = ui.chart("The milestones Save will store").locator(".js-plotly-plot")
+    return plot.evaluate("el => ({y: el.data[1].y, fill: el.data[1].marker.color})")
+
+
+def _until(check: Callable[[], bool], what: str) -> None:
+    """Wait, a rerun at most, for ``check()`` to hold (a chart's data is not text ``expect`` can wait on)."""
+    deadline = time.monotonic() + RERUN_S
+    while not check():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.1)
+
+
+def test_the_milestones_to_be_saved_follow_the_shape_and_what_is_typed(ui) -> None:
+    ui.wait_for_idle()
+    linear = _milestone_points(ui)["y"]
+    assert linear[-1] == 385_000
+    _choose(ui, "Shape", "Back-loaded")
+    _until(lambda: _milestone_points(ui)["y"][0] < linear[0], "the back-loaded shape's first checkpoint is lower")
+
+    _choose(ui, "Shape", "Custom")
+    amounts = ui.page.get_by_role("textbox", name="Booked with 1, 2, 3 … checkpoints to go", exact=True)
+    ui.commit(amounts, "350,000; 300,000")
+    filled = ui.page.get_by_text(re.compile(r"^Not typed, so filled by the linear shape: "))
+    expect(filled).to_be_visible()
+    expect(filled).to_be_in_viewport()  # beside the field, where the eye is
+    _until(lambda: _milestone_points(ui)["y"][-3:] == [300_000, 350_000, 385_000], "the typed amounts are drawn")
+    points = _milestone_points(ui)
+    assert points["fill"][0] == "white" and points["fill"][-2] != "white"  # filled hollow, typed solid
+    ui.screenshot("plan-milestones-custom.png")
+
+    # Typed forwards: said under the field at once, not on Save in the sidebar.
+    ui.commit(amounts, "300,000; 350,000")
+    error = ui.page.get_by_test_id("stMain").get_by_text(re.compile("typed forwards: type them backwards"))
+    expect(error).to_be_visible()
+    expect(ui.page.get_by_test_id("stSidebar").get_by_test_id("stAlertContentError")).to_have_count(0)

@@ -122,7 +122,7 @@ def test_a_plan_with_such_stage_names_shows_them_as_text_in_every_chart(open_ui,
     ui = open_ui(f"{url}/?plan={plan_id}")  # the Plan page is the app's default page
     expect(ui.stage_name(1)).to_have_value(PLAN_STAGES[0])
     ui.wait_for_idle()
-    expect_charts_inert(ui, 4, *PLAN_STAGES, PLAN_WON)  # funnel, coverage, levers, what-if
+    expect_charts_inert(ui, 5, *PLAN_STAGES, PLAN_WON)  # milestones, funnel, coverage, levers, what-if
     expect(ui.funnel_stage_names()).to_have_text([PLAN_WON, *PLAN_STAGES[::-1]])  # bottom-up, exactly as typed
     ui.screenshot("chart-text-plan.png")
 
@@ -195,5 +195,5 @@ def test_a_profile_calibrated_from_such_an_export_carries_its_stage_names_into_t
     page.get_by_role("button", name="Apply", exact=True).click()
     expect(ui.stage_name(1)).to_have_value(EXPORT_STAGES[0])
     ui.wait_for_idle()
-    expect_charts_inert(ui, 4, *EXPORT_STAGES)
+    expect_charts_inert(ui, 5, *EXPORT_STAGES)
     ui.screenshot("chart-text-plan-from-profile.png")
