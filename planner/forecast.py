@@ -99,6 +99,7 @@ __all__ = [
     "rep_standings",
     "simulate_wins",
     "team_outlook",
+    "weekly_ask",
 ]
 
 SIMULATIONS = 10_000
@@ -1324,11 +1325,27 @@ def headline_method(outlook: TeamOutlook, accuracy: Accuracy | None, rep: str = 
     """
     best = accuracy.best_method if accuracy is not None else None
     if best is not None and outlook.projection(best, rep) is not None:
-        return best, f"{best} has been the most accurate method for this team over its finished periods"
+        return best, "the most accurate method for this team over its finished periods"
     if outlook.projection(DEFAULT_METHOD, rep) is not None:
         why = "no period with recorded projections has finished yet" if best is None else f"{best} is not shown today"
-        return DEFAULT_METHOD, f"the simulated P50 until a finished period says which method is most accurate ({why})"
-    return FALLBACK_METHOD, "without a forecast, the pipeline-weighted projection"
+        return DEFAULT_METHOD, f"until a finished period says which method is most accurate ({why})"
+    return FALLBACK_METHOD, "there is no forecast range to take a P50 from"
+
+
+def weekly_ask(recovery: Recovery) -> str:
+    """What a recovery plan asks for a week, stage by stage, in words ("too late" for a stage out of time).
+
+    >>> from planner.milestones import RecoveryStage
+    >>> weekly_ask(Recovery(9_000, 2, (RecoveryStage("Calls", 30, 0.0, math.inf, 9.0, False),
+    ...                                RecoveryStage("Meetings", 8, 0.4, 20.0, 2.0, True),
+    ...                                RecoveryStage("Deals won", 2, 2.0, 1.0, 0.5, True)), False, 27_000))
+    '20 Meetings, 1 Deals won (too late for new Calls)'
+    """
+    if recovery.remaining <= 0:
+        return "nothing: the pipeline is expected to cover it"
+    asks = ", ".join(f"{round(s.per_week_needed, 1):,g} {s.name}" for s in recovery.stages if s.in_time)
+    late = [s.name for s in recovery.stages if not s.in_time]
+    return asks + (f" (too late for new {', '.join(late)})" if late else "")
 
 
 def recovery_asks(reps: Sequence[ReviewInput], scenario: ForecastRange, as_of: date) -> pd.DataFrame:
@@ -1347,15 +1364,12 @@ def recovery_asks(reps: Sequence[ReviewInput], scenario: ForecastRange, as_of: d
         plan = build_plan(rep.inputs)
         progress = plan_pace(rep.inputs, rep.milestones, rep.weekly_revenue, as_of, rep.daily_revenue)
         recovery = recovery_after_pipeline(plan, progress, row)
-        asks = ", ".join(
-            f"{s.per_week_needed:,.1f} {s.name}" if s.in_time else f"{s.name}: too late" for s in recovery.stages
-        )
         rows.append(
             {
                 "Rep": row.rep,
                 "Left after the expected pipeline": round(recovery.remaining),
                 "Deals": recovery.deals_needed,
-                "A week from now": asks if recovery.remaining > 0 else "nothing: the pipeline is expected to cover it",
+                "A week from now": weekly_ask(recovery),
             }
         )
     return pd.DataFrame(rows, columns=["Rep", "Left after the expected pipeline", "Deals", "A week from now"])
