@@ -320,7 +320,7 @@ def _totals(review: TeamReview, currency: str, forecast: data.TeamForecast) -> N
     counts = {s: sum(r.status == s for r in review.rows) for s in STATUSES}
     st.caption(
         " · ".join(f":{STATUS_COLOURS[s][0]}[**{s}**]: {counts[s]}" for s in STATUSES)
-        + f" · the projection card shows the {method}: {markdown_text(why)}."
+        + f" · **Projection**: the {method} projection, {markdown_text(why)}."
     )
 
 
@@ -450,7 +450,9 @@ def _forecast(rollup: TeamRollup, forecast: data.TeamForecast) -> ForecastRange 
     cards[1].metric(
         "Chance of hitting",
         f"{team.chance_of_hitting:.0%}",
-        f"{change:+d} pts without them" if without and scenario.removed else None,
+        (f"{change:+d} pts without them" if change else "no change without them")
+        if without and scenario.removed
+        else None,
         delta_color="normal" if change else "off",
         delta_arrow="auto" if change else "off",
         border=True,
