@@ -461,7 +461,7 @@ def _forecast(rollup: TeamRollup, forecast: data.TeamForecast) -> ForecastRange 
     cards[2].metric(
         "Coverage" if not without else "Coverage without them",
         "—" if math.isinf(team.coverage) else times(team.coverage),
-        f"{money_short(team.pipeline, currency)} open in the period",
+        f"{compact(team.pipeline)} open in the period",
         delta_color="off",
         delta_arrow="off",
         border=True,
