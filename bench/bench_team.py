@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench._timing import report, time_calls  # noqa: E402
 from planner import store  # noqa: E402
+from planner.access import SYSTEM  # noqa: E402
 from planner.demo import DemoPlan, DemoRep, DemoTeam  # noqa: E402
 from planner.funnel import PlanInputs, Stage  # noqa: E402
 from planner.milestones import WeekActual, build_milestones  # noqa: E402
@@ -112,11 +113,11 @@ def big_database() -> Path:
                 )
                 plans.append(DemoPlan(name, "FY2027", inputs, "linear", actual))
         reps += [DemoRep(f"Other rep {i:04d}", f"Team {i // 50:03d}", "rep") for i in range(OTHER_REPS)]
-        store.load_team(con, DemoTeam(tuple(reps), tuple(plans), "none"))
+        store.load_team(con, SYSTEM, DemoTeam(tuple(reps), tuple(plans), "none"))
         for team, size in PAGE_TEAMS.items():
             older = snapshot(rng, size * 10, [f"{team} rep {i:04d}" for i in range(size)])
-            store.save_snapshot(con, team, PAGE_AS_OF - timedelta(days=9), older)
-            store.save_snapshot(con, team, PAGE_AS_OF - timedelta(days=2), next_week(rng, older))
+            store.save_snapshot(con, SYSTEM, team, PAGE_AS_OF - timedelta(days=9), older)
+            store.save_snapshot(con, SYSTEM, team, PAGE_AS_OF - timedelta(days=2), next_week(rng, older))
     finally:
         con.close()
     building.rename(path)

@@ -20,6 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench._timing import report, time_calls  # noqa: E402
 from planner import store  # noqa: E402
+from planner.access import SYSTEM  # noqa: E402
 from planner.demo import demo_team  # noqa: E402
 from planner.funnel import PlanInputs, Stage, build_plan  # noqa: E402
 from planner.milestones import WeekActual, activity_pace, build_milestones, pace, recovery_plan  # noqa: E402
@@ -55,7 +56,7 @@ def page_figures() -> None:
     with tempfile.TemporaryDirectory() as folder:
         db = Path(folder) / "bench.duckdb"
         con = store.connect(db)
-        store.load_team(con, demo_team(date.today()))
+        store.load_team(con, SYSTEM, demo_team(date.today()))
         con.close()
         os.environ["BACKPLAN_DB"] = str(db)
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -36,7 +38,10 @@ from planner.accounts import (
     fiscal_year_bounds,
     fiscal_year_of,
     is_overdue,
+    match_owners,
+    new_plan_year,
     open_items,
+    plan_fiscal_year,
     plan_markdown,
     revenue_total,
     review_status,
@@ -51,6 +56,7 @@ viewer = auth.enter_page("accounts")
 state = st.session_state
 today = date.today()
 NO_OBJECTIVE = 0  # the action form's "serves no objective" choice
+NO_OWNER = 0  # the owner pickers' "nobody yet" choice (sales ops only): rep ids start at 1
 #: What the viewer is told for an account plan that is not theirs to change.
 NOT_YOURS = "That account plan is not one of yours to change."
 
@@ -73,10 +79,10 @@ def _remember(widget_key: str, kept_key: str) -> None:
 
 
 def _bring_back(widget_key: str, kept_key: str, options: list) -> None:
-    """Before drawing a widget: give it back its kept value (the first option if that is gone)."""
-    if state.get(kept_key) not in options:
+    """Before drawing a widget: give it back its kept value (the first option if that is gone, or never was one)."""
+    if not widgets.offered(state.get(kept_key), options):
         state[kept_key] = options[0]
-    if state.get(widget_key) not in options:
+    if not widgets.offered(state.get(widget_key), options):
         state[widget_key] = state[kept_key]
 
 
@@ -84,80 +90,130 @@ def _number(value: float | None) -> str:
     return "—" if value is None else f"{value:,.10g}"
 
 
-def _period() -> tuple[date, date]:
-    """The fiscal year a new account's plan covers: the one today is in."""
+def _new_plan_years() -> list[int]:
+    """The fiscal years a new account plan may cover, the default first: next year's once it is being planned."""
     start_month = state["accounts.fy_start_month"]
-    return fiscal_year_bounds(fiscal_year_of(today, start_month), start_month)
+    default, this_year = new_plan_year(today, start_month), fiscal_year_of(today, start_month)
+    return [default, *(y for y in (this_year, this_year + 1) if y != default)]
+
+
+def _fiscal_year_label(year: int, start_month: int) -> str:
+    start, end = fiscal_year_bounds(year, start_month)
+    return f"FY{year} ({start:%d %b %Y} to {end:%d %b %Y})"
 
 
 def _select_account(account_id: int) -> None:
     state["accounts.selected"] = account_id
     state["accounts.pick.account"] = account_id
+    state["accounts.fiscal_year"] = None  # the cycle tab opens on the account plan's own year
+
+
+def _account_picked() -> None:
+    _remember("accounts.pick.account", "accounts.selected")
+    state["accounts.fiscal_year"] = None
+
+
+def _owners_offered() -> dict[int, str]:
+    """The people the viewer may give an account to, by id, and (for sales ops) nobody yet: what owner pickers offer."""
+    people = {r.id: r.name for r in data.reps() if viewer.can_see_rep(r.id)}
+    nobody = "(nobody yet: only sales ops see it)" if viewer.signed_in else "(nobody yet)"
+    return ({NO_OWNER: nobody} if viewer.sees_everyone else {}) | people
+
+
+def _owner_label(account: Account) -> str:
+    """The owner as the page shows it (Markdown): their name, or why there is none."""
+    if account.owner_rep_id is not None:
+        return md(account.owner)
+    if account.owner:
+        return f"{md(account.owner)} (not on file: unassigned)"
+    return "— (unassigned)"
 
 
 # --------------------------------------------------------------------------- permission
 
 
-def _may_own(owner: str) -> bool:
-    """Whether the viewer may give an account to ``owner``; if not, the page says why."""
+def _may_own(owner_rep_id: int | None) -> bool:
+    """Whether the viewer may give an account to rep ``owner_rep_id`` (None: nobody); if not, the page says why."""
     yours = f"You can own accounts only for yourself{' and your team' if viewer.role == 'manager' else ''}."
-    return auth.permitted(lambda who: who.can_see_owner(owner.strip()), yours, _flash_error)
+    return auth.permitted(lambda who: who.can_see_account(owner_rep_id), yours, _flash_error)
 
 
 def _may_change(account_id: int) -> bool:
     """Every callback that changes an account's plan asks first: is the account, as saved now, the viewer's?
 
-    An account deleted meanwhile passes: the store then says it is gone.
+    An account deleted meanwhile passes: the store, which asks again inside the write, then says it is gone.
     """
     found = store.get_account_plan(data.db(), account_id)
     if found is None:
         return True
-    return auth.permitted(lambda who: who.can_see_owner(found.account.owner), NOT_YOURS, _flash_error)
+    return auth.permitted(lambda who: who.can_see_account(found.account.owner_rep_id), NOT_YOURS, _flash_error)
+
+
+def _picked(key: str, options: Collection[Any], what: str) -> Any | None:
+    """The value of picker ``key`` if it is one of ``options`` as drawn; else None, and the page says so."""
+    value = widgets.chosen(key, options)
+    if value is None:
+        _flash_error(f"That {what} is not one on the list — pick it again.")
+    return value
 
 
 # --------------------------------------------------------------------------- callbacks
 
 
-def _add_account() -> None:
-    start, end = _period()
-    if not _may_own(state["accounts.new.owner"]):
+def _add_account(owners: list[int], years: list[int]) -> None:
+    """Add account: ``owners`` and ``years`` are what the form's pickers were drawn with."""
+    owner = _picked("accounts.new.owner", owners, "owner")
+    year = _picked("accounts.new.fiscal_year", years, "fiscal year")
+    if owner is None or year is None:
         return
+    owner_rep_id = None if owner == NO_OWNER else int(owner)
+    if not _may_own(owner_rep_id):
+        return
+    start, end = fiscal_year_bounds(int(year), state["accounts.fy_start_month"])
     try:
         account_id = store.add_account(
             data.db(),
+            auth.viewer(),
             state["accounts.new.name"],
             start,
             end,
-            owner=state["accounts.new.owner"],
+            owner_rep_id=owner_rep_id,
             segment=state["accounts.new.segment"],
         )
     except data.WRITE_ERRORS as error:
         _flash("error", data.failure(error))
         return
     _flash("success", f"Added {state['accounts.new.name'].strip()}.")
-    for field in ("name", "owner", "segment"):
+    for field in ("name", "segment"):
         state[f"accounts.new.{field}"] = ""
     _select_account(account_id)
 
 
-def _import_accounts(choices: dict[str, store.CrmAccount]) -> None:
+def _import_accounts(choices: dict[str, store.CrmAccount], owners: dict[str, int | None]) -> None:
+    """Import the CRM accounts picked (of ``choices``), their owners as matched when the list was drawn."""
     picked = [choices[name] for name in state["accounts.import_pick"] if name in choices]
-    if not all(_may_own(c.owner) for c in picked):
+    if not all(_may_own(owners[c.owner]) for c in picked):
         return
-    start, end = _period()
+    start, end = fiscal_year_bounds(_new_plan_years()[0], state["accounts.fy_start_month"])
     try:
-        ids = store.add_accounts(data.db(), picked, start, end)
+        done = store.add_accounts(data.db(), auth.viewer(), picked, start, end)
     except data.WRITE_ERRORS as error:
         _flash("error", f"Nothing was imported: {data.failure(error)}")
         return
-    _flash("success", f"Imported {len(ids)} account{'s' if len(ids) != 1 else ''} from the CRM export.")
-    if ids:
-        _select_account(ids[0])
+    count = len(done.ids)
+    _flash("success", f"Imported {count} account{'s' if count != 1 else ''} from the CRM export. {done.note}".strip())
+    if done.ids:
+        _select_account(done.ids[0])
 
 
-def _save_view(account: Account) -> None:
+def _save_view(account: Account, owners: list[int]) -> None:
     key = f"accounts.view.{account.id}."
-    if not (_may_change(account.id) and _may_own(state[key + "owner"])):
+    owner = _picked(key + "owner", owners, "owner")
+    risk = _picked(key + "risk", RISK_TOLERANCES, "risk tolerance")
+    if owner is None or risk is None:
+        return
+    owner_rep_id = None if owner == NO_OWNER else int(owner)
+    if not (_may_change(account.id) and _may_own(owner_rep_id)):
         return
     priorities = tuple(line.strip() for line in state[key + "priorities"].splitlines() if line.strip())
     updated = Account(
@@ -165,16 +221,16 @@ def _save_view(account: Account) -> None:
         name=state[key + "name"],
         period_start=state[key + "start"],
         period_end=state[key + "end"],
-        owner=state[key + "owner"],
         segment=state[key + "segment"],
         aims=state[key + "aims"],
         priorities=priorities,
         timeframes=state[key + "timeframes"],
-        risk_tolerance=state[key + "risk"] or "medium",
+        risk_tolerance=str(risk),
         notes=state[key + "notes"],
+        owner_rep_id=owner_rep_id,
     )
     try:
-        store.update_account(data.db(), updated)
+        store.update_account(data.db(), auth.viewer(), updated)
     except data.WRITE_ERRORS as error:
         _flash("error", data.failure(error))
     else:
@@ -182,12 +238,11 @@ def _save_view(account: Account) -> None:
 
 
 def _add_goal(account_id: int) -> None:
-    if not _may_change(account_id):
+    category = _picked("accounts.new_goal.category", GOAL_CATEGORIES, "goal category")
+    if category is None or not _may_change(account_id):
         return
     try:
-        goal_id = store.add_goal(
-            data.db(), account_id, state["accounts.new_goal.category"], state["accounts.new_goal.title"]
-        )
+        goal_id = store.add_goal(data.db(), auth.viewer(), account_id, str(category), state["accounts.new_goal.title"])
     except data.WRITE_ERRORS as error:
         _flash("error", data.failure(error))
         return
@@ -218,7 +273,7 @@ def _delete(account_id: int, kind: str, item_id: int) -> None:
         return
     delete, done = _DELETED[kind]
     try:
-        delete(data.db(), item_id)
+        delete(data.db(), auth.viewer(), item_id)
     except data.WRITE_ERRORS as error:
         _flash("error", f"Nothing was deleted: {data.failure(error)}")
     else:
@@ -241,16 +296,18 @@ def _objective_from_form(prefix: str, objective_id: int, goal_id: int) -> Object
     )
 
 
-def _add_objective(account_id: int, due: date) -> None:
+def _add_objective(account_id: int, due: date, goal_ids: list[int]) -> None:
+    """Add objective: under the goal picked, one of ``goal_ids`` (this account's goals, as the form offered)."""
     prefix = "accounts.new_objective."
-    goal_id = state[prefix + "goal"]
-    if goal_id is None:
+    if not goal_ids:
         _flash("error", "Add a goal first: every objective serves one.")
         return
-    if not _may_change(account_id):
+    goal_id = _picked(prefix + "goal", goal_ids, "goal")
+    if goal_id is None or not _may_change(account_id):
         return
     try:
-        objective_id = store.add_objective(data.db(), _objective_from_form(prefix, 0, goal_id))
+        objective = _objective_from_form(prefix, 0, int(goal_id))
+        objective_id = store.add_objective(data.db(), auth.viewer(), objective)
     except data.WRITE_ERRORS as error:
         _flash("error", data.failure(error))
         return
@@ -263,7 +320,7 @@ def _save_objective(account_id: int, objective: Objective) -> None:
         return
     prefix = f"accounts.objective.{objective.id}."
     try:
-        store.update_objective(data.db(), _objective_from_form(prefix, objective.id, objective.goal_id))
+        store.update_objective(data.db(), auth.viewer(), _objective_from_form(prefix, objective.id, objective.goal_id))
     except data.WRITE_ERRORS as error:
         _flash("error", data.failure(error))
     else:
@@ -280,9 +337,9 @@ def _typed_action(prefix: str) -> dict[str, object]:
 
 def _save_action(action: Action) -> None:
     prefix = f"accounts.action.{action.id}."
-    if _may_change(action.account_id):
+    if _picked(prefix + "status", ACTION_STATUSES, "status") is not None and _may_change(action.account_id):
         try:
-            store.update_action(data.db(), replace(action, **_typed_action(prefix)))
+            store.update_action(data.db(), auth.viewer(), replace(action, **_typed_action(prefix)))
         except data.WRITE_ERRORS as error:
             _flash("error", f"The action was not saved: {data.failure(error)}")
         else:
@@ -291,19 +348,21 @@ def _save_action(action: Action) -> None:
         state.pop(prefix + name, None)
 
 
-def _add_action(account_id: int) -> None:
-    if not _may_change(account_id):
-        return
+def _add_action(account_id: int, objective_ids: list[int]) -> None:
+    """Add action: for the objective picked, one of ``objective_ids`` (this account's, or none, as offered)."""
     prefix = "accounts.new_action."
-    objective = state[prefix + "objective"]
+    objective = _picked(prefix + "objective", objective_ids, "objective")
+    status = _picked(prefix + "status", ACTION_STATUSES, "status")
+    if objective is None or status is None or not _may_change(account_id):
+        return
     action = Action(
         id=0,
         account_id=account_id,
-        objective_id=None if objective in (None, NO_OBJECTIVE) else objective,
+        objective_id=None if objective == NO_OBJECTIVE else int(objective),
         **_typed_action(prefix),  # type: ignore[arg-type]
     )
     try:
-        store.add_action(data.db(), action)
+        store.add_action(data.db(), auth.viewer(), action)
     except data.WRITE_ERRORS as error:
         _flash("error", data.failure(error))
         return
@@ -314,7 +373,7 @@ def _toggle_action(action: Action, key: str) -> None:
     if not _may_change(action.account_id):
         return
     try:
-        store.set_action_status(data.db(), action.id, "done" if state[key] else "to do")
+        store.set_action_status(data.db(), auth.viewer(), action.id, "done" if state[key] is True else "to do")
     except data.WRITE_ERRORS as error:
         _flash("error", data.failure(error))
 
@@ -324,7 +383,7 @@ def _set_up_cycle(account_id: int, fiscal_year: int, owner: str) -> None:
         return
     steps = default_cycle(fiscal_year, state["accounts.fy_start_month"], owner)
     try:
-        store.save_cycle(data.db(), account_id, fiscal_year, steps)
+        store.save_cycle(data.db(), auth.viewer(), account_id, fiscal_year, steps)
     except data.WRITE_ERRORS as error:
         _flash("error", data.failure(error))
 
@@ -341,7 +400,7 @@ def _save_cycle_edits(account_id: int, fiscal_year: int, steps: list[CycleStep],
             continue
         changed.append(CycleStep(step.step, edits.get("Owner", step.owner) or "", due, edits.get("Done", step.done_on)))
     try:
-        store.save_cycle(data.db(), account_id, fiscal_year, changed)
+        store.save_cycle(data.db(), auth.viewer(), account_id, fiscal_year, changed)
     except data.WRITE_ERRORS as error:
         _flash("error", f"Could not save that change: {data.failure(error)}")
 
@@ -359,7 +418,7 @@ def _add_review(account_id: int) -> None:
         notes=state[prefix + "notes"],
     )
     try:
-        store.add_review(data.db(), review)
+        store.add_review(data.db(), auth.viewer(), review)
     except data.WRITE_ERRORS as error:
         _flash("error", data.failure(error))
         return
@@ -414,35 +473,57 @@ def _accounts_list(plans: list[AccountPlan], statuses: dict[int, ReviewStatus], 
         [
             {
                 "Account": p.account.name,
-                "Owner": p.account.owner,
+                "Owner": p.account.owner if p.account.owner_rep_id is not None else "(unassigned)",
                 "Segment": p.account.segment,
-                "Progress": rollup(p.goals, p.objectives, p.actions).progress,
+                "Progress": round(100 * rollup(p.goals, p.objectives, p.actions).progress),
                 "Last reviewed": statuses[p.account.id].label,
                 "Stale": "stale" if statuses[p.account.id].stale else "",
             }
             for p in plans
         ],
         hide_index=True,
-        column_config={"Progress": st.column_config.ProgressColumn("Progress", format="percent")},
+        # Whole percent, as the header's cards say it: "17%", never "16.67%".
+        column_config={
+            "Progress": st.column_config.ProgressColumn("Progress", format="%d%%", min_value=0, max_value=100)
+        },
         key="accounts.list",
     )
 
 
 def _new_account_form() -> None:
-    if viewer.role == "rep":  # a rep's accounts are their own
-        state["accounts.new.owner"] = viewer.name
+    owners, years, start_month = _owners_offered(), _new_plan_years(), state["accounts.fy_start_month"]
+    if not widgets.offered(state["accounts.new.owner"], list(owners)):  # yourself, if you are on file
+        state["accounts.new.owner"] = viewer.rep_id if viewer.rep_id in owners else next(iter(owners), None)
+    if not widgets.offered(state["accounts.new.fiscal_year"], years):
+        state["accounts.new.fiscal_year"] = years[0]
+    if not owners:
+        st.caption("You are not on file as a rep yet, so there is nobody you can give an account to.")
+        return
     with st.form("accounts.form.new_account", border=False):
         st.text_input("Account name", key="accounts.new.name")
-        st.text_input(
+        st.selectbox(
             "Owner",
+            list(owners),
             key="accounts.new.owner",
-            help="The rep who owns the account, as named on their plan",
-            disabled=viewer.role == "rep",
+            format_func=owners.get,
+            help="Who owns the account: they, their manager and sales ops see and change its plan",
+            disabled=len(owners) == 1,
         )
         st.text_input("Segment", key="accounts.new.segment", placeholder="Enterprise, Mid-Market…")
-        period_start, period_end = _period()
-        st.caption(f"The plan covers the fiscal year {period_start:%d %b %Y} to {period_end:%d %b %Y}.")
-        st.form_submit_button("Add account", on_click=_add_account, type="primary", key="accounts.btn.add_account")
+        st.selectbox(
+            "The plan covers",
+            years,
+            key="accounts.new.fiscal_year",
+            format_func=lambda y: _fiscal_year_label(y, start_month),
+            help="Next fiscal year from its planning season (the third quarter of this one) on",
+        )
+        st.form_submit_button(
+            "Add account",
+            on_click=_add_account,
+            args=(list(owners), years),
+            type="primary",
+            key="accounts.btn.add_account",
+        )
 
 
 def _import_form(plans: list[AccountPlan]) -> None:
@@ -454,25 +535,37 @@ def _import_form(plans: list[AccountPlan]) -> None:
             icon=":material/info:",
         )
         return
+    # Each CRM owner's name is matched to a rep once, here as on import: the account is theirs from then on.
+    people = data.reps()
+    owners = match_owners({c.owner for c in crm}, [(r.id, r.name) for r in people])
+    names = {r.id: r.name for r in people}
     have = {p.account.name.casefold() for p in plans}
-    fresh = {c.name: c for c in crm if c.name.casefold() not in have and viewer.can_see_owner(c.owner)}
+    fresh = {c.name: c for c in crm if c.name.casefold() not in have and viewer.can_see_account(owners[c.owner])}
     if not fresh:
-        st.caption(f"All {len(crm)} accounts in the CRM export are here already.")
+        st.caption(f"All {len(crm)} accounts in the CRM export you may own are here already.")
         return
+
+    def label(name: str) -> str:
+        account = fresh[name]
+        owner = owners[account.owner]
+        who = names[owner] if owner is not None else f"{account.owner or 'no owner'}: not on file, unassigned"
+        return f"{name} ({who}, {account.deals} deals)"
+
     state.setdefault("accounts.import_pick", list(fresh))
-    st.multiselect(
-        "Accounts to import",
-        list(fresh),
-        key="accounts.import_pick",
-        format_func=lambda n: f"{n} ({fresh[n].owner or 'no owner'}, {fresh[n].deals} deals)",
-    )
+    st.multiselect("Accounts to import", list(fresh), key="accounts.import_pick", format_func=label)
     count = len([n for n in state["accounts.import_pick"] if n in fresh])
+    unmatched = len([n for n in state["accounts.import_pick"] if n in fresh and owners[fresh[n].owner] is None])
+    if unmatched:
+        st.caption(
+            f"{unmatched} of them name an owner who is not on file: they come in unassigned, the name kept as a "
+            "label, and only sales ops see them until they give each an owner."
+        )
     st.button(
         f"Import {count} account{'s' if count != 1 else ''}",
         key="accounts.btn.import",
         disabled=not count,
         on_click=_import_accounts,
-        args=(fresh,),
+        args=(fresh, owners),
     )
 
 
@@ -493,6 +586,8 @@ class _Shown:
     cycle: list[CycleStep]
     start_month: int
     stale_days: int
+    own_year: int  # the fiscal year the account plan is for
+    own_cycle: list[CycleStep]  # that year's planning cycle, which the export shows
 
     @property
     def account(self) -> Account:
@@ -535,19 +630,22 @@ def _pick_account(
         ids,
         key="accounts.pick.account",
         format_func=lambda i: by_id[i].account.name,
-        on_change=_remember,
-        args=("accounts.pick.account", "accounts.selected"),
+        on_change=_account_picked,
     )
     plan = by_id[state["accounts.pick.account"]]
     account = plan.account
     con = data.db()
     owner_target = (
-        store.owner_plan(con, account.owner, account.period_start, account.period_end) if account.owner else None
+        store.owner_plan(con, account.owner_rep_id, account.period_start, account.period_end)
+        if account.owner_rep_id is not None
+        else None
     )
+    own_year = plan_fiscal_year(account, start_month)
     current_fy = fiscal_year_of(today, start_month)
-    years = list(range(current_fy - 1, current_fy + 3))
+    years = sorted({own_year - 1, own_year, own_year + 1, current_fy, current_fy + 1})
     if state["accounts.fiscal_year"] is None:
-        state["accounts.fiscal_year"] = current_fy
+        state["accounts.fiscal_year"] = own_year  # the cycle of the year the plan is for
+        state.pop("accounts.pick.fiscal_year", None)
     _bring_back("accounts.pick.fiscal_year", "accounts.fiscal_year", years)
     fiscal_year: int = state["accounts.pick.fiscal_year"]
     return _Shown(
@@ -561,6 +659,8 @@ def _pick_account(
         cycle=store.get_cycle(con, account.id, fiscal_year),
         start_month=start_month,
         stale_days=stale_days,
+        own_year=own_year,
+        own_cycle=store.get_cycle(con, account.id, own_year),
     )
 
 
@@ -569,7 +669,7 @@ def _account_header(shown: _Shown) -> None:
     head, export = st.columns([3, 1], vertical_alignment="bottom")
     head.subheader(md(account.name))
     head.caption(
-        f"Owner: {md(account.owner) or '—'} · Segment: {md(account.segment) or '—'} · "
+        f"Owner: {_owner_label(account)} · Segment: {md(account.segment) or '—'} · "
         f"Plan period {account.period_start:%d %b %Y} to {account.period_end:%d %b %Y} · {status.label}"
     )
     slug = re.sub(r"[^A-Za-z0-9]+", "-", account.name).strip("-").lower() or "account"
@@ -578,8 +678,8 @@ def _account_header(shown: _Shown) -> None:
         plan_markdown(
             shown.plan,
             today,
-            cycle=shown.cycle,
-            fiscal_year=shown.fiscal_year,
+            cycle=shown.own_cycle,
+            fiscal_year=shown.own_year,
             open_pipeline=shown.open_pipeline,
             won_history=shown.won_history,
             stale_days=shown.stale_days,
@@ -710,8 +810,8 @@ def _objective_editor(account_id: int, objective: Objective, action_count: int) 
 def _revenue_against_target(shown: _Shown) -> None:
     account, owner_target, currency = shown.account, shown.owner_target, shown.currency
     revenue = revenue_total(shown.plan.objectives)
-    if not account.owner:
-        st.caption("Give the account an owner to weigh its revenue objectives against their plan target.")
+    if account.owner_rep_id is None:
+        st.caption("Give the account an owner on file to weigh its revenue objectives against their plan target.")
     elif owner_target is None:
         st.caption(
             f"Revenue objectives add up to {money(revenue, currency)}. {md(account.owner)} has no saved plan "
@@ -793,14 +893,14 @@ def _new_objective_form(plan: AccountPlan) -> None:
         st.markdown("**An objective**")
         if prefix + "statement" not in state:
             state.update(session.new_objective_form(plan.account.period_end))
-        if state.get(prefix + "goal") not in goal_titles:
+        if not widgets.offered(state.get(prefix + "goal"), list(goal_titles)):
             state[prefix + "goal"] = next(iter(goal_titles), None)
         st.selectbox("For the goal", list(goal_titles), key=prefix + "goal", format_func=goal_titles.get)
         _objective_fields(prefix)
         st.form_submit_button(
             "Add objective",
             on_click=_add_objective,
-            args=(plan.account.id, plan.account.period_end),
+            args=(plan.account.id, plan.account.period_end, list(goal_titles)),
             disabled=not plan.goals,
             key="accounts.btn.add_objective",
         )
@@ -813,7 +913,7 @@ def _new_action_form(plan: AccountPlan) -> None:
         st.markdown("**An action**")
         if prefix + "description" not in state:
             state.update(session.new_action_form(today))
-        if state.get(prefix + "objective") not in objective_titles:
+        if not widgets.offered(state.get(prefix + "objective"), list(objective_titles)):
             state[prefix + "objective"] = plan.objectives[0].id if plan.objectives else NO_OBJECTIVE
         st.selectbox(
             "For the objective", list(objective_titles), key=prefix + "objective", format_func=objective_titles.get
@@ -824,7 +924,10 @@ def _new_action_form(plan: AccountPlan) -> None:
         due_col.date_input("Due", key=prefix + "due", format="YYYY-MM-DD")
         st.selectbox("Status", ACTION_STATUSES, key=prefix + "status", format_func=str.capitalize)
         st.form_submit_button(
-            "Add action", on_click=_add_action, args=(plan.account.id,), key="accounts.btn.add_action"
+            "Add action",
+            on_click=_add_action,
+            args=(plan.account.id, list(objective_titles)),
+            key="accounts.btn.add_action",
         )
 
 
@@ -900,9 +1003,12 @@ def _goals_tab(shown: _Shown) -> None:
 def _view_tab(shown: _Shown) -> None:
     account, plan = shown.account, shown.plan
     prefix = f"accounts.view.{account.id}."
+    owners = _owners_offered()
+    if account.owner_rep_id is not None and account.owner_rep_id not in owners:
+        owners[account.owner_rep_id] = account.owner  # kept as it is: the store refuses giving it to them again
     if prefix + "name" not in state:
         state[prefix + "name"] = account.name
-        state[prefix + "owner"] = account.owner
+        state[prefix + "owner"] = NO_OWNER if account.owner_rep_id is None else account.owner_rep_id
         state[prefix + "segment"] = account.segment
         state[prefix + "start"] = account.period_start
         state[prefix + "end"] = account.period_end
@@ -914,7 +1020,9 @@ def _view_tab(shown: _Shown) -> None:
     with st.form(f"accounts.form.view.{account.id}", border=False):
         name_col, owner_col, segment_col = st.columns(3)
         name_col.text_input("Account name", key=prefix + "name")
-        owner_col.text_input("Owner", key=prefix + "owner")
+        if not widgets.offered(state[prefix + "owner"], list(owners)):
+            state[prefix + "owner"] = next(iter(owners), NO_OWNER)
+        owner_col.selectbox("Owner", list(owners), key=prefix + "owner", format_func=owners.get)
         segment_col.text_input("Segment", key=prefix + "segment")
         start_col, end_col = st.columns(2)
         start_col.date_input("Plan period from", key=prefix + "start", format="YYYY-MM-DD")
@@ -924,7 +1032,9 @@ def _view_tab(shown: _Shown) -> None:
         st.text_input("Their timeframes", key=prefix + "timeframes", placeholder="Board decision in March…")
         st.radio("Their risk tolerance", RISK_TOLERANCES, key=prefix + "risk", horizontal=True)
         st.text_area("Notes", key=prefix + "notes")
-        st.form_submit_button("Save the customer's view", on_click=_save_view, args=(account,), type="primary")
+        st.form_submit_button(
+            "Save the customer's view", on_click=_save_view, args=(account, list(owners)), type="primary"
+        )
     st.button(
         "Delete this account plan…",
         key=f"accounts.btn.delete_account.{account.id}",
@@ -952,20 +1062,20 @@ def _view_tab(shown: _Shown) -> None:
 def _cycle_tab(shown: _Shown) -> None:
     account, fiscal_year, start_month, cycle = shown.account, shown.fiscal_year, shown.start_month, shown.cycle
     st.selectbox(
-        "Fiscal year",
+        "Planning cycle for",
         shown.years,
         key="accounts.pick.fiscal_year",
-        format_func=lambda y: (
-            f"FY{y} ({fiscal_year_bounds(y, start_month)[0]:%b %Y} to {fiscal_year_bounds(y, start_month)[1]:%b %Y})"
-        ),
+        format_func=lambda y: f"{_fiscal_year_label(y, start_month)}{' — this plan' if y == shown.own_year else ''}",
         on_change=_remember,
         args=("accounts.pick.fiscal_year", "accounts.fiscal_year"),
+        help="Each fiscal year is planned in the third quarter of the year before it",
     )
     if not cycle:
-        proposed = default_cycle(fiscal_year, start_month, account.owner)
+        owner = account.owner if account.owner_rep_id is not None else ""  # a label is nobody to own a step
+        proposed = default_cycle(fiscal_year, start_month, owner)
         st.info(
-            f"No planning cycle set up for FY{fiscal_year} yet. The default schedule runs through the fiscal "
-            "year's third quarter, each step owned by the account owner until you change it:",
+            f"No planning cycle set up for FY{fiscal_year} yet. The default schedule plans it in the third quarter "
+            f"of FY{fiscal_year - 1}, each step owned by the account owner until you change it:",
             icon=":material/event:",
         )
         st.dataframe(
@@ -977,7 +1087,7 @@ def _cycle_tab(shown: _Shown) -> None:
             f"Set up the FY{fiscal_year} cycle",
             key="accounts.btn.set_up_cycle",
             on_click=_set_up_cycle,
-            args=(account.id, fiscal_year, account.owner),
+            args=(account.id, fiscal_year, owner),
             type="primary",
         )
         return
@@ -1108,7 +1218,7 @@ st.caption(
 )
 widgets.show_flash("accounts")
 fy_start_month, stale_after_days = _settings()
-account_plans = [p for p in store.list_account_plans(data.db()) if viewer.can_see_owner(p.account.owner)]
+account_plans = [p for p in store.list_account_plans(data.db()) if viewer.can_see_account(p.account.owner_rep_id)]
 review_statuses = {
     p.account.id: review_status(
         (r.reviewed_on for r in p.reviews), today, created=p.account.created_on, stale_days=stale_after_days

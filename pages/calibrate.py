@@ -450,6 +450,7 @@ def _save(result: Calibration, deals: DealImport, source: str) -> None:
     try:
         profile_id = store.save_profile(
             data.db(),
+            auth.viewer(),
             state.get("calibrate.profile_name", ""),
             source,
             result.to_dict(),
@@ -494,7 +495,7 @@ def _delete_profile(profile_id: int) -> None:
     if not auth.permitted(lambda who: who.can_calibrate, ONLY_OPS):
         return
     try:
-        store.delete_profile(data.db(), profile_id)
+        store.delete_profile(data.db(), auth.viewer(), profile_id)
     except data.WRITE_ERRORS as error:
         st.toast(f"Nothing was deleted: {markdown_text(data.failure(error))}", icon=":material/error:")
 

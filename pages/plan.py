@@ -454,7 +454,7 @@ def _fill_state(saved: store.SavedPlan) -> None:
     inputs = saved.inputs
     _set_stages(inputs.stages)
     state["plan.target"], state["plan.deal_size"] = round(inputs.target), round(inputs.deal_size)
-    state["plan.currency"] = saved.currency
+    state["plan.currency"] = saved.currency if saved.currency in CURRENCIES else "USD"  # stored before it was checked
     state["plan.start"], state["plan.end"] = inputs.period_start, inputs.period_end
     state["plan.holiday_weeks"] = list(inputs.holiday_weeks)
     state["plan.coverage"] = inputs.coverage_ratio
@@ -521,14 +521,14 @@ def _save(as_new: bool, over_version: int | None = None) -> None:
         }
         saved_id = store.save_plan(
             data.db(),
+            auth.viewer(),
             rep,
             state["plan.name"],
             inputs,
             milestone_custom=custom,
             plan_id=plan_id,
-            new_rep_team=viewer.team_for_new_reps,
+            new_rep_team=state["plan.new_rep_team"] or "",
             expected_version=None if plan_id is None else expected,
-            viewer=auth.viewer(),
             **options,
         )
     except store.StalePlan as stale:
@@ -610,13 +610,27 @@ def _may_save(rep: int | str, plan_id: int | None) -> bool:
     )
 
 
+def _new_rep_team() -> None:
+    """Ask which team a new rep joins: the saver's own, or (sales ops) the first team on file or one typed."""
+    teams = sorted({r.team for r in data.reps() if r.team})
+    if not state["plan.new_rep_team"]:
+        state["plan.new_rep_team"] = viewer.team_for_new_reps or (teams[0] if teams else "")
+    st.text_input(
+        "Their team",
+        key="plan.new_rep_team",
+        max_chars=80,
+        disabled=not viewer.can_manage_people,  # a manager adds reps to their own team only
+        help=f"Teams on file: {', '.join(teams)}" if teams else "Type the team they sell in, such as Mid-Market East",
+    )
+
+
 def _duplicate() -> None:
     state["plan.save_error"] = None
     if not may_change_plan(state["plan.loaded_id"], _say):
         return
     try:
         copy_id = store.duplicate_plan(
-            data.db(), state["plan.loaded_id"], f"{state['plan.name']} (copy)", viewer=auth.viewer()
+            data.db(), auth.viewer(), state["plan.loaded_id"], f"{state['plan.name']} (copy)"
         )
     except data.WRITE_ERRORS as error:
         state["plan.save_error"] = data.failure(error)
@@ -630,7 +644,7 @@ def _delete() -> None:
     if not may_change_plan(state["plan.loaded_id"], _say):
         return
     try:
-        store.delete_plan(data.db(), state["plan.loaded_id"], viewer=auth.viewer())
+        store.delete_plan(data.db(), auth.viewer(), state["plan.loaded_id"])
     except data.WRITE_ERRORS as error:
         state["plan.save_error"] = data.failure(error)
         return
@@ -684,6 +698,7 @@ def _saved_plans() -> None:
     )
     if state["plan.rep"] is None and viewer.can_add_reps:
         st.text_input("New rep's name", key="plan.new_rep", max_chars=80)
+        _new_rep_team()
     st.text_input("Plan name", key="plan.name", placeholder="Q1 2027", max_chars=80)
     save, save_new = st.columns(2)
     save.button("Save plan", key="btn.plan_save", on_click=_save, args=(False,), type="primary", icon=":material/save:")

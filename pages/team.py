@@ -101,12 +101,11 @@ def _open_track() -> None:
 
 
 def _set_rate() -> None:
-    if not auth.permitted(lambda who: who.can_set_rates, "Only sales ops can set exchange rates."):
+    if not auth.permitted(lambda who: who.can_set_rates, store.RATES_REFUSED):
         return
     rate = Rate(state["team.rate.from"], state["team.rate.to"], state["team.rate.value"])
     try:
-        who = auth.viewer()
-        store.set_rate(data.db(), rate, updated_by=who.name if who is not None else "")
+        store.set_rate(data.db(), auth.viewer(), rate)
     except RateError as error:
         st.toast(markdown_text(str(error)), icon=":material/error:")
     except data.WRITE_ERRORS as error:
@@ -118,13 +117,13 @@ def _set_rate() -> None:
 
 
 def _remove_rate() -> None:
-    if not auth.permitted(lambda who: who.can_set_rates, "Only sales ops can set exchange rates."):
+    if not auth.permitted(lambda who: who.can_set_rates, store.RATES_REFUSED):
         return
     pair = state["team.rate.remove"]
     if not pair or pair not in {(r.from_currency, r.to_currency) for r in store.list_rates(data.db())}:
         return  # only a pair that is on file, as listed
     try:
-        store.delete_rate(data.db(), *pair)
+        store.delete_rate(data.db(), auth.viewer(), *pair)
     except data.WRITE_ERRORS as error:
         st.toast(markdown_text(data.failure(error)), icon=":material/error:")
 
@@ -136,7 +135,7 @@ def _save_snapshot(team: str, deals: pd.DataFrame, name: str) -> None:
     ):
         return
     try:
-        count = store.save_snapshot(data.db(), team, snapshot_date, deals)
+        count = store.save_snapshot(data.db(), auth.viewer(), team, snapshot_date, deals)
     except data.WRITE_ERRORS as error:
         st.toast(markdown_text(data.failure(error)), icon=":material/error:")
         return
@@ -145,7 +144,7 @@ def _save_snapshot(team: str, deals: pd.DataFrame, name: str) -> None:
     stored = f"{markdown_text(name)}: {plural(count, 'deal')} stored as the pipeline of {snapshot_date:%d %b %Y}."
     # What the page shows as of that day is recorded beside it, so its accuracy can be judged once the period ends.
     try:
-        recorded = data.record_projections(team, snapshot_date)
+        recorded = data.record_projections(auth.viewer(), team, snapshot_date)
     except data.WRITE_ERRORS as error:
         stored += f" Its projections could not be recorded ({markdown_text(data.failure(error))}): save it again."
     else:
@@ -153,11 +152,17 @@ def _save_snapshot(team: str, deals: pd.DataFrame, name: str) -> None:
     state["team.snapshot_upload_done"] = stored
 
 
+#: The members editor's columns a person may change, and the field of a rep each one is.
+MEMBER_FIELDS = {"Team": "team", "Role": "role", "Sign-in email": "email"}
+
+
 def _member_frame() -> pd.DataFrame:
+    """Everyone on file as saved now, each row carrying the rep's id and version (hidden) for the edit it makes."""
     reps = store.list_reps(data.db())
     return pd.DataFrame(
         {
             "id": pd.Series([r.id for r in reps], dtype="int64"),
+            "version": pd.Series([r.version for r in reps], dtype="int64"),
             "Name": pd.Series([r.name for r in reps], dtype="str"),
             "Team": pd.Series([r.team for r in reps], dtype="str"),
             "Role": pd.Series([r.role for r in reps], dtype="str"),
@@ -166,29 +171,61 @@ def _member_frame() -> pd.DataFrame:
     )
 
 
-def _apply_member_edits() -> None:
-    """Write the members editor's changed rows (team, role, email), read from its key, to the database."""
+def _member_changes(editor_key: str) -> dict[int, dict[str, object]]:
+    """The cells changed in this edit, by row drawn: the editor's edits less those already written.
+
+    An edit is written as soon as it is made and the editor then drawn afresh,
+    so its edits hold only this one; should a run have been cut short before
+    that, cells already written are not written again.
+    """
+    edits = state[editor_key]["edited_rows"]
+    done = state["team.members_applied"].get(editor_key, {})
+    changes: dict[int, dict[str, object]] = {}
+    for row, cells in edits.items():
+        for column, value in cells.items():
+            if column in MEMBER_FIELDS and done.get(row, {}).get(column, changes) != value:
+                changes.setdefault(int(row), {})[MEMBER_FIELDS[column]] = value
+    state["team.members_applied"] = {editor_key: {row: dict(cells) for row, cells in edits.items()}}
+    return changes
+
+
+def _apply_member_edits(editor_key: str, drawn: pd.DataFrame) -> None:
+    """Write the cells just edited to the people the edited rows showed (by rep id), if nobody changed them since.
+
+    ``drawn`` is the frame the editor was drawn from, so a row number always means
+    the person that row showed, however the list is sorted now. Each person's
+    change carries their version as drawn: a person changed meanwhile is not
+    overwritten, and the page says by whom, when, and what is saved now.
+    """
+    state["team.members_generation"] += 1  # the next run draws a fresh editor from what is saved then
     if not auth.permitted(lambda who: who.can_manage_people, "Only sales ops can change teams and roles."):
         return
-    edits = state["team.members_editor"]["edited_rows"]
-    members = _member_frame()  # what the editor was drawn from: the database has not changed since
-    for row, changes in edits.items():
-        rep = members.iloc[int(row)]
-        team = changes.get("Team", rep["Team"]) or ""
-        role = changes.get("Role", rep["Role"]) or "rep"
-        email = changes.get("Sign-in email", rep["Sign-in email"]) or ""
+    for row, fields in _member_changes(editor_key).items():
+        rep = drawn.iloc[row]
+        if "role" in fields and not widgets.offered(fields["role"], store.ROLES):
+            widgets.flash("team", "error", f"A role is one of {', '.join(store.ROLES)}; {rep['Name']}'s was kept.")
+            continue
+        cleaned = {field: str(value or "") for field, value in fields.items()}
         try:
-            store.update_rep(data.db(), int(rep["id"]), str(team), str(role), str(email))
+            store.update_rep(data.db(), auth.viewer(), int(rep["id"]), **cleaned, version=int(rep["version"]))
         except data.WRITE_ERRORS as error:
-            st.toast(markdown_text(data.failure(error)), icon=":material/error:")
+            widgets.flash("team", "error", data.failure(error))
 
 
 def _add_person() -> None:
     if not auth.permitted(lambda who: who.can_manage_people, "Only sales ops can add people."):
         return
+    if not widgets.offered(state["team.new.role"], store.ROLES):
+        st.toast(f"A role is one of {', '.join(store.ROLES)}.", icon=":material/error:")
+        return
     try:
         store.add_rep(
-            data.db(), state["team.new.name"], state["team.new.team"], state["team.new.role"], state["team.new.email"]
+            data.db(),
+            auth.viewer(),
+            state["team.new.name"],
+            state["team.new.team"],
+            state["team.new.role"],
+            state["team.new.email"],
         )
     except data.WRITE_ERRORS as error:
         st.toast(markdown_text(data.failure(error)), icon=":material/error:")
@@ -197,10 +234,45 @@ def _add_person() -> None:
         state["team.new.name"] = state["team.new.email"] = ""  # kept on a refusal, so it can be fixed
 
 
+def _ask_remove(offered_ids: list[int]) -> None:
+    """Remove…: ask first, naming what goes with the person picked (one of ``offered_ids``)."""
+    rep_id = widgets.chosen("team.remove_pick", offered_ids)
+    held = store.rep_holdings(data.db(), rep_id) if rep_id is not None else None
+    state["team.confirm_remove"] = None if held is None else (rep_id, held.plans, held.weeks)
+
+
+def _remove_person(rep_id: int, plans: int, weeks: int) -> None:
+    state["team.confirm_remove"] = None
+    if not auth.permitted(lambda who: who.can_manage_people, "Only sales ops can remove people."):
+        return
+    try:
+        gone = store.remove_rep(data.db(), auth.viewer(), rep_id, plans=plans, weeks=weeks)
+        store.purge_deleted_plans(data.db(), auth.viewer())  # their plans and actuals, gone for good
+    except data.WRITE_ERRORS as error:
+        widgets.flash("team", "error", data.failure(error))
+    else:
+        widgets.flash("team", "success", f"Removed {gone.name} with {gone.going}.")
+
+
+def _remove_demo_team() -> None:
+    if not auth.permitted(lambda who: who.can_load_demo, "Only sales ops can remove the demo team."):
+        return
+    try:
+        gone = store.remove_demo(data.db(), auth.viewer())
+        store.purge_deleted_plans(data.db(), auth.viewer())
+    except data.WRITE_ERRORS as error:
+        st.toast(markdown_text(data.failure(error)), icon=":material/error:")
+    else:
+        st.toast(
+            f"Removed the demo team: {gone.people} people, {gone.plans} plans, {gone.snapshots} pipeline snapshots.",
+            icon=":material/group_remove:",
+        )
+
+
 # --------------------------------------------------------------------------- sections
 
 
-def _members() -> None:
+def _members(offer_demo: bool = True) -> None:
     if not viewer.can_manage_people:
         return
     with st.expander("Teams and roles", icon=":material/badge:"):
@@ -209,15 +281,20 @@ def _members() -> None:
             "managers are listed with their team, not reviewed as reps. With sign-in on, the sign-in email "
             "decides who is who: a rep sees their own plans, a manager their team's, sales ops everything."
         )
+        widgets.show_flash("team")
+        drawn = _member_frame()
+        editor_key = f"team.members_editor.{state['team.members_generation']}"
         st.data_editor(
-            _member_frame(),
-            key="team.members_editor",
+            drawn,
+            key=editor_key,
             on_change=_apply_member_edits,
+            args=(editor_key, drawn),
             hide_index=True,
             width="stretch",
-            disabled=["id", "Name"],
+            disabled=["id", "version", "Name"],
             column_config={
                 "id": None,
+                "version": None,
                 "Team": st.column_config.TextColumn(max_chars=80),
                 "Role": st.column_config.SelectboxColumn(options=list(store.ROLES), required=True),
                 "Sign-in email": st.column_config.TextColumn(max_chars=254),
@@ -231,6 +308,56 @@ def _members() -> None:
             role.selectbox("Role", list(store.ROLES), key="team.new.role")
             email.text_input("Sign-in email", key="team.new.email", max_chars=254)
             st.form_submit_button("Add person", icon=":material/person_add:", on_click=_add_person)
+        _remove_form(drawn)
+        _demo_controls(offer_demo)
+
+
+def _remove_form(drawn: pd.DataFrame) -> None:
+    """Remove a person (not oneself): their plans and actuals go after a confirmation naming how many."""
+    people = {int(i): str(n) for i, n in zip(drawn["id"], drawn["Name"], strict=True) if int(i) != viewer.rep_id}
+    if not people:
+        return
+    st.caption(
+        "**Remove a person** who has left: their plans and actuals go too; their account plans stay, unassigned."
+    )
+    pick, button = st.columns([3, 1], vertical_alignment="bottom")
+    pick.selectbox("Person to remove", list(people), key="team.remove_pick", format_func=people.get, index=None)
+    button.button(
+        "Remove…", key="btn.team_remove", icon=":material/person_remove:", on_click=_ask_remove, args=(list(people),)
+    )
+    asked = state["team.confirm_remove"]
+    if asked is None:
+        return
+    rep_id, plans, weeks = asked
+    held = store.rep_holdings(data.db(), rep_id)
+    if held is None:
+        state["team.confirm_remove"] = None
+        return
+    widgets.confirm_delete(
+        markdown_text(held.question),
+        ("btn.team_remove_yes", "btn.team_remove_no"),
+        on_yes=_remove_person,
+        on_no=lambda: state.update({"team.confirm_remove": None}),
+        args=(rep_id, plans, weeks),
+        yes_label=f"Yes, remove {held.name}",
+    )
+
+
+def _demo_controls(offer_load: bool) -> None:
+    """The demo team, at any time: loaded into a team of its own (unless offered elsewhere), removed in one click."""
+    if not viewer.can_load_demo:
+        return
+    if store.demo_loaded(data.db()):
+        st.caption("**The demo team** is loaded, in a team of its own. Remove it when you no longer need it.")
+        st.button(
+            "Remove the demo team",
+            key="btn.team_remove_demo",
+            icon=":material/group_remove:",
+            on_click=_remove_demo_team,
+        )
+    elif offer_load:
+        st.caption("**The demo team**: four reps part-way through this quarter, in a team of its own.")
+        st.button("Load demo data", key="btn.team_load_demo_any", icon=":material/group_add:", on_click=load_demo)
 
 
 def _back_up_now() -> None:
@@ -238,7 +365,7 @@ def _back_up_now() -> None:
         return
     schedule, _, _ = data.backup_schedule()
     try:
-        folder = store.take_backup(data.db(), schedule, datetime.now())
+        folder = store.take_backup(data.db(), auth.viewer(), schedule, datetime.now())
     except (*data.WRITE_ERRORS, OSError) as error:
         st.toast(f"The backup failed: {markdown_text(str(error))}", icon=":material/error:")
     else:
@@ -384,9 +511,9 @@ def _review_table(rollup: TeamRollup, team: str, scenario: ForecastRange | None)
     )
     listed = len(review.rows)
     st.caption(
-        f"Amounts in {currency}. Worst first; the first row is the team ({plural(listed, 'rep')}). Click a rep's row "
-        f"to open their plan on Track. The downloads have every column, the plans' names and milestones included. "
-        f"{STATUS_RULE}"
+        f"Amounts in {markdown_text(currency)}. Worst first; the first row is the team ({plural(listed, 'rep')}). "
+        "Click a rep's row to open their plan on Track. The downloads have every column, the plans' names and "
+        f"milestones included. {STATUS_RULE}"
     )
     widgets.download_pair("Review", rollup.table, f"backplan-review-{team}-{review.as_of:%Y-%m-%d}")
     return shown
@@ -740,8 +867,11 @@ def _changes(team: str, figures: data.TeamFigures) -> None:
         ),
         config={"displayModeBar": False},
     )
-    left_out = f" Left out: the deals of {', '.join(view.left_out)} (no rate)." if view.left_out else ""
-    st.caption(f"Open pipeline closing by {period_end:%d %b %Y}, in {view.currency}. {waterfall_note(diff)}{left_out}")
+    left_out = f" Left out: the deals of {markdown_text(', '.join(view.left_out))} (no rate)." if view.left_out else ""
+    st.caption(
+        f"Open pipeline closing by {period_end:%d %b %Y}, in {markdown_text(view.currency)}. "
+        f"{waterfall_note(diff)}{left_out}"
+    )
     st.subheader(f"Slipped deals ({len(slipped_table)})")
     st.caption("Deals re-forecast again and again are the ones to ask about: most slipped first.")
     st.dataframe(
@@ -777,11 +907,12 @@ def _left_out(figures: data.TeamFigures) -> None:
     if not view.left_out:
         return
     rates_where = "under **Exchange rates** below" if viewer.can_set_rates else "(ask your sales ops team)"
+    missing, currency = markdown_text(" or ".join(view.missing)), markdown_text(view.currency)
     st.warning(
-        f"No exchange rate from {' or '.join(view.missing)} to {view.currency}: "
+        f"No exchange rate from {missing} to {currency}: "
         f"{plural(len(view.left_out), 'rep')} left out of these figures "
         f"({markdown_text(', '.join(view.left_out))}), never added in another currency. "
-        f"Set the rate {rates_where}, or add up in {' or '.join(view.missing)} to see them.",
+        f"Set the rate {rates_where}, or add up in {missing} to see them.",
         icon=":material/currency_exchange:",
     )
 
@@ -800,9 +931,9 @@ if not teams:
         "No teams yet. Reps get a team when they are added; load the demo team to see a review at work.",
         icon=":material/info:",
     )
-    if store.is_empty(con) and viewer.can_load_demo:
+    if viewer.can_load_demo and not store.demo_loaded(con):
         st.button("Load demo data", icon=":material/group_add:", key="btn.team_load_demo", on_click=load_demo)
-    _members()
+    _members(offer_demo=False)
     _backups()
     st.stop()
 

@@ -134,7 +134,7 @@ def _save_edits(plan_id: int) -> None:
     versions = {week: draw["versions"].get(week, 0) for week, _ in changes}
     state["track.conflict"] = None
     try:
-        store.save_actual_cells(data.db(), plan_id, cells, versions, viewer=auth.viewer())
+        store.save_actual_cells(data.db(), auth.viewer(), plan_id, cells, versions)
     except store.StaleWeeks as stale:
         state["track.conflict"] = (plan_id, _stale_words(stale, draw, changes))
     except data.WRITE_ERRORS as error:
@@ -148,7 +148,7 @@ def _import(plan_id: int) -> None:
     if not pending or not may_change_plan(plan_id):
         return
     try:
-        store.save_actuals(data.db(), plan_id, pending, viewer=auth.viewer())
+        store.save_actuals(data.db(), auth.viewer(), plan_id, pending)
     except data.WRITE_ERRORS as error:
         st.toast(f"Nothing was imported: {data.failure(error)}", icon=":material/error:")
         return

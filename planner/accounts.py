@@ -51,7 +51,10 @@ __all__ = [
     "fiscal_year_bounds",
     "fiscal_year_of",
     "is_overdue",
+    "match_owners",
+    "new_plan_year",
     "open_items",
+    "plan_fiscal_year",
     "plan_markdown",
     "revenue_total",
     "review_status",
@@ -84,7 +87,12 @@ NO_OWNER = "(no owner)"
 
 @dataclass(frozen=True, slots=True)
 class Account:
-    """An account and the customer's view of their own business."""
+    """An account and the customer's view of their own business.
+
+    ``owner_rep_id`` is who owns it, and so who may see and change its plan; None
+    when nobody on file does (then only sales ops). ``owner`` is only a label: the
+    owner's name as on file, or the name typed or imported before it matched anyone.
+    """
 
     id: int
     name: str
@@ -98,6 +106,7 @@ class Account:
     risk_tolerance: str = "medium"
     notes: str = ""
     created_on: date | None = None
+    owner_rep_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -436,18 +445,65 @@ def _add_months(day: date, months: int) -> date:
 
 
 def default_cycle(fiscal_year: int, start_month: int = 1, owner: str = "") -> tuple[CycleStep, ...]:
-    """The five steps, owned by ``owner``, spread over the third quarter of the fiscal year.
+    """The five steps of planning fiscal year ``fiscal_year``, owned by ``owner``, in the previous year's third quarter.
+
+    Next year is planned during this year's third quarter, so the plan is
+    presented before the year it covers begins.
 
     >>> [f"{s.due:%Y-%m-%d}" for s in default_cycle(2027)]
-    ['2027-07-15', '2027-07-29', '2027-08-19', '2027-09-09', '2027-09-30']
+    ['2026-07-15', '2026-07-29', '2026-08-19', '2026-09-09', '2026-09-30']
     """
-    start, _ = fiscal_year_bounds(fiscal_year, start_month)
+    start, _ = fiscal_year_bounds(fiscal_year - 1, start_month)
     q3_start = _add_months(start, 6)
     q3_end = _add_months(start, 9) - timedelta(days=1)
     return tuple(
         CycleStep(number, owner, q3_end if offset is None else q3_start + timedelta(days=offset))
         for number, offset in enumerate(CYCLE_OFFSETS_DAYS, start=1)
     )
+
+
+def new_plan_year(today: date, start_month: int = 1) -> int:
+    """The fiscal year a new account plan covers: next year's from the third quarter on, when it is being planned.
+
+    Before then this year still has half or more to run, and is the one to plan. With
+    a fiscal year starting in April, FY2027 runs April 2026 to March 2027 and FY2028
+    is planned from October 2026.
+
+    >>> new_plan_year(date(2026, 11, 29)), new_plan_year(date(2026, 3, 2)), new_plan_year(date(2026, 11, 29), 4)
+    (2027, 2026, 2028)
+    """
+    this_year = fiscal_year_of(today, start_month)
+    q3_start = _add_months(fiscal_year_bounds(this_year, start_month)[0], 6)
+    return this_year + 1 if today >= q3_start else this_year
+
+
+def plan_fiscal_year(account: Account, start_month: int = 1) -> int:
+    """The fiscal year an account plan is for: the one holding the middle of its period.
+
+    >>> plan_fiscal_year(Account(1, "Acme", date(2027, 1, 1), date(2027, 12, 31)))
+    2027
+    """
+    middle = account.period_start + (account.period_end - account.period_start) / 2
+    return fiscal_year_of(middle, start_month)
+
+
+def match_owners(names: Iterable[str], people: Iterable[tuple[int, str]]) -> dict[str, int | None]:
+    """Each owner name as typed or imported → the id of the one person on file it names, or None.
+
+    Names compare ignoring case and surrounding spaces; a name matching nobody, or
+    more than one person, matches None (the account is then unassigned).
+
+    >>> match_owners(["ana lima ", "Eve", ""], [(1, "Ana Lima"), (2, "Ben Carter")])
+    {'ana lima ': 1, 'Eve': None, '': None}
+    """
+    by_name: dict[str, list[int]] = {}
+    for person_id, name in people:
+        by_name.setdefault(name.strip().casefold(), []).append(person_id)
+    found = {}
+    for name in names:
+        ids = by_name.get(name.strip().casefold(), []) if name.strip() else []
+        found[name] = ids[0] if len(ids) == 1 else None
+    return found
 
 
 def is_overdue(due: date | None, finished: bool, today: date) -> bool:
@@ -589,7 +645,10 @@ def plan_markdown(
     status = review_status(
         (r.reviewed_on for r in plan.reviews), today, created=account.created_on, stale_days=stale_days
     )
-    esc = markdown_text
+
+    def esc(text: str, inline: bool = True) -> str:
+        return markdown_text(text, inline=inline, document=True)
+
     out = [
         f"# Account plan: {esc(account.name)}",
         "",
@@ -673,7 +732,8 @@ def plan_markdown(
 
 def _action_line(action: Action) -> str:
     mark = "x" if action.done else " "
-    details = [esc for esc in (markdown_text(action.owner), f"due {action.due:%Y-%m-%d}" if action.due else "") if esc]
+    owner = markdown_text(action.owner, document=True)
+    details = [text for text in (owner, f"due {action.due:%Y-%m-%d}" if action.due else "") if text]
     suffix = f" ({', '.join(details)})" if details else ""
     status = "" if action.status in ("done", "to do") else f" — {action.status}"
-    return f"- [{mark}] {markdown_text(action.description)}{suffix}{status}"
+    return f"- [{mark}] {markdown_text(action.description, document=True)}{suffix}{status}"

@@ -229,6 +229,12 @@ def _number(value: object) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def _share(won_amount: float, lost_amount: float) -> float | None:
+    """Won amount ÷ (won + lost amount): the value win rate; None when nothing won or lost was worth anything."""
+    total = won_amount + lost_amount
+    return won_amount / total if total > 0 else None
+
+
 def _conversions(reached: pd.DataFrame, order: Sequence[str]) -> tuple[StageConversion, ...]:
     """Stage conversions over closed deals, from deal counts by furthest stage (and how many are still open).
 
@@ -274,11 +280,11 @@ def _value_figures(row: pd.Series | None, notes: list[str] | None) -> dict:
     elif avg is None:
         value_rate = 0.0 if won == 0 else None
     elif lost_with_amount == lost:
-        value_rate = won_amount / (won_amount + lost_amount) if won_amount + lost_amount else None
+        value_rate = _share(won_amount, lost_amount)
     elif lost_with_amount >= lost / 2:
         # A few lost deals lost their amount: they were probably like the other lost deals.
         estimate = lost_amount + (lost - lost_with_amount) * (lost_amount / lost_with_amount)
-        value_rate = won_amount / (won_amount + estimate)
+        value_rate = _share(won_amount, estimate)
         if notes is not None:
             notes.append(
                 f"{lost - lost_with_amount:,} of {lost:,} lost deals have no amount; they count at the average "
@@ -287,7 +293,7 @@ def _value_figures(row: pd.Series | None, notes: list[str] | None) -> dict:
     else:
         # Most lost deals carry no amount (a common CRM habit): assume they were average won-sized deals,
         # so the value win rate equals the count win rate instead of a flattering near-100%.
-        value_rate = won_amount / (won_amount + lost * avg)
+        value_rate = _share(won_amount, lost * avg)
         if notes is not None:
             notes.append(
                 f"{lost - lost_with_amount:,} of {lost:,} lost deals have no amount, so lost deals are assumed to "

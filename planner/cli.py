@@ -27,6 +27,7 @@ from typing import Any, NoReturn, TypeVar
 import duckdb
 
 from planner import store
+from planner.access import SYSTEM
 from planner.calibrate import Calibration, CalibrationError, calibrate_export, summary_dict
 from planner.forecast import (
     TEAM,
@@ -874,7 +875,7 @@ def _calibrate_command(args: argparse.Namespace, parser: argparse.ArgumentParser
 def _backup_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     con = _open_database(args, parser, read_only=False)
     try:
-        folder = store.backup(con, args.folder)
+        folder = store.backup(con, SYSTEM, args.folder)
     except store.StoreError as error:
         parser.exit(1, f"{parser.prog}: error: {error}\n")
     except (OSError, duckdb.Error) as error:

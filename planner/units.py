@@ -5,10 +5,33 @@ from __future__ import annotations
 import math
 import re
 
-__all__ = ["CURRENCIES", "markdown_text", "money", "money_short", "plural", "ratio_label", "times"]
+__all__ = [
+    "CURRENCIES",
+    "WORD_JOINER",
+    "markdown_text",
+    "money",
+    "money_short",
+    "plural",
+    "ratio_label",
+    "times",
+]
 
 #: Currency code -> symbol, in the order the plan offers them.
 CURRENCIES: dict[str, str] = {"USD": "$", "EUR": "€", "GBP": "£", "CHF": "CHF ", "AUD": "A$", "CAD": "C$"}
+#: What an amount in a currency Backplan does not know is shown with (the generic currency sign).
+_UNKNOWN_SYMBOL = "¤ "
+
+
+def _symbol(currency: str) -> str:
+    """The symbol amounts in ``currency`` are shown with: a known one's, an ISO-like code's own letters, else ¤.
+
+    Whatever else a stored currency holds (text from before it was checked) never reaches the page, where
+    amounts are often shown as Markdown.
+    """
+    known = CURRENCIES.get(currency) if isinstance(currency, str) else None
+    if known is not None:
+        return known
+    return f"{currency} " if isinstance(currency, str) and re.fullmatch(r"[A-Z]{3}", currency) else _UNKNOWN_SYMBOL
 
 
 def money(amount: float, currency: str = "USD") -> str:
@@ -18,10 +41,12 @@ def money(amount: float, currency: str = "USD") -> str:
     '$385,000'
     >>> money(-1_234.6, "GBP")
     '-£1,235'
+    >>> money(5, "JPY"), money(5, "[x](http://e.vil)")
+    ('JPY 5', '¤ 5')
     """
     if not math.isfinite(amount):
         return "—"
-    symbol = CURRENCIES.get(currency, f"{currency} ")
+    symbol = _symbol(currency)
     sign = "-" if round(amount) < 0 else ""
     return f"{sign}{symbol}{abs(amount):,.0f}"
 
@@ -34,7 +59,7 @@ def money_short(amount: float, currency: str = "USD") -> str:
     """
     if not math.isfinite(amount) or abs(amount) < 1e8:
         return money(amount, currency)
-    symbol = CURRENCIES.get(currency, f"{currency} ")
+    symbol = _symbol(currency)
     sign = "-" if amount < 0 else ""
     scale, unit = (1e9, "B") if abs(amount) >= 1e9 else (1e6, "M")
     return f"{sign}{symbol}{abs(amount) / scale:.3g}{unit}"
@@ -107,24 +132,49 @@ def plural(count: float, noun: str, many: str | None = None) -> str:
 #: Punctuation that Markdown, Streamlit's colour and icon syntax (":red[…]", ":material/…:") or its LaTeX
 #: ("$…$") reads as markup anywhere in a line; CommonMark lets a backslash escape each of them.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]{}<>()#+!|~$:])")
+#: What plain CommonMark and GitHub's tables and strikethrough read as markup inside a line: a Markdown file
+#: (an exported plan) escapes only these, so it reads as typed in any editor: "Acme (EMEA): renewal".
+_DOCUMENT_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
 #: At the start of a line these make a list, a quote or a heading underline ("- x", "1. x", "> x", "===").
-_LINE_START = re.compile(r"^(\s*)([-=>]|\d+[.)])")
+_LINE_START = re.compile(r"^(\s*)(?:([-=>])|(\d+)([.)]))")
+#: At the start of a line these make a heading or a list too, where "#" and "+" are not escaped throughout.
+_DOCUMENT_LINE_START = re.compile(r"^(\s*)(?:([-=>#+])|(\d+)([.)]))")
+#: Where GitHub-flavoured Markdown (as Streamlit renders it) would turn plain text into a link: a URL's
+#: "://", "www." and an email's "@". Escapes cannot stop it (it links the text after they are read), so an
+#: invisible WORD JOINER goes in there ("https:" WORD JOINER "//x.te"): it shows as typed and is not a link.
+_AUTOLINK = re.compile(r"(?<=:)(?=//)|(?<=\bwww)(?=\.)|(?<=@)", re.IGNORECASE)
+WORD_JOINER = "\u2060"
 
 
-def markdown_text(text: str, *, inline: bool = True) -> str:
+def _escape_line_start(found: re.Match[str]) -> str:
+    """A list, quote or heading mark escaped: "1. x" → "1\\. x" (a backslash escapes punctuation, never a digit)."""
+    indent, mark, number, dot = found.groups()
+    return f"{indent}\\{mark}" if mark else f"{indent}{number}\\{dot}"
+
+
+def markdown_text(text: str, *, inline: bool = True, document: bool = False) -> str:
     r"""Text a user typed, escaped to show as typed inside Markdown: no links, emphasis, HTML or maths.
 
     ``inline`` folds line breaks into spaces (labels, captions, one-line fields); otherwise each line
     is kept and ended with a hard line break (notes in an exported plan). Full stops and hyphens
     inside a line stay as they are, so ordinary sentences read the same in the page's source.
 
-    >>> print(markdown_text("**Q1** <b>[x](http://e.vil)</b>"))
-    \*\*Q1\*\* \<b\>\[x\]\(http\://e.vil\)\</b\>
+    On a page (Streamlit's Markdown) a bare URL or email address would become a link, so an invisible
+    :data:`WORD_JOINER` breaks it. A ``document`` (a Markdown file) escapes only what plain Markdown
+    reads as markup, so brackets and colons read as typed in the file itself.
+
+    >>> print(markdown_text("**Q1** <b>[x](http://e.vil)</b>").replace(WORD_JOINER, "{WJ}"))
+    \*\*Q1\*\* \<b\>\[x\]\(http\:{WJ}//e.vil\)\</b\>
     >>> markdown_text("# not a heading\n- not a list", inline=False)
     '\\# not a heading  \n\\- not a list'
+    >>> markdown_text("Acme (EMEA): *renewal*", document=True)
+    'Acme (EMEA): \\*renewal\\*'
     """
-    lines = [_MARKDOWN_SPECIAL.sub(r"\\\1", line) for line in text.strip().splitlines()]
-    lines = [_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), line) for line in lines]
+    special, line_start = (_DOCUMENT_SPECIAL, _DOCUMENT_LINE_START) if document else (_MARKDOWN_SPECIAL, _LINE_START)
+    lines = [special.sub(r"\\\1", line) for line in text.strip().splitlines()]
+    lines = [line_start.sub(_escape_line_start, line) for line in lines]
+    if not document:
+        lines = [_AUTOLINK.sub(WORD_JOINER, line) for line in lines]
     if inline:
         return " ".join(line.strip() for line in lines if line.strip())
     return "  \n".join(lines)

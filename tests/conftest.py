@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -57,6 +58,17 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 def app(database: Path) -> AppTest:
     """A fresh session of the whole app, on its default page, after the first run."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def session_as(email: str | None, ops: list[str] | None = None) -> AppTest:
+    """A session of the app with sign-in on, signed in as ``email`` (signed out when None), after its first run."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    at.secrets["auth"] = AUTH
+    at.secrets["backplan"] = {"ops": ops or []}
+    at.user = {"is_logged_in": False} if email is None else signed_in(email)
+    at.run()
     assert not at.exception, at.exception
     return at
 
@@ -125,3 +137,23 @@ def rename_stage(at: AppTest, old: str, new: str) -> None:
     """Type ``new`` over the name of the funnel stage called ``old`` on the Plan page."""
     [field] = [t for t in at.text_input if (t.key or "").startswith("plan.stage.") and t.value == old]
     field.set_value(new).run()
+
+
+def edit_cells(at: AppTest, edits: dict[int, dict[str, object]], editor: int = 0) -> AppTest:
+    """Edit cells of the page's data editor number ``editor`` as a browser does, and run the app.
+
+    ``edits`` is {row as drawn: {column: new value}}. Like the browser, an editor
+    keeps every edit made in it until it is drawn afresh (a new widget id), and sends
+    them all with each new one; AppTest cannot edit cells, so the widget state the
+    browser would send is built here.
+    """
+    element = at.data_editor[editor]
+    kept: dict[str, dict[int, dict[str, object]]] = at.__dict__.setdefault("_edits_by_editor", {})
+    state = kept.setdefault(element.proto.id, {})
+    for row, cells in edits.items():
+        state.setdefault(row, {}).update(cells)
+    widgets = at._tree.get_widget_states()
+    payload = {"edited_rows": {str(r): c for r, c in state.items()}, "added_rows": [], "deleted_rows": []}
+    widgets.widgets.append(WidgetState(id=element.proto.id, string_value=json.dumps(payload)))
+    at._run(widgets)
+    return at

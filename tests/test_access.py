@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from planner.access import OPEN, PAGES, resolve_viewer
+from planner.access import OPEN, PAGES, SYSTEM, Owner, resolve_viewer
 from planner.store import Rep
 
 TEAM = [
@@ -22,7 +22,9 @@ def test_a_rep_sees_only_themselves_and_only_rep_pages() -> None:
     ana = resolve_viewer("ana@acme.test", TEAM)
     assert ana is not None and ana.role == "rep" and ana.rep_id == 1
     assert [r.id for r in TEAM if ana.can_see_rep(r.id)] == [1]
-    assert ana.can_see_owner("Ana Lima") and not ana.can_see_owner("Ben Carter") and not ana.can_see_owner("")
+    assert ana.can_see_account(1) and not ana.can_see_account(2) and not ana.can_see_account(None)
+    assert ana.owns(Owner(1, "East")) and not ana.owns(Owner(2, "East")) and not ana.owns(None)
+    assert not ana.may_add_rep("East") and not ana.can_load_demo
     assert [p for p in PAGES if ana.may_open(p)] == ["plan", "track", "accounts", "guide"]
     assert not ana.can_review("East") and not ana.can_manage_people and not ana.can_calibrate
 
@@ -31,7 +33,9 @@ def test_a_manager_sees_their_team_and_reviews_only_it() -> None:
     maya = resolve_viewer("maya@acme.test", TEAM)
     assert maya is not None and maya.role == "manager"
     assert maya.visible_rep_ids == {1, 2, 3}
-    assert not maya.can_see_rep(4) and not maya.can_see_owner("Wes Hall")
+    assert not maya.can_see_rep(4) and not maya.can_see_account(4) and not maya.can_see_account(None)
+    assert maya.owns(Owner(2, "East")) and not maya.owns(Owner(4, "West"))
+    assert maya.may_add_rep("East") and not maya.may_add_rep("West") and not maya.may_add_rep("East", "manager")
     assert maya.can_review("East") and not maya.can_review("West") and not maya.can_review("")
     assert maya.may_open("team") and not maya.may_open("calibrate") and not maya.can_manage_people
 
@@ -47,7 +51,7 @@ def test_sales_ops_see_everything_whether_on_file_or_named_in_the_secrets() -> N
     for ops in (olu, boot):
         assert ops is not None and ops.role == "ops" and ops.sees_everyone
         assert all(ops.may_open(p) for p in PAGES) and ops.can_calibrate and ops.can_manage_people
-        assert ops.can_review("West") and ops.can_see_owner("anyone")
+        assert ops.can_review("West") and ops.can_see_account(None) and ops.owns(None) and ops.may_add_rep("", "ops")
     assert boot is not None and boot.name == "first" and boot.rep_id is None
 
 
@@ -57,9 +61,12 @@ def test_emails_match_ignoring_case_and_spaces_and_strangers_get_nothing() -> No
     assert resolve_viewer("", TEAM) is None  # a rep with no email cannot be claimed by an empty one
 
 
-def test_sign_in_off_opens_everything() -> None:
-    assert not OPEN.signed_in and OPEN.sees_everyone and OPEN.can_load_demo
-    assert all(OPEN.may_open(p) for p in PAGES) and OPEN.can_see_rep(123) and OPEN.can_review("any")
+def test_sign_in_off_and_the_command_line_open_everything() -> None:
+    for everything in (OPEN, SYSTEM):
+        assert not everything.signed_in and everything.sees_everyone and everything.can_load_demo
+        assert all(everything.may_open(p) for p in PAGES) and everything.can_see_rep(123)
+        assert everything.can_review("any") and everything.owns(None) and everything.can_manage_people
+    assert SYSTEM.signature == "the command line"
 
 
 people = st.lists(
@@ -87,3 +94,13 @@ def test_nobody_but_ops_sees_outside_their_own_team(everyone: list[Rep], email: 
     for other in everyone:
         if who.can_see_rep(other.id) and other.id != me.id:
             assert who.role == "manager" and me.team and other.team == me.team
+
+
+@given(people, st.sampled_from(["a@x.test", "b@x.test", "c@x.test", "d@x.test"]))
+def test_what_a_viewer_sees_is_what_they_own(everyone: list[Rep], email: str) -> None:
+    """The store's rule for a write (owns) and the pages' rule for a read (can_see_rep) never disagree."""
+    who = resolve_viewer(email, everyone)
+    if who is None:
+        return
+    for other in everyone:
+        assert who.can_see_rep(other.id) == who.owns(Owner(other.id, other.team))

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
-from planner import store
-from planner.accounts import Action, Objective, Review, default_cycle, fiscal_year_of
-from tests.conftest import metric, open_store
+from planner import access, store
+from planner.access import SYSTEM
+from planner.accounts import Action, Objective, Review, default_cycle, fiscal_year_of, new_plan_year
+from tests.conftest import forge, metric, open_store, session_as
 
 TODAY = date.today()
 
@@ -26,9 +28,12 @@ def texts(app: AppTest) -> str:
     return "\n".join(parts)
 
 
-def add_account(app: AppTest, name: str, owner: str = "Ana Lima") -> None:
+def add_account(app: AppTest, name: str, owner: str | None = None) -> None:
+    """Add an account through the form, owned by the person labelled ``owner`` (else the form's default)."""
     app.text_input(key="accounts.new.name").input(name)
-    app.text_input(key="accounts.new.owner").input(owner)
+    if owner is not None:
+        picker = app.selectbox(key="accounts.new.owner")
+        picker.select_index(picker.options.index(owner))
     app.button(key="accounts.btn.add_account").click().run()
     assert not app.exception, app.exception
 
@@ -37,13 +42,16 @@ def seed(database, *, reviewed_days_ago: int | None = None) -> int:
     """An account with one goal, one objective and two actions, written straight to the store."""
     start, end = date(TODAY.year, 1, 1), date(TODAY.year, 12, 31)
     with open_store(database) as con:
-        account = store.add_account(con, "Acme", start, end, owner="Ana Lima")
-        goal = store.add_goal(con, account, "roadmap to revenue", "Expand into the data team")
-        objective = store.add_objective(con, Objective(0, goal, "Win the data team"))
-        store.add_action(con, Action(0, account, "Map the buying group", objective, "Ana Lima", TODAY - timedelta(3)))
-        store.add_action(con, Action(0, account, "Run the pilot", objective, "Ben"))
+        ana = store.add_rep(con, SYSTEM, "Ana Lima", "East")
+        account = store.add_account(con, SYSTEM, "Acme", start, end, owner_rep_id=ana)
+        goal = store.add_goal(con, SYSTEM, account, "roadmap to revenue", "Expand into the data team")
+        objective = store.add_objective(con, SYSTEM, Objective(0, goal, "Win the data team"))
+        store.add_action(
+            con, SYSTEM, Action(0, account, "Map the buying group", objective, "Ana Lima", TODAY - timedelta(3))
+        )
+        store.add_action(con, SYSTEM, Action(0, account, "Run the pilot", objective, "Ben"))
         if reviewed_days_ago is not None:
-            store.add_review(con, Review(0, account, TODAY - timedelta(reviewed_days_ago), "Dana", "Targets"))
+            store.add_review(con, SYSTEM, Review(0, account, TODAY - timedelta(reviewed_days_ago), "Dana", "Targets"))
     return account
 
 
@@ -109,7 +117,7 @@ def test_editing_an_objective_fixes_its_smart_letters(app: AppTest, database) ->
 def test_an_action_with_no_objective_is_flagged_as_busywork(app: AppTest, database) -> None:
     account = seed(database)
     with open_store(database) as con:
-        store.add_action(con, Action(0, account, "Golf day"))
+        store.add_action(con, SYSTEM, Action(0, account, "Golf day"))
     open_accounts(app)
     assert "1 action(s) serve no objective" in texts(app)
     assert any(box.label.startswith("Golf day") for box in app.checkbox)
@@ -292,6 +300,7 @@ def test_the_customers_view_is_saved_and_typed_markup_stays_text(app: AppTest, d
 
 def test_crm_accounts_are_imported_and_missing_pipeline_is_said_plainly(app: AppTest, database) -> None:
     with open_store(database) as con:
+        store.add_rep(con, SYSTEM, "Ana Lima", "East")
         con.execute(
             "INSERT INTO deals (profile_id, deal_id, owner, account, stage, outcome, amount) VALUES"
             " (1, 'd1', 'Ana Lima', 'Initech', 'Won', 'won', 50000), (1, 'd2', 'Ben', 'Hooli', 'Lost', 'lost', 9000)"
@@ -300,8 +309,12 @@ def test_crm_accounts_are_imported_and_missing_pipeline_is_said_plainly(app: App
     assert app.multiselect(key="accounts.import_pick").value == ["Hooli", "Initech"]
     app.button(key="accounts.btn.import").click().run()
     assert not app.exception, app.exception
-    assert "Imported 2 accounts from the CRM export." in texts(app)
-    assert app.dataframe[0].value["Owner"].tolist() == ["Ben", "Ana Lima"]
+    # Owners are matched to people on file once, at import: Ben is not on file, so Hooli comes in unassigned.
+    assert "Imported 2 accounts from the CRM export. 1 account imported unassigned" in texts(app)
+    assert app.dataframe[0].value["Owner"].tolist() == ["(unassigned)", "Ana Lima"]
+    with open_store(database) as con:
+        owners = {a.name: (a.owner_rep_id is not None, a.owner) for a in store.list_accounts(con)}
+    assert owners == {"Hooli": (False, "Ben"), "Initech": (True, "Ana Lima")}
     app.selectbox(key="accounts.pick.account").select("Initech").run()
     said = texts(app)
     assert "No pipeline snapshot yet — upload one on Team review" in said
@@ -311,9 +324,139 @@ def test_crm_accounts_are_imported_and_missing_pipeline_is_said_plainly(app: App
 def test_the_chosen_account_survives_a_page_switch(app: AppTest, database) -> None:
     seed(database)
     with open_store(database) as con:
-        store.add_account(con, "Zeta", date(TODAY.year, 1, 1), date(TODAY.year, 12, 31))
+        store.add_account(con, SYSTEM, "Zeta", date(TODAY.year, 1, 1), date(TODAY.year, 12, 31))
     open_accounts(app)
     app.selectbox(key="accounts.pick.account").select("Zeta").run()
     app.switch_page("pages/plan.py").run()
     open_accounts(app)
     assert app.subheader[1].value == "Zeta"  # the plan shown is Zeta's
+
+
+# --------------------------------------------------------------------------- who may change what (sign-in on)
+
+ANA_EMAIL, BEN_EMAIL, MAYA_EMAIL = "ana@acme.test", "ben@acme.test", "maya@acme.test"
+
+
+@pytest.fixture
+def two_reps(database) -> dict[str, int]:
+    """Ana (East) and Ben (West), each owning an account plan with one goal; Maya manages East."""
+    start, end = date(TODAY.year, 1, 1), date(TODAY.year, 12, 31)
+    ids = {}
+    with open_store(database) as con:
+        ana = store.add_rep(con, SYSTEM, "Ana Lima", "East", "rep", ANA_EMAIL)
+        ben = store.add_rep(con, SYSTEM, "Ben Carter", "West", "rep", BEN_EMAIL)
+        store.add_rep(con, SYSTEM, "Maya Brooks", "East", "manager", MAYA_EMAIL)
+        for name, owner in (("Ana Co", ana), ("Ben Co", ben)):
+            account = store.add_account(con, SYSTEM, name, start, end, owner_rep_id=owner)
+            ids[name] = account
+            ids[f"{name} goal"] = store.add_goal(con, SYSTEM, account, "roadmap to revenue", f"Grow {name}")
+    return ids
+
+
+def objectives_of(database, account: int) -> list[str]:
+    with open_store(database) as con:
+        return [o.statement for o in store.get_account_plan(con, account).objectives]
+
+
+def test_a_goal_id_never_offered_is_refused_and_nothing_is_written(two_reps: dict[str, int], database) -> None:
+    at = open_accounts(session_as(ANA_EMAIL))
+    assert at.selectbox(key="accounts.pick.account").options == ["Ana Co"]
+    at.text_input(key="accounts.new_objective.statement").input("Sneak into Ben's plan")
+    forge(at.selectbox(key="accounts.new_objective.goal"), str(two_reps["Ben Co goal"]))  # as a tampered browser
+    at.button(key="accounts.btn.add_objective").click().run()
+    assert not at.exception, at.exception
+    assert "That goal is not one on the list" in texts(at)
+    assert objectives_of(database, two_reps["Ben Co"]) == [] and objectives_of(database, two_reps["Ana Co"]) == []
+
+
+def test_the_store_refuses_another_reps_account_whatever_the_page_lets_through(
+    two_reps: dict[str, int], database
+) -> None:
+    with open_store(database) as con:
+        ana = next(v for v in [access.resolve_viewer(ANA_EMAIL, store.list_reps(con))] if v is not None)
+        with pytest.raises(store.Refused, match="not yours to change"):
+            store.add_objective(con, ana, Objective(0, two_reps["Ben Co goal"], "Sneak in"))
+        with pytest.raises(store.Refused):
+            store.add_goal(con, ana, two_reps["Ben Co"], "customer success", "Sneak in")
+        mine = store.add_objective(con, ana, Objective(0, two_reps["Ana Co goal"], "Mine"))
+        with pytest.raises(store.StoreError, match="not on this account"):  # moving it under Ben's goal
+            store.update_objective(con, ana, Objective(mine, two_reps["Ben Co goal"], "Mine"))
+    assert objectives_of(database, two_reps["Ben Co"]) == []
+
+
+def test_a_manager_gains_no_account_by_adding_a_rep_named_like_its_owner(two_reps: dict[str, int], database) -> None:
+    with open_store(database) as con:  # sales ops import a CRM account whose owner is nobody on file yet
+        done = store.add_accounts(
+            con, SYSTEM, [store.CrmAccount("Zed Corp", "Zed Ray", 4)], date(TODAY.year, 1, 1), date(TODAY.year, 12, 31)
+        )
+    maya = session_as(MAYA_EMAIL)
+    maya.session_state["plan.rep"] = None
+    maya.run()
+    maya.text_input(key="plan.new_rep").set_value("Zed Ray")
+    maya.text_input(key="plan.name").set_value("Ramp plan").run()
+    maya.button(key="btn.plan_save").click().run()
+    assert not maya.exception and not maya.sidebar.error, [e.value for e in maya.sidebar.error]
+    open_accounts(maya)
+    assert "Zed Corp" not in maya.selectbox(key="accounts.pick.account").options  # still sales ops' to assign
+    with open_store(database) as con:
+        zed = store.get_account_plan(con, done.ids[0]).account
+        assert (zed.owner_rep_id, zed.owner) == (None, "Zed Ray")
+        viewer = access.resolve_viewer(MAYA_EMAIL, store.list_reps(con))
+        with pytest.raises(store.Refused):
+            store.add_goal(con, viewer, done.ids[0], "customer success", "Mine now")
+
+
+def test_an_owner_is_picked_from_the_people_a_viewer_may_give_accounts_to(two_reps: dict[str, int], database) -> None:
+    maya = open_accounts(session_as(MAYA_EMAIL))
+    assert sorted(maya.selectbox(key="accounts.new.owner").options) == ["Ana Lima", "Maya Brooks"]
+    assert maya.selectbox(key="accounts.new.owner").value == next(
+        r.id for r in store_reps(database) if r.name == "Maya Brooks"
+    )
+    ana = open_accounts(session_as(ANA_EMAIL))
+    assert ana.selectbox(key="accounts.new.owner").options == ["Ana Lima"]
+
+
+def store_reps(database) -> list[store.Rep]:
+    with open_store(database) as con:
+        return store.list_reps(con)
+
+
+# --------------------------------------------------------------------------- the year a plan is for
+
+
+def test_a_new_account_plan_covers_the_fiscal_year_being_planned(app: AppTest, database) -> None:
+    open_accounts(app)
+    add_account(app, "Globex")
+    with open_store(database) as con:
+        account = store.list_accounts(con)[0]
+    expected = new_plan_year(TODAY)
+    assert (account.period_start, account.period_end) == (date(expected, 1, 1), date(expected, 12, 31))
+    if TODAY.month >= 7:  # from the third quarter on, next year is the one being planned
+        assert expected == TODAY.year + 1
+    assert (account.period_end - account.period_start).days >= 364
+
+
+def test_the_cycle_tab_opens_on_the_plans_own_year_planned_the_year_before(app: AppTest, database) -> None:
+    with open_store(database) as con:
+        account = store.add_account(con, SYSTEM, "Initech", date(2031, 1, 1), date(2031, 12, 31))
+        store.save_cycle(con, SYSTEM, account, 2031, default_cycle(2031, 1, "Ana"))
+    open_accounts(app)
+    assert app.selectbox(key="accounts.pick.fiscal_year").value == 2031
+    assert app.session_state["accounts.pick.fiscal_year"] == 2031
+    assert "No planning cycle set up" not in texts(app)  # FY2031's, set up above
+    assert "No step is overdue." in texts(app)  # due in Q3 2030, not Q3 2031
+    assert app.data_editor[0].value["Due"].tolist()[0] == date(2030, 7, 15)
+
+
+def test_progress_in_the_accounts_list_is_a_whole_percent(app: AppTest, database) -> None:
+    account = seed(database)
+    with open_store(database) as con:
+        goal = store.get_account_plan(con, account).goals[0].id
+        third = store.add_objective(con, SYSTEM, Objective(0, goal, "A third objective"))
+        for n in range(3):
+            action = store.add_action(con, SYSTEM, Action(0, account, f"Step {n}", third))
+            if n == 0:
+                store.set_action_status(con, SYSTEM, action, "done")
+    open_accounts(app)  # objectives 0/2 and 1/3 done: the goal is 16.67% along
+    assert app.dataframe[0].value["Progress"].tolist() == [17]
+    assert metric(app, "Plan progress") == "17%"

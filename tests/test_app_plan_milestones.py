@@ -10,6 +10,7 @@ import pandas as pd
 from streamlit.testing.v1 import AppTest
 
 from planner import store
+from planner.access import SYSTEM
 from planner.calibrate import calibrate_export
 from tests.conftest import ROOT, box, open_store
 
@@ -86,7 +87,7 @@ def test_a_historical_shape_from_less_than_a_year_warns_and_never_plans_nothing(
     short["seasonality"] = [0.0, 0.0, *[share / sum(result.seasonality[2:]) for share in result.seasonality[2:]]]
     with open_store(database) as con:
         profile_id = store.save_profile(
-            con, "Mar–Dec", SAMPLE.name, short, deals.deals, rows_read=deals.rows_read, rows_bad=deals.rows_bad
+            con, SYSTEM, "Mar–Dec", SAMPLE.name, short, deals.deals, rows_read=deals.rows_read, rows_bad=deals.rows_bad
         )
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
     at.selectbox(key="plan.profile_pick").set_value(profile_id).run()

@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from planner import store
+from planner.access import SYSTEM
 from planner.calibrate import calibrate_export
 from planner.milestones import build_milestones
 from tests.conftest import ROOT, box, metric, open_store, slider
@@ -19,7 +20,14 @@ def save_sample_profile(database: Path, name: str = "FY2025") -> int:
     deals, result = calibrate_export(SAMPLE.read_bytes(), SAMPLE.name)
     with open_store(database) as con:
         return store.save_profile(
-            con, name, SAMPLE.name, result.to_dict(), deals.deals, rows_read=deals.rows_read, rows_bad=deals.rows_bad
+            con,
+            SYSTEM,
+            name,
+            SAMPLE.name,
+            result.to_dict(),
+            deals.deals,
+            rows_read=deals.rows_read,
+            rows_bad=deals.rows_bad,
         )
 
 
@@ -151,7 +159,7 @@ def test_counts_of_one_read_in_the_singular(database: Path) -> None:
     deals, result = calibrate_export(b"Deal ID,Stage,Amount,Close Date\n1,Closed Won,5000,2025-03-04\n", "one.csv")
     with open_store(database) as con:
         profile_id = store.save_profile(
-            con, "One deal", "one.csv", result.to_dict(), deals.deals, rows_read=1, rows_bad=0
+            con, SYSTEM, "One deal", "one.csv", result.to_dict(), deals.deals, rows_read=1, rows_bad=0
         )
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
     assert at.selectbox(key="plan.profile_pick").options == ["One deal (1 deal)"]

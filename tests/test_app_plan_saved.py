@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from planner import store
+from planner.access import SYSTEM
 from planner.demo import demo_email, demo_team
 from planner.funnel import PlanInputs
 from tests.conftest import AUTH, ROOT, box, forge, metric, open_saved_plan, open_store, rename_stage, signed_in, slider
@@ -106,6 +107,24 @@ def test_a_link_to_a_plan_that_does_not_exist_says_so(app: AppTest) -> None:
     assert "That plan no longer exists" in " ".join(e.value for e in app.sidebar.error)
 
 
+def test_a_new_rep_joins_a_team_so_team_review_finds_them(database) -> None:
+    with open_store(database) as con:
+        store.add_rep(con, SYSTEM, "Maya Brooks", "Mid-Market East", "manager")
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
+    assert app.text_input(key="plan.new_rep_team").value == "Mid-Market East"  # the team on file, to start from
+    save_new(app, "Zoe Park", "FY 2027")
+    app.button(key="btn.plan_new").click().run()
+    app.text_input(key="plan.new_rep_team").set_value("Enterprise West")
+    save_new(app, "Yan Li", "FY 2027")
+    assert not app.exception and not app.sidebar.error, [e.value for e in app.sidebar.error]
+    with open_store(database) as con:
+        teams = {r.name: r.team for r in store.list_reps(con)}
+    assert (teams["Zoe Park"], teams["Yan Li"]) == ("Mid-Market East", "Enterprise West")
+    app.switch_page("pages/team.py").run()
+    app.selectbox(key="team.name").set_value("Mid-Market East").run()
+    assert "Zoe Park" in next(d.value for d in app.dataframe if "Pipeline in period" in d.value.columns)["Rep"].tolist()
+
+
 # --------------------------------------------------------------------------- two people, one plan
 
 
@@ -125,7 +144,7 @@ def sidebar_text(at: AppTest) -> str:
 
 def test_a_save_from_an_older_copy_of_the_plan_is_refused_with_who_changed_what(database) -> None:
     with open_store(database) as con:
-        store.load_team(con, demo_team(date.today()))
+        store.load_team(con, SYSTEM, demo_team(date.today()))
         ana_plan = next(p.id for p in store.list_plans(con) if p.rep_name == "Ana Lima")
     manager, rep = session_of(demo_email("Maya Brooks")), session_of(demo_email("Ana Lima"))
     open_saved_plan(manager, ana_plan)
@@ -194,7 +213,7 @@ def test_a_saved_coverage_reopens_exactly_not_to_the_sliders_step(app: AppTest, 
     defaults = plan_defaults(date.today())
     with open_store(database) as con:
         inputs = PlanInputs(385_000, 3_850, defaults["plan.start"], defaults["plan.end"])
-        plan_id = store.save_plan(con, "Zoe Park", "Exact", replace(inputs, coverage_ratio=1.58))
+        plan_id = store.save_plan(con, SYSTEM, "Zoe Park", "Exact", replace(inputs, coverage_ratio=1.58))
     app.run()
     app.selectbox(key="plan.pick").set_value(plan_id).run()
     app.button(key="btn.plan_open").click().run()

@@ -10,10 +10,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from planner import store
+from planner.access import SYSTEM
 from planner.demo import demo_snapshots
 from planner.funnel import PlanInputs, Stage
 from planner.milestones import WeekActual
-from tests.conftest import metric, open_store
+from tests.conftest import ROOT, edit_cells, metric, open_store
 
 
 @pytest.fixture
@@ -104,6 +105,113 @@ def test_a_person_with_an_email_already_in_use_is_refused_and_the_form_kept(demo
         assert "Ana Again" not in [r.name for r in store.list_reps(con)]
 
 
+# --------------------------------------------------------------------------- Teams and roles
+
+
+def people(database) -> dict[str, tuple[str, str, str]]:
+    """Everyone on file: name → (team, role, email)."""
+    with open_store(database) as con:
+        return {r.name: (r.team, r.role, r.email) for r in store.list_reps(con)}
+
+
+@pytest.fixture
+def three(database, team_page: AppTest) -> AppTest:
+    """Ana and Ben in East, Cy in West, listed in that order in Teams and roles."""
+    with open_store(database) as con:
+        for name, team in (("Ana Lima", "East"), ("Ben Carter", "East"), ("Cy Ode", "West")):
+            store.add_rep(con, SYSTEM, name, team)
+    team_page.run()
+    assert team_page.data_editor[0].value["Name"].tolist() == ["Ana Lima", "Ben Carter", "Cy Ode"]
+    return team_page
+
+
+def test_an_edit_after_the_list_re_sorts_changes_only_the_person_edited(three: AppTest, database) -> None:
+    edit_cells(three, {0: {"Team": "Zulu"}})  # Ana moves to Zulu: the list re-sorts, Ana last
+    assert three.data_editor[0].value["Name"].tolist() == ["Ben Carter", "Cy Ode", "Ana Lima"]
+    edit_cells(three, {0: {"Sign-in email": "ben@acme.test"}})  # then Ben, now first, gets an email
+    assert not three.exception, three.exception
+    assert people(database) == {
+        "Ana Lima": ("Zulu", "rep", ""),
+        "Ben Carter": ("East", "rep", "ben@acme.test"),  # not moved to Zulu with Ana's old edit
+        "Cy Ode": ("West", "rep", ""),
+    }
+    assert three.data_editor[0].value["Sign-in email"].tolist() == ["ben@acme.test", "", ""]  # re-read after save
+
+
+def test_a_stale_edit_is_refused_naming_who_changed_it_when_and_what_is_saved(three: AppTest, database) -> None:
+    other = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
+    other.switch_page("pages/team.py").run()
+    edit_cells(other, {0: {"Team": "North"}})  # another session moves Ana first
+    edit_cells(three, {0: {"Team": "South"}})  # this one still shows her in East
+    assert people(database)["Ana Lima"][0] == "North"  # the newer change stands
+    assert people(database)["Ben Carter"][0] == "East"  # and the edit did not land on whoever is now row 0
+    said = " ".join(e.value for e in three.error)
+    assert "Ana Lima was changed by this computer's user at" in said and "now team North" in said
+    assert "Your change was not saved" in said
+    assert three.data_editor[0].value.set_index("Name").loc["Ana Lima", "Team"] == "North"  # shown as saved now
+
+
+def test_a_role_outside_the_list_is_refused_and_nothing_changes(three: AppTest, database) -> None:
+    before = people(database)
+    edit_cells(three, {1: {"Role": "admin", "Team": "Zulu"}})
+    assert "A role is one of rep, manager, ops" in " ".join(e.value for e in three.error)
+    assert people(database) == before
+
+
+def test_sales_ops_remove_a_person_after_a_confirmation_naming_how_many(demo: AppTest, database) -> None:
+    with open_store(database) as con:
+        ben = next(r.id for r in store.list_reps(con) if r.name == "Ben Carter")
+        # This quarter's plan and last quarter's, each with its weeks.
+        weeks = sum(len(store.get_actuals(con, plan.id)) for plan in store.list_plans(con, ben))
+    demo.selectbox(key="team.remove_pick").set_value(ben)
+    demo.button(key="btn.team_remove").click().run()
+    assert any(f"Remove Ben Carter with their 2 plans and {weeks} weeks of actuals?" in w.value for w in demo.warning)
+    with open_store(database) as con:
+        assert store.list_plans(con, ben)  # nothing gone before "Yes"
+    demo.button(key="btn.team_remove_yes").click().run()
+    assert not demo.exception, demo.exception
+    assert f"Removed Ben Carter with their 2 plans and {weeks} weeks of actuals." in [s.value for s in demo.success]
+    with open_store(database) as con:
+        assert "Ben Carter" not in [r.name for r in store.list_reps(con)]
+        assert store.list_plans(con, ben) == []
+        # Gone for good, not only hidden: the plan's row and its weeks of actuals are purged.
+        assert con.execute("SELECT count(*) FROM plans WHERE rep_id = ?", [ben]).fetchone()[0] == 0
+        assert con.execute("SELECT count(*) FROM actuals").fetchone()[0] > 0  # everyone else's stay
+
+
+def test_the_demo_team_loads_beside_a_teams_own_reps_into_its_own_team_and_goes_in_one_click(
+    team_page: AppTest, database
+) -> None:
+    with open_store(database) as con:
+        real = store.add_rep(con, SYSTEM, "Ana Lima", "Mid-Market East")  # a real Ana, in a team the demo uses
+        store.save_plan(
+            con, SYSTEM, real, "Her real plan", PlanInputs(100_000, 5_000, date(2026, 1, 1), date(2026, 3, 31))
+        )
+    team_page.run()
+    team_page.button(key="btn.team_load_demo_any").click().run()
+    assert not team_page.exception, team_page.exception
+    with open_store(database) as con:
+        reps = {r.name: (r.team, r.demo) for r in store.list_reps(con)}
+        assert reps["Ana Lima"] == ("Mid-Market East", False)  # the real one, untouched
+        assert reps["Ana Lima (demo)"] == ("Mid-Market East (demo)", True)
+        assert {team for team, demo in reps.values() if demo} == {"Mid-Market East (demo)"}
+        assert [r.rep_name for r in store.list_plans(con) if r.name == "Her real plan"] == ["Ana Lima"]
+    assert "Mid-Market East (demo)" in team_page.selectbox(key="team.name").options[0] or any(
+        "Mid-Market East (demo)" in o for o in team_page.selectbox(key="team.name").options
+    )
+
+    team_page.button(key="btn.team_remove_demo").click().run()
+    assert not team_page.exception, team_page.exception
+    # This quarter's plans and last quarter's, and a snapshot each Monday of both.
+    assert any("Removed the demo team: 5 people, 8 plans, 17 pipeline snapshots." in t.value for t in team_page.toast)
+    with open_store(database) as con:
+        assert [(r.name, r.team) for r in store.list_reps(con)] == [("Ana Lima", "Mid-Market East")]
+        assert [p.name for p in store.list_plans(con)] == ["Her real plan"]
+        assert store.list_snapshots(con) == []
+        # Its profile and recorded projections go with it: no real team's forecast can fall back on them.
+        assert store.list_profiles(con) == [] and store.list_projections(con, "Mid-Market East (demo)") == {}
+
+
 # --------------------------------------------------------------------------- one currency, any name, any size
 
 START, END = date(2026, 10, 5), date(2026, 12, 27)
@@ -116,9 +224,9 @@ def team_of(database, plans: list[tuple[str, str, float]], team: str = "Europe")
     ids = {}
     with open_store(database) as con:
         for name, currency, weekly in plans:
-            rep = store.add_rep(con, name, team)
-            ids[name] = store.save_plan(con, rep, "Q4", INPUTS, currency=currency)
-            store.save_actuals(con, ids[name], [WeekActual(w, weekly, 1, {}) for w in WEEKS])
+            rep = store.add_rep(con, SYSTEM, name, team)
+            ids[name] = store.save_plan(con, SYSTEM, rep, "Q4", INPUTS, currency=currency)
+            store.save_actuals(con, SYSTEM, ids[name], [WeekActual(w, weekly, 1, {}) for w in WEEKS])
     return ids
 
 
@@ -279,8 +387,8 @@ def test_categories_and_last_quarters_accuracy_are_on_the_review(demo: AppTest, 
 def test_without_a_profile_the_review_says_what_is_missing_and_how_to_get_it(team_page: AppTest, database) -> None:
     inputs = PlanInputs(100_000, 5_000, date.today() - timedelta(days=30), date.today() + timedelta(days=60))
     with open_store(database) as con:
-        store.save_plan(con, store.add_rep(con, "Ana", "East"), "Now", inputs)
-        store.save_snapshot(con, "East", date.today(), demo_snapshots(date.today())[-1][1].assign(owner="Ana"))
+        store.save_plan(con, SYSTEM, store.add_rep(con, SYSTEM, "Ana", "East"), "Now", inputs)
+        store.save_snapshot(con, SYSTEM, "East", date.today(), demo_snapshots(date.today())[-1][1].assign(owner="Ana"))
     team_page.run()
     info = " ".join(i.value for i in team_page.info)
     assert "No forecast range yet" in info and "Calibrate page" in info

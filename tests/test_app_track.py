@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from streamlit.testing.v1 import AppTest
 
 from planner import store
+from planner.access import SYSTEM
 from planner.demo import demo_team, quarter_of
 from tests.conftest import metric, open_store
 
@@ -30,7 +31,7 @@ def test_an_empty_database_offers_demo_data(app: AppTest) -> None:
 
 def load_demo(database) -> list[int]:
     with open_store(database) as con:
-        return store.load_team(con, demo_team(date.today()))
+        return store.load_team(con, SYSTEM, demo_team(date.today()))
 
 
 def test_a_rep_far_behind_sees_how_far_and_what_it_now_takes(app: AppTest, database) -> None:
@@ -102,8 +103,8 @@ def session() -> AppTest:
 
 def plan_with_actuals(database, weeks: list[WeekActual], inputs: PlanInputs = DECEMBER, **options) -> int:
     with open_store(database) as con:
-        plan_id = store.save_plan(con, store.add_rep(con, "Ana Lima"), "December", inputs, **options)
-        store.save_actuals(con, plan_id, weeks)
+        plan_id = store.save_plan(con, SYSTEM, store.add_rep(con, SYSTEM, "Ana Lima"), "December", inputs, **options)
+        store.save_actuals(con, SYSTEM, plan_id, weeks)
         return plan_id
 
 
@@ -157,7 +158,7 @@ def test_importing_into_a_plan_deleted_in_another_session_imports_nothing(databa
             if not deletes:
                 deletes.append(plan_id)
                 with open_store(database) as other:
-                    store.delete_plan(other, plan_id)
+                    store.delete_plan(other, SYSTEM, plan_id)
             yield cur
 
     deletes: list[int] = []
@@ -191,7 +192,7 @@ def test_ahead_or_behind_is_one_thing_on_the_card_the_chart_the_review_and_the_c
         database, [WeekActual(date(2026, 11, 30), 13_000), WeekActual(date(2026, 12, 7), 25_000)], cadence="weekly"
     )
     with open_store(database) as con:
-        store.update_rep(con, store.list_reps(con)[0].id, team="East", role="rep")
+        store.update_rep(con, SYSTEM, store.list_reps(con)[0].id, team="East", role="rep")
     track = open_track(session())
     track.date_input(key="track.as_of").set_value(date(2026, 12, 13)).run()
 

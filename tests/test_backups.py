@@ -24,6 +24,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from planner import backups, cli, store
+from planner.access import SYSTEM
 from planner.accounts import Action, Objective, Review, default_cycle
 from planner.funnel import DEFAULT_STAGES, DEFAULT_WON_STAGE, PlanInputs
 from planner.milestones import WeekActual
@@ -42,8 +43,8 @@ INPUTS = PlanInputs(
 
 def fill(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """One of everything a team keeps: reps, plans, actuals, a calibration profile, an account plan."""
-    rep = store.add_rep(con, "Ana O'Neil", team="Mid-Market", role="rep")
-    store.add_rep(con, "Dana Manager", team="Mid-Market", role="manager")
+    rep = store.add_rep(con, SYSTEM, "Ana O'Neil", team="Mid-Market", role="rep")
+    store.add_rep(con, SYSTEM, "Dana Manager", team="Mid-Market", role="manager")
     deals = pd.DataFrame(
         {
             "deal_id": ["D-1", "D-2", "D-3"],
@@ -57,25 +58,35 @@ def fill(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         }
     )
     profile = store.save_profile(
-        con, "2026 deals", "crm.csv", {"seasonality": [1 / 12] * 12, "note": "é ✓"}, deals, rows_read=4, rows_bad=1
+        con,
+        SYSTEM,
+        "2026 deals",
+        "crm.csv",
+        {"seasonality": [1 / 12] * 12, "note": "é ✓"},
+        deals,
+        rows_read=4,
+        rows_bad=1,
     )
-    plan = store.save_plan(con, rep, "H1 2027", INPUTS, currency="EUR", milestone_custom=(), profile_id=profile)
+    plan = store.save_plan(con, SYSTEM, rep, "H1 2027", INPUTS, currency="EUR", milestone_custom=(), profile_id=profile)
     store.save_actuals(
         con,
+        SYSTEM,
         plan,
         [
             WeekActual(date(2027, 1, 4), 9_999.99, 2, {"Meetings": 7}),
             WeekActual(date(2027, 1, 11), 0.0, 0, {}),
         ],
     )
-    account = store.add_account(con, "Acme", date(2027, 1, 1), date(2027, 12, 31), owner="Ana O'Neil")
-    goal = store.add_goal(con, account, "roadmap to revenue", "Expand into the data team")
+    account = store.add_account(con, SYSTEM, "Acme", date(2027, 1, 1), date(2027, 12, 31), owner_rep_id=rep)
+    goal = store.add_goal(con, SYSTEM, account, "roadmap to revenue", "Expand into the data team")
     objective = store.add_objective(
-        con, Objective(0, goal, "Win the data team", "revenue", 120_000, 0, "Budget set", date(2027, 6, 30), True)
+        con,
+        SYSTEM,
+        Objective(0, goal, "Win the data team", "revenue", 120_000, 0, "Budget set", date(2027, 6, 30), True),
     )
-    store.add_action(con, Action(0, account, "Map the buying group", objective, "Ana O'Neil", date(2027, 2, 1)))
-    store.save_cycle(con, account, 2027, default_cycle(2027, 1, "Ana O'Neil"))
-    store.add_review(con, Review(0, account, date(2027, 2, 1), "Dana", "Raised the target", "CFO on board"))
+    store.add_action(con, SYSTEM, Action(0, account, "Map the buying group", objective, "Ana O'Neil", date(2027, 2, 1)))
+    store.save_cycle(con, SYSTEM, account, 2027, default_cycle(2027, 1, "Ana O'Neil"))
+    store.add_review(con, SYSTEM, Review(0, account, date(2027, 2, 1), "Dana", "Raised the target", "CFO on board"))
     return {"rep": rep, "plan": plan, "profile": profile, "account": account}
 
 
@@ -106,7 +117,7 @@ def test_a_backup_restores_every_plan_actual_profile_and_account_plan(con, tmp_p
     ids = fill(con)
     before = everything(con, ids)
 
-    folder = store.backup(con, tmp_path / "backups" / "2026-11-22")
+    folder = store.backup(con, SYSTEM, tmp_path / "backups" / "2026-11-22")
     restored = store.restore(folder, tmp_path / "restored" / "backplan.duckdb")
 
     again = store.connect(restored)
@@ -114,9 +125,9 @@ def test_a_backup_restores_every_plan_actual_profile_and_account_plan(con, tmp_p
         assert everything(again, ids) == before
         assert store.schema_version(again) == store.LATEST_VERSION
         # New rows after a restore get new ids, not ones already taken.
-        new_rep = store.add_rep(again, "Eve New")
+        new_rep = store.add_rep(again, SYSTEM, "Eve New")
         assert new_rep not in {r.id for r in before["reps"]}
-        new_plan = store.save_plan(again, new_rep, "Q3 2027", INPUTS)
+        new_plan = store.save_plan(again, SYSTEM, new_rep, "Q3 2027", INPUTS)
         assert new_plan != ids["plan"]
     finally:
         again.close()
@@ -146,13 +157,13 @@ def test_a_backup_never_writes_into_a_folder_that_holds_files(con, tmp_path: Pat
     folder.mkdir()
     (folder / "notes.txt").write_text("keep me")
     with pytest.raises(store.StoreError, match="not an empty folder"):
-        store.backup(con, folder)
+        store.backup(con, SYSTEM, folder)
     assert [p.name for p in folder.iterdir()] == ["notes.txt"]
 
 
 def test_a_restore_never_overwrites_a_database(con, tmp_path: Path) -> None:
     fill(con)
-    folder = store.backup(con, tmp_path / "backup")
+    folder = store.backup(con, SYSTEM, tmp_path / "backup")
     existing = tmp_path / "live.duckdb"
     existing.write_bytes(b"precious")
     with pytest.raises(store.StoreError, match="already exists"):
@@ -175,7 +186,7 @@ def test_restoring_a_folder_that_is_not_a_backup_says_so_in_one_line(tmp_path: P
 
 def test_backup_into_an_unusable_path_is_a_clear_message(con, tmp_path: Path) -> None:
     with pytest.raises(store.StoreError, match="plain folder name"):
-        store.backup(con, tmp_path / "line\nbreak")
+        store.backup(con, SYSTEM, tmp_path / "line\nbreak")
 
 
 # --------------------------------------------------------------------------- the app's own backups
@@ -203,8 +214,8 @@ def test_a_backup_is_taken_live_and_old_ones_are_pruned_but_nothing_else(tmp_pat
         (folder / name / backups.MANIFEST).write_text("{}")  # complete backups, as far as pruning is concerned
     (folder / "notes").mkdir()  # not a backup: never touched
     with open_store(database) as con:
-        store.add_rep(con, "Ana Lima", "East", "rep", "ana@acme.test")
-        made = store.take_backup(con, backups.BackupSchedule(folder), datetime(2026, 11, 22, 2, 30))
+        store.add_rep(con, SYSTEM, "Ana Lima", "East", "rep", "ana@acme.test")
+        made = store.take_backup(con, SYSTEM, backups.BackupSchedule(folder), datetime(2026, 11, 22, 2, 30))
     assert made == folder / "2026-11-22T023000"
     shown = sorted(p.name for p in folder.iterdir() if p.name != LOCK_FILE)  # the lock stays, hidden
     assert shown == ["2026-11-20T023000", "2026-11-22T023000", "notes"]
@@ -219,7 +230,7 @@ def test_sales_ops_back_up_from_team_review_while_the_app_runs(
 ) -> None:
     monkeypatch.setenv("BACKPLAN_BACKUP_DIR", str(tmp_path / "nightly"))
     with open_store(database) as con:
-        store.add_rep(con, "Ana Lima", "East")
+        store.add_rep(con, SYSTEM, "Ana Lima", "East")
     app.switch_page("pages/team.py").run()
     assert any("No backup there yet." in c.value for c in app.caption)
     app.button(key="btn.back_up_now").click().run()
@@ -237,7 +248,7 @@ def test_a_mistyped_backup_time_is_shown_to_sales_ops(
     monkeypatch.setenv("BACKPLAN_BACKUP_DIR", str(tmp_path / "nightly"))
     monkeypatch.setenv("BACKPLAN_BACKUP_AT", "half past two")
     with open_store(database) as con:
-        store.add_rep(con, "Ana Lima", "East")
+        store.add_rep(con, SYSTEM, "Ana Lima", "East")
     app.switch_page("pages/team.py").run()
     assert not app.exception, app.exception
     said = [w.value for w in app.warning if w.value.startswith("Daily backups are off:")]
@@ -252,10 +263,11 @@ from datetime import datetime
 from pathlib import Path
 
 from planner import backups, store
+from planner.access import SYSTEM
 
 con = store.connect(sys.argv[1])
 print("started", flush=True)
-store.take_backup(con, backups.BackupSchedule(Path(sys.argv[2])), datetime.fromisoformat(sys.argv[3]))
+store.take_backup(con, SYSTEM, backups.BackupSchedule(Path(sys.argv[2])), datetime.fromisoformat(sys.argv[3]))
 print("done", flush=True)
 """
 BIG_DEALS = 1_000_000
@@ -267,8 +279,8 @@ def big_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("big") / "big.duckdb"
     con = store.connect(path)
     try:
-        rep = store.add_rep(con, "Ana Lima", "East")
-        store.save_plan(con, rep, "FY2027", INPUTS)
+        rep = store.add_rep(con, SYSTEM, "Ana Lima", "East")
+        store.save_plan(con, SYSTEM, rep, "FY2027", INPUTS)
         con.execute("SET enable_progress_bar = false")
         con.execute(
             "INSERT INTO profiles (id, name, source_file, result, rows_read, rows_used, rows_bad)"
@@ -323,7 +335,7 @@ def test_a_backup_killed_half_way_is_never_listed_and_the_latest_complete_one_re
     folder = tmp_path / "backups"
     first = datetime(2026, 11, 20, 2, 30)
     with open_store(big_database) as con:
-        store.take_backup(con, backups.BackupSchedule(folder), first)
+        store.take_backup(con, SYSTEM, backups.BackupSchedule(folder), first)
     killed = 0
     for day in (21, 22, 23):
         killed += kill_during_backup(big_database, folder, datetime(2026, 11, day, 2, 30), tmp_path)
@@ -340,18 +352,18 @@ def test_a_backup_killed_half_way_is_never_listed_and_the_latest_complete_one_re
     # The next backup clears what the killed ones left behind, and only that.
     (folder / "notes").mkdir()
     with open_store(big_database) as con:
-        store.take_backup(con, backups.BackupSchedule(folder), datetime(2026, 11, 24, 2, 30))
+        store.take_backup(con, SYSTEM, backups.BackupSchedule(folder), datetime(2026, 11, 24, 2, 30))
     assert not [p.name for p in folder.iterdir() if backups.is_partial(p.name)]
     assert (folder / "notes").is_dir() and backups.list_backups(folder)[0] == "2026-11-24T023000"
 
 
 def test_a_backup_folder_without_its_manifest_is_neither_listed_nor_pruned(con, tmp_path: Path) -> None:
     folder = tmp_path / "backups"
-    store.take_backup(con, backups.BackupSchedule(folder), datetime(2026, 9, 1, 2, 30))
+    store.take_backup(con, SYSTEM, backups.BackupSchedule(folder), datetime(2026, 9, 1, 2, 30))
     (folder / "2026-09-02T023000").mkdir()  # what a killed backup used to leave: a name, half the files
     (folder / "2026-09-02T023000" / "schema.sql").write_text("CREATE TABLE reps (id INTEGER);")
     assert backups.list_backups(folder) == ["2026-09-01T023000"]
-    store.take_backup(con, backups.BackupSchedule(folder, keep_days=30), datetime(2026, 11, 22, 2, 30))
+    store.take_backup(con, SYSTEM, backups.BackupSchedule(folder, keep_days=30), datetime(2026, 11, 22, 2, 30))
     assert backups.list_backups(folder) == ["2026-11-22T023000"]  # the old complete one pruned
     assert (folder / "2026-09-02T023000").is_dir()  # the unknown one left alone
 
@@ -367,7 +379,7 @@ def test_two_backups_at_once_into_one_folder_do_not_collide(database: Path, tmp_
             start.wait()
             try:
                 outcomes.append(
-                    store.take_backup(con, backups.BackupSchedule(folder), datetime(2026, 11, 22, 2, minute))
+                    store.take_backup(con, SYSTEM, backups.BackupSchedule(folder), datetime(2026, 11, 22, 2, minute))
                 )
             except store.StoreError as error:
                 outcomes.append(error)
@@ -390,7 +402,7 @@ def test_two_backups_at_once_into_one_folder_do_not_collide(database: Path, tmp_
 
 def test_a_damaged_backup_is_refused_on_restore_naming_the_file(con, tmp_path: Path) -> None:
     fill(con)
-    folder = store.backup(con, tmp_path / "backup")
+    folder = store.backup(con, SYSTEM, tmp_path / "backup")
     manifest = json.loads((folder / backups.MANIFEST).read_text())
     assert manifest["tables"]["plans"] == 1 and manifest["tables"]["deals"] == 3
     damaged = folder / "plans.parquet"

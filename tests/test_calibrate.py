@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from pytest import approx
 
 from planner import store
+from planner.access import SYSTEM
 from planner.calibrate import (
     FALLBACK_RATIO,
     Calibration,
@@ -148,6 +149,20 @@ def test_a_team_with_only_open_deals_has_no_win_rate_and_says_why() -> None:
     assert any("no won deals" in n for n in result.notes)
 
 
+def test_won_deals_worth_nothing_have_no_value_win_rate_and_do_not_crash() -> None:
+    """Found by the NUL-byte property: one won deal of amount 0 and a lost deal with no amount divided 0 by 0."""
+    export = (
+        "Id,StageName,Amount,CreatedDate,CloseDate\r\n"
+        "0060000,Closed Won,0,2024-01-01T09:00:00.000Z,2024-01-02\r\n"
+        "0060001,Closed Lost,,2024-01-01T09:00:00.000Z,2024-01-02\r\n"
+        "0060002,Closed Lost,0,2024-01-01T09:00:00.000Z,2024-01-02\r\n"
+    )
+    for rows in (export, export.rsplit("0060002", 1)[0]):  # most lost deals without an amount, then half of them
+        _, result = calibrate_export(rows.encode(), "Opportunity.csv")
+        o = result.overall
+        assert (o.won, o.win_rate_value, o.suggested_coverage) == (1, None, None)
+
+
 # --------------------------------------------------------------------------- Wilson interval
 
 
@@ -275,7 +290,7 @@ def deal_count(con: duckdb.DuckDBPyConnection) -> int:
 def test_profile_round_trip(con: duckdb.DuckDBPyConnection, sample: tuple) -> None:
     deals, result = sample
     profile_id = store.save_profile(
-        con, "  2025 deals ", "sample_crm_export.csv", result.to_dict(), deals.deals, rows_read=1500, rows_bad=0
+        con, SYSTEM, "  2025 deals ", "sample_crm_export.csv", result.to_dict(), deals.deals, rows_read=1500, rows_bad=0
     )
     [summary] = store.list_profiles(con)
     assert (summary.id, summary.name, summary.source_file) == (profile_id, "2025 deals", "sample_crm_export.csv")
@@ -287,10 +302,10 @@ def test_profile_round_trip(con: duckdb.DuckDBPyConnection, sample: tuple) -> No
     assert deal_count(con) == len(deals.deals)
 
     second = store.save_profile(
-        con, "Q1 only", "q1.csv", result.to_dict(), deals.deals.head(10), rows_read=10, rows_bad=0
+        con, SYSTEM, "Q1 only", "q1.csv", result.to_dict(), deals.deals.head(10), rows_read=10, rows_bad=0
     )
     assert [p.name for p in store.list_profiles(con)] == ["Q1 only", "2025 deals"]  # newest first
-    store.delete_profile(con, profile_id)
+    store.delete_profile(con, SYSTEM, profile_id)
     assert [p.id for p in store.list_profiles(con)] == [second]
     assert store.get_profile(con, profile_id) is None and store.profile_month_shares(con, profile_id) is None
     assert deal_count(con) == 10
@@ -300,14 +315,16 @@ def test_a_duplicate_profile_name_is_refused_and_nothing_is_half_written(
     con: duckdb.DuckDBPyConnection, sample: tuple
 ) -> None:
     deals, result = sample
-    store.save_profile(con, "2025 deals", "a.csv", result.to_dict(), deals.deals, rows_read=1500, rows_bad=0)
+    store.save_profile(con, SYSTEM, "2025 deals", "a.csv", result.to_dict(), deals.deals, rows_read=1500, rows_bad=0)
     before = deal_count(con)
     with pytest.raises(store.StoreError, match=r"There is already a profile called “2025 deals” — pick another name\."):
-        store.save_profile(con, "2025 deals", "b.csv", result.to_dict(), deals.deals, rows_read=1500, rows_bad=0)
+        store.save_profile(
+            con, SYSTEM, "2025 deals", "b.csv", result.to_dict(), deals.deals, rows_read=1500, rows_bad=0
+        )
     assert deal_count(con) == before
     assert [p.source_file for p in store.list_profiles(con)] == ["a.csv"]
     with pytest.raises(store.StoreError, match="Give the profile a name"):
-        store.save_profile(con, "  ", "b.csv", result.to_dict(), deals.deals, rows_read=1500, rows_bad=0)
+        store.save_profile(con, SYSTEM, "  ", "b.csv", result.to_dict(), deals.deals, rows_read=1500, rows_bad=0)
 
 
 YEAR = PlanInputs(
@@ -322,8 +339,12 @@ YEAR = PlanInputs(
 
 def test_a_historical_plan_follows_the_profiles_seasonality(con: duckdb.DuckDBPyConnection, sample: tuple) -> None:
     deals, result = sample
-    profile_id = store.save_profile(con, "2025", "s.csv", result.to_dict(), deals.deals, rows_read=1500, rows_bad=0)
-    plan_id = store.save_plan(con, "Ana Lima", "FY2027", YEAR, milestone_shape="historical", profile_id=profile_id)
+    profile_id = store.save_profile(
+        con, SYSTEM, "2025", "s.csv", result.to_dict(), deals.deals, rows_read=1500, rows_bad=0
+    )
+    plan_id = store.save_plan(
+        con, SYSTEM, "Ana Lima", "FY2027", YEAR, milestone_shape="historical", profile_id=profile_id
+    )
     saved = store.get_milestones(con, plan_id)
     expected = build_milestones(
         YEAR.target, YEAR.period_start, YEAR.period_end, "auto", "historical", shares=list(result.seasonality)
@@ -339,7 +360,9 @@ def test_a_historical_plan_follows_the_profiles_seasonality(con: duckdb.DuckDBPy
 def test_historical_without_a_profile_is_a_clear_error_and_writes_nothing(con: duckdb.DuckDBPyConnection) -> None:
     for profile_id in (None, 999):
         with pytest.raises(store.StoreError, match="historical milestone shape follows a calibration profile"):
-            store.save_plan(con, "Ana Lima", "FY2027", YEAR, milestone_shape="historical", profile_id=profile_id)
+            store.save_plan(
+                con, SYSTEM, "Ana Lima", "FY2027", YEAR, milestone_shape="historical", profile_id=profile_id
+            )
     assert store.list_plans(con) == [] and store.list_reps(con) == []
 
 
@@ -347,5 +370,5 @@ def test_deals_with_blank_ids_can_be_saved(con: duckdb.DuckDBPyConnection) -> No
     # two deals whose Deal ID cell is blank are two deals, named by their rows, and the profile saves
     deals, result = calibrate_export(b"Deal ID,Stage,Amount\n,Closed Won,100\n,Proposal,5\n1,Closed Lost,4\n", "x.csv")
     assert deals.deals["deal_id"].tolist() == ["row 2", "row 3", "1"]
-    store.save_profile(con, "blank ids", "x.csv", result.to_dict(), deals.deals, rows_read=3, rows_bad=0)
+    store.save_profile(con, SYSTEM, "blank ids", "x.csv", result.to_dict(), deals.deals, rows_read=3, rows_bad=0)
     assert deal_count(con) == 3

@@ -192,11 +192,12 @@ def test_track_reads_the_plan_from_the_database(tmp_path, capsys: pytest.Capture
     from datetime import date
 
     from planner import store
+    from planner.access import SYSTEM
     from planner.demo import demo_team
 
     db = tmp_path / "team.duckdb"
     con = store.connect(db)
-    plan_ids = store.load_team(con, demo_team(date(2026, 11, 22)))
+    plan_ids = store.load_team(con, SYSTEM, demo_team(date(2026, 11, 22)))
     con.close()
     assert main(["track", "--plan", str(plan_ids[3]), "--db", str(db), "--as-of", "2026-11-22", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)

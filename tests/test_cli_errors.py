@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from planner import cli, store
+from planner.access import SYSTEM
 from planner.funnel import PlanInputs
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -109,8 +110,10 @@ def seed(path: Path) -> int:
     """A database at ``path`` with one rep of team East and her H1 2027 plan; returns the plan's id."""
     con = store.connect(path)
     try:
-        rep = store.add_rep(con, "Ana Lima", team="East")
-        return store.save_plan(con, rep, "H1 2027", PlanInputs(100_000, 5_000, date(2027, 1, 4), date(2027, 6, 27)))
+        rep = store.add_rep(con, SYSTEM, "Ana Lima", team="East")
+        return store.save_plan(
+            con, SYSTEM, rep, "H1 2027", PlanInputs(100_000, 5_000, date(2027, 1, 4), date(2027, 6, 27))
+        )
     finally:
         con.close()
 

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from planner import store
+from planner.access import SYSTEM
 from planner.demo import demo_team
 from planner.funnel import PlanInputs
 from tests.test_cli_errors import assert_one_line_refusal, run
@@ -22,7 +23,7 @@ AS_OF = "2026-11-22"
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("forecast") / "demo.duckdb"
     con = store.connect(path)
-    store.load_team(con, demo_team(date(2026, 11, 22)))
+    store.load_team(con, SYSTEM, demo_team(date(2026, 11, 22)))
     con.close()
     return path
 
@@ -102,14 +103,14 @@ def test_a_bad_number_of_deals_to_leave_out_is_refused(count: str, demo_db: Path
 def test_without_a_profile_or_a_snapshot_it_says_what_is_missing_and_how_to_get_it(tmp_path: Path) -> None:
     path = tmp_path / "bare.duckdb"
     con = store.connect(path)
-    store.save_plan(con, store.add_rep(con, "Ana", "East"), "Q4", PlanInputs(100_000, 5_000, date(2026, 10, 1),
-                    date(2026, 12, 31)))  # fmt: skip
+    ana = store.add_rep(con, SYSTEM, "Ana", "East")
+    store.save_plan(con, SYSTEM, ana, "Q4", PlanInputs(100_000, 5_000, date(2026, 10, 1), date(2026, 12, 31)))
     con.close()
     status, _, err = run("forecast", "--team", "East", "--as-of", AS_OF, "--db", str(path))
     assert_one_line_refusal(status, err, 1, "calibrate")
     con = store.connect(path)
     demo = demo_team(date(2026, 11, 22)).profile
-    store.save_profile(con, demo.name, demo.source_file, demo.result, demo.deals, rows_read=1, rows_bad=0)
+    store.save_profile(con, SYSTEM, demo.name, demo.source_file, demo.result, demo.deals, rows_read=1, rows_bad=0)
     con.close()
     status, _, err = run("forecast", "--team", "East", "--as-of", AS_OF, "--db", str(path))
     assert_one_line_refusal(status, err, 1, "pipeline snapshot", "Team review")

@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 from planner import store
+from planner.access import SYSTEM
 from planner.currency import Rate
 from planner.demo import demo_team
 from planner.funnel import PlanInputs
@@ -16,7 +17,7 @@ from tests.test_cli import backplan
 def test_review_json_has_the_rows_worst_first_and_the_totals(tmp_path: Path) -> None:
     path = tmp_path / "team.duckdb"
     con = store.connect(path)
-    store.load_team(con, demo_team(date(2026, 11, 22)))
+    store.load_team(con, SYSTEM, demo_team(date(2026, 11, 22)))
     con.close()
     done = backplan("review", "--team", "Mid-Market East", "--as-of", "2026-11-22", "--db", str(path), "--json")
     assert done.returncode == 0, done.stderr
@@ -33,7 +34,7 @@ def test_review_json_has_the_rows_worst_first_and_the_totals(tmp_path: Path) -> 
 def test_an_unknown_team_exits_non_zero_naming_the_teams_there_are(tmp_path: Path) -> None:
     path = tmp_path / "team.duckdb"
     con = store.connect(path)
-    store.load_team(con, demo_team(date(2026, 11, 22)))
+    store.load_team(con, SYSTEM, demo_team(date(2026, 11, 22)))
     con.close()
     done = backplan("review", "--team", "West", "--db", str(path), "--json")
     assert done.returncode == 1
@@ -46,8 +47,8 @@ def test_review_adds_a_team_up_in_one_currency_and_names_what_it_left_out(tmp_pa
     con = store.connect(path)
     inputs = PlanInputs(100_000, 5_000, date(2026, 10, 5), date(2026, 12, 27))
     for name, currency in (("Eva", "EUR"), ("Uma", "USD"), ("Gus", "GBP")):
-        store.save_plan(con, store.add_rep(con, name, "Europe"), "Q4", inputs, currency=currency)
-    store.set_rate(con, Rate("EUR", "USD", 1.1))
+        store.save_plan(con, SYSTEM, store.add_rep(con, SYSTEM, name, "Europe"), "Q4", inputs, currency=currency)
+    store.set_rate(con, SYSTEM, Rate("EUR", "USD", 1.1))
     con.close()
     done = backplan("review", "--team", "Europe", "--currency", "USD", "--db", str(path), "--json")
     assert done.returncode == 0, done.stderr

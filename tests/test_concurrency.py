@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from planner import store
+from planner.access import SYSTEM
 from planner.funnel import DEFAULT_STAGES, DEFAULT_WON_STAGE, PlanInputs
 from planner.milestones import WeekActual
 
@@ -63,8 +64,8 @@ def con(database: Path):
 
 
 def test_sessions_editing_actuals_and_saving_plans_at_once_lose_nothing(con) -> None:
-    rep = store.add_rep(con, "Ana Lima")
-    plan_id = store.save_plan(con, rep, "Q1 2027", INPUTS)
+    rep = store.add_rep(con, SYSTEM, "Ana Lima")
+    plan_id = store.save_plan(con, SYSTEM, rep, "Q1 2027", INPUTS)
     shared_week = FIRST_WEEK
     last_shared: dict[int, float] = {}
 
@@ -73,11 +74,11 @@ def test_sessions_editing_actuals_and_saving_plans_at_once_lose_nothing(con) -> 
         for i in range(ROUNDS):
             # Everyone edits the same week (a manager and the rep at once), and a week of their own.
             revenue = float(n * 1_000 + i)
-            store.save_actuals(con, plan_id, [WeekActual(shared_week, revenue, n, {"Meetings": i})])
+            store.save_actuals(con, SYSTEM, plan_id, [WeekActual(shared_week, revenue, n, {"Meetings": i})])
             last_shared[n] = revenue
-            store.save_actuals(con, plan_id, [WeekActual(own_week, float(i), i, {})])
+            store.save_actuals(con, SYSTEM, plan_id, [WeekActual(own_week, float(i), i, {})])
             if i % 5 == 0:
-                store.save_plan(con, rep, f"Session {n} draft {i}", INPUTS)
+                store.save_plan(con, SYSTEM, rep, f"Session {n} draft {i}", INPUTS)
 
     errors = run_together(session)
 
@@ -103,12 +104,12 @@ def test_sessions_editing_actuals_and_saving_plans_at_once_lose_nothing(con) -> 
 
 
 def test_two_sessions_saving_the_same_plan_name_get_one_plan_and_a_clear_message(con) -> None:
-    rep = store.add_rep(con, "Ben Okafor")
+    rep = store.add_rep(con, SYSTEM, "Ben Okafor")
     outcomes: list[str] = []
 
     def session(n: int) -> None:
         try:
-            store.save_plan(con, rep, "Q2 2027", INPUTS)
+            store.save_plan(con, SYSTEM, rep, "Q2 2027", INPUTS)
             outcomes.append("saved")
         except store.StoreError as error:
             outcomes.append(str(error))
@@ -128,7 +129,7 @@ def test_sessions_adding_the_same_new_rep_at_once_get_one_rep(con) -> None:
 
     def session(n: int) -> None:
         try:
-            store.save_plan(con, "Cleo Park", f"Plan {n}", INPUTS)
+            store.save_plan(con, SYSTEM, "Cleo Park", f"Plan {n}", INPUTS)
             outcomes.append("saved")
         except store.StoreError as error:
             outcomes.append(str(error))

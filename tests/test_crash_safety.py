@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from planner import store
+from planner.access import SYSTEM
 
 ROOT = Path(__file__).resolve().parent.parent
 KILLS_PER_MODE = 3
@@ -34,12 +35,13 @@ WRITER = textwrap.dedent(
     import pandas as pd
 
     from planner import store
+    from planner.access import SYSTEM
     from planner.funnel import DEFAULT_STAGES, DEFAULT_WON_STAGE, PlanInputs
     from planner.milestones import WeekActual
 
     mode, path, run, deals_per_import = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     con = store.connect(path)
-    rep = store.add_rep(con, f"Writer {run}")
+    rep = store.add_rep(con, SYSTEM, f"Writer {run}")
     inputs = PlanInputs(385_000, 3_850, date(2027, 1, 4), date(2027, 12, 26), DEFAULT_STAGES, DEFAULT_WON_STAGE)
     print("started", flush=True)
     for n in range(10_000):
@@ -59,12 +61,12 @@ WRITER = textwrap.dedent(
                 }
             )
             name = f"run {run} import {n}"
-            store.save_profile(con, name, "crm.csv", {"deals": size}, deals, rows_read=size, rows_bad=0)
+            store.save_profile(con, SYSTEM, name, "crm.csv", {"deals": size}, deals, rows_read=size, rows_bad=0)
         else:
             name = f"run {run} plan {n}"
-            plan = store.save_plan(con, rep, name, inputs)
+            plan = store.save_plan(con, SYSTEM, rep, name, inputs)
             weeks = [WeekActual(date(2027, 1, 4) + timedelta(weeks=w), 1_000.0 * w, w, {}) for w in range(52)]
-            store.save_actuals(con, plan, weeks)
+            store.save_actuals(con, SYSTEM, plan, weeks)
         print(f"committed {name}", flush=True)
     """
 )
@@ -142,7 +144,7 @@ def test_a_killed_app_reopens_with_every_commit_and_no_half_write(tmp_path: Path
                     else:  # the save the kill interrupted: its plan may have landed, its actuals whole or not at all
                         assert len(store.get_actuals(con, plan_id)) in (0, 52)
             # The reopened file takes new writes.
-            store.add_rep(con, f"After kill {run}")
+            store.add_rep(con, SYSTEM, f"After kill {run}")
         finally:
             con.close()
     assert len(committed) >= 2 * KILLS_PER_MODE

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from planner import store
+from planner.access import SYSTEM
 from planner.funnel import DEFAULT_STAGES, DEFAULT_WON_STAGE, PlanInputs
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,9 +42,9 @@ HOLDER = textwrap.dedent(
 def saved_plan(database: Path) -> int:
     con = store.connect(database)
     try:
-        rep = store.add_rep(con, "Ana Lima")
+        rep = store.add_rep(con, SYSTEM, "Ana Lima")
         inputs = PlanInputs(385_000, 3_850, date(2027, 1, 4), date(2027, 6, 27), DEFAULT_STAGES, DEFAULT_WON_STAGE)
-        return store.save_plan(con, rep, "H1 2027", inputs)
+        return store.save_plan(con, SYSTEM, rep, "H1 2027", inputs)
     finally:
         con.close()
 

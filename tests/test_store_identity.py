@@ -15,7 +15,7 @@ import duckdb
 import pytest
 
 from planner import store
-from planner.access import Viewer
+from planner.access import OPEN, SYSTEM, Viewer
 from planner.funnel import PlanInputs, Stage
 from planner.store import ActualCell, WeekActual
 
@@ -30,7 +30,7 @@ WEEK = date(2026, 10, 12)
 
 
 def person(rep_id: int | None, name: str) -> Viewer:
-    return Viewer(f"{name.split()[0].lower()}@acme.test", name, "rep", rep_id, "East", None, None)
+    return Viewer(f"{name.split()[0].lower()}@acme.test", name, "ops", rep_id, "East", None)  # may write any plan
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ def con(tmp_path: Path) -> duckdb.DuckDBPyConnection:
 
 @pytest.fixture
 def plan(con: duckdb.DuckDBPyConnection) -> int:
-    return store.save_plan(con, store.add_rep(con, "Ana Lima"), "Q4", INPUTS)
+    return store.save_plan(con, SYSTEM, store.add_rep(con, SYSTEM, "Ana Lima"), "Q4", INPUTS)
 
 
 def version_of(con: duckdb.DuckDBPyConnection, plan_id: int, week: date) -> int:
@@ -53,26 +53,24 @@ def version_of(con: duckdb.DuckDBPyConnection, plan_id: int, week: date) -> int:
 
 
 def test_a_cell_write_changes_that_cell_and_nothing_else_of_its_week(con, plan: int) -> None:
-    store.save_actuals(con, plan, [WeekActual(WEEK, 9_000, 2, {"Calls": 40, "Meetings": 9})])
-    store.save_actual_cells(con, plan, [ActualCell(WEEK, store.REVENUE_FIELD, 12_000)], {WEEK: 1})
+    store.save_actuals(con, SYSTEM, plan, [WeekActual(WEEK, 9_000, 2, {"Calls": 40, "Meetings": 9})])
+    store.save_actual_cells(con, SYSTEM, plan, [ActualCell(WEEK, store.REVENUE_FIELD, 12_000)], {WEEK: 1})
     [week] = store.get_recorded_weeks(con, plan)
     assert week.actual == WeekActual(WEEK, 12_000, 2, {"Calls": 40, "Meetings": 9})
     assert week.version == 2
 
 
 def test_a_cell_written_onto_a_week_changed_since_is_refused_with_what_the_week_holds_now(con, plan: int) -> None:
-    ana, ben = store.list_reps(con)[0], store.add_rep(con, "Ben Carter")
-    store.save_actual_cells(
-        con, plan, [ActualCell(WEEK, store.REVENUE_FIELD, 1_000)], {}, viewer=person(ana.id, ana.name)
-    )
+    ana, ben = store.list_reps(con)[0], store.add_rep(con, SYSTEM, "Ben Carter")
+    store.save_actual_cells(con, person(ana.id, ana.name), plan, [ActualCell(WEEK, store.REVENUE_FIELD, 1_000)], {})
     read_by_a = version_of(con, plan, WEEK)
     store.save_actual_cells(
-        con, plan, [ActualCell(WEEK, store.REVENUE_FIELD, 55_555)], {WEEK: read_by_a}, viewer=person(ben, "Ben Carter")
+        con, person(ben, "Ben Carter"), plan, [ActualCell(WEEK, store.REVENUE_FIELD, 55_555)], {WEEK: read_by_a}
     )
     meetings = next(s.id for s in store.get_plan(con, plan).inputs.stages if s.name == "Meetings")
 
     with pytest.raises(store.StaleWeeks) as refused:
-        store.save_actual_cells(con, plan, [ActualCell(WEEK, meetings, 7)], {WEEK: read_by_a})
+        store.save_actual_cells(con, SYSTEM, plan, [ActualCell(WEEK, meetings, 7)], {WEEK: read_by_a})
     assert "changed by Ben Carter at" in str(refused.value)
     [now] = refused.value.weeks
     assert (now.actual.revenue, now.changed_by) == (55_555, "Ben Carter")
@@ -80,9 +78,9 @@ def test_a_cell_written_onto_a_week_changed_since_is_refused_with_what_the_week_
 
 
 def test_a_write_with_sign_in_off_says_another_session_changed_the_week(con, plan: int) -> None:
-    store.save_actual_cells(con, plan, [ActualCell(WEEK, store.WON_FIELD, 1)], {})
+    store.save_actual_cells(con, OPEN, plan, [ActualCell(WEEK, store.WON_FIELD, 1)], {})
     with pytest.raises(store.StaleWeeks, match="changed in another session"):
-        store.save_actual_cells(con, plan, [ActualCell(WEEK, store.WON_FIELD, 2)], {})
+        store.save_actual_cells(con, OPEN, plan, [ActualCell(WEEK, store.WON_FIELD, 2)], {})
 
 
 def test_two_sessions_writing_one_new_week_at_once_get_one_write_and_one_refusal(con, plan: int) -> None:
@@ -91,7 +89,7 @@ def test_two_sessions_writing_one_new_week_at_once_get_one_write_and_one_refusal
     def write(value: float) -> None:
         start.wait()
         try:
-            store.save_actual_cells(con, plan, [ActualCell(WEEK, store.REVENUE_FIELD, value)], {})
+            store.save_actual_cells(con, SYSTEM, plan, [ActualCell(WEEK, store.REVENUE_FIELD, value)], {})
             outcomes.append("saved")
         except store.StaleWeeks:
             outcomes.append("refused")
@@ -107,9 +105,11 @@ def test_two_sessions_writing_one_new_week_at_once_get_one_write_and_one_refusal
 
 def test_a_cell_for_a_stage_removed_meanwhile_is_refused(con, plan: int) -> None:
     proposals = store.get_plan(con, plan).inputs.stages[2].id
-    store.save_plan(con, store.list_reps(con)[0].id, "Q4", replace(INPUTS, stages=INPUTS.stages[:2]), plan_id=plan)
+    store.save_plan(
+        con, SYSTEM, store.list_reps(con)[0].id, "Q4", replace(INPUTS, stages=INPUTS.stages[:2]), plan_id=plan
+    )
     with pytest.raises(store.StoreError, match="no longer in it"):
-        store.save_actual_cells(con, plan, [ActualCell(WEEK, proposals, 3)], {})
+        store.save_actual_cells(con, SYSTEM, plan, [ActualCell(WEEK, proposals, 3)], {})
     assert store.get_actuals(con, plan) == []
 
 
@@ -121,11 +121,11 @@ def test_a_plan_saved_from_an_older_version_is_refused_and_the_newer_one_kept(co
     opened = store.get_plan(con, plan)
     raised = replace(INPUTS, target=444_000)
     store.save_plan(
-        con, rep, "Q4", raised, plan_id=plan, expected_version=opened.version, viewer=person(None, "Maya")
+        con, person(None, "Maya"), rep, "Q4", raised, plan_id=plan, expected_version=opened.version
     )  # sales ops, on no team
 
     with pytest.raises(store.StalePlan) as refused:
-        store.save_plan(con, rep, "Q4", INPUTS, plan_id=plan, expected_version=opened.version)
+        store.save_plan(con, SYSTEM, rep, "Q4", INPUTS, plan_id=plan, expected_version=opened.version)
     current = refused.value.current
     assert current.inputs.target == 444_000 and current.changed_by == "Maya" and current.version == 2
     assert "changed by Maya at" in str(refused.value)
@@ -134,20 +134,20 @@ def test_a_plan_saved_from_an_older_version_is_refused_and_the_newer_one_kept(co
 
 
 def test_a_deleted_plan_is_gone_from_every_read_and_purged_in_two_steps(con, plan: int) -> None:
-    store.save_actuals(con, plan, [WeekActual(WEEK, 9_000, 2, {"Calls": 40})])
-    store.delete_plan(con, plan)
+    store.save_actuals(con, SYSTEM, plan, [WeekActual(WEEK, 9_000, 2, {"Calls": 40})])
+    store.delete_plan(con, SYSTEM, plan)
     assert store.get_plan(con, plan) is None
     assert store.list_plans(con) == [] and store.get_actuals(con, plan) == [] and store.get_milestones(con, plan) == []
     assert store.owner_plan(con, "Ana Lima", INPUTS.period_start, INPUTS.period_end) is None  # nor on Accounts
     assert store.is_empty(con) is False  # the rep is still there
     with pytest.raises(store.StoreError, match="deleted"):
-        store.save_actuals(con, plan, [WeekActual(WEEK, 1)])
+        store.save_actuals(con, SYSTEM, plan, [WeekActual(WEEK, 1)])
     with pytest.raises(store.StoreError, match="deleted"):
-        store.save_actual_cells(con, plan, [ActualCell(WEEK, store.REVENUE_FIELD, 1)], {WEEK: 1})
+        store.save_actual_cells(con, SYSTEM, plan, [ActualCell(WEEK, store.REVENUE_FIELD, 1)], {WEEK: 1})
     # Its name is free again for the rep.
-    store.save_plan(con, store.list_reps(con)[0].id, "Q4", INPUTS)
+    store.save_plan(con, SYSTEM, store.list_reps(con)[0].id, "Q4", INPUTS)
 
-    assert store.purge_deleted_plans(con) == 1
+    assert store.purge_deleted_plans(con, SYSTEM) == 1
     assert con.execute("SELECT count(*) FROM actuals WHERE plan_id = ?", [plan]).fetchone() == (0,)
     assert con.execute("SELECT count(*) FROM plans WHERE id = ?", [plan]).fetchone() == (0,)
 
@@ -165,22 +165,22 @@ def test_rows_under_a_plan_that_does_not_exist_are_refused_by_the_database(con, 
 
 
 def test_a_renamed_stage_keeps_its_id_and_its_counts(con, plan: int) -> None:
-    store.save_actuals(con, plan, [WeekActual(WEEK, 0, 0, {"Meetings": 9})])
+    store.save_actuals(con, SYSTEM, plan, [WeekActual(WEEK, 0, 0, {"Meetings": 9})])
     stages = store.get_plan(con, plan).inputs.stages
     renamed = (stages[0], Stage("Discovery calls", 2.5, 10, stages[1].id), stages[2])
     inputs = replace(INPUTS, stages=renamed)
-    store.save_plan(con, store.list_reps(con)[0].id, "Q4", inputs, plan_id=plan)
+    store.save_plan(con, SYSTEM, store.list_reps(con)[0].id, "Q4", inputs, plan_id=plan)
     assert store.get_actuals(con, plan) == [WeekActual(WEEK, 0, 0, {"Discovery calls": 9})]
     assert store.get_plan(con, plan).inputs.stages[1].id == stages[1].id
 
 
 def test_a_new_stage_never_takes_the_id_of_one_removed(con, plan: int) -> None:
-    store.save_actuals(con, plan, [WeekActual(WEEK, 0, 0, {"Proposals": 4})])
+    store.save_actuals(con, SYSTEM, plan, [WeekActual(WEEK, 0, 0, {"Proposals": 4})])
     stages = store.get_plan(con, plan).inputs.stages
     removed = replace(INPUTS, stages=stages[:2])
-    store.save_plan(con, store.list_reps(con)[0].id, "Q4", removed, plan_id=plan)
+    store.save_plan(con, SYSTEM, store.list_reps(con)[0].id, "Q4", removed, plan_id=plan)
     added = replace(INPUTS, stages=(*stages[:2], Stage("Demos", 2)))
-    store.save_plan(con, store.list_reps(con)[0].id, "Q4", added, plan_id=plan)
+    store.save_plan(con, SYSTEM, store.list_reps(con)[0].id, "Q4", added, plan_id=plan)
     demos = store.get_plan(con, plan).inputs.stages[2]
     assert demos.id not in {s.id for s in stages}
     assert store.get_actuals(con, plan) == [WeekActual(WEEK, 0, 0, {})]  # Proposals' 4 are not the Demos'
@@ -188,7 +188,7 @@ def test_a_new_stage_never_takes_the_id_of_one_removed(con, plan: int) -> None:
 
 def test_a_plan_saved_without_stage_ids_keeps_them_by_name(con, plan: int) -> None:
     before = [s.id for s in store.get_plan(con, plan).inputs.stages]
-    store.save_plan(con, store.list_reps(con)[0].id, "Q4", INPUTS, plan_id=plan)  # INPUTS' stages have no ids
+    store.save_plan(con, SYSTEM, store.list_reps(con)[0].id, "Q4", INPUTS, plan_id=plan)  # INPUTS' stages have no ids
     assert [s.id for s in store.get_plan(con, plan).inputs.stages] == before
 
 

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from planner import store
+from planner.access import SYSTEM
 from planner.calibrate import Calibration, calibrate
 from planner.demo import demo_team
 from planner.forecast import (
@@ -57,7 +58,7 @@ def test_a_salesforce_exports_forecast_category_is_kept_with_the_snapshot_and_ro
     )
     table = read_table(export, "opportunities.csv")
     read = read_deals(table, detect_mapping(table.columns)).deals.rename(columns={"closed": "close_date"})
-    store.save_snapshot(con, "East", date(2026, 11, 9), read)
+    store.save_snapshot(con, SYSTEM, "East", date(2026, 11, 9), read)
 
     back = store.get_snapshot(con, "East", date(2026, 11, 9))
     assert back.set_index("deal_id")["forecast_category"].to_dict() == {
@@ -76,7 +77,7 @@ def test_a_salesforce_exports_forecast_category_is_kept_with_the_snapshot_and_ro
 
 def test_a_snapshot_without_forecast_categories_stores_none(con) -> None:
     frame = deals(("A", "Ana", "Demo", 10.0, "2026-11-20", "x")).drop(columns="forecast_category")
-    store.save_snapshot(con, "East", date(2026, 11, 9), frame)
+    store.save_snapshot(con, SYSTEM, "East", date(2026, 11, 9), frame)
     assert store.get_snapshot(con, "East", date(2026, 11, 9))["forecast_category"].tolist() == [""]
 
 
@@ -100,13 +101,13 @@ def test_snapshots_stored_before_categories_existed_read_back_with_none(tmp_path
 
 
 def test_stage_history_follows_the_deals_of_the_latest_snapshot_only(con) -> None:
-    store.save_snapshot(con, "East", date(2026, 11, 2), deals(("A", "Ana", "Demo", 1, "2026-12-01", ""),
+    store.save_snapshot(con, SYSTEM, "East", date(2026, 11, 2), deals(("A", "Ana", "Demo", 1, "2026-12-01", ""),
                                                              ("gone", "Ana", "Demo", 1, "2026-12-01", "")))  # fmt: skip
-    store.save_snapshot(con, "East", date(2026, 11, 9), deals(("A", "Ana", "Proposal", 1, "2026-12-01", ""),
+    store.save_snapshot(con, SYSTEM, "East", date(2026, 11, 9), deals(("A", "Ana", "Proposal", 1, "2026-12-01", ""),
                                                              ("B", "Ana", "Demo", 1, "2026-12-01", "")))  # fmt: skip
-    store.save_snapshot(con, "East", date(2026, 11, 16), deals(("A", "Ana", "Proposal", 1, "2026-12-01", ""),
+    store.save_snapshot(con, SYSTEM, "East", date(2026, 11, 16), deals(("A", "Ana", "Proposal", 1, "2026-12-01", ""),
                                                               ("B", "Ana", "Demo", 1, "2026-12-01", "")))  # fmt: skip
-    store.save_snapshot(con, "West", date(2026, 11, 16), deals(("A", "Zed", "Demo", 1, "2026-12-01", "")))
+    store.save_snapshot(con, SYSTEM, "West", date(2026, 11, 16), deals(("A", "Zed", "Demo", 1, "2026-12-01", "")))
     history = store.stage_history(con, "East", date(2026, 11, 16))
     assert sorted(set(history["deal_id"])) == ["A", "B"]  # not the deal that left, nor another team's
     assert days_at_stage(history, date(2026, 11, 20)).to_dict() == {"A": 11, "B": 11}
@@ -127,11 +128,11 @@ def made(as_of: date, rep: str, method: str, value: float, team: str = "East") -
 def test_projections_recorded_on_a_day_replace_that_days_and_keep_the_others(con) -> None:
     monday, next_monday = date(2026, 11, 2), date(2026, 11, 9)
     store.save_projections(
-        con, "East", monday, [made(monday, "Ana", "P50", 80.0), made(monday, "", "P50", 80.0)], "USD"
+        con, SYSTEM, "East", monday, [made(monday, "Ana", "P50", 80.0), made(monday, "", "P50", 80.0)], "USD"
     )
-    store.save_projections(con, "East", next_monday, [made(next_monday, "", "P50", 90.0)], "USD")
-    store.save_projections(con, "East", monday, [made(monday, "", "run-rate", 70.0)], "USD")  # the page again
-    store.save_projections(con, "West", monday, [made(monday, "", "P50", 5.0, "West")], "EUR")
+    store.save_projections(con, SYSTEM, "East", next_monday, [made(next_monday, "", "P50", 90.0)], "USD")
+    store.save_projections(con, SYSTEM, "East", monday, [made(monday, "", "run-rate", 70.0)], "USD")  # the page again
+    store.save_projections(con, SYSTEM, "West", monday, [made(monday, "", "P50", 5.0, "West")], "EUR")
     assert store.list_projections(con, "East") == {
         "USD": [made(monday, "", "run-rate", 70.0), made(next_monday, "", "P50", 90.0)]
     }
@@ -140,10 +141,10 @@ def test_projections_recorded_on_a_day_replace_that_days_and_keep_the_others(con
 
 def test_a_projection_of_an_unknown_method_or_another_day_is_refused_and_nothing_changes(con) -> None:
     monday = date(2026, 11, 2)
-    store.save_projections(con, "East", monday, [made(monday, "", "P50", 80.0)], "USD")
+    store.save_projections(con, SYSTEM, "East", monday, [made(monday, "", "P50", 80.0)], "USD")
     for bad in (made(monday, "", "gut feel", 1.0), made(date(2026, 11, 9), "", "P50", 1.0)):
         with pytest.raises(store.StoreError, match="cannot hold"):
-            store.save_projections(con, "East", monday, [made(monday, "", "commit", 2.0), bad], "USD")
+            store.save_projections(con, SYSTEM, "East", monday, [made(monday, "", "commit", 2.0), bad], "USD")
     assert store.list_projections(con, "East") == {"USD": [made(monday, "", "P50", 80.0)]}
 
 
@@ -153,11 +154,11 @@ def test_a_projection_of_an_unknown_method_or_another_day_is_refused_and_nothing
 def team_with_two_quarters(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     ids = {}
     for name in ("Ana", "Ben"):
-        rep = store.add_rep(con, name, team="East")
-        ids[f"{name} Q3"] = store.save_plan(con, rep, "Q3", Q3)
-        ids[f"{name} Q4"] = store.save_plan(con, rep, "Q4", Q4)
-    store.save_actuals(con, ids["Ana Q3"], [WeekActual(date(2026, 7, 6), 50_000.0, 5, {})])
-    store.save_actuals(con, ids["Ben Q3"], [WeekActual(date(2026, 9, 21), 70_000.0, 5, {})])
+        rep = store.add_rep(con, SYSTEM, name, team="East")
+        ids[f"{name} Q3"] = store.save_plan(con, SYSTEM, rep, "Q3", Q3)
+        ids[f"{name} Q4"] = store.save_plan(con, SYSTEM, rep, "Q4", Q4)
+    store.save_actuals(con, SYSTEM, ids["Ana Q3"], [WeekActual(date(2026, 7, 6), 50_000.0, 5, {})])
+    store.save_actuals(con, SYSTEM, ids["Ben Q3"], [WeekActual(date(2026, 9, 21), 70_000.0, 5, {})])
     return ids
 
 
@@ -168,7 +169,7 @@ def profile_result(win_rate_won: int) -> dict:
 
 
 def save_profile(con: duckdb.DuckDBPyConnection, name: str, won: int) -> int:
-    return store.save_profile(con, name, f"{name}.csv", profile_result(won), pd.DataFrame(
+    return store.save_profile(con, SYSTEM, name, f"{name}.csv", profile_result(won), pd.DataFrame(
         columns=["deal_id", "owner", "account", "stage", "outcome", "amount", "created", "closed"]),
         rows_read=0, rows_bad=0)  # fmt: skip
 
@@ -179,7 +180,7 @@ def test_the_forecast_reads_the_profile_most_of_the_teams_plans_apply(con) -> No
     save_profile(con, "Newer", 3)
     for key in ("Ana Q4", "Ben Q4"):
         plan = store.get_plan(con, ids[key])
-        store.save_plan(con, plan.rep_id, "Q4", Q4, plan_id=plan.id, profile_id=applied)
+        store.save_plan(con, SYSTEM, plan.rep_id, "Q4", Q4, plan_id=plan.id, profile_id=applied)
     sources = store.forecast_sources(con, "East", date(2026, 11, 16))
     assert (sources.profile.name, sources.profile_plans, sources.plans) == ("Applied", 2, 2)
     assert sources.profile_result["overall"]["won"] == 1
@@ -196,12 +197,12 @@ def test_without_an_applied_profile_the_newest_is_read_and_without_any_none(con)
 
 def test_the_latest_snapshot_its_slips_and_the_finished_periods_bookings_are_read(con) -> None:
     team_with_two_quarters(con)
-    store.save_snapshot(con, "East", date(2026, 11, 2), deals(("A", "Ana", "Demo", 1, "2026-11-20", "")))
-    store.save_snapshot(con, "East", date(2026, 11, 9), deals(("A", "Ana", "Demo", 1, "2026-12-20", "Commit")))
-    store.save_snapshot(con, "East", date(2026, 11, 30), deals(("A", "Ana", "Demo", 1, "2027-01-20", "")))
+    store.save_snapshot(con, SYSTEM, "East", date(2026, 11, 2), deals(("A", "Ana", "Demo", 1, "2026-11-20", "")))
+    store.save_snapshot(con, SYSTEM, "East", date(2026, 11, 9), deals(("A", "Ana", "Demo", 1, "2026-12-20", "Commit")))
+    store.save_snapshot(con, SYSTEM, "East", date(2026, 11, 30), deals(("A", "Ana", "Demo", 1, "2027-01-20", "")))
     q3_end = Q3.period_end
     q3 = RecordedProjection("East", "", date(2026, 9, 7), Q3.period_start, q3_end, "P50", 100_000.0)
-    store.save_projections(con, "East", date(2026, 9, 7), [q3], "USD")
+    store.save_projections(con, SYSTEM, "East", date(2026, 9, 7), [q3], "USD")
     sources = store.forecast_sources(con, "East", date(2026, 11, 16))
     assert sources.snapshot_date == date(2026, 11, 9)  # the latest on or before the day
     assert sources.pipeline["forecast_category"].tolist() == ["Commit"]
@@ -218,7 +219,7 @@ def test_the_latest_snapshot_its_slips_and_the_finished_periods_bookings_are_rea
 
 def test_the_demos_recorded_projections_are_what_the_stored_demo_forecasts_on_each_snapshot_date(con) -> None:
     team = demo_team(date(2026, 11, 22))
-    plan_ids = store.load_team(con, team)
+    plan_ids = store.load_team(con, SYSTEM, team)
     assert len(plan_ids) == len(team.plans)  # this quarter's, as before; last quarter's are stored too
     assert len(store.list_plans(con)) == 2 * len(team.plans)
     [profile] = store.list_profiles(con)
@@ -235,3 +236,17 @@ def test_the_demos_recorded_projections_are_what_the_stored_demo_forecasts_on_ea
         assert set(outlook.projections) == recorded and len(recorded) == 20  # 4 methods, 4 reps and the team
     later = store.forecast_sources(con, team.team, date(2026, 11, 22))
     assert list(later.finished) == [date(2026, 9, 30)]
+
+
+def test_the_demo_beside_a_real_team_records_under_its_own_names_and_never_lends_its_win_rates(con) -> None:
+    real = store.add_rep(con, SYSTEM, "Ana Lima", "Mid-Market East")  # a real Ana, in the team the demo uses
+    store.save_plan(con, SYSTEM, real, "Q4", Q4)
+    store.load_team(con, SYSTEM, demo_team(date(2026, 11, 22)))
+    demo = store.forecast_sources(con, "Mid-Market East (demo)", date(2026, 11, 22))
+    assert demo.profile is not None and demo.profile_plans == 4
+    made = demo.projections["USD"]
+    assert {p.team for p in made} == {"Mid-Market East (demo)"}
+    assert "Ana Lima (demo)" in {p.rep for p in made} and "Ana Lima" not in {p.rep for p in made}
+    # The real team applies no profile and none of its own is on file: the demo's is no fallback.
+    assert store.forecast_sources(con, "Mid-Market East", date(2026, 11, 22)).profile is None
+    assert store.list_projections(con, "Mid-Market East") == {}

@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from planner import store
+from planner.access import SYSTEM
 from planner.charts import team_burnup_chart
 from planner.currency import Rate, RateError, check_rate
 from planner.demo import demo_team
@@ -379,11 +380,11 @@ def con(tmp_path: Path):
 
 
 def test_snapshots_round_trip_and_count_repeat_slippers(con) -> None:
-    store.save_snapshot(con, "East", date(2026, 11, 2), LAST_WEEK)
-    store.save_snapshot(con, "East", date(2026, 11, 9), THIS_WEEK)
+    store.save_snapshot(con, SYSTEM, "East", date(2026, 11, 2), LAST_WEEK)
+    store.save_snapshot(con, SYSTEM, "East", date(2026, 11, 9), THIS_WEEK)
     later = THIS_WEEK.copy()
     later.loc[later["deal_id"] == "slips", "close_date"] = pd.Timestamp("2026-12-30")
-    store.save_snapshot(con, "East", date(2026, 11, 16), later)
+    store.save_snapshot(con, SYSTEM, "East", date(2026, 11, 16), later)
     assert [s.snapshot_date for s in store.list_snapshots(con, "East")] == [
         date(2026, 11, 16),
         date(2026, 11, 9),
@@ -397,19 +398,19 @@ def test_snapshots_round_trip_and_count_repeat_slippers(con) -> None:
 
 
 def test_saving_a_snapshot_again_replaces_that_days(con) -> None:
-    store.save_snapshot(con, "East", date(2026, 11, 2), LAST_WEEK)
-    store.save_snapshot(con, "East", date(2026, 11, 2), THIS_WEEK.head(3))
+    store.save_snapshot(con, SYSTEM, "East", date(2026, 11, 2), LAST_WEEK)
+    store.save_snapshot(con, SYSTEM, "East", date(2026, 11, 2), THIS_WEEK.head(3))
     assert len(store.get_snapshot(con, "East", date(2026, 11, 2))) == 3
 
 
 def test_an_empty_snapshot_is_refused_and_stores_nothing(con) -> None:
     with pytest.raises(store.StoreError, match="no deals"):
-        store.save_snapshot(con, "East", date(2026, 11, 2), LAST_WEEK.head(0))
+        store.save_snapshot(con, SYSTEM, "East", date(2026, 11, 2), LAST_WEEK.head(0))
     assert store.list_snapshots(con) == []
 
 
 def test_demo_team_loads_reps_plans_and_weekly_snapshots(con) -> None:
-    store.load_team(con, demo_team(date(2026, 11, 22)))
+    store.load_team(con, SYSTEM, demo_team(date(2026, 11, 22)))
     assert store.list_teams(con) == [("Mid-Market East", "Maya Brooks")]
     assert len(store.list_snapshots(con, "Mid-Market East")) == 4 + 13  # this quarter's, and last quarter's Mondays
     inputs = store.review_inputs(con, "Mid-Market East", date(2026, 11, 22))
@@ -419,11 +420,11 @@ def test_demo_team_loads_reps_plans_and_weekly_snapshots(con) -> None:
 
 
 def test_a_rep_moves_team_and_becomes_a_manager(con) -> None:
-    rep = store.add_rep(con, "Zoe Park")
-    store.update_rep(con, rep, "West", "manager")
+    rep = store.add_rep(con, SYSTEM, "Zoe Park")
+    store.update_rep(con, SYSTEM, rep, team="West", role="manager")
     assert store.list_teams(con) == [("West", "Zoe Park")]
     with pytest.raises(store.StoreError, match="Role must be"):
-        store.update_rep(con, rep, "West", "boss")
+        store.update_rep(con, SYSTEM, rep, team="West", role="boss")
 
 
 def test_slipped_deals_list_the_repeat_slippers_first() -> None:
@@ -446,10 +447,11 @@ def test_the_review_reads_each_plan_as_track_does_and_a_team_in_three_queries(co
     from planner.store import actuals as actuals_store
     from planner.store import plans as plans_store
 
-    ana, ben, cy = (store.add_rep(con, name, "East") for name in ("Ana", "Ben", "Cy"))
-    plan = store.save_plan(con, ana, "Q4", TWO_STAGES)
+    ana, ben, cy = (store.add_rep(con, SYSTEM, name, "East") for name in ("Ana", "Ben", "Cy"))
+    plan = store.save_plan(con, SYSTEM, ana, "Q4", TWO_STAGES)
     store.save_actuals(
         con,
+        SYSTEM,
         plan,
         [
             WeekActual(date(2026, 11, 9), 6_000, 1, {"Calls": 30, "Meetings": 9}),
@@ -461,11 +463,11 @@ def test_the_review_reads_each_plan_as_track_does_and_a_team_in_three_queries(co
     )
     stages = store.get_plan(con, plan).inputs.stages
     renamed = replace(TWO_STAGES, stages=tuple(replace(s, name="Dials") if s.name == "Calls" else s for s in stages))
-    store.save_plan(con, ana, "Q4", renamed, plan_id=plan)  # counts are kept by stage id
+    store.save_plan(con, SYSTEM, ana, "Q4", renamed, plan_id=plan)  # counts are kept by stage id
     q3 = replace(TWO_STAGES, period_start=date(2026, 7, 6), period_end=date(2026, 9, 27))
-    ben_q3 = store.save_plan(con, ben, "Q3", q3)
-    store.delete_plan(con, store.save_plan(con, ben, "Q4", TWO_STAGES))  # Ben's current plan, deleted
-    store.delete_plan(con, store.save_plan(con, cy, "Q4", TWO_STAGES))  # Cy's only plan, deleted
+    ben_q3 = store.save_plan(con, SYSTEM, ben, "Q3", q3)
+    store.delete_plan(con, SYSTEM, store.save_plan(con, SYSTEM, ben, "Q4", TWO_STAGES))  # Ben's current plan, deleted
+    store.delete_plan(con, SYSTEM, store.save_plan(con, SYSTEM, cy, "Q4", TWO_STAGES))  # Cy's only plan, deleted
 
     queries = []
     for module in (plans_store, actuals_store):
@@ -496,7 +498,7 @@ def test_the_demo_team_is_written_as_every_other_write_stores_actuals(con) -> No
     from planner.milestones import WeekActual
 
     team = demo_team(date(2026, 11, 22))
-    plan_ids = store.load_team(con, team)
+    plan_ids = store.load_team(con, SYSTEM, team)
     for plan_id, plan in zip(plan_ids, team.plans, strict=True):
         recorded = store.get_recorded_weeks(con, plan_id)
         assert [w.actual for w in recorded] == [

@@ -14,6 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from planner import store
+from planner.access import SYSTEM
 from planner.demo import demo_email, demo_team
 from tests.conftest import AUTH, ROOT, open_store, signed_in
 
@@ -27,7 +28,7 @@ def test_one_connection_and_one_backup_thread_whatever_pages_are_opened(
     sign_in: bool, database: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with open_store(database) as con:
-        store.load_team(con, demo_team(date.today()))
+        store.load_team(con, SYSTEM, demo_team(date.today()))
     monkeypatch.setenv("BACKPLAN_BACKUP_DIR", str(tmp_path / "nightly"))
     opened: list[str] = []
     real_connect = store.connect

@@ -7,7 +7,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from planner.units import CURRENCIES, markdown_text, money, plural, ratio_label
+from planner.units import CURRENCIES, WORD_JOINER, markdown_text, money, plural, ratio_label
 
 
 def test_money_is_whole_units_with_the_currency_symbol_and_separators() -> None:
@@ -40,6 +40,7 @@ def test_typed_markup_is_escaped_and_sentences_stay_readable() -> None:
     assert markdown_text("**bold** <script>alert(1)</script>") == r"\*\*bold\*\* \<script\>alert\(1\)\</script\>"
     assert markdown_text(":red[alarm] $x$ :material/home:") == r"\:red\[alarm\] \$x\$ \:material/home\:"
     assert markdown_text("- not a list") == r"\- not a list"
+    assert markdown_text("1. not a list") == r"1\. not a list"
 
 
 def test_lines_fold_into_one_or_keep_their_breaks() -> None:
@@ -52,8 +53,26 @@ ONE_LINE = st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")),
 
 @given(ONE_LINE)
 def test_escaped_text_reads_back_exactly_as_typed(text: str) -> None:
-    escaped = markdown_text(text)
-    assert re.sub(r"\\(.)", r"\1", escaped) == text.strip()
+    escaped = markdown_text(text).replace(WORD_JOINER, "")  # the joiner is invisible
+    assert re.sub(r"\\(.)", r"\1", escaped) == text.strip().replace(WORD_JOINER, "")
+
+
+def test_a_typed_url_or_email_is_not_made_a_link() -> None:
+    """GitHub-flavoured Markdown links bare "https://…", "www.…" and "a@b.c" after escapes are read."""
+    for typed in ("Stage https://x.te", "see www.x.te today", "ana@acme.test", "HTTP://X.TE"):
+        shown = markdown_text(typed)
+        assert WORD_JOINER in shown
+        assert not re.search(r"(?i)https?://|www\.|@\w", re.sub(r"\\(.)", r"\1", shown))
+    assert markdown_text("nothing to link: 10:30 at the office") == "nothing to link\\: 10\\:30 at the office"
+
+
+def test_a_markdown_file_escapes_only_markup_so_it_reads_as_typed() -> None:
+    assert markdown_text("Acme (EMEA): renewal #2, 50% + $1m", document=True) == "Acme (EMEA): renewal #2, 50% + $1m"
+    assert markdown_text("**bold** <b>[x](y)</b> a|b ~c~", document=True) == (
+        r"\*\*bold\*\* \<b\>\[x\](y)\</b\> a\|b \~c\~"
+    )
+    lines = markdown_text("# heading\n+ item\n1. one", inline=False, document=True)
+    assert lines == "\\# heading  \n\\+ item  \n1\\. one"  # "\\1." would show its backslash
 
 
 @given(ONE_LINE)

@@ -18,6 +18,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from planner import store
+from planner.access import SYSTEM
 from planner.accounts import Action, Objective, Review, default_cycle
 from planner.units import markdown_text
 from tests.conftest import open_store, signed_in
@@ -110,7 +111,7 @@ def test_plan_page_stage_names_won_stage_plan_name_and_new_rep(app: AppTest) -> 
 
 def test_plan_page_a_new_rep_whose_name_is_taken(app: AppTest, database: Path) -> None:
     with open_store(database) as con:
-        store.add_rep(con, HTML_HALF)
+        store.add_rep(con, SYSTEM, HTML_HALF)
     app.run()
     app.selectbox(key="plan.rep").set_value(None).run()
     app.text_input(key="plan.new_rep").set_value(HTML_HALF)
@@ -143,14 +144,15 @@ def test_calibrate_page_file_name_and_profile_name(app: AppTest) -> None:
 def test_accounts_page_every_field(app: AppTest, database: Path) -> None:
     start, end = date(date.today().year, 1, 1), date(date.today().year, 12, 31)
     with open_store(database) as con:  # an account plan whose every text is the payload
-        account = store.add_account(con, PAYLOAD, start, end, owner=PAYLOAD, segment=PAYLOAD)
+        owner = store.add_rep(con, SYSTEM, PAYLOAD)
+        account = store.add_account(con, SYSTEM, PAYLOAD, start, end, owner_rep_id=owner, segment=PAYLOAD)
         plan = store.get_account_plan(con, account)
         assert plan is not None
-        goal = store.add_goal(con, account, "roadmap to revenue", PAYLOAD)
-        objective = store.add_objective(con, Objective(0, goal, PAYLOAD, PAYLOAD, 10, 1, PAYLOAD, end, False))
-        store.add_action(con, Action(0, account, PAYLOAD, objective, PAYLOAD, end))
-        store.save_cycle(con, account, start.year, default_cycle(start.year, 1, PAYLOAD))
-        store.add_review(con, Review(0, account, start, PAYLOAD, PAYLOAD, PAYLOAD))
+        goal = store.add_goal(con, SYSTEM, account, "roadmap to revenue", PAYLOAD)
+        objective = store.add_objective(con, SYSTEM, Objective(0, goal, PAYLOAD, PAYLOAD, 10, 1, PAYLOAD, end, False))
+        store.add_action(con, SYSTEM, Action(0, account, PAYLOAD, objective, PAYLOAD, end))
+        store.save_cycle(con, SYSTEM, account, start.year, default_cycle(start.year, 1, PAYLOAD))
+        store.add_review(con, SYSTEM, Review(0, account, start, PAYLOAD, PAYLOAD, PAYLOAD))
     app.switch_page("pages/accounts.py").run()
     assert_never_rendered(app)
 
@@ -182,11 +184,11 @@ def test_team_page_team_rep_and_plan_names(app: AppTest, database: Path) -> None
 
         from planner.funnel import PlanInputs
 
-        rep = store.add_rep(con, HTML_HALF)
-        store.update_rep(con, rep, PAYLOAD, "rep")
+        rep = store.add_rep(con, SYSTEM, HTML_HALF)
+        store.update_rep(con, SYSTEM, rep, team=PAYLOAD, role="rep")
         today = date.today()
         store.save_plan(
-            con, rep, MARKDOWN_HALF, PlanInputs(100_000, 5_000, today.replace(day=1), today.replace(day=28))
+            con, SYSTEM, rep, MARKDOWN_HALF, PlanInputs(100_000, 5_000, today.replace(day=1), today.replace(day=28))
         )
     app.switch_page("pages/team.py").run()
     assert app.selectbox(key="team.name").value == PAYLOAD
@@ -195,7 +197,7 @@ def test_team_page_team_rep_and_plan_names(app: AppTest, database: Path) -> None
 
 def test_team_page_a_team_with_no_plans_yet(app: AppTest, database: Path) -> None:
     with open_store(database) as con:
-        store.update_rep(con, store.add_rep(con, "Zoe Park"), PAYLOAD, "rep")
+        store.update_rep(con, SYSTEM, store.add_rep(con, SYSTEM, "Zoe Park"), team=PAYLOAD, role="rep")
     app.switch_page("pages/team.py").run()
     assert any("has a saved plan yet" in i.value for i in app.info)
     assert_never_rendered(app)
@@ -203,7 +205,7 @@ def test_team_page_a_team_with_no_plans_yet(app: AppTest, database: Path) -> Non
 
 def test_team_page_adding_a_person(app: AppTest, database: Path) -> None:
     with open_store(database) as con:
-        store.add_rep(con, "Zoe Park", "East")
+        store.add_rep(con, SYSTEM, "Zoe Park", "East")
     app.switch_page("pages/team.py").run()
     app.text_input(key="team.new.name").set_value(HTML_HALF)
     app.text_input(key="team.new.team").set_value(MARKDOWN_HALF)
@@ -224,3 +226,28 @@ def test_sign_in_page_an_email_on_no_team() -> None:
     at.run()
     assert "not on a Backplan team yet" in at.warning[0].value
     assert_never_rendered(at)
+
+
+# --------------------------------------------------------------------------- a plan's currency
+# A currency never offered is refused on the page and by the store (tests/test_app_plan_saved.py, test_store.py).
+
+
+@pytest.mark.parametrize("page", ["pages/track.py", "pages/team.py", "pages/plan.py"])
+def test_a_currency_stored_before_it_was_checked_shows_as_text(app: AppTest, database: Path, page: str) -> None:
+    """A database written before the check may hold any text as a plan's currency: no page renders it."""
+    from planner.funnel import PlanInputs
+    from planner.milestones import WeekActual
+
+    today = date.today()
+    start = today.replace(day=1)
+    with open_store(database) as con:
+        rep = store.add_rep(con, SYSTEM, "Zoe Park", "East")
+        plan = store.save_plan(con, SYSTEM, rep, "Q1", PlanInputs(100_000, 5_000, start, start.replace(day=28)))
+        store.save_actuals(con, SYSTEM, plan, [WeekActual(start, 1_000.0, 1, {})])
+        con.execute("UPDATE plans SET currency = ?", [PAYLOAD])
+    if page == "pages/plan.py":
+        app.run()
+        app.selectbox(key="plan.pick").set_value(plan).run()
+        app.button(key="btn.plan_open").click().run()
+    app.switch_page(page).run()
+    assert_never_rendered(app)

@@ -22,7 +22,7 @@ import pandas as pd
 import streamlit as st
 
 from planner import backups, store
-from planner.access import Viewer
+from planner.access import SYSTEM, Viewer
 from planner.calibrate import Calibration, CalibrationError, Confidence, plan_confidence
 from planner.forecast import (
     TEAM,
@@ -122,7 +122,7 @@ def _start_daily_backups(database: _Database) -> None:
             if database.released.wait((backups.next_run(now, schedule.at) - now).total_seconds()):
                 return  # the connection was released: a new one has its own thread
             try:
-                store.take_backup(database.con, schedule, datetime.now())
+                store.take_backup(database.con, SYSTEM, schedule, datetime.now())
             except Exception:  # whatever it was, logged and tried again tomorrow: the thread must not die
                 _log.exception("The daily backup into %s failed", schedule.folder)
 
@@ -349,14 +349,14 @@ def team_forecast(team: str, as_of: date, currency: str | None = None) -> TeamFo
     return _forecast(str(store.default_path()), store.data_generation(), team, as_of, currency)
 
 
-def record_projections(team: str, snapshot_date: date) -> int:
+def record_projections(viewer: Viewer | None, team: str, snapshot_date: date) -> int:
     """Record what Team review shows for ``team`` as of ``snapshot_date`` (just stored): each rep's and the team's
-    run-rate, pipeline-weighted, P50 and commit, in the team's own currency. A write callback's step: the caller
-    has checked the viewer may store the team's pipeline. Returns how many were recorded."""
+    run-rate, pipeline-weighted, P50 and commit, in the team's own currency; the store checks ``viewer`` may.
+    A step of the snapshot's write callback, after its own check. Returns how many were recorded."""
     con = db()
     rollup = team_rollup(team, snapshot_date).rollup
     outlook = _outlook(team, rollup.view, rollup.review, store.forecast_sources(con, team, snapshot_date))
-    return store.save_projections(con, team, snapshot_date, outlook.projections, rollup.view.currency)
+    return store.save_projections(con, viewer, team, snapshot_date, outlook.projections, rollup.view.currency)
 
 
 @st.cache_resource(max_entries=16, show_spinner="Simulating the period…")

@@ -77,11 +77,11 @@ def show_plan_in_url(page: str, plan_id: int | None) -> None:
 
 
 def load_demo() -> None:
-    """Button callback: fill an empty database with the demo team, its plans, actuals and pipeline snapshots."""
+    """Button callback: load the demo team, its plans, actuals and pipeline snapshots, into a team of its own."""
     if not auth.permitted(lambda who: who.can_load_demo, "Only sales ops can load demo data."):
         return
     try:
-        store.load_team(data.db(), demo_team(date.today()))
+        store.load_team(data.db(), auth.viewer(), demo_team(date.today()))
     except data.WRITE_ERRORS as error:
         st.toast(data.failure(error), icon=":material/error:")
     else:

@@ -83,6 +83,7 @@ def plan_defaults(today: date) -> dict[str, object]:
         "plan.name": "",
         "plan.rep": None,
         "plan.new_rep": "",
+        "plan.new_rep_team": "",  # filled with the saver's team (or the first on file) while empty
         "plan.confirm_delete": False,
         "track.as_of": today,
         # The calibration profile applied, and the chance of hitting the target the plan is built for.
@@ -106,10 +107,11 @@ def page_defaults(today: date) -> dict[str, object]:
         "accounts.stale_days": 30,
         "accounts.fiscal_year": None,
         "accounts.confirm_delete": None,  # ("goal" | "objective" | "account", id) awaiting "Yes, delete"
-        # Accounts' "add" forms, empty until typed in (a rep's own name is put in as the owner).
+        # Accounts' "add" forms, empty until typed in (the owner picked is the viewer, if on file).
         "accounts.new.name": "",
-        "accounts.new.owner": "",
+        "accounts.new.owner": None,
         "accounts.new.segment": "",
+        "accounts.new.fiscal_year": None,
         "accounts.new_goal.category": GOAL_CATEGORIES[0],
         "accounts.new_goal.title": "",
         # Calibrate: the uploaded export lives here, not in the uploader, so it survives a page switch.
@@ -136,6 +138,10 @@ def page_defaults(today: date) -> dict[str, object]:
         # The forecast's "what if the biggest deals slip?" toggle on each page: how many of them to leave out.
         "team.without_top": 0,
         "track.without_top": 0,
+        # Teams and roles: the members editor is drawn afresh (a new generation) after every edit it writes.
+        "team.members_generation": 0,
+        "team.members_applied": {},  # {editor key: the edits of it already written}
+        "team.confirm_remove": None,  # (rep id, plans, weeks) the "remove?" question named
     }
 
 
@@ -153,8 +159,8 @@ WIDGET_KEYS = frozenset(
         # Team review
         "team.review_table",
         "team.burnup_reps",
-        "team.members_editor",
         "team.snapshot_upload",
+        "team.remove_pick",
         "team.new.name",
         "team.new.team",
         "team.new.role",
@@ -204,6 +210,8 @@ KEY_FAMILIES = {
     "team.snapshot_file": "Team review: name and size of the snapshot file the pickers were made for",
     "team.snapshot_upload_done": "Team review: what the last stored snapshot held",
     "team.form.": "Team review: its forms",
+    "team.members_editor.": "Team review: the members editor of one generation (its edits)",
+    "team.flash": "Team review: what Teams and roles says after an edit or a removal (ui.widgets.flash)",
     "calibrate.map.": "Calibrate: the export's column pickers (ui.mapping)",
     "calibrate.date_order": "Calibrate: how the export's slashed dates are written (ui.mapping)",
     "calibrate.stages": "Calibrate: the stage → outcome and order table, and the stages it was made for",

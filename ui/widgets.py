@@ -1,10 +1,11 @@
 """Small pieces several pages draw the same way: a number box with a slider, a download pair, a confirm-delete
-box, a flash message."""
+box, a flash message, and the check that a picked value was one of the options drawn."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -12,7 +13,17 @@ import streamlit as st
 from planner.exports import csv_bytes, xlsx_bytes
 from planner.units import markdown_text
 
-__all__ = ["Slider", "confirm_delete", "download_pair", "flash", "new_round", "number_pair", "show_flash"]
+__all__ = [
+    "Slider",
+    "chosen",
+    "confirm_delete",
+    "download_pair",
+    "flash",
+    "new_round",
+    "number_pair",
+    "offered",
+    "show_flash",
+]
 
 #: Counts the page's runs; a box and a slider changed in the same browser report share a round.
 ROUND = "sync.round"
@@ -188,3 +199,24 @@ def show_flash(page: str) -> None:
             slot.success(markdown_text(text), icon=":material/check:")
         else:
             slot.error(markdown_text(text), icon=":material/error:")
+
+
+def offered(value: object, options: Collection[Any]) -> bool:
+    """True if ``value`` is one of ``options``, the same value of the same type.
+
+    Streamlit hands a callback whatever a browser sent for a selectbox or radio,
+    even a value that was never among its options (as text): "7" for goal 7, or
+    ``True`` for 1. A callback asks this of every picked value, against the
+    options the widget was drawn with (passed to it as an argument) or a fixed
+    list, before using it.
+
+    >>> offered(7, [7, 8]), offered("7", [7, 8]), offered(True, [1]), offered(None, [None, 1])
+    (True, False, False, True)
+    """
+    return any(type(value) is type(option) and value == option for option in options)
+
+
+def chosen(key: str, options: Collection[Any]) -> Any | None:
+    """The value of the picker ``key`` if it is one of ``options`` (:func:`offered`), else None."""
+    value = st.session_state.get(key)
+    return value if offered(value, options) else None

@@ -11,7 +11,8 @@ write ``from planner import store; store.save_plan(...)``.
 >>> con = connect(pathlib.Path(tempfile.mkdtemp()) / "doc.duckdb")
 >>> schema_version(con) == LATEST_VERSION
 True
->>> rep = add_rep(con, "Ana Lima", team="Mid-Market")
+>>> from planner.access import SYSTEM
+>>> rep = add_rep(con, SYSTEM, "Ana Lima", team="Mid-Market")
 >>> [r.name for r in list_reps(con)]
 ['Ana Lima']
 """
@@ -37,10 +38,12 @@ from planner.store.migrations import LATEST_VERSION, MIGRATIONS
 __all__ = [
     "LATEST_VERSION",
     "MIGRATIONS",
+    "RATES_REFUSED",
     "REVENUE_FIELD",
     "ROLES",
     "WON_FIELD",
     "AccountDeals",
+    "AccountsImport",
     "ActualCell",
     "CrmAccount",
     "ForecastSources",
@@ -48,7 +51,10 @@ __all__ = [
     "PlanSummary",
     "ProfileSummary",
     "RecordedWeek",
+    "Refused",
+    "RemovedDemo",
     "Rep",
+    "RepHoldings",
     "SavedPlan",
     "SnapshotSummary",
     "StalePlan",
@@ -77,6 +83,7 @@ __all__ = [
     "delete_plan",
     "delete_profile",
     "delete_rate",
+    "demo_loaded",
     "duplicate_plan",
     "end_sign_in",
     "forecast_sources",
@@ -108,6 +115,9 @@ __all__ = [
     "plan_differences",
     "profile_month_shares",
     "purge_deleted_plans",
+    "remove_demo",
+    "remove_rep",
+    "rep_holdings",
     "restore",
     "retry_conflicts",
     "review_inputs",
@@ -142,6 +152,10 @@ class StaleWrite(StoreError):
 
     Subclasses carry what the database holds now, so the page can show it.
     """
+
+
+class Refused(StoreError):
+    """A write the viewer may not make: what it touches is not theirs, as the database has it inside the write."""
 
 
 def default_path() -> Path:
@@ -360,6 +374,7 @@ def _query(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] = 
 # The aggregates, below the engine they are built on (they import it from here).
 from planner.store.accounts import (  # noqa: E402
     AccountDeals,
+    AccountsImport,
     CrmAccount,
     OpenDeal,
     account_deals,
@@ -408,7 +423,6 @@ from planner.store.plans import (  # noqa: E402
     get_milestones,
     get_plan,
     list_plans,
-    load_team,
     plan_differences,
     purge_deleted_plans,
     review_inputs,
@@ -429,7 +443,16 @@ from planner.store.projections import (  # noqa: E402
     list_projections,
     save_projections,
 )
-from planner.store.rates import StoredRate, delete_rate, list_rates, set_rate  # noqa: E402
+from planner.store.rates import RATES_REFUSED, StoredRate, delete_rate, list_rates, set_rate  # noqa: E402
+from planner.store.roster import (  # noqa: E402
+    RemovedDemo,
+    RepHoldings,
+    demo_loaded,
+    load_team,
+    remove_demo,
+    remove_rep,
+    rep_holdings,
+)
 from planner.store.sign_ins import end_sign_in, get_sign_in, note_sign_in  # noqa: E402
 from planner.store.snapshots import (  # noqa: E402
     SnapshotSummary,

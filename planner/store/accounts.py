@@ -9,6 +9,7 @@ from datetime import date
 
 import duckdb
 
+from planner.access import Viewer
 from planner.accounts import (
     ACTION_STATUSES,
     CYCLE_STEPS,
@@ -21,12 +22,23 @@ from planner.accounts import (
     Goal,
     Objective,
     Review,
+    match_owners,
 )
 from planner.store import StoreError, _query, retry_conflicts, transaction
+from planner.store.ownership import (
+    account_of_action,
+    account_of_goal,
+    account_of_objective,
+    authorise,
+    authorise_account,
+    checked_id,
+    rep_owner,
+)
 from planner.store.plans import PlanSummary
 
 __all__ = [
     "AccountDeals",
+    "AccountsImport",
     "CrmAccount",
     "OpenDeal",
     "account_deals",
@@ -55,10 +67,12 @@ __all__ = [
 ]
 
 
+#: An account's columns, the owner's name as on file now (else the label kept), from ``accounts a``.
 _ACCOUNT_COLUMNS = (
-    "id, name, period_start, period_end, owner, segment, aims, priorities, timeframes, risk_tolerance, notes,"
-    " CAST(created_at AS DATE)"
+    "a.id, a.name, a.period_start, a.period_end, coalesce(r.name, a.owner), a.segment, a.aims, a.priorities,"
+    " a.timeframes, a.risk_tolerance, a.notes, CAST(a.created_at AS DATE), a.owner_rep_id"
 )
+_ACCOUNTS = "accounts a LEFT JOIN reps r ON r.id = a.owner_rep_id"
 
 
 _OBJECTIVE_COLUMNS = "id, goal_id, statement, metric, target_value, current_value, rationale, due_date, is_revenue"
@@ -74,6 +88,31 @@ class CrmAccount:
     name: str
     owner: str
     deals: int
+
+
+@dataclass(frozen=True, slots=True)
+class AccountsImport:
+    """What an import of CRM accounts did: the new accounts' ids, and those whose owner matched nobody on file.
+
+    ``unassigned`` pairs an imported account's name with its CRM owner's name, kept as its label.
+    """
+
+    ids: tuple[int, ...]
+    unassigned: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def note(self) -> str:
+        """One line for the page: what happened to the accounts whose owner is not on file ("" when none)."""
+        if not self.unassigned:
+            return ""
+        owners = sorted({owner for _, owner in self.unassigned if owner})
+        named = f" ({', '.join(owners[:5])}{', …' if len(owners) > 5 else ''})" if owners else ""
+        count = len(self.unassigned)
+        return (
+            f"{count} account{'s' if count != 1 else ''} imported unassigned: "
+            f"{'their' if count != 1 else 'its'} CRM owner matches nobody on file{named}. "
+            "Only sales ops see them until they give each an owner."
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +146,7 @@ class AccountDeals:
 
 
 def _account_from_row(row: tuple) -> Account:
-    (account_id, name, start, end, owner, segment, aims, priorities, timeframes, risk, notes, created) = row
+    (account_id, name, start, end, owner, segment, aims, priorities, timeframes, risk, notes, created, owner_id) = row
     return Account(
         id=account_id,
         name=name,
@@ -121,6 +160,7 @@ def _account_from_row(row: tuple) -> Account:
         risk_tolerance=risk,
         notes=notes,
         created_on=created,
+        owner_rep_id=owner_id,
     )
 
 
@@ -138,12 +178,37 @@ def _check_account_fields(name: str, period_start: date, period_end: date) -> st
     return name
 
 
-def _insert_account(cur: duckdb.DuckDBPyConnection, name: str, owner: str, segment: str, start: date, end: date) -> int:
+def _owner_to_be(cur: duckdb.DuckDBPyConnection, viewer: Viewer | None, owner_rep_id: int | None) -> str:
+    """Refuse unless ``viewer`` may give an account to rep ``owner_rep_id`` (None: nobody); return their name."""
+    owner = None if owner_rep_id is None else rep_owner(cur, checked_id(owner_rep_id, "That owner"))
+    if owner_rep_id is not None and owner is None:
+        raise StoreError("That owner is no longer on file — pick another.")
+    authorise(viewer, lambda v: v.owns(owner), _OWN_ONLY)
+    if owner is None:
+        return ""
+    row = cur.execute("SELECT name FROM reps WHERE id = ?", [owner.rep_id]).fetchone()
+    return str(row[0]) if row else ""
+
+
+#: What a rep or manager is told when giving an account to someone who is not theirs (or to nobody).
+_OWN_ONLY = "You can give an account only to yourself or, as a manager, to your team; sales ops to anyone or nobody."
+
+
+def _insert_account(
+    cur: duckdb.DuckDBPyConnection,
+    name: str,
+    owner_rep_id: int | None,
+    owner_label: str,
+    segment: str,
+    start: date,
+    end: date,
+) -> int:
     if cur.execute("SELECT 1 FROM accounts WHERE lower(name) = lower(?)", [name]).fetchone():
         raise StoreError(f"There is already an account called “{name}”.")
     row = cur.execute(
-        "INSERT INTO accounts (name, owner, segment, period_start, period_end) VALUES (?, ?, ?, ?, ?) RETURNING id",
-        [name, owner.strip(), segment.strip(), start, end],
+        "INSERT INTO accounts (name, owner, owner_rep_id, segment, period_start, period_end)"
+        " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+        [name, owner_label.strip(), owner_rep_id, segment.strip(), start, end],
     ).fetchone()
     assert row is not None
     return int(row[0])
@@ -152,54 +217,83 @@ def _insert_account(cur: duckdb.DuckDBPyConnection, name: str, owner: str, segme
 @retry_conflicts
 def add_account(
     con: duckdb.DuckDBPyConnection,
+    viewer: Viewer | None,
     name: str,
     period_start: date,
     period_end: date,
     *,
-    owner: str = "",
+    owner_rep_id: int | None = None,
     segment: str = "",
 ) -> int:
-    """Add an account whose plan covers ``period_start`` to ``period_end``; return its id."""
+    """Add an account owned by rep ``owner_rep_id`` (None: nobody yet) for ``period_start`` to ``period_end``.
+
+    Returns its id. ``viewer`` may give it to themselves or, as a manager, to their team; sales ops to anyone.
+    """
     name = _check_account_fields(name, period_start, period_end)
     with transaction(con) as cur:
-        return _insert_account(cur, name, owner, segment, period_start, period_end)
+        owner_name = _owner_to_be(cur, viewer, owner_rep_id)
+        return _insert_account(cur, name, owner_rep_id, owner_name, segment, period_start, period_end)
 
 
 @retry_conflicts
 def add_accounts(
-    con: duckdb.DuckDBPyConnection, accounts: Sequence[CrmAccount], period_start: date, period_end: date
-) -> list[int]:
-    """Add several accounts (from a CRM export) in one transaction; names already present are skipped."""
-    ids = []
+    con: duckdb.DuckDBPyConnection,
+    viewer: Viewer | None,
+    accounts: Sequence[CrmAccount],
+    period_start: date,
+    period_end: date,
+) -> AccountsImport:
+    """Add several accounts from a CRM export in one transaction, all or nothing; names already present are skipped.
+
+    Each CRM owner's name is matched to a rep once, here (:func:`planner.accounts.match_owners`);
+    an account whose owner matches nobody is imported unassigned, the name kept as its label,
+    and only sales ops may import those. Any account ``viewer`` may not own refuses the whole import.
+    """
+    ids, unassigned = [], []
     with transaction(con) as cur:
+        people = [(int(i), str(n)) for i, n in cur.execute("SELECT id, name FROM reps").fetchall()]
+        owners = match_owners([a.owner for a in accounts], people)
         for account in accounts:
             name = _check_account_fields(account.name, period_start, period_end)
             if cur.execute("SELECT 1 FROM accounts WHERE lower(name) = lower(?)", [name]).fetchone():
                 continue
-            ids.append(_insert_account(cur, name, account.owner, "", period_start, period_end))
-    return ids
+            owner_id = owners[account.owner]
+            owner_name = _owner_to_be(cur, viewer, owner_id)
+            ids.append(_insert_account(cur, name, owner_id, owner_name or account.owner, "", period_start, period_end))
+            if owner_id is None:
+                unassigned.append((name, account.owner.strip()))
+    return AccountsImport(tuple(ids), tuple(unassigned))
 
 
 @retry_conflicts
-def update_account(con: duckdb.DuckDBPyConnection, account: Account) -> None:
-    """Save an account's details and the customer's view."""
+def update_account(con: duckdb.DuckDBPyConnection, viewer: Viewer | None, account: Account) -> None:
+    """Save an account's details, its owner (``owner_rep_id``) and the customer's view.
+
+    ``viewer`` must own the account as saved now and may give it only to someone they may give accounts to.
+    """
     name = _check_account_fields(account.name, account.period_start, account.period_end)
     if account.risk_tolerance not in RISK_TOLERANCES:
         raise StoreError(f"Risk tolerance must be one of {', '.join(RISK_TOLERANCES)}.")
-    priorities = [p.strip() for p in account.priorities if p.strip()]
+    priorities = [p.strip() for p in account.priorities if str(p).strip()]
     with transaction(con) as cur:
+        before = authorise_account(cur, viewer, account.id)
+        owner_name = _owner_to_be(cur, viewer, account.owner_rep_id)
+        if account.owner_rep_id is None:  # unassigned: a label kept from before ids, else none
+            label = cur.execute("SELECT owner FROM accounts WHERE id = ?", [account.id]).fetchone()
+            owner_name = str(label[0]) if before is None and label else ""
         clash = cur.execute(
             "SELECT 1 FROM accounts WHERE lower(name) = lower(?) AND id <> ?", [name, account.id]
         ).fetchone()
         if clash:
             raise StoreError(f"There is already an account called “{name}”.")
-        updated = cur.execute(
-            "UPDATE accounts SET name = ?, owner = ?, segment = ?, period_start = ?, period_end = ?, aims = ?,"
-            " priorities = ?, timeframes = ?, risk_tolerance = ?, notes = ?, updated_at = now()"
-            " WHERE id = ? RETURNING id",
+        cur.execute(
+            "UPDATE accounts SET name = ?, owner = ?, owner_rep_id = ?, segment = ?, period_start = ?,"
+            " period_end = ?, aims = ?, priorities = ?, timeframes = ?, risk_tolerance = ?, notes = ?,"
+            " updated_at = now() WHERE id = ?",
             [
                 name,
-                account.owner.strip(),
+                owner_name,
+                account.owner_rep_id,
                 account.segment.strip(),
                 account.period_start,
                 account.period_end,
@@ -210,15 +304,14 @@ def update_account(con: duckdb.DuckDBPyConnection, account: Account) -> None:
                 account.notes,
                 account.id,
             ],
-        ).fetchall()
-        if not updated:
-            raise StoreError("That account no longer exists — it may have been deleted.")
+        )
 
 
 @retry_conflicts
-def delete_account(con: duckdb.DuckDBPyConnection, account_id: int) -> None:
+def delete_account(con: duckdb.DuckDBPyConnection, viewer: Viewer | None, account_id: int) -> None:
     """Delete an account with its whole plan, all or nothing."""
     with transaction(con) as cur:
+        authorise_account(cur, viewer, account_id)
         cur.execute("DELETE FROM objectives WHERE goal_id IN (SELECT id FROM goals WHERE account_id = ?)", [account_id])
         for table in ("actions", "goals", "cycle_steps", "reviews"):
             cur.execute(f"DELETE FROM {table} WHERE account_id = ?", [account_id])
@@ -227,14 +320,18 @@ def delete_account(con: duckdb.DuckDBPyConnection, account_id: int) -> None:
 
 def list_accounts(con: duckdb.DuckDBPyConnection) -> list[Account]:
     """Every account, by name."""
-    return [_account_from_row(row) for row in _query(con, f"SELECT {_ACCOUNT_COLUMNS} FROM accounts ORDER BY name")]
+    return [
+        _account_from_row(row) for row in _query(con, f"SELECT {_ACCOUNT_COLUMNS} FROM {_ACCOUNTS} ORDER BY a.name")
+    ]
 
 
 def list_account_plans(con: duckdb.DuckDBPyConnection, account_id: int | None = None) -> list[AccountPlan]:
     """Every account's plan (or only ``account_id``'s), by account name."""
     where = "WHERE ? IS NULL OR account_id = ?"
     params = [account_id, account_id]
-    accounts = _query(con, f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE ? IS NULL OR id = ? ORDER BY name", params)
+    accounts = _query(
+        con, f"SELECT {_ACCOUNT_COLUMNS} FROM {_ACCOUNTS} WHERE ? IS NULL OR a.id = ? ORDER BY a.name", params
+    )
     goals = _query(con, f"SELECT id, account_id, category, title FROM goals {where} ORDER BY id", params)
     objectives = _query(
         con,
@@ -272,15 +369,14 @@ def get_account_plan(con: duckdb.DuckDBPyConnection, account_id: int) -> Account
 
 
 @retry_conflicts
-def add_goal(con: duckdb.DuckDBPyConnection, account_id: int, category: str, title: str) -> int:
+def add_goal(con: duckdb.DuckDBPyConnection, viewer: Viewer | None, account_id: int, category: str, title: str) -> int:
     """Add a goal to an account's plan; return its id."""
     if category not in GOAL_CATEGORIES:
         raise StoreError(f"A goal's category is one of: {', '.join(GOAL_CATEGORIES)}.")
     if not title.strip():
         raise StoreError("A goal needs a title.")
     with transaction(con) as cur:
-        if not cur.execute("SELECT 1 FROM accounts WHERE id = ?", [account_id]).fetchone():
-            raise StoreError("That account no longer exists — it may have been deleted.")
+        authorise_account(cur, viewer, account_id)
         row = cur.execute(
             "INSERT INTO goals (account_id, category, title) VALUES (?, ?, ?) RETURNING id",
             [account_id, category, title.strip()],
@@ -290,9 +386,10 @@ def add_goal(con: duckdb.DuckDBPyConnection, account_id: int, category: str, tit
 
 
 @retry_conflicts
-def delete_goal(con: duckdb.DuckDBPyConnection, goal_id: int) -> None:
+def delete_goal(con: duckdb.DuckDBPyConnection, viewer: Viewer | None, goal_id: int) -> None:
     """Delete a goal with its objectives and their actions, all or nothing."""
     with transaction(con) as cur:
+        authorise_account(cur, viewer, account_of_goal(cur, goal_id), "That goal")
         cur.execute(
             "DELETE FROM actions WHERE objective_id IN (SELECT id FROM objectives WHERE goal_id = ?)", [goal_id]
         )
@@ -314,13 +411,12 @@ def _objective_values(objective: Objective) -> list[object]:
 
 
 @retry_conflicts
-def add_objective(con: duckdb.DuckDBPyConnection, objective: Objective) -> int:
+def add_objective(con: duckdb.DuckDBPyConnection, viewer: Viewer | None, objective: Objective) -> int:
     """Add an objective under its goal (its ``id`` is ignored); return the new id."""
     if not objective.statement.strip():
         raise StoreError("An objective needs a statement of what will be achieved.")
     with transaction(con) as cur:
-        if not cur.execute("SELECT 1 FROM goals WHERE id = ?", [objective.goal_id]).fetchone():
-            raise StoreError("That goal no longer exists — it may have been deleted.")
+        authorise_account(cur, viewer, account_of_goal(cur, objective.goal_id), "That goal")
         row = cur.execute(
             "INSERT INTO objectives (goal_id, statement, metric, target_value, current_value, rationale, due_date,"
             " is_revenue) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -331,24 +427,27 @@ def add_objective(con: duckdb.DuckDBPyConnection, objective: Objective) -> int:
 
 
 @retry_conflicts
-def update_objective(con: duckdb.DuckDBPyConnection, objective: Objective) -> None:
-    """Save an objective's fields."""
+def update_objective(con: duckdb.DuckDBPyConnection, viewer: Viewer | None, objective: Objective) -> None:
+    """Save an objective's fields; it stays on its own account (its goal may change to another of that account's)."""
     if not objective.statement.strip():
         raise StoreError("An objective needs a statement of what will be achieved.")
     with transaction(con) as cur:
-        updated = cur.execute(
+        account_id = account_of_objective(cur, objective.id)
+        authorise_account(cur, viewer, account_id, "That objective")
+        if account_of_goal(cur, objective.goal_id) != account_id:
+            raise StoreError("That goal is not on this account — pick one of its own goals.")
+        cur.execute(
             "UPDATE objectives SET goal_id = ?, statement = ?, metric = ?, target_value = ?, current_value = ?,"
-            " rationale = ?, due_date = ?, is_revenue = ? WHERE id = ? RETURNING id",
+            " rationale = ?, due_date = ?, is_revenue = ? WHERE id = ?",
             [*_objective_values(objective), objective.id],
-        ).fetchall()
-        if not updated:
-            raise StoreError("That objective no longer exists — it may have been deleted.")
+        )
 
 
 @retry_conflicts
-def delete_objective(con: duckdb.DuckDBPyConnection, objective_id: int) -> None:
+def delete_objective(con: duckdb.DuckDBPyConnection, viewer: Viewer | None, objective_id: int) -> None:
     """Delete an objective with its actions, all or nothing."""
     with transaction(con) as cur:
+        authorise_account(cur, viewer, account_of_objective(cur, objective_id), "That objective")
         cur.execute("DELETE FROM actions WHERE objective_id = ?", [objective_id])
         cur.execute("DELETE FROM objectives WHERE id = ?", [objective_id])
 
@@ -359,21 +458,16 @@ def _check_action(cur: duckdb.DuckDBPyConnection, action: Action) -> list[object
         raise StoreError("An action needs a description.")
     if action.status not in ACTION_STATUSES:
         raise StoreError(f"An action's status is one of: {', '.join(ACTION_STATUSES)}.")
-    if (
-        action.objective_id is not None
-        and not cur.execute(
-            "SELECT 1 FROM objectives o JOIN goals g ON g.id = o.goal_id WHERE o.id = ? AND g.account_id = ?",
-            [action.objective_id, action.account_id],
-        ).fetchone()
-    ):
+    if action.objective_id is not None and account_of_objective(cur, action.objective_id) != action.account_id:
         raise StoreError("That objective no longer exists on this account.")
     return [action.description.strip(), action.objective_id, action.owner.strip(), action.due, action.status]
 
 
 @retry_conflicts
-def add_action(con: duckdb.DuckDBPyConnection, action: Action) -> int:
+def add_action(con: duckdb.DuckDBPyConnection, viewer: Viewer | None, action: Action) -> int:
     """Add an action to an account (under an objective, or none); its ``id`` is ignored. Return the new id."""
     with transaction(con) as cur:
+        authorise_account(cur, viewer, action.account_id)
         row = cur.execute(
             "INSERT INTO actions (account_id, description, objective_id, owner, due_date, status)"
             " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
@@ -383,50 +477,66 @@ def add_action(con: duckdb.DuckDBPyConnection, action: Action) -> int:
     return int(row[0])
 
 
+def _authorise_action(cur: duckdb.DuckDBPyConnection, viewer: Viewer | None, action_id: int) -> int:
+    """Refuse unless action ``action_id``'s account is ``viewer``'s; return that account's id."""
+    account_id = account_of_action(cur, action_id)
+    authorise_account(cur, viewer, account_id, "That action")
+    assert account_id is not None
+    return account_id
+
+
 @retry_conflicts
-def update_action(con: duckdb.DuckDBPyConnection, action: Action) -> None:
+def update_action(con: duckdb.DuckDBPyConnection, viewer: Viewer | None, action: Action) -> None:
     """Change an action's description, objective, owner, due date and status (its account stays)."""
     with transaction(con) as cur:
-        values = _check_action(cur, action)
-        updated = cur.execute(
-            "UPDATE actions SET description = ?, objective_id = ?, owner = ?, due_date = ?, status = ?"
-            " WHERE id = ? AND account_id = ? RETURNING id",
-            [*values, action.id, action.account_id],
-        ).fetchall()
-        if not updated:
+        if _authorise_action(cur, viewer, action.id) != action.account_id:
             raise StoreError("That action no longer exists — it may have been deleted.")
+        values = _check_action(cur, action)
+        cur.execute(
+            "UPDATE actions SET description = ?, objective_id = ?, owner = ?, due_date = ?, status = ? WHERE id = ?",
+            [*values, action.id],
+        )
 
 
 @retry_conflicts
-def set_action_status(con: duckdb.DuckDBPyConnection, action_id: int, status: str) -> None:
+def set_action_status(con: duckdb.DuckDBPyConnection, viewer: Viewer | None, action_id: int, status: str) -> None:
     """Mark an action "to do", "in progress" or "done"."""
     if status not in ACTION_STATUSES:
         raise StoreError(f"An action's status is one of: {', '.join(ACTION_STATUSES)}.")
     with transaction(con) as cur:
-        if not cur.execute("UPDATE actions SET status = ? WHERE id = ? RETURNING id", [status, action_id]).fetchall():
-            raise StoreError("That action no longer exists — it may have been deleted.")
+        _authorise_action(cur, viewer, action_id)
+        cur.execute("UPDATE actions SET status = ? WHERE id = ?", [status, action_id])
 
 
 @retry_conflicts
-def delete_action(con: duckdb.DuckDBPyConnection, action_id: int) -> None:
+def delete_action(con: duckdb.DuckDBPyConnection, viewer: Viewer | None, action_id: int) -> None:
     """Delete one action."""
     with transaction(con) as cur:
+        _authorise_action(cur, viewer, action_id)
         cur.execute("DELETE FROM actions WHERE id = ?", [action_id])
 
 
 @retry_conflicts
-def save_cycle(con: duckdb.DuckDBPyConnection, account_id: int, fiscal_year: int, steps: Sequence[CycleStep]) -> None:
+def save_cycle(
+    con: duckdb.DuckDBPyConnection,
+    viewer: Viewer | None,
+    account_id: int,
+    fiscal_year: int,
+    steps: Sequence[CycleStep],
+) -> None:
     """Write an account's planning-cycle steps for a fiscal year, replacing those steps, in one transaction."""
     for step in steps:
         if not 1 <= step.step <= len(CYCLE_STEPS):
             raise StoreError(f"A planning cycle has steps 1 to {len(CYCLE_STEPS)}, not {step.step}.")
     with transaction(con) as cur:
-        cur.executemany(
-            "INSERT INTO cycle_steps (account_id, fiscal_year, step, owner, due_date, done_date)"
-            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account_id, fiscal_year, step) DO UPDATE SET"
-            " owner = excluded.owner, due_date = excluded.due_date, done_date = excluded.done_date",
-            [[account_id, fiscal_year, s.step, s.owner.strip(), s.due, s.done_on] for s in steps],
-        )
+        authorise_account(cur, viewer, account_id)
+        if steps:
+            cur.executemany(
+                "INSERT INTO cycle_steps (account_id, fiscal_year, step, owner, due_date, done_date)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account_id, fiscal_year, step) DO UPDATE SET"
+                " owner = excluded.owner, due_date = excluded.due_date, done_date = excluded.done_date",
+                [[account_id, fiscal_year, s.step, s.owner.strip(), s.due, s.done_on] for s in steps],
+            )
 
 
 def get_cycle(con: duckdb.DuckDBPyConnection, account_id: int, fiscal_year: int) -> list[CycleStep]:
@@ -451,13 +561,12 @@ def list_cycle_steps(con: duckdb.DuckDBPyConnection) -> list[tuple[int, int, Cyc
 
 
 @retry_conflicts
-def add_review(con: duckdb.DuckDBPyConnection, review: Review) -> int:
+def add_review(con: duckdb.DuckDBPyConnection, viewer: Viewer | None, review: Review) -> int:
     """Log a review of an account's plan (its ``id`` is ignored); return the new id."""
     if not review.reviewer.strip():
         raise StoreError("Say who reviewed the plan.")
     with transaction(con) as cur:
-        if not cur.execute("SELECT 1 FROM accounts WHERE id = ?", [review.account_id]).fetchone():
-            raise StoreError("That account no longer exists — it may have been deleted.")
+        authorise_account(cur, viewer, review.account_id)
         row = cur.execute(
             "INSERT INTO reviews (account_id, reviewed_on, reviewer, what_changed, notes)"
             " VALUES (?, ?, ?, ?, ?) RETURNING id",
@@ -513,14 +622,16 @@ def account_deals(con: duckdb.DuckDBPyConnection, account_name: str) -> AccountD
     )
 
 
-def owner_plan(con: duckdb.DuckDBPyConnection, owner: str, period_start: date, period_end: date) -> PlanSummary | None:
+def owner_plan(
+    con: duckdb.DuckDBPyConnection, owner_rep_id: int, period_start: date, period_end: date
+) -> PlanSummary | None:
     """The account owner's saved plan: one overlapping the account plan's period, latest first; else None."""
     rows = _query(
         con,
         "SELECT p.id, p.name, p.rep_id, r.name, p.target, p.currency, p.period_start, p.period_end, p.updated_at"
         " FROM plans p JOIN reps r ON r.id = p.rep_id"
-        " WHERE lower(r.name) = lower(trim(?)) AND p.period_start <= ? AND p.period_end >= ? AND p.deleted_at IS NULL"
+        " WHERE p.rep_id = ? AND p.period_start <= ? AND p.period_end >= ? AND p.deleted_at IS NULL"
         " ORDER BY p.period_start DESC, p.updated_at DESC LIMIT 1",
-        [owner, period_end, period_start],
+        [owner_rep_id, period_end, period_start],
     )
     return PlanSummary(*rows[0]) if rows else None

@@ -26,6 +26,7 @@ from planner.access import Viewer
 from planner.funnel import Stage
 from planner.milestones import WeekActual
 from planner.store import StaleWrite, StoreError, _query, retry_conflicts, transaction
+from planner.store.ownership import authorise_plan
 from planner.store.plans import _author, _funnel_stages, _lock_plan, changed_by_words
 
 __all__ = [
@@ -174,11 +175,10 @@ def _amount(value: float, what: str) -> float:
 @retry_conflicts
 def save_actual_cells(
     con: duckdb.DuckDBPyConnection,
+    viewer: Viewer | None,
     plan_id: int,
     cells: Sequence[ActualCell],
     versions: Mapping[date, int],
-    *,
-    viewer: Viewer | None = None,
 ) -> None:
     """Write only these cells, each onto the version of its week the caller read, in one transaction.
 
@@ -186,11 +186,12 @@ def save_actual_cells(
     with nothing recorded). If any week has changed since, nothing is written
     and :class:`StaleWeeks` carries what those weeks hold now. Every other cell
     of a week keeps what it holds. Editing a week's revenue drops its day-by-day
-    split (it no longer adds up). ``viewer`` is recorded as who changed the week.
+    split (it no longer adds up). ``viewer`` must own the plan, and is recorded as who changed the week.
     """
     if not cells:
         return
     with transaction(con) as cur:
+        authorise_plan(cur, viewer, plan_id)
         stages = _lock_plan(cur, plan_id)
         if stages is None:
             raise StoreError(_PLAN_GONE)
@@ -307,7 +308,7 @@ def _insert_new_actuals(
 
 @retry_conflicts
 def save_actuals(
-    con: duckdb.DuckDBPyConnection, plan_id: int, weeks: Sequence[WeekActual], *, viewer: Viewer | None = None
+    con: duckdb.DuckDBPyConnection, viewer: Viewer | None, plan_id: int, weeks: Sequence[WeekActual]
 ) -> None:
     """Replace each of these weeks of a plan whole (an import), in one transaction; counts by stage name.
 
@@ -317,6 +318,7 @@ def save_actuals(
     if not weeks:
         return
     with transaction(con) as cur:
+        authorise_plan(cur, viewer, plan_id)
         _write_weeks(cur, plan_id, weeks, viewer)
 
 

@@ -23,8 +23,10 @@ from shutil import rmtree
 
 import duckdb
 
+from planner.access import Viewer
 from planner.backups import MANIFEST, BackupSchedule, expired, folder_name, is_partial, list_backups, partial_name
 from planner.store import StoreError, _open, migrate, schema_version
+from planner.store.ownership import authorise
 
 try:  # POSIX; elsewhere the unique hidden names alone keep two backups apart
     import fcntl
@@ -130,7 +132,7 @@ def _write_backup(con: duckdb.DuckDBPyConnection, temp: Path) -> None:
     _fsync(temp)
 
 
-def backup(con: duckdb.DuckDBPyConnection, folder: str | Path) -> Path:
+def backup(con: duckdb.DuckDBPyConnection, viewer: Viewer | None, folder: str | Path) -> Path:
     """Write the whole database to ``folder`` (new, or empty) with DuckDB's ``EXPORT DATABASE``; return it.
 
     The copy is one consistent snapshot (a single transaction), taken while
@@ -138,6 +140,7 @@ def backup(con: duckdb.DuckDBPyConnection, folder: str | Path) -> Path:
     per table, sequences included, and the manifest. It appears at ``folder``
     whole or not at all. :func:`restore` reads it back.
     """
+    authorise(viewer, lambda v: v.can_manage_people, "Only sales ops can back the database up.")
     target = Path(folder).expanduser()
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise StoreError(f"{target} is not an empty folder — back up into a new one, such as one named by the date.")
@@ -222,9 +225,9 @@ def restore(folder: str | Path, new_db_path: str | Path) -> Path:
     return target
 
 
-def take_backup(con: duckdb.DuckDBPyConnection, schedule: BackupSchedule, now: datetime) -> Path:
+def take_backup(con: duckdb.DuckDBPyConnection, viewer: Viewer | None, schedule: BackupSchedule, now: datetime) -> Path:
     """Back the database up into a new folder named by ``now``, then remove complete backups past their days."""
-    target = backup(con, schedule.folder / folder_name(now))
+    target = backup(con, viewer, schedule.folder / folder_name(now))
     for name in expired(list_backups(schedule.folder), now, schedule.keep_days):
         rmtree(schedule.folder / name, ignore_errors=True)
     return target

@@ -350,10 +350,38 @@ MIGRATIONS: tuple[tuple[int, str, Step], ...] = (
     ),
     (
         11,
-        "forecast categories on pipeline snapshots, and every projection shown, recorded for forecast accuracy",
+        "accounts owned by a rep's id, not a name: names matching exactly one rep are mapped, the rest unassigned",
+        # An owner name matching one rep (ignoring case and surrounding spaces; names are unique, so at most
+        # one can match) becomes that rep's id. Any other account is unassigned: only sales ops see and
+        # change it until they give it an owner. The typed name stays in `owner` as a label either way.
+        """
+        ALTER TABLE accounts ADD COLUMN owner_rep_id INTEGER;  -- NULL: unassigned, for sales ops only
+        ALTER TABLE accounts ADD COLUMN writes BIGINT NOT NULL DEFAULT 0;  -- +1 by every write to its plan (a row lock)
+        UPDATE accounts SET owner_rep_id = (
+            SELECT min(r.id) FROM reps r WHERE lower(trim(r.name)) = lower(trim(accounts.owner))
+            HAVING count(*) = 1
+        ) WHERE trim(owner) <> '';
+        """,
+    ),
+    (
+        12,
+        "a version on each rep, who changed them last and when; demo people marked as such",
+        """
+        ALTER TABLE reps ADD COLUMN version INTEGER NOT NULL DEFAULT 1;  -- +1 on every change
+        ALTER TABLE reps ADD COLUMN changed_by VARCHAR NOT NULL DEFAULT '';
+        ALTER TABLE reps ADD COLUMN changed_at TIMESTAMP;
+        ALTER TABLE reps ADD COLUMN demo BOOLEAN NOT NULL DEFAULT false;  -- loaded with the demo team
+        """,
+    ),
+    (
+        13,
+        "forecast categories on pipeline snapshots, every projection shown recorded for forecast accuracy, and the "
+        "demo's own calibration profile marked",
         """
         -- As the CRM exported it (Commit, BEST_CASE, Omitted ...); '' when the export had none.
         ALTER TABLE pipeline_snapshots ADD COLUMN forecast_category VARCHAR NOT NULL DEFAULT '';
+        -- Loaded with the demo team and removed with it; never a real team's fallback for win rates.
+        ALTER TABLE profiles ADD COLUMN demo BOOLEAN NOT NULL DEFAULT false;
         CREATE TABLE projections (
             team VARCHAR NOT NULL,
             rep VARCHAR NOT NULL,               -- the rep's name as on the snapshot; '' for the whole team

@@ -1,4 +1,4 @@
-"""Plans: a rep's saved plan with its milestones, a team's plans for the review, and the demo team.
+"""Plans: a rep's saved plan with its milestones, and a team's plans for the review.
 
 A plan has an identity beyond its name: an id, a ``version`` that every save
 adds one to, and ids for its funnel's stages. A save made from an older
@@ -28,13 +28,12 @@ import duckdb
 
 from planner.access import Viewer
 from planner.choices import PlanChoices, check_choices
-from planner.demo import DemoTeam
 from planner.funnel import PlanInputs, Stage
 from planner.milestones import Milestone, plan_milestones
 from planner.store import StaleWrite, StoreError, _query, retry_conflicts, transaction
-from planner.store.people import Rep, _insert_rep, is_empty
+from planner.store.ownership import authorise, authorise_plan, authorise_rep
+from planner.store.people import Rep, _insert_rep
 from planner.store.profiles import _profile_exists, _profile_shares
-from planner.store.snapshots import _write_snapshot
 from planner.team import ReviewInput
 from planner.units import money
 
@@ -47,7 +46,6 @@ __all__ = [
     "get_milestones",
     "get_plan",
     "list_plans",
-    "load_team",
     "milestones_by_plan",
     "plan_differences",
     "purge_deleted_plans",
@@ -252,9 +250,27 @@ def _write_plan(
     return plan_id
 
 
+def _authorise_save(
+    cur: duckdb.DuckDBPyConnection, viewer: Viewer | None, rep: int | str, plan_id: int | None, new_rep_team: str
+) -> Viewer:
+    """Refuse unless ``viewer`` may save plan ``plan_id`` (as saved now) for ``rep`` (an id, or a new rep's name)."""
+    if plan_id is not None:
+        authorise_plan(cur, viewer, plan_id)
+    if isinstance(rep, str):
+        return authorise(
+            viewer,
+            lambda v: v.may_add_rep(new_rep_team),
+            "You can add a rep only to your own team; sales ops add anyone anywhere.",
+        )
+    authorise_rep(cur, viewer, rep)
+    assert viewer is not None
+    return viewer
+
+
 @retry_conflicts
 def save_plan(
     con: duckdb.DuckDBPyConnection,
+    viewer: Viewer | None,
     rep: int | str,
     name: str,
     inputs: PlanInputs,
@@ -267,7 +283,6 @@ def save_plan(
     profile_id: int | None = None,
     new_rep_team: str = "",
     expected_version: int | None = None,
-    viewer: Viewer | None = None,
     confidence: float | None = None,
     milestone_fill: str = "linear",
 ) -> int:
@@ -276,7 +291,8 @@ def save_plan(
     ``rep`` is a rep's id, or the name of a new rep to add in the same
     transaction (to ``new_rep_team``). With ``expected_version`` (the version
     the caller read), a plan saved since is not overwritten: :class:`StalePlan`
-    says by whom and what it holds now. ``viewer`` is recorded as who saved it.
+    says by whom and what it holds now. ``viewer`` must own the plan and the rep (or may add the new rep to
+    ``new_rep_team``), else :class:`planner.store.Refused`; it is recorded as who saved it.
     Stages keep their ids (or take a stored stage's of the same name), so a
     rename carries the counts recorded for the stage. Raises
     :class:`planner.milestones.MilestoneError` for milestones that do not hold,
@@ -291,12 +307,13 @@ def save_plan(
     if isinstance(rep, str) and not rep.strip():
         raise StoreError("Pick a rep, or type the name of a new one.")
     with transaction(con) as cur:
+        who = _authorise_save(cur, viewer, rep, plan_id, new_rep_team)
         if isinstance(rep, str):
             new_rep = rep.strip()
             if cur.execute("SELECT 1 FROM reps WHERE name = ?", [new_rep]).fetchone():
                 raise StoreError(f"There is already a rep called “{new_rep}” — pick them from the list.")
             try:
-                rep = _insert_rep(cur, new_rep, new_rep_team.strip(), "rep")
+                rep = _insert_rep(cur, new_rep, new_rep_team.strip(), "rep", by=who.signature)
             except duckdb.ConstraintException as error:
                 # Added by another session a moment ago (reps.name is unique).
                 raise StoreError(f"There is already a rep called “{new_rep}” — pick them from the list.") from error
@@ -450,13 +467,14 @@ def list_plans(
     return [PlanSummary(*row) for row in rows]
 
 
-def duplicate_plan(con: duckdb.DuckDBPyConnection, plan_id: int, new_name: str, *, viewer: Viewer | None = None) -> int:
+def duplicate_plan(con: duckdb.DuckDBPyConnection, viewer: Viewer | None, plan_id: int, new_name: str) -> int:
     """A copy of plan ``plan_id`` (not its actuals) called ``new_name``; returns the new id."""
     plan = get_plan(con, plan_id)
     if plan is None:
         raise StoreError(f"Plan {plan_id} no longer exists — it may have been deleted.")
     return save_plan(
         con,
+        viewer,
         plan.rep_id,
         new_name,
         plan.inputs,
@@ -465,14 +483,13 @@ def duplicate_plan(con: duckdb.DuckDBPyConnection, plan_id: int, new_name: str, 
         cadence=plan.cadence,
         milestone_custom=plan.milestone_custom,
         profile_id=plan.profile_id,
-        viewer=viewer,
         confidence=plan.confidence,
         milestone_fill=plan.milestone_fill,
     )
 
 
 @retry_conflicts
-def delete_plan(con: duckdb.DuckDBPyConnection, plan_id: int, *, viewer: Viewer | None = None) -> None:
+def delete_plan(con: duckdb.DuckDBPyConnection, viewer: Viewer | None, plan_id: int) -> None:
     """Delete a plan with its milestones and actuals, all or nothing: from then on no read returns any of them.
 
     The rows stay, marked, until :func:`purge_deleted_plans` (DuckDB cannot
@@ -480,6 +497,7 @@ def delete_plan(con: duckdb.DuckDBPyConnection, plan_id: int, *, viewer: Viewer 
     """
     by_rep, by_name = _author(viewer)
     with transaction(con) as cur:
+        authorise_plan(cur, viewer, plan_id)
         cur.execute(
             "UPDATE plans SET deleted_at = now(), version = version + 1, writes = writes + 1,"
             " updated_by_rep_id = ?, updated_by = ? WHERE id = ? AND deleted_at IS NULL",
@@ -510,12 +528,13 @@ def _purge_plans(con: duckdb.DuckDBPyConnection) -> int:
         return int(row[0]) if row else 0
 
 
-def purge_deleted_plans(con: duckdb.DuckDBPyConnection) -> int:
+def purge_deleted_plans(con: duckdb.DuckDBPyConnection, viewer: Viewer | None) -> int:
     """Remove deleted plans for good, in two transactions (their rows, then the plans); the number removed.
 
     Between the two a crash leaves deleted plans without their rows: nothing
-    anyone can see, and the next purge finishes the job.
+    anyone can see, and the next purge finishes the job. Sales ops' or the server's job.
     """
+    authorise(viewer, lambda v: v.can_manage_people, "Only sales ops can purge deleted plans.")
     _purge_children(con)
     return _purge_plans(con)
 
@@ -590,39 +609,3 @@ def review_inputs(con: duckdb.DuckDBPyConnection, team: str, as_of: date) -> lis
         )
         for rep, plan in chosen
     ]
-
-
-@retry_conflicts
-def load_team(con: duckdb.DuckDBPyConnection, team: DemoTeam) -> list[int]:
-    """Write a team's reps, plans (this period's and past ones), milestones, actuals, snapshots, profile and
-    recorded projections in one transaction; return the ids of this period's plans.
-
-    Only into an empty database: demo data never mixes with a team's own.
-    """
-    from planner.store.actuals import _insert_new_actuals  # actuals builds on this module (the plan's row lock)
-    from planner.store.profiles import _insert_profile
-    from planner.store.projections import _write_projections  # projections builds on this module (the reads)
-
-    if not is_empty(con):
-        raise StoreError("The database already holds reps or plans; demo data only loads into an empty one.")
-    plan_ids = []
-    with transaction(con) as cur:
-        profile = team.profile
-        profile_id = None
-        if profile is not None:
-            profile_id = _insert_profile(cur, profile.name, profile.source_file, profile.result, profile.deals,
-                                         profile.rows_read, profile.rows_bad)  # fmt: skip
-        rep_ids = {}
-        for rep in team.reps:
-            rep_ids[rep.name] = _insert_rep(cur, rep.name, rep.team, rep.role, rep.email)
-        plans = (*team.plans, *team.past_plans)
-        for plan in plans:
-            plan_id = _write_plan(cur, rep_ids[plan.rep], plan.name, plan.inputs, plan.currency,
-                                  plan.milestone_shape, "auto", (), None, profile_id)  # fmt: skip
-            plan_ids.append(plan_id)
-        _insert_new_actuals(cur, [(plan_id, plan.weeks) for plan_id, plan in zip(plan_ids, plans, strict=True)])
-        for snapshot_date, deals in team.snapshots:
-            _write_snapshot(cur, team.team, snapshot_date, deals)
-        for as_of, currency, made in team.projections:
-            _write_projections(cur, team.team, as_of, made, currency)
-    return plan_ids[: len(team.plans)]

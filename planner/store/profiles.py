@@ -9,7 +9,9 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
+from planner.access import Viewer
 from planner.store import StoreError, _query, retry_conflicts, transaction
+from planner.store.ownership import authorise
 
 __all__ = ["ProfileSummary", "delete_profile", "get_profile", "list_profiles", "profile_month_shares", "save_profile"]
 
@@ -44,12 +46,16 @@ class ProfileSummary:
     created_at: datetime
 
 
+#: What anyone but sales ops is told on saving or deleting a calibration profile.
+_ONLY_OPS = "Only sales ops can save or delete calibration profiles."
+
 _DEAL_COLUMNS = ("deal_id", "owner", "account", "stage", "outcome", "amount", "created", "closed")
 
 
 @retry_conflicts
 def save_profile(
     con: duckdb.DuckDBPyConnection,
+    viewer: Viewer | None,
     name: str,
     source_file: str,
     result: dict,
@@ -67,6 +73,7 @@ def save_profile(
         raise StoreError("Give the profile a name, such as “2026 deals”.")
     try:
         with transaction(con) as cur:
+            authorise(viewer, lambda v: v.can_calibrate, _ONLY_OPS)
             return _insert_profile(cur, name, source_file, result, deals, rows_read, rows_bad)
     except duckdb.ConstraintException as error:
         if "profiles" in str(error) or "name" in str(error):
@@ -82,15 +89,17 @@ def _insert_profile(
     deals: pd.DataFrame,
     rows_read: int,
     rows_bad: int,
+    *,
+    demo: bool = False,
 ) -> int:
-    """Insert a profile and its deals on the caller's transaction; return its id."""
+    """Insert a profile and its deals on the caller's transaction; return its id. ``demo``: the demo team's."""
     frame = deals.loc[:, list(_DEAL_COLUMNS)].copy()
     frame["created"] = pd.to_datetime(frame["created"]).dt.date
     frame["closed"] = pd.to_datetime(frame["closed"]).dt.date
     row = cur.execute(
-        "INSERT INTO profiles (name, source_file, result, rows_read, rows_used, rows_bad)"
-        " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-        [name, source_file, json.dumps(result), rows_read, len(frame), rows_bad],
+        "INSERT INTO profiles (name, source_file, result, rows_read, rows_used, rows_bad, demo)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        [name, source_file, json.dumps(result), rows_read, len(frame), rows_bad, demo],
     ).fetchone()
     assert row is not None
     profile_id = int(row[0])
@@ -137,9 +146,10 @@ def profile_month_shares(con: duckdb.DuckDBPyConnection, profile_id: int | None)
 
 
 @retry_conflicts
-def delete_profile(con: duckdb.DuckDBPyConnection, profile_id: int) -> None:
+def delete_profile(con: duckdb.DuckDBPyConnection, viewer: Viewer | None, profile_id: int) -> None:
     """Delete a profile and its deals; plans that used it keep their numbers and forget the link."""
     with transaction(con) as cur:
+        authorise(viewer, lambda v: v.can_calibrate, _ONLY_OPS)
         cur.execute("UPDATE plans SET profile_id = NULL WHERE profile_id = ?", [profile_id])
         cur.execute("DELETE FROM deals WHERE profile_id = ?", [profile_id])
         cur.execute("DELETE FROM profiles WHERE id = ?", [profile_id])

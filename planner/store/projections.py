@@ -14,10 +14,12 @@ from datetime import date
 import duckdb
 import pandas as pd
 
+from planner.access import Viewer
 from planner.forecast import METHODS, RecordedProjection
 from planner.store import StoreError, _query, retry_conflicts, transaction
+from planner.store.ownership import authorise
 from planner.store.plans import review_inputs, team_plans
-from planner.store.profiles import ProfileSummary, get_profile, list_profiles
+from planner.store.profiles import ProfileSummary, get_profile
 from planner.store.snapshots import get_snapshot, latest_snapshot_date, slip_counts, stage_history
 from planner.team import ReviewInput
 
@@ -49,14 +51,18 @@ def _write_projections(
 @retry_conflicts
 def save_projections(
     con: duckdb.DuckDBPyConnection,
+    viewer: Viewer | None,
     team: str,
     as_of: date,
     projections: Sequence[RecordedProjection],
     currency: str,
 ) -> int:
     """Record the projections shown for ``team`` on snapshot date ``as_of`` (replacing that day's), in one
-    transaction; returns how many were recorded."""
+    transaction; returns how many were recorded. Whoever may store the team's pipeline may record them."""
     with transaction(con) as cur:
+        authorise(
+            viewer, lambda v: v.can_review(team), "Only this team's manager or sales ops can record its forecast."
+        )
         _write_projections(cur, team, as_of, projections, currency)
     return len(projections)
 
@@ -80,7 +86,7 @@ class ForecastSources:
     """What a team's forecast reads from the database on a day, beside the review's own reads.
 
     ``profile`` is the calibration result as stored; ``profile_plans`` how many of the team's plans
-    apply it (0: none applies a profile, and this is the newest one on file). ``finished`` holds,
+    apply it (0: none applies a profile, and this is the newest one on file, the demo's aside). ``finished`` holds,
     for each period end of the recorded projections that has passed, the team's plans as of that
     day: what was booked in the period, for the accuracy table.
     """
@@ -118,9 +124,9 @@ def forecast_sources(con: duckdb.DuckDBPyConnection, team: str, as_of: date) -> 
         if found is not None:
             (profile, result), used = found, count
             break
-    if profile is None:
-        newest = list_profiles(con)
-        found = get_profile(con, newest[0].id) if newest else None
+    if profile is None:  # the newest a real team calibrated: never the demo's
+        newest = _query(con, "SELECT id FROM profiles WHERE NOT demo ORDER BY created_at DESC, id DESC LIMIT 1")
+        found = get_profile(con, int(newest[0][0])) if newest else None
         if found is not None:
             profile, result = found
     projections = list_projections(con, team)

@@ -8,7 +8,9 @@ from datetime import date
 import duckdb
 import pandas as pd
 
+from planner.access import Viewer
 from planner.store import StoreError, _query, retry_conflicts, transaction
+from planner.store.ownership import authorise
 
 __all__ = [
     "SnapshotSummary",
@@ -53,7 +55,9 @@ def _write_snapshot(cur: duckdb.DuckDBPyConnection, team: str, snapshot_date: da
 
 
 @retry_conflicts
-def save_snapshot(con: duckdb.DuckDBPyConnection, team: str, snapshot_date: date, deals: pd.DataFrame) -> int:
+def save_snapshot(
+    con: duckdb.DuckDBPyConnection, viewer: Viewer | None, team: str, snapshot_date: date, deals: pd.DataFrame
+) -> int:
     """Store a team's pipeline as of ``snapshot_date`` (replacing that day's), in one transaction.
 
     ``deals`` has deal_id, owner, account, stage, outcome, amount and close_date, and may have
@@ -63,6 +67,7 @@ def save_snapshot(con: duckdb.DuckDBPyConnection, team: str, snapshot_date: date
     if deals.empty:
         raise StoreError("The snapshot has no deals: upload an export of the open pipeline.")
     with transaction(con) as cur:
+        authorise(viewer, lambda v: v.can_review(team), "Only this team's manager or sales ops can store its pipeline.")
         _write_snapshot(cur, team, snapshot_date, deals)
     return int(deals["deal_id"].nunique())
 

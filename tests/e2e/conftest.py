@@ -40,6 +40,8 @@ RERUN_TIMEOUT_MS = 10_000
 LOAD_TIMEOUT_MS = 30_000
 SERVER_START_TIMEOUT_S = 60.0
 VIEWPORT = {"width": 1400, "height": 1000}
+#: Streamlit's data editor: the header and each row are 35 px tall.
+EDITOR_ROW_HEIGHT = 35
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -164,12 +166,15 @@ def _signed_in_app(workdir: Path, settings: str = "") -> Iterator[tuple[str, dic
         from oidc_provider_mock import run_server_in_thread
 
     from planner import store
+    from planner.access import SYSTEM
     from planner.demo import demo_team
 
     con = store.connect(workdir / "backplan.duckdb")
     try:
         team = demo_team(date.today())
-        plan_ids = {plan.rep: plan_id for plan, plan_id in zip(team.plans, store.load_team(con, team), strict=True)}
+        plan_ids = {
+            plan.rep: plan_id for plan, plan_id in zip(team.plans, store.load_team(con, SYSTEM, team), strict=True)
+        }
     finally:
         con.close()
     with run_server_in_thread() as provider:
@@ -326,6 +331,21 @@ class Backplan:
     @staticmethod
     def commit(field: Locator, value: str) -> None:
         """Type ``value`` into a number or text input and press Enter, as a user commits it."""
+        field.fill(value)
+        field.press("Enter")
+
+    def type_into_cell(self, editor: Locator, column: int, row: int, value: str) -> None:
+        """Select a data editor's cell with the mouse and arrow keys and type ``value``, as a keyboard user does.
+
+        The first (left) column is clicked, then ArrowRight moves ``column`` cells on; the first key
+        typed opens glide's cell editor, which then takes the whole value.
+        """
+        editor.click(position={"x": 20, "y": EDITOR_ROW_HEIGHT * (row + 1) + EDITOR_ROW_HEIGHT / 2})
+        for _ in range(column):
+            self.page.keyboard.press("ArrowRight")
+        self.page.keyboard.type(value[0])
+        field = self.page.locator(".gdg-input")
+        expect(field).to_be_visible()
         field.fill(value)
         field.press("Enter")
 

@@ -160,7 +160,7 @@ def test_sales_ops_give_a_rep_a_new_sign_in_email_and_the_rep_signs_in_with_it(
     expect(field).to_be_visible()
     field.fill("Chloe@Acme.test")
     field.press("Enter")
-    expect(editor.get_by_test_id(f"glide-cell-3-{row}")).to_have_text("Chloe@Acme.test")
+    expect(editor.get_by_test_id(f"glide-cell-3-{row}")).to_have_text("chloe@acme.test")  # as saved: lower case
     wait_for_app_idle(visitor)  # the edit's rerun has written it
 
     context = browser.new_context(viewport=VIEWPORT)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterator
 from datetime import date, timedelta
 
 import openpyxl
@@ -206,3 +207,52 @@ def test_the_range_and_the_chance_and_what_if_the_biggest_deals_slip(page: Page,
     page.get_by_test_id("stButtonGroup").get_by_text("Every open deal", exact=True).click()
     expect(left_out).to_have_count(0)
     expect(p50).to_have_text(f"${every[0]:,.0f}")
+
+
+# --------------------------------------------------------------------------- Teams and roles
+
+
+@pytest.fixture(scope="module")
+def three_people(serve_app, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """An app of its own whose database holds Ana and Ben in East and Cy in West, and nothing else."""
+    from planner import store
+    from planner.access import SYSTEM
+
+    workdir = tmp_path_factory.mktemp("backplan-e2e-people")
+    con = store.connect(workdir / "backplan.duckdb")
+    try:
+        for name, team in (("Ana Lima", "East"), ("Ben Carter", "East"), ("Cy Ode", "West")):
+            store.add_rep(con, SYSTEM, name, team)
+    finally:
+        con.close()
+    with serve_app(workdir) as url:
+        yield url
+
+
+def test_teams_and_roles_edits_land_on_the_person_each_row_shows(open_ui, three_people: str) -> None:
+    ui = open_ui(three_people)
+    page = ui.page
+    ui.sidebar_link("Team review").click()
+    expect(page.get_by_role("heading", name="Team review")).to_be_visible()
+    page.get_by_text("Teams and roles").click()
+    editor = page.get_by_test_id("stDataFrame").filter(has_text="Sign-in email")
+    names = editor.get_by_test_id(re.compile(r"^glide-cell-0-\d+$"))
+    expect(names).to_have_text(["Ana Lima", "Ben Carter", "Cy Ode"])
+    ui.wait_for_idle()
+
+    ui.type_into_cell(editor, column=1, row=0, value="Zulu")  # Ana to Zulu: the list re-sorts, Ana last
+    expect(names).to_have_text(["Ben Carter", "Cy Ode", "Ana Lima"])
+    ui.wait_for_idle()
+    ui.type_into_cell(editor, column=3, row=0, value="ben@acme.test")  # then the first row, now Ben's
+    expect(editor.get_by_test_id("glide-cell-3-0")).to_have_text("ben@acme.test")
+    ui.wait_for_idle()
+    expect(editor.get_by_test_id("glide-cell-1-0")).to_have_text("East")  # Ben was not moved with Ana
+    ui.screenshot("team-teams-and-roles.png")
+
+    page.reload()
+    expect(page.get_by_role("heading", name="Team review")).to_be_visible(timeout=30_000)
+    page.get_by_text("Teams and roles").click()
+    editor = page.get_by_test_id("stDataFrame").filter(has_text="Sign-in email")
+    saved = {0: ["Ben Carter", "Cy Ode", "Ana Lima"], 1: ["East", "West", "Zulu"], 3: ["ben@acme.test", "", ""]}
+    for column, cells in saved.items():
+        expect(editor.get_by_test_id(re.compile(rf"^glide-cell-{column}-\d+$"))).to_have_text(cells)
