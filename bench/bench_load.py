@@ -19,14 +19,27 @@ figure and ``script_finished``. It measures what the server adds to a
 person's wait when the browsers are on people's own computers, as in use,
 instead of on the server's two cores.
 
+``--servers N --postgres URL`` runs N app servers on one PostgreSQL database
+(made on the server at URL, dropped afterwards) behind HAProxy with
+``deploy/haproxy.cfg``, as a team deployment does; the sessions connect to the
+proxy, which spreads them over the servers. ``--compare --postgres URL`` prints
+DuckDB's one server beside PostgreSQL with 1 and 2 servers (all behind the
+proxy, wire driver), at each ``--sessions`` (default 10 20 40). Memory and CPU
+are the servers' together.
+
+    python bench/bench_load.py --compare --postgres postgresql://postgres@127.0.0.1:5432/postgres
+
 Targets (issue 7): p95 under 1 s at 10 sessions on a 2-core machine; memory
-growth under 10% over a 10-minute soak.
+growth under 10% over a 10-minute soak. Issue 16: two servers on PostgreSQL
+serve 20 wire sessions at p95 under 1 s, and a rerun on PostgreSQL costs no
+more than 1.5× DuckDB's.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import math
 import os
 import socket
@@ -36,7 +49,9 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import websockets
 from playwright.async_api import Browser, Page, async_playwright
@@ -44,6 +59,10 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script: deploy/ beside bench/
+
+from deploy import serve  # noqa: E402
+
 CHROMIUM = os.environ.get("BACKPLAN_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 #: The example plan: $385,000 at $3,850 a deal; the target slider moves in $5,000 steps.
@@ -70,6 +89,40 @@ def cpu_seconds(pid: int) -> float:
     """CPU time (user + system) process ``pid`` has used so far, from /proc."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@contextlib.contextmanager
+def team_servers(workdir: Path, servers: int, postgres: str | None) -> Iterator[tuple[list[int], str]]:
+    """``servers`` app servers behind HAProxy on a fresh database (PostgreSQL when ``postgres`` is its server's
+    URL, else a DuckDB file); yields the servers' pids and the proxy's URL."""
+    database, made = str(workdir / "backplan.duckdb"), None
+    if postgres:
+        import psycopg
+
+        made = f"backplan_bench_{os.getpid()}_{servers}"
+        with psycopg.connect(postgres, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {made} WITH (FORCE)")  # type: ignore[arg-type]
+            admin.execute(f"CREATE DATABASE {made} TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C'")  # type: ignore[arg-type]
+        database = urlunsplit(urlsplit(postgres)._replace(path="/" + made))
+    env = {**os.environ, "BACKPLAN_DB": database, "STREAMLIT_SERVER_COOKIE_SECRET": "bench"}
+    ports = [_free_port() for _ in range(servers)]
+    processes: list[subprocess.Popen] = []
+    try:
+        for n, port in enumerate(ports):
+            processes.append(serve.start_app(port, env, workdir / f"app{n + 1}.log"))
+            serve.wait_healthy(f"http://127.0.0.1:{port}", processes[-1])  # one at a time: each migrates first
+        proxy_port = _free_port()
+        pids = [p.pid for p in processes]
+        processes.append(serve.start_proxy(proxy_port, ports, workdir))
+        serve.wait_healthy(f"http://127.0.0.1:{proxy_port}")
+        yield pids, f"http://127.0.0.1:{proxy_port}"
+    finally:
+        serve.stop(processes)
+        if made and postgres:
+            import psycopg
+
+            with psycopg.connect(postgres, autocommit=True) as admin:
+                admin.execute(f"DROP DATABASE IF EXISTS {made} WITH (FORCE)")  # type: ignore[arg-type]
 
 
 def start_server(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
@@ -223,10 +276,13 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-async def run_load(browser: Browser | None, url: str, server_pid: int, count: int, moves: int) -> None:
+async def run_load(
+    browser: Browser | None, url: str, server_pid: int | list[int], count: int, moves: int, label: str = ""
+) -> None:
+    pids = server_pid if isinstance(server_pid, list) else [server_pid]
     sessions = await open_sessions(browser, url, count)
     await asyncio.gather(*(s.move() for s in sessions))  # warm: every session's first rerun, untimed
-    before, cpu_before = rss_mb(server_pid), cpu_seconds(server_pid)
+    before, cpu_before = sum(map(rss_mb, pids)), sum(map(cpu_seconds, pids))
 
     async def drive(session: AnySession) -> list[float]:
         return [await session.move() for _ in range(moves)]
@@ -234,9 +290,9 @@ async def run_load(browser: Browser | None, url: str, server_pid: int, count: in
     began = time.perf_counter()
     timings = [t for per_session in await asyncio.gather(*(drive(s) for s in sessions)) for t in per_session]
     elapsed = time.perf_counter() - began
-    after, server_cpu = rss_mb(server_pid), cpu_seconds(server_pid) - cpu_before
+    after, server_cpu = sum(map(rss_mb, pids)), sum(map(cpu_seconds, pids)) - cpu_before
     print(
-        f"N={count:>2}  moves={len(timings):>4}  latency p50 {statistics.median(timings) * 1000:7.0f} ms"
+        f"{label}N={count:>2}  moves={len(timings):>4}  latency p50 {statistics.median(timings) * 1000:7.0f} ms"
         f"  p95 {percentile(timings, 0.95) * 1000:7.0f} ms  max {max(timings) * 1000:7.0f} ms"
         f"  reruns/s {len(timings) / elapsed:5.1f}  server CPU/rerun {server_cpu / len(timings) * 1000:4.0f} ms"
         f"  server RSS {before:6.0f} → {after:6.0f} MB"
@@ -281,7 +337,26 @@ async def run_soak(browser: Browser | None, url: str, server_pid: int, count: in
     await close_sessions(sessions)
 
 
+async def run_behind_proxy(args: argparse.Namespace) -> None:
+    """``--servers N`` / ``--compare``: app servers behind HAProxy, sessions over the wire, figures per set-up."""
+    setups = [("DuckDB", 1, None), ("PostgreSQL", 1, args.postgres), ("PostgreSQL", 2, args.postgres)]
+    if not args.compare:
+        setups = [("PostgreSQL" if args.postgres else "DuckDB", args.servers, args.postgres)]
+    print(f"{os.cpu_count()} CPUs; sessions over the WebSocket protocol, through HAProxy (deploy/haproxy.cfg)")
+    for engine, servers, postgres in setups:
+        with (
+            tempfile.TemporaryDirectory(prefix="backplan-load-") as tmp,
+            team_servers(Path(tmp), servers, postgres) as (pids, url),
+        ):
+            label = f"{engine:<10} {servers} server{'s' if servers > 1 else ' '}  "
+            for count in args.sessions:
+                await run_load(None, url, pids, count, args.moves, label)
+
+
 async def main_async(args: argparse.Namespace) -> None:
+    if args.servers or args.compare:
+        await run_behind_proxy(args)
+        return
     with tempfile.TemporaryDirectory(prefix="backplan-load-") as tmp:
         server, url = start_server(Path(tmp))
         try:
@@ -314,7 +389,7 @@ async def main_async(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sessions", type=int, nargs="+", default=[1, 5, 10, 20], help="N values to run")
+    parser.add_argument("--sessions", type=int, nargs="+", help="N values to run (default 1 5 10 20)")
     parser.add_argument("--moves", type=int, default=10, help="slider moves per session (default 10)")
     parser.add_argument("--soak-seconds", type=float, default=0, help="then soak this long (e.g. 600); 0: no soak")
     parser.add_argument("--soak-sessions", type=int, default=5, help="sessions during the soak (default 5)")
@@ -324,7 +399,18 @@ def main() -> None:
         default="browser",
         help="browser: headless Chromium tabs (default); wire: Streamlit's WebSocket protocol, no rendering",
     )
+    parser.add_argument("--servers", type=int, default=0, help="app servers behind HAProxy (default: one, no proxy)")
+    parser.add_argument(
+        "--postgres", metavar="URL", help="a PostgreSQL server to make the database on (default: a DuckDB file)"
+    )
+    parser.add_argument(
+        "--compare", action="store_true", help="DuckDB 1 server, PostgreSQL 1 and 2 servers, behind the proxy"
+    )
     args = parser.parse_args()
+    if args.sessions is None:
+        args.sessions = [10, 20, 40] if args.compare else [1, 5, 10, 20]
+    if (args.compare or args.servers > 1) and not args.postgres:
+        parser.error("several servers, and --compare, need --postgres URL: a DuckDB file admits one process")
     if any(n < 1 or n > 50 for n in args.sessions) or not 0 <= args.soak_seconds <= 3_600 or args.moves < 1:
         parser.error("sessions must be 1 to 50, moves at least 1, soak at most 3600 s")
     asyncio.run(main_async(args))

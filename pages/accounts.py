@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
@@ -43,12 +43,13 @@ from planner.accounts import (
     open_items,
     plan_fiscal_year,
     plan_markdown,
+    rescheduled,
     revenue_total,
     review_status,
     rollup,
 )
 from planner.units import markdown_text as md
-from planner.units import money
+from planner.units import money, plural
 from ui import auth, data, session, widgets
 
 viewer = auth.enter_page("accounts")
@@ -379,9 +380,13 @@ def _toggle_action(action: Action, key: str) -> None:
 
 
 def _set_up_cycle(account_id: int, fiscal_year: int, owner: str) -> None:
+    _save_steps(account_id, fiscal_year, default_cycle(fiscal_year, state["accounts.fy_start_month"], owner))
+
+
+def _save_steps(account_id: int, fiscal_year: int, steps: Sequence[CycleStep]) -> None:
+    """Save these steps of a cycle (a new one's five, or those the user asked to move to the current schedule)."""
     if not _may_change(account_id):
         return
-    steps = default_cycle(fiscal_year, state["accounts.fy_start_month"], owner)
     try:
         store.save_cycle(data.db(), auth.viewer(), account_id, fiscal_year, steps)
     except data.WRITE_ERRORS as error:
@@ -542,7 +547,7 @@ def _import_form(plans: list[AccountPlan]) -> None:
     have = {p.account.name.casefold() for p in plans}
     fresh = {c.name: c for c in crm if c.name.casefold() not in have and viewer.can_see_account(owners[c.owner])}
     if not fresh:
-        st.caption(f"All {len(crm)} accounts in the CRM export you may own are here already.")
+        st.caption("Every account in the CRM export that you may own is here already.")
         return
 
     def label(name: str) -> str:
@@ -803,7 +808,7 @@ def _objective_editor(account_id: int, objective: Objective, action_count: int) 
             help="Deletes its actions too",
         )
         _confirm_delete(
-            account_id, "objective", objective.id, f"Delete this objective and its {action_count} action(s)?"
+            account_id, "objective", objective.id, f"Delete this objective and its {plural(action_count, 'action')}?"
         )
 
 
@@ -843,7 +848,8 @@ def _goals(shown: _Shown) -> None:
                 account_id,
                 "goal",
                 goal.id,
-                f"Delete this goal with its {len(goal_row.objectives)} objective(s) and {goal_row.total} action(s)?",
+                f"Delete this goal with its {plural(len(goal_row.objectives), 'objective')} and "
+                f"{plural(goal_row.total, 'action')}?",
             )
             st.progress(
                 goal_row.progress,
@@ -942,13 +948,33 @@ def _opportunities(shown: _Shown) -> None:
     elif not deals.open_deals:
         st.caption(f"The latest pipeline snapshot ({deals.snapshot_date:%d %b %Y}) has no opportunities for it.")
     else:
+        # Open, with a close date already gone by: a forecast nobody updated (Team review lists them too).
+        late = sum(is_overdue(d.close_date, False, today) for d in deals.open_deals)
+        which = "It has" if len(deals.open_deals) == 1 else f"{late} of them {'has' if late == 1 else 'have'}"
+        past = (
+            f" {which} a close date already past: ask {'its owner' if late == 1 else 'their owners'} to win, lose "
+            f"or re-date {'it' if late == 1 else 'them'}."
+            if late
+            else ""
+        )
         st.caption(
-            f"From the latest pipeline snapshot ({deals.snapshot_date:%d %b %Y}): {len(deals.open_deals)} "
-            f"opportunities, {money(deals.open_amount, currency)} in all."
+            f"From the latest pipeline snapshot ({deals.snapshot_date:%d %b %Y}): "
+            f"{plural(len(deals.open_deals), 'opportunity')}, {money(deals.open_amount, currency)} in all.{past}"
         )
         st.dataframe(
             [
-                {"Deal": d.deal_id, "Owner": d.owner, "Stage": d.stage, "Amount": d.amount, "Close date": d.close_date}
+                {
+                    "Deal": d.deal_id,
+                    "Owner": d.owner,
+                    "Stage": d.stage,
+                    "Amount": d.amount,
+                    "Close date": d.close_date,
+                    "Past its close date": (
+                        f"⚠ {plural((today - d.close_date).days, 'day')}"
+                        if is_overdue(d.close_date, False, today)
+                        else ""
+                    ),
+                }
                 for d in deals.open_deals
             ],
             hide_index=True,
@@ -980,8 +1006,8 @@ def _goals_tab(shown: _Shown) -> None:
     _goals(shown)
     if progress.busywork:
         st.warning(
-            f"{len(progress.busywork)} action(s) serve no objective. Activity that serves no objective is busywork: "
-            "tie it to one or drop it.",
+            f"{plural(len(progress.busywork), 'action')} {'serves' if len(progress.busywork) == 1 else 'serve'} "
+            "no objective. Activity that serves no objective is busywork: tie it to one or drop it.",
             icon=":material/report:",
         )
         for action in progress.busywork:
@@ -1046,8 +1072,9 @@ def _view_tab(shown: _Shown) -> None:
         account.id,
         "account",
         account.id,
-        f"Delete the account plan for {md(account.name)} with its {len(plan.goals)} goal(s), "
-        f"{len(plan.objectives)} objective(s), {len(plan.actions)} action(s), planning cycle and review log?",
+        f"Delete the account plan for {md(account.name)} with its {plural(len(plan.goals), 'goal')}, "
+        f"{plural(len(plan.objectives), 'objective')}, {plural(len(plan.actions), 'action')}, planning cycle and "
+        "review log?",
     )
     if account.priorities:
         st.caption("Priorities as saved, ranked:")
@@ -1075,7 +1102,14 @@ def _cycle_tab(shown: _Shown) -> None:
         proposed = default_cycle(fiscal_year, start_month, owner)
         st.info(
             f"No planning cycle set up for FY{fiscal_year} yet. The default schedule plans it in the third quarter "
-            f"of FY{fiscal_year - 1}, each step owned by the account owner until you change it:",
+            f"of FY{fiscal_year - 1}, each step owned by the account owner until you change it"
+            + (
+                f". That quarter ended on {proposed[-1].due:%d %b %Y}, so every step would start overdue: set it up, "
+                "then give each step the date it will really happen"
+                if proposed[-1].due < today
+                else ""
+            )
+            + ":",
             icon=":material/event:",
         )
         st.dataframe(
@@ -1091,6 +1125,7 @@ def _cycle_tab(shown: _Shown) -> None:
             type="primary",
         )
         return
+    _old_schedule(account.id, fiscal_year, rescheduled(cycle, fiscal_year, start_month))
     late = [s for s in cycle if is_overdue(s.due, s.done_on is not None, today)]
     if late:
         st.error(
@@ -1127,6 +1162,30 @@ def _cycle_tab(shown: _Shown) -> None:
         },
     )
     st.caption(f"The five steps: {' → '.join(CYCLE_STEPS)}.")
+
+
+def _old_schedule(account_id: int, fiscal_year: int, moved: tuple[CycleStep, ...]) -> None:
+    """Steps saved when FY N was planned in its own third quarter: said, and moved only if the user asks.
+
+    Saved dates are the user's; nothing rewrites them on its own (see docs/design.md, Planning cycle).
+    """
+    if not moved:
+        return
+    one = len(moved) == 1
+    st.info(
+        f"{plural(len(moved), 'step')} of this cycle {'is' if one else 'are'} still on the old schedule's dates, in "
+        f"FY{fiscal_year}'s own third quarter; FY{fiscal_year} is now planned in the third quarter of "
+        f"FY{fiscal_year - 1}. Moved, {'it' if one else 'they'} would be due: "
+        + "; ".join(f"{s.name} {s.due:%d %b %Y}" for s in moved)
+        + ". Steps done, or given another date, stay as they are.",
+        icon=":material/event_repeat:",
+    )
+    st.button(
+        f"Move {'it' if one else 'them'} to FY{fiscal_year - 1}'s third quarter",
+        key="accounts.btn.reschedule",
+        on_click=_save_steps,
+        args=(account_id, fiscal_year, moved),
+    )
 
 
 # --------------------------------------------------------------------------- reviews

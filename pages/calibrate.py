@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from planner import store
-from planner.calibrate import Calibration, CalibrationError, Figures, calibrate
+from planner.calibrate import Calibration, CalibrationError, Figures
 from planner.charts import conversion_chart, histogram_chart, seasonality_chart
 from planner.exports import csv_bytes
 from planner.imports import (
@@ -19,77 +19,20 @@ from planner.imports import (
     ImportFailure,
     Mapping,
     RawTable,
-    StageHistory,
     TypedDeals,
-    date_order_needed,
-    detect_mapping,
-    finish_deals,
     funnel_order,
     pair_exports,
-    read_history,
-    read_table,
     stage_table,
-    type_deals,
 )
 from planner.units import markdown_text
 from ui import auth, data
+from ui import calibration as steps
 from ui import mapping as mapping_widgets
 
 viewer = auth.enter_page("calibrate")
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample_crm_export.csv"
 state = st.session_state
-
-
-# --------------------------------------------------------------------------- cached steps
-
-
-@st.cache_data(max_entries=2, show_spinner=False)
-def _read(digest: str, name: str, sheet: str | None, _data: bytes) -> RawTable:
-    # Keyed by the file's digest: hashing a 100 MB upload on every rerun would cost more than the page.
-    return read_table(_data, name, sheet)
-
-
-@st.cache_data(max_entries=2, show_spinner=False)
-def _history(digest: str, _table: RawTable) -> StageHistory:
-    mapping = detect_mapping(_table.columns)
-    order = date_order_needed(*[_table.frame[c] for k, c in mapping.fields.items() if k == "changed_at"])
-    if order == "ambiguous":
-        raise ImportFailure(f"{_table.source}: its dates could be day/month or month/day; export them as YYYY-MM-DD.")
-    return read_history(_table, mapping, order or "MDY")
-
-
-@st.cache_data(max_entries=4, show_spinner=False)
-def _typed(
-    key: tuple,
-    fields: tuple[tuple[str, str], ...],
-    preset: str,
-    entered: tuple[tuple[str, str], ...],
-    date_order: str,
-    _table: RawTable,
-    _history: StageHistory | None,
-) -> TypedDeals:
-    # Keyed by the files' digests (``key``), the sheet and the mapping: every column is typed once per choice.
-    return type_deals(_table, Mapping(preset, dict(fields), dict(entered)), date_order, _history)
-
-
-@st.cache_data(max_entries=4, show_spinner=False)
-def _deals(key: tuple, outcomes: tuple[tuple[str, str], ...], order: tuple[str, ...], _typed: TypedDeals) -> DealImport:
-    return finish_deals(_typed, dict(outcomes), order)
-
-
-@st.cache_data(max_entries=4, show_spinner=False)
-def _calibration(
-    key: tuple, currency: str | None, rates: tuple[tuple[str, float], ...], _deals: DealImport
-) -> Calibration:
-    return calibrate(
-        _deals.deals,
-        _deals.stage_order,
-        rows_read=_deals.rows_read,
-        notes=_deals.notes,
-        currency=currency,
-        rates=dict(rates),
-    )
 
 
 # --------------------------------------------------------------------------- source
@@ -236,6 +179,11 @@ def _num(value: float | None, suffix: str = "") -> str:
     return "—" if value is None else f"{value:,.0f}{suffix}"
 
 
+def _middle_half(q1: float | None, q3: float | None) -> str:
+    """The sales cycle's quartiles as a range of days, or that they are unknown (no deal could be dated)."""
+    return "middle half unknown" if q1 is None or q3 is None else f"middle half {q1:,.0f}–{q3:,.0f} days"
+
+
 def _days(value: float | None) -> str:
     return "—" if value is None else f"{value:,.0f} day{'' if round(value) == 1 else 's'}"
 
@@ -300,7 +248,7 @@ def _results(result: Calibration) -> None:
     cards[2].metric(
         "Sales cycle",
         _days(o.cycle_median_days),
-        f"middle half {_num(o.cycle_q1_days)}–{_num(o.cycle_q3_days)} days",
+        _middle_half(o.cycle_q1_days, o.cycle_q3_days),
         delta_color="off",
         delta_arrow="off",
         border=True,
@@ -336,19 +284,23 @@ def _results(result: Calibration) -> None:
         }
         for c, lag in zip(o.conversions, result.lag_days, strict=True)
     ]
-    st.dataframe(
-        steps,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "Rate": st.column_config.NumberColumn(format="%.1f%%"),
-            "Days to next": st.column_config.NumberColumn(format="%.0f"),
-        },
-    )
-    st.caption(
-        "Stage conversion: closed deals that reached each stage and went on to the next; the rates multiply out to "
-        f"the win rate. Days to the next stage come from the {result.lag_source}."
-    )
+    if not steps:
+        st.caption("The file names no stage before won, so there is no stage-to-stage conversion to show.")
+    else:
+        st.dataframe(
+            steps,
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "Rate": st.column_config.NumberColumn(format="%.1f%%"),
+                "Days to next": st.column_config.NumberColumn(format="%.0f"),
+            },
+        )
+        lags = f" Days to the next stage come from the {result.lag_source}." if result.lag_source != "none" else ""
+        st.caption(
+            "Stage conversion: closed deals that reached each stage and went on to the next; the rates multiply out "
+            f"to the win rate.{lags}"
+        )
     left, right = st.columns(2, gap="large")
     if result.deal_size_bins[0]:
         left.plotly_chart(
@@ -371,8 +323,9 @@ def _results(result: Calibration) -> None:
         }
         for f in result.by_owner
     ]
-    st.caption("Stage conversion by owner (%): the fewer deals behind a figure, the less it can be trusted.")
-    st.dataframe(conversions, hide_index=True, width="stretch")
+    if steps:  # else there is no stage conversion, for anyone
+        st.caption("Stage conversion by owner (%): the fewer deals behind a figure, the less it can be trusted.")
+        st.dataframe(conversions, hide_index=True, width="stretch")
 
 
 def _figures_table(first: str, labelled: list[tuple[str, Figures]]) -> None:
@@ -405,9 +358,9 @@ def _figures_table(first: str, labelled: list[tuple[str, Figures]]) -> None:
     )
 
 
-def _currency_inputs(deals: DealImport) -> tuple[str | None, tuple[tuple[str, float], ...]]:
-    """The profile's currency and the rates that bring other currencies into it, when the file has several."""
-    counts = deals.deals["currency"][deals.deals["currency"] != ""].value_counts()
+def _currency_inputs(counts: pd.Series) -> tuple[str | None, tuple[tuple[str, float], ...]]:
+    """The profile's currency and the rates that bring other currencies into it, when the file has several
+    (``counts``: deals by currency, most first)."""
     if len(counts) < 2:
         return None, ()
     codes = list(counts.index)
@@ -553,7 +506,7 @@ st.divider()
 progress = st.progress(0, text=f"Reading {markdown_text(source['name'])}…")
 history_source = state.get("calibrate.history_source")
 try:
-    table = _read(source["digest"], source["name"], state.get("calibrate.sheet"), source["data"])
+    table = steps.table(source["digest"], source["name"], state.get("calibrate.sheet"), source["data"])
 except ImportFailure as error:
     progress.empty()
     st.error(
@@ -563,9 +516,9 @@ except ImportFailure as error:
 history = None
 if history_source is not None:
     try:
-        other = _read(history_source["digest"], history_source["name"], None, history_source["data"])
+        other = steps.table(history_source["digest"], history_source["name"], None, history_source["data"])
         table, history_table = pair_exports(table, other)
-        history = _history(history_source["digest"] + source["digest"], history_table)
+        history = steps.history(history_source["digest"] + source["digest"], history_table)
     except ImportFailure as error:
         progress.empty()
         st.error(
@@ -605,11 +558,12 @@ if missing:
         icon=":material/error:",
     )
     st.stop()
-date_order = mapping_widgets.date_order(table, mapping, "calibrate")
 files = (source["digest"], history_source["digest"] if history_source else None, state.get("calibrate.sheet"))
+date_columns = tuple(mapping.fields[f] for f in ("created", "closed") if f in mapping.fields)
+date_order = mapping_widgets.ask_date_order(steps.date_order_found(files, date_columns, table), "calibrate")
 progress.progress(30, text="Checking every row…")
 try:
-    typed = _typed(
+    typed = steps.typed(
         files,
         tuple(sorted(mapping.fields.items())),
         mapping.preset,
@@ -629,19 +583,16 @@ st.caption(
 )
 stage_frame = _stage_frame(typed, mapping.fields.get("stage"))
 outcomes, order = _stage_inputs(stage_frame)
-deals = _deals(
-    (files, tuple(sorted(mapping.fields.items())), date_order), tuple(sorted(outcomes.items())), order, typed
-)
+# What the typed columns were made from, so the deals and figures cached for them are told apart from any other's.
+typed_key = (files, tuple(sorted(mapping.fields.items())), mapping.preset, tuple(sorted(mapping.entered.items())),
+             date_order)  # fmt: skip
+deals_key = (typed_key, tuple(sorted(outcomes.items())), order)
+deals = steps.deals(typed_key, tuple(sorted(outcomes.items())), order, typed)
 _report(deals)
-currency, rates = _currency_inputs(deals)
+currency, rates = _currency_inputs(steps.currency_counts(deals_key, deals))
 progress.progress(70, text="Calibrating…")
 try:
-    result = _calibration(
-        (files, tuple(sorted(mapping.fields.items())), tuple(sorted(outcomes.items())), order, date_order),
-        currency,
-        rates,
-        deals,
-    )
+    result = steps.calibration(deals_key, currency, rates, deals)
 except CalibrationError as error:
     progress.empty()
     st.error(str(error), icon=":material/error:")

@@ -155,7 +155,7 @@ def _import(plan_id: int) -> None:
     finally:
         state["track.pending_import"] = None
     state[_table_key(plan_id)] = _read_draw(plan_id, state.get(_table_key(plan_id)), fresh=True)
-    st.toast(f"Imported {len(pending)} weeks.", icon=":material/check:")
+    st.toast(f"Imported {plural(len(pending), 'week')}.", icon=":material/check:")
 
 
 def _empty_state() -> None:
@@ -282,7 +282,7 @@ def _activity(plan: FunnelPlan, weeks: list[store.WeekActual], as_of: date) -> N
                 f"{stage.gap:+,} so far" if stage.gap else "on plan so far",
                 border=True,
                 help=f"Plan this week: {stage.planned:,} · {stage.done:,} done · "
-                f"{stage.weeks_left} week(s) left for this stage",
+                f"{plural(stage.weeks_left, 'week')} left for this stage",
             )
     names = [s.name for s in now.stages]
     if state.get("track.pace_stage") not in names:
@@ -427,7 +427,9 @@ def _import_section(plan_id: int, plan: FunnelPlan, stage_names: list[str]) -> N
             return
         result = read_actuals_csv(uploaded.getvalue(), stage_names, plan.start_by, plan.inputs.period_end)
         if result.problems:
-            st.error(f"{len(result.problems)} problem(s); the rows with one are left out.", icon=":material/error:")
+            st.error(
+                f"{plural(len(result.problems), 'problem')}; the rows with one are left out.", icon=":material/error:"
+            )
             st.dataframe(
                 [{"Row": p.row, "Column": p.column, "Problem": p.reason} for p in result.problems], hide_index=True
             )
@@ -437,7 +439,7 @@ def _import_section(plan_id: int, plan: FunnelPlan, stage_names: list[str]) -> N
             st.caption("Not used: " + ", ".join(markdown_text(c) for c in result.ignored_columns))
         state["track.pending_import"] = list(result.weeks)
         st.button(
-            f"Import {len(result.weeks)} weeks",
+            f"Import {plural(len(result.weeks), 'week')}",
             key="btn.import_actuals",
             disabled=not result.weeks,
             on_click=_import,

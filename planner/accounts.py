@@ -56,6 +56,7 @@ __all__ = [
     "open_items",
     "plan_fiscal_year",
     "plan_markdown",
+    "rescheduled",
     "revenue_total",
     "review_status",
     "rollup",
@@ -504,6 +505,24 @@ def match_owners(names: Iterable[str], people: Iterable[tuple[int, str]]) -> dic
         ids = by_name.get(name.strip().casefold(), []) if name.strip() else []
         found[name] = ids[0] if len(ids) == 1 else None
     return found
+
+
+def rescheduled(cycle: Iterable[CycleStep], fiscal_year: int, start_month: int = 1) -> tuple[CycleStep, ...]:
+    """The steps of a saved cycle still on the old schedule's dates, each moved to the current schedule's.
+
+    The old schedule planned FY N in its own third quarter, the dates the current one gives FY N+1.
+    A step is moved only when it is not done and its due date is still the one the old schedule
+    gave it: a date someone chose, or a step done, stays as it is. Empty when nothing would move.
+
+    >>> old = default_cycle(2028, owner="Ana")  # FY2027's cycle as the old schedule set it up
+    >>> [f"{s.due:%Y-%m-%d}" for s in rescheduled(old[:2], 2027)]
+    ['2026-07-15', '2026-07-29']
+    """
+    old = {s.step: s.due for s in default_cycle(fiscal_year + 1, start_month)}
+    new = {s.step: s.due for s in default_cycle(fiscal_year, start_month)}
+    return tuple(
+        CycleStep(s.step, s.owner, new[s.step]) for s in cycle if s.done_on is None and s.due == old.get(s.step)
+    )
 
 
 def is_overdue(due: date | None, finished: bool, today: date) -> bool:

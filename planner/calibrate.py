@@ -19,8 +19,8 @@ currency (the profile's), converted with rates the user gives or left out.
 
 Conversion intervals are 95% Wilson score intervals: a 2 : 1 ratio learned from 30
 deals is far less certain than one from 3,000, and the interval says by how much.
-DuckDB does the counting (:func:`deal_tables`, in memory); this module turns counts
-into figures, handles the edge cases in one place, and says what it assumed.
+numpy does the counting (:func:`deal_tables`, whole columns at once); this module turns
+counts into figures, handles the edge cases in one place, and says what it assumed.
 
 Example -- six deals through a three-stage funnel:
 
@@ -41,13 +41,15 @@ Example -- six deals through a three-stage funnel:
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 
-import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from planner.funnel import FunnelPlan, PlanInputs, Stage, build_plan, deals_needed, stage_totals
 from planner.imports import (
@@ -58,11 +60,13 @@ from planner.imports import (
     column_list,
     date_order_needed,
     detect_mapping,
+    finish_deals,
     pair_exports,
-    read_deals,
     read_history,
     read_table,
+    type_deals,
 )
+from planner.units import plural
 
 __all__ = [
     "CONFIDENCE_LEVELS",
@@ -383,42 +387,62 @@ def _placed(
             if history
             else "their stage is lost and the file has no stage history"
         )
+        one = n_unplaced == 1
         notes.append(
-            f"{n_unplaced:,} lost deals do not say how far they got ({why}), so stage-to-stage rates cannot be told "
+            f"{plural(n_unplaced, 'lost deal')} {'does' if one else 'do'} not say how far {'it' if one else 'they'} "
+            f"got ({why}), so stage-to-stage rates cannot be told "
             f"apart: the funnel is one step at the win rate ({won / closed:.0%}) rather than steps made up at 100%. "
             "Upload the stage history (Salesforce OpportunityHistory) or an export with “Date entered …” columns "
             "for rates stage by stage."
         )
         one = frame.drop(columns=[c for c in frame.columns if c.startswith("entered_")])
         return one.assign(furthest=np.where(outcome == "won", 1, 0)), (ONE_STEP_STAGE, order[-1]), True
-    if n_unplaced:
+    if n_unplaced and len(order) > 1:  # with the won stage alone there is no stage to place them at
+        one = n_unplaced == 1
         notes.append(
-            f"{n_unplaced:,} of {n_lost:,} lost deals do not say how far they got; they count as lost at the first "
-            f"stage, “{order[0]}”."
+            f"{n_unplaced:,} of {plural(n_lost, 'lost deal')} {'does' if one else 'do'} not say how far "
+            f"{'it' if one else 'they'} got; {'it counts' if one else 'they count'} as lost at the first stage, "
+            f"“{order[0]}”."
         )
     return frame.assign(furthest=furthest.fillna(0).astype("int64")), order, False
 
 
 def _currency_choice(codes: pd.Series, outcome: pd.Series) -> str:
     """The currency of the most deals (then the most won deals, then the first alphabetically)."""
-    table = pd.DataFrame({"code": codes, "won": outcome == "won"})
-    table = table[table["code"] != ""]
-    ranked = table.groupby("code")["won"].agg(["size", "sum"]).reset_index()
-    ranked = ranked.sort_values(["size", "sum", "code"], ascending=[False, False, True], kind="stable")
-    return str(ranked["code"].iloc[0])
+    names = [str(name) for name in codes.cat.categories]
+    numbers = codes.cat.codes.to_numpy()
+    deals = np.bincount(numbers, minlength=len(names))
+    won = np.bincount(numbers, weights=(outcome == "won").to_numpy(dtype=bool), minlength=len(names))
+    ranked = sorted((-deals[i], -won[i], name) for i, name in enumerate(names) if name and deals[i])
+    return ranked[0][2]
+
+
+def _currency_codes(frame: pd.DataFrame) -> pd.Series:
+    """Each deal's currency code, upper case and trimmed ("" where none), as a categorical: each distinct text is
+    cleaned once, and comparing a million deals' codes compares small integers."""
+    cells = frame["currency"].fillna("").astype("str") if "currency" in frame else None
+    if cells is None or not pc.max(pc.binary_length(pa.array(cells))).as_py():  # (no currency at all: no more work)
+        return pd.Series(pd.Categorical.from_codes(np.zeros(len(frame), np.int8), [""]), index=frame.index)
+    codes, texts = pd.factorize(cells)
+    cleaned = pd.Series(texts, dtype="str").str.upper().str.strip()
+    merged, names = pd.factorize(cleaned)  # "usd" and "USD " are one currency
+    if not len(names):
+        return pd.Series(pd.Categorical.from_codes(np.zeros(len(frame), np.int8), [""]), index=frame.index)
+    return pd.Series(pd.Categorical.from_codes(merged[codes], list(names)), index=frame.index)
 
 
 def _in_one_currency(
-    frame: pd.DataFrame, currency: str | None, rates: dict[str, float] | None, notes: list[str]
+    frame: pd.DataFrame, codes: pd.Series, currency: str | None, rates: dict[str, float] | None, notes: list[str]
 ) -> tuple[pd.DataFrame, str | None, list[str]]:
     """The deals whose amounts can be used in the profile's currency (converted with ``rates``), that currency,
-    and every currency the file has when it has more than one (amounts are never added across currencies)."""
-    codes = (
-        frame["currency"].astype("str").str.upper().str.strip()
-        if "currency" in frame
-        else pd.Series("", index=frame.index)
-    )
+    and every currency the file has when it has more than one (amounts are never added across currencies).
+
+    ``codes`` are the deals' currencies (:func:`_currency_codes`). When every deal can be used as it is, the
+    frame itself comes back (not a copy), so its figures are counted once.
+    """
     counts = codes[codes != ""].value_counts()
+    counts = counts[counts > 0].astype("int64")
+    counts.index = counts.index.astype("str")
     several = len(counts) > 1
     rates = {k.upper(): float(v) for k, v in (rates or {}).items()}
     if not len(counts) and not currency:
@@ -430,7 +454,10 @@ def _in_one_currency(
         if code != profile:
             factor[codes == code] = rate
             usable |= codes == code
-    converted = frame.assign(amount=frame["amount"] * factor)[usable.to_numpy()]
+    if usable.all() and (factor == 1.0).all():
+        converted = frame
+    else:
+        converted = frame.assign(amount=frame["amount"] * factor)[usable.to_numpy()]
     left_out = counts[[c for c in counts.index if not usable[codes == c].any()]]
     if several or len(left_out):
         listing = ", ".join(f"{code} {n:,}" for code, n in counts.items())
@@ -447,12 +474,12 @@ def _in_one_currency(
     return converted, profile, list(counts.index) if several else []
 
 
-def _span_note(frame: pd.DataFrame) -> str | None:
-    """A warning when the closed deals cover less than a year: a season's win rate is not a year's."""
-    closed = frame.loc[frame["outcome"].isin(["won", "lost"]), "closed"].dropna()
-    if closed.empty:
+def _span_note(closed: tuple[int, int] | None) -> str | None:
+    """A warning when the closed deals cover less than a year (``closed``: their first and last close, in seconds,
+    as :attr:`DealTables.closed` has them): a season's win rate is not a year's."""
+    if closed is None:
         return None
-    first, last = closed.min(), closed.max()
+    first, last = (pd.Timestamp(v, unit="s") for v in closed)
     days = (last - first).days
     if days >= 365:
         return None
@@ -493,7 +520,8 @@ def calibrate(
             frame = frame.assign(**{column: default})
     all_notes = list(notes)
     frame, order, one_step = _placed(frame, order, all_notes)
-    amounts, profile_currency, currencies = _in_one_currency(frame, currency, rates, all_notes)
+    codes = _currency_codes(frame)
+    amounts, profile_currency, currencies = _in_one_currency(frame, codes, currency, rates, all_notes)
     tables = deal_tables(frame, len(order))
     money = tables if amounts is frame else deal_tables(amounts, len(order))
     team = tables.summary[tables.summary["is_team"]].iloc[0]
@@ -517,7 +545,6 @@ def calibrate(
         for _, row in tables.summary[~tables.summary["is_team"]].iterrows()
     )
     by_currency = []
-    codes = frame["currency"].astype("str").str.upper().str.strip()
     for code in currencies:
         part = deal_tables(frame[(codes == code).to_numpy()], len(order))
         row = part.summary[part.summary["is_team"]].iloc[0]
@@ -529,7 +556,7 @@ def calibrate(
         )
     elif overall.won + overall.lost == 0:
         all_notes.append("No deal is closed yet: win rates need won or lost deals.")
-    span = _span_note(frame)
+    span = _span_note(tables.closed)
     if span:
         all_notes.append(span)
 
@@ -620,6 +647,7 @@ def calibrate_export(
     cannot be calibrated.
     """
     table = read_table(data, filename, sheet)
+    del data  # the caller passes the bytes in and keeps no reference (the command line): they go now, not at return
     mapping = mapping or detect_mapping(table.columns, preset)
     if columns:
         mapping = _with_columns(mapping, columns, table.columns, filename)
@@ -642,7 +670,10 @@ def calibrate_export(
     if missing:  # before asking about dates: without these columns there is nothing to read
         raise ImportFailure(f"Missing {' and '.join(missing)} column; the columns found: {column_list(table.columns)}.")
     order = _date_order(table, mapping, date_order)
-    deals = read_deals(table, mapping, outcome_map, stage_order, order, stage_history)
+    typed = type_deals(table, mapping, order, stage_history)
+    del table, stage_history  # the typed columns keep what they use of the file's text; the rest goes now
+    deals = finish_deals(typed, outcome_map, stage_order)
+    del typed
     result = calibrate(
         deals.deals, deals.stage_order, rows_read=deals.rows_read, notes=deals.notes, currency=currency, rates=rates
     )
@@ -910,12 +941,12 @@ def plan_for_chance(
     return build_plan(replace(inputs, target=inputs.target * chosen.multiplier)), chosen
 
 
-# --------------------------------------------------------------------------- counting, in DuckDB
+# --------------------------------------------------------------------------- counting
 
 
 @dataclass(frozen=True, slots=True)
 class DealTables:
-    """What calibration needs from a deal list, aggregated by DuckDB.
+    """What calibration needs from a deal list, aggregated.
 
     ``summary``: one row for the team (``is_team``) and one per owner: deal counts by
     outcome, won and lost amounts, deal size and sales-cycle quantiles.
@@ -923,6 +954,7 @@ class DealTables:
     ``lags``: median days from entering stage i to entering stage i+1, and the deals behind it.
     ``months`` / ``quarter_weeks``: won amount by calendar month and by week of the quarter.
     ``won_amounts`` / ``cycle_days``: the raw values, for the distribution charts.
+    ``closed``: the first and last close of a won or lost deal (seconds since 1970), None without one.
     """
 
     summary: pd.DataFrame
@@ -932,77 +964,179 @@ class DealTables:
     quarter_weeks: pd.DataFrame
     won_amounts: np.ndarray
     cycle_days: np.ndarray
+    closed: tuple[int, int] | None = None
+
+
+_OUTCOME_CODES = {"won": 1, "lost": 2, "open": 3}
+
+
+#: An unknown date, as int64 seconds (NaT's own bit pattern).
+_UNKNOWN = np.iinfo(np.int64).min
+
+
+def _seconds(deals: pd.DataFrame, column: str, rows: np.ndarray | None = None) -> np.ndarray:
+    """A date column (only ``rows``, when given) as int64 seconds since 1970, :data:`_UNKNOWN` where unknown.
+
+    The parsed dates are datetime64[s] already: this is a view of them, not a copy.
+    """
+    if column not in deals.columns:
+        return np.full(len(deals) if rows is None else int(np.count_nonzero(rows)), _UNKNOWN)
+    values = deals[column].to_numpy()
+    if rows is not None:
+        values = values[rows]
+    if values.dtype.kind != "M":
+        values = pd.to_datetime(values).to_numpy()
+    return values.astype("datetime64[s]", copy=False).view("int64")
+
+
+def _between(start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Calendar days from ``start`` to ``end`` (seconds, as :func:`_seconds` gives them) where both are known, as
+    floats counted as date_diff('day', …) counts them (midnights crossed); and which rows those are."""
+    known = (start != _UNKNOWN) & (end != _UNKNOWN)
+    return (end[known] // 86_400 - start[known] // 86_400).astype("float64"), known
+
+
+def _group_quantiles(values: np.ndarray, groups: np.ndarray, size: int, qs: Sequence[float]) -> np.ndarray:
+    """Each group's quantiles of ``values``, interpolated linearly between the two nearest values (as numpy's
+    and DuckDB's quantile_cont do): one row per group, one column per quantile, NaN for an empty group."""
+    out = np.full((size, len(qs)), np.nan)
+    counts = np.bincount(groups, minlength=size)
+    if not len(values):
+        return out
+    if size == 1:
+        ordered = np.sort(values)
+    else:  # by value, then (stably) by group: two plain sorts beat one lexsort on two keys
+        by_value = np.argsort(values)
+        ordered = values[by_value[np.argsort(groups[by_value], kind="stable")]]
+    starts = np.cumsum(counts) - counts
+    filled = counts > 0
+    for j, q in enumerate(qs):
+        at = starts[filled] + q * (counts[filled] - 1)
+        low, high = np.floor(at).astype(np.int64), np.ceil(at).astype(np.int64)
+        out[filled, j] = ordered[low] + (ordered[high] - ordered[low]) * (at - low)
+    return out
+
+
+def _money_and_cycle(amount: np.ndarray, cycle: np.ndarray, has_cycle: np.ndarray, groups: np.ndarray, size: int,
+                     lost_amount: np.ndarray, lost_groups: np.ndarray) -> dict[str, object]:  # fmt: skip
+    """Won and lost amounts, deal size and sales-cycle quartiles per group, from the won deals' amounts (NaN where
+    unknown), the cycles of those ``has_cycle`` marks, and the lost deals' amounts above 0."""
+    priced = ~np.isnan(amount)
+    counted = np.bincount(groups[priced], minlength=size)
+    total = np.bincount(groups[priced], amount[priced], minlength=size)
+    mean = np.divide(total, counted, out=np.full(size, np.nan), where=counted > 0)
+    spread = np.bincount(groups[priced], (amount[priced] - mean[groups[priced]]) ** 2, minlength=size)
+    sd = np.sqrt(np.divide(spread, counted - 1, out=np.full(size, np.nan), where=counted > 1))
+    median = _group_quantiles(amount[priced], groups[priced], size, (0.5,))[:, 0]
+    quartiles = _group_quantiles(cycle, groups[has_cycle], size, (0.25, 0.5, 0.75))
+    cycle_deals = np.bincount(groups[has_cycle], minlength=size)
+    return {
+        "won_amount": total,
+        "won_with_amount": counted,
+        "avg_won": mean,
+        "median_won": median,
+        "sd_won": sd,
+        "cycle": [tuple(row) if n else None for row, n in zip(quartiles.tolist(), cycle_deals, strict=True)],
+        "cycle_deals": cycle_deals,
+        "lost_amount": np.bincount(lost_groups, lost_amount, minlength=size),
+        "lost_with_amount": np.bincount(lost_groups, minlength=size),
+    }
+
+
+def _outcome_codes(words: pd.Series) -> np.ndarray:
+    """Each deal's outcome as a small code (1 won, 2 lost, 3 open, 0 anything else), in one pass."""
+    found = pc.index_in(pa.array(words), value_set=pa.array(list(_OUTCOME_CODES)))
+    return (pc.fill_null(found, -1).to_numpy(zero_copy_only=False) + 1).astype(np.int8)
+
+
+def _stacked(team: object, owners: object) -> list | np.ndarray:
+    """The team's figure above the owners' (lists of quartiles or arrays)."""
+    if isinstance(team, list) and isinstance(owners, list):
+        return team + owners
+    return np.concatenate([np.asarray(team), np.asarray(owners)])
+
+
+def _amount_by(key: np.ndarray, amount: np.ndarray, size: int, name: str) -> pd.DataFrame:
+    """Amounts summed by a small key (0 … size-1), for the keys that have any, numbered from 1."""
+    deals = np.bincount(key, minlength=size)
+    return pd.DataFrame(
+        {name: np.flatnonzero(deals) + 1, "amount": np.bincount(key, amount, minlength=size)[deals > 0]}
+    )
 
 
 def deal_tables(deals: pd.DataFrame, stage_count: int) -> DealTables:
-    """Aggregate a deal list (the shape :func:`planner.imports.read_deals` returns) in an in-memory DuckDB.
+    """Aggregate a deal list (the shape :func:`planner.imports.read_deals` returns) for calibration.
 
-    Works on the frame in place through DuckDB's pandas scan: nothing is copied row by row.
+    Whole columns at once: each deal's owner and outcome become small codes, and every count, sum
+    and quantile is a bincount or a sort over them. The won deals are set apart once for the amount
+    and cycle figures; nothing goes row by row, and no copy of the frame is made.
     """
-    con = duckdb.connect(":memory:", config={"threads": 2})
-    try:
-        con.register("deals", deals)
-        summary = con.execute(
-            """
-            SELECT grouping(owner) = 1 AS is_team, coalesce(owner, '') AS owner,
-                count(*) AS deals,
-                count(*) FILTER (WHERE outcome = 'won') AS won,
-                count(*) FILTER (WHERE outcome = 'lost') AS lost,
-                count(*) FILTER (WHERE outcome = 'open') AS open,
-                coalesce(sum(amount) FILTER (WHERE outcome = 'won'), 0) AS won_amount,
-                count(amount) FILTER (WHERE outcome = 'won') AS won_with_amount,
-                coalesce(sum(amount) FILTER (WHERE outcome = 'lost' AND amount > 0), 0) AS lost_amount,
-                count(*) FILTER (WHERE outcome = 'lost' AND amount > 0) AS lost_with_amount,
-                avg(amount) FILTER (WHERE outcome = 'won') AS avg_won,
-                median(amount) FILTER (WHERE outcome = 'won') AS median_won,
-                stddev_samp(amount) FILTER (WHERE outcome = 'won') AS sd_won,
-                quantile_cont(date_diff('day', created, closed), [0.25, 0.5, 0.75])
-                    FILTER (WHERE outcome = 'won' AND created IS NOT NULL AND closed IS NOT NULL) AS cycle,
-                count(*) FILTER (WHERE outcome = 'won' AND created IS NOT NULL AND closed IS NOT NULL) AS cycle_deals
-            FROM deals
-            GROUP BY GROUPING SETS ((), (owner))
-            ORDER BY is_team DESC, owner
-            """
-        ).df()
-        reached = con.execute(
-            """
-            SELECT grouping(owner) = 1 AS is_team, coalesce(owner, '') AS owner, furthest,
-                count(*) AS deals, count(*) FILTER (WHERE outcome = 'open') AS open
-            FROM deals
-            GROUP BY GROUPING SETS ((furthest), (owner, furthest))
-            ORDER BY is_team DESC, owner, furthest
-            """
-        ).df()
-        lag_rows = []
-        for i in range(stage_count - 1):
-            # Column names are built from integers, never from the file: nothing a user typed reaches the SQL.
-            frm, to = f"entered_{i}", f"entered_{i + 1}"
-            if frm not in deals.columns or to not in deals.columns:
-                continue
-            row = con.execute(
-                f"SELECT median(date_diff('day', {frm}, {to})), count(*) FROM deals"
-                f" WHERE {frm} IS NOT NULL AND {to} IS NOT NULL AND {to} >= {frm}"
-            ).fetchone()
-            lag_rows.append({"stage": i, "median_days": row[0] if row else None, "deals": row[1] if row else 0})
-        lags = pd.DataFrame(lag_rows, columns=["stage", "median_days", "deals"])
-        months = con.execute(
-            "SELECT month(closed) AS month, sum(amount) AS amount FROM deals"
-            " WHERE outcome = 'won' AND closed IS NOT NULL AND amount > 0 GROUP BY 1 ORDER BY 1"
-        ).df()
-        quarter_weeks = con.execute(
-            "SELECT least(date_diff('day', date_trunc('quarter', closed), closed) // 7 + 1, 13) AS week,"
-            " sum(amount) AS amount FROM deals"
-            " WHERE outcome = 'won' AND closed IS NOT NULL AND amount > 0 GROUP BY 1 ORDER BY 1"
-        ).df()
-        won_amounts = con.execute("SELECT amount FROM deals WHERE outcome = 'won' AND amount IS NOT NULL").fetchnumpy()[
-            "amount"
-        ]
-        cycle_days = con.execute(
-            "SELECT date_diff('day', created, closed) AS days FROM deals"
-            " WHERE outcome = 'won' AND created IS NOT NULL AND closed IS NOT NULL"
-        ).fetchnumpy()["days"]
-    finally:
-        con.close()
-    return DealTables(
-        summary, reached, lags, months, quarter_weeks, np.asarray(won_amounts, float), np.asarray(cycle_days, float)
+    outcome = _outcome_codes(deals["outcome"])
+    codes, names = pd.factorize(deals["owner"].fillna("").astype("str"), sort=True)
+    owners = len(names)
+    furthest = pd.to_numeric(deals["furthest"]).to_numpy(dtype="float64", na_value=np.nan)
+    placed = ~np.isnan(furthest)
+    stages = int(np.nanmax(furthest)) + 1 if placed.any() else 0
+    place = np.where(placed, furthest, 0).astype(np.int64)
+    by_outcome = np.bincount(codes * 4 + outcome, minlength=owners * 4).reshape(owners, 4)
+    is_open = outcome == _OUTCOME_CODES["open"]
+    reach = np.bincount(codes[placed] * stages + place[placed], minlength=owners * stages).reshape(owners, stages)
+    still_open = np.bincount(codes[placed & is_open] * stages + place[placed & is_open], minlength=owners * stages)
+    still_open = still_open.reshape(owners, stages)
+
+    amount = pd.to_numeric(deals["amount"]).to_numpy(dtype="float64", na_value=np.nan)
+    won = outcome == _OUTCOME_CODES["won"]
+    lost = (outcome == _OUTCOME_CODES["lost"]) & (amount > 0)
+    closed = _seconds(deals, "closed", won)
+    cycle, has_cycle = _between(_seconds(deals, "created", won), closed)
+    won_amount, won_owner = amount[won], codes[won]
+    team = _money_and_cycle(won_amount, cycle, has_cycle, np.zeros(len(won_owner), np.int64), 1, amount[lost],
+                            np.zeros(int(lost.sum()), np.int64))  # fmt: skip
+    each = _money_and_cycle(won_amount, cycle, has_cycle, won_owner, owners, amount[lost], codes[lost])
+    counts = np.vstack([by_outcome.sum(axis=0), by_outcome])  # the team's row first, then each owner's
+    summary = pd.DataFrame(
+        {
+            "is_team": [True] + [False] * owners,
+            "owner": ["", *map(str, names)],
+            "deals": counts.sum(axis=1),
+            **{word: counts[:, number] for word, number in _OUTCOME_CODES.items()},
+            **{key: _stacked(team[key], each[key]) for key in team},
+        }
     )
+    grid = np.vstack([reach.sum(axis=0), reach])
+    open_grid = np.vstack([still_open.sum(axis=0), still_open])
+    row, stage = np.nonzero(grid)
+    reached = pd.DataFrame(
+        {
+            "is_team": row == 0,
+            "owner": np.array(["", *map(str, names)], dtype=object)[row],
+            "furthest": stage,
+            "deals": grid[row, stage],
+            "open": open_grid[row, stage],
+        }
+    )
+
+    lag_rows = []
+    entered = [_seconds(deals, f"entered_{i}") if f"entered_{i}" in deals.columns else None for i in range(stage_count)]
+    for i, (frm, to) in enumerate(itertools.pairwise(entered)):
+        if frm is not None and to is not None:
+            ahead = (frm != _UNKNOWN) & (to >= frm)  # (a stage entered before the one before it says nothing)
+            days = (to[ahead] // 86_400 - frm[ahead] // 86_400).astype("float64")
+            lag_rows.append({"stage": i, "median_days": float(np.median(days)) if len(days) else None,
+                             "deals": len(days)})  # fmt: skip
+    lags = pd.DataFrame(lag_rows, columns=["stage", "median_days", "deals"])
+
+    # Seasonality: won amounts by calendar month and by week of the quarter (the 13th takes a long quarter's end).
+    booked = (closed != _UNKNOWN) & (won_amount > 0)
+    day, value = (closed[booked] // 86_400).astype("datetime64[D]"), won_amount[booked]
+    month = day.astype("datetime64[M]")
+    of_year = month.astype(np.int64) % 12
+    quarter_start = (month - (of_year % 3).astype("timedelta64[M]")).astype("datetime64[D]")
+    week = np.minimum((day - quarter_start).astype(np.int64) // 7 + 1, 13)
+    months = _amount_by(of_year, value, 12, "month")
+    quarter_weeks = _amount_by(week - 1, value, 13, "week")
+    decided = _seconds(deals, "closed", won | (outcome == _OUTCOME_CODES["lost"]))
+    decided = decided[decided != _UNKNOWN]
+    span = (int(decided.min()), int(decided.max())) if len(decided) else None
+    return DealTables(summary, reached, lags, months, quarter_weeks, won_amount[~np.isnan(won_amount)], cycle,
+                      span)  # fmt: skip

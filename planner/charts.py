@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import itertools
+import textwrap
 from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
@@ -54,6 +55,20 @@ _FONT = {"family": "Source Sans Pro, sans-serif", "size": 14}
 _TEMPLATES = frozenset({"hovertemplate", "texttemplate"})
 
 
+class _Markup(str):
+    """Text a builder escaped itself and joined with its own tags (the lines of a long label): left as it is."""
+
+
+def _wrapped(text: str, width: int = 24) -> _Markup:
+    """``text`` escaped, in lines of at most ``width`` characters where it has spaces, broken with Plotly's ``<br>``.
+
+    >>> _wrapped("Appointment Scheduled → Qualified To Buy <b>")
+    'Appointment Scheduled →<br>Qualified To Buy &lt;b&gt;'
+    """
+    lines = textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False) or [""]
+    return _Markup("<br>".join(html.escape(line, quote=False) for line in lines))
+
+
 def _inert(value: Any) -> Any:
     """``value`` with every string in it (in dicts, lists and text arrays too) HTML-escaped.
 
@@ -64,6 +79,8 @@ def _inert(value: Any) -> Any:
     >>> _inert({"name": "<b>R&D</b>", "hovertemplate": "%{y}<extra></extra>", "x": [1, "a<b"]})
     {'name': '&lt;b&gt;R&amp;D&lt;/b&gt;', 'hovertemplate': '%{y}<extra></extra>', 'x': [1, 'a&lt;b']}
     """
+    if isinstance(value, _Markup):
+        return str(value)
     if isinstance(value, str):
         return html.escape(value, quote=False)
     if isinstance(value, dict):
@@ -162,7 +179,11 @@ def coverage_chart(plan: FunnelPlan, currency: str = "USD") -> go.Figure:
 
 
 def levers_chart(ranked: Sequence[Lever]) -> go.Figure:
-    """Each lever's saving, biggest at the top."""
+    """Each lever's saving, biggest at the top.
+
+    A long lever name ("Presentation Scheduled → Appointment Scheduled") is drawn on two lines, so the
+    bars keep their room and the number beside the longest one stays on the chart.
+    """
     labels = [lv.label for lv in ranked][::-1]
     saved = [lv.effort_saved * 100 for lv in ranked][::-1]
     trace = {
@@ -173,6 +194,7 @@ def levers_chart(ranked: Sequence[Lever]) -> go.Figure:
         "marker": {"color": [PALETTE[3]] * (len(labels) - 1) + [PALETTE[0]]},
         "text": [f"{s:.1f}%" for s in saved],
         "textposition": "outside",
+        "cliponaxis": False,
         "hovertemplate": "%{y}: saves %{x:.1f}% of the prospecting effort<extra></extra>",
     }
     return _figure(
@@ -181,11 +203,12 @@ def levers_chart(ranked: Sequence[Lever]) -> go.Figure:
             "height": max(220, 48 * len(labels) + 80),
             "title": {"text": "Levers: +10% on each, ranked"},
             "xaxis": {
-                "title": {"text": "Prospecting effort saved by +10% (%)"},
+                "title": {"text": "Prospecting effort saved"},
                 "ticksuffix": "%",
-                "range": [0, max([*saved, 1.0]) * 1.25],
+                "range": [0, max([*saved, 1.0]) * 1.3],
                 "gridcolor": "#eee",
             },
+            "yaxis": {"tickmode": "array", "tickvals": labels, "ticktext": [_wrapped(label) for label in labels]},
         },
     )
 
@@ -547,8 +570,13 @@ def waterfall_chart(
     start_total: float, causes: Sequence[tuple[str, float]], end_total: float, start_label: str, end_label: str,
     currency: str = "USD",
 ) -> go.Figure:  # fmt: skip
-    """Last week's pipeline total to this week's, by cause: new, pulled in, amounts, slipped, won, lost, dropped."""
+    """Last week's pipeline total to this week's, by cause: new, pulled in, amounts, slipped, won, lost, dropped.
+
+    A cause that moved nothing has no bar: a "+$0" beside deals the caption says changed without moving
+    the total read as a contradiction.
+    """
     symbol = CURRENCIES.get(currency, "")
+    causes = [(name, value) for name, value in causes if value]
     labels = [start_label, *[name.capitalize() for name, _ in causes], end_label]
     values = [start_total, *[value for _, value in causes], end_total]
     trace = {

@@ -18,6 +18,11 @@ from streamlit.testing.v1.element_tree import NumberInput, Slider, Widget
 
 from planner import store
 
+pytest.register_assert_rewrite("tests.backends")
+from tests.backends import postgres_server  # noqa: E402
+
+pytest_plugins = ["tests.backends"]
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # Property tests assert behaviour, never speed: on a shared 2-core machine one example can take
@@ -46,8 +51,19 @@ def signed_in(email: str, issued_at: float | None = None, **claims: object) -> d
 
 
 @pytest.fixture(autouse=True)
-def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Every test gets its own empty database file; nothing touches data/."""
+def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend: str) -> Iterator[store.Target]:
+    """Every test gets its own empty database: a DuckDB file, or (``backend``) a PostgreSQL database's URL.
+
+    Nothing touches data/. See tests/backends.py for which tests run on PostgreSQL too.
+    """
+    if backend == "postgresql":
+        server = postgres_server()
+        url = server.fresh()
+        monkeypatch.setenv("BACKPLAN_DB", url)
+        yield url
+        st.cache_resource.clear()
+        server.drop(url)
+        return
     path = tmp_path / "backplan.duckdb"
     monkeypatch.setenv("BACKPLAN_DB", str(path))
     yield path

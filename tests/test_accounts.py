@@ -26,6 +26,7 @@ from planner.accounts import (
     is_overdue,
     open_items,
     plan_markdown,
+    rescheduled,
     revenue_total,
     review_status,
     rollup,
@@ -268,6 +269,28 @@ def test_a_fiscal_years_cycle_runs_in_the_third_quarter_of_the_year_before() -> 
     assert all(q3_start <= s.due <= q3_end for s in steps)
     assert steps[-1].due == q3_end
     assert [s.due for s in steps] == sorted(s.due for s in steps)
+
+
+@pytest.mark.parametrize("start_month", [1, 4])
+def test_a_cycle_saved_on_the_old_schedule_moves_only_the_steps_still_on_its_dates(start_month: int) -> None:
+    """Before, FY N was planned in its own third quarter: those dates are the new schedule's for FY N+1."""
+    old = default_cycle(2028, start_month, "Ana")  # FY2027's cycle as the old schedule set it up
+    new = default_cycle(2027, start_month, "Ana")
+    saved = [
+        old[0],
+        replace(old[1], done_on=old[1].due),  # done: its dates are history
+        replace(old[2], due=old[2].due + timedelta(days=3)),  # a date the user chose
+        replace(old[3], owner="Ben"),  # a new owner, still the old date
+        old[4],
+    ]
+    moved = rescheduled(saved, 2027, start_month)
+    assert [(s.step, s.owner, s.due) for s in moved] == [
+        (1, "Ana", new[0].due),
+        (4, "Ben", new[3].due),
+        (5, "Ana", new[4].due),
+    ]
+    assert rescheduled(new, 2027, start_month) == ()  # already on the new schedule: nothing to move
+    assert rescheduled([], 2027, start_month) == ()
 
 
 def test_a_step_is_overdue_once_its_due_date_passes_until_it_is_done() -> None:

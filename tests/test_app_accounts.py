@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from planner import access, store
 from planner.access import SYSTEM
-from planner.accounts import Action, Objective, Review, default_cycle, fiscal_year_of, new_plan_year
+from planner.accounts import Action, CycleStep, Objective, Review, default_cycle, fiscal_year_of, new_plan_year
 from tests.conftest import forge, metric, open_store, session_as
 
 TODAY = date.today()
@@ -119,7 +119,7 @@ def test_an_action_with_no_objective_is_flagged_as_busywork(app: AppTest, databa
     with open_store(database) as con:
         store.add_action(con, SYSTEM, Action(0, account, "Golf day"))
     open_accounts(app)
-    assert "1 action(s) serve no objective" in texts(app)
+    assert "1 action serves no objective" in texts(app)
     assert any(box.label.startswith("Golf day") for box in app.checkbox)
 
 
@@ -134,7 +134,7 @@ def test_deleting_a_goal_with_objectives_asks_first_then_removes_them_all(app: A
     account = seed(database)
     open_accounts(app)
     app.button(key="accounts.btn.delete_goal.1").click().run()
-    assert "Delete this goal with its 1 objective(s) and 2 action(s)?" in texts(app)
+    assert "Delete this goal with its 1 objective and 2 actions?" in texts(app)
     app.button(key="accounts.btn.delete_goal_no.1").click().run()
     assert "Delete this goal" not in texts(app)
     with open_store(database) as con:
@@ -154,7 +154,7 @@ def test_deleting_an_objective_with_actions_asks_first(app: AppTest, database) -
     account = seed(database)
     open_accounts(app)
     app.button(key="accounts.btn.delete_objective.1").click().run()
-    assert "Delete this objective and its 2 action(s)?" in texts(app)
+    assert "Delete this objective and its 2 actions?" in texts(app)
     with open_store(database) as con:
         assert len(store.get_account_plan(con, account).objectives) == 1  # nothing gone before "Yes"
     app.button(key="accounts.btn.delete_objective_yes.1").click().run()
@@ -217,7 +217,7 @@ def test_deleting_an_account_plan_asks_first_then_removes_it_whole(app: AppTest,
     account = seed(database)
     open_accounts(app)
     app.button(key=f"accounts.btn.delete_account.{account}").click().run()
-    assert "with its 1 goal(s), 1 objective(s), 2 action(s), planning cycle and review log?" in texts(app)
+    assert "with its 1 goal, 1 objective, 2 actions, planning cycle and review log?" in texts(app)
     app.button(key=f"accounts.btn.delete_account_yes.{account}").click().run()
     assert not app.exception, app.exception
     assert "Deleted the account plan with everything in it." in texts(app)
@@ -256,6 +256,10 @@ def test_the_planning_cycle_is_set_up_with_the_default_schedule_and_shows_overdu
     open_accounts(app)
     year = fiscal_year_of(TODAY)
     assert f"No planning cycle set up for FY{year} yet" in texts(app)
+    # This year's cycle was due in last year's third quarter: the page says so before it is set up.
+    assert f"That quarter ended on {default_cycle(year)[-1].due:%d %b %Y}, so every step would start overdue" in texts(
+        app
+    )
     app.button(key="accounts.btn.set_up_cycle").click().run()
     assert not app.exception, app.exception
     with open_store(database) as con:
@@ -319,6 +323,23 @@ def test_crm_accounts_are_imported_and_missing_pipeline_is_said_plainly(app: App
     said = texts(app)
     assert "No pipeline snapshot yet — upload one on Team review" in said
     assert "Won from this account so far: 1 deal, $50,000." in said
+
+
+def test_an_open_opportunity_past_its_close_date_is_flagged(app: AppTest, database) -> None:
+    seed(database)
+    late, soon = TODAY - timedelta(days=10), TODAY + timedelta(days=20)
+    with open_store(database) as con:
+        con.execute(
+            "INSERT INTO pipeline_snapshots (snapshot_date, deal_id, owner, account, stage, amount, close_date)"
+            " VALUES (?, 'p1', 'Ana Lima', 'Acme', 'Proposal', 40000, ?),"
+            " (?, 'p2', 'Ana Lima', 'Acme', 'Demo', 9000, ?)",
+            [TODAY, late, TODAY, soon],
+        )
+    open_accounts(app)
+    deals = next(d.value for d in app.dataframe if "Close date" in d.value.columns)
+    assert deals["Deal"].tolist() == ["p1", "p2"]
+    assert deals["Past its close date"].tolist() == ["⚠ 10 days", ""]
+    assert "1 of them has a close date already past: ask its owner to win, lose or re-date it." in texts(app)
 
 
 def test_the_chosen_account_survives_a_page_switch(app: AppTest, database) -> None:
@@ -446,6 +467,32 @@ def test_the_cycle_tab_opens_on_the_plans_own_year_planned_the_year_before(app: 
     assert "No planning cycle set up" not in texts(app)  # FY2031's, set up above
     assert "No step is overdue." in texts(app)  # due in Q3 2030, not Q3 2031
     assert app.data_editor[0].value["Due"].tolist()[0] == date(2030, 7, 15)
+
+
+def test_a_cycle_saved_on_the_old_schedule_is_pointed_out_and_moved_only_when_asked(app: AppTest, database) -> None:
+    """Saved dates are the user's: nothing moves them until the user says so, and then only the old defaults."""
+    old = default_cycle(2032, 1, "Ana")  # FY2031's cycle as it was set up when FY N was planned in its own Q3
+    with open_store(database) as con:
+        account = store.add_account(con, SYSTEM, "Hooli", date(2031, 1, 1), date(2031, 12, 31))
+        store.save_cycle(con, SYSTEM, account, 2031, [*old[:4], CycleStep(5, "Ben", date(2031, 9, 12))])
+    open_accounts(app)
+    said = texts(app)
+    assert "4 steps of this cycle are still on the old schedule's dates, in FY2031's own third quarter" in said
+    assert "Moved, they would be due: Assemble the team 15 Jul 2030;" in said
+    with open_store(database) as con:
+        assert store.get_cycle(con, account, 2031)[0].due == date(2031, 7, 15)  # opening the page moved nothing
+    app.button(key="accounts.btn.reschedule").click().run()
+    assert not app.exception, app.exception
+    with open_store(database) as con:
+        saved = store.get_cycle(con, account, 2031)
+    assert [(s.owner, s.due) for s in saved] == [
+        ("Ana", date(2030, 7, 15)),
+        ("Ana", date(2030, 7, 29)),
+        ("Ana", date(2030, 8, 19)),
+        ("Ana", date(2030, 9, 9)),
+        ("Ben", date(2031, 9, 12)),  # chosen by someone: kept
+    ]
+    assert "still on the old schedule's dates" not in texts(app)
 
 
 def test_progress_in_the_accounts_list_is_a_whole_percent(app: AppTest, database) -> None:

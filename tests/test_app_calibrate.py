@@ -161,3 +161,33 @@ def test_a_stage_history_that_belongs_to_no_deal_is_one_sentence(calibrate_page:
     [error] = at.error
     assert "History.csv" in error.value and "shares no opportunity ID" in error.value
     assert not at.metric
+
+
+def test_a_sales_cycle_nobody_can_date_says_so_plainly(calibrate_page: AppTest) -> None:
+    """Without created and close dates there are no quartiles: the card says "—", never "—–—"."""
+    at = give_file(calibrate_page, "deals.csv", b"Stage,Amount\nClosed Won,100\nClosed Lost,50\n")
+    card = next(m for m in at.metric if m.label == "Sales cycle")
+    assert card.value == "—"
+    assert card.delta == "middle half unknown"
+    assert "—–—" not in card.delta
+
+
+def test_a_file_with_no_stage_before_won_says_there_is_no_conversion_to_show(calibrate_page: AppTest) -> None:
+    """Only won and lost stages: no empty conversion table, no "come from the none", no lost deal "at Closed Won"."""
+    at = give_file(calibrate_page, "deals.csv", b"Stage,Amount\nClosed Won,100\nClosed Lost,50\nClosed Won,70\n")
+    assert not [d for d in at.dataframe if "From" in d.value.columns]
+    assert not [d for d in at.dataframe if list(d.value.columns) == ["Owner"]]  # nor a by-owner table of names
+    said = [c.value for c in at.caption] + [i.value for i in at.info]
+    assert "The file names no stage before won, so there is no stage-to-stage conversion to show." in said
+    assert not [t for t in said if "the none" in t or "“Closed Won”" in t]
+
+
+def test_lost_deals_placed_at_the_first_stage_are_counted_in_the_singular_too() -> None:
+    from planner.calibrate import calibrate_export
+
+    # Ten lost deals whose status and stage say they reached Demo, one whose stage says only "Closed Lost".
+    export = b"Stage,Status,Amount\nClosed Won,Won,100\nClosed Lost,Lost,50\n" + b"Demo,Lost,5\n" * 10
+    notes = calibrate_export(export, "deals.csv")[1].notes
+    assert "1 of 11 lost deals does not say how far it got; it counts as lost at the first stage, “Demo”." in notes
+    alone = calibrate_export(b"Stage,Amount\nClosed Won,100\nDemo,10\nClosed Lost,50\n", "deals.csv")[1].notes
+    assert any(n.startswith("1 lost deal does not say how far it got (") for n in alone)  # the one-step funnel's note

@@ -143,7 +143,7 @@ def test_track_plans_the_activity_for_the_chance_the_plan_was_saved_for(with_pro
     at, profile_id = with_profile
     apply(at, profile_id)
     at.radio(key="plan.confidence").set_value("0.9").run()
-    weekly_top = float(metric(at, "Appointment Scheduled / week"))
+    weekly_top = float(metric(at, "Appointment Scheduled"))
     at.text_input(key="plan.new_rep").set_value("Ana Lima")
     at.text_input(key="plan.name").set_value("FY2027")
     at.button(key="btn.plan_save").click().run()

@@ -55,6 +55,9 @@ def test_the_review_lists_reps_worst_first_under_the_team_totals(demo: AppTest) 
 
 def test_two_snapshots_give_the_waterfall_and_the_slipped_deals(demo: AppTest) -> None:
     assert len(demo.get("plotly_chart")) == 3  # team burn-up, forecast vs actual, and the waterfall
+    waterfall = json.loads(demo.get("plotly_chart")[2].proto.spec)["data"][0]
+    assert waterfall["type"] == "waterfall"
+    assert 0 not in waterfall["y"][1:-1]  # a cause that moved nothing has no "+$0" bar; the caption names it
     slipped = next(d.value for d in demo.dataframe if "Times slipped before" in d.value.columns)
     assert len(slipped) > 0
     assert slipped["Times slipped before"].tolist() == sorted(slipped["Times slipped before"], reverse=True)

@@ -163,6 +163,16 @@ def test_won_deals_worth_nothing_have_no_value_win_rate_and_do_not_crash() -> No
         assert (o.won, o.win_rate_value, o.suggested_coverage) == (1, None, None)
 
 
+def test_won_deals_worth_nothing_and_lost_deals_without_amounts_have_no_value_win_rate() -> None:
+    # Found by test_calibrate_properties: a won deal of 0 and a lost deal with no amount divided 0 by 0.
+    frame = pd.DataFrame(
+        {"owner": ["Ana", "Ana"], "outcome": ["won", "lost"], "amount": [0.0, float("nan")], "furthest": [3, 0]}
+    )
+    o = calibrate(frame, STAGES).overall
+    assert (o.won, o.lost, o.win_rate) == (1, 1, 0.5)
+    assert (o.win_rate_value, o.suggested_coverage) == (None, None)
+
+
 # --------------------------------------------------------------------------- Wilson interval
 
 

@@ -138,6 +138,13 @@ def test_a_reps_name_is_the_legend_entry_and_the_hover_reads_it_from_there() -> 
     assert "%{fullData.name}" in rep.hovertemplate
 
 
+def test_a_long_lever_name_is_broken_into_escaped_lines_with_only_the_builders_own_breaks() -> None:
+    ticks = FIGURES["levers_chart"].layout.yaxis.ticktext
+    lines = [line for label in ticks for line in label.split("<br>")]
+    assert len(lines) > len(ticks)  # the payload's names are long: they wrap
+    assert html.escape(html.unescape("".join(lines)), quote=False) == "".join(lines)  # every line escaped
+
+
 def test_stage_names_on_the_funnel_axis_are_the_escaped_names_in_order() -> None:
     trace = FIGURES["funnel_chart"].data[0]
     assert list(trace.y) == [f"{SHOWN} 1", f"{SHOWN} 2", f"{SHOWN} 3", f"{SHOWN} won"]

@@ -126,6 +126,16 @@ def test_waterfall_runs_from_last_weeks_total_through_each_cause_to_this_weeks()
     assert list(trace.text) == ["$1,000", "+$200", "-$300", "$900"]
 
 
+def test_a_cause_that_moved_nothing_has_no_bar_in_the_waterfall() -> None:
+    """A "+$0 Won" bar beside a caption counting a won deal read as a contradiction; the caption names those."""
+    causes = [("new", 200.0), ("pulled in", 0.0), ("won", 0.0), ("lost", -300.0)]
+    trace = waterfall_chart(1_000.0, causes, 900.0, "9 Nov", "16 Nov").data[0]
+    assert list(trace.x) == ["9 Nov", "New", "Lost", "16 Nov"]
+    assert list(trace.text) == ["$1,000", "+$200", "-$300", "$900"]
+    unchanged = waterfall_chart(500.0, [("new", 0.0), ("lost", 0.0)], 500.0, "9 Nov", "16 Nov").data[0]
+    assert list(unchanged.x) == ["9 Nov", "16 Nov"]
+
+
 def test_the_forecast_fan_opens_from_todays_booked_to_p10_and_p90_with_the_p50_line() -> None:
     figure = FIGURES["forecast_fan"]
     assert len(figure.data) == len(BURNUP.data) + 3  # the burn-up is kept, the fan added
@@ -169,6 +179,21 @@ def test_a_funnel_stage_too_narrow_for_its_number_shows_it_beside_the_bar_at_ful
     assert list(trace.textposition) == ["inside", "inside", "outside", "outside", "outside"]
     assert trace.constraintext == "none" and trace.textfont.size == 14
     assert list(trace.textfont.color)[2:] == ["#1c2733"] * 3  # ink beside the bars, not white on white
+
+
+def test_long_lever_names_wrap_and_their_numbers_are_not_clipped() -> None:
+    """Two stage names from a CRM export made a 40-character lever name that squeezed the bars to a sliver."""
+    inputs = PlanInputs(
+        385_000, 3_850, date(2027, 1, 4), date(2027, 12, 31),
+        stages=(Stage("Presentation Scheduled", 2), Stage("Appointment Scheduled", 2)),
+    )  # fmt: skip
+    figure = levers_chart(levers(inputs))
+    trace, axis = figure.data[0], figure.layout.yaxis
+    assert list(axis.tickvals) == list(trace.y)  # the hover keeps the whole name
+    lines = [line for label in axis.ticktext for line in label.split("<br>")]
+    assert max(len(line) for line in lines) <= 24
+    assert "Presentation Scheduled →<br>Appointment Scheduled" in axis.ticktext
+    assert trace.cliponaxis is False
 
 
 def test_what_if_cells_hold_short_numbers_at_a_readable_size() -> None:

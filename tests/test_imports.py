@@ -404,6 +404,16 @@ def test_delimiters_and_encodings(data: bytes, layout: str) -> None:
     assert deals.deals["amount"].isna().tolist() == [False, True]
 
 
+def test_quotes_inside_a_text_field_do_not_change_the_delimiter() -> None:
+    # Found by test_calibrate_properties: csv.Sniffer read “;'” … “'” in free text as a ";"-separated file quoted
+    # with "'", and the whole header became one column.
+    data = (b"Id,Name,StageName,Amount,CreatedDate,CloseDate,Description\n"
+            b"0060000,;',Closed Won,100,2024-01-01T09:00:00.000Z,2024-01-01,'\n")  # fmt: skip
+    assert read_table(data, "Opportunity.csv").layout == "CSV, “,”-separated, UTF-8"
+    _, result = calib(data, "Opportunity.csv")
+    assert (result.overall.won, result.overall.avg_deal_size) == (1, 100.0)
+
+
 def test_latin1_names_survive() -> None:
     deals, _ = calib(b"Stage,Amount,Owner\nClosed Won,100,Soci\xe9t\xe9 G\xe9n\xe9rale\nDemo,1,Ren\xe9e\n")
     assert deals.deals["owner"].tolist() == ["Société Générale", "Renée"]

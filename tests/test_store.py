@@ -17,6 +17,9 @@ from planner.funnel import PlanInputs, Stage
 from planner.milestones import MilestoneError
 from planner.store import WeekActual
 
+#: Every test here runs on DuckDB and on PostgreSQL (tests/backends.py).
+pytestmark = pytest.mark.both_backends
+
 INPUTS = PlanInputs(
     target=150_000,
     deal_size=7_500,
@@ -30,8 +33,9 @@ INPUTS = PlanInputs(
 
 
 @pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "backplan.duckdb"
+def db_path(database: store.Target) -> store.Target:
+    """The test's database: a DuckDB file, or a PostgreSQL database's URL."""
+    return database
 
 
 @pytest.fixture
@@ -41,6 +45,7 @@ def con(db_path: Path) -> duckdb.DuckDBPyConnection:
     connection.close()
 
 
+@pytest.mark.duckdb_only
 def test_a_new_file_is_created_with_the_latest_schema(db_path: Path) -> None:
     assert not db_path.exists()
     con = store.connect(db_path)
@@ -179,6 +184,8 @@ def test_an_update_to_a_deleted_plan_is_refused_and_changes_nothing(con: duckdb.
 # --------------------------------------------------------------------------- migrations
 
 
+@pytest.mark.duckdb_only
+@pytest.mark.duckdb_only
 def test_an_older_file_is_upgraded_on_open_and_keeps_its_data(db_path: Path) -> None:
     old = duckdb.connect(str(db_path))
     assert store.migrate(old, upto=1) == [1]
@@ -208,6 +215,7 @@ def test_a_file_from_a_newer_backplan_is_refused_not_guessed_at(db_path: Path) -
         store.connect(db_path)
 
 
+@pytest.mark.duckdb_only
 def test_the_database_path_comes_from_backplan_db(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("BACKPLAN_DB", str(tmp_path / "team.duckdb"))
     assert store.default_path() == tmp_path / "team.duckdb"
@@ -231,6 +239,7 @@ def test_demo_data_fills_an_empty_database_in_one_go(con: duckdb.DuckDBPyConnect
         store.load_team(con, SYSTEM, demo_team(date(2026, 11, 22)))
 
 
+@pytest.mark.duckdb_only
 def test_demo_data_is_the_same_every_time() -> None:
     from planner.demo import demo_team
 

@@ -13,12 +13,16 @@ from planner.access import SYSTEM
 from planner.accounts import Account, Action, CycleStep, Objective, Review, default_cycle
 from planner.funnel import PlanInputs, Stage
 
+#: Every test here runs on DuckDB and on PostgreSQL (tests/backends.py).
+pytestmark = pytest.mark.both_backends
+
 START, END = date(2027, 1, 1), date(2027, 12, 31)
 
 
 @pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "backplan.duckdb"
+def db_path(database: store.Target) -> store.Target:
+    """The test's database: a DuckDB file, or a PostgreSQL database's URL."""
+    return database
 
 
 @pytest.fixture
@@ -279,6 +283,8 @@ def test_revenue_objectives_compare_with_the_owners_plan_for_the_period(con: duc
     assert store.owner_plan(con, ana(con) + 1, START, END) is None
 
 
+@pytest.mark.duckdb_only
+@pytest.mark.duckdb_only
 def test_an_older_database_gains_the_account_tables(db_path: Path) -> None:
     old = duckdb.connect(str(db_path))
     store.migrate(old, upto=3)
@@ -289,6 +295,7 @@ def test_an_older_database_gains_the_account_tables(db_path: Path) -> None:
     con.close()
 
 
+@pytest.mark.duckdb_only
 def test_an_older_database_gives_each_account_the_one_rep_its_owner_names(db_path: Path) -> None:
     old = duckdb.connect(str(db_path))
     owners_by_id = next(m for m in store.MIGRATIONS if "owned by a rep's id" in m[1])[0]

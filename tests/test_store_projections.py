@@ -32,9 +32,12 @@ Q3 = PlanInputs(90_000, 5_000, date(2026, 7, 1), date(2026, 9, 30))
 WON_AT_DEMO = pd.DataFrame({"outcome": ["won", "lost"], "amount": 1.0, "furthest": [1, 0]})
 
 
+pytestmark = pytest.mark.both_backends
+
+
 @pytest.fixture
-def con(tmp_path: Path) -> duckdb.DuckDBPyConnection:
-    connection = store.connect(tmp_path / "forecast.duckdb")
+def con(database: store.Target) -> duckdb.DuckDBPyConnection:
+    connection = store.connect(database)
     yield connection
     connection.close()
 
@@ -81,6 +84,7 @@ def test_a_snapshot_without_forecast_categories_stores_none(con) -> None:
     assert store.get_snapshot(con, "East", date(2026, 11, 9))["forecast_category"].tolist() == [""]
 
 
+@pytest.mark.duckdb_only
 def test_snapshots_stored_before_categories_existed_read_back_with_none(tmp_path: Path) -> None:
     path = tmp_path / "old.duckdb"
     con = duckdb.connect(str(path))

@@ -55,8 +55,7 @@ def sign_in_configured() -> bool:
 
 def _settings() -> dict:
     """The ``[backplan]`` section of the deployment's secrets (empty when there is none)."""
-    section = st.secrets.get("backplan", {}) if st.secrets.load_if_toml_exists() else {}
-    return dict(section) if hasattr(section, "keys") else {}
+    return data.deployment_settings()
 
 
 def _ops_emails() -> list[str]:

@@ -1,9 +1,11 @@
 """The database, for every page: this process's one connection, its daily backups, and cached reads.
 
 The connection is a ``st.cache_resource``: one per server process, shared by
-every session (each write takes its own cursor, see :mod:`planner.store`).
-Beside it runs the one thread that backs it up daily when
-``BACKPLAN_BACKUP_DIR`` is set; it ends when the connection is released.
+every session (each write takes its own cursor, see :mod:`planner.store`); on
+PostgreSQL it is a pool. Beside it runs the one thread that backs it up daily
+when ``BACKPLAN_BACKUP_DIR`` is set; it ends when the connection is released.
+Cached reads are keyed by the store's data generation, which on PostgreSQL
+is the database's own: a write on another server makes them read afresh.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -58,7 +61,9 @@ __all__ = [
     "backup_schedule",
     "calibration",
     "confidence",
+    "database_target",
     "db",
+    "deployment_settings",
     "failure",
     "pipeline_changes",
     "plan_forecast",
@@ -80,7 +85,7 @@ _log = logging.getLogger("backplan")
 class _Database:
     """The connection, and the signal that stops its backup thread when the connection is released."""
 
-    con: duckdb.DuckDBPyConnection
+    con: store.Connection
     released: threading.Event = field(default_factory=threading.Event)
 
     def release(self) -> None:
@@ -90,7 +95,7 @@ class _Database:
 
 @st.cache_resource(show_spinner=False, max_entries=4, on_release=_Database.release)
 def _database(path: str) -> _Database:
-    database = _Database(store.connect(path))
+    database = _Database(store.connect(path if store.is_server_url(path) else Path(path)))
     _start_daily_backups(database)
     return database
 
@@ -129,14 +134,36 @@ def _start_daily_backups(database: _Database) -> None:
     threading.Thread(target=run, name=BACKUP_THREAD, daemon=True).start()
 
 
-def db() -> duckdb.DuckDBPyConnection:
-    """This process's one connection to the database; a page that cannot have it says why and stops."""
-    path = store.default_path()
+def deployment_settings() -> dict:
+    """The ``[backplan]`` section of the deployment's secrets (empty when there is none)."""
+    section = st.secrets.get("backplan", {}) if st.secrets.load_if_toml_exists() else {}
+    return dict(section) if hasattr(section, "keys") else {}
+
+
+def database_target() -> store.Target:
+    """``BACKPLAN_DB``, else the secrets' ``[backplan] database_url``, else ``data/backplan.duckdb``."""
+    if os.environ.get("BACKPLAN_DB", "").strip():
+        return store.default_target()
     try:
-        return _database(str(path)).con
+        url = str(deployment_settings().get("database_url", "")).strip()
+    except Exception:  # an unreadable secrets file is logged by Streamlit; the default database still opens
+        url = ""
+    return url or store.default_target()
+
+
+def _key() -> tuple[str, int]:
+    """The database, and its data generation now: what every cached read is keyed by."""
+    return str(database_target()), store.data_generation(db())
+
+
+def db() -> store.Connection:
+    """This process's one connection to the database; a page that cannot have it says why and stops."""
+    target = database_target()
+    try:
+        return _database(str(target)).con
     except (store.StoreError, duckdb.Error, OSError) as error:
         st.error(
-            f"Backplan could not open its database at `{path}`: {error}\n\n"
+            f"Backplan could not open its database at `{store.describe(target)}`: {error}\n\n"
             "If another Backplan or the command line has it open for writing, close that and reload. "
             "Set BACKPLAN_DB to use another file.",
             icon=":material/database:",
@@ -145,7 +172,8 @@ def db() -> duckdb.DuckDBPyConnection:
         raise  # st.stop() raises; this keeps type checkers honest
 
 
-#: What a write can fail with that a page can explain: the store's refusals, and DuckDB itself giving up.
+#: What a write can fail with that a page can explain: the store's refusals, and the database giving up
+#: (PostgreSQL's errors come as DuckDB's: see planner.store.dialect).
 WRITE_ERRORS = (store.StoreError, duckdb.Error)
 
 
@@ -158,8 +186,9 @@ def failure(error: Exception) -> str:
 
 
 # --------------------------------------------------------------------------- reads every rerun makes
-# The Plan page lists saved plans, reps and profiles on every slider move. They change only when this
-# process writes (DuckDB's single-writer lock), so they are cached per store.data_generation().
+# The Plan page lists saved plans, reps and profiles on every slider move. They change only when something
+# writes: on DuckDB only this process can (its single-writer lock); on PostgreSQL any server or the command
+# line, and the database's generation says so. So they are cached per store.data_generation().
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -179,18 +208,18 @@ def _profiles(path: str, generation: int) -> list[store.ProfileSummary]:
 
 def reps() -> list[store.Rep]:
     """Every rep on file (cached until the next write)."""
-    return _reps(str(store.default_path()), store.data_generation())
+    return _reps(*_key())
 
 
 def saved_plans(who: Viewer) -> list[store.PlanSummary]:
     """The saved plans ``who`` may see (cached until the next write)."""
     rep_ids = None if who.visible_rep_ids is None else tuple(sorted(who.visible_rep_ids))
-    return _plans(str(store.default_path()), store.data_generation(), rep_ids)
+    return _plans(*_key(), rep_ids)
 
 
 def profiles() -> list[store.ProfileSummary]:
     """The saved calibration profiles (cached until the next write)."""
-    return _profiles(str(store.default_path()), store.data_generation())
+    return _profiles(*_key())
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -203,7 +232,7 @@ def calibration(profile_id: int | None) -> tuple[store.ProfileSummary, Calibrati
     """A saved profile's summary and calibration, or None (cached until the next write)."""
     if profile_id is None:
         return None
-    return _calibration(str(store.default_path()), store.data_generation(), profile_id)
+    return _calibration(*_key(), profile_id)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -222,7 +251,7 @@ def confidence(profile_id: int | None, inputs: PlanInputs) -> Confidence | None:
     """
     if profile_id is None or validate(inputs):
         return None
-    return _confidence(str(store.default_path()), store.data_generation(), profile_id, inputs)
+    return _confidence(*_key(), profile_id, inputs)
 
 
 # --------------------------------------------------------------------------- Team review's rollups
@@ -255,7 +284,7 @@ def _rollup(path: str, generation: int, team: str, as_of: date, currency: str | 
 def team_rollup(team: str, as_of: date, currency: str | None = None) -> TeamFigures:
     """Team review's figures for ``team`` on ``as_of`` in ``currency`` (None: the one most of its plans are in);
     cached until the next write."""
-    path, generation = str(store.default_path()), store.data_generation()
+    path, generation = _key()
     figures = _rollup(path, generation, team, as_of, None)
     if currency is None or currency == figures.rollup.view.currency:
         return figures  # one entry for the team's own currency, however it is asked for
@@ -286,7 +315,7 @@ def pipeline_changes(team: str, older: date, newer: date, figures: TeamFigures) 
     """What changed between two of ``team``'s snapshots, in the figures' currency and period, and the slipped
     deals; cached until the next write (a new "as of" day with the same period and rates computes nothing)."""
     rollup = figures.rollup
-    path, generation = str(store.default_path()), store.data_generation()
+    path, generation = _key()
     return _changes(path, generation, team, older, newer, rollup.period[1], figures.rates_key, rollup.view.owner_rates)
 
 

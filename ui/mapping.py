@@ -9,7 +9,15 @@ import streamlit as st
 
 from planner.imports import DEAL_FIELDS, HISTORY_FIELDS, PRESETS, Mapping, RawTable, date_order_needed, detect_mapping
 
-__all__ = ["MAIN_FIELDS", "NOT_IN_FILE", "column_mapping", "date_order", "forget_mapping", "problem_table"]
+__all__ = [
+    "MAIN_FIELDS",
+    "NOT_IN_FILE",
+    "ask_date_order",
+    "column_mapping",
+    "date_order",
+    "forget_mapping",
+    "problem_table",
+]
 
 #: The choice for a field the file does not have.
 NOT_IN_FILE = "— not in this file —"
@@ -66,7 +74,11 @@ def column_mapping(table: RawTable, prefix: str, on_format_change: Callable[[], 
 def date_order(table: RawTable, mapping: Mapping, prefix: str) -> str:
     """How the export's slashed dates are written: settled by the dates themselves, else asked ("MDY" by default)."""
     dates = [table.frame[mapping.fields[f]] for f in ("created", "closed") if f in mapping.fields]
-    order = date_order_needed(*dates)
+    return ask_date_order(date_order_needed(*dates), prefix)
+
+
+def ask_date_order(order: str | None, prefix: str) -> str:
+    """The date order the dates settled (:func:`planner.imports.date_order_needed`'s answer), else asked."""
     if order != "ambiguous":
         return order or "MDY"  # None: ISO dates, where the order does not matter
     return (

@@ -1,7 +1,10 @@
 """Storage: the only package that speaks SQL. This module is its engine; one module per aggregate beside it.
 
 One DuckDB file (``data/backplan.duckdb`` by default, ``BACKPLAN_DB`` to move
-it), its schema built by the numbered migrations in :mod:`planner.store.migrations`
+it), or a PostgreSQL database that several app servers and the command line
+share (``BACKPLAN_DB=postgresql://user@host/dbname``; see
+:mod:`planner.store.dialect`, which lets the same store code run on both). The
+schema is built by the numbered migrations in :mod:`planner.store.migrations`
 and recorded in ``schema_migrations``. Every query is parameterised; every
 write runs in one transaction on its own cursor, so a failed write leaves
 nothing behind. The aggregates' functions are re-exported here, so callers
@@ -33,6 +36,7 @@ from typing import ParamSpec, TypeVar
 import duckdb
 
 from planner.milestones import WeekActual
+from planner.store.dialect import GENERATION_SEQUENCE, PgConnection, PgCursor, is_server_url
 from planner.store.migrations import LATEST_VERSION, MIGRATIONS
 
 __all__ = [
@@ -45,6 +49,8 @@ __all__ = [
     "AccountDeals",
     "AccountsImport",
     "ActualCell",
+    "Connection",
+    "CopyReport",
     "CrmAccount",
     "ForecastSources",
     "OpenDeal",
@@ -62,6 +68,7 @@ __all__ = [
     "StaleWrite",
     "StoreError",
     "StoredRate",
+    "Target",
     "WeekActual",
     "account_deals",
     "add_account",
@@ -73,9 +80,11 @@ __all__ = [
     "add_review",
     "backup",
     "connect",
+    "copy_database",
     "crm_accounts",
     "data_generation",
     "default_path",
+    "default_target",
     "delete_account",
     "delete_action",
     "delete_goal",
@@ -84,6 +93,7 @@ __all__ = [
     "delete_profile",
     "delete_rate",
     "demo_loaded",
+    "describe",
     "duplicate_plan",
     "end_sign_in",
     "forecast_sources",
@@ -97,6 +107,7 @@ __all__ = [
     "get_sign_in",
     "get_snapshot",
     "is_empty",
+    "is_server_url",
     "latest_snapshot_date",
     "list_account_plans",
     "list_accounts",
@@ -158,21 +169,47 @@ class Refused(StoreError):
     """A write the viewer may not make: what it touches is not theirs, as the database has it inside the write."""
 
 
-def default_path() -> Path:
-    """``BACKPLAN_DB`` if set, else ``data/backplan.duckdb`` beside the app."""
+#: Anything the store can be opened on: a DuckDB file's path, or a ``postgresql://`` URL.
+Target = str | Path
+
+#: A connection the store works through: DuckDB's own, or PostgreSQL's behind the same interface.
+Connection = duckdb.DuckDBPyConnection | PgConnection
+
+
+def default_target() -> Target:
+    """``BACKPLAN_DB`` if set (a file path, or a ``postgresql://`` URL), else ``data/backplan.duckdb``."""
     configured = os.environ.get("BACKPLAN_DB")
-    if configured:
+    if configured and is_server_url(configured.strip()):
+        return configured.strip()
+    return default_path()
+
+
+def default_path() -> Path:
+    """The DuckDB file: ``BACKPLAN_DB`` if it is a path, else ``data/backplan.duckdb`` beside the app."""
+    configured = os.environ.get("BACKPLAN_DB")
+    if configured and not is_server_url(configured.strip()):
         return Path(configured).expanduser()
     return Path(__file__).resolve().parents[2] / "data" / "backplan.duckdb"
 
 
-def connect(path: str | Path | None = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+def describe(target: Target) -> str:
+    """``target`` as a message may show it: a URL without its password."""
+    if not is_server_url(target):
+        return str(target)
+    return re.sub(r"//([^:/@]+):[^@/]*@", r"//\1:***@", str(target))
+
+
+def connect(path: Target | None = None, *, read_only: bool = False) -> Connection:
     """Open (creating if need be) the database at ``path`` and bring its schema up to date.
 
-    ``read_only`` opens an existing file without changing it, for reports; it
+    ``path`` is a DuckDB file or a ``postgresql://`` URL (default: :func:`default_target`).
+    ``read_only`` opens an existing database without changing it, for reports; it
     must already be at this Backplan's schema.
     """
-    target = Path(path) if path is not None else default_path()
+    target = path if path is not None else default_target()
+    if is_server_url(target):
+        return _connect_server(str(target), read_only=read_only)
+    target = Path(target)
     if read_only:
         if not target.exists():
             raise StoreError(f"There is no database at {target} yet — start the app once, or set BACKPLAN_DB.")
@@ -185,6 +222,30 @@ def connect(path: str | Path | None = None, *, read_only: bool = False) -> duckd
     con = _open(target, read_only=False)
     migrate(con)
     return con
+
+
+def _connect_server(url: str, *, read_only: bool) -> PgConnection:
+    """A pool of connections to the PostgreSQL database at ``url``, its schema brought up to date.
+
+    Several processes may start at once: they take turns to migrate (an advisory lock), and the
+    one that comes second finds nothing left to do.
+    """
+    try:
+        con = PgConnection(url, read_only=read_only)
+    except duckdb.Error as error:
+        raise StoreError(f"Backplan cannot reach the database at {describe(url)}: {error}") from None
+    try:
+        if read_only:
+            if schema_version(con) != LATEST_VERSION:
+                raise StoreError(f"The database at {describe(url)} needs upgrading — start the app on it once first.")
+            return con
+        with con.migration_lock():
+            con.ensure_generation()
+            migrate(con)
+        return con
+    except BaseException:
+        con.close()
+        raise
 
 
 _LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
@@ -210,7 +271,7 @@ def _open(target: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
 
 
 @contextmanager
-def transaction(con: duckdb.DuckDBPyConnection, *, changes_data: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+def transaction(con: Connection, *, changes_data: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
     """A cursor inside one transaction: committed on success, rolled back on any error.
 
     Two sessions writing the same rows at once make DuckDB refuse one of the
@@ -230,7 +291,7 @@ def transaction(con: duckdb.DuckDBPyConnection, *, changes_data: bool = True) ->
     else:
         cur.execute("COMMIT")
         if changes_data:
-            _bump_generation()
+            _bump_generation(cur)
     finally:
         cur.close()
 
@@ -241,18 +302,29 @@ _generation = 0
 _generation_lock = threading.Lock()
 
 
-def _bump_generation() -> None:
+def _bump_generation(cur: duckdb.DuckDBPyConnection) -> None:
+    """After a commit: this process's count, and on PostgreSQL the database's (other processes read that one).
+
+    Advanced after the commit, never before: a reader that sees the new number
+    then reads the new data; one that read the old number re-reads at the next.
+    """
     global _generation
     with _generation_lock:
         _generation += 1
+    if isinstance(cur, PgCursor):
+        cur.execute(f"SELECT nextval('{GENERATION_SEQUENCE}')")
 
 
-def data_generation() -> int:
-    """A number that changes after every committed write through this module, in this process.
+def data_generation(con: Connection | None = None) -> int:
+    """A number that changes after every committed write that a cached read may show.
 
-    DuckDB lets one process write the file, so while the app holds it this is
-    an exact signal for when a cached read may be stale.
+    DuckDB lets one process write the file, so this process's count of its own
+    commits is exact. On PostgreSQL (``con`` given) other processes write too:
+    the number is the database's own, one cheap query, advanced by every
+    process's commits.
     """
+    if isinstance(con, PgConnection):
+        return con.generation()
     return _generation
 
 
@@ -316,12 +388,13 @@ def retry_conflicts(write: Callable[_P, _R]) -> Callable[_P, _R]:
     return retried
 
 
-def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+def schema_version(con: Connection) -> int:
     """The highest migration applied to this database (0 for a new file)."""
     cur = con.cursor()
     try:
         exists = cur.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
+            "SELECT count(*) FROM information_schema.tables"
+            " WHERE table_name = 'schema_migrations' AND table_schema = current_schema()"
         ).fetchone()
         if not exists or not exists[0]:
             return 0
@@ -331,7 +404,7 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> int:
         cur.close()
 
 
-def migrate(con: duckdb.DuckDBPyConnection, upto: int = LATEST_VERSION) -> list[int]:
+def migrate(con: Connection, upto: int = LATEST_VERSION) -> list[int]:
     """Apply every migration above the file's version, up to ``upto``; each in its own transaction.
 
     Returns the versions applied.  A database newer than this code is refused
@@ -360,10 +433,12 @@ def migrate(con: duckdb.DuckDBPyConnection, upto: int = LATEST_VERSION) -> list[
                     "INSERT INTO schema_migrations (version, description) VALUES (?, ?)", [version, description]
                 )
             applied.append(version)
+    if applied and isinstance(con, PgConnection):
+        con.forget_schema()
     return applied
 
 
-def _query(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] = ()) -> list[tuple]:
+def _query(con: Connection, sql: str, params: Sequence[object] = ()) -> list[tuple]:
     cur = con.cursor()
     try:
         return cur.execute(sql, list(params)).fetchall()
@@ -413,6 +488,7 @@ from planner.store.actuals import (  # noqa: E402
     save_actuals,
 )
 from planner.store.backups import backup, restore, take_backup  # noqa: E402
+from planner.store.copy import CopyReport, copy_database  # noqa: E402
 from planner.store.people import ROLES, Rep, add_rep, is_empty, list_reps, list_teams, update_rep  # noqa: E402
 from planner.store.plans import (  # noqa: E402
     PlanSummary,

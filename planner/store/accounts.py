@@ -581,8 +581,8 @@ def crm_accounts(con: duckdb.DuckDBPyConnection) -> list[CrmAccount]:
     # A deal imported in several profiles counts once, as the newest profile has it.
     rows = _query(
         con,
-        "WITH latest AS (SELECT arg_max(trim(account), profile_id) AS account,"
-        " arg_max(trim(owner), profile_id) AS owner FROM deals GROUP BY deal_id),"
+        "WITH latest AS (SELECT DISTINCT ON (deal_id) trim(account) AS account, trim(owner) AS owner"
+        " FROM deals ORDER BY deal_id, profile_id DESC),"
         " named AS (SELECT account, owner FROM latest WHERE account <> ''),"
         " owners AS (SELECT account, owner, count(*) AS n,"
         "  row_number() OVER (PARTITION BY account ORDER BY (owner = '') , count(*) DESC, owner) AS rank"
@@ -609,8 +609,9 @@ def account_deals(con: duckdb.DuckDBPyConnection, account_name: str) -> AccountD
     won = _query(
         con,
         "SELECT count(*), coalesce(sum(amount), 0) FROM ("
-        " SELECT deal_id, arg_max(amount, profile_id) AS amount, arg_max(outcome, profile_id) AS outcome"
-        " FROM deals WHERE lower(trim(account)) = lower(trim(?)) GROUP BY deal_id) WHERE outcome = 'won'",
+        " SELECT DISTINCT ON (deal_id) deal_id, amount, outcome"
+        " FROM deals WHERE lower(trim(account)) = lower(trim(?)) ORDER BY deal_id, profile_id DESC) latest"
+        " WHERE outcome = 'won'",
         [account_name],
     )[0]
     return AccountDeals(

@@ -1,5 +1,9 @@
 """Backup and restore of the whole database with DuckDB's ``EXPORT`` / ``IMPORT DATABASE``.
 
+One folder format for both engines: a PostgreSQL database is backed up by way
+of a DuckDB copy, and restored into one the same way, so a backup moves a team
+between the two as well.
+
 A backup is written into a hidden folder beside its final one, finished with a
 manifest (each file's size and SHA-256, each table's rows: :data:`planner.backups.MANIFEST`)
 and only then renamed into place, in one step the file system makes atomic. So a
@@ -15,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -25,7 +30,8 @@ import duckdb
 
 from planner.access import Viewer
 from planner.backups import MANIFEST, BackupSchedule, expired, folder_name, is_partial, list_backups, partial_name
-from planner.store import StoreError, _open, migrate, schema_version
+from planner.store import StoreError, Target, _open, connect, is_server_url, migrate, schema_version
+from planner.store.dialect import PgConnection
 from planner.store.ownership import authorise
 
 try:  # POSIX; elsewhere the unique hidden names alone keep two backups apart
@@ -138,7 +144,9 @@ def backup(con: duckdb.DuckDBPyConnection, viewer: Viewer | None, folder: str | 
     The copy is one consistent snapshot (a single transaction), taken while
     sessions go on working: the schema and load scripts plus one Parquet file
     per table, sequences included, and the manifest. It appears at ``folder``
-    whole or not at all. :func:`restore` reads it back.
+    whole or not at all. :func:`restore` reads it back. A PostgreSQL database
+    is backed up in the same format: copied (in one snapshot, checked row by
+    row) into a DuckDB file beside the backup, which is exported and removed.
     """
     authorise(viewer, lambda v: v.can_manage_people, "Only sales ops can back the database up.")
     target = Path(folder).expanduser()
@@ -152,7 +160,10 @@ def backup(con: duckdb.DuckDBPyConnection, viewer: Viewer | None, folder: str | 
         temp = parent / partial_name(target.name)
         temp.mkdir()
         try:
-            _write_backup(con, temp)
+            if isinstance(con, PgConnection):
+                _write_server_backup(con, temp)
+            else:
+                _write_backup(con, temp)
             try:  # an empty folder of that name is replaced; a folder with files in it is not
                 os.rename(temp, target)
             except OSError:
@@ -164,6 +175,24 @@ def backup(con: duckdb.DuckDBPyConnection, viewer: Viewer | None, folder: str | 
             rmtree(temp, ignore_errors=True)
             raise
     return target
+
+
+def _write_server_backup(con: PgConnection, temp: Path) -> None:
+    """A PostgreSQL database's backup, in DuckDB's folder format: copied into a DuckDB file, exported from it."""
+    from planner.store.copy import copy_into  # the copy builds on this package's engine
+
+    # Beside the backup, in a hidden folder of its own: a backup killed meanwhile leaves it for the next to remove.
+    staging = temp.with_name(partial_name(temp.name.lstrip(".") + "-copy"))
+    staging.mkdir()
+    try:
+        duck = connect(staging / "copy.duckdb")
+        try:
+            copy_into(con, duck)
+            _write_backup(duck, temp)
+        finally:
+            duck.close()
+    finally:
+        rmtree(staging, ignore_errors=True)
 
 
 def _check_files(source: Path, manifest: dict) -> None:
@@ -184,7 +213,7 @@ def _check_rows(con: duckdb.DuckDBPyConnection, source: Path, manifest: dict) ->
             raise StoreError(f"{source} is damaged: {table} restored {found[0] if found else 0} rows of {rows}.")
 
 
-def restore(folder: str | Path, new_db_path: str | Path) -> Path:
+def restore(folder: str | Path, new_db_path: Target) -> Target:
     """Build a new database file at ``new_db_path`` from a :func:`backup` folder; return its path.
 
     Never overwrites: the file must not exist yet (point ``BACKPLAN_DB`` at it
@@ -192,7 +221,13 @@ def restore(folder: str | Path, new_db_path: str | Path) -> Path:
     is checked against the backup's manifest before anything is read, and every
     table's rows after (a backup from before manifests is restored unchecked). Run
     only on backups you made: the folder's SQL scripts are executed as they are.
+
+    ``new_db_path`` may be a ``postgresql://`` URL of an empty database: the
+    backup is restored into a DuckDB file beside it first, then copied across
+    and checked row by row (:mod:`planner.store.copy`).
     """
+    if is_server_url(new_db_path):
+        return _restore_to_server(folder, str(new_db_path))
     source = Path(folder).expanduser()
     missing = [name for name in BACKUP_FILES if not (source / name).is_file()]
     if missing:
@@ -223,6 +258,17 @@ def restore(folder: str | Path, new_db_path: str | Path) -> Path:
         raise
     con.close()
     return target
+
+
+def _restore_to_server(folder: str | Path, url: str) -> str:
+    from planner.store.copy import copy_database  # the copy builds on this package's engine
+
+    staging = Path(tempfile.mkdtemp(prefix="backplan-restore-"))
+    try:
+        copy_database(restore(folder, staging / "restored.duckdb"), url)
+    finally:
+        rmtree(staging, ignore_errors=True)
+    return url
 
 
 def take_backup(con: duckdb.DuckDBPyConnection, viewer: Viewer | None, schedule: BackupSchedule, now: datetime) -> Path:

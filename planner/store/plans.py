@@ -572,12 +572,12 @@ def team_plans(con: duckdb.DuckDBPyConnection, team: str, as_of: date) -> list[t
     """
     rows = _query(
         con,
-        f"SELECT r.id, r.name, r.team, r.role, {_PLAN_COLUMNS} FROM reps r JOIN plans p ON p.rep_id = r.id"
+        f"SELECT DISTINCT ON (r.name, r.id) r.id, r.name, r.team, r.role, {_PLAN_COLUMNS}"
+        " FROM reps r JOIN plans p ON p.rep_id = r.id"
         " LEFT JOIN reps who ON who.id = p.updated_by_rep_id"
         " WHERE r.team = ? AND r.role = 'rep' AND p.deleted_at IS NULL"
-        " QUALIFY row_number() OVER (PARTITION BY r.id"
-        "   ORDER BY (p.period_start <= ? AND ? <= p.period_end) DESC, p.period_start DESC, p.id DESC) = 1"
-        " ORDER BY r.name",
+        # One plan per rep: DISTINCT ON, which DuckDB and PostgreSQL both take (rep names are unique).
+        " ORDER BY r.name, r.id, (p.period_start <= ? AND ? <= p.period_end) DESC, p.period_start DESC, p.id DESC",
         [team, as_of, as_of],
     )
     return [(Rep(rep_id, name, rep_team, role), _plan_from_row(plan)) for rep_id, name, rep_team, role, *plan in rows]

@@ -23,7 +23,7 @@ def get_sign_in(con: duckdb.DuckDBPyConnection, key: SignInKey) -> SignInRecord:
         con,
         "SELECT s.last_seen, s.signed_out_at IS NOT NULL,"
         " (SELECT max(issued_at) FROM sign_ins WHERE issuer = ? AND subject = ? AND signed_out_at IS NOT NULL)"
-        " FROM (SELECT 1) LEFT JOIN sign_ins s ON s.issuer = ? AND s.subject = ? AND s.issued_at = ?",
+        " FROM (SELECT 1) one LEFT JOIN sign_ins s ON s.issuer = ? AND s.subject = ? AND s.issued_at = ?",
         [key.issuer, key.subject, key.issuer, key.subject, key.issued_at],
     )
     last_seen, signed_out, latest = rows[0]

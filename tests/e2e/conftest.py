@@ -410,6 +410,18 @@ class Backplan:
     def sidebar_link(self, title: str) -> Locator:
         return self.page.get_by_test_id("stSidebarNav").get_by_role("link", name=title, exact=True)
 
+    def cut_card_labels(self) -> list[str]:
+        """The metric cards whose label is cut short: its text is wider, in the font it is drawn in, than its box."""
+        cut = """m => {
+            const box = m.querySelector('.stMarkdownEllipsis');
+            const style = getComputedStyle(box.querySelector('p'));
+            const ctx = document.createElement('canvas').getContext('2d');
+            ctx.font = `${style.fontStyle} ${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+            return ctx.measureText(box.textContent).width > box.getBoundingClientRect().width + 0.01;
+        }"""
+        cards = self.page.get_by_test_id("stMetric")
+        return [c.get_by_test_id("stMetricLabel").inner_text() for c in cards.all() if c.evaluate(cut)]
+
     # ---- artefacts
 
     def screenshot(self, name: str) -> Path:

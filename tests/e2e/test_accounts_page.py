@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import date
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
+
+from planner.accounts import default_cycle, fiscal_year_bounds, new_plan_year
 
 pytestmark = pytest.mark.browser
 
@@ -124,6 +127,37 @@ def test_build_a_plan_complete_an_action_export_it_and_find_it_after_a_reload(pa
     expect(action_box(page, "Map the buying group")).to_be_checked()
     expect(action_box(page, "Run the pilot")).not_to_be_checked()
     expect(ui.metric_value("Plan progress")).to_have_text("50%")
+
+
+def test_a_new_plan_is_for_the_year_being_planned_and_its_export_reads_as_typed(page: Page, ui, tmp_path: Path) -> None:
+    year = new_plan_year(date.today())
+    name = f"Vandelay ({uuid.uuid4().hex[:6]}): imports"
+    open_accounts(page, ui)
+    add_account(page, ui, name)
+    start, end = fiscal_year_bounds(year)
+    expect(page.get_by_text(f"Plan period {start:%d %b %Y} to {end:%d %b %Y}")).to_be_visible()
+
+    page.get_by_role("tab", name="Planning cycle").click()
+    cycle = page.get_by_role("tabpanel", name="Planning cycle")
+    expect(cycle.get_by_role("combobox", name="Planning cycle for")).to_have_value(
+        f"FY{year} ({start:%d %b %Y} to {end:%d %b %Y}) — this plan"
+    )
+    expect(cycle.get_by_text(f"plans it in the third quarter of FY{year - 1}")).to_be_visible()
+    cycle.get_by_role("button", name=f"Set up the FY{year} cycle").click()
+    expect(cycle.get_by_test_id("stDataFrame")).to_be_visible()
+    ui.wait_for_idle()
+    ui.screenshot("accounts-cycle.png")
+
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Export as Markdown").click()
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    text = saved.read_text(encoding="utf-8")
+    assert text.startswith(f"# Account plan: {name}\n")  # as typed: no "\\(" or "\\:"
+    assert f"## Planning cycle FY{year}" in text
+    first = default_cycle(year)[0]
+    assert re.search(rf"^\| {first.name} \| .* \| {first.due:%Y-%m-%d} \|", text, re.MULTILINE)
+    assert "\\(" not in text and "\\:" not in text
 
 
 def test_typed_markup_shows_as_literal_text_and_never_runs(page: Page, ui) -> None:

@@ -160,7 +160,7 @@ def test_stages_can_be_renamed_added_and_removed(ui) -> None:
     ui.commit(top, "Cold calls")
     expect(ui.funnel_stage_names()).to_contain_text(["Cold calls"])
     expect(ui.funnel_stage_names()).not_to_contain_text(["Connection requests"])
-    expect(ui.metric_value("Cold calls / week")).to_be_visible()
+    expect(ui.metric_value("Cold calls")).to_be_visible()
 
     ui.page.get_by_role("button", name="Add a stage at the top").click()
     expect(ui.stage_names()).to_have_count(4)
@@ -177,6 +177,27 @@ def test_stages_can_be_renamed_added_and_removed(ui) -> None:
     expect(ui.funnel_values()).to_have_text(DEFAULT_FUNNEL)
     expect(ui.funnel_stage_names()).not_to_contain_text([new_name])
     expect(ui.metric_value("Deals needed")).to_have_text("100")
+
+
+def test_long_stage_names_fit_the_cards_and_the_levers_chart(ui) -> None:
+    """Stage names as a CRM export has them ("Presentation Scheduled") were cut short on the cards and pushed
+    the levers' numbers and axis title off the chart."""
+    for position, name in ((1, "Presentation Scheduled"), (2, "Appointment Scheduled")):
+        ui.commit(ui.stage_name(position), name)
+        expect(ui.metric_value(name)).to_be_visible()
+    ui.wait_for_idle()
+    assert ui.cut_card_labels() == []
+    levers = ui.chart("Levers: +10% on each, ranked")
+    levers.scroll_into_view_if_needed()
+    expect(levers.locator("g.ytick text").first).to_be_visible()
+    chart = levers.locator("svg.main-svg").first.bounding_box()
+    drawn = levers.locator("text.bartext, g.g-xtitle text, g.ytick text")
+    expect(drawn.first).to_be_visible()
+    for text in drawn.all():
+        box = text.bounding_box()
+        inside = chart["x"] <= box["x"] and box["x"] + box["width"] <= chart["x"] + chart["width"] + 0.5
+        assert inside, f"{text.text_content()!r} runs off the levers chart"
+    ui.screenshot("plan-long-stage-names.png")
 
 
 def test_weekly_activity_csv_download(ui) -> None:

@@ -135,10 +135,10 @@ def test_import_actuals_from_a_csv_with_a_bad_row(page: Page, ui, tmp_path: Path
     )
     page.get_by_text("Import actuals from a CSV").click()
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(csv)
-    problems = page.get_by_text("1 problem(s); the rows with one are left out.")
+    problems = page.get_by_text("1 problem; the rows with one are left out.")
     expect(problems).to_be_visible()
     expect(page.get_by_test_id("stDataFrame").filter(has_text="Problem")).to_be_visible()
-    page.get_by_role("button", name="Import 1 weeks").click()
+    page.get_by_role("button", name="Import 1 week").click()
     expect(cell(actuals_editor(page), 1, 0)).to_have_text("4321")
     expect(cell(actuals_editor(page), 4, 0)).to_have_text("7")  # Meetings
 
