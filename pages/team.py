@@ -10,8 +10,9 @@ import streamlit as st
 
 from planner import store
 from planner.backups import list_backups
-from planner.charts import team_burnup_chart, waterfall_chart
+from planner.charts import forecast_accuracy_chart, forecast_fan, team_burnup_chart, waterfall_chart
 from planner.currency import RATE_LIMITS, Rate, RateError
+from planner.forecast import NO_CATEGORIES, TEAM_LABEL, ForecastRange, recovery_asks
 from planner.imports import ImportFailure, read_deals, read_table
 from planner.team import (
     STATUS_RULE,
@@ -24,8 +25,9 @@ from planner.team import (
     review_table,
     waterfall_note,
 )
-from planner.units import CURRENCIES, markdown_text, money, money_short, plural
+from planner.units import CURRENCIES, compact, markdown_text, money, money_short, plural, times
 from ui import auth, data, mapping, session, widgets
+from ui import forecast as shown_forecast
 from ui.plans import load_demo
 
 viewer = auth.enter_page("team")
@@ -55,11 +57,24 @@ SHOWN_COLUMNS = {
     "Required coverage": ("Needed", "The plan's coverage ratio: the coverage the status asks for"),
     "Pipeline-weighted projection": ("Projection", "Booked + pipeline ÷ the plan's coverage ratio"),
 }
+#: The forecast's columns beside the review, when there is a forecast.
+FORECAST_COLUMNS = {
+    "P10–P90": ("P10–P90", "The forecast range: 10% of simulated periods end below P10, 90% below P90"),
+    "Chance %": ("Chance", "The share of simulated periods that reach the target"),
+}
 NUMBER_FORMATS = {
     **dict.fromkeys(MONEY_COLUMNS, "localized"),
+    "Chance %": "%d%%",
     "Attainment %": "%.0f%%",
     "Coverage of what is left": "%.1f×",
     "Required coverage": "%.1f×",
+}
+#: Each projection method in words, for the headline card's help.
+METHOD_WORDS = {
+    "run-rate": "Run rate (what is booked, extended over the period's working days)",
+    "pipeline-weighted": "Pipeline-weighted (booked + pipeline ÷ the plan's coverage ratio)",
+    "P50": "Simulated P50 (half the simulated periods end below it)",
+    "commit": "Commit (booked + open deals the reps call Commit)",
 }
 #: Reps in the review table per page, and on the burn-up chart unless the manager picks others.
 PAGE_ROWS = 50
@@ -126,9 +141,15 @@ def _save_snapshot(team: str, deals: pd.DataFrame, name: str) -> None:
         return
     state["team.to_snapshot"] = snapshot_date
     state["team.from_snapshot"] = None
-    state["team.snapshot_upload_done"] = (
-        f"{markdown_text(name)}: {plural(count, 'deal')} stored as the pipeline of {snapshot_date:%d %b %Y}."
-    )
+    stored = f"{markdown_text(name)}: {plural(count, 'deal')} stored as the pipeline of {snapshot_date:%d %b %Y}."
+    # What the page shows as of that day is recorded beside it, so its accuracy can be judged once the period ends.
+    try:
+        recorded = data.record_projections(auth.viewer(), team, snapshot_date)
+    except data.WRITE_ERRORS as error:
+        stored += f" Its projections could not be recorded ({markdown_text(data.failure(error))}): save it again."
+    else:
+        stored += f" {plural(recorded, 'projection')} recorded for forecast accuracy."
+    state["team.snapshot_upload_done"] = stored
 
 
 #: The members editor's columns a person may change, and the field of a rep each one is.
@@ -378,7 +399,7 @@ def _backups() -> None:
         st.caption("To restore one, stop the app and run backplan restore FOLDER --to new.duckdb (README).")
 
 
-def _totals(review: TeamReview, currency: str) -> None:
+def _totals(review: TeamReview, currency: str, forecast: data.TeamForecast) -> None:
     t = review.totals
     cards = st.columns(4)
     cards[0].metric(
@@ -409,19 +430,25 @@ def _totals(review: TeamReview, currency: str) -> None:
         help=f"Open pipeline closing in the period ({money(t.pipeline, currency)}) ÷ what is left to book "
         f"({money(t.remaining, currency)})",
     )
+    # The headline is the method that has been most accurate for this team (forecast accuracy, below).
+    method, why = forecast.headline
+    outlook = forecast.outlook
+    figures = {m: outlook.projection(m) for m in METHOD_WORDS}
     cards[3].metric(
-        "Weighted projection",
-        money_short(t.weighted_projection, currency),
-        f"run rate {money_short(t.run_rate_projection, currency)}",
+        "Projection",
+        money_short(figures[method] or 0.0, currency),
+        method,
         delta_color="off",
         delta_arrow="off",
         border=True,
-        help=f"Pipeline-weighted: booked + pipeline ÷ required coverage (the plan's coverage ratio is 1 ÷ its win "
-        f"rate): {money(t.weighted_projection, currency)}. The run rate extends what is booked over the period's "
-        f"working days: {money(t.run_rate_projection, currency)}.",
+        help=f"The {method} projection: {why}. "
+        + " ".join(f"{METHOD_WORDS[m]}: {money(v, currency)}." for m, v in figures.items() if v is not None),
     )
     counts = {s: sum(r.status == s for r in review.rows) for s in STATUSES}
-    st.caption(" · ".join(f":{STATUS_COLOURS[s][0]}[**{s}**]: {counts[s]}" for s in STATUSES))
+    st.caption(
+        " · ".join(f":{STATUS_COLOURS[s][0]}[**{s}**]: {counts[s]}" for s in STATUSES)
+        + f" · **Projection**: the {method} projection, {markdown_text(why)}."
+    )
 
 
 def _rows_shown(review: TeamReview) -> list:
@@ -453,11 +480,17 @@ def _width(values: pd.Series, label: str) -> int | None:
     return 7 * widest + 14 if widest > len(label) else None
 
 
-def _review_table(rollup: TeamRollup, team: str) -> list:
+def _review_table(rollup: TeamRollup, team: str, scenario: ForecastRange | None) -> list:
     review, currency = rollup.review, rollup.view.currency
     shown = _rows_shown(review)
     state["team.shown_plans"] = tuple(r.plan_id for r in shown)
     page = review_table(TeamReview(tuple(shown), review.totals, review.as_of))[list(SHOWN_COLUMNS)]
+    columns = dict(SHOWN_COLUMNS)
+    if scenario is not None:  # each rep's forecast range, with the toggle's deals left out: the team first
+        ranges = [scenario.team, *(scenario.row(r.rep) for r in shown)]
+        page["P10–P90"] = [f"{compact(r.p10)}–{compact(r.p90)}" for r in ranges]
+        page["Chance %"] = [round(r.chance_of_hitting * 100) for r in ranges]
+        columns |= FORECAST_COLUMNS
     styled = page.style.map(lambda status: f"background-color: {STATUS_COLOURS[status][1]}", subset=["Status"])
     config = {
         column: st.column_config.NumberColumn(
@@ -465,7 +498,7 @@ def _review_table(rollup: TeamRollup, team: str) -> list:
         )
         if column in NUMBER_FORMATS
         else st.column_config.Column(label, help=help_text, width=_width(page[column], label))
-        for column, (label, help_text) in SHOWN_COLUMNS.items()
+        for column, (label, help_text) in columns.items()
     }
     st.dataframe(
         styled,
@@ -486,7 +519,7 @@ def _review_table(rollup: TeamRollup, team: str) -> list:
     return shown
 
 
-def _burnup(rollup: TeamRollup) -> None:
+def _burnup(rollup: TeamRollup, scenario: ForecastRange | None) -> None:
     rows = rollup.review.rows  # worst first
     names = {r.plan_id: r.rep for r in rows}
     options = list(names)
@@ -504,17 +537,149 @@ def _burnup(rollup: TeamRollup) -> None:
         placeholder="Pick reps to draw beside the team",
     )
     lines = [(TEAM_LINE, TEAM_NAME), *((key, names[key]) for key in state["team.burnup_reps"])]
-    st.plotly_chart(
-        team_burnup_chart(
-            rollup.booked, rollup.milestones, rollup.review.totals.target, lines, rollup.period, rollup.view.currency
-        ),
-        config={"displayModeBar": False},
-    )
+    currency, (start, end), as_of = rollup.view.currency, rollup.period, rollup.review.as_of
+    chart = team_burnup_chart(rollup.booked, rollup.milestones, rollup.review.totals.target, lines, rollup.period,
+                              currency)  # fmt: skip
+    if scenario is not None and start <= as_of < end:  # the team's range, from today to the period end
+        team = scenario.team
+        chart = forecast_fan(chart, as_of, end, team.booked, team.p10, team.p50, team.p90, currency, "Team forecast")
+    st.plotly_chart(chart, config={"displayModeBar": False})
     if len(options) > SMALL_TEAM:
         st.caption(
             f"The whole team's line, and {plural(len(state['team.burnup_reps']), 'rep')} of {len(options):,}: "
             f"at first the {CHART_REPS} furthest behind. Pick others above."
         )
+
+
+def _forecast(rollup: TeamRollup, forecast: data.TeamForecast) -> ForecastRange | None:
+    """Will we hit it, how sure, and what if the biggest deals slip: the range, the chance, the toggle."""
+    outlook, currency = forecast.outlook, rollup.view.currency
+    result = outlook.forecast
+    st.subheader("Will we hit it?")
+    if result is None:
+        shown_forecast.missing(outlook)
+        return None
+    without = shown_forecast.without_picker("team.without_top")
+    scenario = result.without_top(without)
+    team, every = scenario.team, result.base.team
+    cards = st.columns(4)
+    cards[0].metric(
+        "Forecast (P50)",
+        money_short(team.p50, currency),
+        f"P10 {compact(team.p10)} – P90 {compact(team.p90)}",
+        delta_color="off",
+        delta_arrow="off",
+        border=True,
+        help=f"{result.simulations:,} simulated periods: 10% end below {money(team.p10, currency)}, half below "
+        f"{money(team.p50, currency)}, 90% below {money(team.p90, currency)} (booked plus the open deals won).",
+    )
+    change = round((team.chance_of_hitting - every.chance_of_hitting) * 100)
+    cards[1].metric(
+        "Chance of hitting",
+        f"{team.chance_of_hitting:.0%}",
+        (f"{change:+d} pts without them" if change else "no change without them")
+        if without and scenario.removed
+        else None,
+        delta_color="normal" if change else "off",
+        delta_arrow="auto" if change else "off",
+        border=True,
+        help=f"The share of simulated periods that reach the team's target of {money(team.target, currency)}.",
+    )
+    cards[2].metric(
+        "Coverage" if not without else "Coverage without them",
+        "—" if math.isinf(team.coverage) else times(team.coverage),
+        f"{compact(team.pipeline)} open in the period",
+        delta_color="off",
+        delta_arrow="off",
+        border=True,
+        help="Open pipeline closing by the period end ÷ what is left to book.",
+    )
+    cards[3].metric(
+        "Largest deal's share",
+        f"{team.concentration:.0%}",
+        f"{money_short(team.largest_deal, currency)} of {compact(team.pipeline)}",
+        delta_color="off",
+        delta_arrow="off",
+        border=True,
+        help=f"The largest open deal closing in the period, as a share of that pipeline; flagged above "
+        f"{result.concentration_flag:.0%}.",
+    )
+    shown_forecast.left_out(scenario, result.deals, currency)
+    shown_forecast.concentration([team, *scenario.rows], result.concentration_flag, currency)
+    if without and scenario.removed:
+        owners = set(result.deals.set_index("deal_id").loc[list(scenario.removed), "owner"])
+        reps = [r for r in rollup.view.reps if r.rep in owners]
+        before = recovery_asks(reps, result.base, rollup.review.as_of).set_index("Rep")
+        after = recovery_asks(reps, scenario, rollup.review.as_of)
+        after.insert(1, "With every deal", after["Rep"].map(before["Left after the expected pipeline"]))
+        st.caption(
+            "What each rep's recovery plan then asks for: what is left of the target after the open pipeline "
+            "brings what it is expected to, walked back through the plan's funnel, a week from today."
+        )
+        st.dataframe(
+            after.rename(columns={"Left after the expected pipeline": "Left after the pipeline"}),
+            hide_index=True,
+            width="stretch",
+            column_config={
+                c: st.column_config.NumberColumn(format="localized")
+                for c in ("With every deal", "Left after the pipeline")
+            },
+        )
+    shown_forecast.assumptions(outlook)
+    return scenario
+
+
+def _categories(forecast: data.TeamForecast, shown: list, currency: str) -> None:
+    categories = forecast.outlook.categories
+    if forecast.outlook.forecast is None:
+        return
+    st.subheader("Forecast categories")
+    if categories is None:
+        st.caption(markdown_text(NO_CATEGORIES))
+        return
+    st.caption(
+        "As the reps call their deals in the CRM. **Commit** = booked + open Commit deals closing in the period; "
+        "**best case** = commit + open Best Case deals. *Commit − P50* above 0: the rep calls more than the "
+        "deals' history suggests."
+    )
+    names = {TEAM_LABEL, *(r.rep for r in shown)}
+    table = categories.table()
+    st.dataframe(
+        table[table["Rep"].isin(names)],
+        hide_index=True,
+        width="stretch",
+        column_config={c: st.column_config.NumberColumn(format="localized") for c in table.columns if c != "Rep"},
+    )
+    for note in categories.notes:
+        st.caption(markdown_text(note))
+
+
+def _accuracy(forecast: data.TeamForecast, shown: list, currency: str) -> None:
+    st.subheader("How accurate past forecasts were")
+    accuracy = forecast.accuracy
+    if not accuracy.rows:
+        elsewhere = (
+            f" Projections recorded in {', '.join(forecast.other_currencies)} show when the team adds up in it."
+            if forecast.other_currencies
+            else ""
+        )
+        st.caption(
+            "No period with recorded projections has finished yet. Each snapshot stored records what this page "
+            "shows that day, per rep and for the team; once the period ends, each method's error shows here."
+            + elsewhere
+        )
+        return
+    st.caption(
+        f"Each projection recorded at a snapshot date against what the period finally booked: **error** = the "
+        f"mean of |projected − actual| ÷ actual, **bias** = its signed mean (above 0: too high). For this team "
+        f"**{accuracy.best_method}** has been the most accurate, so the headline above shows it."
+    )
+    rows = accuracy.table()
+    names = {TEAM_LABEL, *(r.rep for r in shown)}
+    st.dataframe(rows[rows["Rep"].isin(names)], hide_index=True, width="stretch", height=300)
+    st.plotly_chart(forecast_accuracy_chart(forecast.by_week, "Team", currency), config={"displayModeBar": False})
+    for note in accuracy.notes:
+        st.caption(markdown_text(note))
 
 
 def _activity(rollup: TeamRollup, shown: list) -> None:
@@ -805,10 +970,14 @@ if review.rows:
         if snapshot_date
         else f"{reps} · no pipeline snapshot yet: upload one below to see coverage"
     )
-    _totals(review, rollup.view.currency)
-    shown = _review_table(rollup, team)
+    forecast = data.team_forecast(team, as_of, state["team.currency"])
+    _totals(review, rollup.view.currency, forecast)
+    scenario = _forecast(rollup, forecast)
+    shown = _review_table(rollup, team, scenario)
     _overdue(rollup, team)
-    _burnup(rollup)
+    _burnup(rollup, scenario)
+    _categories(forecast, shown, rollup.view.currency)
+    _accuracy(forecast, shown, rollup.view.currency)
     _activity(rollup, shown)
 elif not rollup.view.left_out:
     st.info(

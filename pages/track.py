@@ -10,7 +10,8 @@ import pandas as pd
 import streamlit as st
 
 from planner import store
-from planner.charts import burnup_chart
+from planner.charts import burnup_chart, forecast_fan
+from planner.forecast import ForecastRange, TeamOutlook, recovery_after_pipeline, weekly_ask
 from planner.funnel import FunnelPlan, build_plan
 from planner.imports import read_actuals_csv
 from planner.milestones import (
@@ -32,6 +33,7 @@ from planner.milestones import (
 )
 from planner.units import markdown_text, money, plural, times
 from ui import auth, data
+from ui import forecast as shown
 from ui.plans import (
     chance_caption,
     linked_plan_id,
@@ -384,6 +386,35 @@ def _recovery(plan: FunnelPlan, progress: Pace, recovery: Recovery, currency: st
     )
 
 
+def _forecast(outlook: TeamOutlook | None, scenario: ForecastRange | None, currency: str) -> None:
+    """The range under the burn-up: in words, what the toggle left out, the concentration flag, the assumptions."""
+    if saved.inputs.period_end <= as_of or as_of < saved.inputs.period_start:
+        return  # no period left to forecast, or not started: the chart says what there is
+    if outlook is None or outlook.forecast is None or scenario is None:
+        shown.missing(outlook)
+        return
+    result = outlook.forecast
+    shown.left_out(scenario, result.deals, currency)
+    mine = scenario.rows[0]  # the plan's rep: the only one
+    st.markdown(f"**Forecast.** {shown.range_words(mine, currency, f'{saved.inputs.period_end:%d %b %Y}')}")
+    shown.concentration([mine], result.concentration_flag, currency)
+    shown.assumptions(outlook)
+
+
+def _recovery_without(plan: FunnelPlan, progress: Pace, scenario: ForecastRange | None, currency: str) -> None:
+    """With the largest deals left out: what is left after the pipeline's expected wins, as a weekly ask."""
+    if scenario is None or not scenario.without_top or not scenario.removed:
+        return
+    recovery = recovery_after_pipeline(plan, progress, scenario.team)
+    st.info(
+        f"**{shown.WITHOUT[scenario.without_top]}**, the rest of the open pipeline is expected to bring "
+        f"{money(scenario.team.expected - scenario.team.booked, currency)}, leaving "
+        f"{money(recovery.remaining, currency)} to find ({plural(recovery.deals_needed, 'more deal')}): "
+        f"**{markdown_text(weekly_ask(recovery))}** a week from now.",
+        icon=":material/trending_down:",
+    )
+
+
 def _import_section(plan_id: int, plan: FunnelPlan, stage_names: list[str]) -> None:
     with st.expander("Import actuals from a CSV", icon=":material/upload_file:"):
         st.caption(
@@ -468,18 +499,25 @@ period = (saved.inputs.period_start, saved.inputs.period_end)
 holidays = saved.inputs.holiday_weeks
 
 _cards(progress, saved.inputs.period_start, currency)
-st.plotly_chart(
-    burnup_chart(
-        *period,
-        check_milestones(steps, weekly, as_of, period=period, holiday_weeks=holidays, daily_revenue=daily),
-        booked_by(weekly, *period, as_of, holiday_weeks=holidays, daily_revenue=daily),
-        progress,
-        currency,
-    ),
-    config={"displayModeBar": False},
-    key="track.burnup_chart",
+burnup = burnup_chart(
+    *period,
+    check_milestones(steps, weekly, as_of, period=period, holiday_weeks=holidays, daily_revenue=daily),
+    booked_by(weekly, *period, as_of, holiday_weeks=holidays, daily_revenue=daily),
+    progress,
+    currency,
 )
+# The forecast range to the period end, while there is a period left to forecast.
+outlook = data.plan_forecast(plan_id, as_of) if period[0] <= as_of < period[1] else None
+result = outlook.forecast if outlook is not None else None
+without = shown.without_picker("track.without_top") if result is not None else 0
+scenario = result.without_top(without) if result is not None else None
+if scenario is not None:
+    rep_range = scenario.rows[0]
+    burnup = forecast_fan(burnup, as_of, period[1], rep_range.booked, rep_range.p10, rep_range.p50, rep_range.p90,
+                          currency)  # fmt: skip
+st.plotly_chart(burnup, config={"displayModeBar": False}, key="track.burnup_chart")
 st.caption(AHEAD_BEHIND_RULE)
+_forecast(outlook, scenario, currency)
 
 draw = state.get(_table_key(plan_id))
 if draw is None or draw["plan_version"] != saved.version:  # first shown, or the plan was saved meanwhile
@@ -488,4 +526,5 @@ stage_names = [s.name for s in plan.stages[:-1]]
 _actuals_editor(plan_id, plan, stage_names)
 _activity(plan, weeks, as_of)
 _recovery(plan, progress, recovery_plan(plan, progress, weeks), currency)
+_recovery_without(plan, progress, scenario, currency)
 _import_section(plan_id, plan, stage_names)

@@ -737,7 +737,8 @@ def forecast_fan(
             "y": [booked, p50],
             "mode": "lines",
             "name": f"{name}: P50",
-            "line": {"color": PALETTE[0], "width": 2, "dash": "dash"},
+            # Solid, unlike the dashed target: half the simulated periods end below it.
+            "line": {"color": PALETTE[0], "width": 2},
             "hovertemplate": hover,
         },
     ]

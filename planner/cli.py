@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from planner.access import SYSTEM
 from planner.calibrate import CalibrationError, calibrate_export, summary_dict
@@ -53,6 +53,11 @@ from planner.units import CURRENCIES, ratio_label
 
 if TYPE_CHECKING:
     import duckdb
+
+    from planner.forecast import ForecastRange, RangeRow
+    from planner.team import ReviewInput
+
+T = TypeVar("T")
 
 # The database (duckdb, planner.store) and the team review are imported by the commands that use them: importing
 # them costs a command that needs neither, such as calibrating a file, a sixth of a second.
@@ -130,6 +135,20 @@ def _rate(text: str) -> tuple[str, float]:
     if not equals or not math.isfinite(rate) or rate <= 0:
         raise argparse.ArgumentTypeError(f"write CODE=RATE with a rate above 0, as EUR=1.08, not {text!r}")
     return code, rate
+
+
+#: The most deals ``--without-top`` leaves out: beyond a team's handful of big deals it says nothing new.
+MOST_LEFT_OUT = 100
+
+
+def _deal_count(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        count = -1
+    if not 0 <= count <= MOST_LEFT_OUT:
+        raise argparse.ArgumentTypeError(f"a whole number of deals from 0 to {MOST_LEFT_OUT}, not {text!r}")
+    return count
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -235,6 +254,31 @@ def _parser() -> argparse.ArgumentParser:
     review.add_argument("--db", help=_DB_HELP)
     review.add_argument("--json", action="store_true", help="print the review as JSON")
     review.set_defaults(handler=_review_command, subparser=review)
+
+    ahead = commands.add_parser(
+        "forecast",
+        help="will the team hit it: a range from the open deals, the chance, and how accurate past forecasts were",
+        description="The forecast range (P10 / P50 / P90) and the chance of hitting the target, per rep and for "
+        "the team, from the latest pipeline snapshot and the calibrated win rates; without the largest open "
+        "deals if asked; the forecast categories; and each projection method's error over finished periods.",
+        epilog="example: backplan forecast --team 'Mid-Market East' --without-top 1 --json",
+    )
+    ahead.add_argument("--team", required=True, help="the team's name, as on the Team review page")
+    ahead.add_argument("--rep", help="only this rep's rows (the team's are always shown)")
+    ahead.add_argument("--as-of", type=_iso_date, help="the day to forecast on, YYYY-MM-DD (default today)")
+    ahead.add_argument(
+        "--without-top",
+        type=_deal_count,
+        default=0,
+        metavar="N",
+        help="leave the team's N largest open deals out: what if they slip (default 0: every deal)",
+    )
+    ahead.add_argument(
+        "--currency", choices=list(CURRENCIES), help="add every plan up in this currency (default: as review does)"
+    )
+    ahead.add_argument("--db", help=_DB_HELP)
+    ahead.add_argument("--json", action="store_true", help="print the forecast as JSON")
+    ahead.set_defaults(handler=_forecast_command, subparser=ahead)
 
     calibrate = commands.add_parser(
         "calibrate",
@@ -489,23 +533,49 @@ def _first_line(error: BaseException) -> str:
     return lines[0] if lines else type(error).__name__
 
 
-def _review_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+def _known_team(con: duckdb.DuckDBPyConnection, team: str, parser: argparse.ArgumentParser) -> None:
+    """Exit 1 with the teams there are unless ``team`` is one of them."""
     from planner import store
+
+    teams = [name for name, _ in store.list_teams(con)]
+    if team not in teams:
+        known = ", ".join(teams) or "none yet"
+        parser.exit(1, f"{parser.prog}: error: there is no team {team!r}; teams: {known}\n")
+
+
+def _team_reads(
+    args: argparse.Namespace,
+    parser: argparse.ArgumentParser,
+    as_of: date,
+    more: Callable[[duckdb.DuckDBPyConnection], T],
+) -> tuple[list[ReviewInput], dict[tuple[str, str], float], T]:
+    """``--team``'s plans on ``as_of``, the exchange rates, and what ``more`` reads, from the database given."""
+    from planner import store
+
+    con = _open_database(args, parser)
+    try:
+        _known_team(con, args.team, parser)
+        reps = store.review_inputs(con, args.team, as_of)
+        rates = {(r.from_currency, r.to_currency): r.rate for r in store.list_rates(con)}
+        return reps, rates, more(con)
+    finally:
+        con.close()
+
+
+def _latest_pipeline(con: duckdb.DuckDBPyConnection, team: str, as_of: date) -> tuple[date | None, Any]:
+    from planner import store
+
+    snapshot_date = store.latest_snapshot_date(con, team, as_of)
+    return snapshot_date, store.get_snapshot(con, team, snapshot_date) if snapshot_date else None
+
+
+def _review_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from planner.team import STATUS_RULE, RepReview, team_rollup
 
     as_of = args.as_of or date.today()
-    con = _open_database(args, parser)
-    try:
-        teams = [name for name, _ in store.list_teams(con)]
-        if args.team not in teams:
-            known = ", ".join(teams) or "none yet"
-            parser.exit(1, f"{parser.prog}: error: there is no team {args.team!r}; teams: {known}\n")
-        reps = store.review_inputs(con, args.team, as_of)
-        snapshot_date = store.latest_snapshot_date(con, args.team, as_of)
-        pipeline = store.get_snapshot(con, args.team, snapshot_date) if snapshot_date else None
-        rates = {(r.from_currency, r.to_currency): r.rate for r in store.list_rates(con)}
-    finally:
-        con.close()
+    reps, rates, (snapshot_date, pipeline) = _team_reads(
+        args, parser, as_of, lambda con: _latest_pipeline(con, args.team, as_of)
+    )
     rollup = team_rollup(reps, as_of, pipeline, args.currency, rates)
     review, view = rollup.review, rollup.view
 
@@ -550,6 +620,162 @@ def _review_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -
             f"{'—' if math.isinf(r.coverage) else f'{r.coverage:.1f}×'} of {r.required_coverage:g}× needed"
         )
     return 0
+
+
+def _finite(value: float) -> float | None:
+    """A figure for JSON: None where it is infinite (coverage once the target is booked)."""
+    return value if math.isfinite(value) else None
+
+
+def _range_row(r: RangeRow) -> dict[str, Any]:
+    return {
+        "rep": r.rep,
+        "target": r.target,
+        "booked": r.booked,
+        "p10": r.p10,
+        "p50": r.p50,
+        "p90": r.p90,
+        "chance_of_hitting": r.chance_of_hitting,
+        "expected": r.expected,
+        "pipeline_in_period": r.pipeline,
+        "open_deals": r.deals,
+        "coverage_of_remaining": _finite(r.coverage),
+        "largest_deal": r.largest_deal,
+        "largest_deal_share": r.concentration,
+        "concentrated": r.concentrated,
+    }
+
+
+def _forecast_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from planner import store
+    from planner.calibrate import Calibration
+    from planner.forecast import (
+        TEAM,
+        TEAM_LABEL,
+        forecast_accuracy,
+        headline_method,
+        period_actuals,
+        recovery_asks,
+        team_outlook,
+    )
+    from planner.team import team_rollup
+
+    as_of = args.as_of or date.today()
+    reps, rates, sources = _team_reads(args, parser, as_of, lambda con: store.forecast_sources(con, args.team, as_of))
+    rollup = team_rollup(reps, as_of, sources.pipeline, args.currency, rates)
+    view, review = rollup.view, rollup.review
+    if args.rep is not None and args.rep not in {r.rep for r in review.rows}:
+        known = ", ".join(r.rep for r in review.rows[:20]) or "none with a plan"
+        parser.exit(1, f"{parser.prog}: error: {args.team} has no rep {args.rep!r} with a plan; reps: {known}\n")
+    profile = Calibration.from_dict(sources.profile_result) if sources.profile_result else None
+    outlook = team_outlook(
+        args.team,
+        view,
+        review,
+        sources.pipeline,
+        profile,
+        history=sources.history,
+        slips=sources.slips,
+        profile_name=sources.profile.name if sources.profile else "",
+        profile_plans=sources.profile_plans,
+        plans=sources.plans,
+        without_top=sorted({1, 3, args.without_top} - {0}),
+    )
+    result = outlook.forecast
+    if result is None:
+        parser.exit(1, f"{parser.prog}: error: {outlook.missing}\n")
+    accuracy = forecast_accuracy(
+        sources.projections.get(view.currency, []), period_actuals(sources.finished, view.currency, rates)
+    )
+    method, why = headline_method(outlook, accuracy)
+    scenario = result.without_top(args.without_top)
+    shown = [r for r in scenario.rows if args.rep in (None, r.rep)]
+    wanted = {TEAM, *(r.rep for r in shown)}
+    categories = outlook.categories
+    report = {
+        "team": args.team,
+        "as_of": as_of.isoformat(),
+        "currency": view.currency,
+        "left_out": list(view.left_out),
+        "pipeline_snapshot": sources.snapshot_date.isoformat() if sources.snapshot_date else None,
+        "profile": sources.profile.name if sources.profile else None,
+        "simulations": result.simulations,
+        "seed": result.seed,
+        "headline": {"method": method, "projection": outlook.projection(method), "why": why},
+        "without_top": args.without_top,
+        "left_out_deals": list(scenario.removed),
+        "left_out_amount": scenario.removed_amount,
+        "concentration_flag": result.concentration_flag,
+        "team_range": _range_row(scenario.team),
+        "with_every_deal": _range_row(result.base.team) if args.without_top else None,
+        "reps": [_range_row(r) for r in shown],
+        "recovery": recovery_asks(view.reps, scenario, as_of)
+        .query("Rep in @wanted")
+        .rename(columns=lambda c: c.lower().replace(" ", "_"))
+        .to_dict("records"),
+        "categories": None
+        if categories is None
+        else [
+            {k.lower().replace(" ", "_").replace("−", "minus"): v for k, v in row.items()}
+            for row in categories.table().to_dict("records")
+            if row["Rep"] in {TEAM_LABEL, *wanted}
+        ],
+        "accuracy": {
+            "best_method": accuracy.best_method,
+            "rows": [asdict(r) | {"rep": r.rep or TEAM_LABEL} for r in accuracy.rows if r.rep in wanted],
+            "notes": list(accuracy.notes),
+        },
+        "assumptions": list(outlook.assumptions),
+        "notes": list(result.notes),
+    }
+    if args.json:
+        json.dump(report, sys.stdout, indent=2, allow_nan=False, ensure_ascii=False)
+        print()
+        return 0
+    _print_forecast(args, report, scenario)
+    return 0
+
+
+def _print_forecast(args: argparse.Namespace, report: dict[str, Any], scenario: ForecastRange) -> None:
+    team, currency = report["team_range"], report["currency"]
+    print(
+        f"{args.team} on {report['as_of']}, in {currency}: pipeline snapshot of {report['pipeline_snapshot']}, "
+        f"{report['simulations']:,} simulated periods"
+    )
+    if scenario.without_top:
+        print(f"without the {len(scenario.removed)} largest open deal(s) ({', '.join(scenario.removed)}, "
+              f"{scenario.removed_amount:,.0f})")  # fmt: skip
+    print(
+        f"Team: {team['booked']:,.0f} booked of {team['target']:,.0f}; P10 {team['p10']:,.0f} · P50 "
+        f"{team['p50']:,.0f} · P90 {team['p90']:,.0f}; chance of hitting {team['chance_of_hitting']:.0%}"
+    )
+    headline = report["headline"]
+    print(f"headline: {headline['method']} {headline['projection']:,.0f} ({headline['why']})")
+    rows = [("Rep", "Target", "Booked", "P10", "P50", "P90", "Chance", "Coverage", "Largest")]
+    for r in report["reps"]:
+        coverage = "—" if r["coverage_of_remaining"] is None else f"{r['coverage_of_remaining']:.1f}×"
+        flag = "!" if r["concentrated"] else ""
+        rows.append((r["rep"], *(f"{r[k]:,.0f}" for k in ("target", "booked", "p10", "p50", "p90")),
+                     f"{r['chance_of_hitting']:.0%}", coverage, f"{r['largest_deal_share']:.0%}{flag}"))  # fmt: skip
+    _print_table(rows)
+    print(f"(! the largest deal is over {report['concentration_flag']:.0%} of the rep's pipeline)")
+    accuracy = report["accuracy"]
+    if not accuracy["rows"]:
+        print("accuracy: no period with recorded projections has finished yet")
+        return
+    print(f"accuracy over finished periods (most accurate for the team: {accuracy['best_method']})")
+    _print_table([("Rep", "Method", "Projections", "Error %", "Bias %")] + [
+        (r["rep"], r["method"], f"{r['projections']:,}", f"{r['mape']:.1%}", f"{r['bias']:+.1%}")
+        for r in accuracy["rows"]
+    ])  # fmt: skip
+
+
+def _print_table(rows: Sequence[Sequence[str]]) -> None:
+    """Rows of text in columns: the first left-aligned, the rest right-aligned."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        cells = [row[0].ljust(widths[0]), *(cell.rjust(w) for cell, w in zip(row[1:], widths[1:], strict=True))]
+        print("  ".join(cells).rstrip())
 
 
 def _track_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:

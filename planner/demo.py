@@ -2,7 +2,10 @@
 
 Four reps with quarterly plans and the weeks they have already sold: one ahead,
 one on track, one behind, one far behind, so every state of the Track page is
-there to see.  The same ``today`` and seed always give the same team.
+there to see. Last quarter is there too, finished, with a pipeline snapshot each
+week and the projections Backplan would have shown on each, so forecast accuracy
+is visible on the first run; a calibration profile from a year of CRM deals gives
+the forecast its win rates. The same ``today`` and seed always give the same team.
 
 >>> from datetime import date
 >>> team = demo_team(date(2026, 11, 22))
@@ -14,23 +17,30 @@ there to see.  The same ``today`` and seed always give the same team.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
 
+from planner.calibrate import Calibration, calibrate_export
+from planner.forecast import RecordedProjection, team_outlook
 from planner.funnel import PlanInputs, Stage, build_plan
-from planner.milestones import WeekActual
+from planner.milestones import WeekActual, build_milestones
+from planner.team import ReviewInput, convert_pipeline, in_one_currency, team_review
 
 __all__ = [
     "DEMO_EMAIL_DOMAIN",
     "DEMO_PIPELINE",
     "DemoPlan",
+    "DemoProfile",
     "DemoRep",
     "DemoTeam",
     "demo_crm_export",
     "demo_email",
+    "demo_profile",
+    "demo_projections",
     "demo_snapshots",
     "demo_team",
     "quarter_of",
@@ -59,12 +69,30 @@ class DemoPlan:
 
 
 @dataclass(frozen=True, slots=True)
+class DemoProfile:
+    """A calibration profile as the Calibrate page saves one: its name, file, result and deals."""
+
+    name: str
+    source_file: str
+    result: dict = field(compare=False)
+    deals: pd.DataFrame = field(compare=False)
+    rows_read: int = 0
+    rows_bad: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class DemoTeam:
     reps: tuple[DemoRep, ...]
     plans: tuple[DemoPlan, ...]
     team: str = TEAM
     #: weekly pipeline snapshots, oldest first: (Monday, deals); frames do not compare with ==
     snapshots: tuple[tuple[date, pd.DataFrame], ...] = field(default=(), compare=False)
+    #: last quarter's plans, finished: what forecast accuracy is judged on
+    past_plans: tuple[DemoPlan, ...] = ()
+    #: the profile every plan applies (None: none)
+    profile: DemoProfile | None = None
+    #: the projections shown on each snapshot date: (date, currency, projections), oldest first
+    projections: tuple[tuple[date, str, tuple[RecordedProjection, ...]], ...] = ()
 
 
 # name, target, deal size, milestone shape, how well they sell against plan
@@ -99,14 +127,12 @@ def demo_email(name: str) -> str:
     return f"{name.lower().replace(' ', '.')}@{DEMO_EMAIL_DOMAIN}"
 
 
-def demo_team(today: date, seed: int = SEED) -> DemoTeam:
-    """The demo team's reps and this quarter's plans with every week finished by ``today``."""
-    rng = np.random.default_rng(seed)
-    start, end, label = quarter_of(today)
-    reps = [DemoRep(name, TEAM, "rep", demo_email(name)) for name, *_ in _REPS]
-    reps.append(DemoRep("Maya Brooks", TEAM, "manager", demo_email("Maya Brooks")))
+def _quarter_plans(
+    rng: np.random.Generator, start: date, end: date, label: str, today: date, forms: tuple[float, ...]
+) -> tuple[DemoPlan, ...]:
+    """Each rep's plan for the quarter ``start``–``end`` with every week finished by ``today`` recorded."""
     plans = []
-    for name, target, deal_size, shape, form in _REPS:
+    for (name, target, deal_size, shape, _), form in zip(_REPS, forms, strict=True):
         inputs = PlanInputs(target, deal_size, start, end, stages=_STAGES, won_stage="Deals won")
         plan = build_plan(inputs)
         weeks = []
@@ -122,24 +148,131 @@ def demo_team(today: date, seed: int = SEED) -> DemoTeam:
             }
             weeks.append(WeekActual(week_start, revenue, deals, counts))
         plans.append(DemoPlan(name, label, inputs, shape, tuple(weeks)))
-    return DemoTeam(tuple(reps), tuple(plans), TEAM, demo_snapshots(today, seed))
+    return tuple(plans)
+
+
+#: How last quarter went against plan, rep by rep: a little better than this one for most.
+_LAST_QUARTER_FORM = (1.05, 0.9, 0.95, 0.7)
+
+
+@functools.lru_cache(maxsize=4)
+def demo_team(today: date, seed: int = SEED) -> DemoTeam:
+    """The demo team's reps, this quarter's plans with every week finished by ``today``, and last quarter's.
+
+    Last quarter is finished, with a snapshot every Monday and the projections Backplan would have
+    shown on each (:func:`demo_projections`), so the forecast's accuracy shows on the first run.
+    Seventeen forecasts take a second or two, so a day's team is made once and shared: its
+    snapshot frames are read, never changed.
+    """
+    rng = np.random.default_rng(seed)
+    start, end, label = quarter_of(today)
+    reps = [DemoRep(name, TEAM, "rep", demo_email(name)) for name, *_ in _REPS]
+    reps.append(DemoRep("Maya Brooks", TEAM, "manager", demo_email("Maya Brooks")))
+    plans = _quarter_plans(rng, start, end, label, today, tuple(form for *_, form in _REPS))
+    last_start, last_end, last_label = quarter_of(start - timedelta(days=1))
+    past = _quarter_plans(np.random.default_rng(seed + 2), last_start, last_end, last_label, end, _LAST_QUARTER_FORM)
+    snapshots = (*demo_snapshots(last_end, seed + 3, weeks=13, prefix="Q"), *demo_snapshots(today, seed))
+    profile = demo_profile(seed)
+    calibration = Calibration.from_dict(profile.result)
+    projections = demo_projections((*past, *plans), snapshots, calibration, profile.name)
+    return DemoTeam(tuple(reps), plans, TEAM, snapshots, past, profile, projections)
+
+
+@functools.lru_cache(maxsize=2)
+def demo_profile(seed: int = SEED) -> DemoProfile:
+    """The calibration of a year of the demo CRM's deals (:func:`demo_crm_export`), as the Calibrate page saves it.
+
+    Its stages are the demo pipeline's, so every open deal in the demo snapshots has a win rate.
+    Made once per seed: the demo team is built often (a frozen result, its deals read only).
+    """
+    export = demo_crm_export(seed=seed).to_csv(index=False).encode()
+    deals, result = calibrate_export(export, "demo-crm-2025.csv")
+    return DemoProfile("Demo CRM 2025", "demo-crm-2025.csv", result.to_dict(), deals.deals, deals.rows_read,
+                       deals.rows_bad)  # fmt: skip
+
+
+def _review_inputs(plans: tuple[DemoPlan, ...], day: date) -> list[ReviewInput]:
+    """Each rep's plan whose period holds ``day``, with its milestones and the weeks recorded by then."""
+    chosen = []
+    for plan_id, plan in enumerate(plans, start=1):
+        inputs = plan.inputs
+        if not inputs.period_start <= day <= inputs.period_end:
+            continue
+        steps = tuple(build_milestones(inputs.target, inputs.period_start, inputs.period_end, "auto",
+                                       plan.milestone_shape, holiday_weeks=inputs.holiday_weeks))  # fmt: skip
+        weekly = {w.week_start: w.revenue for w in plan.weeks if w.week_start <= day}
+        chosen.append(ReviewInput(plan.rep, plan_id, plan.name, inputs, steps, weekly, currency=plan.currency))
+    return chosen
+
+
+def demo_projections(
+    plans: tuple[DemoPlan, ...],
+    snapshots: tuple[tuple[date, pd.DataFrame], ...],
+    profile: Calibration,
+    profile_name: str,
+) -> tuple[tuple[date, str, tuple[RecordedProjection, ...]], ...]:
+    """The projections Team review would have shown and recorded on each snapshot date, oldest first.
+
+    Each is the team's forecast as of that Monday (:func:`planner.forecast.team_outlook`): the plans
+    whose period holds the day with the weeks recorded by then, that day's snapshot, the deals' time
+    at their stage and slips as the snapshots up to then show them, counted as the store counts
+    them (``store.stage_history``, ``store.slip_counts``).
+    """
+    recorded = []
+    sightings = pd.concat([frame.assign(snapshot_date=pd.Timestamp(day)) for day, frame in snapshots])
+    sightings = sightings.sort_values(["deal_id", "snapshot_date"], kind="stable")
+    before = sightings.groupby("deal_id")[["close_date", "outcome"]].shift()
+    slipped = sightings[(before["outcome"] == "open") & (sightings["close_date"] > before["close_date"])]
+    for day, frame in snapshots:
+        reps = _review_inputs(plans, day)
+        if not reps:
+            continue
+        seen = sightings[
+            (sightings["snapshot_date"] <= pd.Timestamp(day)) & sightings["deal_id"].isin(frame["deal_id"])
+        ]
+        slips = slipped[slipped["snapshot_date"] <= pd.Timestamp(day)].groupby("deal_id").size().to_dict()
+        view = in_one_currency(reps, None, {})
+        review = team_review(view.reps, day, convert_pipeline(frame, view.owner_rates))
+        history = seen[["snapshot_date", "deal_id", "stage"]]
+        outlook = team_outlook(TEAM, view, review, frame, profile, history=history, slips=slips,
+                               profile_name=profile_name, profile_plans=len(reps), plans=len(reps))  # fmt: skip
+        recorded.append((day, view.currency, outlook.projections))
+    return tuple(recorded)
 
 
 #: Ana keeps a fat pipeline, so the review shows one rep on track in every way.
 _PIPELINE_SCALE = {"Ana Lima": 3.0}
 
 
-def demo_snapshots(today: date, seed: int = SEED, weeks: int = 4) -> tuple[tuple[date, pd.DataFrame], ...]:
+#: Each stage's forecast category (Salesforce's words) by a deal's own draw: below the first share the first name.
+_CATEGORY_BY_STAGE = {
+    "Appointment Scheduled": ((0.12, "Omitted"), (1.0, "Pipeline")),
+    "Qualified To Buy": ((0.85, "Pipeline"), (1.0, "Best Case")),
+    "Presentation Scheduled": ((0.4, "Pipeline"), (1.0, "Best Case")),
+    "Contract Sent": ((0.3, "Best Case"), (1.0, "Commit")),
+}
+
+
+def _category(stage: str, draw: float) -> str:
+    return next((name for share, name in _CATEGORY_BY_STAGE.get(stage, ()) if draw < share), "Pipeline")
+
+
+def demo_snapshots(
+    today: date, seed: int = SEED, weeks: int = 4, prefix: str = "D"
+) -> tuple[tuple[date, pd.DataFrame], ...]:
     """The demo team's open pipeline on the last ``weeks`` Mondays, moving the way pipelines do.
 
     Each week deals advance or fall back a stage, close dates slip or are pulled in, amounts change,
     some deals are won, lost or drop out, and new ones arrive; one deal per rep slips every week.
+    Each deal carries a forecast category that follows its stage, as a rep would set it. Deal IDs
+    start with ``prefix``, so two quarters' snapshots never share a deal.
 
     >>> snaps = demo_snapshots(date(2026, 11, 22))
     >>> [d.isoformat() for d, _ in snaps], len(snaps[0][1])
     (['2026-10-26', '2026-11-02', '2026-11-09', '2026-11-16'], 48)
     """
     rng = np.random.default_rng(seed + 1)
+    categories = np.random.default_rng(seed + 5)  # a stream of its own: the deals move as they always did
     end = quarter_of(today)[1]
     monday = today - timedelta(days=today.weekday())
     dates = [monday - timedelta(weeks=k) for k in range(weeks - 1, -1, -1)]
@@ -147,11 +280,11 @@ def demo_snapshots(today: date, seed: int = SEED, weeks: int = 4) -> tuple[tuple
     deals: dict[str, dict] = {}
     counter = 0
 
-    def new_deal(owner: str, chronic: bool = False) -> None:
+    def new_deal(owner: str, opened: date, chronic: bool = False) -> None:
         nonlocal counter
         counter += 1
-        close = dates[0] + timedelta(days=int(rng.integers(7, 80)))
-        deals[f"D-{counter:04d}"] = {
+        close = opened + timedelta(days=int(rng.integers(7, 80)))
+        deals[f"{prefix}-{counter:04d}"] = {
             "owner": owner,
             "account": f"Company {int(rng.integers(1, 60))}",
             "stage": stages[int(rng.integers(0, len(stages)))],
@@ -159,12 +292,13 @@ def demo_snapshots(today: date, seed: int = SEED, weeks: int = 4) -> tuple[tuple
             "amount": float(np.round(rng.lognormal(np.log(9_000 * _PIPELINE_SCALE.get(owner, 1.0)), 0.5), -2)),
             "close_date": close if not chronic else end - timedelta(days=10),
             "chronic": chronic,
+            "draw": float(categories.random()),
         }
 
     for name, *_ in _REPS:
-        new_deal(name, chronic=True)
+        new_deal(name, dates[0], chronic=True)
         for _ in range(11):
-            new_deal(name)
+            new_deal(name, dates[0])
     snapshots = []
     for week, day in enumerate(dates):
         if week:
@@ -195,12 +329,17 @@ def demo_snapshots(today: date, seed: int = SEED, weeks: int = 4) -> tuple[tuple
                         deal["amount"] = float(np.round(deal["amount"] * rng.uniform(0.7, 1.3), -2))
             for name, *_ in _REPS:
                 for _ in range(2):
-                    new_deal(name)
+                    new_deal(name, day)
         rows = [
-            {"deal_id": deal_id, **{k: v for k, v in deal.items() if k != "chronic"}}
+            {
+                "deal_id": deal_id,
+                **{k: v for k, v in deal.items() if k not in ("chronic", "draw")},
+                "forecast_category": _category(deal["stage"], deal["draw"]) if deal["outcome"] == "open" else "Closed"
+                if deal["outcome"] == "won" else "Omitted",
+            }
             for deal_id, deal in deals.items()
             if deal["outcome"] != "gone"
-        ]
+        ]  # fmt: skip
         frame = pd.DataFrame(rows)
         frame["close_date"] = pd.to_datetime(frame["close_date"])
         snapshots.append((day, frame))

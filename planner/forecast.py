@@ -55,13 +55,16 @@ import numpy as np
 import pandas as pd
 
 from planner.calibrate import Calibration
-from planner.funnel import FunnelPlan
-from planner.milestones import Pace, Recovery, recovery_plan
-from planner.team import ReviewInput, TeamReview
+from planner.currency import Rates
+from planner.funnel import FunnelPlan, build_plan
+from planner.milestones import Pace, Recovery, plan_pace, recovery_plan
+from planner.team import CurrencyView, ReviewInput, TeamReview, convert_pipeline, in_one_currency, team_review
 
 __all__ = [
     "CATEGORIES",
     "CONCENTRATION_FLAG",
+    "DEFAULT_METHOD",
+    "FALLBACK_METHOD",
     "METHODS",
     "NO_CATEGORIES",
     "PERCENTILES",
@@ -80,17 +83,23 @@ __all__ = [
     "RangeRow",
     "RecordedProjection",
     "RepStanding",
+    "TeamOutlook",
     "accuracy_by_week",
     "days_at_stage",
     "deal_chances",
     "forecast",
     "forecast_accuracy",
     "forecast_categories",
+    "headline_method",
     "normalise_category",
+    "period_actuals",
     "record_projections",
     "recovery_after_pipeline",
+    "recovery_asks",
     "rep_standings",
     "simulate_wins",
+    "team_outlook",
+    "weekly_ask",
 ]
 
 SIMULATIONS = 10_000
@@ -1006,14 +1015,16 @@ class RecordedProjection:
 
 def record_projections(
     team: str,
-    result: Forecast,
+    result: Forecast | None,
     review: TeamReview | None = None,
     categories: Categories | None = None,
+    reps: Sequence[RepStanding] = (),
 ) -> list[RecordedProjection]:
     """Every projection shown on the forecast's date, per rep and for the team, ready to store.
 
     Run-rate and pipeline-weighted come from the review, P50 from the forecast, commit from the
-    categories; a method that was not shown is not recorded.
+    categories; a method that was not shown is not recorded. Without a forecast (no profile yet)
+    the review's projections are recorded on its date, with the periods of ``reps``.
 
     >>> import pandas as pd
     >>> from planner.calibrate import calibrate
@@ -1026,7 +1037,11 @@ def record_projections(
     [('Ana', 'P50', 150.0, '2027-03-31'), ('', 'P50', 150.0, '2027-03-31')]
     """
     records = []
-    periods = {r.rep: (r.period_start, r.period_end) for r in result.reps}
+    standings = result.reps if result is not None else reps
+    as_of = result.as_of if result is not None else review.as_of if review is not None else None
+    if not standings or as_of is None:
+        return records
+    periods = {r.rep: (r.period_start, r.period_end) for r in standings}
     team_period = (min(p[0] for p in periods.values()), max(p[1] for p in periods.values()))
     by_method: dict[str, list[tuple[str, float]]] = {method: [] for method in METHODS}
     if review is not None:
@@ -1034,15 +1049,16 @@ def record_projections(
             who = TEAM if r is review.totals else r.rep
             by_method["run-rate"].append((who, r.run_rate_projection))
             by_method["pipeline-weighted"].append((who, r.weighted_projection))
-    for row in (*result.base.rows, result.base.team):
-        by_method["P50"].append((TEAM if row is result.base.team else row.rep, row.p50))
+    if result is not None:
+        for row in (*result.base.rows, result.base.team):
+            by_method["P50"].append((TEAM if row is result.base.team else row.rep, row.p50))
     if categories is not None:
         for c in (*categories.rows, categories.team):
             by_method["commit"].append((TEAM if c is categories.team else c.rep, c.commit))
     for method in METHODS:
         for who, projected in by_method[method]:
             start, end = team_period if who == TEAM else periods.get(who, team_period)
-            records.append(RecordedProjection(team, who, result.as_of, start, end, method, float(projected)))
+            records.append(RecordedProjection(team, who, as_of, start, end, method, float(projected)))
     return records
 
 
@@ -1165,3 +1181,195 @@ def accuracy_by_week(
     rank = {m: i for i, m in enumerate(METHODS)}
     frame = frame.assign(order=frame["method"].map(rank)).sort_values(["order", "as_of"])
     return frame[["as_of", "method", "projected", "actual"]].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- a team's forecast, as shown
+
+#: The method the headline shows until a finished period says which has been most accurate.
+DEFAULT_METHOD = "P50"
+#: Without a forecast (no profile or snapshot yet), the headline is the review's own projection.
+FALLBACK_METHOD = "pipeline-weighted"
+
+
+@dataclass(frozen=True, slots=True)
+class TeamOutlook:
+    """A team's forecast on a day, as Team review and the command line show it, and what it records.
+
+    ``missing`` says what stops the forecast and how to get it ("" when there is one); the
+    review's projections are still there to show and record without it.
+    """
+
+    team: str
+    forecast: Forecast | None
+    categories: Categories | None
+    missing: str
+    assumptions: tuple[str, ...]
+    projections: tuple[RecordedProjection, ...]
+
+    def projection(self, method: str, rep: str = TEAM) -> float | None:
+        """The projection ``method`` gives ``rep`` (:data:`TEAM` for the team), None when it is not shown."""
+        for p in self.projections:
+            if p.method == method and p.rep == rep:
+                return p.projected
+        return None
+
+
+def _profile_sentence(profile_name: str, profile_plans: int, plans: int) -> str:
+    if not profile_name:
+        return ""
+    if plans == 1:
+        if profile_plans:
+            return f"The win rates are those of “{profile_name}”, the profile this plan applies."
+        return (
+            f"This plan applies no calibration profile, so “{profile_name}”, the one the team's forecast reads, "
+            "gives the win rates; apply a profile to the plan on the Plan page to choose another."
+        )
+    if profile_plans == 0:
+        return (
+            f"No plan of the team applies a calibration profile, so the newest one, “{profile_name}”, gives the win "
+            "rates; apply a profile to the plans on the Plan page to choose another."
+        )
+    if profile_plans < plans:
+        return (
+            f"The win rates are those of “{profile_name}”, the profile {profile_plans} of the team's {plans} plans "
+            "apply."
+        )
+    return f"The win rates are those of “{profile_name}”, the profile the team's plans apply."
+
+
+def team_outlook(
+    team: str,
+    view: CurrencyView,
+    review: TeamReview,
+    pipeline: pd.DataFrame | None,
+    profile: Calibration | None,
+    *,
+    history: pd.DataFrame | None = None,
+    slips: Mapping[str, int] | None = None,
+    profile_name: str = "",
+    profile_plans: int = 0,
+    plans: int = 0,
+    without_top: Sequence[int] = (1, 3),
+    simulations: int = SIMULATIONS,
+    seed: int = SEED,
+) -> TeamOutlook:
+    """The forecast of the reps of ``review`` (a Team review of ``view``, the team in one currency) from their
+    owners' ``pipeline``.
+
+    ``pipeline`` is the snapshot as stored, each deal in its owner's plan's currency (converted here
+    as the review converts it); ``history`` the snapshots' sightings of its deals
+    (:func:`days_at_stage`), ``slips`` how often each deal's close date slipped. ``profile_plans``
+    of the team's ``plans`` apply the profile (0: none does, and it is the newest on file).
+    """
+    standings = rep_standings(view.reps, review)
+    result: Forecast | None = None
+    missing = ""
+    if not standings:
+        missing = "No rep of the team has a plan for this period, so there is no target to forecast against."
+    else:
+        deals = convert_pipeline(pipeline, view.owner_rates) if pipeline is not None else None
+        if deals is not None and history is not None and not history.empty:
+            deals = deals.assign(days_at_stage=deals["deal_id"].map(days_at_stage(history, review.as_of)))
+        try:
+            result = forecast(
+                deals,
+                profile,
+                standings,
+                review.as_of,
+                slips=slips,
+                without_top=without_top,
+                simulations=simulations,
+                seed=seed,
+                profile_name=profile_name,
+            )
+        except ForecastError as error:
+            missing = str(error)
+    categories = forecast_categories(result) if result is not None else None
+    chosen = _profile_sentence(profile_name, profile_plans, plans)
+    assumptions = (*(result.assumptions if result is not None else ()), *((chosen,) if result and chosen else ()))
+    projections = record_projections(team, result, review, categories, standings) if standings else []
+    return TeamOutlook(team, result, categories, missing, assumptions, tuple(projections))
+
+
+def period_actuals(
+    finished: Mapping[date, Sequence[ReviewInput]], currency: str | None, rates: Rates
+) -> dict[tuple[str, date], float]:
+    """What each rep, and the team, booked in each finished period: the actuals projections are judged against.
+
+    ``finished`` holds, per period end, the team's plans as of that day (``store.forecast_sources``);
+    a rep counts for the period their plan ends on that day, in ``currency`` (with ``rates``), and the
+    team's figure is the sum of those reps. Keys: (rep, period end), the team's (:data:`TEAM`, period end).
+
+    >>> from planner.funnel import PlanInputs
+    >>> q1 = PlanInputs(100_000, 5_000, date(2027, 1, 4), date(2027, 3, 26))
+    >>> ana = ReviewInput("Ana", 1, "Q1", q1, (), {date(2027, 1, 4): 60_000.0, date(2027, 3, 22): 30_000.0})
+    >>> period_actuals({date(2027, 3, 26): [ana]}, "USD", {})
+    {('Ana', datetime.date(2027, 3, 26)): 90000.0, ('', datetime.date(2027, 3, 26)): 90000.0}
+    """
+    actuals: dict[tuple[str, date], float] = {}
+    for end, reps in finished.items():
+        ending = [r for r in in_one_currency(reps, currency, rates).reps if r.inputs.period_end == end]
+        if not ending:
+            continue
+        review = team_review(ending, end)
+        actuals.update({(row.rep, end): row.booked for row in review.rows})
+        actuals[(TEAM, end)] = review.totals.booked
+    return actuals
+
+
+def headline_method(outlook: TeamOutlook, accuracy: Accuracy | None, rep: str = TEAM) -> tuple[str, str]:
+    """The method the headline figure shows for ``rep``, and why, in the page's words.
+
+    The team's most accurate method over finished periods when it is shown today; else the P50,
+    or without a forecast the pipeline-weighted projection.
+    """
+    best = accuracy.best_method if accuracy is not None else None
+    if best is not None and outlook.projection(best, rep) is not None:
+        return best, "the most accurate method for this team over its finished periods"
+    if outlook.projection(DEFAULT_METHOD, rep) is not None:
+        why = "no period with recorded projections has finished yet" if best is None else f"{best} is not shown today"
+        return DEFAULT_METHOD, f"until a finished period says which method is most accurate ({why})"
+    return FALLBACK_METHOD, "there is no forecast range to take a P50 from"
+
+
+def weekly_ask(recovery: Recovery) -> str:
+    """What a recovery plan asks for a week, stage by stage, in words ("too late" for a stage out of time).
+
+    >>> from planner.milestones import RecoveryStage
+    >>> weekly_ask(Recovery(9_000, 2, (RecoveryStage("Calls", 30, 0.0, math.inf, 9.0, False),
+    ...                                RecoveryStage("Meetings", 8, 0.4, 20.0, 2.0, True),
+    ...                                RecoveryStage("Deals won", 2, 2.0, 1.0, 0.5, True)), False, 27_000))
+    '20 Meetings, 1 Deals won (too late for new Calls)'
+    """
+    if recovery.remaining <= 0:
+        return "nothing: the pipeline is expected to cover it"
+    asks = ", ".join(f"{round(s.per_week_needed, 1):,g} {s.name}" for s in recovery.stages if s.in_time)
+    late = [s.name for s in recovery.stages if not s.in_time]
+    return asks + (f" (too late for new {', '.join(late)})" if late else "")
+
+
+def recovery_asks(reps: Sequence[ReviewInput], scenario: ForecastRange, as_of: date) -> pd.DataFrame:
+    """What each rep's recovery plan asks for a week once the pipeline brings what it is expected to.
+
+    One row per rep of ``scenario`` whose plan is in ``reps``: what is left after the expected
+    bookings, the deals that is, and each stage's activity a week from the day on
+    (:func:`recovery_after_pipeline`); "too late" for a stage with no time left.
+    """
+    by_rep = {r.rep: r for r in reps}
+    rows = []
+    for row in scenario.rows:
+        rep = by_rep.get(row.rep)
+        if rep is None:
+            continue
+        plan = build_plan(rep.inputs)
+        progress = plan_pace(rep.inputs, rep.milestones, rep.weekly_revenue, as_of, rep.daily_revenue)
+        recovery = recovery_after_pipeline(plan, progress, row)
+        rows.append(
+            {
+                "Rep": row.rep,
+                "Left after the expected pipeline": round(recovery.remaining),
+                "Deals": recovery.deals_needed,
+                "A week from now": weekly_ask(recovery),
+            }
+        )
+    return pd.DataFrame(rows, columns=["Rep", "Left after the expected pipeline", "Deals", "A week from now"])

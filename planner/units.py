@@ -65,6 +65,20 @@ def money_short(amount: float, currency: str = "USD") -> str:
     return f"{sign}{symbol}{abs(amount) / scale:.3g}{unit}"
 
 
+def compact(amount: float) -> str:
+    """An amount in three significant figures and k / M / B, for a range in a table cell.
+
+    >>> compact(384_200), compact(49_700), compact(950), compact(1_250_000), compact(-2_000)
+    ('384k', '49.7k', '950', '1.25M', '-2k')
+    """
+    if not math.isfinite(amount):
+        return str(amount)
+    for scale, unit in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(amount) >= scale:
+            return f"{amount / scale:.3g}{unit}"
+    return f"{amount:,.0f}"
+
+
 def ratio_label(ratio: float) -> str:
     """A ratio as a rep says it, with the conversion rate it stands for.
 

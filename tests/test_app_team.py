@@ -54,8 +54,8 @@ def test_the_review_lists_reps_worst_first_under_the_team_totals(demo: AppTest) 
 
 
 def test_two_snapshots_give_the_waterfall_and_the_slipped_deals(demo: AppTest) -> None:
-    assert len(demo.get("plotly_chart")) == 2  # team burn-up and the waterfall
-    waterfall = json.loads(demo.get("plotly_chart")[1].proto.spec)["data"][0]
+    assert len(demo.get("plotly_chart")) == 3  # team burn-up, forecast vs actual, and the waterfall
+    waterfall = json.loads(demo.get("plotly_chart")[2].proto.spec)["data"][0]
     assert waterfall["type"] == "waterfall"
     assert 0 not in waterfall["y"][1:-1]  # a cause that moved nothing has no "+$0" bar; the caption names it
     slipped = next(d.value for d in demo.dataframe if "Times slipped before" in d.value.columns)
@@ -164,15 +164,16 @@ def test_a_role_outside_the_list_is_refused_and_nothing_changes(three: AppTest, 
 def test_sales_ops_remove_a_person_after_a_confirmation_naming_how_many(demo: AppTest, database) -> None:
     with open_store(database) as con:
         ben = next(r.id for r in store.list_reps(con) if r.name == "Ben Carter")
-        weeks = len(store.get_actuals(con, store.list_plans(con, ben)[0].id))
+        # This quarter's plan and last quarter's, each with its weeks.
+        weeks = sum(len(store.get_actuals(con, plan.id)) for plan in store.list_plans(con, ben))
     demo.selectbox(key="team.remove_pick").set_value(ben)
     demo.button(key="btn.team_remove").click().run()
-    assert any(f"Remove Ben Carter with their 1 plan and {weeks} weeks of actuals?" in w.value for w in demo.warning)
+    assert any(f"Remove Ben Carter with their 2 plans and {weeks} weeks of actuals?" in w.value for w in demo.warning)
     with open_store(database) as con:
         assert store.list_plans(con, ben)  # nothing gone before "Yes"
     demo.button(key="btn.team_remove_yes").click().run()
     assert not demo.exception, demo.exception
-    assert f"Removed Ben Carter with their 1 plan and {weeks} weeks of actuals." in [s.value for s in demo.success]
+    assert f"Removed Ben Carter with their 2 plans and {weeks} weeks of actuals." in [s.value for s in demo.success]
     with open_store(database) as con:
         assert "Ben Carter" not in [r.name for r in store.list_reps(con)]
         assert store.list_plans(con, ben) == []
@@ -204,11 +205,14 @@ def test_the_demo_team_loads_beside_a_teams_own_reps_into_its_own_team_and_goes_
 
     team_page.button(key="btn.team_remove_demo").click().run()
     assert not team_page.exception, team_page.exception
-    assert any("Removed the demo team: 5 people, 4 plans, 4 pipeline snapshots." in t.value for t in team_page.toast)
+    # This quarter's plans and last quarter's, and a snapshot each Monday of both.
+    assert any("Removed the demo team: 5 people, 8 plans, 17 pipeline snapshots." in t.value for t in team_page.toast)
     with open_store(database) as con:
         assert [(r.name, r.team) for r in store.list_reps(con)] == [("Ana Lima", "Mid-Market East")]
         assert [p.name for p in store.list_plans(con)] == ["Her real plan"]
         assert store.list_snapshots(con) == []
+        # Its profile and recorded projections go with it: no real team's forecast can fall back on them.
+        assert store.list_profiles(con) == [] and store.list_projections(con, "Mid-Market East (demo)") == {}
 
 
 # --------------------------------------------------------------------------- one currency, any name, any size
@@ -316,3 +320,80 @@ def test_every_change_is_listed_in_words_and_late_deals_are_flagged(demo: AppTes
     latest = demo_snapshots(date.today())[-1][1]
     overdue = latest[(latest["outcome"] == "open") & (latest["close_date"] < pd.Timestamp(date.today()))]
     assert late == [] if overdue.empty else len(late) == 1 and f"{len(overdue)} open deal" in late[0]
+
+
+# --------------------------------------------------------------------------- will we hit it? (issue 17)
+
+
+def forecast_of(database) -> tuple:
+    """The demo team's forecast as the store and planner give it today: (outlook, accuracy)."""
+    from planner.calibrate import Calibration
+    from planner.forecast import forecast_accuracy, period_actuals, team_outlook
+    from planner.team import team_rollup
+
+    with open_store(database) as con:
+        sources = store.forecast_sources(con, "Mid-Market East", date.today())
+        rollup = team_rollup(store.review_inputs(con, "Mid-Market East", date.today()), date.today(),
+                             sources.pipeline, None, {})  # fmt: skip
+    outlook = team_outlook("Mid-Market East", rollup.view, rollup.review, sources.pipeline,
+                           Calibration.from_dict(sources.profile_result), history=sources.history,
+                           slips=sources.slips, profile_name=sources.profile.name,
+                           profile_plans=sources.profile_plans, plans=sources.plans)  # fmt: skip
+    accuracy = forecast_accuracy(sources.projections["USD"], period_actuals(sources.finished, "USD", {}))
+    return outlook, accuracy
+
+
+def test_the_review_says_the_range_the_chance_and_each_reps_range(demo: AppTest, database) -> None:
+    outlook, accuracy = forecast_of(database)
+    team = outlook.forecast.base.team
+    assert "Will we hit it?" in [h.value for h in demo.subheader]
+    assert metric(demo, "Forecast (P50)") == f"${team.p50:,.0f}"
+    assert metric(demo, "Chance of hitting") == f"{team.chance_of_hitting:.0%}"
+    rows = review_rows(demo).set_index("Rep")
+    assert rows.loc["Ana Lima", "Chance %"] == round(outlook.forecast.base.row("Ana Lima").chance_of_hitting * 100)
+    assert "–" in rows.loc["Whole team", "P10–P90"]
+    # The headline card shows the method that was most accurate last quarter, and its figure.
+    card = next(m for m in demo.metric if m.label == "Projection")
+    assert card.delta == accuracy.best_method
+    assert card.value == f"${outlook.projection(accuracy.best_method):,.0f}"
+    assert any("What this forecast assumes" in e.label for e in demo.expander)
+
+
+def test_without_the_largest_deals_the_range_falls_the_deals_are_named_and_the_recovery_asks_more(
+    demo: AppTest, database
+) -> None:
+    outlook, _ = forecast_of(database)
+    before = metric(demo, "Forecast (P50)")
+    demo.segmented_control(key="team.without_top").set_value(1).run()
+    assert not demo.exception
+    [removed] = outlook.forecast.without_top(1).removed
+    assert any(c.value.startswith(f"Left out: {removed} (") for c in demo.caption)
+    assert metric(demo, "Forecast (P50)") == f"${outlook.forecast.without_top(1).team.p50:,.0f}"
+    assert float(metric(demo, "Forecast (P50)")[1:].replace(",", "")) <= float(before[1:].replace(",", ""))
+    asks = next(d.value for d in demo.dataframe if "Left after the pipeline" in d.value.columns)
+    assert (asks["Left after the pipeline"] >= asks["With every deal"]).all() and len(asks) == 1
+    demo.segmented_control(key="team.without_top").set_value(3).run()
+    assert any(c.value.startswith("Left out: ") and c.value.count(";") == 2 for c in demo.caption)
+
+
+def test_categories_and_last_quarters_accuracy_are_on_the_review(demo: AppTest, database) -> None:
+    _, accuracy = forecast_of(database)
+    categories = next(d.value for d in demo.dataframe if "Commit − P50" in d.value.columns)
+    assert categories["Rep"].tolist()[0] == "Team"
+    assert (categories["Best case"] >= categories["Commit"]).all()
+    table = next(d.value for d in demo.dataframe if "Error % (MAPE)" in d.value.columns)
+    team_rows = table[table["Rep"] == "Team"]
+    assert team_rows["Method"].tolist() == ["run-rate", "pipeline-weighted", "P50", "commit"]
+    assert any(f"**{accuracy.best_method}** has been the most accurate" in c.value for c in demo.caption)
+
+
+def test_without_a_profile_the_review_says_what_is_missing_and_how_to_get_it(team_page: AppTest, database) -> None:
+    inputs = PlanInputs(100_000, 5_000, date.today() - timedelta(days=30), date.today() + timedelta(days=60))
+    with open_store(database) as con:
+        store.save_plan(con, SYSTEM, store.add_rep(con, SYSTEM, "Ana", "East"), "Now", inputs)
+        store.save_snapshot(con, SYSTEM, "East", date.today(), demo_snapshots(date.today())[-1][1].assign(owner="Ana"))
+    team_page.run()
+    info = " ".join(i.value for i in team_page.info)
+    assert "No forecast range yet" in info and "Calibrate page" in info
+    assert metric(team_page, "Projection").startswith("$")  # the review's own projection stands in
+    assert next(m for m in team_page.metric if m.label == "Projection").delta == "pipeline-weighted"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 
 from streamlit.testing.v1 import AppTest
@@ -81,7 +82,6 @@ def test_a_period_that_has_ended_says_how_it_finished(app: AppTest, database) ->
 
 # --------------------------------------------------------------------------- two sessions, one database
 
-import json  # noqa: E402
 from contextlib import contextmanager  # noqa: E402
 
 import pandas as pd  # noqa: E402
@@ -271,3 +271,36 @@ def test_the_activity_pace_says_what_to_do_this_week_per_stage(database) -> None
     for stage in ("Connection requests", "Meetings", "Qualified prospects", "Deals won"):
         assert metric(track, stage).endswith(" to do")
     assert "3 done" in " ".join(m.proto.help for m in track.metric if m.label == "Meetings")
+
+
+# --------------------------------------------------------------------------- the forecast band (issue 17)
+
+
+def test_the_burn_up_gets_the_forecast_range_and_the_toggle_leaves_the_largest_deal_out(app: AppTest, database) -> None:
+    load_demo(database)
+    open_track(app)
+    app.selectbox(key="track.rep").select("Ana Lima").run()
+    start, end, _ = quarter_of(date.today())
+    if not start <= date.today() < end:
+        return
+    figure = app.get("plotly_chart")[0].proto.spec
+    names = [trace.get("name") for trace in json.loads(figure)["data"]]
+    assert "Forecast: P10–P90 range" in names and "Forecast: P50" in names
+    words = " ".join(m.value for m in app.markdown)
+    assert "**Forecast.** **P10" in words and "chance** of reaching the target" in words
+    app.segmented_control(key="track.without_top").set_value(1).run()
+    assert not app.exception
+    assert any(c.value.startswith("Left out: ") and "(Ana Lima, $" in c.value for c in app.caption)
+    assert any("Without the largest deal" in i.value and "a week from now" in i.value for i in app.info)
+
+
+def test_a_finished_period_has_no_forecast_to_draw(app: AppTest, database) -> None:
+    load_demo(database)
+    open_track(app)
+    start, _, _ = quarter_of(date.today())
+    last_quarter = quarter_of(start - timedelta(days=1))[2]
+    app.selectbox(key="track.plan").select(last_quarter).run()
+    assert not app.exception and app.selectbox(key="track.plan").value == last_quarter
+    spec = json.loads(app.get("plotly_chart")[0].proto.spec)
+    assert not [t for t in spec["data"] if "Forecast" in str(t.get("name"))]
+    assert not [s for s in app.get("button_group") if s.label == "What if the biggest deals slip?"]

@@ -6,8 +6,19 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-from planner.demo import DEMO_PIPELINE, demo_crm_export, demo_email, demo_snapshots, demo_team, quarter_of
+from planner.calibrate import Calibration
+from planner.demo import DEMO_PIPELINE, demo_crm_export, demo_email, demo_profile, demo_snapshots, demo_team, quarter_of
+from planner.forecast import (
+    METHODS,
+    TEAM,
+    RepStanding,
+    deal_chances,
+    forecast_accuracy,
+    normalise_category,
+    period_actuals,
+)
 from planner.milestones import build_milestones, plan_pace
+from planner.team import ReviewInput
 
 TODAY = date(2026, 11, 22)  # a Sunday in the year's fourth quarter
 
@@ -60,7 +71,9 @@ def test_weekly_snapshots_move_the_way_pipelines_do() -> None:
     snapshots = demo_snapshots(TODAY)
     assert [d for d, _ in snapshots] == [date(2026, 10, 26), date(2026, 11, 2), date(2026, 11, 9), date(2026, 11, 16)]
     for _, deals in snapshots:
-        assert list(deals.columns) == ["deal_id", "owner", "account", "stage", "outcome", "amount", "close_date"]
+        assert list(deals.columns) == [
+            "deal_id", "owner", "account", "stage", "outcome", "amount", "close_date", "forecast_category",
+        ]  # fmt: skip
         assert deals["deal_id"].is_unique
         assert set(deals["outcome"]) <= {"open", "won", "lost"}
     first, last = snapshots[0][1], snapshots[-1][1]
@@ -82,3 +95,52 @@ def test_a_year_of_crm_deals_looks_like_a_hubspot_export() -> None:
     assert len(entered) == len(DEMO_PIPELINE) + 1
     assert (won[entered] != "").all().all()  # a won deal went through every stage
     assert pd.to_datetime(export["Create Date"]).dt.year.eq(2025).all()
+
+
+def test_each_open_deal_carries_a_forecast_category_that_follows_its_stage() -> None:
+    _, latest = demo_snapshots(TODAY)[-1]
+    open_deals = latest[latest["outcome"] == "open"]
+    categories = open_deals["forecast_category"].map(normalise_category)
+    assert categories.notna().all()  # every one a category the forecast knows
+    by_stage = categories.groupby(open_deals["stage"]).agg(lambda c: c.value_counts().index[0]).to_dict()
+    assert by_stage["Contract Sent"] == "commit" and by_stage["Appointment Scheduled"] == "pipeline"
+
+
+def test_last_quarter_is_finished_with_a_snapshot_every_monday_and_the_projections_shown_on_each() -> None:
+    team = demo_team(TODAY)
+    start, end, label = quarter_of(date(2026, 9, 30))
+    assert [p.name for p in team.past_plans] == [label] * 4 and label == "Q3 2026"
+    for plan in team.past_plans:
+        assert (plan.inputs.period_start, plan.inputs.period_end) == (start, end)
+        assert len(plan.weeks) == 14  # every week of the quarter recorded, the part weeks at each end too
+    mondays = [day for day, _ in team.snapshots if day <= end]
+    assert mondays[0] == date(2026, 7, 6) and mondays[-1] == date(2026, 9, 28) and len(mondays) == 13
+    ids = [set(frame["deal_id"]) for _, frame in team.snapshots]
+    assert not set().union(*ids[:13]) & set().union(*ids[13:])  # two quarters never share a deal
+    assert [day for day, _, _ in team.projections] == [day for day, _ in team.snapshots]
+    for _, currency, made in team.projections:
+        assert currency == "USD"
+        assert {(p.rep, p.method) for p in made} == {
+            (who, method) for who in (TEAM, *(p.rep for p in team.plans)) for method in METHODS
+        }
+
+
+def test_the_demo_shows_which_method_was_most_accurate_last_quarter() -> None:
+    team = demo_team(TODAY)
+    end = team.past_plans[0].inputs.period_end
+    finished = [ReviewInput(p.rep, i, p.name, p.inputs, (), {w.week_start: w.revenue for w in p.weeks})
+                for i, p in enumerate(team.past_plans)]  # fmt: skip
+    actuals = period_actuals({end: finished}, "USD", {})
+    made = [p for _, _, day in team.projections for p in day]
+    accuracy = forecast_accuracy(made, actuals)
+    assert accuracy.best_method in METHODS
+    assert {r.rep for r in accuracy.rows} == {TEAM, *(p.rep for p in team.past_plans)}
+    assert "have not finished" in accuracy.notes[0]  # this quarter's projections wait
+
+
+def test_the_demo_profile_knows_every_stage_of_the_demo_pipeline() -> None:
+    profile = Calibration.from_dict(demo_profile().result)
+    plans = demo_team(TODAY).plans
+    reps = [RepStanding(p.rep, p.inputs.target, 0.0, p.inputs.period_start, p.inputs.period_end) for p in plans]
+    _, notes = deal_chances(demo_snapshots(TODAY)[-1][1], profile, reps)
+    assert not [n for n in notes if "stages" in n]  # no deal at a stage the profile cannot follow to won

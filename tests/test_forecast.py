@@ -32,7 +32,7 @@ from planner.forecast import (
 )
 from planner.funnel import PlanInputs, Stage, build_plan
 from planner.milestones import build_milestones, plan_pace
-from planner.team import ReviewInput, team_review
+from planner.team import CurrencyView, ReviewInput, TeamReview, TeamRollup, team_review, team_rollup
 
 START, END = date(2027, 1, 1), date(2027, 3, 31)
 AS_OF = date(2027, 2, 15)
@@ -547,3 +547,115 @@ def test_every_projection_shown_is_recorded_per_rep_and_team() -> None:
     assert {(p.team, p.as_of, p.period_start, p.period_end) for p in made} == {("East", AS_OF, START, END)}
     team_p50 = next(p.projected for p in made if p.rep == TEAM and p.method == "P50")
     assert team_p50 == result.base.team.p50
+
+
+# --------------------------------------------------------------------------- a team's forecast, as the pages show it
+
+
+SNAPSHOT = TEAM_PIPELINE.assign(account="")  # as stored: every snapshot has an account column
+
+
+def parts(rollup: TeamRollup) -> tuple[CurrencyView, TeamReview]:
+    return rollup.view, rollup.review
+
+
+def team_inputs(currency: str = "USD") -> list[ReviewInput]:
+    inputs = PlanInputs(80_000, 10_000, START, END)
+    steps = tuple(build_milestones(80_000, START, END))
+    return [
+        ReviewInput("Ana", 1, "Q1", inputs, steps, {date(2027, 1, 4): 30_000.0}, currency=currency),
+        ReviewInput("Ben", 2, "Q1", inputs, steps, {date(2027, 1, 4): 30_000.0}),
+    ]
+
+
+def test_a_teams_outlook_converts_the_pipeline_as_the_review_does_and_records_every_method() -> None:
+    frame = SNAPSHOT.assign(forecast_category=["Commit", "Best Case", "Commit", "Pipeline", "Commit"])
+    same = fc.team_outlook("East", *parts(team_rollup(team_inputs(), AS_OF, frame, None, {})), frame, profile())
+    # Ana's plan, target and deals in euros: the team adds up in dollars at 1.5, her deals too.
+    euro = frame.assign(amount=np.where(frame["owner"] == "Ana", frame["amount"] / 1.5, frame["amount"]))
+    rollup = team_rollup(team_inputs("EUR"), AS_OF, euro, "USD", {("EUR", "USD"): 1.5})
+    converted = fc.team_outlook("East", *parts(rollup), euro, profile())
+    for outlook in (same, converted):  # booked differs (Ana's plan is converted), the pipeline's part does not
+        assert outlook.forecast.base.team.expected - outlook.forecast.base.team.booked == pytest.approx(75_000 * 0.8)
+    assert converted.forecast.base.row("Ana").pipeline == pytest.approx(same.forecast.base.row("Ana").pipeline)
+    assert converted.missing == ""
+    assert {(p.rep, p.method) for p in converted.projections} == {
+        (who, method) for who in ("Ana", "Ben", TEAM) for method in fc.METHODS
+    }
+    assert converted.projection("P50") == converted.forecast.base.team.p50
+    assert converted.projection("commit", "Ana") == converted.categories.rows[0].commit
+
+
+def test_days_at_stage_come_from_the_snapshot_history_and_lower_a_stale_deals_chance() -> None:
+    frame = deals(("old", "Ana", "Proposal", 10_000, "2027-03-01"), ("new", "Ana", "Proposal", 10_000, "2027-03-01"),
+                  account="")  # fmt: skip
+    history = pd.DataFrame(
+        {"snapshot_date": pd.to_datetime(["2026-12-07", "2027-02-08", "2027-02-08"]),
+         "deal_id": ["old", "old", "new"], "stage": "Proposal"}
+    )  # fmt: skip
+    rollup = team_rollup(team_inputs()[:1], AS_OF, frame, None, {})
+    outlook = fc.team_outlook("East", *parts(rollup), frame, profile(), history=history)
+    chances = outlook.forecast.deals.set_index("deal_id")
+    # 70 days at a stage deals usually spend 20 days at: 20/70 of the chance; 7 days: all of it.
+    assert chances.loc["old", "chance"] == pytest.approx(0.4 * 20 / 70)
+    assert chances.loc["new", "chance"] == pytest.approx(0.4)
+
+
+def test_without_a_profile_the_outlook_says_how_to_get_one_and_still_records_the_reviews_projections() -> None:
+    rollup = team_rollup(team_inputs(), AS_OF, SNAPSHOT, None, {})
+    outlook = fc.team_outlook("East", *parts(rollup), SNAPSHOT, None)
+    assert outlook.forecast is None and "calibrate" in outlook.missing.casefold()
+    assert {p.method for p in outlook.projections} == {"run-rate", "pipeline-weighted"}
+    assert outlook.projection("pipeline-weighted") == rollup.review.totals.weighted_projection
+    without_snapshot = fc.team_outlook(
+        "East", *parts(team_rollup(team_inputs(), AS_OF, None, None, {})), None, profile()
+    )
+    assert "pipeline snapshot" in without_snapshot.missing
+    nobody = fc.team_outlook("East", *parts(team_rollup([], AS_OF, None, None, {})), None, profile())
+    assert "no rep" in nobody.missing.casefold() and nobody.projections == ()
+
+
+def test_the_outlook_says_which_profile_gave_the_win_rates() -> None:
+    rollup = team_rollup(team_inputs(), AS_OF, SNAPSHOT, None, {})
+    newest = fc.team_outlook("East", *parts(rollup), SNAPSHOT, profile(), profile_name="FY26", plans=2)
+    assert "No plan of the team applies a calibration profile" in newest.assumptions[-1]
+    some = fc.team_outlook("East", *parts(rollup), SNAPSHOT, profile(), profile_name="FY26", profile_plans=1, plans=2)
+    assert "1 of the team's 2 plans" in some.assumptions[-1]
+
+
+def test_the_actual_of_a_finished_period_is_what_each_rep_booked_in_it() -> None:
+    q2 = PlanInputs(50_000, 5_000, date(2027, 4, 1), Q2_END)
+    ben_q2 = ReviewInput("Ben", 3, "Q2", q2, (), {date(2027, 4, 5): 7_000.0})  # a later quarter: not this period's
+    ana = ReviewInput("Ana", 1, "Q1", PlanInputs(100_000, 5_000, START, Q1_END), (),
+                      {date(2026, 12, 21): 5_000.0, date(2027, 1, 4): 60_000.0, date(2027, 3, 22): 40_000.0},
+                      currency="EUR")  # fmt: skip
+    found = fc.period_actuals({Q1_END: [ana, ben_q2]}, "USD", {("EUR", "USD"): 1.1})
+    # The week before the period counts nothing; the rest in dollars. Ben's plan ends later: not in this period.
+    assert found == {("Ana", Q1_END): pytest.approx(110_000), (TEAM, Q1_END): pytest.approx(110_000)}
+    assert fc.forecast_accuracy(PROJECTIONS, found).rows  # keys fit what forecast_accuracy reads
+
+
+def test_the_headline_shows_the_most_accurate_method_when_it_is_shown_today() -> None:
+    frame = SNAPSHOT.assign(forecast_category="Commit")
+    rollup = team_rollup(team_inputs(), AS_OF, frame, None, {})
+    outlook = fc.team_outlook("East", *parts(rollup), frame, profile())
+    assert fc.headline_method(outlook, None)[0] == "P50"
+    assert fc.headline_method(outlook, forecast_accuracy(PROJECTIONS, ACTUALS))[0] == "P50"
+    run_rate_best = forecast_accuracy([p for p in PROJECTIONS if p.method == "run-rate"], ACTUALS)
+    method, why = fc.headline_method(outlook, run_rate_best)
+    assert method == "run-rate" and "most accurate" in why
+    blind = fc.team_outlook("East", *parts(rollup), frame, None)  # no profile: no P50 or commit today
+    commit_best = forecast_accuracy([p for p in PROJECTIONS if p.method == "commit"], ACTUALS)
+    assert fc.headline_method(blind, commit_best)[0] == "pipeline-weighted"
+
+
+def test_the_recovery_ask_grows_once_the_biggest_deal_is_gone() -> None:
+    inputs = team_inputs()
+    rollup = team_rollup(inputs, AS_OF, SNAPSHOT, None, {})
+    result = fc.team_outlook("East", *parts(rollup), SNAPSHOT, profile()).forecast
+    every = fc.recovery_asks(inputs, result.base, AS_OF).set_index("Rep")
+    without = fc.recovery_asks(inputs, result.without_top(1), AS_OF).set_index("Rep")
+    owner = result.deals.set_index("deal_id").loc[result.without_top(1).removed[0], "owner"]
+    assert without.loc[owner, "Left after the expected pipeline"] > every.loc[owner, "Left after the expected pipeline"]
+    assert without.loc[owner, "Deals"] >= every.loc[owner, "Deals"]
+    assert "Deals won" in without.loc[owner, "A week from now"]

@@ -413,7 +413,7 @@ def test_an_empty_snapshot_is_refused_and_stores_nothing(con) -> None:
 def test_demo_team_loads_reps_plans_and_weekly_snapshots(con) -> None:
     store.load_team(con, SYSTEM, demo_team(date(2026, 11, 22)))
     assert store.list_teams(con) == [("Mid-Market East", "Maya Brooks")]
-    assert len(store.list_snapshots(con, "Mid-Market East")) == 4
+    assert len(store.list_snapshots(con, "Mid-Market East")) == 4 + 13  # this quarter's, and last quarter's Mondays
     inputs = store.review_inputs(con, "Mid-Market East", date(2026, 11, 22))
     assert [r.rep for r in inputs] == ["Ana Lima", "Ben Carter", "Chloe Nguyen", "Dev Patel"]  # not the manager
     review = team_review(inputs, date(2026, 11, 22), store.get_snapshot(con, "Mid-Market East", date(2026, 11, 16)))

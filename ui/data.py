@@ -10,6 +10,7 @@ is the database's own: a write on another server makes them read afresh.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import hashlib
 import logging
@@ -27,14 +28,36 @@ import streamlit as st
 from planner import backups, store
 from planner.access import SYSTEM, Viewer
 from planner.calibrate import Calibration, CalibrationError, Confidence, plan_confidence
+from planner.forecast import (
+    TEAM,
+    Accuracy,
+    TeamOutlook,
+    accuracy_by_week,
+    forecast_accuracy,
+    headline_method,
+    period_actuals,
+    team_outlook,
+)
 from planner.funnel import PlanInputs, validate
-from planner.team import SnapshotDiff, TeamRollup, slipped_deals, snapshot_diff
+from planner.milestones import bookings
+from planner.team import (
+    CurrencyView,
+    ReviewInput,
+    SnapshotDiff,
+    TeamReview,
+    TeamRollup,
+    in_one_currency,
+    slipped_deals,
+    snapshot_diff,
+    team_review,
+)
 from planner.team import team_rollup as _team_rollup
 
 __all__ = [
     "BACKUP_THREAD",
     "WRITE_ERRORS",
     "TeamFigures",
+    "TeamForecast",
     "backup_schedule",
     "calibration",
     "confidence",
@@ -44,9 +67,12 @@ __all__ = [
     "failure",
     "freeze_start_up_heap",
     "pipeline_changes",
+    "plan_forecast",
     "profiles",
+    "record_projections",
     "reps",
     "saved_plans",
+    "team_forecast",
     "team_rollup",
 ]
 
@@ -312,3 +338,104 @@ def pipeline_changes(team: str, older: date, newer: date, figures: TeamFigures) 
     rollup = figures.rollup
     path, generation = _key()
     return _changes(path, generation, team, older, newer, rollup.period[1], figures.rates_key, rollup.view.owner_rates)
+
+
+# --------------------------------------------------------------------------- the forecast
+
+
+@dataclass(frozen=True, slots=True)
+class TeamForecast:
+    """A team's forecast on a day, how accurate its past projections were, and the headline it leads with."""
+
+    outlook: TeamOutlook
+    accuracy: Accuracy
+    #: forecast vs actual by snapshot date for the latest finished period (the team's), for the small chart
+    by_week: pd.DataFrame
+    #: the headline's method and why it is the one
+    headline: tuple[str, str]
+    #: currencies projections were recorded in, other than this forecast's: their accuracy shows in those
+    other_currencies: tuple[str, ...]
+
+
+def _profile(sources: store.ForecastSources) -> Calibration | None:
+    return Calibration.from_dict(sources.profile_result) if sources.profile_result else None
+
+
+def _outlook(team: str, view: CurrencyView, review: TeamReview, sources: store.ForecastSources) -> TeamOutlook:
+    return team_outlook(
+        team,
+        view,
+        review,
+        sources.pipeline,
+        _profile(sources),
+        history=sources.history,
+        slips=sources.slips,
+        profile_name=sources.profile.name if sources.profile else "",
+        profile_plans=sources.profile_plans,
+        plans=sources.plans,
+    )
+
+
+@st.cache_resource(max_entries=8, show_spinner="Simulating the period…")
+def _forecast(path: str, generation: int, team: str, as_of: date, currency: str | None) -> TeamForecast:
+    figures = team_rollup(team, as_of, currency)
+    con = db()
+    sources = store.forecast_sources(con, team, as_of)
+    rates = {(r.from_currency, r.to_currency): r.rate for r in store.list_rates(con)}
+    outlook = _outlook(team, figures.rollup.view, figures.rollup.review, sources)
+    shown_in = figures.rollup.view.currency
+    made = sources.projections.get(shown_in, [])
+    actuals = period_actuals(sources.finished, shown_in, rates)
+    accuracy = forecast_accuracy(made, actuals)
+    others = tuple(sorted(c for c in sources.projections if c != shown_in))
+    return TeamForecast(
+        outlook, accuracy, accuracy_by_week(made, actuals, TEAM), headline_method(outlook, accuracy), others
+    )
+
+
+def team_forecast(team: str, as_of: date, currency: str | None = None) -> TeamForecast:
+    """Team review's forecast for ``team`` on ``as_of`` in ``currency`` (as :func:`team_rollup` takes it), with
+    the accuracy of every projection recorded for the team; cached until the next write."""
+    return _forecast(str(store.default_path()), store.data_generation(), team, as_of, currency)
+
+
+def record_projections(viewer: Viewer | None, team: str, snapshot_date: date) -> int:
+    """Record what Team review shows for ``team`` as of ``snapshot_date`` (just stored): each rep's and the team's
+    run-rate, pipeline-weighted, P50 and commit, in the team's own currency; the store checks ``viewer`` may.
+    A step of the snapshot's write callback, after its own check. Returns how many were recorded."""
+    con = db()
+    rollup = team_rollup(team, snapshot_date).rollup
+    outlook = _outlook(team, rollup.view, rollup.review, store.forecast_sources(con, team, snapshot_date))
+    return store.save_projections(con, viewer, team, snapshot_date, outlook.projections, rollup.view.currency)
+
+
+@st.cache_resource(max_entries=16, show_spinner="Simulating the period…")
+def _plan_forecast(path: str, generation: int, plan_id: int, as_of: date) -> TeamOutlook | None:
+    con = db()
+    saved = store.get_plan(con, plan_id)
+    rep = next((r for r in store.list_reps(con) if saved is not None and r.id == saved.rep_id), None)
+    if saved is None or rep is None:
+        return None
+    sources = store.forecast_sources(con, rep.team, as_of)
+    # The plan's own profile, when it applies one; else the one its team's forecast reads (said so).
+    found = store.get_profile(con, saved.profile_id) if saved.profile_id is not None else None
+    if found is not None:
+        sources = dataclasses.replace(sources, profile=found[0], profile_result=found[1], profile_plans=1)
+    else:
+        sources = dataclasses.replace(sources, profile_plans=0)
+    pipeline = sources.pipeline
+    if pipeline is not None:
+        pipeline = pipeline[pipeline["owner"] == rep.name]
+    weekly, daily = bookings(store.get_actuals(con, plan_id))
+    steps = tuple(store.get_milestones(con, plan_id))
+    mine = ReviewInput(rep.name, plan_id, saved.name, saved.inputs, steps, weekly, daily_revenue=daily,
+                       currency=saved.currency)  # fmt: skip
+    view = in_one_currency([mine], saved.currency, {})
+    review = team_review(view.reps, as_of, pipeline)  # the rep's deals are in the plan's currency already
+    return _outlook(rep.team, view, review, dataclasses.replace(sources, pipeline=pipeline, plans=1))
+
+
+def plan_forecast(plan_id: int, as_of: date) -> TeamOutlook | None:
+    """Track's forecast for one saved plan on ``as_of``: its rep's open deals in the latest snapshot of their
+    team, with the plan's profile (else the team's); None when the plan is gone. Cached until the next write."""
+    return _plan_forecast(str(store.default_path()), store.data_generation(), plan_id, as_of)

@@ -138,6 +138,9 @@ def page_defaults(today: date) -> dict[str, object]:
         "team.page": 1,
         "team.shown_plans": (),  # the plan ids of the rows the review table shows, in order (for a click)
         "team.burnup_for": None,  # the review the chart's rep picker was filled for: another one refills it
+        # The forecast's "what if the biggest deals slip?" toggle on each page: how many of them to leave out.
+        "team.without_top": 0,
+        "track.without_top": 0,
         # Teams and roles: the members editor is drawn afresh (a new generation) after every edit it writes.
         "team.members_generation": 0,
         "team.members_applied": {},  # {editor key: the edits of it already written}

@@ -52,6 +52,7 @@ __all__ = [
     "Connection",
     "CopyReport",
     "CrmAccount",
+    "ForecastSources",
     "OpenDeal",
     "PlanSummary",
     "ProfileSummary",
@@ -95,6 +96,7 @@ __all__ = [
     "describe",
     "duplicate_plan",
     "end_sign_in",
+    "forecast_sources",
     "get_account_plan",
     "get_actuals",
     "get_cycle",
@@ -112,6 +114,7 @@ __all__ = [
     "list_cycle_steps",
     "list_plans",
     "list_profiles",
+    "list_projections",
     "list_rates",
     "list_reps",
     "list_snapshots",
@@ -134,12 +137,14 @@ __all__ = [
     "save_cycle",
     "save_plan",
     "save_profile",
+    "save_projections",
     "save_snapshot",
     "schema_version",
     "set_action_status",
     "set_rate",
     "slip_counts",
     "snapshot_deals",
+    "stage_history",
     "take_backup",
     "team_plans",
     "transaction",
@@ -509,6 +514,12 @@ from planner.store.profiles import (  # noqa: E402
     profile_month_shares,
     save_profile,
 )
+from planner.store.projections import (  # noqa: E402
+    ForecastSources,
+    forecast_sources,
+    list_projections,
+    save_projections,
+)
 from planner.store.rates import RATES_REFUSED, StoredRate, delete_rate, list_rates, set_rate  # noqa: E402
 from planner.store.roster import (  # noqa: E402
     RemovedDemo,
@@ -528,4 +539,5 @@ from planner.store.snapshots import (  # noqa: E402
     save_snapshot,
     slip_counts,
     snapshot_deals,
+    stage_history,
 )

@@ -373,6 +373,29 @@ MIGRATIONS: tuple[tuple[int, str, Step], ...] = (
         ALTER TABLE reps ADD COLUMN demo BOOLEAN NOT NULL DEFAULT false;  -- loaded with the demo team
         """,
     ),
+    (
+        13,
+        "forecast categories on pipeline snapshots, every projection shown recorded for forecast accuracy, and the "
+        "demo's own calibration profile marked",
+        """
+        -- As the CRM exported it (Commit, BEST_CASE, Omitted ...); '' when the export had none.
+        ALTER TABLE pipeline_snapshots ADD COLUMN forecast_category VARCHAR NOT NULL DEFAULT '';
+        -- Loaded with the demo team and removed with it; never a real team's fallback for win rates.
+        ALTER TABLE profiles ADD COLUMN demo BOOLEAN NOT NULL DEFAULT false;
+        CREATE TABLE projections (
+            team VARCHAR NOT NULL,
+            rep VARCHAR NOT NULL,               -- the rep's name as on the snapshot; '' for the whole team
+            as_of DATE NOT NULL,                -- the snapshot date the projection was made on
+            method VARCHAR NOT NULL CHECK (method IN ('run-rate', 'pipeline-weighted', 'P50', 'commit')),
+            period_start DATE NOT NULL,
+            period_end DATE NOT NULL,
+            projected DOUBLE NOT NULL,          -- the period's bookings, as projected that day
+            currency VARCHAR NOT NULL,          -- the team's figures' currency that day
+            recorded_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            PRIMARY KEY (team, rep, as_of, method)
+        );
+        """,
+    ),
 )
 
 

@@ -71,31 +71,46 @@ def save_profile(
     name = name.strip()
     if not name:
         raise StoreError("Give the profile a name, such as “2026 deals”.")
-    frame = deals.loc[:, list(_DEAL_COLUMNS)].copy()
-    frame["created"] = pd.to_datetime(frame["created"]).dt.date
-    frame["closed"] = pd.to_datetime(frame["closed"]).dt.date
     try:
         with transaction(con) as cur:
             authorise(viewer, lambda v: v.can_calibrate, _ONLY_OPS)
-            row = cur.execute(
-                "INSERT INTO profiles (name, source_file, result, rows_read, rows_used, rows_bad)"
-                " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-                [name, source_file, json.dumps(result), rows_read, len(frame), rows_bad],
-            ).fetchone()
-            assert row is not None
-            profile_id = int(row[0])
-            cur.register("new_deals", frame)
-            cur.execute(
-                "INSERT INTO deals (profile_id, deal_id, owner, account, stage, outcome, amount, created, closed)"
-                " SELECT ?, deal_id, owner, account, stage, outcome, amount, created, closed FROM new_deals",
-                [profile_id],
-            )
-            cur.unregister("new_deals")
-            return profile_id
+            return _insert_profile(cur, name, source_file, result, deals, rows_read, rows_bad)
     except duckdb.ConstraintException as error:
         if "profiles" in str(error) or "name" in str(error):
             raise StoreError(f"There is already a profile called “{name}” — pick another name.") from error
         raise StoreError(f"The deals could not be stored: {error}") from error
+
+
+def _insert_profile(
+    cur: duckdb.DuckDBPyConnection,
+    name: str,
+    source_file: str,
+    result: dict,
+    deals: pd.DataFrame,
+    rows_read: int,
+    rows_bad: int,
+    *,
+    demo: bool = False,
+) -> int:
+    """Insert a profile and its deals on the caller's transaction; return its id. ``demo``: the demo team's."""
+    frame = deals.loc[:, list(_DEAL_COLUMNS)].copy()
+    frame["created"] = pd.to_datetime(frame["created"]).dt.date
+    frame["closed"] = pd.to_datetime(frame["closed"]).dt.date
+    row = cur.execute(
+        "INSERT INTO profiles (name, source_file, result, rows_read, rows_used, rows_bad, demo)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        [name, source_file, json.dumps(result), rows_read, len(frame), rows_bad, demo],
+    ).fetchone()
+    assert row is not None
+    profile_id = int(row[0])
+    cur.register("new_deals", frame)
+    cur.execute(
+        "INSERT INTO deals (profile_id, deal_id, owner, account, stage, outcome, amount, created, closed)"
+        " SELECT ?, deal_id, owner, account, stage, outcome, amount, created, closed FROM new_deals",
+        [profile_id],
+    )
+    cur.unregister("new_deals")
+    return profile_id
 
 
 def list_profiles(con: duckdb.DuckDBPyConnection) -> list[ProfileSummary]:

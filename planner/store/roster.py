@@ -14,7 +14,7 @@ the owner's name kept as a label, so no account plan is lost with its owner.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import duckdb
 
@@ -25,6 +25,8 @@ from planner.store.actuals import _insert_new_actuals
 from planner.store.ownership import authorise, checked_id
 from planner.store.people import _insert_rep
 from planner.store.plans import _author, _write_plan
+from planner.store.profiles import _insert_profile
+from planner.store.projections import _write_projections
 from planner.store.snapshots import _write_snapshot
 
 __all__ = ["RemovedDemo", "RepHoldings", "demo_loaded", "load_team", "remove_demo", "remove_rep", "rep_holdings"]
@@ -152,7 +154,8 @@ def _free(taken: set[str], name: str) -> str:
 
 @retry_conflicts
 def load_team(con: duckdb.DuckDBPyConnection, viewer: Viewer | None, team: DemoTeam) -> list[int]:
-    """Load the demo team's people, plans, milestones, actuals and pipeline into a team of their own; return plan ids.
+    """Load the demo team's people, plans (this quarter's and last), milestones, actuals, pipeline, profile and
+    recorded projections into a team of their own; return the ids of this quarter's plans.
 
     At any time, beside a team's own data, never mixed with it: the demo gets a
     team nobody real is in (each of its teams does, for a generated team of many)
@@ -182,7 +185,14 @@ def load_team(con: duckdb.DuckDBPyConnection, viewer: Viewer | None, team: DemoT
             rep_ids[rep.name] = _insert_rep(
                 cur, renamed[rep.name], team_names[rep.team], rep.role, email, by="the demo", demo=True
             )
-        for plan in team.plans:
+        profile_id = None
+        if team.profile is not None:  # the win rates its forecast reads, under a name nobody's profile has
+            profiles = {str(n).casefold() for (n,) in cur.execute("SELECT name FROM profiles").fetchall()}
+            profile = team.profile
+            profile_id = _insert_profile(cur, _free(profiles, profile.name), profile.source_file, profile.result,
+                                         profile.deals, profile.rows_read, profile.rows_bad, demo=True)  # fmt: skip
+        plans = (*team.plans, *team.past_plans)
+        for plan in plans:
             plan_ids.append(
                 _write_plan(
                     cur,
@@ -194,13 +204,17 @@ def load_team(con: duckdb.DuckDBPyConnection, viewer: Viewer | None, team: DemoT
                     "auto",
                     (),
                     None,
+                    profile_id,
                 )
             )
-        _insert_new_actuals(cur, [(plan_id, plan.weeks) for plan_id, plan in zip(plan_ids, team.plans, strict=True)])
+        _insert_new_actuals(cur, [(plan_id, plan.weeks) for plan_id, plan in zip(plan_ids, plans, strict=True)])
         for snapshot_date, deals in team.snapshots:
             owners = deals.assign(owner=deals["owner"].map(lambda o: renamed.get(o, o)))
             _write_snapshot(cur, team_names[team.team], snapshot_date, owners)
-    return plan_ids
+        for as_of, currency, made in team.projections:  # what Team review would have recorded on each snapshot
+            named = [replace(p, team=team_names[team.team], rep=renamed.get(p.rep, p.rep)) for p in made]
+            _write_projections(cur, team_names[team.team], as_of, named, currency)
+    return plan_ids[: len(team.plans)]
 
 
 def demo_loaded(con: duckdb.DuckDBPyConnection) -> bool:
@@ -210,9 +224,10 @@ def demo_loaded(con: duckdb.DuckDBPyConnection) -> bool:
 
 @retry_conflicts
 def remove_demo(con: duckdb.DuckDBPyConnection, viewer: Viewer | None) -> RemovedDemo:
-    """Remove the demo team: its people, their plans and actuals, and its pipeline snapshots, all or nothing.
+    """Remove the demo team: its people, their plans and actuals, its pipeline snapshots and recorded projections,
+    and its calibration profile, all or nothing.
 
-    Snapshots of the demo's team go only if nobody real has since joined that team.
+    Snapshots and projections of the demo's team go only if nobody real has since joined that team.
     """
     with transaction(con) as cur:
         who = authorise(viewer, lambda v: v.can_load_demo, "Only sales ops can remove the demo team.")
@@ -226,5 +241,10 @@ def remove_demo(con: duckdb.DuckDBPyConnection, viewer: Viewer | None) -> Remove
             "DELETE FROM pipeline_snapshots WHERE list_contains(?::VARCHAR[], team) RETURNING team, snapshot_date",
             [demo_only],
         ).fetchall()
+        cur.execute("DELETE FROM projections WHERE list_contains(?::VARCHAR[], team)", [demo_only])
         plans = _remove_people(cur, who, [int(i) for i, _ in people])
+        # The demo's profile, as delete_profile removes one: a plan that applied it keeps its figures.
+        cur.execute("UPDATE plans SET profile_id = NULL WHERE profile_id IN (SELECT id FROM profiles WHERE demo)")
+        cur.execute("DELETE FROM deals WHERE profile_id IN (SELECT id FROM profiles WHERE demo)")
+        cur.execute("DELETE FROM profiles WHERE demo")
     return RemovedDemo(len(people), plans, len(set(snapshots)))

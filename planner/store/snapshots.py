@@ -21,10 +21,11 @@ __all__ = [
     "save_snapshot",
     "slip_counts",
     "snapshot_deals",
+    "stage_history",
 ]
 
 
-_SNAPSHOT_COLUMNS = ("deal_id", "owner", "account", "stage", "outcome", "amount", "close_date")
+_SNAPSHOT_COLUMNS = ("deal_id", "owner", "account", "stage", "outcome", "amount", "close_date", "forecast_category")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,13 +39,18 @@ class SnapshotSummary:
 
 
 def _write_snapshot(cur: duckdb.DuckDBPyConnection, team: str, snapshot_date: date, deals: pd.DataFrame) -> None:
-    frame = deals.loc[:, list(_SNAPSHOT_COLUMNS)].drop_duplicates("deal_id").copy()
+    # An export without a forecast category stores '' for each deal, as the column's default says.
+    frame = deals.loc[:, list(_SNAPSHOT_COLUMNS[:-1])].copy()
+    category = deals["forecast_category"] if "forecast_category" in deals.columns else pd.Series("", deals.index)
+    frame["forecast_category"] = category.fillna("").astype(str).str.strip()
+    frame = frame.drop_duplicates("deal_id")
     frame["close_date"] = pd.to_datetime(frame["close_date"]).dt.date
     cur.execute("DELETE FROM pipeline_snapshots WHERE snapshot_date = ? AND team = ?", [snapshot_date, team])
     cur.register("new_snapshot", frame)
     cur.execute(
         "INSERT INTO pipeline_snapshots (snapshot_date, team, deal_id, owner, account, stage, outcome, amount,"
-        " close_date) SELECT ?, ?, deal_id, owner, account, stage, outcome, amount, close_date FROM new_snapshot",
+        " close_date, forecast_category) SELECT ?, ?, deal_id, owner, account, stage, outcome, amount, close_date,"
+        " forecast_category FROM new_snapshot",
         [snapshot_date, team],
     )
     cur.unregister("new_snapshot")
@@ -56,8 +62,9 @@ def save_snapshot(
 ) -> int:
     """Store a team's pipeline as of ``snapshot_date`` (replacing that day's), in one transaction.
 
-    ``deals`` has deal_id, owner, account, stage, outcome, amount and close_date; a deal ID
-    that appears twice is stored once. Returns the number of deals stored.
+    ``deals`` has deal_id, owner, account, stage, outcome, amount and close_date, and may have
+    forecast_category (the CRM's words, kept as exported); a deal ID that appears twice is stored
+    once. Returns the number of deals stored.
     """
     if deals.empty:
         raise StoreError("The snapshot has no deals: upload an export of the open pipeline.")
@@ -130,3 +137,21 @@ def latest_snapshot_date(con: duckdb.DuckDBPyConnection, team: str, upto: date |
         [team, upto, upto],
     )
     return row[0][0] if row else None
+
+
+def stage_history(con: duckdb.DuckDBPyConnection, team: str, upto: date) -> pd.DataFrame:
+    """Every earlier sighting (snapshot_date, deal_id, stage) of the deals in the team's latest snapshot up to
+    ``upto``: how long each has been at its stage (:func:`planner.forecast.days_at_stage`)."""
+    cur = con.cursor()
+    try:
+        return cur.execute(
+            "WITH latest AS (SELECT max(snapshot_date) AS day FROM pipeline_snapshots"
+            "  WHERE team = ? AND snapshot_date <= ?)"
+            " SELECT s.snapshot_date, s.deal_id, s.stage FROM pipeline_snapshots s"
+            " WHERE s.team = ? AND s.snapshot_date <= ? AND s.deal_id IN"
+            "  (SELECT deal_id FROM pipeline_snapshots WHERE team = ? AND snapshot_date = (SELECT day FROM latest))"
+            " ORDER BY s.deal_id, s.snapshot_date",
+            [team, upto, team, upto, team],
+        ).df()
+    finally:
+        cur.close()

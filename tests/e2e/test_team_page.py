@@ -47,7 +47,7 @@ def test_the_review_fits_the_page_and_no_card_label_is_cut_short(page: Page, ui)
     ui.wait_for_idle()
     widths = review.locator(".dvn-scroller").evaluate("s => [s.scrollWidth, s.clientWidth]")
     assert widths[0] <= widths[1], f"the review scrolls sideways: {widths[0]} px of columns in {widths[1]} px"
-    expect(page.get_by_test_id("stMetric")).to_have_count(4)
+    expect(page.get_by_test_id("stMetric")).to_have_count(8)  # the team's totals, and the forecast's four
     assert ui.cut_card_labels() == []
 
 
@@ -113,6 +113,7 @@ def test_uploading_this_weeks_pipeline_adds_a_snapshot_to_compare(page: Page, ui
             "Amount": [*list(deals["amount"]), 12345.0],
             "Close Date": [d.strftime("%Y-%m-%d") for d in deals["close_date"]] + [latest[0].isoformat()],
             "Deal owner": [*list(deals["owner"]), "Ana Lima"],
+            "Forecast category": [*list(deals["forecast_category"]), "Pipeline"],  # HubSpot's label: recognised
         }
     )
     path = tmp_path / "pipeline-this-week.csv"
@@ -127,7 +128,11 @@ def test_uploading_this_weeks_pipeline_adds_a_snapshot_to_compare(page: Page, ui
     day.press("Enter")
     ui.wait_for_idle()
     page.get_by_role("button", name="Save snapshot").click()
-    expect(page.get_by_text(f"{len(export):,} deals stored as the pipeline of {snapshot_day:%d %b %Y}")).to_be_visible()
+    stored = page.get_by_text(f"{len(export):,} deals stored as the pipeline of {snapshot_day:%d %b %Y}")
+    expect(stored).to_be_visible()
+    # What the page shows on that day is recorded beside it: each rep's and the team's four projections
+    # (run-rate, pipeline-weighted, P50, and commit from the export's forecast categories).
+    expect(stored).to_contain_text("20 projections recorded for forecast accuracy")
     expect(page.get_by_role("combobox", name="To snapshot")).to_have_value(f"{snapshot_day:%a %d %b %Y}")
     expect(page.get_by_role("combobox", name="From snapshot")).to_have_value(f"{latest[0]:%a %d %b %Y}")
     slipped = page.get_by_test_id("stDataFrame").filter(has_text="Times slipped before")
@@ -157,6 +162,39 @@ def test_a_pipeline_export_with_an_unknown_id_column_is_mapped_by_hand(page: Pag
     expect(page.get_by_text("3 deals read (3 open)")).to_be_visible()
     expect(warning).to_have_count(0)
     expect(page.get_by_role("button", name="Save snapshot")).to_be_enabled()
+
+
+def dollars(text: str) -> float:
+    return float(text.replace("$", "").replace(",", ""))
+
+
+def test_the_range_and_the_chance_and_what_if_the_biggest_deals_slip(page: Page, ui) -> None:
+    open_review(page, ui)
+    expect(page.get_by_role("heading", name="Will we hit it?")).to_be_visible()
+    burnup = ui.chart("Team burn-up")
+    expect(burnup.get_by_text("Team forecast: P10–P90 range")).to_be_visible()  # the fan to the period end
+    expect(burnup.get_by_text("Team forecast: P50")).to_be_visible()
+    p50, chance = ui.metric_value("Forecast (P50)"), ui.metric_value("Chance of hitting")
+    expect(p50).to_have_text(re.compile(r"^\$[\d,]+$"))
+    every = dollars(p50.inner_text()), chance.inner_text()
+    review = review_table(page)
+    expect(review).to_contain_text("P10–P90")
+    ui.screenshot("team-review-forecast.png")
+
+    page.get_by_test_id("stButtonGroup").get_by_text("Without the largest deal", exact=True).click()
+    left_out = page.get_by_text(re.compile(r"^Left out: \S+ \(.+, \$[\d,]+\)"))
+    expect(left_out).to_be_visible()
+    ui.wait_for_idle()
+    assert dollars(p50.inner_text()) <= every[0]
+    assert int(chance.inner_text().rstrip("%")) <= int(every[1].rstrip("%"))
+    expect(page.get_by_text("Coverage without them", exact=True)).to_be_visible()
+    asks = page.get_by_test_id("stDataFrame").filter(has_text="Left after the pipeline")
+    expect(asks).to_be_visible()
+    ui.screenshot("team-review-without-largest.png")
+
+    page.get_by_test_id("stButtonGroup").get_by_text("Every open deal", exact=True).click()
+    expect(left_out).to_have_count(0)
+    expect(p50).to_have_text(f"${every[0]:,.0f}")
 
 
 # --------------------------------------------------------------------------- Teams and roles

@@ -8,6 +8,7 @@ their own (``own_app_server``), so their edits change nothing the others read.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
@@ -213,3 +214,26 @@ def test_entering_this_weeks_activity_updates_the_pace_view(own_ui) -> None:
         page.keyboard.press("ArrowDown")
     expect(cell(pace_table, 3, row)).to_have_text("37")  # Done
     own_ui.screenshot("track-activity-pace.png")
+
+
+def test_the_burn_up_shows_the_forecast_band_and_what_if_the_largest_deal_slips(page: Page, ui) -> None:
+    open_track(page, ui)
+    pick_rep(page, ui, "Ana Lima")
+    chart = page.get_by_test_id("stPlotlyChart").filter(has_text="Burn-up")
+    expect(chart.get_by_text("Forecast: P10–P90 range")).to_be_visible()
+    band = chart.locator("path.js-fill")  # the P10-P90 band, filled between its edges to the period end
+    expect(band.first).to_be_attached()
+    forecast = page.get_by_text(re.compile(r"^Forecast\. P10 \$[\d,]+ · P50 \$[\d,]+ · P90 \$[\d,]+"))
+    expect(forecast).to_be_visible()
+    every = forecast.inner_text()
+    ui.screenshot("track-forecast.png")
+
+    page.get_by_test_id("stButtonGroup").get_by_text("Without the largest deal", exact=True).click()
+    expect(page.get_by_text(re.compile(r"^Left out: \S+ \(Ana Lima, \$[\d,]+\)"))).to_be_visible()
+    ui.wait_for_idle()
+    without = forecast.inner_text()
+    assert without != every  # the range and the chance without that deal
+    p90 = [int(re.search(r"P90 \$([\d,]+)", text)[1].replace(",", "")) for text in (every, without)]
+    assert p90[1] <= p90[0]
+    expect(page.get_by_text(re.compile(r"^Without the largest deal, the rest of the open pipeline"))).to_be_visible()
+    ui.screenshot("track-forecast-without-largest.png")
