@@ -386,17 +386,15 @@ def _recovery(plan: FunnelPlan, progress: Pace, recovery: Recovery, currency: st
     )
 
 
-def _forecast(outlook: TeamOutlook | None, scenario: ForecastRange | None, currency: str) -> None:
+def _forecast(outlook: TeamOutlook | None, scenario: ForecastRange | None, currency: str, period_end: date) -> None:
     """The range under the burn-up: in words, what the toggle left out, the concentration flag, the assumptions."""
-    if saved.inputs.period_end <= as_of or as_of < saved.inputs.period_start:
-        return  # no period left to forecast, or not started: the chart says what there is
     if outlook is None or outlook.forecast is None or scenario is None:
         shown.missing(outlook)
         return
     result = outlook.forecast
     shown.left_out(scenario, result.deals, currency)
     mine = scenario.rows[0]  # the plan's rep: the only one
-    st.markdown(f"**Forecast.** {shown.range_words(mine, currency, f'{saved.inputs.period_end:%d %b %Y}')}")
+    st.markdown(f"**Forecast.** {shown.range_words(mine, currency, f'{period_end:%d %b %Y}')}")
     shown.concentration([mine], result.concentration_flag, currency)
     shown.assumptions(outlook)
 
@@ -506,8 +504,9 @@ burnup = burnup_chart(
     progress,
     currency,
 )
-# The forecast range to the period end, while there is a period left to forecast.
-outlook = data.plan_forecast(plan_id, as_of) if period[0] <= as_of < period[1] else None
+# The forecast range to the period end, while there is a period left to forecast (the chart says the rest).
+forecasting = period[0] <= as_of < period[1]
+outlook = data.plan_forecast(plan_id, as_of) if forecasting else None
 result = outlook.forecast if outlook is not None else None
 without = shown.without_picker("track.without_top") if result is not None else 0
 scenario = result.without_top(without) if result is not None else None
@@ -517,7 +516,8 @@ if scenario is not None:
                           currency)  # fmt: skip
 st.plotly_chart(burnup, config={"displayModeBar": False}, key="track.burnup_chart")
 st.caption(AHEAD_BEHIND_RULE)
-_forecast(outlook, scenario, currency)
+if forecasting:
+    _forecast(outlook, scenario, currency, period[1])
 
 draw = state.get(_table_key(plan_id))
 if draw is None or draw["plan_version"] != saved.version:  # first shown, or the plan was saved meanwhile

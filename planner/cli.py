@@ -709,8 +709,7 @@ def _forecast_command(args: argparse.Namespace, parser: argparse.ArgumentParser)
         "team_range": _range_row(scenario.team),
         "with_every_deal": _range_row(result.base.team) if args.without_top else None,
         "reps": [_range_row(r) for r in shown],
-        "recovery": recovery_asks(view.reps, scenario, as_of)
-        .query("Rep in @wanted")
+        "recovery": recovery_asks([r for r in view.reps if r.rep in wanted], scenario, as_of)
         .rename(columns=lambda c: c.lower().replace(" ", "_"))
         .to_dict("records"),
         "categories": None
