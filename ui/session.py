@@ -115,6 +115,7 @@ def page_defaults(today: date) -> dict[str, object]:
         # Calibrate: the uploaded export lives here, not in the uploader, so it survives a page switch.
         "calibrate.source": None,
         "calibrate.history_source": None,  # a stage-history file given beside the export, kept the same way
+        "calibrate.upload_round": 0,  # how many files the uploaders have given: their keys change with each
         "calibrate.sheet": None,
         "calibrate.preset": None,
         "calibrate.saved_id": None,
@@ -161,8 +162,6 @@ WIDGET_KEYS = frozenset(
         "team.rate.value",
         "team.rate.remove",
         # Calibrate
-        "calibrate.upload",
-        "calibrate.history_upload",
         "calibrate.currency",
         "calibrate.stage_editor",
         "calibrate.profile_name",
@@ -201,6 +200,7 @@ KEY_FAMILIES = {
     "team.snapshot_file": "Team review: name and size of the snapshot file the pickers were made for",
     "team.snapshot_upload_done": "Team review: what the last stored snapshot held",
     "team.form.": "Team review: its forms",
+    "calibrate.upload.": "Calibrate: its two uploaders, a fresh key after each file is taken out of them",
     "calibrate.map.": "Calibrate: the export's column pickers (ui.mapping)",
     "calibrate.date_order": "Calibrate: how the export's slashed dates are written (ui.mapping)",
     "calibrate.stages": "Calibrate: the stage → outcome and order table, and the stages it was made for",
