@@ -1,7 +1,8 @@
 """Calibrating a 1,000,000-row CRM export: Backplan's command line beside plain pandas and plain DuckDB.
 
-    python bench/bench_calibrate.py [--rows 1000000] [--repeat 3] [--naive]
+    python bench/bench_calibrate.py [--rows 1000000] [--repeat 3] [--naive] [--before CHECKOUT]
     python bench/bench_calibrate.py --page [--rows 1000000] [--reruns 20]
+    python bench/bench_calibrate.py --page --browser [--rows 1000000] [--reruns 20]
 
 The export is ``planner.demo.demo_crm_export`` written as CSV (HubSpot layout with "Date entered …"
 columns), cached in /tmp between runs.
@@ -15,7 +16,9 @@ long its imports took and the work after them; and it checks the figures agree:
 - Backplan: ``backplan calibrate FILE --json`` (``planner.cli.main``), the command a user runs;
 - plain pandas: ``read_csv`` and boolean masks giving the same headline figures;
 - plain DuckDB: one ``read_csv`` query giving them, for reference;
-- ``--naive``: the first naive pandas version (row loops and ``apply``), slow.
+- ``--naive``: the first naive pandas version (row loops and ``apply``), slow;
+- ``--before CHECKOUT``: ``backplan calibrate`` from another checkout too (``git worktree add`` or
+  ``git archive`` of an older commit), in the same rounds.
 
 The children run without ``PYTHONDONTWRITEBYTECODE`` (as an installed package does: compiled once),
 after one untimed warm-up run of each.
@@ -23,6 +26,12 @@ after one untimed warm-up run of each.
 ``--page``: the Calibrate page under AppTest (scripts compiled once, as a server does), a 1M-row
 upload given as the uploader's callback stores it: the first run after the upload, then reruns
 (a profile name typed, and plain reruns), and the process's peak memory.
+
+``--page --browser``: the same in a real server (``streamlit run app.py``) driven by headless
+Chromium, the file given to the uploader as a user gives it: seconds from the upload to the
+figures, then each rerun from the key that commits a profile name to the run's end as the
+browser sees it, and the server's peak resident memory (``VmHWM``, the uploader's own copy of the
+file included).
 
 Targets (issue 18): the command line ≤ 2.5 s and ≤ 600 MB, and faster than plain pandas in the
 same run; a Calibrate page rerun after a 1M upload ≤ 300 ms, peak ≤ 1 GB.
@@ -47,7 +56,9 @@ from contextlib import redirect_stdout
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+#: The checkout whose ``planner`` a measured child imports (``--before`` runs another one beside this one).
+TREE = Path(os.environ.get("BACKPLAN_BENCH_TREE", ROOT))
+sys.path.insert(0, str(TREE))
 
 TARGET_SECONDS = 2.5
 TARGET_MB = 600.0
@@ -290,6 +301,7 @@ def run_naive(path: Path) -> dict:
 #: label, the modules it imports (timed apart from the work), the run
 KINDS = {
     "backplan": ("Backplan: backplan calibrate", ("planner.cli",), run_backplan),
+    "before": ("Backplan before (--before)", ("planner.cli",), run_backplan),
     "pandas": ("plain pandas: read_csv + masks", ("pandas",), run_pandas),
     "duckdb": ("plain DuckDB: one query", ("duckdb",), run_duckdb),
     "naive": ("naive pandas: loops, apply", ("pandas",), run_naive),
@@ -299,10 +311,12 @@ KINDS = {
 # --------------------------------------------------------------------------- driver
 
 
-def measure(kind: str, path: Path) -> dict:
+def measure(kind: str, path: Path, before: Path | None = None) -> dict:
     """One run in a fresh interpreter: its figures, and the process's wall and CPU seconds and peak memory."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    tree = before if kind == "before" and before is not None else ROOT
+    env["PYTHONPATH"] = str(tree) + os.pathsep + env.get("PYTHONPATH", "")
+    env["BACKPLAN_BENCH_TREE"] = str(tree)
     start = time.perf_counter()
     child = subprocess.Popen(
         [sys.executable, __file__, "--measure", kind, str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -322,10 +336,10 @@ def _children_usage() -> tuple[float, float]:
     return usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
-def measured(kind: str, path: Path) -> dict:
+def measured(kind: str, path: Path, before: Path | None = None) -> dict:
     """:func:`measure` with the child's CPU seconds (every thread) from the parent's view."""
     cpu_before, _ = _children_usage()
-    result = measure(kind, path)
+    result = measure(kind, path, before)
     cpu_after, _ = _children_usage()
     return {**result, "cpu": cpu_after - cpu_before}
 
@@ -340,18 +354,20 @@ def _same(a: object, b: object) -> bool:
 
 def compare(args: argparse.Namespace) -> None:
     path = export_path(args.rows)
-    kinds = ["backplan", "pandas", "duckdb"] + (["naive"] if args.naive else [])
+    kinds = ["backplan", *(["before"] if args.before else []), "pandas", "duckdb", *(["naive"] if args.naive else [])]
     print(f"export: {path} ({path.stat().st_size / 2**20:,.0f} MB, {args.rows:,} deals)")
+    if args.before:
+        print(f"before: {args.before}")
     print(f"load average at start: {' '.join(f'{v:.1f}' for v in os.getloadavg())} (2 cores)", flush=True)
     for kind in kinds:  # compiles the bytecode and warms the page cache; not timed
         if kind != "naive":
-            measure(kind, path)
+            measure(kind, path, args.before)
     runs: dict[str, list[dict]] = {k: [] for k in kinds}
     header = f"{'run':<5}{'implementation':<36}{'wall s':>8}{'CPU s':>8}{'peak MB':>9}  imports s, then the work"
     print(header)
     for round_ in range(1, args.repeat + 1):
         for kind in kinds:
-            r = measured(kind, path)
+            r = measured(kind, path, args.before)
             runs[kind].append(r)
             work = f"{r['import_seconds']:.2f}, then {r['work_seconds']:.2f} ({r['work_cpu']:.2f} CPU)"
             print(f"{round_:<5}{KINDS[kind][0]:<36}{r['wall']:>8.2f}{r['cpu']:>8.2f}{r['peak_mb']:>9,.0f}  {work}",
@@ -432,12 +448,90 @@ def page(args: argparse.Namespace) -> None:
     print(f"load average at end: {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
 
 
+#: Records when the app's script starts and finishes running, as the browser sees it (Streamlit marks its root).
+_WATCH_RUNS = """
+window.__runs = [];
+const app = document.querySelector("[data-testid='stApp']");
+new MutationObserver(() => window.__runs.push([performance.now(), app.getAttribute("data-test-script-state")]))
+    .observe(app, {attributes: true, attributeFilter: ["data-test-script-state"]});
+"""
+
+
+def page_browser(args: argparse.Namespace) -> None:
+    """The Calibrate page in a real server and Chromium after a 1M-row upload: reruns and the server's peak memory."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from bench._timing import report
+    from bench.bench_load import CHROMIUM, CHROMIUM_ARGS, cpu_seconds, start_server
+
+    path = export_path(args.rows)
+    print(f"load average at start: {' '.join(f'{v:.1f}' for v in os.getloadavg())} (2 cores)", flush=True)
+    with tempfile.TemporaryDirectory(prefix="backplan-calibrate-") as folder:
+        server, url = start_server(Path(folder))
+        try:
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+                page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                page.goto(f"{url}/calibrate")
+                app = page.get_by_test_id("stApp")
+                idle = page.locator("[data-test-script-state='notRunning']")
+                expect(page.get_by_role("heading", name="Calibrate from last year's deals")).to_be_visible(
+                    timeout=60_000
+                )
+                expect(app.and_(idle)).to_be_visible(timeout=60_000)
+                print(f"server resident before the upload: {_server_mb(server.pid, 'VmRSS'):,.0f} MB", flush=True)
+                began = time.perf_counter()
+                uploader = page.get_by_role("region", name=re.compile("^Upload last year's deals"))
+                uploader.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(path)
+                rows = page.get_by_test_id("stMetric").filter(has_text="Rows read").get_by_test_id("stMetricValue")
+                expect(rows).to_have_text(f"{args.rows:,}", timeout=600_000)
+                expect(app.and_(idle)).to_be_visible(timeout=600_000)
+                print(f"upload to figures on screen: {time.perf_counter() - began:.2f} s; server peak so far "
+                      f"{_server_mb(server.pid, 'VmHWM'):,.0f} MB", flush=True)  # fmt: skip
+                page.evaluate(_WATCH_RUNS)
+                box = page.get_by_role("textbox", name="Profile name")
+                timings, cpu = [], cpu_seconds(server.pid)
+                for n in range(args.reruns):
+                    box.fill(f"FY2025 deals {n}")
+                    page.evaluate("window.__runs = []")
+                    pressed = page.evaluate("performance.now()")
+                    box.press("Enter")
+                    page.wait_for_function(
+                        "() => window.__runs.some(([, s]) => s === 'running') && "
+                        "window.__runs.at(-1)[1] === 'notRunning'",
+                        timeout=60_000,
+                    )
+                    finished = page.evaluate("window.__runs.at(-1)[0]")
+                    timings.append((finished - pressed) / 1000)
+                cpu_each = (cpu_seconds(server.pid) - cpu) / args.reruns * 1000
+                report("Calibrate page rerun in Chromium: profile name", timings, target_ms=PAGE_TARGET_MS)
+                print(f"server CPU per rerun: {cpu_each:.0f} ms")
+                browser.close()
+            peak = _server_mb(server.pid, "VmHWM")
+            verdict = "met" if peak <= PAGE_TARGET_MB else "MISSED"
+            print(f"server peak resident memory {peak:,.0f} MB (target ≤ {PAGE_TARGET_MB:,.0f} MB: {verdict})")
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    print(f"load average at end: {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
+
+
+def _server_mb(pid: int, field: str) -> float:
+    """A memory figure of process ``pid`` from /proc (VmRSS: resident now; VmHWM: the most it has been)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no {field} for process {pid}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3, help="rounds of every implementation, interleaved")
     parser.add_argument("--naive", action="store_true", help="also the naive loops-and-apply version (slow)")
+    parser.add_argument("--before", type=Path, help="also backplan calibrate from this checkout (an older commit)")
     parser.add_argument("--page", action="store_true", help="the Calibrate page's reruns after a 1M upload")
+    parser.add_argument("--browser", action="store_true", help="with --page: a real server, driven by Chromium")
     parser.add_argument("--reruns", type=int, default=20)
     parser.add_argument("--measure", nargs=2, metavar=("KIND", "FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -453,7 +547,7 @@ def main() -> None:
                        work_cpu=time.process_time() - cpu, peak_mb=peak_mb())  # fmt: skip
         print(json.dumps(figures))
         return
-    (page if args.page else compare)(args)
+    (page_browser if args.page and args.browser else page if args.page else compare)(args)
 
 
 if __name__ == "__main__":

@@ -51,10 +51,25 @@ def _set_source(name: str, data: bytes) -> None:
     state["calibrate.saved_id"] = None
 
 
-def _take_upload() -> None:
-    upload = state.get("calibrate.upload")
-    if upload is not None:
-        _set_source(upload.name, upload.getvalue())
+def _uploader_key(which: str) -> str:
+    """The uploader's key for the next file. Each file taken empties its uploader (a fresh key): Streamlit copies
+    every file an uploader holds on every rerun, 130 MB for a million-row export."""
+    return f"calibrate.upload.{which}.{state['calibrate.upload_round']}"
+
+
+def _taken(key: str) -> tuple[str, bytes] | None:
+    """The file just given to the uploader ``key``, and a fresh, empty uploader from the next run on."""
+    upload = state.get(key)
+    if upload is None:
+        return None
+    state["calibrate.upload_round"] += 1
+    return upload.name, upload.getvalue()  # the uploader's own bytes, not a copy
+
+
+def _take_upload(key: str) -> None:
+    taken = _taken(key)
+    if taken is not None:
+        _set_source(*taken)
 
 
 def _take_sample() -> None:
@@ -62,34 +77,50 @@ def _take_sample() -> None:
     _set_source(SAMPLE.name, SAMPLE.read_bytes())
 
 
-def _take_history() -> None:
-    upload = state.get("calibrate.history_upload")
-    if upload is None:
-        state["calibrate.history_source"] = None
-    else:
-        state["calibrate.history_source"] = _file(upload.name, upload.getvalue())
+def _take_history(key: str) -> None:
+    taken = _taken(key)
+    if taken is not None:
+        state["calibrate.history_source"] = _file(*taken)
+        _reset_mapping()
+
+
+def _drop_history() -> None:
+    state["calibrate.history_source"] = None
     _reset_mapping()
 
 
 def _source() -> dict | None:
+    deals_key, history_key = _uploader_key("deals"), _uploader_key("history")
     st.file_uploader(
         "Upload last year's deals (CSV or Excel .xlsx)",
         type=["csv", "txt", "tsv", "xlsx"],
-        key="calibrate.upload",
+        key=deals_key,
         on_change=_take_upload,
+        args=(deals_key,),
         help="Salesforce (API names, reports, stage history), HubSpot (UI or API), Zoho CRM, Dynamics 365, Odoo, "
         "Bitrix24, Pipedrive, Excel's Unicode text, or any CSV with a stage and an amount column.",
     )
     st.file_uploader(
         "Stage history, if you have it (optional)",
         type=["csv", "txt", "tsv", "xlsx"],
-        key="calibrate.history_upload",
+        key=history_key,
         on_change=_take_history,
+        args=(history_key,),
         help="Salesforce OpportunityHistory or OpportunityFieldHistory: with it, stage conversion and lags come "
         "from the stages each deal really went through, skipped ones included.",
     )
-    st.button("Try the sample export", icon=":material/science:", key="btn.calibrate_sample", on_click=_take_sample)
-    return state.get("calibrate.source")
+    source, history = state.get("calibrate.source"), state.get("calibrate.history_source")
+    if source is not None:
+        reading = f"Reading {markdown_text(source['name'])}"
+        if history is not None:
+            reading += f" with its stage history from {markdown_text(history['name'])}"
+        st.caption(reading + ".")
+    left, right = st.columns(2)
+    left.button("Try the sample export", icon=":material/science:", key="btn.calibrate_sample", on_click=_take_sample)
+    if history is not None:
+        right.button("Leave the stage history out", icon=":material/close:", key="btn.calibrate_history_out",
+                     on_click=_drop_history)  # fmt: skip
+    return source
 
 
 # --------------------------------------------------------------------------- mapping

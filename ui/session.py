@@ -120,6 +120,7 @@ def page_defaults(today: date) -> dict[str, object]:
         # Calibrate: the uploaded export lives here, not in the uploader, so it survives a page switch.
         "calibrate.source": None,
         "calibrate.history_source": None,  # a stage-history file given beside the export, kept the same way
+        "calibrate.upload_round": 0,  # how many files the uploaders have given: their keys change with each
         "calibrate.sheet": None,
         "calibrate.preset": None,
         "calibrate.saved_id": None,
@@ -173,8 +174,6 @@ WIDGET_KEYS = frozenset(
         "team.rate.value",
         "team.rate.remove",
         # Calibrate
-        "calibrate.upload",
-        "calibrate.history_upload",
         "calibrate.currency",
         "calibrate.stage_editor",
         "calibrate.profile_name",
@@ -214,6 +213,7 @@ KEY_FAMILIES = {
     "team.form.": "Team review: its forms",
     "team.members_editor.": "Team review: the members editor of one generation (its edits)",
     "team.flash": "Team review: what Teams and roles says after an edit or a removal (ui.widgets.flash)",
+    "calibrate.upload.": "Calibrate: its two uploaders, a fresh key after each file is taken out of them",
     "calibrate.map.": "Calibrate: the export's column pickers (ui.mapping)",
     "calibrate.date_order": "Calibrate: how the export's slashed dates are written (ui.mapping)",
     "calibrate.stages": "Calibrate: the stage → outcome and order table, and the stages it was made for",

@@ -217,3 +217,25 @@ def test_two_crm_exports_one_recognised_one_mapped_by_hand_are_saved_and_applied
     expect(ui.stage_name(1)).to_have_text("Opportunities")
     expect(page.get_by_role("spinbutton", name="Opportunities ratio")).to_have_value("2.00")
     ui.screenshot("plan-with-bitrix-profile.png")
+
+
+def test_an_upload_is_taken_out_of_the_uploader_and_a_stage_history_can_be_left_out(page: Page, ui) -> None:
+    # Streamlit copies every file an uploader holds on every rerun (a million-row export: 130 MB, a tenth of a
+    # second each time): the page takes the file and empties the uploader, and says which files it is reading.
+    open_calibrate(page, ui)
+    upload(page, ui, CORPUS / "salesforce_opportunities.csv")
+    expect(page.get_by_test_id("stFileChip")).to_have_count(0)
+    expect(page.get_by_text("Reading salesforce_opportunities.csv", exact=False)).to_be_visible()
+    without = ui.metric_value("Win rate").inner_text()
+    history = page.get_by_role("region", name=re.compile("^Stage history"))
+    history.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
+        CORPUS / "salesforce_opportunity_field_history.csv"
+    )
+    expect(page.get_by_text("with its stage history from salesforce_opportunity_field_history.csv")).to_be_visible()
+    ui.wait_for_idle()
+    expect(page.get_by_test_id("stFileChip")).to_have_count(0)
+    expect(ui.metric_value("Win rate")).to_have_text("50.0%")  # 2 won, 2 lost (the sidecar's figures)
+    ui.screenshot("calibrate-with-history.png")
+    page.get_by_role("button", name="Leave the stage history out").click()
+    expect(page.get_by_text("with its stage history from")).to_have_count(0)
+    expect(ui.metric_value("Win rate")).to_have_text(without)
