@@ -13,7 +13,7 @@ import streamlit as st
 
 from planner.access import Viewer
 from planner.units import markdown_text
-from ui import auth, session
+from ui import auth, data, session
 
 #: Every page, by the key planner.access knows it by.
 PAGES = {
@@ -58,6 +58,7 @@ def main() -> None:
     finally:  # st.stop() on a page ends the run through here too
         session.keep_inputs()
         auth.note_activity()
+        data.freeze_start_up_heap()
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
     python bench/bench_load.py                       # N = 1, 5, 10, 20 sessions, 10 slider moves each
     python bench/bench_load.py --sessions 1 5 10 --moves 10 --soak-seconds 120 --soak-sessions 5
+    python bench/bench_load.py --driver wire --sessions 1 10 --against /tmp/before   # in turns with the code before
 
 Starts ``streamlit run app.py`` on a free loopback port with a fresh database,
 opens N browser contexts in one headless Chromium (each a separate Streamlit
@@ -125,14 +126,15 @@ def team_servers(workdir: Path, servers: int, postgres: str | None) -> Iterator[
                 admin.execute(f"DROP DATABASE IF EXISTS {made} WITH (FORCE)")  # type: ignore[arg-type]
 
 
-def start_server(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(workdir: Path, root: Path = ROOT) -> tuple[subprocess.Popen[bytes], str]:
+    """``streamlit run app.py`` of the checkout at ``root``, on a fresh database in ``workdir``."""
     port = _free_port()
-    env = {**os.environ, "BACKPLAN_DB": str(workdir / "backplan.duckdb")}
+    env = {**os.environ, "BACKPLAN_DB": str(workdir / "backplan.duckdb"), "PYTHONPATH": str(root)}
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)]
     command += ["--server.address", "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none"]
     command += ["--browser.gatherUsageStats", "false"]
     with (workdir / "server.log").open("wb") as log:
-        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -200,11 +202,18 @@ class WireSession:
         self.socket = socket
         self.target = TARGET
         self.slider_id = ""
+        #: The st.fragment the slider is drawn in ("" when none): a browser's rerun request names it.
+        self.fragment_id = ""
 
     async def rerun(self, widgets: dict[str, float]) -> dict[str, str]:
-        """Ask for a rerun with these widget values; the metric cards it drew, once the run has finished."""
+        """Ask for a rerun with these widget values; the metric cards it drew, once the run has finished.
+
+        As the browser does, a change of a widget inside a fragment asks for a rerun of that fragment only.
+        """
         message = BackMsg()
         message.rerun_script.query_string = ""
+        if widgets and self.fragment_id:
+            message.rerun_script.fragment_id = self.fragment_id
         for widget_id, value in widgets.items():
             state = message.rerun_script.widget_states.widgets.add()
             state.id = widget_id
@@ -220,7 +229,7 @@ class WireSession:
                 if element.WhichOneof("type") == "metric":
                     metrics[element.metric.label] = element.metric.body
                 elif element.WhichOneof("type") == "slider" and "-sync.plan.target.slider." in element.slider.id:
-                    self.slider_id = element.slider.id
+                    self.slider_id, self.fragment_id = element.slider.id, reply.delta.fragment_id
             elif kind == "script_finished":
                 return metrics
 
@@ -278,7 +287,8 @@ def percentile(values: list[float], share: float) -> float:
 
 async def run_load(
     browser: Browser | None, url: str, server_pid: int | list[int], count: int, moves: int, label: str = ""
-) -> None:
+) -> list[float]:
+    """``count`` sessions moving the slider ``moves`` times each; prints a line, returns every move's seconds."""
     pids = server_pid if isinstance(server_pid, list) else [server_pid]
     sessions = await open_sessions(browser, url, count)
     await asyncio.gather(*(s.move() for s in sessions))  # warm: every session's first rerun, untimed
@@ -300,6 +310,7 @@ async def run_load(
         flush=True,
     )
     await close_sessions(sessions)
+    return timings
 
 
 async def run_soak(browser: Browser | None, url: str, server_pid: int, count: int, seconds: float) -> None:
@@ -357,34 +368,60 @@ async def main_async(args: argparse.Namespace) -> None:
     if args.servers or args.compare:
         await run_behind_proxy(args)
         return
+    roots = {"now": ROOT} if args.against is None else {"before": args.against.resolve(), "now": ROOT}
     with tempfile.TemporaryDirectory(prefix="backplan-load-") as tmp:
-        server, url = start_server(Path(tmp))
+        servers: dict[str, tuple[subprocess.Popen[bytes], str]] = {}
         try:
-            print(
-                f"server pid {server.pid} at {url}; RSS idle {rss_mb(server.pid):.0f} MB; {os.cpu_count()} CPUs;"
-                f" sessions driven by {'Chromium' if args.driver == 'browser' else 'the WebSocket protocol'}"
-            )
+            for name, root in roots.items():
+                folder = Path(tmp) / name
+                folder.mkdir()
+                servers[name] = start_server(folder, root)
+                server, url = servers[name]
+                print(
+                    f"{name}: {root}: server pid {server.pid} at {url}; RSS idle {rss_mb(server.pid):.0f} MB;"
+                    f" {os.cpu_count()} CPUs; sessions driven by"
+                    f" {'Chromium' if args.driver == 'browser' else 'the WebSocket protocol'}",
+                    flush=True,
+                )
             if args.driver == "wire":
-                for count in args.sessions:
-                    await run_load(None, url, server.pid, count, args.moves)
-                if args.soak_seconds > 0:
-                    await run_soak(None, url, server.pid, args.soak_sessions, args.soak_seconds)
+                await _measure(None, servers, args)
                 return
             async with async_playwright() as playwright:
                 browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
                 try:
-                    for count in args.sessions:
-                        await run_load(browser, url, server.pid, count, args.moves)
-                    if args.soak_seconds > 0:
-                        await run_soak(browser, url, server.pid, args.soak_sessions, args.soak_seconds)
+                    await _measure(browser, servers, args)
                 finally:
                     await browser.close()
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            for server, _ in servers.values():
+                server.terminate()
+                try:
+                    server.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    server.kill()
+
+
+async def _measure(
+    browser: Browser | None, servers: dict[str, tuple[subprocess.Popen[bytes], str]], args: argparse.Namespace
+) -> None:
+    """Each N in turns on every server (``--rounds`` times with ``--against``), then the soak on this checkout's."""
+    for count in args.sessions:
+        timings: dict[str, list[float]] = {name: [] for name in servers}
+        for _ in range(args.rounds if len(servers) > 1 else 1):
+            for name, (server, url) in servers.items():
+                label = f"{name:<6} " if len(servers) > 1 else ""
+                timings[name] += await run_load(browser, url, server.pid, count, args.moves, label)
+        if len(servers) > 1:
+            for name, taken in timings.items():
+                print(
+                    f"{name:<6} N={count:>2} all rounds: p50 {statistics.median(taken) * 1000:7.0f} ms"
+                    f"  p95 {percentile(taken, 0.95) * 1000:7.0f} ms  best {min(taken) * 1000:5.0f} ms"
+                    f"  (n={len(taken)})",
+                    flush=True,
+                )
+    if args.soak_seconds > 0:
+        server, url = servers["now"]
+        await run_soak(browser, url, server.pid, args.soak_sessions, args.soak_seconds)
 
 
 def main() -> None:
@@ -406,6 +443,8 @@ def main() -> None:
     parser.add_argument(
         "--compare", action="store_true", help="DuckDB 1 server, PostgreSQL 1 and 2 servers, behind the proxy"
     )
+    parser.add_argument("--against", type=Path, help="another checkout (the code before) to measure in turns")
+    parser.add_argument("--rounds", type=int, default=3, help="with --against: rounds of each N on each server")
     args = parser.parse_args()
     if args.sessions is None:
         args.sessions = [10, 20, 40] if args.compare else [1, 5, 10, 20]

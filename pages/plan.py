@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from planner import store
 from planner.access import Viewer
@@ -13,6 +15,7 @@ from planner.charts import coverage_chart, funnel_chart, levers_chart, milestone
 from planner.choices import CADENCE_CHOICES, PlanChoices, check_choices
 from planner.exports import csv_bytes
 from planner.funnel import (
+    MAX_LAG_DAYS,
     FunnelPlan,
     PlanInputError,
     PlanInputs,
@@ -34,11 +37,10 @@ from planner.milestones import (
     plan_milestones,
 )
 from planner.units import CURRENCIES, markdown_text, money, plural, ratio_label
-from ui import auth, data, session, widgets
+from ui import auth, data, funnel_table, session, widgets
 from ui.plans import linked_plan_id, may_change_plan, plan_refusal, show_plan_in_url
 
 viewer = auth.enter_page("plan")
-widgets.new_round()
 
 TARGET_SLIDER = widgets.Slider(10_000, 5_000_000, 5_000)
 #: The box takes any coverage of 1× or more (a calibrated one is kept exactly); the slider drags in half steps.
@@ -55,31 +57,34 @@ state = st.session_state
 # --------------------------------------------------------------------------- callbacks
 
 
+def _stage_editor_key() -> str:
+    """The funnel table's key: a new one for each version of the stages, so its edits are applied once."""
+    return f"editor.stages.{state['plan.stages_version']}"
+
+
+def _put_stages(stages: tuple[Stage, ...]) -> None:
+    state["plan.stages"] = stages
+    state["plan.stages_version"] += 1  # the next run draws the table afresh from these
+
+
 def _add_stage() -> None:
-    sid = state["plan.next_stage_id"]
-    state["plan.next_stage_id"] = sid + 1
-    state[f"plan.stage.{sid}.name"] = f"New stage {sid + 1}"
-    state[f"plan.stage.{sid}.ratio"] = 2.0
-    state[f"plan.stage.{sid}.lag"] = 0
-    state[f"plan.stage.{sid}.uid"] = None  # a new stage: the store gives it an id when saved
-    state["plan.stage_ids"] = [sid, *state["plan.stage_ids"]]
+    number = state["plan.next_stage_id"] + 1
+    state["plan.next_stage_id"] = number
+    _put_stages((funnel_table.new_stage(number), *state["plan.stages"]))
 
 
-def _stage_keys(sid: int) -> list[str]:
-    return [f"plan.stage.{sid}.{part}" for part in ("name", "ratio", "lag", "uid")]
-
-
-def _remove_stage(sid: int) -> None:
-    state["plan.stage_ids"] = [s for s in state["plan.stage_ids"] if s != sid]
-    session.forget(_stage_keys(sid))
-
-
-def _move_stage(sid: int, step: int) -> None:
-    ids = list(state["plan.stage_ids"])
-    at = ids.index(sid)
-    to = min(max(at + step, 0), len(ids) - 1)
-    ids.insert(to, ids.pop(at))
-    state["plan.stage_ids"] = ids
+def _apply_stage_edits() -> None:
+    """The table's edits (names, ratios, lags, order, rows added or deleted) applied to the plan's stages."""
+    edits = state.get(_stage_editor_key()) or {}
+    try:
+        stages = funnel_table.apply_edits(state["plan.stages"], edits, state["plan.next_stage_id"] + 1)
+    except ValueError as refused:
+        state["plan.stage_error"] = str(refused)
+        stages = state["plan.stages"]  # drawn again as they were: the deleted rows come back
+    else:
+        state["plan.stage_error"] = None
+    state["plan.next_stage_id"] += len(edits.get("added_rows") or ())
+    _put_stages(stages)
 
 
 # --------------------------------------------------------------------------- inputs
@@ -108,58 +113,37 @@ def _target_inputs(currency: str) -> None:
 
 
 def _stage_inputs() -> None:
-    ids = state["plan.stage_ids"]
-    widths = [3.4, 1.7, 1.5, 0.6, 0.6]
-    header = st.columns(widths, vertical_alignment="bottom")
-    header[0].markdown("**Stage**")
-    header[1].markdown(
-        "**Ratio**",
-        help="How many of this stage it takes to get one of the next: 2 means 2 : 1, a 50% conversion rate.",
+    st.data_editor(
+        funnel_table.table(state["plan.stages"]),
+        key=_stage_editor_key(),
+        on_change=_apply_stage_edits,
+        hide_index=True,
+        num_rows="dynamic",
+        width="stretch",
+        disabled=["Conversion"],
+        column_config={  # widths in pixels: every column fits the funnel's half of the page, none scrolls
+            "Order": st.column_config.NumberColumn(
+                "#", min_value=1, step=1, width=44, help="Funnel position, 1 at the top: type another to move it."
+            ),
+            "Stage": st.column_config.TextColumn(max_chars=60, width=146),
+            "Ratio": st.column_config.NumberColumn(
+                min_value=0.0,
+                step=0.01,
+                format="%.2f",
+                width=64,
+                help="How many of this stage it takes to get one of the next: 2 means 2 : 1, a 50% conversion rate.",
+            ),
+            "Conversion": st.column_config.TextColumn(width=88, help="The ratio, and the conversion rate it is."),
+            "Lag, days": st.column_config.NumberColumn(
+                min_value=0, max_value=MAX_LAG_DAYS, step=1, format="%d", width=84, help="Typical days to the next."
+            ),
+        },
     )
-    header[2].markdown("**Lag, days**", help="Typical days from this stage to the next.")
-    for pos, sid in enumerate(ids):
-        name_col, ratio_col, lag_col, up, remove = st.columns(widths, vertical_alignment="top")
-        name = name_col.text_input(
-            f"Stage {pos + 1} name", key=f"plan.stage.{sid}.name", label_visibility="collapsed", max_chars=60
-        )
-        ratio = ratio_col.number_input(
-            f"{markdown_text(name) or f'Stage {pos + 1}'} ratio",
-            key=f"plan.stage.{sid}.ratio",
-            min_value=0.0,
-            step=0.1,
-            format="%.2f",
-            label_visibility="collapsed",
-        )
-        ratio_col.caption(ratio_label(ratio) if ratio and ratio >= 1 else "enter 1 or more")
-        lag_col.number_input(
-            f"{markdown_text(name) or f'Stage {pos + 1}'} lag in days",
-            key=f"plan.stage.{sid}.lag",
-            min_value=0,
-            max_value=730,
-            step=1,
-            label_visibility="collapsed",
-        )
-        up.button(
-            ":material/arrow_upward:",
-            key=f"btn.stage_up.{sid}",
-            help="Move this stage up",
-            type="tertiary",
-            on_click=_move_stage,
-            args=(sid, -1),
-            disabled=pos == 0,
-        )
-        remove.button(
-            ":material/close:",
-            key=f"btn.stage_remove.{sid}",
-            help="Remove this stage",
-            type="tertiary",
-            on_click=_remove_stage,
-            args=(sid,),
-            disabled=len(ids) == 1,
-        )
-    won_col, _ = st.columns([widths[0], sum(widths[1:])])
-    won_col.text_input("Won stage name", key="plan.won_stage", label_visibility="collapsed", max_chars=60)
-    st.button("Add a stage at the top", icon=":material/add:", key="btn.stage_add", on_click=_add_stage)
+    if state.get("plan.stage_error"):
+        st.warning(state["plan.stage_error"], icon=":material/warning:")
+    won_col, add_col = st.columns([0.55, 0.45], vertical_alignment="bottom")
+    won_col.text_input("Won stage name", key="plan.won_stage", max_chars=60)
+    add_col.button("Add a stage at the top", icon=":material/add:", key="btn.stage_add", on_click=_add_stage)
 
 
 def _period_inputs() -> None:
@@ -290,21 +274,13 @@ def _milestone_preview(shape: str, shares: list[float] | None, currency: str) ->
 
 
 def _inputs_from_state() -> PlanInputs:
-    stages = tuple(
-        Stage(
-            name=state[f"plan.stage.{sid}.name"] or "",
-            ratio=float(state[f"plan.stage.{sid}.ratio"] or 0),
-            lag_days=int(state[f"plan.stage.{sid}.lag"] or 0),
-            id=state.get(f"plan.stage.{sid}.uid"),  # the saved stage's identity: a rename keeps its actuals
-        )
-        for sid in state["plan.stage_ids"]
-    )
+    stages = state["plan.stages"]  # each with its saved identity: a rename keeps its actuals
     return PlanInputs(
         target=float(state["plan.target"] or 0),
         deal_size=float(state["plan.deal_size"] or 0),
         period_start=state["plan.start"],
         period_end=state["plan.end"],
-        stages=stages,
+        stages=tuple(stages),
         won_stage=state["plan.won_stage"] or "",
         holiday_weeks=tuple(state["plan.holiday_weeks"]),
         coverage_ratio=float(state["plan.coverage"] or 0),
@@ -312,25 +288,24 @@ def _inputs_from_state() -> PlanInputs:
 
 
 def _set_stages(stages: tuple[Stage, ...]) -> None:
-    """Replace the funnel's stage inputs; fresh ids, so no widget keeps a removed stage's value.
+    """Replace the funnel's stages (a profile's, a saved plan's).
 
-    Each keeps its saved identity (``uid``): its own, or, for a stage without
-    one (from a profile), that of the stage on screen with the same name.
+    Each keeps its saved identity: its own, or, for a stage without one (from a
+    profile), that of the stage on screen with the same name.
     """
-    on_screen = {
-        (state[f"plan.stage.{sid}.name"] or "").strip().casefold(): state.get(f"plan.stage.{sid}.uid")
-        for sid in state["plan.stage_ids"]
-    }
-    session.forget([key for sid in state["plan.stage_ids"] for key in _stage_keys(sid)])
-    first_id = state["plan.next_stage_id"]
-    ids = list(range(first_id, first_id + len(stages)))
-    for sid, stage in zip(ids, stages, strict=True):
-        state[f"plan.stage.{sid}.uid"] = stage.id if stage.id is not None else on_screen.get(stage.name.casefold())
-        state[f"plan.stage.{sid}.name"] = stage.name
-        state[f"plan.stage.{sid}.ratio"] = float(stage.ratio)
-        state[f"plan.stage.{sid}.lag"] = min(int(stage.lag_days), 730)  # the lag input's maximum
-    state["plan.stage_ids"] = ids
-    state["plan.next_stage_id"] = first_id + len(ids)
+    on_screen = {stage.name.strip().casefold(): stage.id for stage in state["plan.stages"]}
+    state["plan.stage_error"] = None
+    _put_stages(
+        tuple(
+            replace(
+                stage,
+                ratio=float(stage.ratio),
+                lag_days=min(int(stage.lag_days), MAX_LAG_DAYS),  # the table's maximum
+                id=stage.id if stage.id is not None else on_screen.get(stage.name.casefold()),
+            )
+            for stage in stages
+        )
+    )
 
 
 # --------------------------------------------------------------------------- calibration profiles
@@ -878,57 +853,83 @@ def _certainty_table(certainty: Confidence, inputs: PlanInputs, currency: str) -
         )
 
 
+def _plan_inputs() -> tuple[Calibration | None, DeltaGenerator, DeltaGenerator]:
+    """Every input of the plan: the profile and chance, target and deal size, the period, the funnel, milestones.
+
+    Returns the applied profile, the area the metric cards go in and the funnel's column.
+    """
+    metrics_area = st.container()
+    left, right = st.columns([0.42, 0.58], gap="large")
+    with left:
+        with st.container(border=True):
+            profile = _profile_inputs()
+            _confidence_inputs(profile)
+        with st.container(border=True):
+            st.selectbox("Currency", list(CURRENCIES), key="plan.currency")
+            _target_inputs(state["plan.currency"])
+        with st.container(border=True):
+            _period_inputs()
+    with right, st.container(border=True):
+        st.markdown("**Funnel, top down**")
+        _stage_inputs()
+    with st.container(border=True):
+        _milestone_inputs(profile, state["plan.currency"])
+    return profile, metrics_area, right
+
+
+def _plan_outputs(profile: Calibration | None, metrics_area: DeltaGenerator, funnel_area: DeltaGenerator) -> None:
+    """The plan the inputs make: metric cards, the funnel, stage and weekly tables, coverage, levers, what-if."""
+    currency = state["plan.currency"]
+    inputs = _inputs_from_state()
+    try:
+        certainty = data.confidence(state["plan.profile_id"], inputs) if profile is not None else None
+        plan, _ = plan_for_chance(inputs, certainty, CONFIDENCE_LEVEL.get(state["plan.confidence"]))
+    except PlanInputError as error:
+        metrics_area.error(
+            "**Fix these to see your plan:**\n\n" + "\n".join(f"- {p.message}" for p in error.problems),
+            icon=":material/error:",
+        )
+        return
+    with metrics_area:
+        chosen = state["plan.confidence"]
+        sure = certainty is not None and chosen != "expected"
+        _metrics(plan, currency, f"Deals to plan for ({float(chosen):.0%} sure)" if sure else "Deals needed")
+        if certainty is not None:
+            _certainty_table(certainty, inputs, currency)
+    with funnel_area:
+        st.plotly_chart(funnel_chart(plan), config={"displayModeBar": False})
+    _stage_table(plan)
+    _weekly_table(plan)
+    coverage_col, levers_col = st.columns(2, gap="large")
+    with coverage_col:
+        st.subheader("Pipeline coverage")
+        st.plotly_chart(coverage_chart(plan, currency), config={"displayModeBar": False})
+    with levers_col:
+        _levers(inputs, currency)
+    st.subheader("What if")
+    st.caption(
+        "Weekly top-of-funnel activity for other deal sizes and overall win rates; the outlined cell is your plan."
+    )
+    st.plotly_chart(what_if_heatmap(what_if_grid(inputs), currency), config={"displayModeBar": False})
+
+
+@st.fragment
+def _plan() -> None:
+    """The page below its title: the inputs and the plan they make, rerun on their own when one of them changes.
+
+    A slider move reruns this and nothing else: not app.py's navigation and sidebar, not the saved plans. Every
+    output depends on the inputs, so they are one fragment; the sidebar's buttons (save, open, new plan) rerun
+    the whole app, and their callbacks read the inputs from the session.
+    """
+    with auth.page_fragment("plan"):
+        widgets.new_round()
+        profile, metrics_area, funnel_area = _plan_inputs()
+        _plan_outputs(profile, metrics_area, funnel_area)
+
+
 with st.sidebar:
     _saved_plans()
 
 st.title("Plan backwards from your target")
 st.caption("Target → deals → funnel → weekly activity. Change any input and the plan follows.")
-
-metrics_area = st.container()
-left, right = st.columns([0.42, 0.58], gap="large")
-with left:
-    with st.container(border=True):
-        profile = _profile_inputs()
-        _confidence_inputs(profile)
-    with st.container(border=True):
-        st.selectbox("Currency", list(CURRENCIES), key="plan.currency")
-        _target_inputs(state["plan.currency"])
-    with st.container(border=True):
-        _period_inputs()
-with right, st.container(border=True):
-    st.markdown("**Funnel, top down**")
-    _stage_inputs()
-with st.container(border=True):
-    _milestone_inputs(profile, state["plan.currency"])
-
-currency = state["plan.currency"]
-inputs = _inputs_from_state()
-try:
-    certainty = data.confidence(state["plan.profile_id"], inputs) if profile is not None else None
-    plan, _ = plan_for_chance(inputs, certainty, CONFIDENCE_LEVEL.get(state["plan.confidence"]))
-except PlanInputError as error:
-    metrics_area.error(
-        "**Fix these to see your plan:**\n\n" + "\n".join(f"- {p.message}" for p in error.problems),
-        icon=":material/error:",
-    )
-    st.stop()
-
-with metrics_area:
-    chosen = state["plan.confidence"]
-    sure = certainty is not None and chosen != "expected"
-    _metrics(plan, currency, f"Deals to plan for ({float(chosen):.0%} sure)" if sure else "Deals needed")
-    if certainty is not None:
-        _certainty_table(certainty, inputs, currency)
-with right:
-    st.plotly_chart(funnel_chart(plan), config={"displayModeBar": False})
-_stage_table(plan)
-_weekly_table(plan)
-coverage_col, levers_col = st.columns(2, gap="large")
-with coverage_col:
-    st.subheader("Pipeline coverage")
-    st.plotly_chart(coverage_chart(plan, currency), config={"displayModeBar": False})
-with levers_col:
-    _levers(inputs, currency)
-st.subheader("What if")
-st.caption("Weekly top-of-funnel activity for other deal sizes and overall win rates; the outlined cell is your plan.")
-st.plotly_chart(what_if_heatmap(what_if_grid(inputs), currency), config={"displayModeBar": False})
+_plan()

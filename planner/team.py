@@ -35,8 +35,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
+import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from planner.currency import Rates, rate_between
 from planner.funnel import PlanInputs, deals_needed, stage_totals, whole_counts, working_days
@@ -546,13 +549,127 @@ def _stage_rank(stages: Sequence[str]) -> dict[str, int]:
     return {s: i for i, s in enumerate(order)}
 
 
-def snapshot_diff(
-    older: pd.DataFrame, newer: pd.DataFrame, period_end: date | None = None, stage_order: Sequence[str] | None = None
-) -> SnapshotDiff:
-    """Classify every deal's change from ``older`` to ``newer`` (vectorised, for 50,000-deal pipelines).
+#: Each snapshot's deals at their owner's rate (a NULL factor leaves the owner's deals out), and whether each counts
+#: in the pipeline total: open and closing by $end (NULL: every open deal). ``older`` and ``newer`` are the
+#: snapshots, ``rates`` (owner, factor) the owners' conversion factors, ``ranks`` (stage, rank) the funnel order.
+_SIDE = """
+    SELECT deal_id, owner, account, stage, outcome, amount, close, open,
+        open AND ($end IS NULL OR close IS NULL OR close <= $end) AS counted
+    FROM (
+        SELECT s.deal_id, s.owner, s.account, s.stage, s.outcome,
+            CAST(s.amount AS DOUBLE) * coalesce(r.factor, 1.0) AS amount, CAST(s.close_date AS TIMESTAMP) AS close,
+            coalesce(s.outcome = 'open', false) AS open
+        FROM {snapshot} s LEFT JOIN rates r ON r.owner = s.owner WHERE r.owner IS NULL OR r.factor IS NOT NULL
+    )
+"""
+_SIDES = f"WITH a AS ({_SIDE.format(snapshot='older')}), b AS ({_SIDE.format(snapshot='newer')})"
+#: The pipeline total at each end.
+_TOTALS_SQL = (
+    _SIDES + "SELECT (SELECT coalesce(sum(amount) FILTER (WHERE counted), 0) FROM a),"
+    " (SELECT coalesce(sum(amount) FILTER (WHERE counted), 0) FROM b)"
+)
+#: Every deal classified in one full outer join of the two snapshots. Each flag is ``coalesce(…, false)``: a deal
+#: missing from one side, or a blank close date or stage, compares as unknown and is no change of that kind.
+_CLASSIFIED = (
+    _SIDES
+    + """,
+pair AS (
+    SELECT coalesce(a.deal_id, b.deal_id) AS deal_id,
+        coalesce(b.owner, a.owner) AS owner, coalesce(b.account, a.account) AS account,
+        a.stage AS stage_before, b.stage AS stage_after,
+        a.amount AS amount_before, b.amount AS amount_after,
+        a.close AS close_before, b.close AS close_after,
+        coalesce(a.amount, 0) AS amount_a, coalesce(b.amount, 0) AS amount_b,
+        coalesce(a.open, false) AS open_a, coalesce(b.open, false) AS open_b,
+        coalesce(a.counted, false) AS counted_a, coalesce(b.counted, false) AS counted_b,
+        b.outcome IS NOT NULL AS in_b, b.outcome AS outcome_b,
+        ra.rank AS rank_a, rb.rank AS rank_b
+    FROM a FULL OUTER JOIN b ON a.deal_id = b.deal_id
+    LEFT JOIN ranks ra ON ra.stage = a.stage
+    LEFT JOIN ranks rb ON rb.stage = b.stage
+),
+flagged AS (
+    SELECT *,
+        in_b AND NOT open_a AND open_b AS "new",
+        coalesce(open_a AND open_b AND rank_b > rank_a, false) AS "advanced",
+        coalesce(open_a AND open_b AND rank_b < rank_a, false) AS "moved back",
+        coalesce(open_a AND open_b AND close_after > close_before, false) AS "slipped",
+        counted_a AND open_b AND NOT counted_b AS "slipped out of period",
+        coalesce(open_a AND open_b AND close_after < close_before, false) AS "pulled in",
+        open_a AND open_b AND amount_b > amount_a AS "amount up",
+        open_a AND open_b AND amount_b < amount_a AS "amount down",
+        coalesce(open_a AND outcome_b = 'won', false) AS "won",
+        coalesce(open_a AND outcome_b = 'lost', false) AS "lost",
+        open_a AND NOT in_b AS "dropped out"
+    FROM pair
+)
+"""
+)
 
-    Snapshots have deal_id, owner, account, stage, outcome (open / won / lost), amount, close_date.
-    The pipeline total is the open amount closing by ``period_end`` (all open deals when None)::
+
+def _quoted(name: str) -> str:
+    return '"' + name + '"'  # only ever CHANGE_CATEGORIES' own names: nothing a user typed reaches the SQL
+
+
+_FLAGS = ", ".join(_quoted(c) for c in CHANGE_CATEGORIES)
+#: The deals that changed or moved the total, each with its flags, its changes in words, and the one cause its
+#: move in the total is booked under (leaving for a reason with no flag of its own is dropping out).
+_CHANGES_SQL = (
+    _CLASSIFIED + "SELECT deal_id, owner, account, stage_before, stage_after, amount_before, amount_after,"
+    " CAST(close_before AS DATE) AS close_before, CAST(close_after AS DATE) AS close_after, concat_ws(', ', "
+    + ", ".join(f"CASE WHEN {_quoted(c)} THEN '{c}' END" for c in CHANGE_CATEGORIES)
+    + """) AS categories,
+    CASE
+        WHEN counted_a AND NOT counted_b THEN
+            CASE WHEN "won" THEN 'won' WHEN "lost" THEN 'lost' WHEN "dropped out" THEN 'dropped out'
+                 WHEN "slipped out of period" THEN 'slipped out of period' ELSE 'dropped out' END
+        WHEN counted_b AND NOT counted_a THEN CASE WHEN open_a THEN 'pulled in' ELSE 'new' END
+        WHEN counted_a AND amount_b > amount_a THEN 'amount up'
+        WHEN counted_a AND amount_b < amount_a THEN 'amount down'
+        ELSE ''
+    END AS cause,
+    CASE
+        WHEN counted_a AND NOT counted_b THEN -amount_a
+        WHEN counted_b AND NOT counted_a THEN amount_b
+        WHEN counted_a THEN amount_b - amount_a
+        ELSE 0.0
+    END AS change, """
+    + _FLAGS
+    + " FROM flagged WHERE counted_a <> counted_b OR (counted_a AND amount_a <> amount_b) OR "
+    + " OR ".join(_quoted(c) for c in CHANGE_CATEGORIES)
+    + " ORDER BY deal_id"
+)
+_SNAPSHOT_COLUMNS = ["deal_id", "owner", "account", "stage", "outcome", "amount", "close_date"]
+#: One in-memory database for every diff; each call works on its own cursor (its own names, safe across threads).
+#: One thread a query: the server runs one diff per session, and the machine has few cores to share.
+_ENGINE = duckdb.connect(":memory:", config={"threads": 1})
+
+
+def _one_row_per_deal(snapshot: pd.DataFrame | pa.Table, owner_rates: Mapping[str, float | None]) -> pa.Table:
+    """A snapshot as an Arrow table of its deals, each once: the first of its rows whose owner is not left out."""
+    table = snapshot if isinstance(snapshot, pa.Table) else pa.Table.from_pandas(snapshot, preserve_index=False)
+    table = table.select(_SNAPSHOT_COLUMNS)
+    if pc.count_distinct(table["deal_id"], mode="all").as_py() == table.num_rows:
+        return table
+    frame = table.to_pandas()
+    left_out = [owner for owner, factor in owner_rates.items() if factor is None]
+    frame = frame[~frame["owner"].isin(left_out)].drop_duplicates("deal_id")
+    return pa.Table.from_pandas(frame, preserve_index=False)
+
+
+def snapshot_diff(
+    older: pd.DataFrame | pa.Table,
+    newer: pd.DataFrame | pa.Table,
+    period_end: date | None = None,
+    stage_order: Sequence[str] | None = None,
+    owner_rates: Mapping[str, float | None] | None = None,
+) -> SnapshotDiff:
+    """Classify every deal's change from ``older`` to ``newer``, in one DuckDB join of the two snapshots.
+
+    Snapshots (pandas or Arrow) have deal_id, owner, account, stage, outcome (open / won / lost), amount,
+    close_date. ``owner_rates`` converts each deal's amount at its owner's rate as :func:`convert_pipeline`
+    does, in the join. The pipeline total is the open amount closing by ``period_end`` (all open deals
+    when None)::
 
         end = start + new + pulled in + amount up + amount down
                     - slipped out of period - won - lost - dropped out
@@ -569,91 +686,39 @@ def snapshot_diff(
     >>> d.changes.set_index("deal_id").loc["1", "categories"]
     'advanced, slipped, amount up'
     """
-    columns = ["deal_id", "owner", "account", "stage", "outcome", "amount", "close_date"]
-    a = older[columns].drop_duplicates("deal_id").set_index("deal_id")
-    b = newer[columns].drop_duplicates("deal_id").set_index("deal_id")
-    both = a.join(b, how="outer", suffixes=("_before", "_after"))
-    in_b = both["outcome_after"].notna()
-    amount_a = both["amount_before"].fillna(0.0).astype(float)
-    amount_b = both["amount_after"].fillna(0.0).astype(float)
-    close_a = pd.to_datetime(both["close_date_before"])
-    close_b = pd.to_datetime(both["close_date_after"])
-    end = pd.Timestamp(period_end) if period_end is not None else None
-
-    def counted(outcome: pd.Series, close: pd.Series) -> pd.Series:
-        open_ = outcome == "open"
-        return open_ & (close.isna() | (close <= end)) if end is not None else open_
-
-    counted_a = counted(both["outcome_before"], close_a).fillna(False).astype(bool)
-    counted_b = counted(both["outcome_after"], close_b).fillna(False).astype(bool)
-    open_a = (both["outcome_before"] == "open").fillna(False).astype(bool)
-    open_b = (both["outcome_after"] == "open").fillna(False).astype(bool)
-
-    rank = _stage_rank(list(stage_order) if stage_order else pd.unique(pd.concat([a["stage"], b["stage"]])).tolist())
-    stage_a = both["stage_before"].map(rank)
-    stage_b = both["stage_after"].map(rank)
-    flags = {
-        "new": in_b & ~open_a & open_b,
-        "won": open_a & (both["outcome_after"] == "won"),
-        "lost": open_a & (both["outcome_after"] == "lost"),
-        "dropped out": open_a & ~in_b,
-        "advanced": open_a & open_b & (stage_b > stage_a),
-        "moved back": open_a & open_b & (stage_b < stage_a),
-        "slipped": open_a & open_b & (close_b > close_a),
-        "pulled in": open_a & open_b & (close_b < close_a),
-        "amount up": open_a & open_b & (amount_b > amount_a),
-        "amount down": open_a & open_b & (amount_b < amount_a),
-        "slipped out of period": counted_a & open_b & ~counted_b,
-    }
-    flags = {k: v.fillna(False).astype(bool) for k, v in flags.items()}
-
-    # The one cause each deal's move in the total is booked under.
-    cause = pd.Series("", index=both.index, dtype="object")
-    delta = pd.Series(0.0, index=both.index)
-    leaving = counted_a & ~counted_b
-    for name in ("won", "lost", "dropped out", "slipped out of period"):
-        pick = leaving & flags[name] & (cause == "")
-        cause[pick], delta[pick] = name, -amount_a[pick]
-    other_leave = leaving & (cause == "")  # e.g. reopened elsewhere: counted as dropped out
-    cause[other_leave], delta[other_leave] = "dropped out", -amount_a[other_leave]
-    arriving = ~counted_a & counted_b
-    arrive_pulled = arriving & open_a
-    cause[arrive_pulled], delta[arrive_pulled] = "pulled in", amount_b[arrive_pulled]
-    arrive_new = arriving & ~open_a
-    cause[arrive_new], delta[arrive_new] = "new", amount_b[arrive_new]
-    staying = counted_a & counted_b
-    up, down = staying & (amount_b > amount_a), staying & (amount_b < amount_a)
-    cause[up], delta[up] = "amount up", (amount_b - amount_a)[up]
-    cause[down], delta[down] = "amount down", (amount_b - amount_a)[down]
-
-    start_total = float(amount_a[counted_a].sum())
-    end_total = float(amount_b[counted_b].sum())
-    waterfall = tuple((name, float(delta[cause == name].sum())) for name in _WATERFALL)
-
-    flag_frame = pd.DataFrame(flags)[[c for c in CHANGE_CATEGORIES if c in flags]]
-    names = np.array(flag_frame.columns)
-    matrix = flag_frame.to_numpy()
-    changed = matrix.any(axis=1)
-    categories = [", ".join(names[row]) for row in matrix[changed]]
-    out = both[changed].reset_index()
-    changes = pd.DataFrame(
-        {
-            "deal_id": out["deal_id"],
-            "owner": out["owner_after"].fillna(out["owner_before"]),
-            "account": out["account_after"].fillna(out["account_before"]),
-            "stage_before": out["stage_before"],
-            "stage_after": out["stage_after"],
-            "amount_before": out["amount_before"],
-            "amount_after": out["amount_after"],
-            "close_before": pd.to_datetime(out["close_date_before"]).dt.date,
-            "close_after": pd.to_datetime(out["close_date_after"]).dt.date,
-            "categories": categories,
-            "cause": cause[changed].to_numpy(),
-            "change": delta[changed].to_numpy(),
-        }
-    )
-    counts = {name: int(flags[name].sum()) for name in CHANGE_CATEGORIES}
-    cause_counts = {name: int((cause == name).sum()) for name in _WATERFALL}
+    rates = dict(owner_rates or {})
+    older_deals, newer_deals = _one_row_per_deal(older, rates), _one_row_per_deal(newer, rates)
+    if stage_order is None:  # the stages in the order the snapshots first name them
+        stage_order = pa.chunked_array(older_deals["stage"].chunks + newer_deals["stage"].chunks).unique().to_pylist()
+    rank = _stage_rank(list(stage_order))
+    params = {"end": pd.Timestamp(period_end).to_pydatetime() if period_end is not None else None}
+    cur = _ENGINE.cursor()
+    try:
+        cur.register("older", older_deals)
+        cur.register("newer", newer_deals)
+        cur.register(
+            "rates", pa.table({"owner": pa.array(rates, pa.string()), "factor": pa.array(rates.values(), pa.float64())})
+        )
+        cur.register(
+            "ranks", pa.table({"stage": pa.array(rank, pa.string()), "rank": pa.array(rank.values(), pa.int64())})
+        )
+        totals = cur.execute(_TOTALS_SQL, params).fetchone()
+        moved = cur.execute(_CHANGES_SQL, params).df()
+    finally:
+        cur.close()
+    assert totals is not None  # an aggregate without GROUP BY has its one row
+    flags = moved[list(CHANGE_CATEGORIES)].astype(bool)
+    counts = {name: int(n) for name, n in flags.sum().items()}
+    by_cause = moved.groupby("cause")["change"].agg(["size", "sum"])
+    cause_counts = {name: int(by_cause["size"].get(name, 0)) for name in _WATERFALL}
+    waterfall = tuple((name, float(by_cause["sum"].get(name, 0.0))) for name in _WATERFALL)
+    changes = moved[flags.any(axis=1).to_numpy()].drop(columns=list(CHANGE_CATEGORIES)).reset_index(drop=True)
+    for side in ("close_before", "close_after"):
+        changes[side] = pd.to_datetime(changes[side]).dt.date
+    # A side with no deals at all comes back as untyped NULLs: text is text, blank as pandas writes it.
+    text = ["deal_id", "owner", "account", "stage_before", "stage_after"]
+    changes = changes.astype(dict.fromkeys(text, "str") | {"amount_before": "float64", "amount_after": "float64"})
+    start_total, end_total = float(totals[0]), float(totals[1])
     return SnapshotDiff(changes, waterfall, start_total, end_total, counts, cause_counts)
 
 

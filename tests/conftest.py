@@ -14,7 +14,7 @@ import streamlit as st
 from hypothesis import settings
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 from streamlit.testing.v1 import AppTest
-from streamlit.testing.v1.element_tree import NumberInput, Slider, Widget
+from streamlit.testing.v1.element_tree import Dataframe, NumberInput, Slider, Widget
 
 from planner import store
 
@@ -149,27 +149,58 @@ def open_saved_plan(at: AppTest, plan_id: int) -> AppTest:
     return at
 
 
+def edit_table(
+    editor: Dataframe,
+    *,
+    edited: dict[int, dict[str, object]] | None = None,
+    added: list[dict[str, object]] | None = None,
+    deleted: list[int] | None = None,
+) -> AppTest:
+    """Edit a data editor as a browser does, and run the app: the cells ``edited`` ({row as drawn: {column:
+    new value}}), the rows ``added`` and the rows ``deleted``.
+
+    AppTest draws a data editor but cannot edit one, so the widget state the browser would send is built
+    here. Like the browser, an editor keeps every edit made in it until it is drawn afresh (a new widget
+    id), and sends them all with each new one.
+    """
+    at = editor.root._runner
+    kept: dict[str, dict[str, object]] = at.__dict__.setdefault("_edits_by_editor", {})
+    state = kept.setdefault(editor.proto.id, {"edited_rows": {}, "added_rows": [], "deleted_rows": []})
+    for row, cells in (edited or {}).items():
+        state["edited_rows"].setdefault(str(row), {}).update(cells)  # type: ignore[union-attr]
+    state["added_rows"] += added or []  # type: ignore[operator]
+    state["deleted_rows"] += deleted or []  # type: ignore[operator]
+    widgets = at._tree.get_widget_states()
+    widgets.widgets.append(WidgetState(id=editor.proto.id, string_value=json.dumps(state)))
+    return at._run(widgets)
+
+
+def stage_editor(at: AppTest) -> Dataframe:
+    """The Plan page's funnel table (a row per stage, top down)."""
+    [editor] = [e for e in at.data_editor if (e.key or "").startswith("editor.stages.")]
+    return editor
+
+
+def stage_names(at: AppTest) -> list[str]:
+    """The funnel's stage names as the table shows them, top down."""
+    return stage_editor(at).value["Stage"].tolist()
+
+
+def edit_stages(at: AppTest, **edits: object) -> AppTest:
+    """:func:`edit_table` on the Plan page's funnel table; a stale table would ignore the edits, so none is."""
+    edited = edit_table(stage_editor(at), **edits)  # type: ignore[arg-type]
+    assert not edited.exception, edited.exception
+    return edited
+
+
 def rename_stage(at: AppTest, old: str, new: str) -> None:
     """Type ``new`` over the name of the funnel stage called ``old`` on the Plan page."""
-    [field] = [t for t in at.text_input if (t.key or "").startswith("plan.stage.") and t.value == old]
-    field.set_value(new).run()
+    edit_stages(at, edited={stage_names(at).index(old): {"Stage": new}})
 
 
 def edit_cells(at: AppTest, edits: dict[int, dict[str, object]], editor: int = 0) -> AppTest:
-    """Edit cells of the page's data editor number ``editor`` as a browser does, and run the app.
+    """Edit cells of the page's data editor number ``editor`` as a browser does, and run the app (:func:`edit_table`).
 
-    ``edits`` is {row as drawn: {column: new value}}. Like the browser, an editor
-    keeps every edit made in it until it is drawn afresh (a new widget id), and sends
-    them all with each new one; AppTest cannot edit cells, so the widget state the
-    browser would send is built here.
+    ``edits`` is {row as drawn: {column: new value}}.
     """
-    element = at.data_editor[editor]
-    kept: dict[str, dict[int, dict[str, object]]] = at.__dict__.setdefault("_edits_by_editor", {})
-    state = kept.setdefault(element.proto.id, {})
-    for row, cells in edits.items():
-        state.setdefault(row, {}).update(cells)
-    widgets = at._tree.get_widget_states()
-    payload = {"edited_rows": {str(r): c for r, c in state.items()}, "added_rows": [], "deleted_rows": []}
-    widgets.widgets.append(WidgetState(id=element.proto.id, string_value=json.dumps(payload)))
-    at._run(widgets)
-    return at
+    return edit_table(at.data_editor[editor], edited=edits)

@@ -63,6 +63,10 @@ def app_servers(database: str, folder: Path, count: int = 2, *, proxy: bool = Fa
     try:
         for n, process in enumerate(processes):
             wait_healthy(team.url(n), process)
+            # One run of the app, so a test's first page is not the one that imports and compiles everything.
+            first = WireSession(team.url(n))
+            first.run()
+            first.close()
         if proxy:
             team.proxy_port = free_port()
             processes.append(start_proxy(team.proxy_port, ports, folder))

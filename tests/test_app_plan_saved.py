@@ -22,7 +22,7 @@ def save_new(app: AppTest, rep: str, name: str) -> AppTest:
 
 def test_a_saved_plan_reopens_exactly_as_saved(app: AppTest, database) -> None:
     box(app, "Revenue target").set_value(770_000).run()
-    app.text_input(key="plan.stage.0.name").set_value("Cold calls").run()
+    rename_stage(app, "Connection requests", "Cold calls")
     app.selectbox(key="plan.currency").set_value("EUR").run()
     app.selectbox(key="plan.milestone_shape").set_value("back-loaded").run()
     save_new(app, "Zoe Park", "FY 2027")

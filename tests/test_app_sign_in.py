@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import Slider
 
+from bench._fragments import fragment_runs, run_in_fragment
 from planner import store
 from planner.access import SYSTEM
 from planner.demo import demo_email, demo_team
@@ -21,6 +23,7 @@ from planner.units import WORD_JOINER
 from tests.conftest import AUTH, ISSUER, ROOT, open_store, signed_in
 from tests.conftest import session_as as session
 from ui import auth
+from ui.session import KEPT
 
 ANA, BEN, MAYA = demo_email("Ana Lima"), demo_email("Ben Carter"), demo_email("Maya Brooks")
 
@@ -94,8 +97,7 @@ def test_a_rep_whose_session_names_another_reps_plan_cannot_save_over_it(plans: 
 def test_a_rep_whose_session_names_another_rep_sees_their_own_track(plans: dict[str, int]) -> None:
     at = session(ANA)
     # The kept copies app.py restores on a page change, as a team review click sets them.
-    at.session_state["kept.track.rep"] = "Ben Carter"
-    at.session_state["kept.track.plan"] = "Q1"
+    at.session_state[KEPT] = at.session_state[KEPT] | {"track.rep": "Ben Carter", "track.plan": "Q1"}
     at.switch_page("pages/track.py").run()
     assert not at.exception
     assert at.selectbox(key="track.rep").value == "Ana Lima"
@@ -267,3 +269,32 @@ def test_a_session_in_use_is_not_signed_out(plans: dict[str, int], clock: list[d
 def test_a_sign_in_without_an_issue_time_is_not_trusted(plans: dict[str, int]) -> None:
     at = returning({"is_logged_in": True, "email": ANA, "iss": ISSUER, "sub": ANA})
     assert signed_in_as(at) == "" and "could not be checked" in at.info[0].value
+
+
+# --------------------------------------------------------------------------- a slider move reruns the Plan alone
+
+
+def target_slider(at: AppTest) -> Slider:
+    return next(s for s in at.slider if s.label == "Drag to change the revenue target")
+
+
+def test_a_slider_move_after_the_sign_in_ended_shows_the_sign_in_page(plans: dict[str, int]) -> None:
+    # A slider move reruns only the Plan page's fragment, not app.py's sign-in gate: the fragment checks too.
+    with fragment_runs():
+        at = returning(signed_in(ANA), idle_hours=0.5 / 3600)
+        time.sleep(0.7)
+        run_in_fragment(target_slider(at).set_value(500_000))
+        assert not at.exception, at.exception
+        assert "without using Backplan" in at.info[0].value and [b.label for b in at.button] == ["Sign in"]
+        assert not at.metric
+
+
+def test_slider_moves_alone_keep_a_sign_in_in_use(plans: dict[str, int]) -> None:
+    with fragment_runs():
+        at = returning(signed_in(ANA), idle_hours=1.5 / 3600)
+        for n in range(4):  # only the fragment runs, every half second: never 1.5 seconds idle
+            time.sleep(0.5)
+            run_in_fragment(target_slider(at).set_value(400_000 + 5_000 * n))
+            assert at.metric[0].value == f"{-(-(400_000 + 5_000 * n) // 3_850):,}"
+    at.run()
+    assert "Ana Lima · rep" in signed_in_as(at)

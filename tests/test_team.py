@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -519,3 +520,95 @@ def test_a_plan_recorded_day_by_day_adds_up_in_one_currency_day_by_day_too() -> 
     )
     rollup = team_rollup([eur], WEDNESDAY, None, USD, RATES)
     assert rollup.review.totals.booked == pytest.approx(4_000 * 1.10)  # never 4,000 euros counted as dollars
+
+
+# --------------------------------------------------------------------------- the diff as one DuckDB join (issue 18)
+
+diff_rows = st.lists(
+    st.tuples(
+        st.sampled_from([f"D{i}" for i in range(10)]),
+        st.sampled_from(["Ana", "Ben", "Eve"]),
+        st.sampled_from(["Demo", "Proposal", "Contract", "Won", "Lost", "Mystery"]),
+        st.sampled_from(["open", "open", "won", "lost"]),
+        st.one_of(st.none(), st.integers(0, 5_000).map(float)),
+        st.one_of(st.none(), st.dates(date(2026, 10, 1), date(2027, 3, 31))),
+    ),
+    max_size=14,  # deal ids repeat: the first row of a deal counts, as before
+)
+
+
+def rows_frame(rows: list) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "deal_id": pd.Series([r[0] for r in rows], dtype="str"),
+            "owner": pd.Series([r[1] for r in rows], dtype="str"),
+            "account": "Acme",
+            "stage": pd.Series([r[2] for r in rows], dtype="str"),
+            "outcome": pd.Series([r[3] for r in rows], dtype="str"),
+            "amount": pd.Series([r[4] for r in rows], dtype="float64"),
+            "close_date": pd.to_datetime(pd.Series([r[5] for r in rows], dtype="object")),
+        }
+    )
+
+
+def assert_same_diff(new, old) -> None:
+    assert new.counts == old.counts and new.cause_counts == old.cause_counts
+    assert new.start_total == pytest.approx(old.start_total) and new.end_total == pytest.approx(old.end_total)
+    assert dict(new.waterfall) == pytest.approx(dict(old.waterfall))
+    assert list(new.changes.columns) == list(old.changes.columns)
+    pd.testing.assert_frame_equal(new.changes, old.changes, check_dtype=False, check_exact=False)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    diff_rows,
+    diff_rows,
+    st.one_of(st.none(), st.just(PERIOD_END)),
+    st.sampled_from([None, STAGES]),
+    st.sampled_from([None, {}, {"Ana": 1.0, "Ben": 0.5}, {"Ana": None, "Eve": 2.0}]),
+)
+def test_the_one_join_diff_says_what_the_pandas_diff_said(older, newer, period_end, stages, rates) -> None:
+    """Won, lost, slipped, new, moved stages and amounts changed: deal by deal, total by total, as before."""
+    from bench.pandas_snapshot_diff import convert_pipeline as old_convert
+    from bench.pandas_snapshot_diff import snapshot_diff as old_diff
+
+    before, after = rows_frame(older), rows_frame(newer)
+    old = old_diff(old_convert(before, rates or {}), old_convert(after, rates or {}), period_end, stages)
+    assert_same_diff(snapshot_diff(before, after, period_end, stages, owner_rates=rates), old)
+
+
+def test_the_one_join_diff_agrees_on_a_week_of_a_big_pipeline() -> None:
+    from bench.bench_team import END, next_week
+    from bench.bench_team import snapshot as big_snapshot
+    from bench.pandas_snapshot_diff import snapshot_diff as old_diff
+
+    rng = np.random.default_rng(18)
+    older = big_snapshot(rng, 5_000)
+    newer = next_week(rng, older)
+    moved = rng.random(len(newer))
+    newer.loc[moved < 0.05, "stage"] = rng.choice(["Calls", "Meetings", "Proposals"], (moved < 0.05).sum())
+    newer.loc[(moved >= 0.05) & (moved < 0.07), ["stage", "outcome"]] = ["Closed Lost", "lost"]
+    newer.loc[(moved >= 0.07) & (moved < 0.09), "amount"] *= 0.5
+    new, old = snapshot_diff(older, newer, END), old_diff(older, newer, END)
+    assert_same_diff(new, old)
+    assert all(new.counts[c] > 0 for c in CHANGE_CATEGORIES if c != "pulled in")
+
+
+def test_the_diff_of_two_stored_snapshots_read_as_arrow_is_the_diff_of_the_frames(con) -> None:
+    from bench.pandas_snapshot_diff import convert_pipeline as old_convert
+    from bench.pandas_snapshot_diff import snapshot_diff as old_diff
+
+    this_week = THIS_WEEK.assign(owner=["Ana", "Ben"] * 5 + ["Eve"])
+    store.save_snapshot(con, SYSTEM, "East", date(2026, 11, 2), LAST_WEEK)
+    store.save_snapshot(con, SYSTEM, "East", date(2026, 11, 9), this_week)
+    rates = {"Ana": 1.1, "Eve": None}  # Ben's plan is in the view's currency; Eve's has no rate: left out
+    older, newer = (
+        store.snapshot_deals(con, "East", date(2026, 11, 2)),
+        store.snapshot_deals(con, "East", date(2026, 11, 9)),
+    )
+    assert older.num_rows == len(LAST_WEEK) and newer.num_rows == len(this_week)
+    diff = snapshot_diff(older, newer, PERIOD_END, STAGES, owner_rates=rates)
+    frames = [old_convert(store.get_snapshot(con, "East", d), rates) for d in (date(2026, 11, 2), date(2026, 11, 9))]
+    assert_same_diff(diff, old_diff(*frames, PERIOD_END, STAGES))
+    assert "brand-new" not in set(diff.changes["deal_id"])  # Eve's deal: no rate, not counted
+    assert diff.changes.set_index("deal_id").loc["shrinks", "amount_after"] == pytest.approx(600 * 1.1)

@@ -54,3 +54,19 @@ def test_one_connection_and_one_backup_thread_whatever_pages_are_opened(
     started = [t for t in threading.enumerate() if t not in before and t.name == BACKUP_THREAD and t.is_alive()]
     assert opened == [str(database)]
     assert len(started) == 1
+
+
+def test_the_heap_start_up_made_is_frozen_once_per_process_after_the_first_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """gc.freeze after the first run (issue 18): later runs and other sessions never freeze again."""
+    import gc
+
+    from ui import data
+
+    frozen: list[bool] = []
+    monkeypatch.setattr(data, "_frozen", False)  # as in a fresh server process
+    monkeypatch.setattr(gc, "freeze", lambda: frozen.append(True))  # counted, not done to pytest
+    first = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
+    assert not first.exception and frozen == [True]
+    first.switch_page("pages/track.py").run()
+    AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()  # another session of the same process
+    assert len(frozen) == 1

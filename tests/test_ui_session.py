@@ -61,9 +61,9 @@ def test_no_page_names_another_pages_keys(page: str) -> None:
 
 
 def test_the_scan_finds_keys_and_the_declarations_catch_a_stray_one() -> None:
-    assert {"plan.target", "plan.stage.", "btn.plan_save"} <= keys_named(ROOT / "pages" / "plan.py")
+    assert {"plan.target", "editor.stages.", "btn.plan_save"} <= keys_named(ROOT / "pages" / "plan.py")
     assert not declared("plan.something_new") and not declared("track.other")
-    assert declared("plan.stage.") and declared("accounts.new.") and declared("team.name")
+    assert declared("editor.stages.") and declared("accounts.new.") and declared("team.name")
 
 
 def test_a_new_session_starts_with_every_default(database: Path) -> None:

@@ -21,7 +21,7 @@ from planner import store
 from planner.access import SYSTEM
 from planner.accounts import Action, Objective, Review, default_cycle
 from planner.units import markdown_text
-from tests.conftest import open_store, signed_in
+from tests.conftest import edit_stages, open_store, signed_in, stage_names
 
 PAYLOAD = "<img src=x onerror=alert(1)><script>alert(1)</script>**bold** [link](javascript:alert(1))"
 #: For fields that take at most 60 characters: the two halves, one field each.
@@ -86,9 +86,11 @@ def fill_every_text_field(at: AppTest) -> None:
 
 def test_plan_page_stage_names_won_stage_plan_name_and_new_rep(app: AppTest) -> None:
     fill_every_text_field(app)
-    app.run()
+    # The stage names are cells of the funnel table: half the payload each (a name takes 60 characters).
+    edit_stages(app, edited={n: {"Stage": f"{HTML_HALF if n % 2 else MARKDOWN_HALF} {n}"} for n in range(3)})
     assert_never_rendered(app)
-    assert {f.key for f in app.text_input} >= {"plan.stage.0.name", "plan.won_stage", "plan.name", "plan.new_rep"}
+    assert {f.key for f in app.text_input} >= {"plan.won_stage", "plan.name", "plan.new_rep"}
+    assert stage_names(app)[0] == f"{MARKDOWN_HALF} 0"  # kept exactly as typed
 
     app.button(key="btn.plan_save").click().run()  # the toast and "Editing saved plan …" echo the name
     shown = assert_never_rendered(app)

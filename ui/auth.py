@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import os
 import runpy
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -29,6 +30,7 @@ __all__ = [
     "ENTRY_SCRIPT",
     "enter_page",
     "note_activity",
+    "page_fragment",
     "permitted",
     "refusal",
     "require",
@@ -171,6 +173,26 @@ def enter_page(page: str) -> Viewer:
         runpy.run_path(str(ENTRY_SCRIPT), run_name="__main__")
         st.stop()
     return require(page)
+
+
+@contextmanager
+def page_fragment(page: str) -> Iterator[Viewer]:
+    """Around a page's ``st.fragment``: for a run of the fragment alone, what app.py does around a whole run.
+
+    A widget inside a fragment reruns only the fragment, so app.py's sign-in gate, its kept inputs and the
+    idle clock would not run. The viewer is read afresh here instead (a sign-in that has ended, or a page no
+    longer theirs, reruns the whole app, whose gate says so), and the inputs are kept and the use noted when
+    the fragment's run ends.
+    """
+    who = viewer()
+    if who is None or not who.may_open(page):
+        st.rerun()  # the whole app: the sign-in page, or the refusal
+    assert who is not None  # st.rerun() raises
+    try:
+        yield who
+    finally:
+        session.keep_inputs()
+        note_activity()
 
 
 def refusal(check: Callable[[Viewer], bool], refused: str) -> str | None:

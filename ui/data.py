@@ -11,6 +11,7 @@ is the database's own: a write on another server makes them read afresh.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import hashlib
 import logging
 import os
@@ -45,7 +46,6 @@ from planner.team import (
     SnapshotDiff,
     TeamReview,
     TeamRollup,
-    convert_pipeline,
     in_one_currency,
     slipped_deals,
     snapshot_diff,
@@ -65,6 +65,7 @@ __all__ = [
     "db",
     "deployment_settings",
     "failure",
+    "freeze_start_up_heap",
     "pipeline_changes",
     "plan_forecast",
     "profiles",
@@ -170,6 +171,29 @@ def db() -> store.Connection:
         )
         st.stop()
         raise  # st.stop() raises; this keeps type checkers honest
+
+
+_FREEZE = threading.Lock()
+_frozen = False
+
+
+def freeze_start_up_heap() -> bool:
+    """Once per process, after its first run: keep what start-up made out of Python's full garbage collections.
+
+    By then the heap holds pandas, Plotly, Streamlit and the planner, hundreds of thousands of objects
+    that live as long as the process; every full collection walked all of them again (120-200 ms, the
+    slow tail of a slider move). ``gc.freeze`` moves everything alive now into a generation the
+    collector never scans; what reruns make is still collected as before (``bench/bench_load.py``'s
+    soak shows memory flat). Returns whether this call froze it.
+    """
+    global _frozen
+    with _FREEZE:
+        if _frozen:
+            return False
+        gc.collect()  # what the first run left as garbage is freed, not frozen
+        gc.freeze()
+        _frozen = True
+        return True
 
 
 #: What a write can fail with that a page can explain: the store's refusals, and the database giving up
@@ -303,11 +327,8 @@ def _changes(
     _owner_rates: Mapping[str, float | None],  # not hashed: rates_key stands for it
 ) -> tuple[SnapshotDiff, pd.DataFrame]:
     con = db()
-    diff = snapshot_diff(
-        convert_pipeline(store.get_snapshot(con, team, older), _owner_rates),
-        convert_pipeline(store.get_snapshot(con, team, newer), _owner_rates),
-        period_end,
-    )
+    older_deals, newer_deals = store.snapshot_deals(con, team, older), store.snapshot_deals(con, team, newer)
+    diff = snapshot_diff(older_deals, newer_deals, period_end, owner_rates=_owner_rates)
     return diff, slipped_deals(diff, store.slip_counts(con, team, newer))
 
 

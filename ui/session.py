@@ -7,7 +7,8 @@ goes through a function here.
 
 Streamlit forgets a widget's value once a run does not draw it, so inputs that
 must outlive a page switch are copied aside at the end of every run
-(:func:`keep_inputs`) and given back on arriving at a page (:func:`arrive`).
+(:func:`keep_inputs`), all under one key (:data:`KEPT`), and given back on
+arriving at a page (:func:`arrive`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import replace
 from datetime import date, timedelta
 
 import streamlit as st
@@ -24,14 +26,13 @@ from planner.funnel import DEFAULT_STAGES, DEFAULT_WON_STAGE, default_period
 
 __all__ = [
     "EXAMPLE_LAGS",
-    "KEPT_COPY",
+    "KEPT",
     "KEPT_PREFIXES",
     "KEY_FAMILIES",
     "LAST_PAGE",
     "WIDGET_KEYS",
     "arrive",
     "entry_run",
-    "forget",
     "in_entry_run",
     "init",
     "keep_inputs",
@@ -46,8 +47,9 @@ __all__ = [
 
 #: Session-state keys with these prefixes hold page inputs that must survive a page switch.
 KEPT_PREFIXES = ("plan.", "track.")
-#: The prefix of the copy :func:`keep_inputs` keeps of each of them.
-KEPT_COPY = "kept."
+#: The one key holding the copy :func:`keep_inputs` keeps of each of them, ``{key: value}``. One key, not a copy
+#: per input: Streamlit reads the whole session state for each number, text, date or choice box it draws.
+KEPT = "app.kept"
 #: The page the last run showed, so a page change is seen.
 LAST_PAGE = "app.last_page"
 
@@ -70,7 +72,13 @@ def plan_defaults(today: date) -> dict[str, object]:
         "plan.holiday_weeks": [],
         "plan.coverage": 3.0,
         "plan.won_stage": DEFAULT_WON_STAGE,
-        "plan.stage_ids": list(range(len(DEFAULT_STAGES))),
+        # The funnel top down, each stage with its saved identity (Stage.id, None until saved), and the version
+        # of it the stage table (editor.stages.<version>) was drawn from; the number of the last "New stage N".
+        "plan.stages": tuple(
+            replace(stage, lag_days=lag) for stage, lag in zip(DEFAULT_STAGES, EXAMPLE_LAGS, strict=True)
+        ),
+        "plan.stages_version": 0,
+        "plan.stage_error": None,
         "plan.next_stage_id": len(DEFAULT_STAGES),
         "plan.milestone_shape": "linear",
         "plan.cadence": "auto",
@@ -90,11 +98,6 @@ def plan_defaults(today: date) -> dict[str, object]:
         "plan.profile_id": None,
         "plan.confidence": "expected",
     }
-    for sid, (stage, lag) in enumerate(zip(DEFAULT_STAGES, EXAMPLE_LAGS, strict=True)):
-        defaults[f"plan.stage.{sid}.name"] = stage.name
-        defaults[f"plan.stage.{sid}.ratio"] = stage.ratio
-        defaults[f"plan.stage.{sid}.lag"] = lag
-        defaults[f"plan.stage.{sid}.uid"] = None  # not saved yet: no stage identity
     return defaults
 
 
@@ -189,11 +192,10 @@ WIDGET_KEYS = frozenset(
 
 #: Keys made per item or per run, by prefix: what they hold.
 KEY_FAMILIES = {
-    KEPT_COPY: "the kept copy of a page input (keep_inputs / arrive)",
-    "app.": "the entry script's own: the page shown last",
+    "app.": "the entry script's own: the page shown last (app.last_page), the kept page inputs (app.kept)",
     "btn.": "buttons; a button's value is only its click",
     "sync.": "Plan: each number box with a slider (ui.widgets.number_pair): their keys' versions, the rerun count",
-    "plan.stage.": "Plan: each funnel stage's name, ratio, lag and saved identity (uid), by stage id",
+    "editor.stages.": "Plan: the funnel's stage table (its edits), one key per version of the stages",
     "plan.linked": "Plan: the ?plan= link already acted on",
     "plan.save_error": "Plan: why the last save, open or delete was refused (None when it was not)",
     "plan.profile_error": "Plan: why the last profile could not be applied",
@@ -280,10 +282,10 @@ def open_on_track(rep: str, plan_name: str, as_of: date) -> None:
 
     The kept copies are set too: arriving at Track gives its inputs back from them.
     """
-    state = st.session_state
+    state, kept = st.session_state, _kept()
     for key, value in (("track.rep", rep), ("track.plan", plan_name), ("track.as_of", as_of)):
         state[key] = value
-        state[KEPT_COPY + key] = value
+        kept[key] = value
 
 
 def arrive(page: str) -> None:
@@ -299,29 +301,23 @@ def arrive(page: str) -> None:
     state = st.session_state
     if state.get(LAST_PAGE) == page:
         return
-    for kept in [k for k in state if isinstance(k, str) and k.startswith(KEPT_COPY)]:
-        state[kept.removeprefix(KEPT_COPY)] = state[kept]
+    for key, value in _kept().items():
+        state[key] = value
     state[LAST_PAGE] = page
 
 
-def forget(keys: list[str]) -> None:
-    """Drop page inputs nothing will draw again (a removed stage's), with their kept copies.
-
-    Unlike clearing a kept input (set it to None), this removes both, so neither comes back and the
-    session does not grow with every stage ever added: Streamlit reads the whole session state for
-    each keyed text or number input it draws.
-    """
-    state = st.session_state
-    for key in keys:
-        state.pop(key, None)
-        state.pop(KEPT_COPY + key, None)
+def _kept() -> dict[str, object]:
+    return st.session_state.setdefault(KEPT, {})
 
 
 def keep_inputs() -> None:
-    """Copy every page input aside at the end of a run."""
+    """Copy every page input aside at the end of a run (and of a fragment's run: a slider move runs only that).
+
+    Added to, never replaced: an input Streamlit has forgotten since (a widget the last run did not draw) keeps
+    the copy it had.
+    """
     state = st.session_state
-    for key in [k for k in state if isinstance(k, str) and k.startswith(KEPT_PREFIXES)]:
-        state[KEPT_COPY + key] = state[key]
+    _kept().update({k: state[k] for k in state if isinstance(k, str) and k.startswith(KEPT_PREFIXES)})
 
 
 # --------------------------------------------------------------------------- one way in

@@ -143,6 +143,7 @@ __all__ = [
     "set_action_status",
     "set_rate",
     "slip_counts",
+    "snapshot_deals",
     "stage_history",
     "take_backup",
     "team_plans",
@@ -537,5 +538,6 @@ from planner.store.snapshots import (  # noqa: E402
     list_snapshots,
     save_snapshot,
     slip_counts,
+    snapshot_deals,
     stage_history,
 )

@@ -15,7 +15,6 @@ only once the new value is on screen, to let the rest of that run finish.
 from __future__ import annotations
 
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -42,6 +41,9 @@ SERVER_START_TIMEOUT_S = 60.0
 VIEWPORT = {"width": 1400, "height": 1000}
 #: Streamlit's data editor: the header and each row are 35 px tall.
 EDITOR_ROW_HEIGHT = 35
+#: The Plan page's funnel table's columns as glide numbers them: 0 is the row selector, then #, Stage, Ratio,
+#: Conversion, Lag.
+STAGE_COLUMNS = {"#": 1, "Stage": 2, "Ratio": 3, "Conversion": 4, "Lag, days": 5}
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -370,23 +372,46 @@ class Backplan:
             "/following-sibling::*[@data-testid='stElementContainer'][1]"
         ).get_by_role("slider")
 
+    def stage_table(self) -> Locator:
+        """The funnel's table on the Plan page: a row per stage, top down.
+
+        Found by its widget key (``editor.stages.<version>`` becomes the class ``st-key-editor-stages-<version>``).
+        """
+        return self.page.locator("[class*='st-key-editor-stages-']").get_by_test_id("stDataFrame")
+
+    def stage_cell(self, position: int, column: str = "Stage") -> Locator:
+        """A cell of the stage at ``position`` (1 = top of the funnel), through the grid's accessible table."""
+        return self.stage_table().get_by_test_id(f"glide-cell-{STAGE_COLUMNS[column]}-{position - 1}")
+
     def stage_name(self, position: int) -> Locator:
-        """The name field of the stage at ``position`` (1 = top of the funnel)."""
-        return self.page.get_by_role("textbox", name=f"Stage {position} name", exact=True)
+        """The name of the stage at ``position`` (1 = top of the funnel)."""
+        return self.stage_cell(position)
 
     def stage_names(self) -> Locator:
-        """Every stage's name field, top stage first (not the won stage, nor other text inputs)."""
-        return self.page.get_by_role("textbox", name=re.compile(r"^Stage \d+ name$"))
+        """Every stage's name, top stage first (not the won stage)."""
+        return self.stage_table().locator("[data-testid^='glide-cell-2-']")
 
-    def remove_stage_buttons(self) -> Locator:
-        """Every stage's "Remove this stage" button, top stage first.
+    def edit_stage(self, position: int, column: str, value: str) -> None:
+        """Type ``value`` into a cell of the stage at ``position``, as a keyboard user does: click the stage's
+        name, arrow to the column, type (the first key opens the cell's editor), Enter."""
+        # Past the row selector and the # column, into the name (positions relative to the grid).
+        self.stage_table().click(position={"x": 110, "y": EDITOR_ROW_HEIGHT * position + EDITOR_ROW_HEIGHT / 2})
+        steps = STAGE_COLUMNS[column] - STAGE_COLUMNS["Stage"]
+        for _ in range(abs(steps)):
+            self.page.keyboard.press("ArrowRight" if steps > 0 else "ArrowLeft")
+        self.page.keyboard.type(value[0])
+        field = self.page.locator(".gdg-input")
+        expect(field).to_be_visible()
+        field.fill(value)
+        field.press("Enter")
+        self.wait_for_idle()
 
-        The help text is a hover tooltip, not an accessible name, so the buttons
-        are found by their widget key (``btn.stage_remove.<id>`` becomes the
-        class ``st-key-btn-stage_remove-<id>``).  Each key container holds a
-        second, hidden copy of the button; ``get_by_role`` skips it.
-        """
-        return self.page.locator("[class*='st-key-btn-stage_remove-']").get_by_role("button")
+    def remove_stage(self, position: int) -> None:
+        """Tick the row of the stage at ``position`` and delete it with the table's Delete key."""
+        table = self.stage_table()
+        table.click(position={"x": 16, "y": EDITOR_ROW_HEIGHT * position + EDITOR_ROW_HEIGHT / 2})
+        self.page.keyboard.press("Delete")
+        self.wait_for_idle()
 
     def charts(self) -> Locator:
         return self.page.get_by_test_id("stPlotlyChart")

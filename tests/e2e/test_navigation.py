@@ -12,7 +12,7 @@ def test_plan_inputs_survive_a_trip_to_the_guide(ui) -> None:
     page = ui.page
     ui.commit(ui.number_input("Revenue target ($)"), "770000")
     expect(ui.metric_value("Deals needed")).to_have_text("200")
-    ui.commit(ui.stage_name(2), "Discovery calls")
+    ui.edit_stage(2, "Stage", "Discovery calls")
     expect(ui.funnel_stage_names()).to_contain_text(["Discovery calls"])
     ui.wait_for_idle()
 
@@ -24,7 +24,7 @@ def test_plan_inputs_survive_a_trip_to_the_guide(ui) -> None:
     ui.sidebar_link("Plan").click()
     expect(ui.metric_value("Deals needed")).to_have_text("200")
     expect(ui.number_input("Revenue target ($)")).to_have_value("770000")
-    expect(ui.stage_name(2)).to_have_value("Discovery calls")
+    expect(ui.stage_name(2)).to_have_text("Discovery calls")
     expect(ui.funnel_values()).to_have_text(["1,600", "800", "400", "200"])
     expect(ui.funnel_stage_names()).to_contain_text(["Discovery calls"])
     expect(ui.metric_value("Discovery calls")).to_be_visible()

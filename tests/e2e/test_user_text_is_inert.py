@@ -30,7 +30,7 @@ def test_payloads_in_stage_and_plan_names_stay_text(own_ui) -> None:
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
 
-    ui.commit(ui.stage_name(1), STAGE_PAYLOAD)
+    ui.edit_stage(1, "Stage", STAGE_PAYLOAD)
     expect(page.get_by_test_id("stMetricLabel").filter(has_text=STAGE_PAYLOAD)).to_have_count(1)
     ui.wait_for_idle()
     plan_name = page.get_by_test_id("stSidebar").get_by_role("textbox", name="Plan name", exact=True)
@@ -122,7 +122,7 @@ def expect_charts_inert(ui, count: int, *shown: str) -> None:
 def test_a_plan_with_such_stage_names_shows_them_as_text_in_every_chart(open_ui, payload_app) -> None:
     url, plan_id = payload_app
     ui = open_ui(f"{url}/?plan={plan_id}")  # the Plan page is the app's default page
-    expect(ui.stage_name(1)).to_have_value(PLAN_STAGES[0])
+    expect(ui.stage_name(1)).to_have_text(PLAN_STAGES[0])
     ui.wait_for_idle()
     expect_charts_inert(ui, 5, *PLAN_STAGES, PLAN_WON)  # milestones, funnel, coverage, levers, what-if
     expect(ui.funnel_stage_names()).to_have_text([PLAN_WON, *PLAN_STAGES[::-1]])  # bottom-up, exactly as typed
@@ -196,7 +196,7 @@ def test_a_profile_calibrated_from_such_an_export_carries_its_stage_names_into_t
     profile.click()
     page.get_by_role("option", name=re.compile(r"^Payload stages")).click()
     page.get_by_role("button", name="Apply", exact=True).click()
-    expect(ui.stage_name(1)).to_have_value(EXPORT_STAGES[0])
+    expect(ui.stage_name(1)).to_have_text(EXPORT_STAGES[0])
     ui.wait_for_idle()
     expect_charts_inert(ui, 5, *EXPORT_STAGES)
     ui.screenshot("chart-text-plan-from-profile.png")
