@@ -2493,8 +2493,10 @@ def finish_deals(
     by_name = np.array([_SAY.get(outcome_map.get(s, ""), 0) if s else 0 for s in typed.stages] or [0], dtype=np.int8)
     named = by_name[codes]
     says = np.asarray(data["says"])
-    outcome = np.where(says == 0, named, says)
-    outcome = np.where(outcome == _SAY["closed"], np.where(named == _SAY["won"], _SAY["won"], _SAY["lost"]), outcome)
+    outcome = np.where(says == 0, named, says) if says.any() else named
+    closed = outcome == _SAY["closed"]  # a closed flag alone: won if the stage's name says so, else lost
+    if closed.any():
+        outcome = np.where(closed, np.where(named == _SAY["won"], _SAY["won"], _SAY["lost"]), outcome).astype(np.int8)
     no_outcome = (outcome == 0) & ~typed.dropped
     if no_outcome.any():
         column = cols.get("stage") or cols.get("status") or ""

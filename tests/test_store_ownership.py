@@ -32,6 +32,7 @@ from planner.accounts import Account, Action, Objective, Review, default_cycle
 from planner.backups import BackupSchedule
 from planner.currency import Rate
 from planner.demo import DemoTeam, demo_team
+from planner.forecast import RecordedProjection
 from planner.funnel import PlanInputs, Stage
 from planner.milestones import WeekActual
 from planner.units import CURRENCIES
@@ -50,6 +51,8 @@ PEOPLE = (  # name, team, role, email
     ("Wes Hall", "West", "rep", "wes@acme.test"),
     ("Olu Ade", "", "ops", OPS),
 )
+#: Owners as a CRM export names them: someone on file (any case), or nobody on file.
+OWNER_NAMES = ("Ana Lima", "wes hall", "Maya Brooks", "Nobody Here")
 #: A viewer no sign-in would give: a rep id nobody has, claiming a team.
 STRANGER = Viewer("eve@elsewhere.test", "Eve", "rep", 999, "East", frozenset({999}))
 WHO = (*(email for *_, email in PEOPLE), "system", "signed out", "stranger")
@@ -68,6 +71,7 @@ TABLES = (
     "deals",
     "pipeline_snapshots",
     "exchange_rates",
+    "projections",
 )
 
 
@@ -189,6 +193,20 @@ def _account(data: st.DataObject, con) -> Account:
     return Account(account_id, f"Renamed {data.draw(st.integers(0, 9))}", START, END, owner_rep_id=owner)
 
 
+def _save_cells(con: duckdb.DuckDBPyConnection, viewer: Viewer | None, data: st.DataObject) -> None:
+    """A cell of a plan's first week, written on the version of that week as stored (or none)."""
+    plan_id = target(data, con, "plans")
+    row = con.execute("SELECT version FROM actuals WHERE plan_id = ? AND week_start = ?", [plan_id, START]).fetchone()
+    versions = {START: int(row[0])} if row else {}
+    store.save_actual_cells(con, viewer, plan_id, [store.ActualCell(START, store.REVENUE_FIELD, 7_777.0)], versions)
+
+
+def _save_projections(con: duckdb.DuckDBPyConnection, viewer: Viewer | None, data: st.DataObject) -> None:
+    team = data.draw(st.sampled_from(["East", "West"]))
+    made = RecordedProjection(team, "", END, START, END, "run-rate", 80_000.0)
+    store.save_projections(con, viewer, team, END, [made], "USD")
+
+
 def _rate(data: st.DataObject) -> Rate:
     one, other = data.draw(st.permutations(list(CURRENCIES)))[:2]
     return Rate(one, other, data.draw(st.sampled_from([0.5, 1.1, 2.0])))
@@ -232,6 +250,13 @@ WRITES: dict[str, Write] = {
         START,
         END,
         owner_rep_id=d.draw(st.one_of(st.none(), st.just(target(d, con, "reps")))),
+    ),
+    "add_accounts": lambda con, v, d: store.add_accounts(
+        con,
+        v,
+        [store.CrmAccount(f"Crm {d.draw(st.integers(0, 99))}", d.draw(st.sampled_from(OWNER_NAMES)), 3)],
+        START,
+        END,
     ),
     "update_account": lambda con, v, d: store.update_account(con, v, _account(d, con)),
     "delete_account": lambda con, v, d: store.delete_account(con, v, target(d, con, "accounts")),
@@ -294,6 +319,9 @@ WRITES: dict[str, Write] = {
     "load_demo": lambda con, v, d: store.load_team(con, v, _demo()),
     "remove_demo": lambda con, v, d: store.remove_demo(con, v),
     "set_rate": lambda con, v, d: store.set_rate(con, v, _rate(d)),
+    "save_actual_cells": lambda con, v, d: _save_cells(con, v, d),
+    "purge_deleted_plans": lambda con, v, d: store.purge_deleted_plans(con, v),
+    "save_projections": lambda con, v, d: _save_projections(con, v, d),
     "delete_rate": lambda con, v, d: store.delete_rate(
         con, v, *d.draw(st.sampled_from([("EUR", "USD"), ("USD", "EUR"), ("GBP", "CHF")]))
     ),
@@ -375,6 +403,8 @@ def allowed(viewer: Viewer | None, table: str, row: dict, snaps: tuple[Snapshot,
         return viewer.can_review(row["team"])
     if table == "exchange_rates":
         return viewer.can_set_rates
+    if table == "projections":
+        return viewer.can_review(row["team"])
     raise AssertionError(table)
 
 
@@ -530,3 +560,6 @@ def test_every_store_write_takes_the_viewer_first() -> None:
     assert {"set_rate", "delete_rate", "save_plan", "add_objective", "take_backup"} <= set(writes)
     without = [n for n in writes if list(inspect.signature(getattr(store, n)).parameters)[1:2] != ["viewer"]]
     assert without == []
+    # And the property drives each one (backups write files, not rows: the outright refusal covers them).
+    driven = {"load_team" if name == "load_demo" else name for name in WRITES}
+    assert sorted(set(writes) - driven - {"backup", "take_backup"}) == []
