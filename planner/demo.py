@@ -1,6 +1,6 @@
 """A believable demo team, generated from a fixed seed, part-way through this quarter.
 
-Four reps with quarterly plans and the weeks they have already sold: one ahead,
+Four reps with quarterly plans and what they have sold so far: one ahead,
 one on track, one behind, one far behind, so every state of the Track page is
 there to see. Last quarter is there too, finished, with a pipeline snapshot each
 week and the projections Backplan would have shown on each, so forecast accuracy
@@ -17,8 +17,9 @@ the forecast its win rates. The same ``today`` and seed always give the same tea
 
 from __future__ import annotations
 
+import copy
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 import numpy as np
@@ -26,8 +27,8 @@ import pandas as pd
 
 from planner.calibrate import Calibration, calibrate_export
 from planner.forecast import RecordedProjection, team_outlook
-from planner.funnel import PlanInputs, Stage, build_plan
-from planner.milestones import WeekActual, build_milestones
+from planner.funnel import PlanInputs, Stage, build_plan, working_days
+from planner.milestones import WeekActual, build_milestones, due_by
 from planner.team import ReviewInput, convert_pipeline, in_one_currency, team_review
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "DemoTeam",
     "demo_crm_export",
     "demo_email",
+    "demo_plans",
     "demo_profile",
     "demo_projections",
     "demo_snapshots",
@@ -95,14 +97,18 @@ class DemoTeam:
     projections: tuple[tuple[date, str, tuple[RecordedProjection, ...]], ...] = ()
 
 
-# name, target, deal size, milestone shape, how well they sell against plan
 DEMO_EMAIL_DOMAIN = "demo.backplan.test"
+
+#: name, target, deal size, milestone shape, and the share of what the milestones call for that each rep books
+#: (Ana ahead, Ben on track a little short, Chloe behind, Dev far behind)
 _REPS = (
-    ("Ana Lima", 180_000, 6_000, "linear", 1.12),
-    ("Ben Carter", 150_000, 7_500, "back-loaded", 0.6),
-    ("Chloe Nguyen", 160_000, 5_000, "linear", 0.8),
-    ("Dev Patel", 140_000, 8_000, "front-loaded", 0.5),
+    ("Ana Lima", 180_000, 6_000, "linear", 1.15),
+    ("Ben Carter", 150_000, 7_500, "back-loaded", 0.96),
+    ("Chloe Nguyen", 160_000, 5_000, "linear", 0.72),
+    ("Dev Patel", 140_000, 8_000, "front-loaded", 0.4),
 )
+#: How far a rep's bookings to date wander from their share, either way: a little, so the story holds every day.
+_WANDER = 0.02
 _STAGES = (Stage("Connection requests", 3.0, 5), Stage("Meetings", 2.5, 10), Stage("Qualified prospects", 2.0, 21))
 
 
@@ -130,20 +136,31 @@ def demo_email(name: str) -> str:
 def _quarter_plans(
     rng: np.random.Generator, start: date, end: date, label: str, today: date, forms: tuple[float, ...]
 ) -> tuple[DemoPlan, ...]:
-    """Each rep's plan for the quarter ``start``–``end`` with every week finished by ``today`` recorded."""
+    """Each rep's plan for the quarter ``start``–``end`` with every week begun by ``today`` recorded.
+
+    A rep's bookings to the end of each week (or to ``today``, in today's week: what is booked so far)
+    are their ``form`` of what the milestones call for by then, give or take :data:`_WANDER`. Anchored
+    so, not drawn week by week, they keep each rep ahead, on track or behind on every day of the quarter,
+    whatever day the demo is loaded.
+    """
     plans = []
     for (name, target, deal_size, shape, _), form in zip(_REPS, forms, strict=True):
         inputs = PlanInputs(target, deal_size, start, end, stages=_STAGES, won_stage="Deals won")
         plan = build_plan(inputs)
-        weeks = []
+        steps = build_milestones(target, start, end, "auto", shape, holiday_weeks=inputs.holiday_weeks)
+        weeks, booked = [], 0.0
         for column, week_start in enumerate(plan.week_starts.astype("datetime64[D]").tolist()):
-            if week_start + timedelta(days=5) > today or not plan.week_in_period[column]:
-                continue  # only weeks whose working days are over, inside the period
-            planned_revenue = target * plan.week_working_days[column] / plan.working_days
-            revenue = float(np.round(planned_revenue * form * rng.lognormal(0, 0.25), -2))
+            if week_start > today or not plan.week_in_period[column]:
+                continue  # only weeks inside the period that have begun
+            first, through = max(week_start, start), min(week_start + timedelta(days=6), today, end)
+            to_date = due_by(steps, through, start, inputs.holiday_weeks) * form * rng.uniform(1 - _WANDER, 1 + _WANDER)
+            revenue = max(float(np.round(to_date, -1)) - booked, 0.0)
+            booked += revenue
             deals = int(np.rint(revenue / (deal_size * rng.lognormal(0, 0.15))))
+            whole = working_days(first, min(week_start + timedelta(days=6), end), inputs.holiday_weeks)
+            gone = working_days(first, through, inputs.holiday_weeks) / whole if whole else 1.0
             counts = {
-                stage.name: int(rng.poisson(max(plan.weekly[row, column] * form**0.5, 0.1)))
+                stage.name: int(rng.poisson(max(plan.weekly[row, column] * gone * form**0.5, 0.1)))
                 for row, stage in enumerate(plan.stages[:-1])
             }
             weeks.append(WeekActual(week_start, revenue, deals, counts))
@@ -155,36 +172,62 @@ def _quarter_plans(
 _LAST_QUARTER_FORM = (1.05, 0.9, 0.95, 0.7)
 
 
-@functools.lru_cache(maxsize=4)
+def demo_plans(today: date, seed: int = SEED) -> tuple[DemoPlan, ...]:
+    """Each demo rep's plan for the quarter holding ``today``, with what they have booked by then.
+
+    >>> [round(sum(w.revenue for w in p.weeks) / 1000) for p in demo_plans(date(2026, 11, 22))]
+    [117, 47, 65, 44]
+    """
+    start, end, label = quarter_of(today)
+    return _quarter_plans(np.random.default_rng(seed), start, end, label, today, tuple(form for *_, form in _REPS))
+
+
 def demo_team(today: date, seed: int = SEED) -> DemoTeam:
-    """The demo team's reps, this quarter's plans with every week finished by ``today``, and last quarter's.
+    """The demo team's reps, this quarter's plans with what is booked by ``today``, and last quarter's.
 
     Last quarter is finished, with a snapshot every Monday and the projections Backplan would have
     shown on each (:func:`demo_projections`), so the forecast's accuracy shows on the first run.
-    Seventeen forecasts take a second or two, so a day's team is made once and shared: its
-    snapshot frames are read, never changed.
+    Seventeen forecasts take a second or two, so a day's team is made once and kept; each caller
+    gets tables of its own, so one that changes them changes no one else's demo.
     """
-    rng = np.random.default_rng(seed)
-    start, end, label = quarter_of(today)
+    team = _demo_team(today, seed)
+    return replace(
+        team,
+        snapshots=tuple((day, frame.copy()) for day, frame in team.snapshots),
+        profile=None if team.profile is None else _own_copy(team.profile),
+    )
+
+
+def _own_copy(profile: DemoProfile) -> DemoProfile:
+    return replace(profile, result=copy.deepcopy(profile.result), deals=profile.deals.copy())
+
+
+@functools.lru_cache(maxsize=4)
+def _demo_team(today: date, seed: int) -> DemoTeam:
+    start, end, _ = quarter_of(today)
     reps = [DemoRep(name, TEAM, "rep", demo_email(name)) for name, *_ in _REPS]
     reps.append(DemoRep("Maya Brooks", TEAM, "manager", demo_email("Maya Brooks")))
-    plans = _quarter_plans(rng, start, end, label, today, tuple(form for *_, form in _REPS))
+    plans = demo_plans(today, seed)
     last_start, last_end, last_label = quarter_of(start - timedelta(days=1))
     past = _quarter_plans(np.random.default_rng(seed + 2), last_start, last_end, last_label, end, _LAST_QUARTER_FORM)
     snapshots = (*demo_snapshots(last_end, seed + 3, weeks=13, prefix="Q"), *demo_snapshots(today, seed))
-    profile = demo_profile(seed)
+    profile = _demo_profile(seed)
     calibration = Calibration.from_dict(profile.result)
     projections = demo_projections((*past, *plans), snapshots, calibration, profile.name)
     return DemoTeam(tuple(reps), plans, TEAM, snapshots, past, profile, projections)
 
 
-@functools.lru_cache(maxsize=2)
 def demo_profile(seed: int = SEED) -> DemoProfile:
     """The calibration of a year of the demo CRM's deals (:func:`demo_crm_export`), as the Calibrate page saves it.
 
     Its stages are the demo pipeline's, so every open deal in the demo snapshots has a win rate.
-    Made once per seed: the demo team is built often (a frozen result, its deals read only).
+    Made once per seed (the demo team is built often); each caller gets a result and deals of its own.
     """
+    return _own_copy(_demo_profile(seed))
+
+
+@functools.lru_cache(maxsize=2)
+def _demo_profile(seed: int) -> DemoProfile:
     export = demo_crm_export(seed=seed).to_csv(index=False).encode()
     deals, result = calibrate_export(export, "demo-crm-2025.csv")
     return DemoProfile("Demo CRM 2025", "demo-crm-2025.csv", result.to_dict(), deals.deals, deals.rows_read,
@@ -240,8 +283,10 @@ def demo_projections(
     return tuple(recorded)
 
 
-#: Ana keeps a fat pipeline, so the review shows one rep on track in every way.
-_PIPELINE_SCALE = {"Ana Lima": 3.0}
+#: Ana keeps a fat pipeline (twice the deals, each bigger), so the review shows one rep on track in
+#: every way: her pipeline covers what is left of her target three times over on every day of the quarter.
+_PIPELINE_SCALE = {"Ana Lima": 4.2}
+_PIPELINE_DEALS = {"Ana Lima": 2}
 
 
 #: Each stage's forecast category (Salesforce's words) by a deal's own draw: below the first share the first name.
@@ -269,7 +314,7 @@ def demo_snapshots(
 
     >>> snaps = demo_snapshots(date(2026, 11, 22))
     >>> [d.isoformat() for d, _ in snaps], len(snaps[0][1])
-    (['2026-10-26', '2026-11-02', '2026-11-09', '2026-11-16'], 48)
+    (['2026-10-26', '2026-11-02', '2026-11-09', '2026-11-16'], 59)
     """
     rng = np.random.default_rng(seed + 1)
     categories = np.random.default_rng(seed + 5)  # a stream of its own: the deals move as they always did
@@ -297,7 +342,7 @@ def demo_snapshots(
 
     for name, *_ in _REPS:
         new_deal(name, dates[0], chronic=True)
-        for _ in range(11):
+        for _ in range(11 * _PIPELINE_DEALS.get(name, 1)):
             new_deal(name, dates[0])
     snapshots = []
     for week, day in enumerate(dates):
@@ -328,7 +373,7 @@ def demo_snapshots(
                     if rng.random() < 0.1:
                         deal["amount"] = float(np.round(deal["amount"] * rng.uniform(0.7, 1.3), -2))
             for name, *_ in _REPS:
-                for _ in range(2):
+                for _ in range(2 * _PIPELINE_DEALS.get(name, 1)):
                     new_deal(name, day)
         rows = [
             {

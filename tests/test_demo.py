@@ -7,7 +7,16 @@ from datetime import date, timedelta
 import pandas as pd
 
 from planner.calibrate import Calibration
-from planner.demo import DEMO_PIPELINE, demo_crm_export, demo_email, demo_profile, demo_snapshots, demo_team, quarter_of
+from planner.demo import (
+    DEMO_PIPELINE,
+    demo_crm_export,
+    demo_email,
+    demo_plans,
+    demo_profile,
+    demo_snapshots,
+    demo_team,
+    quarter_of,
+)
 from planner.forecast import (
     METHODS,
     TEAM,
@@ -17,8 +26,8 @@ from planner.forecast import (
     normalise_category,
     period_actuals,
 )
-from planner.milestones import build_milestones, plan_pace
-from planner.team import ReviewInput
+from planner.milestones import build_milestones
+from planner.team import ReviewInput, team_review
 
 TODAY = date(2026, 11, 22)  # a Sunday in the year's fourth quarter
 
@@ -42,29 +51,47 @@ def test_four_reps_and_their_manager_each_with_a_demo_sign_in() -> None:
     assert demo_email("Maya Brooks") == "maya.brooks@demo.backplan.test"
 
 
-def test_plans_cover_this_quarter_with_only_finished_weeks_recorded() -> None:
+def test_plans_cover_this_quarter_with_every_week_begun_recorded_this_one_so_far() -> None:
     start, end, label = quarter_of(TODAY)
     assert (start, end, label) == (date(2026, 10, 1), date(2026, 12, 31), "Q4 2026")
     for plan in demo_team(TODAY).plans:
         assert plan.name == label
         assert (plan.inputs.period_start, plan.inputs.period_end) == (start, end)
         assert plan.weeks, plan.rep
-        assert all(w.week_start + timedelta(days=5) <= TODAY and w.week_start <= end for w in plan.weeks)
+        assert plan.weeks[-1].week_start == TODAY - timedelta(days=TODAY.weekday())  # this week, booked so far
         assert all(w.revenue >= 0 and w.deals_won >= 0 for w in plan.weeks)
 
 
-def test_one_rep_is_ahead_one_on_track_one_behind_one_far_behind() -> None:
-    gaps = {}
-    for plan in demo_team(TODAY).plans:
-        steps = build_milestones(
-            plan.inputs.target, plan.inputs.period_start, plan.inputs.period_end, "auto", plan.milestone_shape
-        )
-        pace = plan_pace(plan.inputs, steps, {w.week_start: w.revenue for w in plan.weeks}, TODAY)
-        gaps[plan.rep] = pace.gap_to_milestone / pace.latest_milestone.cumulative
-    assert gaps["Ana Lima"] > 0.1  # ahead
-    assert abs(gaps["Ben Carter"]) < 0.1  # on track
-    assert -0.5 < gaps["Chloe Nguyen"] < -0.1  # behind
-    assert gaps["Dev Patel"] < -0.5  # far behind
+def _days_of(quarter_start: date) -> list[date]:
+    """Every day of the quarter from its second Monday: by then the milestones call for something."""
+    start, end, _ = quarter_of(quarter_start)
+    second_monday = start + timedelta(days=7 - start.weekday())
+    return [second_monday + timedelta(days=k) for k in range((end - second_monday).days + 1)]
+
+
+def _demo_review(day: date) -> tuple[dict[str, str], dict[str, float]]:
+    """Each demo rep's review status on ``day``, and their bookings as a share of what the milestones call for."""
+    chosen = []
+    for plan_id, plan in enumerate(demo_plans(day), start=1):
+        inputs = plan.inputs
+        steps = tuple(build_milestones(inputs.target, inputs.period_start, inputs.period_end, "auto",
+                                       plan.milestone_shape, holiday_weeks=inputs.holiday_weeks))  # fmt: skip
+        weekly = {w.week_start: w.revenue for w in plan.weeks}
+        chosen.append(ReviewInput(plan.rep, plan_id, plan.name, inputs, steps, weekly))
+    review = team_review(chosen, day, demo_snapshots(day)[-1][1])
+    return {r.rep: r.status for r in review.rows}, {r.rep: r.booked / r.milestone for r in review.rows}
+
+
+def test_every_day_of_a_quarter_the_demo_has_a_rep_ahead_one_on_track_one_behind_one_far_behind() -> None:
+    """The demo shows every state the pages have whatever the day it is loaded (it once did on a few days only)."""
+    for day in _days_of(date(2026, 10, 1)) + _days_of(date(2027, 1, 1)):
+        statuses, pace = _demo_review(day)
+        assert pace["Ana Lima"] > 1.1, day  # ahead
+        assert 0.9 < pace["Ben Carter"] < 1.0, day  # on track, a little short
+        assert 0.5 < pace["Chloe Nguyen"] < 0.9, day  # behind
+        assert pace["Dev Patel"] < 0.5, day  # far behind
+        assert statuses["Ana Lima"] == "on track" and statuses["Ben Carter"] == "at risk", (day, statuses)
+        assert statuses["Dev Patel"] == "off track", (day, statuses)
 
 
 def test_weekly_snapshots_move_the_way_pipelines_do() -> None:
@@ -144,3 +171,16 @@ def test_the_demo_profile_knows_every_stage_of_the_demo_pipeline() -> None:
     reps = [RepStanding(p.rep, p.inputs.target, 0.0, p.inputs.period_start, p.inputs.period_end) for p in plans]
     _, notes = deal_chances(demo_snapshots(TODAY)[-1][1], profile, reps)
     assert not [n for n in notes if "stages" in n]  # no deal at a stage the profile cannot follow to won
+
+
+def test_changing_the_tables_of_one_demo_team_changes_no_other() -> None:
+    """A day's team is made once and kept; a caller that changed its frames once changed every later demo
+    (a test renamed Ana's deals, and every Team review after it had her with no pipeline)."""
+    team = demo_team(TODAY)
+    team.snapshots[-1][1].loc[:, "owner"] = "Someone else"
+    team.profile.deals.drop(team.profile.deals.index, inplace=True)
+    team.profile.result.clear()
+    fresh = demo_team(TODAY)
+    assert "Ana Lima" in set(fresh.snapshots[-1][1]["owner"])
+    assert len(fresh.profile.deals) > 0 and fresh.profile.result
+    assert demo_profile().result and len(demo_profile().deals) > 0

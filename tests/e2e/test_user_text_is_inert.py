@@ -77,7 +77,7 @@ def payload_app(serve_app, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     from planner.access import SYSTEM
     from planner.demo import demo_team
 
-    team = demo_team(date.today())
+    team = demo_team(date.today())  # tables of its own: renaming here changes no other test's demo
     renamed = dict(zip([s.name for s in team.plans[0].inputs.stages], PLAN_STAGES, strict=True))
     ana = team.plans[0]
     stages = tuple(replace(s, name=renamed[s.name]) for s in ana.inputs.stages)
@@ -85,10 +85,15 @@ def payload_app(serve_app, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     ana = replace(ana, rep=REP, inputs=replace(ana.inputs, stages=stages, won_stage=PLAN_WON), weeks=weeks)
     for _, deals in team.snapshots:
         deals.loc[deals["owner"] == team.plans[0].rep, ["owner", "account"]] = [REP, ACCOUNT]
-    team = replace(
+    team = replace(  # she is REP everywhere the demo names her: last quarter's plan and forecasts too
         team,
         reps=tuple(replace(r, name=REP) if r.name == team.plans[0].rep else r for r in team.reps),
         plans=(ana, *team.plans[1:]),
+        past_plans=tuple(replace(p, rep=REP) if p.rep == team.plans[0].rep else p for p in team.past_plans),
+        projections=tuple(
+            (day, currency, tuple(replace(p, rep=REP) if p.rep == team.plans[0].rep else p for p in made))
+            for day, currency, made in team.projections
+        ),
     )
     workdir = tmp_path_factory.mktemp("backplan-e2e-chart-text")
     con = store.connect(workdir / "backplan.duckdb")
