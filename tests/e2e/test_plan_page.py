@@ -182,7 +182,7 @@ def test_long_stage_names_fit_the_cards_and_the_levers_chart(ui) -> None:
     """Stage names as a CRM export has them ("Presentation Scheduled") were cut short on the cards and pushed
     the levers' numbers and axis title off the chart."""
     for position, name in ((1, "Presentation Scheduled"), (2, "Appointment Scheduled")):
-        ui.commit(ui.stage_name(position), name)
+        ui.edit_stage(position, "Stage", name)
         expect(ui.metric_value(name)).to_be_visible()
     ui.wait_for_idle()
     assert ui.cut_card_labels() == []
@@ -246,10 +246,16 @@ def _choose(ui, label: str, option: str) -> None:
 
 
 def _milestone_points(ui) -> dict:
-    """The checkpoints the mini burn-up draws: their amounts and marker fills, read from the plot."""
+    """The checkpoints the mini burn-up draws: their amounts and marker fills, read from the plot.
+
+    The script can be idle before Plotly has drawn what it sent (``el.data`` is set when it has): wait for that.
+    """
     ui.wait_for_idle()
     plot = ui.chart("The milestones Save will store").locator(".js-plotly-plot")
-    return plot.evaluate("el => ({y: el.data[1].y, fill: el.data[1].marker.color})")
+    read = "el => el.data && el.data.length > 1 ? {y: el.data[1].y, fill: el.data[1].marker.color} : null"
+    drawn: list[dict] = []
+    _until(lambda: bool(drawn.append(plot.evaluate(read)) or drawn[-1]), "the milestones chart is drawn")
+    return drawn[-1]
 
 
 def _until(check: Callable[[], bool], what: str) -> None:
