@@ -318,6 +318,7 @@ def demo_snapshots(
     """
     rng = np.random.default_rng(seed + 1)
     categories = np.random.default_rng(seed + 5)  # a stream of its own: the deals move as they always did
+    events = np.random.default_rng(seed + 7)  # and one for the changes every week has (:func:`_every_cause`)
     end = quarter_of(today)[1]
     monday = today - timedelta(days=today.weekday())
     dates = [monday - timedelta(weeks=k) for k in range(weeks - 1, -1, -1)]
@@ -372,9 +373,14 @@ def demo_snapshots(
                         deal["close_date"] -= timedelta(days=int(rng.integers(5, 15)))
                     if rng.random() < 0.1:
                         deal["amount"] = float(np.round(deal["amount"] * rng.uniform(0.7, 1.3), -2))
+            _every_cause(deals, snapshots[-1][1], week, end, events)
             for name, *_ in _REPS:
                 for _ in range(2 * _PIPELINE_DEALS.get(name, 1)):
                     new_deal(name, day)
+            if end > day:  # while the period has days left, a new deal closes inside it
+                deals[next(reversed(deals))]["close_date"] = day + timedelta(
+                    days=int(events.integers(1, (end - day).days + 1))
+                )
         rows = [
             {
                 "deal_id": deal_id,
@@ -393,6 +399,22 @@ def demo_snapshots(
             if deal["outcome"] in ("won", "lost"):
                 deal["outcome"] = "gone"
     return tuple(snapshots)
+
+
+def _every_cause(
+    deals: dict[str, dict], last_week: pd.DataFrame, week: int, end: date, events: np.random.Generator
+) -> None:
+    """What every week of a real pipeline has, so each cause of Team review's waterfall shows whichever two
+    weeks are compared: of the deals that closed in the period in ``last_week``'s snapshot and still do,
+    one is lost, one drops out of the export and one slips past the period end."""
+    was_in = last_week.loc[(last_week["outcome"] == "open") & (last_week["close_date"] <= pd.Timestamp(end)), "deal_id"]
+    still = [deals[i] for i in was_in if deals[i]["outcome"] == "open" and not deals[i]["chronic"]]
+    still = [d for d in still if d["close_date"] <= end]
+    if len(still) >= 3:
+        lost, gone, slips = (still[(week * 7 + k) % len(still)] for k in range(3))
+        lost.update(outcome="lost", stage=_DEMO_LOST)
+        gone["outcome"] = "gone"
+        slips["close_date"] = end + timedelta(days=int(events.integers(7, 30)))
 
 
 # --------------------------------------------------------------------------- a year of CRM deals

@@ -27,7 +27,7 @@ from planner.forecast import (
     period_actuals,
 )
 from planner.milestones import build_milestones
-from planner.team import ReviewInput, team_review
+from planner.team import ReviewInput, snapshot_diff, team_review
 
 TODAY = date(2026, 11, 22)  # a Sunday in the year's fourth quarter
 
@@ -109,6 +109,17 @@ def test_weekly_snapshots_move_the_way_pipelines_do() -> None:
     assert (both["close_date_now"] > both["close_date_then"]).sum() >= 4  # one deal per rep slips every week
 
 
+def test_every_week_of_a_quarter_the_waterfall_has_each_cause() -> None:
+    """Whichever Monday the demo is loaded, last week to this shows new deals, slips out of the period, losses
+    and deals that dropped out of the export (one random stream once left "dropped out" empty every week)."""
+    for monday in [date(2026, 10, 5) + timedelta(weeks=k) for k in range(26)]:
+        older, newer = (frame for _, frame in demo_snapshots(monday)[-2:])
+        diff = snapshot_diff(older, newer, period_end=quarter_of(monday)[1])
+        moved = {cause for cause, amount in diff.waterfall if amount}
+        assert moved >= {"slipped out of period", "lost", "dropped out"}, monday
+        assert "new" in moved or monday + timedelta(days=7) > quarter_of(monday)[1], monday
+
+
 def test_a_year_of_crm_deals_looks_like_a_hubspot_export() -> None:
     export = demo_crm_export(200)
     assert len(export) == 200 and export["Record ID"].is_unique
@@ -178,9 +189,9 @@ def test_changing_the_tables_of_one_demo_team_changes_no_other() -> None:
     (a test renamed Ana's deals, and every Team review after it had her with no pipeline)."""
     team = demo_team(TODAY)
     team.snapshots[-1][1].loc[:, "owner"] = "Someone else"
-    team.profile.deals.drop(team.profile.deals.index, inplace=True)
+    team.profile.deals["amount"] = -1.0
     team.profile.result.clear()
     fresh = demo_team(TODAY)
     assert "Ana Lima" in set(fresh.snapshots[-1][1]["owner"])
-    assert len(fresh.profile.deals) > 0 and fresh.profile.result
-    assert demo_profile().result and len(demo_profile().deals) > 0
+    assert (fresh.profile.deals["amount"] != -1.0).all() and fresh.profile.result
+    assert demo_profile().result and (demo_profile().deals["amount"] != -1.0).all()

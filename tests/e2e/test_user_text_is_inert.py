@@ -144,7 +144,7 @@ def test_a_rep_named_so_is_text_in_the_team_charts_and_their_hover(open_ui, payl
     ui = open_ui(f"{url}/team")
     burnup = ui.chart("Team burn-up")
     expect(burnup).to_be_visible()
-    expect_charts_inert(ui, 2, REP)  # team burn-up (the rep's line in the legend) and the waterfall
+    expect_charts_inert(ui, 3, REP)  # team burn-up (the rep's line in the legend), forecast vs actual, the waterfall
     expect(burnup.locator("g.legend text.legendtext").filter(has_text=REP)).to_have_count(1)
     # Hovering her last point names her in the hover label, still as text. The legend lists the traces in
     # their order (the target, the milestones, the whole team's line, then the reps worst first).
