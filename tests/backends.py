@@ -53,7 +53,8 @@ class PostgresServer:
     """The test server: makes and drops the databases tests run on."""
 
     url: str
-    template: str = "backplan_test_template"
+    #: one per test process, so runs side by side (pytest-xdist workers, two checkouts) never drop each other's
+    template: str = field(default_factory=lambda: f"backplan_test_template_{os.getpid()}")
     _names: Iterator[int] = field(default_factory=itertools.count)
 
     def admin(self, sql: str) -> None:
@@ -102,6 +103,12 @@ def postgres_server() -> PostgresServer:
             pytest.skip(f"the PostgreSQL server at {url} cannot be used: {error}")
         _server = server
     return _server
+
+
+def pytest_sessionfinish() -> None:
+    """Drop this process's template: a local cluster kept between runs keeps no template per run."""
+    if _server is not None:
+        _server.drop(with_database(_server.url, _server.template))
 
 
 @pytest.fixture
