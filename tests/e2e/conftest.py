@@ -33,8 +33,9 @@ from playwright.sync_api import Error as PlaywrightError
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 
-#: How long one Streamlit rerun may take to show its result.
-RERUN_TIMEOUT_MS = 10_000
+#: How long one Streamlit rerun may take to show its result: generous, as the suite runs a browser and an app
+#: server per core (pytest-xdist), so a rerun shares two cores with another worker's; a pass never waits it out.
+RERUN_TIMEOUT_MS = 20_000
 #: How long the first page load may take (cold imports, first plot).
 LOAD_TIMEOUT_MS = 30_000
 SERVER_START_TIMEOUT_S = 60.0

@@ -134,7 +134,10 @@ def test_import_actuals_from_a_csv_with_a_bad_row(page: Page, ui, tmp_path: Path
         encoding="utf-8",
     )
     page.get_by_text("Import actuals from a CSV").click()
-    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(csv)
+    uploader = page.get_by_role("region", name="Actuals CSV")
+    expect(uploader).to_be_visible()
+    uploader.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(csv)
+    expect(uploader.get_by_text("actuals.csv")).to_be_visible()  # uploaded: the file is listed under the box
     problems = page.get_by_text("1 problem; the rows with one are left out.")
     expect(problems).to_be_visible()
     expect(page.get_by_test_id("stDataFrame").filter(has_text="Problem")).to_be_visible()
