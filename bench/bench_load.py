@@ -156,6 +156,18 @@ class Session:
     def __init__(self, page: Page) -> None:
         self.page = page
         self.target = TARGET
+        #: when the page's WebSocket sent and received frames (perf_counter), for where a move's time goes
+        self.sent: list[float] = []
+        self.received: list[float] = []
+        #: per timed move: key → the slider's value sent → the server's first reply → its last message before the
+        #: figure shows → the figure on screen
+        self.parts: list[tuple[float, float, float]] = []
+
+        def watch(socket: object) -> None:
+            socket.on("framesent", lambda _: self.sent.append(time.perf_counter()))  # type: ignore[attr-defined]
+            socket.on("framereceived", lambda _: self.received.append(time.perf_counter()))  # type: ignore[attr-defined]
+
+        page.on("websocket", watch)
         field = page.get_by_test_id("stNumberInput").filter(
             has=page.get_by_role("spinbutton", name="Revenue target ($)", exact=True)
         )
@@ -179,6 +191,8 @@ class Session:
         self.target += STEP if up else -STEP
         expected = f"{math.ceil(self.target / DEAL_SIZE):,}"
         await self.slider.focus()
+        self.sent.clear()
+        self.received.clear()
         began = time.perf_counter()
         await self.slider.press("ArrowRight" if up else "ArrowLeft")
         await self.page.wait_for_function(
@@ -188,6 +202,11 @@ class Session:
             timeout=MOVE_TIMEOUT_MS,
         )
         took = time.perf_counter() - began
+        if self.sent:
+            shown = began + took
+            reply = min((t for t in self.received if t > self.sent[0]), default=math.nan)
+            last = max((t for t in self.received if t <= shown), default=math.nan)
+            self.parts.append((self.sent[0] - began, reply - self.sent[0], last - reply, shown - last))
         await self.idle()  # the rest of that run, before the next key (keys faster than reruns can be lost)
         return took
 
@@ -309,6 +328,15 @@ async def run_load(
         f"  (p95 < 1 s: {'met' if percentile(timings, 0.95) < 1 else 'MISSED'}; load avg {os.getloadavg()[0]:.1f})",
         flush=True,
     )
+    parts = [part for s in sessions for part in getattr(s, "parts", [])[1:]]  # [1:]: not the untimed warm move
+    if parts:
+        sent, reply, streamed, drawn = (statistics.median(column) * 1000 for column in zip(*parts, strict=True))
+        print(
+            f"{label}       where a move's time goes (medians): the slider's value leaves the browser {sent:.0f} ms"
+            f" after the key; the server's first reply {reply:.0f} ms later; its last message before the figure"
+            f" shows {streamed:.0f} ms after that; the figure on screen {drawn:.0f} ms after the last message",
+            flush=True,
+        )
     await close_sessions(sessions)
     return timings
 
