@@ -150,12 +150,9 @@ def _period_inputs() -> None:
     start_col, end_col = st.columns(2)
     start_col.date_input("Period start", key="plan.start", format="YYYY-MM-DD")
     end_col.date_input("Period end", key="plan.end", format="YYYY-MM-DD")
-    weeks = period_weeks(state["plan.start"], state["plan.end"])
-    # Weeks picked for an older period would not be options any more.
-    state["plan.holiday_weeks"] = [w for w in state["plan.holiday_weeks"] if w in weeks]
     st.multiselect(
         "Holiday weeks (not worked)",
-        weeks,
+        period_weeks(state["plan.start"], state["plan.end"]),
         key="plan.holiday_weeks",
         format_func=lambda d: f"Week of {d:%d %b %Y}",
         placeholder="None — every week is worked",
@@ -180,10 +177,7 @@ def _milestone_inputs(profile: Calibration | None, currency: str) -> None:
     """Shape, cadence and custom amounts, with the checkpoints they make shown as they change."""
     st.markdown("**Milestones, counted back from the end date**")
     shape_col, cadence_col, amounts_col, fill_col = st.columns([1, 1.2, 1.3, 1])
-    allowed = [s for s in SHAPES if s != "historical" or profile is not None]
-    for key in ("plan.milestone_shape", "plan.milestone_fill"):
-        if state[key] not in allowed:
-            state[key] = "linear"
+    allowed = _shapes_allowed(profile)
     shape = shape_col.selectbox(
         "Shape",
         allowed,
@@ -340,12 +334,17 @@ def _clear_profile() -> None:
     state["plan.profile_notes"] = []
 
 
-def _profile_inputs() -> Calibration | None:
-    """The profile picker; returns the applied profile's calibration."""
-    profiles = data.profiles()
+def _applied_profile() -> tuple[store.ProfileSummary, Calibration] | None:
+    """The applied profile (its summary and calibration), or None; one deleted on the Calibrate page is let go."""
     applied = data.calibration(state["plan.profile_id"])
     if applied is None and state["plan.profile_id"] is not None:
-        _clear_profile()  # deleted on the Calibrate page
+        _clear_profile()
+    return applied
+
+
+def _profile_inputs(applied: tuple[store.ProfileSummary, Calibration] | None) -> Calibration | None:
+    """The profile picker; returns the applied profile's calibration."""
+    profiles = data.profiles()
     labels = {p.id: f"{p.name} ({plural(p.rows_used, 'deal')})" for p in profiles}
     if not profiles:
         if viewer.can_calibrate:
@@ -853,16 +852,29 @@ def _certainty_table(certainty: Confidence, inputs: PlanInputs, currency: str) -
         )
 
 
-def _plan_inputs() -> tuple[Calibration | None, DeltaGenerator, DeltaGenerator]:
+def _shapes_allowed(profile: Calibration | None) -> list[str]:
+    """The milestone shapes on offer: "historical" only with a profile to take the history from."""
+    return [s for s in SHAPES if s != "historical" or profile is not None]
+
+
+def _settle_inputs(profile: Calibration | None) -> None:
+    """Let go of the inputs the widgets would no longer offer, before the plan is made from them."""
+    weeks = period_weeks(state["plan.start"], state["plan.end"])  # holiday weeks picked for an older period
+    state["plan.holiday_weeks"] = [w for w in state["plan.holiday_weeks"] if w in weeks]
+    for key in ("plan.milestone_shape", "plan.milestone_fill"):
+        if state[key] not in _shapes_allowed(profile):
+            state[key] = "linear"
+
+
+def _plan_inputs(applied: tuple[store.ProfileSummary, Calibration] | None) -> DeltaGenerator:
     """Every input of the plan: the profile and chance, target and deal size, the period, the funnel, milestones.
 
-    Returns the applied profile, the area the metric cards go in and the funnel's column.
+    Returns the funnel's column.
     """
-    metrics_area = st.container()
     left, right = st.columns([0.42, 0.58], gap="large")
     with left:
         with st.container(border=True):
-            profile = _profile_inputs()
+            profile = _profile_inputs(applied)
             _confidence_inputs(profile)
         with st.container(border=True):
             st.selectbox("Currency", list(CURRENCIES), key="plan.currency")
@@ -874,28 +886,33 @@ def _plan_inputs() -> tuple[Calibration | None, DeltaGenerator, DeltaGenerator]:
         _stage_inputs()
     with st.container(border=True):
         _milestone_inputs(profile, state["plan.currency"])
-    return profile, metrics_area, right
+    return right
 
 
-def _plan_outputs(profile: Calibration | None, metrics_area: DeltaGenerator, funnel_area: DeltaGenerator) -> None:
-    """The plan the inputs make: metric cards, the funnel, stage and weekly tables, coverage, levers, what-if."""
+def _plan_figures(profile: Calibration | None) -> tuple[PlanInputs, FunnelPlan] | None:
+    """The plan the inputs make and its metric cards (or what to fix); None when the inputs make no plan."""
     currency = state["plan.currency"]
     inputs = _inputs_from_state()
     try:
         certainty = data.confidence(state["plan.profile_id"], inputs) if profile is not None else None
         plan, _ = plan_for_chance(inputs, certainty, CONFIDENCE_LEVEL.get(state["plan.confidence"]))
     except PlanInputError as error:
-        metrics_area.error(
+        st.error(
             "**Fix these to see your plan:**\n\n" + "\n".join(f"- {p.message}" for p in error.problems),
             icon=":material/error:",
         )
-        return
-    with metrics_area:
-        chosen = state["plan.confidence"]
-        sure = certainty is not None and chosen != "expected"
-        _metrics(plan, currency, f"Deals to plan for ({float(chosen):.0%} sure)" if sure else "Deals needed")
-        if certainty is not None:
-            _certainty_table(certainty, inputs, currency)
+        return None
+    chosen = state["plan.confidence"]
+    sure = certainty is not None and chosen != "expected"
+    _metrics(plan, currency, f"Deals to plan for ({float(chosen):.0%} sure)" if sure else "Deals needed")
+    if certainty is not None:
+        _certainty_table(certainty, inputs, currency)
+    return inputs, plan
+
+
+def _plan_outputs(inputs: PlanInputs, plan: FunnelPlan, funnel_area: DeltaGenerator) -> None:
+    """The rest of the plan: the funnel, stage and weekly tables, coverage, levers, what-if."""
+    currency = state["plan.currency"]
     with funnel_area:
         st.plotly_chart(funnel_chart(plan), config={"displayModeBar": False})
     _stage_table(plan)
@@ -923,8 +940,15 @@ def _plan() -> None:
     """
     with auth.page_fragment("plan"):
         widgets.new_round()
-        profile, metrics_area, funnel_area = _plan_inputs()
-        _plan_outputs(profile, metrics_area, funnel_area)
+        applied = _applied_profile()
+        profile = applied[1] if applied is not None else None
+        _settle_inputs(profile)
+        # The cards first: what a move changes reaches the browser before the inputs and charts, so it is drawn
+        # while they are still on their way (the browser paints between messages, not while drawing charts).
+        figured = _plan_figures(profile)
+        funnel_area = _plan_inputs(applied)
+        if figured is not None:
+            _plan_outputs(*figured, funnel_area)
 
 
 with st.sidebar:
