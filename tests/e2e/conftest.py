@@ -62,6 +62,17 @@ def pytest_configure(config: pytest.Config) -> None:
     expect.set_options(timeout=RERUN_TIMEOUT_MS)
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """One browser at a time: every browser test is in one pytest-xdist group (``--dist=loadgroup``), so they run
+    on one worker, in turn, sharing its browser, while the other workers run the rest. Two browsers and two app
+    servers at once on two cores left a rerun waiting long enough to race the tests that type fast."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.xdist_group("browser"))
+
+
 # --------------------------------------------------------------------------- the app server
 
 
