@@ -121,6 +121,19 @@ def test_holiday_weeks_raise_the_weekly_activity(app: AppTest) -> None:
     assert float(metric(app, "Connection requests")) > before
 
 
+def test_holiday_weeks_left_outside_a_shorter_period_count_no_more(app: AppTest) -> None:
+    """The cards are made before the inputs are drawn: a holiday week the new period no longer has is let go
+    first, so the figures are the shorter period's own, not an error or the old weeks' plan."""
+    weeks = app.multiselect(key="plan.holiday_weeks").options
+    app.multiselect(key="plan.holiday_weeks").set_value([weeks[-2]]).run()
+    app.date_input(key="plan.end").set_value(app.session_state["plan.start"] + timedelta(weeks=8)).run()
+    shorter = metric(app, "Connection requests")
+    assert app.multiselect(key="plan.holiday_weeks").value == []
+    assert not app.error and not app.exception
+    app.run()
+    assert metric(app, "Connection requests") == shorter  # the same figures once the widgets have caught up
+
+
 def test_coverage_slider_changes_the_pipeline_needed(app: AppTest) -> None:
     box(app, "Pipeline coverage (×)").set_value(4.0).run()
     assert not app.exception
