@@ -63,17 +63,17 @@ def type_into_cell(page: Page, editor: Locator, column: int, row: int, value: st
     not drawn yet); the first key typed opens glide's cell editor, which then
     takes the whole value.
     """
-    # Positions relative to the grid, resolved by Playwright at the moment of the click.
-    editor.click(position={"x": 20, "y": ROW_HEIGHT + ROW_HEIGHT / 2})
-    for _ in range(row):
-        page.keyboard.press("ArrowDown")
-    for _ in range(column):
-        page.keyboard.press("ArrowRight")
-    page.keyboard.type(value[0])
-    field = page.locator(".gdg-input")
-    expect(field).to_be_visible()
-    field.fill(value)
-    field.press("Enter")
+    from tests.e2e.conftest import type_into_grid  # as tests/e2e/test_sign_in.py does: no top-level conftest import
+
+    def select() -> None:
+        # Positions relative to the grid, resolved by Playwright at the moment of the click.
+        editor.click(position={"x": 20, "y": ROW_HEIGHT + ROW_HEIGHT / 2})
+        for _ in range(row):
+            page.keyboard.press("ArrowDown")
+        for _ in range(column):
+            page.keyboard.press("ArrowRight")
+
+    type_into_grid(page, select, value)
 
 
 def burnup_lines(page: Page) -> list[str]:
