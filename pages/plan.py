@@ -8,7 +8,7 @@ from datetime import date
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from planner import store
+from planner import funnel_table, store
 from planner.access import Viewer
 from planner.calibrate import Calibration, CalibrationError, Confidence, plan_for_chance, plan_settings
 from planner.charts import coverage_chart, funnel_chart, levers_chart, milestones_chart, what_if_heatmap
@@ -37,7 +37,7 @@ from planner.milestones import (
     plan_milestones,
 )
 from planner.units import CURRENCIES, markdown_text, money, plural, ratio_label
-from ui import auth, data, funnel_table, session, widgets
+from ui import auth, data, session, widgets
 from ui.plans import linked_plan_id, may_change_plan, plan_refusal, show_plan_in_url
 
 viewer = auth.enter_page("plan")

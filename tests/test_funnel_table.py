@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from planner.funnel import Stage
-from ui.funnel_table import LAST_STAGE, apply_edits, table
+from planner.funnel_table import LAST_STAGE, apply_edits, table
 
 FUNNEL = (Stage("Calls", 2.0, 3, id=11), Stage("Meetings", 2.0, 7, id=12), Stage("Proposals", 2.0, 14, id=13))
 
