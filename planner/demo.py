@@ -43,6 +43,7 @@ __all__ = [
     "demo_plans",
     "demo_profile",
     "demo_projections",
+    "demo_review_inputs",
     "demo_snapshots",
     "demo_team",
     "quarter_of",
@@ -234,7 +235,7 @@ def _demo_profile(seed: int) -> DemoProfile:
                        deals.rows_bad)  # fmt: skip
 
 
-def _review_inputs(plans: tuple[DemoPlan, ...], day: date) -> list[ReviewInput]:
+def demo_review_inputs(plans: tuple[DemoPlan, ...], day: date) -> list[ReviewInput]:
     """Each rep's plan whose period holds ``day``, with its milestones and the weeks recorded by then."""
     chosen = []
     for plan_id, plan in enumerate(plans, start=1):
@@ -267,7 +268,7 @@ def demo_projections(
     before = sightings.groupby("deal_id")[["close_date", "outcome"]].shift()
     slipped = sightings[(before["outcome"] == "open") & (sightings["close_date"] > before["close_date"])]
     for day, frame in snapshots:
-        reps = _review_inputs(plans, day)
+        reps = demo_review_inputs(plans, day)
         if not reps:
             continue
         seen = sightings[

@@ -13,6 +13,7 @@ from planner.demo import (
     demo_email,
     demo_plans,
     demo_profile,
+    demo_review_inputs,
     demo_snapshots,
     demo_team,
     quarter_of,
@@ -26,7 +27,6 @@ from planner.forecast import (
     normalise_category,
     period_actuals,
 )
-from planner.milestones import build_milestones
 from planner.team import ReviewInput, snapshot_diff, team_review
 
 TODAY = date(2026, 11, 22)  # a Sunday in the year's fourth quarter
@@ -71,14 +71,7 @@ def _days_of(quarter_start: date) -> list[date]:
 
 def _demo_review(day: date) -> tuple[dict[str, str], dict[str, float]]:
     """Each demo rep's review status on ``day``, and their bookings as a share of what the milestones call for."""
-    chosen = []
-    for plan_id, plan in enumerate(demo_plans(day), start=1):
-        inputs = plan.inputs
-        steps = tuple(build_milestones(inputs.target, inputs.period_start, inputs.period_end, "auto",
-                                       plan.milestone_shape, holiday_weeks=inputs.holiday_weeks))  # fmt: skip
-        weekly = {w.week_start: w.revenue for w in plan.weeks}
-        chosen.append(ReviewInput(plan.rep, plan_id, plan.name, inputs, steps, weekly))
-    review = team_review(chosen, day, demo_snapshots(day)[-1][1])
+    review = team_review(demo_review_inputs(demo_plans(day), day), day, demo_snapshots(day)[-1][1])
     return {r.rep: r.status for r in review.rows}, {r.rep: r.booked / r.milestone for r in review.rows}
 
 
