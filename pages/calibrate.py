@@ -25,7 +25,7 @@ from planner.imports import (
     stage_table,
 )
 from planner.units import markdown_text
-from ui import auth, data
+from ui import auth, data, widgets
 from ui import calibration as steps
 from ui import mapping as mapping_widgets
 
@@ -258,31 +258,25 @@ def _results(result: Calibration) -> None:
     for note in result.notes:
         st.info(markdown_text(note), icon=":material/info:")  # notes quote stage names and currencies from the file
     cards = st.columns(4)
-    cards[0].metric(
+    widgets.note_card(
+        cards[0],
         "Win rate",
         _pct(o.win_rate),
         f"{_pct(o.win_rate_value)} by value",
-        delta_color="off",
-        delta_arrow="off",
-        border=True,
         help=f"won ÷ (won + lost) = {o.won:,} ÷ {o.won + o.lost:,}; by value: won amount ÷ (won + lost amount)",
     )
-    cards[1].metric(
+    widgets.note_card(
+        cards[1],
         "Average deal size",
         _num(o.avg_deal_size),
         f"median {_num(o.median_deal_size)}",
-        delta_color="off",
-        delta_arrow="off",
-        border=True,
         help=f"Mean amount of {o.won_with_amount:,} won deals",
     )
-    cards[2].metric(
+    widgets.note_card(
+        cards[2],
         "Sales cycle",
         _days(o.cycle_median_days),
         _middle_half(o.cycle_q1_days, o.cycle_q3_days),
-        delta_color="off",
-        delta_arrow="off",
-        border=True,
         help=f"Median days from created to close over {o.cycle_deals:,} won deals",
     )
     cards[3].metric(

@@ -725,22 +725,18 @@ def _metrics(plan: FunnelPlan, currency: str, deals_label: str = "Deals needed")
     )
     # The stage's name alone is the label, the unit a chip under the number: "Presentation Scheduled / week"
     # from a CRM export was cut short beside three other cards.
-    cards[1].metric(
+    widgets.note_card(
+        cards[1],
         markdown_text(top.name),
         f"{top.per_week:,.1f}",
         "a week",
-        delta_color="off",
-        delta_arrow="off",
-        border=True,
         help=f"{top.total:,} over {plural(round(plan.working_weeks, 1), 'working week')} ({top.per_day:,.1f} a day)",
     )
-    cards[2].metric(
+    widgets.note_card(
+        cards[2],
         markdown_text(meetings.name),
         f"{meetings.per_week:,.1f}",
         "a week",
-        delta_color="off",
-        delta_arrow="off",
-        border=True,
         help=f"{meetings.total:,} over {plural(round(plan.working_weeks, 1), 'working week')}",
     )
     cards[3].metric(

@@ -402,13 +402,11 @@ def _backups() -> None:
 def _totals(review: TeamReview, currency: str, forecast: data.TeamForecast) -> None:
     t = review.totals
     cards = st.columns(4)
-    cards[0].metric(
+    widgets.note_card(
+        cards[0],
         "Booked",
         money_short(t.booked, currency),
         f"{t.attainment:.0%} of {money_short(t.target, currency)}",
-        delta_color="off",
-        delta_arrow="off",
-        border=True,
         help=f"{money(t.booked, currency)} of {money(t.target, currency)}",
     )
     cards[1].metric(
@@ -420,13 +418,11 @@ def _totals(review: TeamReview, currency: str, forecast: data.TeamForecast) -> N
         border=True,
         help=f"Booked minus the milestones due by {review.as_of:%d %b %Y} ({money(t.milestone, currency)})",
     )
-    cards[2].metric(
+    widgets.note_card(
+        cards[2],
         "Coverage of what is left",
         "—" if math.isinf(t.coverage) else f"{t.coverage:.1f}×",
         f"{t.required_coverage:.1f}× needed",
-        delta_color="off",
-        delta_arrow="off",
-        border=True,
         help=f"Open pipeline closing in the period ({money(t.pipeline, currency)}) ÷ what is left to book "
         f"({money(t.remaining, currency)})",
     )
@@ -434,13 +430,11 @@ def _totals(review: TeamReview, currency: str, forecast: data.TeamForecast) -> N
     method, why = forecast.headline
     outlook = forecast.outlook
     figures = {m: outlook.projection(m) for m in METHOD_WORDS}
-    cards[3].metric(
+    widgets.note_card(
+        cards[3],
         "Projection",
         money_short(figures[method] or 0.0, currency),
         method,
-        delta_color="off",
-        delta_arrow="off",
-        border=True,
         help=f"The {method} projection: {why}. "
         + " ".join(f"{METHOD_WORDS[m]}: {money(v, currency)}." for m, v in figures.items() if v is not None),
     )
@@ -563,13 +557,11 @@ def _forecast(rollup: TeamRollup, forecast: data.TeamForecast) -> ForecastRange 
     scenario = result.without_top(without)
     team, every = scenario.team, result.base.team
     cards = st.columns(4)
-    cards[0].metric(
+    widgets.note_card(
+        cards[0],
         "Forecast (P50)",
         money_short(team.p50, currency),
         f"P10 {compact(team.p10)} – P90 {compact(team.p90)}",
-        delta_color="off",
-        delta_arrow="off",
-        border=True,
         help=f"{result.simulations:,} simulated periods: 10% end below {money(team.p10, currency)}, half below "
         f"{money(team.p50, currency)}, 90% below {money(team.p90, currency)} (booked plus the open deals won).",
     )
@@ -585,22 +577,18 @@ def _forecast(rollup: TeamRollup, forecast: data.TeamForecast) -> ForecastRange 
         border=True,
         help=f"The share of simulated periods that reach the team's target of {money(team.target, currency)}.",
     )
-    cards[2].metric(
+    widgets.note_card(
+        cards[2],
         "Coverage" if not without else "Coverage without them",
         "—" if math.isinf(team.coverage) else times(team.coverage),
         f"{compact(team.pipeline)} open in the period",
-        delta_color="off",
-        delta_arrow="off",
-        border=True,
         help="Open pipeline closing by the period end ÷ what is left to book.",
     )
-    cards[3].metric(
+    widgets.note_card(
+        cards[3],
         "Largest deal's share",
         f"{team.concentration:.0%}",
         f"{money_short(team.largest_deal, currency)} of {compact(team.pipeline)}",
-        delta_color="off",
-        delta_arrow="off",
-        border=True,
         help=f"The largest open deal closing in the period, as a share of that pipeline; flagged above "
         f"{result.concentration_flag:.0%}.",
     )

@@ -32,7 +32,7 @@ from planner.milestones import (
     recovery_plan,
 )
 from planner.units import markdown_text, money, plural, times
-from ui import auth, data
+from ui import auth, data, widgets
 from ui import forecast as shown
 from ui.plans import (
     chance_caption,
@@ -214,13 +214,11 @@ def _cards(progress: Pace, period_start: date, currency: str) -> None:
     )
     _standing_card(cards[2], progress, period_start, currency)
     required = progress.required_per_week
-    cards[3].metric(
+    widgets.note_card(
+        cards[3],
         "Required per week",
         money(required, currency) if math.isfinite(required) else "—",
         f"plan {money(progress.planned_per_week, currency)} a week",
-        delta_color="off",
-        delta_arrow="off",
-        border=True,
         help=f"{money(progress.remaining, currency)} left over {progress.working_weeks_left:.1f} working weeks",
     )
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from planner.exports import csv_bytes, xlsx_bytes
 from planner.units import markdown_text
@@ -179,6 +180,13 @@ def confirm_delete(
     yes, no = st.columns(2)
     yes.button(yes_label, key=keys[0], on_click=on_yes, args=args, type="primary")
     no.button("Cancel", key=keys[1], on_click=on_no)
+
+
+def note_card(
+    where: DeltaGenerator, label: str, value: str, note: str | None = None, *, help: str | None = None
+) -> None:
+    """A bordered metric card whose line under the number is a note, not a change: no colour, no arrow."""
+    where.metric(label, value, note, delta_color="off", delta_arrow="off", border=True, help=help)
 
 
 def flash(page: str, kind: str, text: str) -> None:
