@@ -41,6 +41,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import math
 import os
 import socket
@@ -168,13 +169,10 @@ class Session:
             socket.on("framereceived", lambda _: self.received.append(time.perf_counter()))  # type: ignore[attr-defined]
 
         page.on("websocket", watch)
-        field = page.get_by_test_id("stNumberInput").filter(
+        field = page.get_by_test_id("stBidiComponentIsolated").filter(  # the box and its slider: one component
             has=page.get_by_role("spinbutton", name="Revenue target ($)", exact=True)
         )
-        self.slider = field.locator(
-            "xpath=ancestor::*[@data-testid='stElementContainer'][1]"
-            "/following-sibling::*[@data-testid='stElementContainer'][1]"
-        ).get_by_role("slider")
+        self.slider = field.get_by_role("slider")
         self.deals = (
             page.get_by_test_id("stMetric")
             .filter(has=page.get_by_test_id("stMetricLabel").get_by_text("Deals needed", exact=True))
@@ -221,6 +219,8 @@ class WireSession:
         self.socket = socket
         self.target = TARGET
         self.slider_id = ""
+        #: The version of the target the page last drew: the browser's edit names the one it was made on.
+        self.version = 0
         #: The st.fragment the slider is drawn in ("" when none): a browser's rerun request names it.
         self.fragment_id = ""
 
@@ -236,7 +236,8 @@ class WireSession:
         for widget_id, value in widgets.items():
             state = message.rerun_script.widget_states.widgets.add()
             state.id = widget_id
-            state.double_array_value.data.append(value)
+            edit = {"value": value, "version": self.version, "at": str(time.monotonic_ns())}
+            state.json_value = json.dumps({"edit": edit})  # as ui/number_pair.js sends a drag
         await self.socket.send(message.SerializeToString())
         metrics = {}
         while True:
@@ -247,8 +248,11 @@ class WireSession:
                 element = reply.delta.new_element
                 if element.WhichOneof("type") == "metric":
                     metrics[element.metric.label] = element.metric.body
-                elif element.WhichOneof("type") == "slider" and "-sync.plan.target.slider." in element.slider.id:
-                    self.slider_id, self.fragment_id = element.slider.id, reply.delta.fragment_id
+                elif element.WhichOneof("type") == "bidi_component" and element.bidi_component.id.endswith(
+                    "-pair.plan.target"
+                ):
+                    self.slider_id, self.fragment_id = element.bidi_component.id, reply.delta.fragment_id
+                    self.version = json.loads(element.bidi_component.json)["version"]
             elif kind == "script_finished":
                 return metrics
 

@@ -935,7 +935,6 @@ def _plan() -> None:
     the whole app, and their callbacks read the inputs from the session.
     """
     with auth.page_fragment("plan"):
-        widgets.new_round()
         applied = _applied_profile()
         profile = applied[1] if applied is not None else None
         _settle_inputs(profile)

@@ -14,8 +14,9 @@ import streamlit as st
 from hypothesis import settings
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 from streamlit.testing.v1 import AppTest
-from streamlit.testing.v1.element_tree import Dataframe, NumberInput, Slider, Widget
+from streamlit.testing.v1.element_tree import Dataframe, Widget
 
+from bench._pair import Pair, pairs
 from planner import store
 
 pytest.register_assert_rewrite("tests.backends")
@@ -96,21 +97,18 @@ def metric(at: AppTest, label: str) -> str:
     return found[label]
 
 
-def box(at: AppTest, label: str) -> NumberInput:
-    """The number box labelled ``label``, with or without its unit ("Revenue target" finds "Revenue target ($)").
-
-    Its key changes as the slider under it moves: it is found by what it says.
-    """
-    found = [w for w in at.number_input if label in (w.label, w.label.split(" (")[0])]
-    assert len(found) == 1, f"no single number box {label!r}; the page shows {[w.label for w in at.number_input]}"
+def box(at: AppTest, label: str) -> Pair:
+    """The number box labelled ``label``, with or without its unit ("Revenue target" finds "Revenue target ($)")."""
+    found = [p for p in pairs(at, "box") if label in (p.label, p.label.split(" (")[0])]
+    assert len(found) == 1, f"no single number box {label!r}; the page shows {[p.label for p in pairs(at, 'box')]}"
     return found[0]
 
 
-def slider(at: AppTest, label: str) -> Slider:
+def slider(at: AppTest, label: str) -> Pair:
     """The slider labelled ``label`` (screen readers read it; it is not shown), such as "Drag to change the revenue
     target"."""
-    found = [w for w in at.slider if w.label == label]
-    assert len(found) == 1, f"no single slider {label!r}; the page shows {[w.label for w in at.slider]}"
+    found = [p for p in pairs(at, "slider") if p.label == label]
+    assert len(found) == 1, f"no single slider {label!r}; the page shows {[p.label for p in pairs(at, 'slider')]}"
     return found[0]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pandas as pd
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from bench._fragments import fragment_runs, run_in_fragment
@@ -47,6 +48,36 @@ def test_deal_size_slider_and_input_agree(app: AppTest) -> None:
     slider(app, DEAL_SIZE_SLIDER).set_value(7_700).run()
     assert box(app, "Average deal size").value == 7_700
     assert metric(app, "Deals needed") == "50"
+
+
+@pytest.mark.parametrize(
+    "forged", [{"value": "1e9"}, {"value": -5}, {"value": True}, {"value": float("nan")}, {"at": "1"}, "770000"]
+)
+def test_an_edit_the_box_could_not_send_is_refused(app: AppTest, forged: object) -> None:
+    # The browser half of the box checks what is typed, but the server trusts nothing it is sent.
+    target = box(app, "Revenue target")
+    version = target.drawn["version"]
+    target.edit = forged  # type: ignore[assignment]
+    target.run()
+    assert not app.exception
+    assert box(app, "Revenue target").value == 385_000 and metric(app, "Deals needed") == "100"
+    assert box(app, "Revenue target").drawn["version"] > version  # the browser is sent the value again
+
+
+def test_the_browser_repeating_an_edit_does_not_undo_a_later_change(app: AppTest) -> None:
+    # The browser sends the box's last edit with every message until the next one: only a new edit counts.
+    typed = box(app, "Revenue target").set_value(770_000)
+    typed.run()
+    assert metric(app, "Deals needed") == "200"
+    app.session_state["plan.target"] = 500_000  # moved elsewhere, as opening a plan moves it
+    app.run()
+    assert box(app, "Revenue target").value == 500_000
+    repeated = box(app, "Revenue target")
+    repeated.edit = typed.edit
+    repeated.run()
+    assert box(app, "Revenue target").value == 500_000 and metric(app, "Deals needed") == "130"
+    box(app, "Revenue target").set_value(770_000).run()  # the same number typed again is a new edit
+    assert metric(app, "Deals needed") == "200"
 
 
 def test_a_zero_deal_size_shows_an_error_not_an_exception(app: AppTest) -> None:

@@ -13,14 +13,13 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
-from streamlit.testing.v1.element_tree import Slider
 
 from bench._fragments import fragment_runs, run_in_fragment
 from planner import store
 from planner.access import SYSTEM
 from planner.demo import demo_email, demo_team
 from planner.units import WORD_JOINER
-from tests.conftest import AUTH, ISSUER, ROOT, open_store, signed_in
+from tests.conftest import AUTH, ISSUER, ROOT, Pair, open_store, signed_in, slider
 from tests.conftest import session_as as session
 from ui import auth
 from ui.session import KEPT
@@ -274,8 +273,8 @@ def test_a_sign_in_without_an_issue_time_is_not_trusted(plans: dict[str, int]) -
 # --------------------------------------------------------------------------- a slider move reruns the Plan alone
 
 
-def target_slider(at: AppTest) -> Slider:
-    return next(s for s in at.slider if s.label == "Drag to change the revenue target")
+def target_slider(at: AppTest) -> Pair:
+    return slider(at, "Drag to change the revenue target")
 
 
 def test_a_slider_move_after_the_sign_in_ended_shows_the_sign_in_page(plans: dict[str, int]) -> None:

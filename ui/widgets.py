@@ -3,8 +3,12 @@ box, a flash message, and the check that a picked value was one of the options d
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from functools import cache, partial
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -19,15 +23,12 @@ __all__ = [
     "chosen",
     "confirm_delete",
     "download_pair",
+    "edited_value",
     "flash",
-    "new_round",
     "number_pair",
     "offered",
     "show_flash",
 ]
-
-#: Counts the page's runs; a box and a slider changed in the same browser report share a round.
-ROUND = "sync.round"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,94 +53,108 @@ class Slider:
         return min(max(on_step, self.low), self.high)
 
 
-def new_round() -> None:
-    """Call at the top of a page that draws :func:`number_pair`: what changes after this is the next report."""
-    st.session_state[ROUND] = st.session_state.get(ROUND, 0) + 1
+#: The pair's browser half: the box and the slider share one value there (ui/number_pair.js).
+_PAIR_ASSETS = Path(__file__).parent
+_PAIR = "backplan.number_pair"
 
 
-def number_pair(key: str, label: str, slider: Slider, *, slider_label: str, **box: object) -> None:
+def number_pair(
+    key: str,
+    label: str,
+    slider: Slider,
+    *,
+    slider_label: str,
+    step: float,
+    min_value: float | None = None,
+    max_value: float | None = None,
+    format: str | None = None,
+    help: str | None = None,
+) -> None:
     """An exact number box with a slider under it for dragging: one value, ``st.session_state[key]``.
 
-    The value is whichever of the two the user touched last. Neither widget is
-    ever written by the server: when the value moves from elsewhere (the other
-    widget, a profile, an opened plan), a widget showing another value is drawn
-    afresh under its next key (``sync.<key>.box.<n>``, ``sync.<key>.slider.<n>``)
-    with the value as its default (a key is never used twice). Every key
-    remembers the value it last had, so a report from the browser is the
-    user's only when it brings a new one: the browser repeating what an older
-    key showed (it sends every widget it still has, until the newer key
-    reaches it) changes nothing, while a number typed into the box the browser
-    still showed counts, however soon after a slider move, and that box stays
-    the one drawn (Streamlit keeps a replaced widget on screen while it has
-    the focus; drawing another beside it would show two). When one report
-    carries both, the box typed and the slider moved before the server
-    answered either, the box wins: it is the exact number, and the report does
-    not say which came last.
+    Both are drawn by one component in the browser, which keeps them showing one number, the one the user
+    touched last, without waiting on the server: there is no moment in which a reply about one can overwrite
+    the other. Each edit comes with a mark of its own, so the server applies an edit once and never mistakes
+    the browser repeating its state for a new edit; an edit that is not a number inside the box's limits is
+    refused here, whatever the browser sent. When the value moves from elsewhere (a profile, an opened plan),
+    it goes to the browser under a new version, and the browser shows it (not over a number being typed).
 
-    ``box`` goes to ``st.number_input`` (``min_value``, ``step``, ``format``, ``help``).
+    ``format`` is the box's (``"%.2f"``; whole numbers when not given); ``slider.format`` its ends'
+    (``"localized"``: grouped digits, or ``"%.1f×"``).
     """
     state = st.session_state
-    record = state.setdefault(f"sync.{key}", {"box": 0, "slider": 1, "next": 2, "typed": -1, "seen": {}})
+    record = state.setdefault(f"sync.{key}", {"version": 0, "drawn": None})
     value = state[key]
-    box_key = _current(record, key, "box", value)
-    slider_key = _current(record, key, "slider", slider.position(value))
-    st.number_input(label, value=value, key=box_key, on_change=_typed, args=(key, box_key), **box)  # type: ignore[call-overload]
-    st.slider(
-        slider_label,
-        min_value=slider.low,
-        max_value=slider.high,
-        value=slider.position(value),
-        step=slider.step,
-        key=slider_key,
-        label_visibility="collapsed",
-        format=slider.format,
-        on_change=_dragged,
-        args=(key, slider_key),
+    if value != record["drawn"]:  # moved here, not by the browser: the browser is to show it
+        record["version"] += 1
+        record["drawn"] = value
+    record["limits"] = (min_value, max_value, isinstance(step, int) and format is None)
+    # Registered on every run: a new AppTest has a registry of its own, and an unchanged definition is a no-op.
+    mount = st.components.v2.component(_PAIR, css=_asset("number_pair.css"), js=_asset("number_pair.js"))
+    mount(
+        key=f"pair.{key}",
+        data={
+            "label": label,
+            "help": help,
+            "slider_label": slider_label,
+            "value": value,
+            "version": record["version"],
+            "position": slider.position(value),
+            "min": min_value,
+            "max": max_value,
+            "box_step": step,
+            "decimals": _decimals(format),
+            "low": slider.low,
+            "high": slider.high,
+            "step": slider.step,
+            "slider_format": slider.format,
+        },
+        default={"edit": None},
+        on_edit_change=partial(_edited, key),
     )
 
 
-#: How many older keys of a box or slider remember their value: far more than one rerun's worth of moves.
-_REMEMBERED = 32
+@cache
+def _asset(name: str) -> str:
+    return (_PAIR_ASSETS / name).read_text(encoding="utf-8")
 
 
-def _current(record: dict, key: str, widget: str, shows: object) -> str:
-    """The key to draw ``widget`` under so that it shows ``shows``: the same one, or the next if it shows another."""
-    seen = record["seen"]
-    widget_key = f"sync.{key}.{widget}.{record[widget]}"
-    if widget_key in seen and seen[widget_key] != shows:
-        record[widget], record["next"] = record["next"], record["next"] + 1
-        widget_key = f"sync.{key}.{widget}.{record[widget]}"
-    if widget_key not in seen:
-        seen[widget_key] = shows
-        for old in list(seen)[:-_REMEMBERED]:
-            del seen[old]
-    return widget_key
+def _decimals(format: str | None) -> int:
+    """How many decimals a printf format shows: ``"%.2f"`` → 2; whole numbers when there is none."""
+    found = re.fullmatch(r"%\.(\d+)f", format or "")
+    return int(found.group(1)) if found else 0
 
 
-def _changed(record: dict, widget_key: str) -> bool:
-    """Whether the browser brings ``widget_key`` a value it has not had: the user's move, not a repeat."""
-    value = st.session_state[widget_key]
-    if widget_key in record["seen"] and record["seen"][widget_key] == value:
-        return False
-    record["seen"][widget_key] = value
-    return True
+def edited_value(edit: object, limits: tuple[float | None, float | None, bool]) -> float | None:
+    """The number an edit from the browser sets, or None when it is not one the box could have sent.
+
+    ``limits`` is the box's (lowest, highest, whole numbers only).
+
+    >>> edited_value({"value": 400_000, "at": "1.1"}, (0, None, True)), edited_value({"value": -5}, (0, None, True))
+    (400000, None)
+    >>> edited_value({"value": "1e9"}, (0, None, True)), edited_value({"value": 2.5}, (1.0, 12.0, False))
+    (None, 2.5)
+    """
+    value = edit.get("value") if isinstance(edit, dict) else None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    low, high, whole = limits
+    if (low is not None and value < low) or (high is not None and value > high):
+        return None
+    return round(value) if whole else float(value)
 
 
-def _typed(key: str, box_key: str) -> None:
+def _edited(key: str) -> None:
     state = st.session_state
     record = state[f"sync.{key}"]
-    if _changed(record, box_key):
-        state[key] = state[box_key]
-        record["typed"] = state.get(ROUND, 0)
-        record["box"] = int(box_key.rsplit(".", 1)[1])  # the box typed into, an older one too, is the one drawn
-
-
-def _dragged(key: str, slider_key: str) -> None:
-    state = st.session_state
-    record = state[f"sync.{key}"]
-    if _changed(record, slider_key) and record["typed"] != state.get(ROUND, 0):
-        state[key] = state[slider_key]  # unless the box was typed in the same report: the exact number wins
-        record["slider"] = int(slider_key.rsplit(".", 1)[1])
+    edit = (state[f"pair.{key}"] or {}).get("edit")
+    value = edited_value(edit, record["limits"])
+    if value is None or edit.get("version") != record["version"]:
+        # Refused, or made before the browser had a value that came from elsewhere: either way the browser is
+        # sent the value again, so what it shows is what the plan uses.
+        record["version"] += 1
+    if value is not None:
+        state[key] = record["drawn"] = value
 
 
 def download_pair(what: str, frame: pd.DataFrame, stem: str) -> None:

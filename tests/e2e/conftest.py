@@ -399,12 +399,12 @@ class Backplan:
         return self.page.get_by_role("spinbutton", name=label, exact=True)
 
     def slider_after(self, label: str) -> Locator:
-        """The ``[role=slider]`` of the unlabelled slider drawn right under the number input ``label``."""
-        field = self.page.get_by_test_id("stNumberInput").filter(has=self.number_input(label))
-        return field.locator(
-            "xpath=ancestor::*[@data-testid='stElementContainer'][1]"
-            "/following-sibling::*[@data-testid='stElementContainer'][1]"
-        ).get_by_role("slider")
+        """The slider drawn under the number box ``label``: the two are one component (``number_pair``)."""
+        return (
+            self.page.get_by_test_id("stBidiComponentIsolated")
+            .filter(has=self.number_input(label))
+            .get_by_role("slider")
+        )
 
     def stage_table(self) -> Locator:
         """The funnel's table on the Plan page: a row per stage, top down.
