@@ -169,10 +169,22 @@ class Session:
             socket.on("framereceived", lambda _: self.received.append(time.perf_counter()))  # type: ignore[attr-defined]
 
         page.on("websocket", watch)
-        field = page.get_by_test_id("stBidiComponentIsolated").filter(  # the box and its slider: one component
-            has=page.get_by_role("spinbutton", name="Revenue target ($)", exact=True)
+        box = page.get_by_role("spinbutton", name="Revenue target ($)", exact=True)
+        # The box and its slider are one component; before that (a checkout --against), two Streamlit widgets.
+        self.slider = (
+            page.get_by_test_id("stBidiComponentIsolated")
+            .filter(has=box)
+            .get_by_role("slider")
+            .or_(
+                page.get_by_test_id("stNumberInput")
+                .filter(has=box)
+                .locator(
+                    "xpath=ancestor::*[@data-testid='stElementContainer'][1]"
+                    "/following-sibling::*[@data-testid='stElementContainer'][1]"
+                )
+                .get_by_role("slider")
+            )
         )
-        self.slider = field.get_by_role("slider")
         self.deals = (
             page.get_by_test_id("stMetric")
             .filter(has=page.get_by_test_id("stMetricLabel").get_by_text("Deals needed", exact=True))
@@ -220,7 +232,7 @@ class WireSession:
         self.target = TARGET
         self.slider_id = ""
         #: The version of the target the page last drew: the browser's edit names the one it was made on.
-        self.version = 0
+        self.version: int | None = 0
         #: The st.fragment the slider is drawn in ("" when none): a browser's rerun request names it.
         self.fragment_id = ""
 
@@ -236,8 +248,11 @@ class WireSession:
         for widget_id, value in widgets.items():
             state = message.rerun_script.widget_states.widgets.add()
             state.id = widget_id
-            edit = {"value": value, "version": self.version, "at": str(time.monotonic_ns())}
-            state.json_value = json.dumps({"edit": edit})  # as ui/number_pair.js sends a drag
+            if self.version is None:
+                state.double_array_value.data.append(value)
+            else:
+                edit = {"value": value, "version": self.version, "at": str(time.monotonic_ns())}
+                state.json_value = json.dumps({"edit": edit})  # as ui/number_pair.js sends a drag
         await self.socket.send(message.SerializeToString())
         metrics = {}
         while True:
@@ -253,6 +268,10 @@ class WireSession:
                 ):
                     self.slider_id, self.fragment_id = element.bidi_component.id, reply.delta.fragment_id
                     self.version = json.loads(element.bidi_component.json)["version"]
+                elif element.WhichOneof("type") == "slider" and "-sync.plan.target.slider." in element.slider.id:
+                    # A checkout from before the box and slider were one component (--against): Streamlit's slider.
+                    self.slider_id, self.fragment_id = element.slider.id, reply.delta.fragment_id
+                    self.version = None
             elif kind == "script_finished":
                 return metrics
 
