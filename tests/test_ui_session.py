@@ -17,7 +17,7 @@ from ui import session
 #: The pages' own prefixes, by file (pages/plan.py owns the keys starting "plan.").
 PAGE_PREFIXES = {name: f"{name}." for name in ("plan", "track", "team", "calibrate", "accounts")}
 #: What a session-state key looks like: a known prefix, then dotted words (or the start of them).
-KEY = re.compile(r"^(plan|track|team|calibrate|accounts|app|kept|sync|btn|editor|upload)\.[A-Za-z0-9_.]*$")
+KEY = re.compile(r"^(plan|track|team|calibrate|accounts|app|kept|sync|pair|btn|editor|upload)\.[A-Za-z0-9_.]*$")
 DECLARED = set(session.plan_defaults(date(2027, 1, 4)) | session.page_defaults(date(2027, 1, 4)))
 DECLARED |= set(session.new_action_form(date(2027, 1, 4)) | session.new_objective_form(date(2027, 1, 4)))
 DECLARED |= set(session.review_form(date(2027, 1, 4))) | session.WIDGET_KEYS

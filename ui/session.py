@@ -193,7 +193,8 @@ WIDGET_KEYS = frozenset(
 KEY_FAMILIES = {
     "app.": "the entry script's own: the page shown last (app.last_page), the kept page inputs (app.kept)",
     "btn.": "buttons; a button's value is only its click",
-    "sync.": "Plan: each number box with a slider (ui.widgets.number_pair): their keys' versions, the rerun count",
+    "sync.": "Plan: each number box with a slider (ui.widgets.number_pair): the version sent to the browser, limits",
+    "pair.": "Plan: each number box with a slider, the component itself: the browser's last edit",
     "editor.stages.": "Plan: the funnel's stage table (its edits), one key per version of the stages",
     "plan.linked": "Plan: the ?plan= link already acted on",
     "plan.save_error": "Plan: why the last save, open or delete was refused (None when it was not)",
