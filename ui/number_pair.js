@@ -138,7 +138,11 @@ function build(root, setStateValue) {
       const keep = typing();
       pair.value = d.value;
       place(d.value);
-      if (!keep) box.value = shown(d.value, d.decimals);
+      if (!keep) {
+        box.value = shown(d.value, d.decimals);
+        problem.textContent = "";
+        wrap.classList.remove("invalid", "dirty");
+      }
     }
   };
   return pair;

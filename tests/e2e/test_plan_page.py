@@ -137,6 +137,17 @@ def test_a_value_typed_right_after_moving_the_slider_is_kept(ui, field: str, pac
     expect(ui.metric_value("Deals needed")).to_have_text(_deals(target, deal_size))
 
 
+def test_a_number_below_the_box_minimum_is_refused_beside_it(ui) -> None:
+    target = ui.number_input("Revenue target ($)")
+    ui.commit(target, "-5000")
+    problem = ui.page.get_by_test_id("stBidiComponentIsolated").filter(has=target).get_by_role("alert")
+    expect(problem).to_have_text("Revenue target ($) must be at least 0.")
+    expect(ui.metric_value("Deals needed")).to_have_text("100")  # the plan keeps the last good value
+    ui.commit(target, "770000")
+    expect(problem).to_be_hidden()
+    expect(ui.metric_value("Deals needed")).to_have_text("200")
+
+
 def test_zero_deal_size_shows_an_error_not_an_exception(ui) -> None:
     deal_size = ui.number_input("Average deal size ($)")
     ui.commit(deal_size, "0")
