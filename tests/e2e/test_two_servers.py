@@ -53,9 +53,12 @@ def test_a_manager_on_one_server_sees_a_reps_edit_made_on_the_other(two_servers:
     open_track(rep.page, rep)
     pick_rep(rep.page, rep, "Ana Lima")
     editor = actuals_editor(rep.page)
+    rep_booked = rep.metric_value("Booked")
+    rep_before = rep_booked.inner_text()
     row = first_row_of_the_period("Ana Lima")
     type_into_cell(rep.page, editor, column=1, row=row, value="777777")
-    expect(cell(editor, 1, row)).to_have_text("777777")
+    expect(cell(editor, 1, row)).to_have_text("777777")  # the grid shows it before server B has heard of it:
+    expect(rep_booked).not_to_have_text(rep_before)  # B has written it once its own figure moves
     rep.wait_for_idle()
 
     expect(booked).to_have_text(before)  # server A has not run the page again yet
