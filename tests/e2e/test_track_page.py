@@ -40,9 +40,13 @@ def pick_rep(page: Page, ui, name: str) -> None:
     rep = page.get_by_role("combobox", name="Rep")
     if rep.input_value() == name:
         return  # re-choosing the selected option leaves the menu holding the next click
+    shown = page.url
     rep.click()
     page.get_by_role("option", name=name, exact=True).click()
     expect(rep).to_have_value(name)
+    # The menu shows the name before the server has run the page for it; the address bar's ?plan= changes in
+    # that run. Until it has, the page below (an uploader keyed by plan, a grid) is still the last rep's.
+    expect(page).not_to_have_url(shown)
     ui.wait_for_idle()
 
 
