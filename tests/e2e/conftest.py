@@ -315,14 +315,21 @@ def open_ui(browser: Browser) -> Iterator[Callable[[str], Backplan]]:
 # --------------------------------------------------------------------------- helpers for the tests
 
 
-def wait_for_app_idle(page: Page, timeout: float = RERUN_TIMEOUT_MS) -> None:
-    """Wait until the connected app has no script run in progress.
+#: How long the app must stay idle to count as idle: a widget's change shows in the browser at once, but the page
+#: says its rerun is running only once the server's answer is back (Streamlit's own e2e tests wait too).
+SETTLE_MS = 250
 
-    Call it only *after* the result of an interaction is on screen (checked
-    with ``expect``): right after a click, the rerun may not have started yet.
+
+def wait_for_app_idle(page: Page, timeout: float = RERUN_TIMEOUT_MS) -> None:
+    """Wait until the connected app has no script run in progress, and has had none start for ``SETTLE_MS``.
+
+    Still, check the result of an interaction on screen (with ``expect``) where one is to be seen: on a
+    loaded machine a rerun may start later than that.
     """
     app = page.get_by_test_id("stApp")
     expect(app).to_have_attribute("data-test-connection-state", "CONNECTED", timeout=timeout)
+    expect(app).to_have_attribute("data-test-script-state", "notRunning", timeout=timeout)
+    page.wait_for_timeout(SETTLE_MS)
     expect(app).to_have_attribute("data-test-script-state", "notRunning", timeout=timeout)
 
 
