@@ -162,6 +162,8 @@ def set_outcome(page: Page, ui, stage: str, outcome: str) -> None:
     page.keyboard.press("ArrowRight")
     page.keyboard.press("Enter")
     page.get_by_role("option", name=outcome, exact=True).click()
+    # The pick is the cell's value once the grid shows it; Escape before that would cancel the edit.
+    expect(editor.get_by_test_id(f"glide-cell-2-{row}")).to_have_text(outcome)
     page.keyboard.press("Escape")
 
 
