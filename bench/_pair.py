@@ -57,10 +57,6 @@ class Pair(Widget):
         return state
 
 
-def _pairs(at: AppTest, side: str) -> list[Pair]:
-    return [Pair.of(e, side) for e in at.get("bidi_component") if '"slider_label"' in e.proto.json]
-
-
 def pairs(at: AppTest, side: str) -> list[Pair]:
     """Every number pair on the page as its ``side`` ("box" or "slider") is labelled."""
     return [Pair.of(e, side) for e in at.get("bidi_component") if '"slider_label"' in e.proto.json]
