@@ -857,8 +857,9 @@ def _settle_inputs(profile: Calibration | None) -> None:
     """Let go of the inputs the widgets would no longer offer, before the plan is made from them."""
     weeks = period_weeks(state["plan.start"], state["plan.end"])  # holiday weeks picked for an older period
     state["plan.holiday_weeks"] = [w for w in state["plan.holiday_weeks"] if w in weeks]
+    allowed = _shapes_allowed(profile)
     for key in ("plan.milestone_shape", "plan.milestone_fill"):
-        if state[key] not in _shapes_allowed(profile):
+        if state[key] not in allowed:
             state[key] = "linear"
 
 
